@@ -1,0 +1,312 @@
+/* hashcache: stat-keyed digest cache in a small checksummed text file. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsatomic.h"
+#include "hashcache.h"
+#include "hex.h"
+#include "io.h"
+#include "xalloc.h"
+
+/*
+ * File format, one record per line:
+ *   cp-hash-cache 1
+ *   <dev> <ino> <size> <mtime ns> <ctime ns> <sha256 hex>
+ *   ...
+ *   end <records> <sha256 hex of every byte before this line>
+ */
+#define MAGIC "cp-hash-cache 1"
+#define LINE_MAX_LEN 256
+
+struct entry {
+	uint64_t dev, ino, size;
+	int64_t mtime, ctime;	/* nanoseconds since the epoch */
+	unsigned char digest[CP_SHA256_LEN];
+	int used;
+};
+
+struct cp_hashcache {
+	struct entry *tab;	/* open addressing, capacity a power of two */
+	size_t cap, n;
+	struct entry *pending;	/* stored this run; merged by save */
+	size_t npending, cappending;
+	int64_t written;	/* the cache file's mtime, whole seconds, in ns */
+	int foreign;		/* the file is not ours: never overwrite it */
+};
+
+/* Nanoseconds since the epoch, saturated far outside any real file's times. */
+static int64_t
+ns(const struct timespec *ts)
+{
+	const int64_t lim = INT64_MAX / 1000000000 - 1;
+
+	if (ts->tv_sec > lim)
+		return INT64_MAX;
+	if (ts->tv_sec < -lim)
+		return INT64_MIN;
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static void
+from_stat(struct entry *e, const struct stat *st)
+{
+	e->dev = (uint64_t)st->st_dev;
+	e->ino = (uint64_t)st->st_ino;
+	e->size = (uint64_t)st->st_size;
+	e->mtime = ns(&st->st_mtim);
+	e->ctime = ns(&st->st_ctim);
+	e->used = 1;
+}
+
+static size_t
+slot(const struct cp_hashcache *c, uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (ino ^ (dev * 0x9e3779b97f4a7c15u)) * 0xff51afd7ed558ccdu;
+
+	return (size_t)(h ^ (h >> 29)) & (c->cap - 1);
+}
+
+static void
+insert(struct cp_hashcache *c, const struct entry *e)
+{
+	struct entry *old;
+	size_t i, oldcap;
+
+	if ((c->n + 1) * 2 > c->cap) {
+		old = c->tab;
+		oldcap = c->cap;
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->tab = xcalloc(c->cap, sizeof(*c->tab));
+		c->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].used)
+				insert(c, &old[i]);
+		free(old);
+	}
+	for (i = slot(c, e->dev, e->ino); c->tab[i].used; i = (i + 1) & (c->cap - 1))
+		if (c->tab[i].dev == e->dev && c->tab[i].ino == e->ino) {
+			c->tab[i] = *e;
+			return;
+		}
+	c->tab[i] = *e;
+	c->n++;
+}
+
+static void
+clear(struct cp_hashcache *c)
+{
+	free(c->tab);
+	c->tab = NULL;
+	c->cap = c->n = 0;
+}
+
+static int
+parse_record(const char *line, struct entry *e)
+{
+	char hex[CP_SHA256_HEXLEN + 1];
+	int end = 0;
+
+	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+	    " %" SCNd64 " %64[0-9a-f]%n", &e->dev, &e->ino, &e->size,
+	    &e->mtime, &e->ctime, hex, &end) != 6 || line[end] != '\0' ||
+	    !cp_hex_is_sha256(hex, strlen(hex)))
+		return -1;
+	cp_hex_decode(hex, CP_SHA256_HEXLEN, e->digest);
+	e->used = 1;
+	return 0;
+}
+
+/* Returns NULL when the file is a valid cache, else why it is not. */
+static const char *
+load(struct cp_hashcache *c, FILE *fp)
+{
+	struct cp_sha256 sum = { 0 };
+	unsigned char d[CP_SHA256_LEN];
+	char *line = NULL, hex[CP_SHA256_HEXLEN + 1], want[CP_SHA256_HEXLEN + 1];
+	const char *why = "is corrupt";
+	size_t cap = 0, len, count = 0, records = 0;
+	struct entry e;
+	int ended, r, first = 1, end = 0;
+
+	if (cp_sha256_init(&sum) == -1)
+		goto out;
+	while ((r = cp_io_getrec(fp, '\n', LINE_MAX_LEN, &line, &cap, &len, &ended)) == 1) {
+		if (!ended)
+			goto out;
+		if (first) {
+			if (strcmp(line, MAGIC) != 0) {
+				why = "is not a cp-hash cache (left alone)";
+				c->foreign = 1;
+				goto out;
+			}
+			first = 0;
+		} else if (strncmp(line, "end ", 4) == 0) {
+			if (sscanf(line, "end %zu %64[0-9a-f]%n", &records, want, &end) != 2 ||
+			    line[end] != '\0' || records != count)
+				goto out;
+			if (cp_sha256_final(&sum, d) == -1)
+				goto out;
+			cp_hex_encode(d, sizeof(d), hex);
+			if (strcmp(hex, want) != 0)
+				goto out;
+			/* Nothing may follow the trailer. */
+			if (cp_io_getrec(fp, '\n', LINE_MAX_LEN, &line, &cap, &len, &ended) != 0)
+				goto out;
+			why = NULL;
+			goto out;
+		} else {
+			if (parse_record(line, &e) == -1)
+				goto out;
+			insert(c, &e);
+			count++;
+		}
+		cp_sha256_update(&sum, line, len);
+		cp_sha256_update(&sum, "\n", 1);
+	}
+	if (r == -1)
+		why = "is unreadable";
+out:
+	cp_sha256_free(&sum);
+	free(line);
+	if (why != NULL)
+		clear(c);
+	return why;
+}
+
+struct cp_hashcache *
+cp_hashcache_load(const char *path, const char **warning)
+{
+	struct cp_hashcache *c = xcalloc(1, sizeof(*c));
+	struct stat st;
+	FILE *fp;
+
+	*warning = NULL;
+	fp = fopen(path, "re");
+	if (fp == NULL) {
+		if (errno != ENOENT)
+			*warning = "is unreadable";
+		return c;
+	}
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		*warning = "is not a regular file (left alone)";
+		c->foreign = 1;
+	} else if (st.st_size > 0) {
+		st.st_mtim.tv_nsec = 0;
+		c->written = ns(&st.st_mtim);
+		*warning = load(c, fp);
+	}
+	fclose(fp);
+	return c;
+}
+
+int
+cp_hashcache_lookup(const struct cp_hashcache *c, const struct stat *st,
+    unsigned char out[CP_SHA256_LEN])
+{
+	const struct entry *t;
+	struct entry e;
+	size_t i;
+
+	if (c->cap == 0)
+		return 0;
+	from_stat(&e, st);
+	for (i = slot(c, e.dev, e.ino); c->tab[i].used; i = (i + 1) & (c->cap - 1)) {
+		t = &c->tab[i];
+		if (t->dev != e.dev || t->ino != e.ino)
+			continue;
+		if (t->size != e.size || t->mtime != e.mtime || t->ctime != e.ctime)
+			return 0;
+		/* Racy: changed within the second the cache was written? Rehash. */
+		if (t->mtime >= c->written || t->ctime >= c->written)
+			return 0;
+		memcpy(out, t->digest, CP_SHA256_LEN);
+		return 1;
+	}
+	return 0;
+}
+
+void
+cp_hashcache_store(struct cp_hashcache *c, const struct stat *st,
+    const unsigned char digest[CP_SHA256_LEN])
+{
+	struct entry *e;
+
+	if (c->npending == c->cappending) {
+		c->cappending = c->cappending ? c->cappending * 2 : 256;
+		c->pending = xreallocarray(c->pending, c->cappending, sizeof(*c->pending));
+	}
+	e = &c->pending[c->npending++];
+	from_stat(e, st);
+	memcpy(e->digest, digest, CP_SHA256_LEN);
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+int
+cp_hashcache_save(struct cp_hashcache *c, const char *path)
+{
+	struct cp_sha256 sum = { 0 };
+	struct cp_atomic a;
+	struct entry *all;
+	unsigned char d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1], line[LINE_MAX_LEN];
+	size_t i, n = 0;
+	int len;
+
+	if (c->npending == 0 || c->foreign)
+		return 0;
+	for (i = 0; i < c->npending; i++)
+		insert(c, &c->pending[i]);
+	c->npending = 0;
+
+	all = xreallocarray(NULL, c->n, sizeof(*all));
+	for (i = 0; i < c->cap; i++)
+		if (c->tab[i].used)
+			all[n++] = c->tab[i];
+	qsort(all, n, sizeof(*all), cmp_entry);
+
+	if (cp_sha256_init(&sum) == -1 || cp_atomic_open(&a, path, 0644) == -1) {
+		cp_sha256_free(&sum);
+		free(all);
+		return -1;
+	}
+	fprintf(a.fp, "%s\n", MAGIC);
+	cp_sha256_update(&sum, MAGIC "\n", strlen(MAGIC) + 1);
+	for (i = 0; i < n; i++) {
+		cp_hex_encode(all[i].digest, CP_SHA256_LEN, hex);
+		len = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %" PRIu64
+		    " %" PRId64 " %" PRId64 " %s\n", all[i].dev, all[i].ino,
+		    all[i].size, all[i].mtime, all[i].ctime, hex);
+		fwrite(line, 1, (size_t)len, a.fp);
+		cp_sha256_update(&sum, line, (size_t)len);
+	}
+	cp_sha256_final(&sum, d);
+	cp_sha256_free(&sum);
+	cp_hex_encode(d, sizeof(d), hex);
+	fprintf(a.fp, "end %zu %s\n", n, hex);
+	free(all);
+	return cp_atomic_commit(&a);
+}
+
+void
+cp_hashcache_free(struct cp_hashcache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->tab);
+	free(c->pending);
+	free(c);
+}

@@ -1,0 +1,47 @@
+/* hashpool: hash many files on many threads, results delivered in input order. */
+#ifndef CP_HASHPOOL_H
+#define CP_HASHPOOL_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "hashcache.h"
+#include "sha256.h"
+
+/* One file's job.  The pool owns path; user is the caller's. */
+struct cp_hashjob {
+	char *path;		/* "-" is standard input */
+	void *user;		/* passed through from next() */
+	int err;		/* 0, or the errno that stopped the hashing */
+	int cached;		/* 1 when the digest came from the cache */
+	uint64_t size;
+	unsigned char digest[CP_SHA256_LEN];
+	struct stat st;		/* taken before reading, for the cache */
+};
+
+/*
+ * Producer, called on the calling thread: set *path (heap, the pool frees
+ * it) and *user for the next file and return 1, or return 0 when there are
+ * no more.
+ */
+typedef int (*cp_hashpool_next_fn)(void *arg, char **path, void **user);
+
+/* Consumer, called on the calling thread once per job, in the order next() gave them. */
+typedef void (*cp_hashpool_done_fn)(void *arg, struct cp_hashjob *job);
+
+struct cp_hashpool_opts {
+	int jobs;			/* worker threads; <= 1 hashes on the calling thread */
+	struct cp_hashcache *cache;	/* NULL: no cache */
+	int full;			/* 1: never take a digest from the cache (still refresh it) */
+};
+
+/*
+ * Hash every file next() names, at most a bounded window of them in flight
+ * (memory does not grow with the number of files), and hand each result to
+ * done() in input order.  Hashed digests are stored into the cache.
+ * Returns 0, or -1 with errno set if threads could not be started.
+ */
+int cp_hashpool_run(const struct cp_hashpool_opts *o, cp_hashpool_next_fn next,
+    cp_hashpool_done_fn done, void *arg);
+
+#endif

@@ -1,0 +1,34 @@
+/* prog: what every cp-* program shares: exit statuses, --help, --version, checked stdout. */
+#ifndef CP_PROG_H
+#define CP_PROG_H
+
+/* The exit statuses of every tool and make target (design.md section 3). */
+enum {
+	CP_EXIT_YES = 0,	/* success; the answer is yes */
+	CP_EXIT_NO = 1,		/* a negative answer the caller asked for */
+	CP_EXIT_ERR = 2		/* usage, I/O, malformed input, misconfiguration */
+};
+
+/* Call first in main: makes getopt's own messages say "cp-tool:" rather than the path run. */
+void cp_prog_init(int argc, char *argv[]);
+
+/* Print "<program> (Control Plane v2 in C) <version>" and exit 0 via cp_prog_exit. */
+_Noreturn void cp_prog_version(void);
+
+/* Print text (usage and option list) to standard output and exit 0 via cp_prog_exit. */
+_Noreturn void cp_prog_help(const char *text);
+
+/* Print "usage: ..." (the first line(s) of text up to an empty line) to standard error, exit 2. */
+_Noreturn void cp_prog_usage(const char *text);
+
+/*
+ * Flush and close standard output, then exit with status.  A failed write
+ * (full disk, closed pipe) is reported as "<program>: write error: ..." and
+ * turns the status into 2, so no output is ever lost silently.
+ */
+_Noreturn void cp_prog_exit(int status);
+
+/* The program's short name, as err(3) prints it. */
+const char *cp_prog_name(void);
+
+#endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run bats suites, pass their TAP through, and end with the line
+# "N passed, N failed[, N skipped]" that CI reads.  Exit 1 on any failure,
+# or if bats ran fewer tests than it planned (a suite that died midway).
+set -u
+set -o pipefail
+
+bats=${BATS:-bats}
+[ $# -gt 0 ] || set -- tests/*.bats
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+
+"$bats" --tap "$@" 2>&1 | awk -v out="$summary" '
+	/^1\.\.[0-9]+$/ { sub(/^1\.\./, ""); plan += $0 }
+	/^ok / { if ($0 ~ / # [Ss][Kk][Ii][Pp]/) skipped++; else passed++ }
+	/^not ok / { failed++ }
+	{ print; fflush() }
+	END {
+		ran = passed + failed + skipped
+		if (plan > ran) failed += plan - ran
+		printf "%d %d %d\n", passed, failed, skipped > out
+	}'
+rc=$?
+read -r passed failed skipped < "$summary"
+line="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || line="$line, $skipped skipped"
+echo "$line"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
