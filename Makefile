@@ -4,5 +4,6 @@
 include config.mk
 include mk/toolkit.mk
 include mk/check.mk
+include mk/demo.mk
 
 .DEFAULT_GOAL := all

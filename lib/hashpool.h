@@ -38,8 +38,9 @@ struct cp_hashpool_opts {
 /*
  * Hash every file next() names, at most a bounded window of them in flight
  * (memory does not grow with the number of files), and hand each result to
- * done() in input order.  Hashed digests are stored into the cache.
- * Returns 0, or -1 with errno set if threads could not be started.
+ * done() in input order.  The calling thread hashes too, with jobs - 1
+ * worker threads (fewer if they cannot be started).  Hashed digests are
+ * stored into the cache.  Returns 0.
  */
 int cp_hashpool_run(const struct cp_hashpool_opts *o, cp_hashpool_next_fn next,
     cp_hashpool_done_fn done, void *arg);

@@ -225,8 +225,7 @@ hash_mode(struct run *r)
 			warnx("cache %s %s; hashing without it", o->cache, why);
 		po.cache = cache;
 	}
-	if (cp_hashpool_run(&po, next_file, hashed, r) == -1)
-		err(CP_EXIT_ERR, "cannot start threads");
+	cp_hashpool_run(&po, next_file, hashed, r);
 	close_input(r);
 	if (cache != NULL && cp_hashcache_save(cache, o->cache) == -1) {
 		warn("%s: cannot write cache", o->cache);
@@ -400,8 +399,7 @@ check_mode(struct run *r)
 {
 	struct cp_hashpool_opts po = { r->o->jobs, NULL, 0 };
 
-	if (cp_hashpool_run(&po, next_check, checked, r) == -1)
-		err(CP_EXIT_ERR, "cannot start threads");
+	cp_hashpool_run(&po, next_check, checked, r);
 	if (!r->o->status) {
 		if (r->malformed)
 			warnx("WARNING: %lu line%s improperly formatted", r->malformed,

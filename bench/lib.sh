@@ -1,0 +1,33 @@
+# bench/lib.sh: shared helpers of the benchmarks (sourced, not run).
+# Timings are the best of $BENCH_RUNS runs (default 3) after one warm-up,
+# so the page cache holds the data for every contender alike.
+
+: "${CP_BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin}"
+: "${BENCH_RUNS:=3}"
+: "${BENCH_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bench}"
+PATH="$CP_BIN:$PATH"
+export LC_ALL=C
+
+# best_of CMD...: run CMD (through bash -c) BENCH_RUNS times, print the best wall time in seconds.
+best_of() {
+	local best= t0 t1 dt i
+	bash -c "$1" >/dev/null 2>&1
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		t0=$(date +%s%N)
+		bash -c "$1" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		dt=$(( t1 - t0 ))
+		if [ -z "$best" ] || [ "$dt" -lt "$best" ]; then best=$dt; fi
+	done
+	awk -v ns="$best" 'BEGIN { printf "%.3f\n", ns / 1e9 }'
+}
+
+# ratio A B: A / B to two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b > 0 ? a / b : 0) }'
+}
+
+# peak_rss_kb CMD: the peak resident set of CMD, from /usr/bin/time -v.
+peak_rss_kb() {
+	/usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { print $2 }'
+}

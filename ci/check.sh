@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# ci/check.sh: from a fresh Debian 12 machine to a full check.  Installs the
+# dependencies, builds, runs every bats suite, then builds again with
+# AddressSanitizer + UBSan and runs them all once more.  Ends with the line
+# "N passed, N failed" over both runs; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+
+bash ci/deps.sh || exit 2
+
+passed=0 failed=0 skipped=0 rc=0
+for mode in "" "SANITIZE=1"; do
+	echo "== make check $mode"
+	log=$(mktemp)
+	make -j2 check $mode 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$summary" ]; then
+		echo "ci/check.sh: make check $mode ran no tests (build failure?)"
+		failed=$((failed + 1))
+		rc=1
+		continue
+	fi
+	set -- $summary
+	passed=$((passed + $1))
+	failed=$((failed + $3))
+	case $summary in *skipped*) skipped=$((skipped + $5)) ;; esac
+done
+make -s all >/dev/null 2>&1	# leave bin/ as the normal build, not the sanitized one
+
+line="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || line="$line, $skipped skipped"
+echo "$line"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]

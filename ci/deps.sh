@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# ci/deps.sh: install every Debian package the build, the tests and the
+# benchmarks need.  Idempotent: when all are present it changes nothing.
+set -eu
+
+packages=(
+	build-essential pkg-config	# cc, make, ar; library flags
+	libarchive-dev libssl-dev zlib1g-dev libjansson-dev	# the libraries
+	bats jq python3 mandoc		# tests: runner, JSON checks, golden answers, man lint
+	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
+	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "ci/deps.sh: all ${#packages[@]} packages present"
+	exit 0
+fi
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "ci/deps.sh: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
