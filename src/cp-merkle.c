@@ -604,8 +604,10 @@ trusted_leaf(const struct opts *o, struct trusted *t)
 		cp_merkle_leaf_hash(o->leaf, len, t->leaf_hash);
 	} else {
 		data = xmalloc(len / 2 + 1);
-		if (cp_hex_decode(o->leaf, len, data) == -1)
+		if (cp_hex_decode(o->leaf, len, data) == -1) {
+			free(data);
 			errx(CP_EXIT_ERR, "--leaf: not hex: %s", o->leaf);
+		}
 		cp_merkle_leaf_hash(data, len / 2, t->leaf_hash);
 		free(data);
 	}
