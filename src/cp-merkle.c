@@ -501,96 +501,81 @@ get_proof(const struct where *w, json_t *obj, unsigned char **proof, size_t *len
 	return 0;
 }
 
-/* The hashes given on the command line, which take the place of the same keys in each object. */
-struct trusted {
-	int leaf, root, old_root, new_root;
-	unsigned char leaf_hash[HL], root_hash[HL], old_hash[HL], new_hash[HL];
+/*
+ * What a verify command reads from each object: two sizes and two hashes,
+ * and the proof.  Inclusion: tree_size, leaf_index, leaf_hash, root.
+ * Consistency: old_size, new_size, old_root, new_root.
+ */
+static const char *const size_keys[][2] = {
+	[VERIFY_PROOF] = { "tree_size", "leaf_index" },
+	[VERIFY_CONSISTENCY] = { "old_size", "new_size" }
+};
+static const char *const hash_keys[][2] = {
+	[VERIFY_PROOF] = { "leaf_hash", "root" },
+	[VERIFY_CONSISTENCY] = { "old_root", "new_root" }
 };
 
-/* Check one inclusion proof object: 0 it proves, 1 it does not, 2 malformed. */
+/* The hashes given on the command line, which take the place of the same keys in each object. */
+struct trusted {
+	int set[2];
+	unsigned char hash[2][HL];
+};
+
+/* Check one proof object: 0 it proves, 1 it does not, 2 malformed. */
 static int
-verify_inclusion(const struct opts *o, const struct trusted *t, const struct where *w,
+verify_object(const struct opts *o, const struct trusted *t, const struct where *w,
     json_t *obj)
 {
-	uint64_t size, index;
-	unsigned char leaf[HL], root[HL], *proof = NULL;
+	const char *const *sk = size_keys[o->mode], *const *hk = hash_keys[o->mode];
+	uint64_t size[2];
+	unsigned char hash[2][HL], *proof = NULL;
 	char hex[2 * HL + 1];
 	size_t len;
-	int ok;
+	int i, ok;
 
-	if (get_size(w, obj, "tree_size", &size) == -1 ||
-	    get_size(w, obj, "leaf_index", &index) == -1 ||
-	    (!t->leaf && get_hash(w, obj, "leaf_hash", leaf) == -1) ||
-	    (!t->root && get_hash(w, obj, "root", root) == -1) ||
-	    get_proof(w, obj, &proof, &len) == -1) {
+	for (i = 0; i < 2; i++) {
+		if (get_size(w, obj, sk[i], &size[i]) == -1)
+			return CP_EXIT_ERR;
+		if (t->set[i])
+			memcpy(hash[i], t->hash[i], HL);
+		else if (get_hash(w, obj, hk[i], hash[i]) == -1)
+			return CP_EXIT_ERR;
+	}
+	if (get_proof(w, obj, &proof, &len) == -1) {
 		free(proof);
 		return CP_EXIT_ERR;
 	}
-	if (t->leaf)
-		memcpy(leaf, t->leaf_hash, HL);
-	if (t->root)
-		memcpy(root, t->root_hash, HL);
-	ok = cp_merkle_verify_inclusion(index, size, leaf, proof, len, root);
+	if (o->mode == VERIFY_PROOF)
+		ok = cp_merkle_verify_inclusion(size[1], size[0], hash[0], proof, len, hash[1]);
+	else
+		ok = cp_merkle_verify_consistency(size[0], size[1], hash[0], hash[1], proof, len);
 	free(proof);
 	if (o->json) {
-		printf("{\"tree_size\":%" PRIu64 ",\"leaf_index\":%" PRIu64, size, index);
-		cp_hex_encode(leaf, HL, hex);
-		printf(",\"leaf_hash\":\"%s\"", hex);
-		cp_hex_encode(root, HL, hex);
-		printf(",\"root\":\"%s\",\"verified\":%s}\n", hex, ok ? "true" : "false");
+		printf("{\"%s\":%" PRIu64 ",\"%s\":%" PRIu64, sk[0], size[0], sk[1], size[1]);
+		for (i = 0; i < 2; i++) {
+			cp_hex_encode(hash[i], HL, hex);
+			printf(",\"%s\":\"%s\"", hk[i], hex);
+		}
+		printf(",\"verified\":%s}\n", ok ? "true" : "false");
+	} else if (!o->quiet && o->mode == VERIFY_PROOF) {
+		printf("leaf %" PRIu64 " of %" PRIu64 ": %s\n", size[1], size[0], ok ? "OK" : "FAILED");
 	} else if (!o->quiet) {
-		printf("leaf %" PRIu64 " of %" PRIu64 ": %s\n", index, size, ok ? "OK" : "FAILED");
-	}
-	return ok ? CP_EXIT_YES : CP_EXIT_NO;
-}
-
-/* Check one consistency proof object: 0 it proves, 1 it does not, 2 malformed. */
-static int
-verify_consistency(const struct opts *o, const struct trusted *t, const struct where *w,
-    json_t *obj)
-{
-	uint64_t old, new;
-	unsigned char old_root[HL], new_root[HL], *proof = NULL;
-	char hex[2 * HL + 1];
-	size_t len;
-	int ok;
-
-	if (get_size(w, obj, "old_size", &old) == -1 ||
-	    get_size(w, obj, "new_size", &new) == -1 ||
-	    (!t->old_root && get_hash(w, obj, "old_root", old_root) == -1) ||
-	    (!t->new_root && get_hash(w, obj, "new_root", new_root) == -1) ||
-	    get_proof(w, obj, &proof, &len) == -1) {
-		free(proof);
-		return CP_EXIT_ERR;
-	}
-	if (t->old_root)
-		memcpy(old_root, t->old_hash, HL);
-	if (t->new_root)
-		memcpy(new_root, t->new_hash, HL);
-	ok = cp_merkle_verify_consistency(old, new, old_root, new_root, proof, len);
-	free(proof);
-	if (o->json) {
-		printf("{\"old_size\":%" PRIu64 ",\"new_size\":%" PRIu64, old, new);
-		cp_hex_encode(old_root, HL, hex);
-		printf(",\"old_root\":\"%s\"", hex);
-		cp_hex_encode(new_root, HL, hex);
-		printf(",\"new_root\":\"%s\",\"verified\":%s}\n", hex, ok ? "true" : "false");
-	} else if (!o->quiet) {
-		printf("size %" PRIu64 " to %" PRIu64 ": %s\n", old, new, ok ? "OK" : "FAILED");
+		printf("size %" PRIu64 " to %" PRIu64 ": %s\n", size[0], size[1], ok ? "OK" : "FAILED");
 	}
 	return ok ? CP_EXIT_YES : CP_EXIT_NO;
 }
 
 static void
-trusted_hash(const char *arg, const char *opt, int *set, unsigned char out[HL])
+trusted_hash(const char *arg, const char *opt, struct trusted *t, int i)
 {
 	if (arg == NULL)
 		return;
-	if (hash_of(arg, strlen(arg), out) == -1)
+	if (hash_of(arg, strlen(arg), t->hash[i]) == -1)
 		errx(CP_EXIT_ERR, "%s: not a SHA-256 hash in hex: %s", opt, arg);
-	*set = 1;
+	t->set[i] = 1;
 }
 
+/* --leaf: the leaf hash of DATA (hex with --hex). */
 static void
 trusted_leaf(const struct opts *o, struct trusted *t)
 {
@@ -601,17 +586,17 @@ trusted_leaf(const struct opts *o, struct trusted *t)
 		return;
 	len = strlen(o->leaf);
 	if (!o->hex) {
-		cp_merkle_leaf_hash(o->leaf, len, t->leaf_hash);
+		cp_merkle_leaf_hash(o->leaf, len, t->hash[0]);
 	} else {
 		data = xmalloc(len / 2 + 1);
 		if (cp_hex_decode(o->leaf, len, data) == -1) {
 			free(data);
 			errx(CP_EXIT_ERR, "--leaf: not hex: %s", o->leaf);
 		}
-		cp_merkle_leaf_hash(data, len / 2, t->leaf_hash);
+		cp_merkle_leaf_hash(data, len / 2, t->hash[0]);
 		free(data);
 	}
-	t->leaf = 1;
+	t->set[0] = 1;
 }
 
 /* Check every proof object in fp: the worst status of them. */
@@ -645,10 +630,8 @@ verify_stream(const struct opts *o, const struct trusted *t, FILE *fp, const cha
 		if (!json_is_object(obj)) {
 			bad(&w, "not a JSON object", NULL);
 			rc = CP_EXIT_ERR;
-		} else if (o->mode == VERIFY_PROOF) {
-			rc = verify_inclusion(o, t, &w, obj);
 		} else {
-			rc = verify_consistency(o, t, &w, obj);
+			rc = verify_object(o, t, &w, obj);
 		}
 		json_decref(obj);
 		if (rc > status)
@@ -670,10 +653,10 @@ verify_mode(const struct opts *o)
 	int status = CP_EXIT_YES, rc, found = 0, i, stdin_used = 0;
 
 	trusted_leaf(o, &t);
-	trusted_hash(o->leaf_hash, "--leaf-hash", &t.leaf, t.leaf_hash);
-	trusted_hash(o->root, "--root", &t.root, t.root_hash);
-	trusted_hash(o->old_root, "--old-root", &t.old_root, t.old_hash);
-	trusted_hash(o->new_root, "--new-root", &t.new_root, t.new_hash);
+	trusted_hash(o->leaf_hash, "--leaf-hash", &t, 0);
+	trusted_hash(o->root, "--root", &t, 1);
+	trusted_hash(o->old_root, "--old-root", &t, 0);
+	trusted_hash(o->new_root, "--new-root", &t, 1);
 	/* A file that cannot be read is warned about and the others are still checked. */
 	for (i = 1; i < o->nargs || i == 1; i++) {
 		name = i < o->nargs ? o->args[i] : "-";
