@@ -580,7 +580,8 @@ cp_registry_check_finish(struct cp_registry_check *c,
 		check_dep_targets(c, &c->rows[i]);
 	if (c->kind == CP_REGISTRY_PACKAGES)
 		check_cycles(c);
-	qsort(c->probs, c->nprobs, sizeof(*c->probs), by_line);
+	if (c->nprobs > 0)
+		qsort(c->probs, c->nprobs, sizeof(*c->probs), by_line);
 	c->sorted = xreallocarray(NULL, c->nprobs + 1, sizeof(*c->sorted));
 	for (i = 0; i < c->nprobs; i++)
 		c->sorted[i] = c->probs[i].p;
