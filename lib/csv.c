@@ -24,7 +24,7 @@ struct cp_csv_reader {
 
 	char *raw;		/* the current record's bytes */
 	size_t rawlen, rawcap;
-	char *dec;		/* its decoded fields, each NUL-terminated */
+	char *dec;		/* a copy of raw holding the decoded fields, each NUL-terminated */
 	size_t deccap;
 	size_t *off;		/* per field: offset in dec */
 	size_t *len;
@@ -110,14 +110,15 @@ append_line(struct cp_csv_reader *r, unsigned long rec_line)
 		if (take > r->lim.max_record - r->rawlen)
 			return fail(r, rec_line, 0, "record longer than %zu bytes",
 			    r->lim.max_record);
-		if (r->rawlen + take > r->rawcap) {
+		if (r->rawlen + take + 1 > r->rawcap) {
 			r->rawcap = r->rawcap ? r->rawcap : 4096;
-			while (r->rawcap < r->rawlen + take)
+			while (r->rawcap < r->rawlen + take + 1)
 				r->rawcap *= 2;
 			r->raw = xrealloc(r->raw, r->rawcap);
 		}
 		memcpy(r->raw + r->rawlen, p, take);
 		r->rawlen += take;
+		r->raw[r->rawlen] = '\0';	/* a sentinel for the parser's scans */
 		r->inpos += take;
 		got += take;
 		if (nl != NULL)
@@ -126,11 +127,6 @@ append_line(struct cp_csv_reader *r, unsigned long rec_line)
 	if (got == 0)
 		return 0;
 	r->line++;
-	/* Decoded fields and their NULs never outgrow twice the raw bytes. */
-	if (r->deccap < 2 * r->rawlen + 2) {
-		r->deccap = 2 * r->rawlen + 2;
-		r->dec = xrealloc(r->dec, r->deccap);
-	}
 	return 1;
 }
 
@@ -185,19 +181,34 @@ field_end(struct cp_csv_reader *r, size_t *i, int *lf_only, const char *what,
 	return fail(r, line_of(r, first, *i), 0, "%s", what);
 }
 
+/* Bring dec up to date with raw from byte from on: fields are cut out of this copy in place. */
+static void
+mirror(struct cp_csv_reader *r, size_t from)
+{
+	if (r->deccap < r->rawlen + 1) {
+		r->deccap = r->rawcap;
+		r->dec = xrealloc(r->dec, r->deccap);
+	}
+	memcpy(r->dec + from, r->raw + from, r->rawlen - from);
+}
+
 /*
  * Split the record that starts in raw (one line read so far) into fields,
  * reading more lines while a quoted field is open.  At most maxfields
- * fields; the count is checked by the caller.
+ * fields; the count is checked by the caller.  dec mirrors raw: an
+ * unquoted field stays where it is and its separator becomes its NUL; a
+ * quoted one is decoded over its own bytes, from its opening quote on.
  */
 static int
 parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long first,
     size_t maxfields)
 {
-	size_t i = 0, out = 0, nf = 0, start, qstart;
+	const char *raw;
+	size_t i = 0, nf = 0, start, o, k;
 	int quoted, special, more, lf_only = 0, canonical = 1, q0 = 0, s0 = 0, rc;
 	unsigned char c;
 
+	mirror(r, 0);
 	do {
 		if (nf == maxfields && r->ncols > 0)
 			return fail(r, first, 0, "more fields than the header's %zu", maxfields);
@@ -209,63 +220,66 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 			r->len = xreallocarray(r->len, r->fieldcap, sizeof(*r->len));
 			r->field = xreallocarray(r->field, r->fieldcap, sizeof(*r->field));
 		}
-		start = out;
+		raw = r->raw;
 		special = 0;
-		quoted = i < r->rawlen && r->raw[i] == '"';
+		quoted = raw[i] == '"';
 		if (!quoted) {
+			start = i;
 			for (;;) {
-				while (i < r->rawlen && !stop[(unsigned char)r->raw[i]])
-					r->dec[out++] = r->raw[i++];
-				if (i < r->rawlen && r->raw[i] == '"') {
-					/* Python reads a quote inside an unquoted field as itself. */
-					special = 1;
-					r->dec[out++] = r->raw[i++];
-					continue;
-				}
-				break;
+				/* raw[rawlen] is a NUL, which stops the scan at the end. */
+				while (!stop[(unsigned char)raw[i]])
+					i++;
+				if (raw[i] != '"')
+					break;
+				/* Python reads a quote inside an unquoted field as itself. */
+				special = 1;
+				i++;
 			}
-			more = field_end(r, &i, &lf_only, "NUL byte", first);
+			o = i;
 		} else {
-			qstart = i++;
+			start = o = i++;
 			for (;;) {
-				if (i == r->rawlen) {
-					rc = append_line(r, first);
-					if (rc < 0)
-						return -1;
-					if (rc == 0)
-						return fail(r, line_of(r, first, qstart), 0,
-						    "unterminated quoted field");
-					continue;
-				}
-				c = (unsigned char)r->raw[i];
+				c = (unsigned char)raw[i];
 				if (c == '"') {
-					if (i + 1 < r->rawlen && r->raw[i + 1] == '"') {
+					if (raw[i + 1] == '"') {
 						special = 1;
-						r->dec[out++] = '"';
+						r->dec[o++] = '"';
 						i += 2;
 						continue;
 					}
 					i++;
 					break;
 				}
+				if (c == '\0' && i == r->rawlen) {
+					if ((rc = append_line(r, first)) < 0)
+						return -1;
+					if (rc == 0)
+						return fail(r, line_of(r, first, start), 0,
+						    "unterminated quoted field");
+					mirror(r, i);
+					raw = r->raw;
+					continue;
+				}
 				if (c == '\0')
 					return fail(r, line_of(r, first, i), 0, "NUL byte");
 				if (c == ',' || c == '\r' || c == '\n')
 					special = 1;
-				r->dec[out++] = (char)c;
+				r->dec[o++] = (char)c;
 				i++;
 			}
-			more = field_end(r, &i, &lf_only,
-			    "text after the closing quote of a field", first);
 		}
-		if (more < 0)
+		if (raw[i] == ',') {
+			i++;
+			more = 1;
+		} else if ((more = field_end(r, &i, &lf_only, quoted ?
+		    "text after the closing quote of a field" : "NUL byte", first)) < 0)
 			return -1;
 		r->off[nf] = start;
-		r->len[nf] = out - start;
+		r->len[nf] = o - start;
 		if (r->len[nf] > r->lim.max_field)
 			return fail(r, first, 0, "field %zu longer than %zu bytes", nf + 1,
 			    r->lim.max_field);
-		r->dec[out++] = '\0';
+		r->dec[o] = '\0';
 		/* Canonical: quoted exactly when DictWriter would quote it. */
 		if (nf == 0) {
 			q0 = quoted;
@@ -277,11 +291,11 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 	/* The one field DictWriter quotes without cause: the only field, when empty. */
 	if (q0 != (s0 || (nf == 1 && r->len[0] == 0)))
 		canonical = 0;
+	for (k = 0; k < nf; k++)
+		r->field[k] = r->dec + r->off[k];
 	row->nfields = nf;
 	row->field = r->field;
 	row->len = r->len;
-	for (size_t k = 0; k < nf; k++)
-		r->field[k] = r->dec + r->off[k];
 	row->raw = r->raw;
 	row->rawlen = r->rawlen;
 	row->line = first;
@@ -289,12 +303,27 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 	return 1;
 }
 
+/* The length of the ASCII bytes that start s, eight at a time: most records are all ASCII. */
+static size_t
+ascii_prefix(const char *s, size_t n)
+{
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+	}
+	return i;
+}
+
 /* Read one record (skipping empty lines) with at most maxfields fields. */
 static int
 read_record(struct cp_csv_reader *r, struct cp_csv_row *row, size_t maxfields)
 {
 	unsigned long first;
-	size_t bad;
+	size_t bad, skip;
 	int rc;
 
 	if (r->failed)
@@ -308,7 +337,7 @@ read_record(struct cp_csv_reader *r, struct cp_csv_row *row, size_t maxfields)
 			r->started = 1;
 			if (r->rawlen >= 3 && memcmp(r->raw, "\xef\xbb\xbf", 3) == 0) {
 				r->rawlen -= 3;
-				memmove(r->raw, r->raw + 3, r->rawlen);
+				memmove(r->raw, r->raw + 3, r->rawlen + 1);
 				if (r->rawlen == 0)
 					continue;
 			}
@@ -320,8 +349,9 @@ read_record(struct cp_csv_reader *r, struct cp_csv_row *row, size_t maxfields)
 	}
 	if ((rc = parse_record(r, row, first, maxfields)) < 0)
 		return rc;
-	if (!cp_utf8_valid(r->raw, r->rawlen, &bad))
-		return fail(r, line_of(r, first, bad), 0, "invalid UTF-8");
+	skip = ascii_prefix(r->raw, r->rawlen);
+	if (skip < r->rawlen && !cp_utf8_valid(r->raw + skip, r->rawlen - skip, &bad))
+		return fail(r, line_of(r, first, skip + bad), 0, "invalid UTF-8");
 	return 1;
 }
 

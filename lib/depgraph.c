@@ -12,8 +12,9 @@
 struct cp_depgraph {
 	struct cp_strmap *ids;		/* id -> its first node */
 	size_t n, ncap;
-	size_t *from, *nlen;		/* pending dependencies: node, named id */
+	size_t *from, *nlen;		/* dependencies: node, named id */
 	const char **name;
+	size_t *to;			/* once resolved: the node named, or NONE */
 	size_t ndeps, depcap;
 	struct cp_arena names;
 	int resolved;
@@ -31,13 +32,18 @@ cp_depgraph_new(void)
 }
 
 size_t
-cp_depgraph_add(struct cp_depgraph *g, const char *id, size_t len)
+cp_depgraph_add(struct cp_depgraph *g, const char *id, size_t len, size_t *first)
 {
-	cp_strmap_add(g->ids, id, len, g->n, NULL);
+	size_t old;
+
+	if (first != NULL)
+		*first = cp_strmap_add(g->ids, id, len, g->n, &old) ? g->n : old;
+	else
+		cp_strmap_add(g->ids, id, len, g->n, NULL);
 	return g->n++;
 }
 
-void
+size_t
 cp_depgraph_dep(struct cp_depgraph *g, size_t node, const char *dep, size_t len)
 {
 	if (g->ndeps == g->depcap) {
@@ -49,7 +55,7 @@ cp_depgraph_dep(struct cp_depgraph *g, size_t node, const char *dep, size_t len)
 	g->from[g->ndeps] = node;
 	g->name[g->ndeps] = cp_arena_strndup(&g->names, dep, len);
 	g->nlen[g->ndeps] = len;
-	g->ndeps++;
+	return g->ndeps++;
 }
 
 int
@@ -68,12 +74,12 @@ cp_depgraph_count(const struct cp_depgraph *g)
 static void
 resolve(struct cp_depgraph *g)
 {
-	size_t *to = xreallocarray(NULL, g->ndeps + 1, sizeof(*to));
-	size_t *dfill, *rfill, i, m = 0, v;
+	size_t *to, *dfill, *rfill, i, m = 0, v;
 
 	if (g->resolved)
 		return;
 	g->resolved = 1;
+	to = g->to = xreallocarray(NULL, g->ndeps + 1, sizeof(*to));
 	g->dstart = xcalloc(g->n + 1, sizeof(*g->dstart));
 	g->rstart = xcalloc(g->n + 1, sizeof(*g->rstart));
 	for (i = 0; i < g->ndeps; i++) {
@@ -105,7 +111,16 @@ resolve(struct cp_depgraph *g)
 	}
 	free(dfill);
 	free(rfill);
-	free(to);
+}
+
+int
+cp_depgraph_target(struct cp_depgraph *g, size_t dep, size_t *node)
+{
+	resolve(g);
+	if (dep >= g->ndeps || g->to[dep] == NONE)
+		return 0;
+	*node = g->to[dep];
+	return 1;
 }
 
 /* A binary min-heap of node indexes. */
@@ -316,6 +331,7 @@ cp_depgraph_free(struct cp_depgraph *g)
 	free(g->from);
 	free(g->name);
 	free(g->nlen);
+	free(g->to);
 	cp_arena_free(&g->names);
 	free(g->dstart);
 	free(g->dlist);

@@ -11,18 +11,24 @@ struct cp_depgraph *cp_depgraph_new(void);
 
 /*
  * Add a node (a registry row) with the id id[0..len); nodes are numbered
- * from 0 in the order they are added (file order).  A repeated id makes a
- * node of its own, but a dependency on that id means its first node.
+ * from 0 in the order they are added (file order), and the new node's
+ * number is returned.  A repeated id makes a node of its own, but a
+ * dependency on that id means its first node, which *first receives (the
+ * new node itself when the id is new; first may be NULL).
  */
-size_t cp_depgraph_add(struct cp_depgraph *g, const char *id, size_t len);
+size_t cp_depgraph_add(struct cp_depgraph *g, const char *id, size_t len, size_t *first);
 
 /*
- * Record that node depends on the id dep[0..len).  Ids are resolved when
- * the order or the cycles are first asked for; a dependency on an id that
- * no node has is ignored (validation reports it).  No node may be added
- * after that.
+ * Record that node depends on the id dep[0..len); returns the number of
+ * this dependency (they are numbered from 0 in the order recorded).  Ids
+ * are resolved when a target, the order or the cycles are first asked for;
+ * a dependency on an id that no node has is ignored (validation reports
+ * it).  No node or dependency may be added after that.
  */
-void cp_depgraph_dep(struct cp_depgraph *g, size_t node, const char *dep, size_t len);
+size_t cp_depgraph_dep(struct cp_depgraph *g, size_t node, const char *dep, size_t len);
+
+/* The node dependency number dep leads to: returns 1 and sets *node, or 0 if no node has its id. */
+int cp_depgraph_target(struct cp_depgraph *g, size_t dep, size_t *node);
 
 /* The first node with the id id[0..len): returns 1 and sets *node, or 0. */
 int cp_depgraph_find(const struct cp_depgraph *g, const char *id, size_t len, size_t *node);

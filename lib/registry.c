@@ -177,6 +177,7 @@ struct rowinfo {
 	const char *version;
 	const char *digest;
 	const char *deps;	/* deps, or dependencies */
+	size_t firstdep;	/* the depgraph number of its first dependency */
 };
 
 struct problem {
@@ -192,6 +193,7 @@ struct cp_registry_check {
 	struct rowinfo *rows;
 	size_t nrows, rowcap;
 	struct cp_depgraph *graph;
+	size_t ndeps;			/* dependencies recorded in graph */
 	struct cp_strmap *names;	/* name -> first row with it */
 	struct problem *probs;
 	size_t nprobs, probcap;
@@ -278,7 +280,7 @@ static int
 one_of(struct val v, const char *const *allowed)
 {
 	for (; *allowed != NULL; allowed++)
-		if (strlen(*allowed) == v.len && memcmp(*allowed, v.s, v.len) == 0)
+		if (strncmp(*allowed, v.s, v.len) == 0 && (*allowed)[v.len] == '\0')
 			return 1;
 	return 0;
 }
@@ -329,12 +331,12 @@ check_id(struct cp_registry_check *c, const struct cp_csv_row *row)
 	const char *id = cp_arena_strndup(&c->strs, v.s, v.len);
 	size_t node, first;
 
-	node = cp_depgraph_add(c->graph, v.s, v.len);
+	node = cp_depgraph_add(c->graph, v.s, v.len, &first);
 	if (c->col[C_ID] < 0)
 		;	/* reported once, as a missing column */
 	else if (v.len == 0)
 		problem(c, 1, row->line, id, "id is empty");
-	else if (cp_depgraph_find(c->graph, v.s, v.len, &first) && first != node)
+	else if (first != node)
 		problem(c, 1, row->line, id, "duplicate id (first on line %lu)", c->rows[first].line);
 	return id;
 }
@@ -352,17 +354,20 @@ check_deps(struct cp_registry_check *c, const struct cp_csv_row *row, const char
 
 	while (cp_registry_list_next(&p, v.s + v.len, &item, &len)) {
 		idlen = cp_registry_dep_idlen(item, len);
-		cp_registry_quote(q, sizeof(q), item, len);
 		if (idlen == 0) {
+			cp_registry_quote(q, sizeof(q), item, len);
 			problem(c, 1, row->line, id, "%s entry %s names no id", colname[k], q);
 			continue;
 		}
 		if (idlen < len && k == C_DEPS &&
-		    cp_semver_req_parse(item + idlen + 1, len - idlen - 1, &req) == -1)
+		    cp_semver_req_parse(item + idlen + 1, len - idlen - 1, &req) == -1) {
+			cp_registry_quote(q, sizeof(q), item, len);
 			problem(c, 1, row->line, id,
 			    "%s entry %s: the constraint is not ^V, ~V, >=V, ==V or V with V a semantic version",
 			    colname[k], q);
+		}
 		cp_depgraph_dep(c->graph, node, item, idlen);
+		c->ndeps++;
 	}
 }
 
@@ -456,16 +461,18 @@ check_control_plane(struct cp_registry_check *c, const struct cp_csv_row *row,
 	struct val v = get(c, row, C_ARTIFACT_PATH);
 	char q[160];
 
-	cp_registry_quote(q, sizeof(q), v.s, v.len);
 	if (c->col[C_ARTIFACT_PATH] < 0)
 		;
 	else if (v.len == 0)
 		problem(c, 1, row->line, id, "artifact_path is empty");
-	else if (v.s[0] != '/')
+	else if (v.s[0] != '/') {
+		cp_registry_quote(q, sizeof(q), v.s, v.len);
 		problem(c, 1, row->line, id,
 		    "artifact_path %s is not plane-relative with a leading /", q);
-	else if (has_dotdot(v.s, v.len))
+	} else if (has_dotdot(v.s, v.len)) {
+		cp_registry_quote(q, sizeof(q), v.s, v.len);
 		problem(c, 1, row->line, id, "artifact_path %s leaves the plane (..)", q);
+	}
 	check_digest(c, row, id, C_CONTENT_HASH);
 	if (strcmp(id, "REG-CP") == 0 && get(c, row, C_CONTENT_HASH).len > 0)
 		problem(c, 0, row->line, id,
@@ -493,6 +500,7 @@ cp_registry_check_row(struct cp_registry_check *c, const struct cp_csv_row *row)
 	ri->digest = cp_arena_strndup(&c->strs, v.s, v.len);
 	v = get(c, row, c->kind == CP_REGISTRY_PACKAGES ? C_DEPS : C_DEPENDENCIES);
 	ri->deps = cp_arena_strndup(&c->strs, v.s, v.len);
+	ri->firstdep = c->ndeps;
 	if (c->kind == CP_REGISTRY_PACKAGES)
 		check_package(c, row, ri, node);
 	else
@@ -507,13 +515,14 @@ check_dep_targets(struct cp_registry_check *c, const struct rowinfo *ri)
 	const char *column = c->kind == CP_REGISTRY_PACKAGES ? "dependency" : "dependencies entry";
 	struct cp_semver_req req;
 	struct cp_semver have;
-	size_t len, idlen, dep;
+	size_t len, idlen, dep, k = ri->firstdep;
 	char q[160], qv[160];
 
+	/* The entries come in the order check_deps recorded them, and skip the same ones. */
 	while (cp_registry_list_next(&p, end, &item, &len)) {
 		if ((idlen = cp_registry_dep_idlen(item, len)) == 0)
 			continue;
-		if (!cp_depgraph_find(c->graph, item, idlen, &dep)) {
+		if (!cp_depgraph_target(c->graph, k++, &dep)) {
 			cp_registry_quote(q, sizeof(q), item, idlen);
 			problem(c, 1, ri->line, ri->id, "%s %s does not exist", column, q);
 			continue;

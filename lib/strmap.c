@@ -21,7 +21,11 @@ struct cp_strmap {
 	struct cp_arena keys;
 };
 
-/* FNV-1a, 64 bits: short keys, no adversary able to choose them at scale. */
+/*
+ * FNV-1a, 64 bits, then MurmurHash3's finalizer: ids such as PKG-000123
+ * differ in their last bytes only, and FNV alone leaves the low bits (the
+ * slot) of such keys clustered.
+ */
 static uint64_t
 hash(const char *s, size_t len)
 {
@@ -32,6 +36,11 @@ hash(const char *s, size_t len)
 		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -88,7 +97,7 @@ cp_strmap_add(struct cp_strmap *m, const char *key, size_t len, size_t value, si
 	s->len = len;
 	s->value = value;
 	s->hash = h;
-	if (++m->count * 4 > (m->mask + 1) * 3)	/* keep the load under 3/4 */
+	if (++m->count * 2 > m->mask + 1)	/* keep the load under 1/2: short probes */
 		grow(m);
 	return 1;
 }

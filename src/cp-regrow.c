@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,10 @@ struct run {
 	size_t ncols;
 	char **field;		/* a row being built: ncols fields */
 	size_t *len;
+	char **keys;		/* the JSON keys of the columns */
+	size_t *keylen;
+	char *obj;		/* a JSON object being built */
+	size_t objcap;
 };
 
 /* COLUMN=VALUE, checked against the header. */
@@ -170,17 +175,65 @@ parse_assignments(const struct run *x, char **args, int n, struct assign *as)
 	return 0;
 }
 
+/* The bytes a JSON string cannot hold as they are: control bytes, '"' and '\\'. */
+static const unsigned char json_special[256] = {
+	[0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1
+};
+
 static void
-write_object(FILE *fp, const struct run *x, char *const *field, const size_t *len)
+write_object(FILE *fp, struct run *x, char *const *field, const size_t *len)
+{
+	size_t k, i, n = 0, need;
+
+	/*
+	 * A field needing no escape (the record is valid UTF-8, so only '"',
+	 * '\\' and control bytes would) is copied into one buffer written
+	 * once a row; cp_json_write_str writes the others.
+	 */
+	x->obj[n++] = '{';
+	for (k = 0; k < x->ncols; k++) {
+		need = n + x->keylen[k] + len[k] + 3;
+		if (need > x->objcap)
+			x->obj = xrealloc(x->obj, x->objcap = 2 * need);
+		memcpy(x->obj + n, x->keys[k], x->keylen[k]);
+		n += x->keylen[k];
+		/* The field's terminating NUL, a control byte, stops the scan. */
+		for (i = 0; !json_special[(unsigned char)field[k][i]]; i++)
+			;
+		if (i < len[k]) {
+			fwrite(x->obj, 1, n, fp);
+			cp_json_write_str(fp, field[k], len[k]);
+			n = 0;
+			continue;
+		}
+		x->obj[n++] = '"';
+		memcpy(x->obj + n, field[k], len[k]);
+		n += len[k];
+		x->obj[n++] = '"';
+	}
+	x->obj[n++] = '}';
+	fwrite(x->obj, 1, n, fp);
+}
+
+/* Each column's JSON key ("name": and the comma before it), encoded once rather than per row. */
+static void
+encode_keys(struct run *x)
 {
 	size_t k;
+	FILE *fp;
 
-	putc('{', fp);
+	x->obj = xmalloc(x->objcap = 4096);
+	x->keys = xcalloc(x->ncols, sizeof(*x->keys));
+	x->keylen = xcalloc(x->ncols, sizeof(*x->keylen));
 	for (k = 0; k < x->ncols; k++) {
+		if ((fp = open_memstream(&x->keys[k], &x->keylen[k])) == NULL)
+			errx(CP_EXIT_ERR, "out of memory");
 		cp_json_write_key(fp, cp_csv_colname(x->r, k), k == 0);
-		cp_json_write_str(fp, field[k], len[k]);
+		if (fclose(fp) == EOF)
+			errx(CP_EXIT_ERR, "out of memory");
 	}
-	putc('}', fp);
 }
 
 /* get: read everything (a malformed registry answers nothing), then print the first match. */
@@ -352,7 +405,7 @@ sync_mode(struct run *x)
 		if (n == cap)
 			id = xreallocarray(id, cap = cap ? 2 * cap : 1024, sizeof(*id));
 		id[n] = cp_arena_strndup(&ids, row.field[x->key], row.len[x->key]);
-		cp_depgraph_add(g, row.field[x->key], row.len[x->key]);
+		cp_depgraph_add(g, row.field[x->key], row.len[x->key], NULL);
 		p = deps >= 0 ? row.field[deps] : "";
 		end = p + (deps >= 0 ? row.len[deps] : 0);
 		while (cp_registry_list_next(&p, end, &item, &len))
@@ -480,6 +533,9 @@ run_verb(struct run *x)
 	}
 	x->field = xreallocarray(NULL, x->ncols, sizeof(*x->field));
 	x->len = xreallocarray(NULL, x->ncols, sizeof(*x->len));
+	encode_keys(x);
+	/* One thread writes: skip stdio's locking on every putc and fwrite of the output. */
+	__fsetlocking(x->out, FSETLOCKING_BYCALLER);
 	switch (x->verb) {
 	case GET: status = get_mode(x); break;
 	case SELECT: status = select_mode(x); break;
@@ -487,6 +543,11 @@ run_verb(struct run *x)
 	case VALIDATE: status = validate_mode(x); break;
 	default: status = edit_mode(x); break;
 	}
+	for (size_t k = 0; k < x->ncols; k++)
+		free(x->keys[k]);
+	free(x->keys);
+	free(x->keylen);
+	free(x->obj);
 	free(x->field);
 	free(x->len);
 	return status;
