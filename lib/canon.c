@@ -62,40 +62,55 @@ reads_back(const char *digits, int nd, int x, double a)
 	return strtod(t, NULL) == a;
 }
 
+/* The correctly rounded p-digit form of a; 1 if it reads back as a. */
+static int
+probe(double a, int p, char *digits, int *nd, int *x)
+{
+	char e[48];
+
+	snprintf(e, sizeof(e), "%.*e", p - 1, a);
+	split_exp(e, digits, nd, x);
+	return reads_back(digits, *nd, *x, a);
+}
+
 /*
  * The shortest digits that read back as a (> 0), as David Gay's dtoa mode 0
  * gives Python: the correctly rounded p-digit value for the least p that
- * round-trips.  At a power of two the gap below is half the gap above, so
- * the nearest p-digit value may fall outside while the one above it reads
- * back; dtoa then takes that one.
+ * round-trips.  A longer correct rounding is never farther from a, so the
+ * least p is found by bisection.  At a power of two the gap below is half
+ * the gap above, so at p - 1 the nearest value may fall outside while the
+ * one above it reads back; dtoa then takes that one.
  */
 static void
 shortest(double a, char *digits, int *nd, int *x)
 {
-	char e[48];
-	int p, half, i;
+	char d2[24];
+	int lo = 1, hi = 17, mid, n2, x2, half, i;
 
-	for (p = 1; p <= 17; p++) {
-		snprintf(e, sizeof(e), "%.*e", p - 1, a);
-		split_exp(e, digits, nd, x);
-		if (reads_back(digits, *nd, *x, a))
-			return;
-		if (frexp(a, &half) != 0.5)
-			continue;
-		for (i = *nd - 1; i >= 0 && digits[i] == '9'; i--)
-			digits[i] = '0';
-		if (i >= 0)
-			digits[i]++;
-		else {
-			digits[0] = '1';
-			(*x)++;
-		}
-		if (reads_back(digits, *nd, *x, a))
-			return;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (probe(a, mid, d2, &n2, &x2))
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	/* 17 digits always read back; not reached. */
-	snprintf(e, sizeof(e), "%.16e", a);
-	split_exp(e, digits, nd, x);
+	probe(a, lo, digits, nd, x);
+	if (lo == 1 || frexp(a, &half) != 0.5)
+		return;
+	probe(a, lo - 1, d2, &n2, &x2);
+	for (i = n2 - 1; i >= 0 && d2[i] == '9'; i--)
+		d2[i] = '0';
+	if (i >= 0)
+		d2[i]++;
+	else {
+		d2[0] = '1';
+		x2++;
+	}
+	if (reads_back(d2, n2, x2, a)) {
+		memcpy(digits, d2, (size_t)n2 + 1);
+		*nd = n2;
+		*x = x2;
+	}
 }
 
 void

@@ -19,10 +19,28 @@ ledger_line_clear(struct cp_ledger_line *ln)
 	ln->detail[0] = '\0';
 }
 
+/* 1 if the token jansson stopped at is NaN or [-]Infinity, which Python writes but JSON has not. */
+static int
+nonfinite_token(const char *text, size_t len, const json_error_t *e)
+{
+	size_t at = e->position > 0 ? (size_t)e->position - 1 : 0;
+
+	if (strstr(e->text, "near 'NaN") != NULL || strstr(e->text, "near 'Inf") != NULL)
+		return 1;
+	if (at >= len)
+		return 0;
+	if (text[at] == '-' && at + 1 < len)
+		at++;
+	return (len - at >= 3 && memcmp(text + at, "NaN", 3) == 0) ||
+	    (len - at >= 8 && memcmp(text + at, "Infinity", 8) == 0);
+}
+
 /* jansson's reason, said the way a ledger's reader needs it. */
 static const char *
-json_why(const json_error_t *e)
+json_why(const char *text, size_t len, const json_error_t *e)
 {
+	if (json_error_code(e) == json_error_invalid_syntax && nonfinite_token(text, len, e))
+		return "NaN or Infinity, which JSON does not have";
 	switch (json_error_code(e)) {
 	case json_error_invalid_utf8:
 		return "invalid UTF-8";
@@ -71,7 +89,7 @@ ledger_parse(const char *text, size_t len, int want_hash, struct cp_ledger_line 
 	/* Python accepts "\u0000" in strings, so must we; NaN and huge numbers it would hash differently. */
 	ln->entry = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
 	if (ln->entry == NULL) {
-		snprintf(ln->detail, sizeof(ln->detail), "%s (column %d)", json_why(&e), e.column);
+		snprintf(ln->detail, sizeof(ln->detail), "%s (column %d)", json_why(text, len, &e), e.column);
 		return ln->kind = CP_LEDGER_MALFORMED;
 	}
 	if (!json_is_object(ln->entry))
@@ -322,6 +340,7 @@ static void
 verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 {
 	struct cp_ledger_finding f = { 0 };
+	char detail[300];
 
 	f.segment = ln->segment;
 	f.lineno = ln->lineno;
@@ -334,6 +353,10 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 	if (ln->kind == CP_LEDGER_MALFORMED) {
 		f.kind = ln->last ? CP_LEDGER_TORN : CP_LEDGER_BAD_LINE;
 		f.detail = ln->detail;
+		if (!ln->ended) {
+			snprintf(detail, sizeof(detail), "unfinished line (no newline): %s", ln->detail);
+			f.detail = detail;
+		}
 		report(v, &f);
 		v->resync = 1;
 		return;

@@ -348,8 +348,8 @@ open_active(struct writer *w, char *errbuf, size_t errlen)
 		return -1;
 	}
 	if (t.torn || t.last_hash == NULL) {
-		ledger_err(errbuf, errlen, "%s: torn last line at byte %lld (an append cut short?); "
-		    "nothing appended: see cp-ledger repair", g->path, (long long)t.good_end);
+		ledger_err(errbuf, errlen, "%s: torn last line at byte %lld (an append cut short?): "
+		    "see cp-ledger repair", g->path, (long long)t.good_end);
 		free(t.last_hash);
 		return -1;
 	}
