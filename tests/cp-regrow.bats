@@ -572,3 +572,15 @@ sys.stdout.buffer.write(b)' "$D/packages.csv" > m.csv
 		no_signal
 	done
 }
+
+@test "the man pages are lint clean and document every long option" {
+	command -v mandoc > /dev/null || skip "mandoc is not installed"
+	man=$BATS_TEST_DIRNAME/../man
+	mandoc -Tlint -Wwarning "$man/cp-regrow.1" "$man/cp-registry.5"
+	for opt in $(cp-regrow --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -Eq -- "^\.It .*Fl \\\\${opt#-}( |\$)" "$man/cp-regrow.1" || {
+			echo "not in the man page: $opt" >&2
+			return 1
+		}
+	done
+}
