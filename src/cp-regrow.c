@@ -19,8 +19,8 @@
 #include "xalloc.h"
 
 static const char help[] =
-"usage: cp-regrow [-f FILE] [-k COLUMN] [--json] get ID\n"
-"       cp-regrow [-f FILE] [--json] select [COLUMN=VALUE ...]\n"
+"usage: cp-regrow [-f FILE] [-k COLUMN] [--json | --field COLUMN] get ID\n"
+"       cp-regrow [-f FILE] [--json | --field COLUMN] select [COLUMN=VALUE ...]\n"
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] set ID COLUMN=VALUE ...\n"
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] add COLUMN=VALUE ...\n"
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] upsert COLUMN=VALUE ...\n"
@@ -44,6 +44,7 @@ static const char help[] =
 "  -f, --file FILE      read FILE instead of standard input\n"
 "  -i, --in-place FILE  update FILE under a lock, atomically (set add upsert del)\n"
 "  -k, --key COLUMN     the column holding the row ids (default: id)\n"
+"      --field COLUMN   get, select: print only that field, raw, and a newline\n"
 "      --json           get: an object; select: JSON Lines; validate: a report\n"
 "      --kind KIND      packages or control-plane: the rules validate applies (else\n"
 "                       told by the header); with -i, a missing FILE starts empty\n"
@@ -55,12 +56,13 @@ static const char help[] =
 "no such row; add: the row exists; validate: a FAIL), 2 an error (malformed\n"
 "registry, unknown column, I/O error, bad usage).\n";
 
-enum { OPT_JSON = 256, OPT_KIND, OPT_MAX_FIELD, OPT_VERSION };
+enum { OPT_JSON = 256, OPT_FIELD, OPT_KIND, OPT_MAX_FIELD, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "in-place", required_argument, NULL, 'i' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "field", required_argument, NULL, OPT_FIELD },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "max-field", required_argument, NULL, OPT_MAX_FIELD },
@@ -88,6 +90,7 @@ static const struct {
 
 struct opts {
 	const char *file, *inplace, *key;
+	const char *field;	/* --field: the column printed raw */
 	int json;
 	enum cp_registry_kind kind;
 	struct cp_csv_limits lim;
@@ -104,6 +107,7 @@ struct run {
 	const char *name;	/* the input, as messages name it */
 	FILE *out;
 	long key;		/* the key column */
+	long fieldcol;		/* --field's column, -1 without it */
 	size_t ncols;
 	char **field;		/* a row being built: ncols fields */
 	size_t *len;
@@ -259,7 +263,10 @@ get_mode(struct run *x)
 		cp_arena_free(&kept);
 		return csv_failed(x);
 	}
-	if (found && x->o->json) {
+	if (found && x->fieldcol >= 0) {
+		fwrite(x->field[x->fieldcol], 1, x->len[x->fieldcol], x->out);
+		putc('\n', x->out);
+	} else if (found && x->o->json) {
 		write_object(x->out, x, x->field, x->len);
 		putc('\n', x->out);
 	} else if (found) {
@@ -268,6 +275,26 @@ get_mode(struct run *x)
 	}
 	cp_arena_free(&kept);
 	return found ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+/*
+ * select --field: the field of row on a line of its own.  A line break in
+ * it would split one value into two lines: refused (0) for --json to carry.
+ */
+static int
+field_line(const struct run *x, const struct cp_csv_row *row)
+{
+	const char *v = row->field[x->fieldcol];
+	size_t len = row->len[x->fieldcol];
+
+	if (memchr(v, '\n', len) != NULL || memchr(v, '\r', len) != NULL) {
+		warnx("%s:%lu: %s holds a line break: use --json", x->name, row->line,
+		    x->o->field);
+		return 0;
+	}
+	fwrite(v, 1, len, x->out);
+	putc('\n', x->out);
+	return 1;
 }
 
 static int
@@ -281,7 +308,7 @@ select_mode(struct run *x)
 		free(as);
 		return CP_EXIT_ERR;
 	}
-	if (!x->o->json)
+	if (!x->o->json && x->fieldcol < 0)
 		cp_csv_write_header(x->out, x->r);
 	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
 		for (i = 0, match = 1; i < x->o->nargs && match; i++)
@@ -289,13 +316,18 @@ select_mode(struct run *x)
 			    memcmp(row.field[as[i].col], as[i].val, as[i].len) == 0;
 		if (!match)
 			continue;
-		if (x->o->json) {
+		if (x->fieldcol >= 0) {
+			if (!field_line(x, &row))
+				break;
+		} else if (x->o->json) {
 			write_object(x->out, x, row.field, row.len);
 			putc('\n', x->out);
 		} else
 			cp_csv_write_row(x->out, &row);
 	}
 	free(as);
+	if (rc == 1)
+		return CP_EXIT_ERR;	/* field_line said why */
 	return rc < 0 ? csv_failed(x) : CP_EXIT_YES;
 }
 
@@ -531,6 +563,11 @@ run_verb(struct run *x)
 		warnx("%s: no key column %s", x->name, x->o->key);
 		return CP_EXIT_ERR;
 	}
+	x->fieldcol = x->o->field != NULL ? cp_csv_column(x->r, x->o->field) : -1;
+	if (x->o->field != NULL && x->fieldcol < 0) {
+		warnx("%s: unknown column %s", x->name, x->o->field);
+		return CP_EXIT_ERR;
+	}
 	x->field = xreallocarray(NULL, x->ncols, sizeof(*x->field));
 	x->len = xreallocarray(NULL, x->ncols, sizeof(*x->len));
 	encode_keys(x);
@@ -662,6 +699,7 @@ main(int argc, char *argv[])
 		case 'i': o.inplace = optarg; break;
 		case 'k': o.key = optarg; break;
 		case OPT_JSON: o.json = 1; break;
+		case OPT_FIELD: o.field = optarg; break;
 		case OPT_KIND:
 			if ((o.kind = cp_registry_kind_parse(optarg)) == CP_REGISTRY_UNKNOWN)
 				errx(CP_EXIT_ERR, "unknown kind %s (packages or control-plane)", optarg);
@@ -694,6 +732,10 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "-i updates a file: it needs set, add, upsert or del");
 	if (o.json && !verbs[v].json)
 		errx(CP_EXIT_ERR, "--json applies to get, select and validate");
+	if (o.field && verbs[v].verb != GET && verbs[v].verb != SELECT)
+		errx(CP_EXIT_ERR, "--field applies to get and select");
+	if (o.field && o.json)
+		errx(CP_EXIT_ERR, "--field and --json exclude each other");
 	if (o.kind && verbs[v].verb != VALIDATE && !o.inplace)
 		errx(CP_EXIT_ERR, "--kind applies to validate, and to -i");
 	x.o = &o;

@@ -114,6 +114,35 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	[ "$stderr" = "cp-regrow: -: no key column id" ]
 }
 
+@test "--field: one raw value and a newline, for shell scripts" {
+	# the answers: Python's DictReader, each value followed by a newline
+	py 'for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")):
+    open("want-" + r["id"], "w", encoding="utf-8", newline="").write(r[sys.argv[2]] + "\n")' \
+		"$D/packages.csv" category
+	for id in PKG-A PKG-C PKG-X; do
+		cmp <(cp-regrow get "$id" --field category < "$D/packages.csv") "want-$id"
+	done
+	[ "$(cp-regrow -f "$D/packages.csv" --field owner get PKG-A)" = "Zoë Ångström" ]
+	[ "$(cp-regrow --field license get PKG-B < "$D/packages.csv")" = \
+		"$(py 'print([r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["id"] == "PKG-B"][0]["license"])' "$D/packages.csv")" ]
+	digest=$(cp-regrow --field digest get PKG-A < "$D/packages.csv")
+	[[ "$digest" =~ ^[0-9a-f]{64}$ ]]
+	run --separate-stderr -1 cp-regrow --field owner get PKG-NOPE < "$D/packages.csv"
+	[ -z "$output" ]
+	run --separate-stderr -2 cp-regrow --field colour get PKG-A < "$D/packages.csv"
+	[ -z "$output" ]
+	[ "$stderr" = "cp-regrow: -: unknown column colour" ]
+	# select: one value a line, in file order
+	run -0 cp-regrow --field id select status=active < "$D/packages.csv"
+	[ "$output" = "$(jq -r .id "$D/select-active.jsonl")" ]
+	# a value holding a line break cannot be one line: refused, status 2
+	run --separate-stderr -2 cp-regrow --field category select < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -:4: category holds a line break: use --json" ]
+	run -2 cp-regrow --field id --json get PKG-A < "$D/packages.csv"
+	run -2 cp-regrow --field id sync < "$D/packages.csv"
+	run -2 cp-regrow --field id -i p.csv del PKG-A
+}
+
 @test "select: filters AND together; CSV and JSON Lines golden" {
 	cmp <(cp-regrow select platform=linux status=active < "$D/packages.csv") "$D/select-linux.out"
 	cmp <(cp-regrow --json select status=active < "$D/packages.csv") "$D/select-active.jsonl"
@@ -541,5 +570,17 @@ sys.stdout.buffer.write(b)' "$D/packages.csv" > m.csv
 		no_signal
 		run cp-regrow validate < m.csv
 		no_signal
+	done
+}
+
+@test "the man pages are lint clean and document every long option" {
+	command -v mandoc > /dev/null || skip "mandoc is not installed"
+	man=$BATS_TEST_DIRNAME/../man
+	mandoc -Tlint -Wwarning "$man/cp-regrow.1" "$man/cp-registry.5"
+	for opt in $(cp-regrow --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -Eq -- "^\.It .*Fl \\\\${opt#-}( |\$)" "$man/cp-regrow.1" || {
+			echo "not in the man page: $opt" >&2
+			return 1
+		}
 	done
 }
