@@ -44,7 +44,7 @@ static const char help[] =
 "  -f, --file FILE      read FILE instead of standard input\n"
 "  -i, --in-place FILE  update FILE under a lock, atomically (set add upsert del)\n"
 "  -k, --key COLUMN     the column holding the row ids (default: id)\n"
-"      --field COLUMN   get, select: print only that field, raw, and a newline\n"
+"      --field COL[,COL...]  get, select: print only those fields, raw, tab-separated\n"
 "      --json           get: an object; select: JSON Lines; validate: a report\n"
 "      --kind KIND      packages or control-plane: the rules validate applies (else\n"
 "                       told by the header); with -i, a missing FILE starts empty\n"
@@ -107,7 +107,8 @@ struct run {
 	const char *name;	/* the input, as messages name it */
 	FILE *out;
 	long key;		/* the key column */
-	long fieldcol;		/* --field's column, -1 without it */
+	long *fieldcol;		/* --field's columns */
+	size_t nfield;		/* how many: 0 without --field */
 	size_t ncols;
 	char **field;		/* a row being built: ncols fields */
 	size_t *len;
@@ -240,6 +241,37 @@ encode_keys(struct run *x)
 	}
 }
 
+/*
+ * --field: the chosen fields of a row on a line of their own, separated by
+ * tabs.  A tab or line break in one would split it: refused (0), --json
+ * carries any value.  The one field of get is printed whatever it holds:
+ * the whole output is the value.  LINE is the row's line for the message.
+ */
+static int
+field_line(const struct run *x, const char *const *field, const size_t *len, unsigned long line)
+{
+	size_t i;
+
+	for (i = 0; i < x->nfield && (x->verb != GET || x->nfield > 1); i++) {
+		const char *v = field[x->fieldcol[i]];
+		size_t n = len[x->fieldcol[i]];
+
+		if (memchr(v, '\n', n) != NULL || memchr(v, '\r', n) != NULL ||
+		    memchr(v, '\t', n) != NULL) {
+			warnx("%s:%lu: a --field value holds a tab or line break: use --json",
+			    x->name, line);
+			return 0;
+		}
+	}
+	for (i = 0; i < x->nfield; i++) {
+		if (i > 0)
+			putc('\t', x->out);
+		fwrite(field[x->fieldcol[i]], 1, len[x->fieldcol[i]], x->out);
+	}
+	putc('\n', x->out);
+	return 1;
+}
+
 /* get: read everything (a malformed registry answers nothing), then print the first match. */
 static int
 get_mode(struct run *x)
@@ -263,9 +295,11 @@ get_mode(struct run *x)
 		cp_arena_free(&kept);
 		return csv_failed(x);
 	}
-	if (found && x->fieldcol >= 0) {
-		fwrite(x->field[x->fieldcol], 1, x->len[x->fieldcol], x->out);
-		putc('\n', x->out);
+	if (found && x->nfield > 0) {
+		if (!field_line(x, (const char *const *)x->field, x->len, 0)) {
+			cp_arena_free(&kept);
+			return CP_EXIT_ERR;
+		}
 	} else if (found && x->o->json) {
 		write_object(x->out, x, x->field, x->len);
 		putc('\n', x->out);
@@ -275,26 +309,6 @@ get_mode(struct run *x)
 	}
 	cp_arena_free(&kept);
 	return found ? CP_EXIT_YES : CP_EXIT_NO;
-}
-
-/*
- * select --field: the field of row on a line of its own.  A line break in
- * it would split one value into two lines: refused (0) for --json to carry.
- */
-static int
-field_line(const struct run *x, const struct cp_csv_row *row)
-{
-	const char *v = row->field[x->fieldcol];
-	size_t len = row->len[x->fieldcol];
-
-	if (memchr(v, '\n', len) != NULL || memchr(v, '\r', len) != NULL) {
-		warnx("%s:%lu: %s holds a line break: use --json", x->name, row->line,
-		    x->o->field);
-		return 0;
-	}
-	fwrite(v, 1, len, x->out);
-	putc('\n', x->out);
-	return 1;
 }
 
 static int
@@ -308,7 +322,7 @@ select_mode(struct run *x)
 		free(as);
 		return CP_EXIT_ERR;
 	}
-	if (!x->o->json && x->fieldcol < 0)
+	if (!x->o->json && x->nfield == 0)
 		cp_csv_write_header(x->out, x->r);
 	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
 		for (i = 0, match = 1; i < x->o->nargs && match; i++)
@@ -316,8 +330,8 @@ select_mode(struct run *x)
 			    memcmp(row.field[as[i].col], as[i].val, as[i].len) == 0;
 		if (!match)
 			continue;
-		if (x->fieldcol >= 0) {
-			if (!field_line(x, &row))
+		if (x->nfield > 0) {
+			if (!field_line(x, (const char *const *)row.field, row.len, row.line))
 				break;
 		} else if (x->o->json) {
 			write_object(x->out, x, row.field, row.len);
@@ -549,6 +563,32 @@ validate_mode(struct run *x)
 	return fails ? CP_EXIT_NO : CP_EXIT_YES;
 }
 
+/* Resolve --field's comma list of columns; -1 (said) for an unknown one. */
+static int
+field_columns(struct run *x)
+{
+	const char *p = x->o->field, *comma;
+	char *name;
+	long col;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		name = xstrndup(p, comma != NULL ? (size_t)(comma - p) : strlen(p));
+		col = cp_csv_column(x->r, name);
+		if (col < 0) {
+			warnx("%s: unknown column %s", x->name, name);
+			free(name);
+			return -1;
+		}
+		free(name);
+		x->fieldcol = xreallocarray(x->fieldcol, x->nfield + 1, sizeof(*x->fieldcol));
+		x->fieldcol[x->nfield++] = col;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 /* Read the header, find the key column, run the verb. */
 static int
 run_verb(struct run *x)
@@ -563,11 +603,8 @@ run_verb(struct run *x)
 		warnx("%s: no key column %s", x->name, x->o->key);
 		return CP_EXIT_ERR;
 	}
-	x->fieldcol = x->o->field != NULL ? cp_csv_column(x->r, x->o->field) : -1;
-	if (x->o->field != NULL && x->fieldcol < 0) {
-		warnx("%s: unknown column %s", x->name, x->o->field);
+	if (x->o->field != NULL && field_columns(x) == -1)
 		return CP_EXIT_ERR;
-	}
 	x->field = xreallocarray(NULL, x->ncols, sizeof(*x->field));
 	x->len = xreallocarray(NULL, x->ncols, sizeof(*x->len));
 	encode_keys(x);
@@ -587,6 +624,7 @@ run_verb(struct run *x)
 	free(x->obj);
 	free(x->field);
 	free(x->len);
+	free(x->fieldcol);
 	return status;
 }
 

@@ -114,7 +114,7 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	[ "$stderr" = "cp-regrow: -: no key column id" ]
 }
 
-@test "--field: one raw value and a newline, for shell scripts" {
+@test "--field: raw values, tab-separated, a line per row, for shell scripts" {
 	# the answers: Python's DictReader, each value followed by a newline
 	py 'for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")):
     open("want-" + r["id"], "w", encoding="utf-8", newline="").write(r[sys.argv[2]] + "\n")' \
@@ -137,7 +137,15 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	[ "$output" = "$(jq -r .id "$D/select-active.jsonl")" ]
 	# a value holding a line break cannot be one line: refused, status 2
 	run --separate-stderr -2 cp-regrow --field category select < "$D/packages.csv"
-	[ "$stderr" = "cp-regrow: -:4: category holds a line break: use --json" ]
+	[ "$stderr" = "cp-regrow: -:4: a --field value holds a tab or line break: use --json" ]
+	# several columns: tab-separated, in the order asked, as DictReader reads them
+	py 'for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")):
+    if r["status"] == "active": print(r["version"], r["id"], r["owner"], sep="\t")' \
+		"$D/packages.csv" > want-tsv
+	cmp <(cp-regrow --field version,id,owner select status=active < "$D/packages.csv") want-tsv
+	[ "$(cp-regrow --field id,digest get PKG-A < "$D/packages.csv")" = "PKG-A	$digest" ]
+	run --separate-stderr -2 cp-regrow --field id,colour select < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -: unknown column colour" ]
 	run -2 cp-regrow --field id --json get PKG-A < "$D/packages.csv"
 	run -2 cp-regrow --field id sync < "$D/packages.csv"
 	run -2 cp-regrow --field id -i p.csv del PKG-A
