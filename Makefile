@@ -1,9 +1,36 @@
 # Control Plane v2 in C: the toolkit build and the plane targets.
 # The work is done by the fragments in mk/; this file only puts them together.
+# The repository is itself an example plane: `make integrity` checks it.
+
+# No built-in rules: the plane targets may name thousands of files.
+MAKEFLAGS += -r
 
 include config.mk
 include mk/toolkit.mk
 include mk/check.mk
+
+CP_TOOLKIT := 1
+CP_ROOT := $(CURDIR)
+CP_BIN := $(CURDIR)/bin
+CP_TOOLS := all
+include mk/plane.mk
 include mk/demo.mk
 
+# `make install` installs the toolkit; `make install PKG=ID` a package.
+ifeq ($(PKG),)
+install: install-toolkit
+else
+install: plane-install
+endif
+
+help: plane-help
+	@echo 'Toolkit targets:'
+	@echo '  make [all]                      build bin/cp-* (CFLAGS, SANITIZE=1)'
+	@echo '  make check [TESTS=...]          run the bats suites (SANITIZE=1: under ASan/UBSan)'
+	@echo '  make bench                      run the benchmarks in bench/'
+	@echo '  make demo                       the main job on a scratch copy of the example plane'
+	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages and plane.mk'
+	@echo '  make uninstall | clean'
+
 .DEFAULT_GOAL := all
+.PHONY: help

@@ -71,6 +71,10 @@ install-toolkit: all
 	  $(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$sec; \
 	  $(INSTALL) -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; \
 	done
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/cp
+	$(INSTALL) -m 644 mk/plane.sh mk/integrity.sh $(DESTDIR)$(DATADIR)/cp/
+	sed 's|^CP_BIN ?=.*|CP_BIN ?= $(BINDIR)|' mk/plane.mk > $(DESTDIR)$(DATADIR)/cp/plane.mk
+	chmod 644 $(DESTDIR)$(DATADIR)/cp/plane.mk
 
 uninstall-toolkit:
 	rm -f $(PROGS:bin/%=$(DESTDIR)$(BINDIR)/%)
@@ -79,8 +83,9 @@ uninstall-toolkit:
 	  echo "rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$name"; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$name; \
 	done
+	rm -f $(DESTDIR)$(DATADIR)/cp/plane.mk $(DESTDIR)$(DATADIR)/cp/plane.sh $(DESTDIR)$(DATADIR)/cp/integrity.sh
+	-rmdir $(DESTDIR)$(DATADIR)/cp 2>/dev/null
 
-install: install-toolkit
 uninstall: uninstall-toolkit
 
 clean:
