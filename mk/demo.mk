@@ -1,19 +1,35 @@
 # mk/demo.mk: the main job on the repository's own example plane, run in a
-# scratch copy under build/ so that the working tree stays clean.
+# scratch copy under build/ so that the working tree stays clean:
+# validate, sync, pack, remove and reinstall a framework, install the module
+# and the external package (into a scratch $HOME), integrity, ledger verify.
 #
-#   make demo    hash the example plane's artifacts, then check them
+#   make demo
 
 DEMO = build/demo
-DEMO_ARTIFACTS = frameworks
+DEMO_HOME = build/demo-home
+DEMO_PLANE = registries packages_store installed ledger frameworks modules examples
+DEMO_MAKE = $(MAKE) --no-print-directory -C $(DEMO) HOME=$(CURDIR)/$(DEMO_HOME)
 
 demo: all
-	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	@cp -R registries packages_store $(DEMO_ARTIFACTS) $(DEMO)/
-	@echo "== hashing the example plane's artifacts ($(DEMO))"
-	cd $(DEMO) && find $(DEMO_ARTIFACTS) -type f -print0 | LC_ALL=C sort -z | \
-	  $(CURDIR)/bin/cp-hash -0 -T - --cache .cp-hash.cache --stats > SHA256SUMS
-	@cat $(DEMO)/SHA256SUMS
-	@echo "== checking them"
-	cd $(DEMO) && $(CURDIR)/bin/cp-hash -c SHA256SUMS
+	@rm -rf $(DEMO) $(DEMO_HOME) && mkdir -p $(DEMO) $(DEMO_HOME)
+	@cp -R $(DEMO_PLANE) $(DEMO)/
+	@printf 'CP_ROOT := $$(CURDIR)\nCP_BIN := %s\ninclude %s\n' \
+	  '$(CURDIR)/bin' '$(CURDIR)/mk/plane.mk' > $(DEMO)/Makefile
+	@echo "== a scratch copy of the example plane: $(DEMO) (its Makefile includes mk/plane.mk)"
+	@echo "== make validate" && $(DEMO_MAKE) validate
+	@echo "== make sync" && $(DEMO_MAKE) sync
+	@echo "== make pack (sources unchanged: the archive stays byte-identical)"
+	@$(DEMO_MAKE) pack SRC=frameworks/FMWK-200_ledger_protocol.md ID=PKG-FMWK-200
+	@echo "== make remove, then make install" 
+	@$(DEMO_MAKE) remove PKG=PKG-FMWK-200
+	@$(DEMO_MAKE) install PKG=PKG-FMWK-200
+	@$(DEMO_MAKE) install PKG=PKG-FMWK-200
+	@echo "== make install of the external package (into $(DEMO_HOME), outside the plane)"
+	@$(DEMO_MAKE) install PKG=PKG-EXT-HELLO
+	@$(DEMO_HOME)/.local/share/cp-example/ext-hello/bin/cp-hello
+	@echo "== make ledger-verify" && $(DEMO_MAKE) ledger-verify
+	@echo "== make integrity" && $(DEMO_MAKE) integrity
+	@$(DEMO_MAKE) integrity-json > $(DEMO)/integrity.json
+	@echo "== the JSON report: $(DEMO)/integrity.json"
 
 .PHONY: demo

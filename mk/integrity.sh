@@ -96,7 +96,7 @@ merkle_root() {
 	if [ "$1" = rfc6962 ]; then
 		cp-merkle < "$tmp/hashes"
 	else
-		awk -F '\t' '$2 != "" { print $2 }' "$tmp/results" | sort | cp-merkle --scheme cp2
+		awk -F '\t' '$2 != "" && $4 != "" { print $2 }' "$tmp/results" | sort | cp-merkle --scheme cp2
 	fi
 }
 

@@ -407,15 +407,22 @@ do_update() {
 		refuse package_update "$id" 2 "bad output_type or output_path: '$otype' '$opath'"
 	[ "$newdest" = "$dest" ] ||
 		refuse package_update "$id" 1 "the destination moved ($dest -> $newdest): remove, then install"
-	changed=$(changed_files "$receipt" "$dest")
-	if [ -n "$changed" ] && [ "${FORCE:-}" != 1 ]; then
-		refuse package_update "$id" 1 "files changed since install: $(echo $changed)"
-	fi
-	# New paths must not collide with files that are not this package's.
-	cp-tar -t --check -f "$archive" --json > /dev/null 2> "$tmp/err" || {
+	cp-tar -t --check -f "$archive" > "$tmp/listing" 2> "$tmp/err" || {
 		cat "$tmp/err" >&2
 		refuse package_update "$id" 2 "archive refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
 	}
+	# A file changed since install is a conflict, unless it already holds the
+	# new version's bytes (an extension packed from where it is installed).
+	changed=$(changed_files "$receipt" "$dest" | while IFS= read -r f; do
+		want=$(awk -v f="$f" '$1 == "file" {
+			p = $0; for (i = 1; i <= 4; i++) sub(/^[^ ]+ /, "", p)
+			if (p == f) print $4 }' "$tmp/listing")
+		[ -n "$want" ] && [ -f "$dest/$f" ] && [ "$(sha_of "$dest/$f")" = "$want" ] ||
+			printf '%s\n' "$f"
+	done)
+	if [ -n "$changed" ] && [ "${FORCE:-}" != 1 ]; then
+		refuse package_update "$id" 1 "files changed since install: $(echo $changed)"
+	fi
 	if ! cp-tar -x "$dest" --force -f "$archive" > "$tmp/receipt" 2> "$tmp/err"; then
 		cat "$tmp/err" >&2
 		refuse package_update "$id" 2 "extraction refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
