@@ -146,6 +146,7 @@ do_integrity() {
 	awk -F '\t' -v ts="$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" -v root="$root_now" \
 	    -v scheme="$scheme" -v stored="$stored" -v strict="${STRICT:-}" -v json="${JSON:-}" \
 	    -v hashed="${hashed:-0}" -v cached="${cached:-0}" -v manifest="$([ -f "$manifest" ] && echo 1)" '
+	BEGIN { nv = ni = nm = nn = no = nc = 0 }	# numbers: "" would be a subscript of its own
 	FILENAME == ARGV[1] {
 		if ($3 == "valid") valid[nv++] = $1
 		else if ($3 == "invalid") { inv_id[ni] = $1; inv_exp[ni] = $4; inv_act[ni++] = $2 }

@@ -25,12 +25,12 @@ reg_pkg=$root/registries/packages_registry.csv
 reg_cp=$root/registries/control_plane_registry.csv
 state=$root/.cp
 receipts=$root/installed
-governed=${CP_GOVERNED-frameworks scripts lib prompts modules specs}
-suffixes=${CP_ORPHAN_SUFFIXES-.py .md .csv .json .yaml .yml}
+governed=${CP_GOVERNED:-frameworks scripts lib prompts modules specs}
+suffixes=${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cp-plane.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
-trap cleanup EXIT
+trap cleanup EXIT; [ -z "${CP_KEEP_TMP:-}" ] || trap - EXIT
 trap 'exit 2' HUP INT TERM
 
 # --- small pieces -----------------------------------------------------------
