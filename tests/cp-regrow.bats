@@ -501,6 +501,9 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	run -1 cp-regrow -i p.csv del PKG-NOPE
 	run -1 cp-regrow -i p.csv add id=PKG-A
 	run -2 cp-regrow -i p.csv set PKG-A colour=red
+	run -2 cp-regrow -i p.csv set PKG-A "$(printf 'name=\xff')"
+	run -2 cp-regrow -i p.csv set PKG-A id=PKG-Z
+	run -2 cp-regrow -i p.csv upsert id= name=x
 	[ "$before" = "$(stat -c '%i %Y %s' p.csv; sha256sum p.csv)" ]
 	[ -z "$(ls -A | grep '^\.')" ]	# no temporary file left
 }
