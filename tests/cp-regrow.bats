@@ -248,9 +248,11 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	for f in diamond chain; do run -0 cp-regrow -f "$D/$f.csv" validate; done
 }
 
-# check_rule FILE EXPECTED: validate FILE fails with exactly the line EXPECTED.
+# check_rule FILE EXPECTED: validate FILE (here, else in $D) fails with exactly the line EXPECTED.
 check_rule() {
-	run --separate-stderr -1 cp-regrow -f "$D/$1" validate
+	local f=$1
+	[ -e "$f" ] || f=$D/$1
+	run --separate-stderr -1 cp-regrow -f "$f" validate
 	if [ "$output" != "$2" ]; then
 		printf 'want: %s\ngot:  %s\n' "$2" "$output" >&2
 		return 1
@@ -266,6 +268,49 @@ check_rule() {
 	check_rule bad-conflict.csv 'FAIL: '"$D"'/bad-conflict.csv:2 (PKG-A): "PKG-C" is both a dependency and a conflict'
 	check_rule bad-name-digest.csv 'FAIL: '"$D"'/bad-name-digest.csv:8 (PKG-X): name "b" has another digest on line 3'
 	check_rule bad-external.csv 'FAIL: '"$D"'/bad-external.csv:8 (PKG-X): output_type external needs an output_path'
+}
+
+# broken ID COLUMN=VALUE...: packages.csv with those fields of row ID changed
+# (by Python's csv), as broken.csv.
+broken() {
+	py 'rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
+w = csv.DictWriter(open("broken.csv", "w", newline="", encoding="utf-8"), fieldnames=list(rows[0]))
+w.writeheader()
+for r in rows:
+    if r["id"] == sys.argv[2]:
+        r.update(a.split("=", 1) for a in sys.argv[3:])
+    w.writerow(r)' "$D/packages.csv" "$@"
+}
+
+@test "validate: the other rules of design.md section 5, one at a time" {
+	broken PKG-X id=
+	check_rule broken.csv 'FAIL: broken.csv:8 (): id is empty'
+	broken PKG-X id=PKG-A
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-A): duplicate id (first on line 2)'
+	broken PKG-X source=
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): source is empty'
+	broken PKG-X source_type=svn
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): source_type "svn" is not git, pypi, tar, oci or local'
+	broken PKG-X source_type=
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): source_type "" is not git, pypi, tar, oci or local'
+	broken PKG-X selected=YES
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): selected "YES" is not yes, no or empty'
+	broken PKG-X priority=P4
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): priority "P4" is not P0, P1, P2, P3 or empty'
+	broken PKG-X platform=windows
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): platform "windows" is not any, linux, darwin or empty'
+	broken PKG-X arch=i386
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): arch "i386" is not any, x86_64, arm64 or empty'
+	broken PKG-X output_type=
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): output_type "" is not extension, module or external'
+	broken PKG-X version=01.3.0
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): version "01.3.0" is not a semantic version (MAJOR.MINOR.PATCH[-pre-release][+build])'
+	broken PKG-X digest=abc
+	check_rule broken.csv 'FAIL: broken.csv:8 (PKG-X): digest "abc" is not a SHA-256 (64 hex digits)'
+	# the empty values the rules allow, and local without a digest, are valid
+	broken PKG-X status= selected= priority= platform= arch= source_type=local digest=
+	run -0 cp-regrow -f broken.csv validate
+	[ -z "$output" ]
 }
 
 @test "validate: an unsatisfied constraint for each operator" {
@@ -464,6 +509,9 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	run -1 cp-regrow -i p.csv del PKG-NOPE
 	run -1 cp-regrow -i p.csv add id=PKG-A
 	run -2 cp-regrow -i p.csv set PKG-A colour=red
+	run -2 cp-regrow -i p.csv set PKG-A "$(printf 'name=\xff')"
+	run -2 cp-regrow -i p.csv set PKG-A id=PKG-Z
+	run -2 cp-regrow -i p.csv upsert id= name=x
 	[ "$before" = "$(stat -c '%i %Y %s' p.csv; sha256sum p.csv)" ]
 	[ -z "$(ls -A | grep '^\.')" ]	# no temporary file left
 }
@@ -477,6 +525,22 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	# nothing is created on a negative answer
 	run -1 cp-regrow -i none.csv --kind packages del PKG-1
 	[ ! -e none.csv ]
+}
+
+@test "-i: the lock is FILE.lock, and a writer holding it makes cp-regrow wait" {
+	command -v flock > /dev/null || skip "flock(1) is not installed"
+	cp "$D/packages.csv" p.csv
+	exec 9> p.csv.lock
+	flock -x 9
+	cp-regrow -i p.csv set PKG-B status=retired 2> err & pid=$!
+	sleep 0.5
+	cmp p.csv "$D/packages.csv"	# still waiting for the lock
+	kill -0 "$pid"
+	flock -u 9
+	exec 9>&-
+	wait "$pid"
+	[ "$(cp-regrow -f p.csv --field status get PKG-B)" = retired ]
+	[ ! -s err ]
 }
 
 @test "-i: two processes doing 200 upserts each lose no row" {
