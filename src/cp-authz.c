@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -484,6 +485,7 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o = { 0 };
+	struct stat st;
 	int c;
 
 	cp_prog_init(argc, argv);
@@ -512,6 +514,11 @@ main(int argc, char *argv[])
 	check_usage(&o);
 	if (o.root == NULL && ((o.root = getenv("CONTROL_PLANE_ROOT")) == NULL || *o.root == '\0'))
 		o.root = ".";
+	/* A mistyped plane must not quietly become an unconfigured one (passthrough). */
+	if (stat(o.root, &st) == -1)
+		err(CP_EXIT_ERR, "plane %s", o.root);
+	if (!S_ISDIR(st.st_mode))
+		errx(CP_EXIT_ERR, "plane %s: Not a directory", o.root);
 	switch (o.mode) {
 	case INIT: c = init_mode(&o); break;
 	case TOKEN: c = token_mode(&o); break;

@@ -268,6 +268,10 @@ ACTIONS="create install update remove pack verify hash_update"
 	CONTROL_PLANE_ROOT=/nonexistent run -0 cp-authz -C plane --token "$t" create
 	run -0 cp-authz --token "$t" create	# here: no plane.conf, so passthrough
 	[[ "$output" == *"provider passthrough" ]]
+	# a mistyped plane is an error, not an unconfigured plane
+	run --separate-stderr -2 cp-authz -C plain --token "$t" create
+	[ "$stderr" = "cp-authz: plane plain: No such file or directory" ]
+	CONTROL_PLANE_ROOT=plane/registries/plane.conf run -2 cp-authz create
 }
 
 @test "misconfigured (2): no secret, no key, a bad secrets file, a secret in the plane" {
