@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +48,88 @@ cp_io_getrec(FILE *fp, int delim, size_t max, char **buf, size_t *cap,
 	(*buf)[n] = '\0';
 	*len = n;
 	return toolong ? -2 : 1;
+}
+
+void
+cp_io_reader_init(struct cp_io_reader *r, int fd)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+}
+
+void
+cp_io_reader_free(struct cp_io_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->size = r->start = r->end = 0;
+}
+
+/* Read more bytes after buf[end), first moving the unread ones to the front and growing to hold want.  -1 on error. */
+static int
+reader_fill(struct cp_io_reader *r, size_t want)
+{
+	ssize_t n;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (want > r->size) {
+		r->size = want;
+		r->buf = xrealloc(r->buf, r->size);
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->size - 1 - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	r->eof = n == 0;
+	r->end += (size_t)n;
+	return 0;
+}
+
+int
+cp_io_reader_getrec(struct cp_io_reader *r, int delim, size_t max, char **rec,
+    size_t *len, int *ended)
+{
+	size_t scanned = 0, want, limit = max < SIZE_MAX - 2 ? max + 2 : SIZE_MAX;
+	char *p = NULL;
+	int toolong = 0;
+
+	if (limit < 65536)
+		limit = 65536;
+	*ended = 0;
+	for (;;) {
+		if (r->end - r->start > scanned && (p = memchr(r->buf + r->start + scanned,
+		    delim, r->end - r->start - scanned)) != NULL)
+			break;
+		scanned = r->end - r->start;
+		if (toolong || scanned > max) {
+			/* Too long: drop what is buffered and go on to the delimiter. */
+			toolong = 1;
+			r->start = r->end = scanned = 0;
+		}
+		if (r->eof)
+			break;
+		/* Room for the record so far, one byte more and the NUL; doubling up to the cap. */
+		want = r->size < 65536 ? 65536 : r->size;
+		if (scanned + 2 > want / 2 && want < limit)
+			want = want < limit / 2 ? 2 * want : limit;
+		if (reader_fill(r, want) == -1)
+			return -1;
+	}
+	*rec = r->buf + r->start;
+	*len = p != NULL ? (size_t)(p - *rec) : r->end - r->start;
+	*ended = p != NULL;
+	r->start = p != NULL ? r->start + *len + 1 : r->end;
+	if (toolong || *len > max)
+		return -2;
+	if (*len == 0 && p == NULL)
+		return 0;
+	(*rec)[*len] = '\0';
+	return 1;
 }
 
 int

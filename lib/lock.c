@@ -6,15 +6,14 @@
 
 #include "lock.h"
 
-int
-cp_lock_acquire(const char *lockpath)
+static int
+lock_fd(int fd, int how)
 {
-	int fd, e;
+	int e;
 
-	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, LOCK_EX) == -1) {
+	while (flock(fd, how) == -1) {
 		if (errno == EINTR)
 			continue;
 		e = errno;
@@ -23,6 +22,18 @@ cp_lock_acquire(const char *lockpath)
 		return -1;
 	}
 	return fd;
+}
+
+int
+cp_lock_acquire(const char *lockpath)
+{
+	return lock_fd(open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644), LOCK_EX);
+}
+
+int
+cp_lock_acquire_shared(const char *lockpath)
+{
+	return lock_fd(open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), LOCK_SH);
 }
 
 void

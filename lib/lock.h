@@ -11,6 +11,15 @@
  */
 int cp_lock_acquire(const char *lockpath);
 
+/*
+ * Take a shared flock on the existing lock file lockpath (opened read-only,
+ * never created, never through a symlink), waiting for an exclusive holder,
+ * so a reader sees what no writer is in the middle of.  Returns the
+ * descriptor to pass to cp_lock_release, or -1 with errno set (ENOENT when
+ * there is no lock file: no writer has ever locked).
+ */
+int cp_lock_acquire_shared(const char *lockpath);
+
 /* Release the lock and close its descriptor. */
 void cp_lock_release(int fd);
 

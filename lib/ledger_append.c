@@ -1,0 +1,721 @@
+/* ledger_append: appending entries under the lock (with rotation), and repairing a torn tail. */
+#define _GNU_SOURCE	/* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "canon.h"
+#include "hex.h"
+#include "io.h"
+#include "ledger_int.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define FLUSH_AT (1024 * 1024)	/* bytes gathered before a write, in a batch */
+
+/* The event's fields, in the order design.md section 5 fixes for the stored line. */
+static const char *const string_fields[] = { "event_type", "submission_id", "decision", "reason" };
+static const char *const ledger_fields[] = { "id", "timestamp", "previous_hash", "entry_hash" };
+
+/* A key for a message: at most 64 bytes, quoted as JSON so that control characters cannot hide. */
+static void
+quote_key(char *out, size_t outlen, const char *key, size_t len)
+{
+	struct cp_buf b = CP_BUF_INIT;
+
+	cp_canon_string(&b, key, len > 64 ? 64 : len);
+	snprintf(out, outlen, "%s%s", b.data, len > 64 ? "..." : "");
+	cp_buf_free(&b);
+}
+
+int
+cp_ledger_event_check(const json_t *event, char *errbuf, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	char q[128];
+	size_t i, n;
+
+	if (!json_is_object(event)) {
+		ledger_err(errbuf, errlen, "an event is a JSON object");
+		return -1;
+	}
+	for (void *it = json_object_iter((json_t *)(uintptr_t)event); it != NULL;
+	    it = json_object_iter_next((json_t *)(uintptr_t)event, it)) {
+		key = json_object_iter_key(it);
+		n = json_object_iter_key_len(it);
+		for (i = 0; i < 4; i++)
+			if (strlen(ledger_fields[i]) == n && memcmp(key, ledger_fields[i], n) == 0) {
+				ledger_err(errbuf, errlen, "%s is filled by the ledger, not by the event",
+				    ledger_fields[i]);
+				return -1;
+			}
+		for (i = 0; i < 4; i++)
+			if (strlen(string_fields[i]) == n && memcmp(key, string_fields[i], n) == 0)
+				break;
+		if (i == 4 && !(n == 12 && memcmp(key, "prompts_used", 12) == 0) &&
+		    !(n == 8 && memcmp(key, "metadata", 8) == 0)) {
+			quote_key(q, sizeof(q), key, n);
+			ledger_err(errbuf, errlen, "unknown field %s (put it in metadata)", q);
+			return -1;
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		v = json_object_get(event, string_fields[i]);
+		if (v == NULL || !json_is_string(v)) {
+			ledger_err(errbuf, errlen, "%s %s", string_fields[i],
+			    v == NULL ? "is missing" : "is not a string");
+			return -1;
+		}
+	}
+	if (json_string_length(json_object_get(event, "event_type")) == 0) {
+		ledger_err(errbuf, errlen, "event_type is empty");
+		return -1;
+	}
+	if ((v = json_object_get(event, "prompts_used")) != NULL) {
+		if (!json_is_array(v)) {
+			ledger_err(errbuf, errlen, "prompts_used is not an array");
+			return -1;
+		}
+		for (i = 0; i < json_array_size(v); i++)
+			if (!json_is_string(json_array_get(v, i))) {
+				ledger_err(errbuf, errlen, "prompts_used[%zu] is not a string", i);
+				return -1;
+			}
+	}
+	if ((v = json_object_get(event, "metadata")) != NULL && !json_is_object(v)) {
+		ledger_err(errbuf, errlen, "metadata is not an object");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+valid_id(const char *id)
+{
+	return strlen(id) == 12 && strncmp(id, "LED-", 4) == 0 && cp_hex_is_lower(id + 4, 8);
+}
+
+/* Python's datetime.isoformat() of an aware UTC time: 2026-01-31T22:00:11.074330+00:00, or no fraction. */
+static int
+valid_timestamp(const char *t)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t n = strlen(t), i;
+
+	if (n != 25 && n != 32)
+		return 0;
+	for (i = 0; i < 19; i++)
+		if (form[i] == 'd' ? t[i] < '0' || t[i] > '9' : t[i] != form[i])
+			return 0;
+	if (n == 32) {
+		if (t[19] != '.')
+			return 0;
+		for (i = 20; i < 26; i++)
+			if (t[i] < '0' || t[i] > '9')
+				return 0;
+		/* isoformat leaves the fraction out when it is zero */
+		if (strncmp(t + 20, "000000", 6) == 0)
+			return 0;
+	}
+	return strcmp(t + n - 6, "+00:00") == 0;
+}
+
+static void
+now_timestamp(char out[40])
+{
+	struct timespec ts;
+	struct tm tm;
+	long us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	us = ts.tv_nsec / 1000;
+	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (us != 0)
+		snprintf(out + 19, 21, ".%06d+00:00", (int)(us % 1000000));
+	else
+		strcpy(out + 19, "+00:00");
+}
+
+static int
+random_id(char out[16], char *errbuf, size_t errlen)
+{
+	unsigned char r[4];
+	char hex[9];
+	ssize_t n;
+
+	while ((n = getrandom(r, sizeof(r), 0)) != (ssize_t)sizeof(r)) {
+		if (n < 0 && errno != EINTR) {
+			ledger_err(errbuf, errlen, "getrandom: %s", strerror(errno));
+			return -1;
+		}
+	}
+	cp_hex_encode(r, sizeof(r), hex);
+	snprintf(out, 16, "LED-%s", hex);
+	return 0;
+}
+
+/*
+ * The entry for event, chained to prev: the fields in the order of
+ * design.md section 5, then entry_hash over the sorted canonical form of
+ * the rest.  The stored line goes to line; the entry_hash to hex.
+ */
+static void
+make_line(const json_t *event, const char *id, const char *ts, const char *prev,
+    struct cp_buf *line, struct cp_buf *scratch, char hex[CP_LEDGER_HEXLEN + 1])
+{
+	json_t *e = json_object(), *v;
+	unsigned char h[32];
+
+	if (e == NULL)
+		xmalloc(SIZE_MAX);	/* exits: out of memory */
+	for (size_t i = 0; i < 4; i++)
+		json_object_set(e, string_fields[i], json_object_get(event, string_fields[i]));
+	v = json_object_get(event, "prompts_used");
+	json_object_set_new(e, "prompts_used", v ? json_incref(v) : json_array());
+	v = json_object_get(event, "metadata");
+	json_object_set_new(e, "metadata", v ? json_incref(v) : json_object());
+	json_object_set_new(e, "id", json_string(id));
+	json_object_set_new(e, "timestamp", json_string(ts));
+	json_object_set_new(e, "previous_hash", json_string(prev));
+	if (json_object_size(e) != 9)
+		xmalloc(SIZE_MAX);	/* a set failed: jansson is out of memory */
+	cp_buf_reset(scratch);
+	cp_canon_dump(scratch, e, CP_CANON_SORT_KEYS, NULL);
+	cp_sha256(scratch->data, scratch->len, h);
+	cp_hex_encode(h, sizeof(h), hex);
+	json_object_set_new(e, "entry_hash", json_string(hex));
+	cp_buf_reset(line);
+	cp_canon_dump(line, e, 0, NULL);
+	json_decref(e);
+}
+
+/*
+ * Write a new file in dir named prefix + suffix, or prefix-N + suffix when
+ * that exists (N = 2, 3, ...): content written to a temporary file by
+ * fill(), fsynced, then linked into place (never over an existing file) and
+ * the directory fsynced.  On success *path gets the name (caller frees) and
+ * *fdp, if not NULL, the open descriptor (read-write).  Returns 0 or -1.
+ */
+static int
+publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
+    int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
+    char *errbuf, size_t errlen)
+{
+	char *tmp = ledger_join(dir, ".cp-ledger-XXXXXX"), name[512];
+	int fd, k, rc = -1;
+
+	*path = NULL;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		ledger_err(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1 || fill(fd, arg) == -1 || fsync(fd) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (k = 1; k < 10000; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), "%s%s", prefix, suffix);
+		else
+			snprintf(name, sizeof(name), "%s-%d%s", prefix, k, suffix);
+		free(*path);
+		*path = ledger_join(dir, name);
+		if (link(tmp, *path) == 0)
+			break;
+		if (errno != EEXIST) {
+			ledger_err(errbuf, errlen, "%s: %s", *path, strerror(errno));
+			goto out;
+		}
+	}
+	if (k == 10000) {
+		ledger_err(errbuf, errlen, "%s: no free name", *path);
+		goto out;
+	}
+	if (cp_io_fsync_parent(*path) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		unlink(*path);
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	if (rc == -1 || fdp == NULL)
+		close(fd);
+	else
+		*fdp = fd;
+	if (rc == -1) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
+}
+
+/* A region this append wrote, to print afterwards or to take back on failure. */
+struct span {
+	int fd;
+	char *path;
+	off_t from, to;
+	int created;
+};
+
+struct writer {
+	struct lset set;
+	const struct cp_ledger_opts *o;
+	struct span *spans;	/* the last one is the active segment */
+	size_t nspans;
+	mode_t mode;		/* of new segments */
+	struct cp_buf pending;	/* lines not yet written to the active segment */
+	struct cp_buf line, scratch;
+	char prev[CP_LEDGER_HEXLEN + 1];
+	int made_base;		/* created the first segment: fsync the directory */
+};
+
+static struct span *
+add_span(struct writer *w, int fd, char *path, off_t at, int created)
+{
+	struct span *s;
+
+	w->spans = xreallocarray(w->spans, w->nspans + 1, sizeof(*w->spans));
+	s = &w->spans[w->nspans++];
+	s->fd = fd;
+	s->path = path;
+	s->from = s->to = at;
+	s->created = created;
+	return s;
+}
+
+static int
+flush_pending(struct writer *w, char *errbuf, size_t errlen)
+{
+	struct span *s = &w->spans[w->nspans - 1];
+
+	if (w->pending.len == 0)
+		return 0;
+	if (cp_io_write_all(s->fd, w->pending.data, w->pending.len) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+		return -1;
+	}
+	s->to += (off_t)w->pending.len;
+	cp_buf_reset(&w->pending);
+	return 0;
+}
+
+/* Open the segment appends go to: the last of the chain, or a new base file; its tail must be sound. */
+static int
+open_active(struct writer *w, char *errbuf, size_t errlen)
+{
+	struct lset *set = &w->set;
+	struct lseg *g = NULL;
+	struct ltail t;
+	struct stat st, st2;
+	char *path;
+	int fd;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->seg[i].size > 0 || g == NULL)
+			g = &set->seg[i];
+	w->mode = 0666;
+	if (g == NULL) {
+		path = set->file ? xstrdup(set->file) : ledger_join(set->dir, CP_LEDGER_BASE);
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		if (fstat(fd, &st) == 0)
+			w->mode = st.st_mode & 07777;
+		w->made_base = 1;
+		add_span(w, fd, path, 0, 1);
+		return 0;
+	}
+	if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", errbuf);
+		ledger_err(errbuf, errlen, "%s: %s", g->path, why);
+		return -1;
+	}
+	if (t.torn || t.last_hash == NULL) {
+		ledger_err(errbuf, errlen, "%s: torn last line at byte %lld (an append cut short?): "
+		    "see cp-ledger repair", g->path, (long long)t.good_end);
+		free(t.last_hash);
+		return -1;
+	}
+	snprintf(w->prev, sizeof(w->prev), "%s", t.last_hash);
+	free(t.last_hash);
+	fd = open(g->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) == -1 || fstat(g->fd, &st2) == -1 ||
+	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
+		ledger_err(errbuf, errlen, "%s: %s", g->path, fd < 0 ? strerror(errno) : "replaced while locked");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	w->mode = st.st_mode & 07777;
+	add_span(w, fd, xstrdup(g->path), st.st_size, 0);
+	return 0;
+}
+
+struct bytes {
+	const char *p;
+	size_t n;
+};
+
+static int
+fill_bytes(int fd, void *arg)
+{
+	struct bytes *b = arg;
+
+	return cp_io_write_all(fd, b->p, b->n);
+}
+
+/* Start a new segment named after the entry's time, holding the line in w->line. */
+static int
+rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
+{
+	char prefix[64], *path;
+	struct bytes b;
+	int fd;
+
+	if (flush_pending(w, errbuf, errlen) == -1)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "governance-%.4s%.2s%.2s-%.2s%.2s%.2s",
+	    ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
+	cp_buf_addc(&w->line, '\n');
+	b.p = w->line.data;
+	b.n = w->line.len;
+	if (publish(w->set.dir, prefix, ".jsonl", w->mode, fill_bytes, &b, &path, &fd,
+	    errbuf, errlen) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFL, O_APPEND) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		free(path);
+		return -1;
+	}
+	add_span(w, fd, path, 0, 1)->to = (off_t)b.n;
+	return 0;
+}
+
+static int
+append_one(struct writer *w, json_t *event, char *errbuf, size_t errlen)
+{
+	const struct cp_ledger_opts *o = w->o;
+	struct span *s = &w->spans[w->nspans - 1];
+	char id[16], ts[40], hex[CP_LEDGER_HEXLEN + 1];
+	off_t size;
+
+	if (cp_ledger_event_check(event, errbuf, errlen) == -1)
+		return -1;
+	if (o->id != NULL)
+		snprintf(id, sizeof(id), "%s", o->id);
+	else if (random_id(id, errbuf, errlen) == -1)
+		return -1;
+	if (o->timestamp != NULL)
+		snprintf(ts, sizeof(ts), "%s", o->timestamp);
+	else
+		now_timestamp(ts);
+	make_line(event, id, ts, w->prev, &w->line, &w->scratch, hex);
+	if (w->line.len > CP_LEDGER_LINE_MAX) {
+		ledger_err(errbuf, errlen, "the entry would be %zu bytes, over the %d a line may hold",
+		    w->line.len, CP_LEDGER_LINE_MAX);
+		return -1;
+	}
+	memcpy(w->prev, hex, sizeof(w->prev));
+	size = s->to + (off_t)w->pending.len;
+	if (o->rotate_bytes > 0 && size > 0 &&
+	    (uint64_t)size + w->line.len + 1 > o->rotate_bytes)
+		return rotate(w, ts, errbuf, errlen);
+	cp_buf_add(&w->pending, w->line.data, w->line.len);
+	cp_buf_addc(&w->pending, '\n');
+	if (w->pending.len >= FLUSH_AT)
+		return flush_pending(w, errbuf, errlen);
+	return 0;
+}
+
+/* Make everything written durable. */
+static int
+commit(struct writer *w, char *errbuf, size_t errlen)
+{
+	for (size_t i = 0; i < w->nspans; i++) {
+		struct span *s = &w->spans[i];
+
+		if (s->to > s->from && fdatasync(s->fd) == -1) {
+			ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+			return -1;
+		}
+	}
+	if (w->made_base && cp_io_fsync_parent(w->spans[0].path) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", w->set.dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Take back everything this append wrote: cut the segments to their old ends, remove new ones. */
+static void
+rollback(struct writer *w)
+{
+	for (size_t i = w->nspans; i-- > 0;) {
+		struct span *s = &w->spans[i];
+
+		if (s->created)
+			unlink(s->path);
+		else if (s->to > s->from && ftruncate(s->fd, s->from) == 0)
+			fdatasync(s->fd);
+	}
+	if (w->nspans > 0 && w->spans[w->nspans - 1].created)
+		cp_io_fsync_parent(w->spans[w->nspans - 1].path);
+}
+
+/* Hand the lines written to done(), read back from the segments. */
+static int
+report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, char *errbuf, size_t errlen)
+{
+	struct lreader r;
+	const char *line;
+	size_t len;
+	int ended, rc = 0;
+
+	for (size_t i = 0; i < w->nspans && rc == 0; i++) {
+		struct span *s = &w->spans[i];
+
+		if (s->to == s->from)
+			continue;
+		if (lseek(s->fd, s->from, SEEK_SET) == -1) {
+			ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+			return -1;
+		}
+		lreader_init(&r, s->fd, s->to - s->from);
+		while ((rc = lreader_next(&r, &line, &len, &ended)) == 1)
+			done(arg, line, len);
+		lreader_free(&r);
+		if (rc != 0) {
+			ledger_err(errbuf, errlen, "%s: cannot read back: %s", s->path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+writer_free(struct writer *w)
+{
+	for (size_t i = 0; i < w->nspans; i++) {
+		close(w->spans[i].fd);
+		free(w->spans[i].path);
+	}
+	free(w->spans);
+	cp_buf_free(&w->pending);
+	cp_buf_free(&w->line);
+	cp_buf_free(&w->scratch);
+	lset_free(&w->set);
+}
+
+int
+cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
+    cp_ledger_next_fn next, void *arg, cp_ledger_line_fn done, void *done_arg,
+    uint64_t *count, char *errbuf, size_t errlen)
+{
+	static const struct cp_ledger_opts none;
+	struct writer w = { 0 };
+	json_t *event;
+	uint64_t n = 0;
+	int rc;
+
+	if (count != NULL)
+		*count = 0;
+	w.o = o = o ? o : &none;
+	if (o->id != NULL && !valid_id(o->id)) {
+		ledger_err(errbuf, errlen, "invalid id %s (LED- and 8 lowercase hex digits)", o->id);
+		return -1;
+	}
+	if (o->timestamp != NULL && !valid_timestamp(o->timestamp)) {
+		ledger_err(errbuf, errlen, "invalid timestamp %s (like 2026-01-31T22:00:11.074330+00:00)",
+		    o->timestamp);
+		return -1;
+	}
+	if (lset_load(&w.set, path, 1, errbuf, errlen) == -1)
+		return -1;
+	if (o->rotate_bytes > 0 && w.set.file != NULL) {
+		ledger_err(errbuf, errlen, "%s: rotation needs a ledger directory", path);
+		rc = -1;
+	} else
+		rc = lset_order(&w.set, errbuf, errlen) == -1 || open_active(&w, errbuf, errlen) == -1 ? -1 : 0;
+	while (rc == 0 && (rc = next(arg, &event, errbuf, errlen)) == 1) {
+		rc = append_one(&w, event, errbuf, errlen) == -1 ? -1 : 0;
+		json_decref(event);
+		n++;
+	}
+	if (rc == 0 && (flush_pending(&w, errbuf, errlen) == -1 || commit(&w, errbuf, errlen) == -1))
+		rc = -1;
+	if (rc == -1) {
+		rollback(&w);
+		writer_free(&w);
+		return -1;
+	}
+	/* Durable: let other writers in before the lines are handed out. */
+	lset_unlock(&w.set);
+	if (done != NULL)
+		rc = report_lines(&w, done, done_arg, errbuf, errlen);
+	writer_free(&w);
+	if (count != NULL)
+		*count = n;
+	return rc;
+}
+
+struct one {
+	const json_t *event;
+	int given;
+	struct cp_buf *line;
+};
+
+static int
+next_one(void *arg, json_t **event, char *errbuf, size_t errlen)
+{
+	struct one *one = arg;
+
+	(void)errbuf;
+	(void)errlen;
+	if (one->given++)
+		return 0;
+	*event = json_incref((json_t *)(uintptr_t)one->event);
+	return 1;
+}
+
+static void
+keep_line(void *arg, const char *line, size_t len)
+{
+	struct one *one = arg;
+
+	cp_buf_add(one->line, line, len);
+}
+
+int
+cp_ledger_append(const char *path, const json_t *event, char **line,
+    char *errbuf, size_t errlen)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	struct one one = { event, 0, &b };
+
+	if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL, &one,
+	    NULL, errbuf, errlen) == -1) {
+		cp_buf_free(&b);
+		return -1;
+	}
+	if (line != NULL)
+		*line = b.data ? b.data : xstrdup("");
+	return 0;
+}
+
+struct copy {
+	int from;
+	off_t off, end;
+};
+
+static int
+fill_copy(int fd, void *arg)
+{
+	struct copy *c = arg;
+	char buf[65536];
+	ssize_t r;
+
+	while (c->off < c->end) {
+		size_t want = (size_t)(c->end - c->off < (off_t)sizeof(buf) ? c->end - c->off : (off_t)sizeof(buf));
+
+		if ((r = pread(c->from, buf, want, c->off)) <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		if (cp_io_write_all(fd, buf, (size_t)r) == -1)
+			return -1;
+		c->off += r;
+	}
+	return 0;
+}
+
+int
+cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, size_t errlen)
+{
+	struct lset set;
+	struct lseg *g = NULL;
+	struct ltail t = { 0 };
+	struct copy c;
+	char prefix[4200], ts[40], *side = NULL;
+	int fd = -1, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (lset_load(&set, path, 1, errbuf, errlen) == -1)
+		return -1;
+	if (lset_order(&set, errbuf, errlen) == -1)
+		goto out;
+	for (size_t i = 0; i < set.n; i++)
+		if (set.seg[i].size > 0)
+			g = &set.seg[i];
+	if (g == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1)
+		goto out;
+	if (!t.torn) {
+		rc = 0;
+		goto out;
+	}
+	snprintf(r->segment, sizeof(r->segment), "%s", g->path);
+	r->offset = (uint64_t)t.good_end;
+	if ((fd = open(g->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		goto out;
+	}
+	if (t.completable) {
+		/* The entry is whole and sound; only its newline is missing. */
+		if (cp_io_write_all(fd, "\n", 1) == -1 || fdatasync(fd) == -1) {
+			ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+			goto out;
+		}
+		r->repaired = r->completed = 1;
+		rc = 0;
+		goto out;
+	}
+	now_timestamp(ts);
+	snprintf(prefix, sizeof(prefix), "%s.torn-%.4s%.2s%.2s-%.2s%.2s%.2s", g->name,
+	    ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
+	c.from = g->fd;
+	c.off = t.good_end;
+	c.end = g->size;
+	/* The torn bytes are kept, durably, before they leave the segment. */
+	if (publish(set.dir, prefix, "", 0600, fill_copy, &c, &side, NULL, errbuf, errlen) == -1)
+		goto out;
+	if (ftruncate(fd, t.good_end) == -1 || fdatasync(fd) == -1) {
+		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		goto out;
+	}
+	snprintf(r->sidefile, sizeof(r->sidefile), "%s", side);
+	r->bytes = (uint64_t)(g->size - t.good_end);
+	r->repaired = 1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(side);
+	free(t.last_hash);
+	lset_free(&set);
+	return rc;
+}

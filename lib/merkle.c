@@ -1,0 +1,418 @@
+/* merkle: RFC 9162 Merkle tree hashes and proofs, and the cp2 legacy root, over SHA-256. */
+#include <err.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "hex.h"
+#include "merkle.h"
+#include "prog.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define HL CP_MERKLE_HASHLEN
+
+/*
+ * One EVP context per thread, reused: a fresh context per hash (EVP_Digest)
+ * costs about a third more per node, and a tree of n leaves takes 2n - 1
+ * hashes.  The key's destructor frees a thread's context when it exits; the
+ * main thread's stays reachable until the process ends.
+ */
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+static int key_ok;
+static _Thread_local struct cp_sha256 tctx;
+
+static void
+free_ctx(void *p)
+{
+	struct cp_sha256 c = { p };
+
+	cp_sha256_free(&c);
+}
+
+static void
+make_key(void)
+{
+	key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
+}
+
+static struct cp_sha256 *
+hasher(void)
+{
+	if (tctx.ctx == NULL) {
+		pthread_once(&key_once, make_key);
+		if (cp_sha256_init(&tctx) == -1)
+			errx(CP_EXIT_ERR, "merkle: openssl failure");
+		if (key_ok)
+			pthread_setspecific(ctx_key, tctx.ctx);
+	} else if (cp_sha256_init(&tctx) == -1) {
+		errx(CP_EXIT_ERR, "merkle: openssl failure");
+	}
+	return &tctx;
+}
+
+/* SHA-256 of a || b (either may be empty). */
+static void
+hash2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[HL])
+{
+	struct cp_sha256 *c = hasher();
+
+	if (cp_sha256_update(c, a, alen) == -1 || cp_sha256_update(c, b, blen) == -1 ||
+	    cp_sha256_final(c, out) == -1)
+		errx(CP_EXIT_ERR, "merkle: openssl failure");
+}
+
+void
+cp_merkle_leaf_hash(const void *data, size_t len, unsigned char out[HL])
+{
+	static const unsigned char prefix = 0x00;
+
+	hash2(&prefix, 1, data, len, out);
+}
+
+void
+cp_merkle_node_hash(const unsigned char left[HL], const unsigned char right[HL],
+    unsigned char out[HL])
+{
+	unsigned char buf[1 + 2 * HL];
+
+	/* One update of 65 bytes: each EVP call has a cost of its own. */
+	buf[0] = 0x01;
+	memcpy(buf + 1, left, HL);
+	memcpy(buf + 1 + HL, right, HL);
+	hash2(buf, sizeof(buf), NULL, 0, out);
+}
+
+void
+cp_merkle_init(struct cp_merkle *m)
+{
+	m->depth = 0;
+	m->size = 0;
+}
+
+void
+cp_merkle_add(struct cp_merkle *m, const unsigned char leaf_hash[HL])
+{
+	unsigned char h[HL];
+	uint64_t s;
+
+	/* Each trailing 1 bit of the old size is a complete subtree the same size as h. */
+	memcpy(h, leaf_hash, HL);
+	for (s = m->size; s & 1; s >>= 1)
+		cp_merkle_node_hash(m->stack[--m->depth], h, h);
+	memcpy(m->stack[m->depth++], h, HL);
+	m->size++;
+}
+
+uint64_t
+cp_merkle_size(const struct cp_merkle *m)
+{
+	return m->size;
+}
+
+void
+cp_merkle_root(const struct cp_merkle *m, unsigned char out[HL])
+{
+	unsigned char h[HL];
+	unsigned i;
+
+	if (m->depth == 0) {
+		cp_sha256("", 0, out);
+		return;
+	}
+	/* The smallest subtree is rightmost; fold right to left, as the split at powers of two does. */
+	memcpy(h, m->stack[m->depth - 1], HL);
+	for (i = m->depth - 1; i > 0; i--)
+		cp_merkle_node_hash(m->stack[i - 1], h, h);
+	memcpy(out, h, HL);
+}
+
+void
+cp_merkle_root_of(const unsigned char *leaves, uint64_t n, unsigned char out[HL])
+{
+	struct cp_merkle m;
+	uint64_t i;
+
+	cp_merkle_init(&m);
+	for (i = 0; i < n; i++)
+		cp_merkle_add(&m, leaves + i * HL);
+	cp_merkle_root(&m, out);
+}
+
+/* The largest power of two smaller than n (n >= 2): RFC 9162's split point k. */
+static uint64_t
+split(uint64_t n)
+{
+	uint64_t k = 1;
+
+	while (k < n - k)
+		k <<= 1;
+	return k;
+}
+
+/* Copy the count hashes of path, collected top down, into a new array bottom first. */
+static void
+emit(unsigned char (*path)[HL], size_t count, unsigned char **proof, size_t *len)
+{
+	size_t i;
+
+	*proof = NULL;
+	*len = count;
+	if (count == 0)
+		return;
+	*proof = xreallocarray(NULL, count, HL);
+	for (i = 0; i < count; i++)
+		memcpy(*proof + i * HL, path[count - 1 - i], HL);
+}
+
+int
+cp_merkle_inclusion_proof(const unsigned char *leaves, uint64_t n, uint64_t index,
+    unsigned char **proof, size_t *len)
+{
+	unsigned char path[64][HL];
+	uint64_t off = 0, size = n, k;
+	size_t count = 0;
+
+	if (index >= n)
+		return -1;
+	/* PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]), or PATH(m - k, D[k:n]) : MTH(D[0:k]). */
+	while (size > 1) {
+		k = split(size);
+		if (index < k) {
+			cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]);
+			size = k;
+		} else {
+			cp_merkle_root_of(leaves + off * HL, k, path[count++]);
+			off += k;
+			index -= k;
+			size -= k;
+		}
+	}
+	emit(path, count, proof, len);
+	return 0;
+}
+
+int
+cp_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf_hash[HL],
+    const unsigned char *proof, size_t len, const unsigned char root[HL])
+{
+	unsigned char r[HL];
+	uint64_t fn = index, sn;
+	size_t i;
+
+	if (index >= size)
+		return 0;
+	sn = size - 1;
+	memcpy(r, leaf_hash, HL);
+	for (i = 0; i < len; i++) {
+		const unsigned char *p = proof + i * HL;
+
+		if (sn == 0)
+			return 0;
+		if ((fn & 1) || fn == sn) {
+			cp_merkle_node_hash(p, r, r);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			cp_merkle_node_hash(r, p, r);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return sn == 0 && memcmp(r, root, HL) == 0;
+}
+
+int
+cp_merkle_consistency_proof(const unsigned char *leaves, uint64_t n, uint64_t old_size,
+    unsigned char **proof, size_t *len)
+{
+	unsigned char path[65][HL];
+	uint64_t off = 0, size = n, m = old_size, k;
+	size_t count = 0;
+	int whole = 1;	/* RFC 9162's b: the old tree is a whole subtree of the proof so far */
+
+	if (old_size == 0 || old_size > n)
+		return -1;
+	/*
+	 * SUBPROOF(m, D[m], b) = {} if b, else {MTH(D[m])};
+	 * SUBPROOF(m, D[n], b) = SUBPROOF(m, D[0:k], b) : MTH(D[k:n]) if m <= k,
+	 * else SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k]).
+	 */
+	while (m != size) {
+		k = split(size);
+		if (m <= k) {
+			cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]);
+			size = k;
+		} else {
+			cp_merkle_root_of(leaves + off * HL, k, path[count++]);
+			off += k;
+			m -= k;
+			size -= k;
+			whole = 0;
+		}
+	}
+	if (!whole)
+		cp_merkle_root_of(leaves + off * HL, size, path[count++]);
+	emit(path, count, proof, len);
+	return 0;
+}
+
+int
+cp_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+    const unsigned char old_root[HL], const unsigned char new_root[HL],
+    const unsigned char *proof, size_t len)
+{
+	unsigned char fr[HL], sr[HL];
+	uint64_t fn, sn;
+	size_t i = 0;
+
+	if (old_size == 0 || old_size > new_size)
+		return 0;
+	if (old_size == new_size)
+		return len == 0 && memcmp(old_root, new_root, HL) == 0;
+	if (len == 0)
+		return 0;
+	/* An old tree that is a power of two is a whole subtree: its root starts the path. */
+	if ((old_size & (old_size - 1)) == 0) {
+		memcpy(fr, old_root, HL);
+	} else {
+		memcpy(fr, proof, HL);
+		i = 1;
+	}
+	memcpy(sr, fr, HL);
+	fn = old_size - 1;
+	sn = new_size - 1;
+	while (fn & 1) {
+		fn >>= 1;
+		sn >>= 1;
+	}
+	for (; i < len; i++) {
+		const unsigned char *c = proof + i * HL;
+
+		if (sn == 0)
+			return 0;
+		if ((fn & 1) || fn == sn) {
+			cp_merkle_node_hash(c, fr, fr);
+			cp_merkle_node_hash(c, sr, sr);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			cp_merkle_node_hash(sr, c, sr);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return sn == 0 && memcmp(fr, old_root, HL) == 0 && memcmp(sr, new_root, HL) == 0;
+}
+
+void
+cp_merkle_cp2_init(struct cp_merkle_cp2 *m)
+{
+	m->firstlen = 0;
+	m->size = 0;
+}
+
+/* The cp2 node: SHA-256 of the two texts, one after the other. */
+static void
+cp2_node(const char *l, size_t llen, const char *r, size_t rlen, unsigned char out[HL])
+{
+	hash2(l, llen, r, rlen, out);
+}
+
+/* A cp2 node of two level >= 1 nodes, each taken as its lowercase hex. */
+static void
+cp2_node_hex(const unsigned char l[HL], const unsigned char r[HL], unsigned char out[HL])
+{
+	char lh[2 * HL + 1], rh[2 * HL + 1];
+
+	cp_hex_encode(l, HL, lh);
+	cp_hex_encode(r, HL, rh);
+	cp2_node(lh, 2 * HL, rh, 2 * HL, out);
+}
+
+int
+cp_merkle_cp2_add(struct cp_merkle_cp2 *m, const char *text, size_t len)
+{
+	unsigned char h[HL];
+	uint64_t s;
+	unsigned level;
+
+	if (len > CP_MERKLE_CP2_ELEMMAX)
+		return -1;
+	if (!(m->size & 1)) {
+		memcpy(m->first, text, len);
+		m->firstlen = len;
+		m->size++;
+		return 0;
+	}
+	/* Pairs complete upwards like a binary counter; stack[i] pends while bit i of size is set. */
+	cp2_node(m->first, m->firstlen, text, len, h);
+	for (s = m->size >> 1, level = 1; s & 1; s >>= 1, level++)
+		cp2_node_hex(m->stack[level], h, h);
+	memcpy(m->stack[level], h, HL);
+	m->size++;
+	return 0;
+}
+
+size_t
+cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
+{
+	unsigned char carry[HL];
+	int have_carry = 0;
+	unsigned level;
+
+	if (m->size <= 1) {
+		/* One element is the root unchanged: the Python tool returned it as it was. */
+		memcpy(out, m->first, m->size ? m->firstlen : 0);
+		out[m->size ? m->firstlen : 0] = '\0';
+		return m->size ? m->firstlen : 0;
+	}
+	/*
+	 * Finish each level from the bottom: its unpaired tail is the pending
+	 * node (bit set) and the carry from below.  Two pair up; one alone is
+	 * the root if nothing was paired at this level before (no higher bit),
+	 * else it is paired with itself.
+	 */
+	if (m->size & 1) {
+		cp2_node(m->first, m->firstlen, m->first, m->firstlen, carry);
+		have_carry = 1;
+	}
+	for (level = 1; level < 64; level++) {
+		int pending = (m->size >> level) & 1;
+		int alone = (m->size >> (level + 1)) == 0;
+
+		if (pending && have_carry) {
+			cp2_node_hex(m->stack[level], carry, carry);
+		} else if (pending || have_carry) {
+			if (pending)
+				memcpy(carry, m->stack[level], HL);
+			if (alone)
+				break;
+			cp2_node_hex(carry, carry, carry);
+		}
+		have_carry = pending || have_carry;
+	}
+	cp_hex_encode(carry, HL, out);
+	return 2 * HL;
+}
+
+void
+cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65])
+{
+	struct cp_merkle_cp2 m;
+	char hex[2 * HL + 1];
+	char root[CP_MERKLE_CP2_ELEMMAX + 1];
+	uint64_t i;
+
+	cp_merkle_cp2_init(&m);
+	for (i = 0; i < n; i++) {
+		cp_hex_encode(digests + i * HL, HL, hex);
+		cp_merkle_cp2_add(&m, hex, 2 * HL);
+	}
+	cp_merkle_cp2_final(&m, root);
+	memcpy(hex_out, root, 2 * HL + 1);
+}

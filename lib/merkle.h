@@ -1,0 +1,121 @@
+/* merkle: RFC 9162 (RFC 6962) Merkle tree hashes, inclusion and consistency proofs, and the cp2 legacy root. */
+#ifndef CP_MERKLE_H
+#define CP_MERKLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_MERKLE_HASHLEN 32	/* bytes of every hash below */
+
+/*
+ * Hashing is SHA-256 through OpenSSL EVP with one context per thread, made on
+ * first use and freed when the thread exits.  Every function here is
+ * thread-safe.  Like cp_sha256(), a hashing function exits with status 2 if
+ * OpenSSL cannot allocate that context (the only way any of them exits).
+ */
+
+/* RFC 9162 2.1: leaf hash SHA-256(0x00 || data). */
+void cp_merkle_leaf_hash(const void *data, size_t len, unsigned char out[32]);
+
+/* RFC 9162 2.1: interior node SHA-256(0x01 || left || right). */
+void cp_merkle_node_hash(const unsigned char left[32], const unsigned char right[32],
+    unsigned char out[32]);
+
+/*
+ * Streaming root, memory O(log n): a stack of complete subtree roots, one per
+ * set bit of the leaf count.  Caller-allocated, holds no other resources (no
+ * free function); copy it freely.
+ */
+struct cp_merkle {
+	unsigned char stack[64][CP_MERKLE_HASHLEN];	/* roots of complete subtrees, largest first */
+	unsigned depth;					/* entries in stack */
+	uint64_t size;					/* leaves added */
+};
+
+/* Start an empty tree. */
+void cp_merkle_init(struct cp_merkle *m);
+
+/* Append one leaf by its leaf hash (see cp_merkle_leaf_hash).  Amortised one node hash. */
+void cp_merkle_add(struct cp_merkle *m, const unsigned char leaf_hash[32]);
+
+/* Leaves added so far. */
+uint64_t cp_merkle_size(const struct cp_merkle *m);
+
+/* Root of the leaves added so far (SHA-256 of nothing when none); m unchanged, more may be added. */
+void cp_merkle_root(const struct cp_merkle *m, unsigned char out[32]);
+
+/* Root of n leaf hashes held in memory (leaves: n*32 bytes, contiguous). */
+void cp_merkle_root_of(const unsigned char *leaves, uint64_t n, unsigned char out[32]);
+
+/*
+ * Inclusion proof (RFC 9162 2.1.3.1, bottom first) of leaf index in the tree
+ * of the n leaf hashes in leaves.  *proof (caller frees; NULL when *len is 0)
+ * gets *len hashes, contiguous.  Returns 0, or -1 if index >= n.  Exits with
+ * status 2 when out of memory, as xmalloc does.
+ */
+int cp_merkle_inclusion_proof(const unsigned char *leaves, uint64_t n, uint64_t index,
+    unsigned char **proof, size_t *len);
+
+/*
+ * 1 if proof (len hashes) shows leaf_hash at index in the tree of size whose
+ * root is root, by RFC 9162 2.1.3.2; else 0 (index >= size, a proof too short
+ * or too long, any hash wrong).
+ */
+int cp_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf_hash[32],
+    const unsigned char *proof, size_t len, const unsigned char root[32]);
+
+/*
+ * Consistency proof (RFC 9162 2.1.4.1) from the first old_size of the n leaf
+ * hashes to all n; empty when old_size == n.  *proof (caller frees; NULL when
+ * *len is 0) gets *len hashes.  Returns 0, or -1 unless 0 < old_size <= n.
+ * Exits with status 2 when out of memory.
+ */
+int cp_merkle_consistency_proof(const unsigned char *leaves, uint64_t n, uint64_t old_size,
+    unsigned char **proof, size_t *len);
+
+/*
+ * 1 if proof shows the tree (old_size, old_root) is a prefix of (new_size,
+ * new_root), by RFC 9162 2.1.4.2; else 0.  Equal sizes prove only with an
+ * empty proof and equal roots; old_size 0 or old_size > new_size never prove.
+ */
+int cp_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+    const unsigned char old_root[32], const unsigned char new_root[32],
+    const unsigned char *proof, size_t len);
+
+/*
+ * The Python tools' legacy scheme "cp2" (design.md section 5).  Elements are
+ * text; a node is SHA-256 of the text left + right, written as 64 lowercase
+ * hex; a level of odd length pairs its last element with itself; one element
+ * is the root unchanged; no element gives the empty root "".  Weak ([a,b,c]
+ * and [a,b,c,c] collide, no domain separation): for reading old planes only.
+ */
+#define CP_MERKLE_CP2_ELEMMAX 4096	/* longest element text accepted */
+
+/* Streaming cp2 root, memory O(log n).  Caller-allocated, no other resources. */
+struct cp_merkle_cp2 {
+	unsigned char stack[64][CP_MERKLE_HASHLEN];	/* stack[i]: pending node of level i >= 1 */
+	char first[CP_MERKLE_CP2_ELEMMAX];		/* the pending element of level 0 */
+	size_t firstlen;
+	uint64_t size;					/* elements added */
+};
+
+/* Start with no elements. */
+void cp_merkle_cp2_init(struct cp_merkle_cp2 *m);
+
+/* Append the element text[0..len).  Returns 0, or -1 if len > CP_MERKLE_CP2_ELEMMAX (m unchanged). */
+int cp_merkle_cp2_add(struct cp_merkle_cp2 *m, const char *text, size_t len);
+
+/*
+ * Write the root of the elements added so far, NUL-terminated, to out
+ * (CP_MERKLE_CP2_ELEMMAX + 1 bytes); returns its length.  m unchanged.
+ */
+size_t cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out);
+
+/*
+ * cp2 root over n SHA-256 digests (n*32 bytes), each taken as its 64
+ * lowercase hex: hex_out gets the root as 64 lowercase hex + NUL, or ""
+ * when n == 0.
+ */
+void cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65]);
+
+#endif

@@ -1,0 +1,691 @@
+/* cp-ledger: append to, verify, checkpoint, list and repair the hash-chained ledger. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "checkpoint.h"
+#include "hex.h"
+#include "io.h"
+#include "json.h"
+#include "ledger.h"
+#include "merkle.h"
+#include "prog.h"
+#include "xalloc.h"
+
+static const char help[] =
+"usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
+"                 [--event-type T --submission-id S --decision D --reason R\n"
+"                 [--prompt ID]... [--metadata JSON]] [--id ID] [--timestamp TIME]\n"
+"       cp-ledger [-C DIR] [-f PATH] verify [--json] [--since CHECKPOINT]\n"
+"       cp-ledger [-C DIR] [-f PATH] head [--json] [--origin NAME]\n"
+"       cp-ledger [-C DIR] [-f PATH] cat [--canonical]\n"
+"       cp-ledger [-C DIR] [-f PATH] repair [--json]\n"
+"\n"
+"The ledger is PATH (a ledger directory or one segment file), else the\n"
+"ledger/ directory of the plane (-C DIR, else $CONTROL_PLANE_ROOT, else .).\n"
+"\n"
+"  append           append the event read on standard input (a JSON object),\n"
+"                   or the one the field options give; print the entry\n"
+"    --batch        append every event of standard input (JSON Lines), all or none\n"
+"    --rotate-bytes N  start a new segment when the last would pass N bytes\n"
+"    --event-type, --submission-id, --decision, --reason STRING\n"
+"    --prompt ID    add ID to prompts_used (repeatable)\n"
+"    --metadata JSON  the metadata object\n"
+"    --id ID, --timestamp TIME  fixed values, for tests only\n"
+"    -q, --quiet    do not print the entries appended\n"
+"  verify           recompute every entry_hash and check every link\n"
+"    --since FILE   also prove the ledger extends the checkpoint in FILE\n"
+"  head             print a checkpoint: C2SP tlog-checkpoint text, or --json\n"
+"    --origin NAME  the checkpoint's origin line (default localhost/cp-ledger)\n"
+"  cat              print every entry in chain order (JSON Lines)\n"
+"    --canonical    print the canonical text each entry_hash is computed over\n"
+"  repair           move a torn last line aside so that appends can resume\n"
+"  --json           machine-readable report\n"
+"  -h, --help       print this help\n"
+"      --version    print the version\n"
+"\n"
+"Exit status: 0 success (verify: intact), 1 verify found a problem or the\n"
+"checkpoint is not a prefix, 2 an error (unreadable ledger, bad input, usage).\n";
+
+enum {
+	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
+	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION
+};
+
+static const struct option longopts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "batch", no_argument, NULL, OPT_BATCH },
+	{ "rotate-bytes", required_argument, NULL, OPT_ROTATE },
+	{ "event-type", required_argument, NULL, OPT_EVENT_TYPE },
+	{ "submission-id", required_argument, NULL, OPT_SUBMISSION_ID },
+	{ "decision", required_argument, NULL, OPT_DECISION },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
+	{ "metadata", required_argument, NULL, OPT_METADATA },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "timestamp", required_argument, NULL, OPT_TIMESTAMP },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "origin", required_argument, NULL, OPT_ORIGIN },
+	{ "canonical", no_argument, NULL, OPT_CANONICAL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct opts {
+	const char *path;
+	int batch, quiet, json, canonical;
+	struct cp_ledger_opts ledger;
+	json_t *fields;		/* the event the field options build, or NULL */
+	const char *since, *origin;
+};
+
+#define ERRLEN 512
+#define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
+
+static json_t *
+parse_json(const char *text, size_t len, const char *where)
+{
+	json_error_t e;
+	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+
+	if (v == NULL)
+		errx(CP_EXIT_ERR, "%s: invalid JSON at line %d, column %d: %s", where, e.line,
+		    e.column, e.text);
+	return v;
+}
+
+/* One event, the whole of standard input. */
+static json_t *
+read_event(void)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	size_t n;
+	json_t *v;
+
+	do {
+		cp_buf_grow(&b, 65536);
+		n = fread(b.data + b.len, 1, 65536, stdin);
+		b.len += n;
+		if (b.len > EVENT_MAX)
+			errx(CP_EXIT_ERR, "standard input: event longer than %d bytes", EVENT_MAX);
+	} while (n > 0);
+	if (ferror(stdin))
+		err(CP_EXIT_ERR, "standard input");
+	if (b.len == 0)
+		errx(CP_EXIT_ERR, "standard input: no event (a JSON object) to append");
+	v = parse_json(b.data, b.len, "standard input");
+	cp_buf_free(&b);
+	return v;
+}
+
+/* Events of a batch: JSON Lines on standard input, blank lines skipped. */
+struct batch {
+	char *rec;
+	size_t cap;
+	uint64_t lineno;
+	json_t *single;
+};
+
+static int
+next_event(void *arg, json_t **event, char *errbuf, size_t errlen)
+{
+	struct batch *b = arg;
+	json_error_t e;
+	size_t len, i;
+	int ended, rc;
+
+	if (b->single != NULL) {
+		*event = b->single;
+		b->single = NULL;
+		return 1;
+	}
+	for (;;) {
+		rc = cp_io_getrec(stdin, '\n', CP_LEDGER_LINE_MAX, &b->rec, &b->cap, &len, &ended);
+		b->lineno++;
+		if (rc == 0)
+			return 0;
+		if (rc == -1) {
+			snprintf(errbuf, errlen, "standard input: %s", strerror(errno));
+			return -1;
+		}
+		if (rc == -2) {
+			snprintf(errbuf, errlen, "standard input:%llu: event longer than %d bytes",
+			    (unsigned long long)b->lineno, CP_LEDGER_LINE_MAX);
+			return -1;
+		}
+		for (i = 0; i < len && strchr(" \t\r", b->rec[i]) != NULL; i++)
+			;
+		if (i < len)
+			break;
+	}
+	*event = json_loadb(b->rec, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+	if (*event == NULL) {
+		snprintf(errbuf, errlen, "standard input:%llu: invalid JSON at column %d: %s",
+		    (unsigned long long)b->lineno, e.column, e.text);
+		return -1;
+	}
+	if (cp_ledger_event_check(*event, errbuf, errlen) == -1) {
+		char why[ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", errbuf);
+		snprintf(errbuf, errlen, "standard input:%llu: %s", (unsigned long long)b->lineno, why);
+		json_decref(*event);
+		return -1;
+	}
+	return 1;
+}
+
+static void
+print_line(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	fwrite(line, 1, len, stdout);
+	putchar('\n');
+}
+
+static int
+mode_append(const struct opts *o)
+{
+	struct batch b = { 0 };
+	char errbuf[ERRLEN];
+	int rc;
+
+	if (!o->batch) {
+		b.single = o->fields ? json_incref(o->fields) : read_event();
+		if (cp_ledger_event_check(b.single, errbuf, sizeof(errbuf)) == -1)
+			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", errbuf);
+	}
+	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
+	    o->quiet ? NULL : print_line, NULL, NULL, errbuf, sizeof(errbuf));
+	free(b.rec);
+	json_decref(b.single);
+	if (rc == -1)
+		errx(CP_EXIT_ERR, "%s; nothing appended", errbuf);
+	return CP_EXIT_YES;
+}
+
+static const char *const kind_name[] = {
+	[CP_LEDGER_TAMPERED] = "tampered",
+	[CP_LEDGER_CHAIN_BREAK] = "chain_break",
+	[CP_LEDGER_DUPLICATE] = "duplicate",
+	[CP_LEDGER_BAD_LINE] = "malformed",
+	[CP_LEDGER_TORN] = "torn_tail",
+	[CP_LEDGER_LEGACY_WARN] = "legacy",
+	[CP_LEDGER_BLANK_WARN] = "blank"
+};
+
+struct report {
+	const struct opts *o;
+	int nfindings;
+};
+
+static void
+json_str_or_null(const char *key, const char *s)
+{
+	cp_json_write_key(stdout, key, 0);
+	if (s != NULL)
+		cp_json_write_cstr(stdout, s);
+	else
+		fputs("null", stdout);
+}
+
+static void
+finding_json(struct report *r, const struct cp_ledger_finding *f)
+{
+	fputs(r->nfindings++ ? ",\n{" : "\n{", stdout);
+	cp_json_write_key(stdout, "kind", 1);
+	cp_json_write_cstr(stdout, kind_name[f->kind]);
+	printf(",\"severity\":\"%s\"", f->warning ? "warning" : "error");
+	json_str_or_null("segment", f->segment);
+	printf(",\"line\":%llu", (unsigned long long)f->lineno);
+	json_str_or_null("id", f->id);
+	if (f->expected != NULL || f->actual != NULL) {
+		json_str_or_null("expected", f->expected);
+		json_str_or_null("actual", f->actual);
+	}
+	if (f->names_segment != NULL) {
+		json_str_or_null("names_segment", f->names_segment);
+		printf(",\"names_line\":%llu", (unsigned long long)f->names_lineno);
+	}
+	if (f->detail != NULL)
+		json_str_or_null("detail", f->detail);
+	putchar('}');
+}
+
+static void
+finding_text(const struct cp_ledger_finding *f)
+{
+	const char *id = f->id ? f->id : "?";
+
+	printf("%s:%llu: ", f->segment, (unsigned long long)f->lineno);
+	switch (f->kind) {
+	case CP_LEDGER_TAMPERED:
+		printf("tampered entry %s: entry_hash %s, but its content hashes to %s\n", id,
+		    f->actual, f->expected);
+		return;
+	case CP_LEDGER_CHAIN_BREAK:
+		printf("chain break at %s: previous_hash \"%s\", expected \"%s\"", id, f->actual,
+		    f->expected);
+		if (f->names_segment != NULL)
+			printf(" (it names the entry at %s:%llu: out of order)", f->names_segment,
+			    (unsigned long long)f->names_lineno);
+		else if (*f->expected != '\0')
+			fputs(" (entries missing or inserted before it)", stdout);
+		putchar('\n');
+		return;
+	case CP_LEDGER_DUPLICATE:
+		printf("duplicate entry %s: a copy of the entry before it\n", id);
+		return;
+	case CP_LEDGER_BAD_LINE:
+		printf("malformed line: %s\n", f->detail);
+		return;
+	case CP_LEDGER_TORN:
+		printf("torn tail: %s (an append cut short? see cp-ledger repair)\n", f->detail);
+		return;
+	case CP_LEDGER_LEGACY_WARN:
+		printf("warning: legacy entry %s without entry_hash; the chain restarts after it\n", id);
+		return;
+	case CP_LEDGER_BLANK_WARN:
+		puts("warning: blank line");
+		return;
+	}
+}
+
+static void
+on_finding(void *arg, const struct cp_ledger_finding *f)
+{
+	struct report *r = arg;
+
+	if (r->o->json)
+		finding_json(r, f);
+	else
+		finding_text(f);
+}
+
+/* Read the checkpoint saved in path: C2SP note text, or the JSON that head --json prints. */
+static void
+load_checkpoint(const char *path, struct cp_checkpoint *c)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	char errbuf[ERRLEN];
+	const char *text;
+	FILE *fp;
+	size_t n;
+	json_t *v, *o, *s, *r;
+
+	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re")) == NULL)
+		err(CP_EXIT_ERR, "%s", path);
+	do {
+		cp_buf_grow(&b, 4096);
+		n = fread(b.data + b.len, 1, 4096, fp);
+		b.len += n;
+		if (b.len > 65536)
+			errx(CP_EXIT_ERR, "%s: too long for a checkpoint", path);
+	} while (n > 0);
+	if (ferror(fp))
+		err(CP_EXIT_ERR, "%s", path);
+	if (fp != stdin)
+		fclose(fp);
+	text = b.data ? b.data : "";
+	if (b.len > 0 && text[strspn(text, " \t\r\n")] == '{') {
+		v = parse_json(text, b.len, path);
+		o = json_object_get(v, "origin");
+		s = json_object_get(v, "size");
+		r = json_object_get(v, "root");
+		if (!json_is_string(o) || !json_is_integer(s) || json_integer_value(s) < 0 ||
+		    !json_is_string(r))
+			errx(CP_EXIT_ERR, "%s: a checkpoint object needs origin, size and root", path);
+		cp_buf_reset(&b);
+		cp_buf_adds(&b, json_string_value(o));
+		cp_buf_addc(&b, '\n');
+		n = b.len;
+		cp_buf_grow(&b, 24);
+		b.len += (size_t)snprintf(b.data + n, 24, "%lld\n", (long long)json_integer_value(s));
+		cp_buf_adds(&b, json_string_value(r));
+		cp_buf_addc(&b, '\n');
+		json_decref(v);
+	}
+	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s: %s", path, errbuf);
+	cp_buf_free(&b);
+}
+
+/* Does the ledger (its leaf hashes) extend the checkpoint c?  Prints the answer; returns 1 if not. */
+static int
+check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s)
+{
+	unsigned char root[32], *proof = NULL, old[32];
+	char b64[45];
+	size_t len = 0;
+	int ok;
+
+	cp_merkle_root(&s->tree, root);
+	if (c->size > s->entries)
+		ok = 0;
+	else if (c->size == 0) {
+		cp_merkle_root_of(NULL, 0, old);
+		ok = memcmp(old, c->root, 32) == 0;
+	} else {
+		cp_merkle_consistency_proof(s->leaves, s->entries, c->size, &proof, &len);
+		ok = cp_merkle_verify_consistency(c->size, s->entries, c->root, root, proof, len);
+	}
+	if (o->json) {
+		fputs(",\"since\":{", stdout);
+		cp_json_write_key(stdout, "origin", 1);
+		cp_json_write_cstr(stdout, c->origin);
+		cp_checkpoint_b64(c->root, b64);
+		printf(",\"size\":%llu,\"root\":\"%s\",\"consistent\":%s,\"proof\":[",
+		    (unsigned long long)c->size, b64, ok ? "true" : "false");
+		for (size_t i = 0; ok && i < len; i++) {
+			cp_checkpoint_b64(proof + 32 * i, b64);
+			printf("%s\"%s\"", i ? "," : "", b64);
+		}
+		fputs("]}", stdout);
+	} else if (ok)
+		printf("consistent with the checkpoint of %llu entries: the ledger only grew\n",
+		    (unsigned long long)c->size);
+	else if (c->size > s->entries)
+		printf("NOT consistent with the checkpoint: it holds %llu entries, the ledger %llu "
+		    "(entries were removed)\n", (unsigned long long)c->size,
+		    (unsigned long long)s->entries);
+	else
+		printf("NOT consistent with the checkpoint of %llu entries: entries before it were "
+		    "removed, altered or reordered\n", (unsigned long long)c->size);
+	free(proof);
+	return !ok;
+}
+
+static int
+mode_verify(const struct opts *o)
+{
+	struct report r = { o, 0 };
+	struct cp_ledger_summary s;
+	struct cp_checkpoint c;
+	unsigned char root[32];
+	char errbuf[ERRLEN], b64[45];
+	int rc, since_bad = 0;
+
+	if (o->since != NULL)
+		load_checkpoint(o->since, &c);
+	if (o->json)
+		fputs("{\"findings\":[", stdout);
+	rc = cp_ledger_verify(o->path, o->since ? CP_LEDGER_KEEP_LEAVES : 0, on_finding, &r, &s,
+	    errbuf, sizeof(errbuf));
+	if (rc == -1) {
+		cp_ledger_summary_free(&s);
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	}
+	cp_merkle_root(&s.tree, root);
+	cp_checkpoint_b64(root, b64);
+	if (o->json) {
+		fputs("],\"segments\":[", stdout);
+		for (size_t i = 0; i < s.segments; i++) {
+			if (i > 0)
+				putchar(',');
+			cp_json_write_cstr(stdout, s.segment[i]);
+		}
+		printf("],\"entries\":%llu,\"legacy\":%llu,\"problems\":%llu,\"warnings\":%llu,"
+		    "\"head\":\"%s\",\"size\":%llu,\"root\":\"%s\"",
+		    (unsigned long long)s.entries, (unsigned long long)s.legacy,
+		    (unsigned long long)s.problems, (unsigned long long)s.warnings, s.head,
+		    (unsigned long long)s.entries, b64);
+	}
+	if (o->since != NULL)
+		since_bad = check_since(o, &c, &s);
+	if (o->json)
+		printf(",\"intact\":%s}\n", rc == 0 && !since_bad ? "true" : "false");
+	else if (rc == 0)
+		printf("intact: %llu entries in %zu segment%s, head %s\n",
+		    (unsigned long long)s.entries, s.segments, s.segments == 1 ? "" : "s",
+		    *s.head ? s.head : "(none)");
+	else
+		printf("NOT intact: %llu problem%s in %llu entries (%zu segment%s)\n",
+		    (unsigned long long)s.problems, s.problems == 1 ? "" : "s",
+		    (unsigned long long)s.entries, s.segments, s.segments == 1 ? "" : "s");
+	cp_ledger_summary_free(&s);
+	return rc == 0 && !since_bad ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+static int
+mode_head(const struct opts *o)
+{
+	struct cp_ledger_summary s;
+	struct cp_checkpoint c = { 0 };
+	char errbuf[ERRLEN], hex[65], b64[45], *text;
+	int rc;
+
+	rc = cp_ledger_verify(o->path, 0, NULL, NULL, &s, errbuf, sizeof(errbuf));
+	if (rc == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (rc == 1) {
+		warnx("%s: %llu problem%s: no checkpoint of a ledger that does not verify "
+		    "(see cp-ledger verify)", o->path, (unsigned long long)s.problems,
+		    s.problems == 1 ? "" : "s");
+		cp_ledger_summary_free(&s);
+		return CP_EXIT_NO;
+	}
+	snprintf(c.origin, sizeof(c.origin), "%s", o->origin);
+	c.size = s.entries;
+	cp_merkle_root(&s.tree, c.root);
+	if (o->json) {
+		cp_hex_encode(c.root, 32, hex);
+		cp_checkpoint_b64(c.root, b64);
+		fputs("{", stdout);
+		cp_json_write_key(stdout, "origin", 1);
+		cp_json_write_cstr(stdout, c.origin);
+		printf(",\"size\":%llu,\"root\":\"%s\",\"root_hex\":\"%s\",\"head\":\"%s\","
+		    "\"segments\":%zu}\n", (unsigned long long)c.size, b64, hex, s.head, s.segments);
+	} else {
+		text = cp_checkpoint_format(&c);
+		fputs(text, stdout);
+		free(text);
+	}
+	cp_ledger_summary_free(&s);
+	return CP_EXIT_YES;
+}
+
+static int
+mode_cat(const struct opts *o)
+{
+	struct cp_ledger *l;
+	const struct cp_ledger_line *ln;
+	struct cp_buf b = CP_BUF_INIT;
+	char errbuf[ERRLEN];
+	int rc, status = CP_EXIT_YES;
+
+	if (cp_ledger_open(&l, o->path, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	while ((rc = cp_ledger_read(l, &ln, errbuf, sizeof(errbuf))) == 1) {
+		if (ln->kind == CP_LEDGER_BLANK)
+			continue;
+		if (ln->kind == CP_LEDGER_MALFORMED) {
+			warnx("%s:%llu: %s%s", ln->segment, (unsigned long long)ln->lineno,
+			    ln->last ? "torn tail: " : "malformed line: ", ln->detail);
+			status = CP_EXIT_ERR;
+			continue;
+		}
+		if (o->canonical) {
+			cp_buf_reset(&b);
+			cp_canon_dump(&b, ln->entry, CP_CANON_SORT_KEYS, "entry_hash");
+			fwrite(b.data, 1, b.len, stdout);
+		} else
+			fwrite(ln->text, 1, ln->len, stdout);
+		putchar('\n');
+	}
+	cp_buf_free(&b);
+	cp_ledger_close(l);
+	if (rc == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	return status;
+}
+
+static int
+mode_repair(const struct opts *o)
+{
+	struct cp_ledger_repair r;
+	char errbuf[ERRLEN];
+
+	if (cp_ledger_repair(o->path, &r, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (o->json) {
+		printf("{\"repaired\":%s,\"completed\":%s", r.repaired ? "true" : "false",
+		    r.completed ? "true" : "false");
+		if (r.repaired) {
+			json_str_or_null("segment", r.segment);
+			printf(",\"offset\":%llu,\"bytes\":%llu", (unsigned long long)r.offset,
+			    (unsigned long long)r.bytes);
+			json_str_or_null("sidefile", r.sidefile[0] ? r.sidefile : NULL);
+		}
+		puts("}");
+	} else if (!r.repaired)
+		puts("nothing to repair: the last line is whole");
+	else if (r.completed)
+		printf("%s: the last entry was whole but for its newline, now added\n", r.segment);
+	else
+		printf("%s: %llu torn bytes from byte %llu moved to %s\n", r.segment,
+		    (unsigned long long)r.bytes, (unsigned long long)r.offset, r.sidefile);
+	return CP_EXIT_YES;
+}
+
+static json_t *
+fields(struct opts *o)
+{
+	if (o->fields == NULL && (o->fields = json_object()) == NULL)
+		errx(CP_EXIT_ERR, "out of memory");
+	return o->fields;
+}
+
+static void
+set_field(struct opts *o, const char *key, const char *value)
+{
+	json_t *s = json_stringn(value, strlen(value));
+
+	if (s == NULL)
+		errx(CP_EXIT_ERR, "--%s: not valid UTF-8", key);
+	json_object_set_new(fields(o), key, s);
+}
+
+static void
+add_prompt(struct opts *o, const char *id)
+{
+	json_t *a = json_object_get(fields(o), "prompts_used"), *s = json_string(id);
+
+	if (s == NULL)
+		errx(CP_EXIT_ERR, "--prompt: not valid UTF-8");
+	if (a == NULL) {
+		a = json_array();
+		json_object_set_new(o->fields, "prompts_used", a);
+	}
+	json_array_append_new(a, s);
+}
+
+static uint64_t
+parse_size(const char *s)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n == 0)
+		errx(CP_EXIT_ERR, "invalid byte count: %s", s);
+	return n;
+}
+
+static char *
+default_path(const char *root)
+{
+	struct cp_buf b = CP_BUF_INIT;
+
+	if (root == NULL)
+		root = getenv("CONTROL_PLANE_ROOT");
+	if (root != NULL && *root != '\0') {
+		cp_buf_adds(&b, root);
+		cp_buf_addc(&b, '/');
+	}
+	cp_buf_adds(&b, "ledger");
+	return b.data;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const char *const verbs[] = { "append", "verify", "head", "cat", "repair" };
+	struct opts o = { .origin = "localhost/cp-ledger" };
+	const char *root = NULL, *verb;
+	char *path = NULL;
+	int c, v, rc;
+
+	cp_prog_init(argc, argv);
+	while ((c = getopt_long(argc, argv, "C:f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C': root = optarg; break;
+		case 'f': o.path = optarg; break;
+		case 'q': o.quiet = 1; break;
+		case OPT_BATCH: o.batch = 1; break;
+		case OPT_ROTATE: o.ledger.rotate_bytes = parse_size(optarg); break;
+		case OPT_EVENT_TYPE: set_field(&o, "event_type", optarg); break;
+		case OPT_SUBMISSION_ID: set_field(&o, "submission_id", optarg); break;
+		case OPT_DECISION: set_field(&o, "decision", optarg); break;
+		case OPT_REASON: set_field(&o, "reason", optarg); break;
+		case OPT_PROMPT: add_prompt(&o, optarg); break;
+		case OPT_METADATA:
+			json_object_set_new(fields(&o), "metadata",
+			    parse_json(optarg, strlen(optarg), "--metadata"));
+			break;
+		case OPT_ID: o.ledger.id = optarg; break;
+		case OPT_TIMESTAMP: o.ledger.timestamp = optarg; break;
+		case OPT_JSON: o.json = 1; break;
+		case OPT_SINCE: o.since = optarg; break;
+		case OPT_ORIGIN: o.origin = optarg; break;
+		case OPT_CANONICAL: o.canonical = 1; break;
+		case 'h': cp_prog_help(help);
+		case OPT_VERSION: cp_prog_version();
+		default: cp_prog_usage(help);
+		}
+	}
+	if (optind != argc - 1)
+		cp_prog_usage(help);
+	verb = argv[optind];
+	for (v = 0; v < 5 && strcmp(verb, verbs[v]) != 0; v++)
+		;
+	if (v == 5) {
+		warnx("unknown command: %s", verb);
+		cp_prog_usage(help);
+	}
+	if (v != 0 && (o.batch || o.quiet || o.ledger.rotate_bytes || o.fields || o.ledger.id ||
+	    o.ledger.timestamp))
+		errx(CP_EXIT_ERR, "append's options are for append only");
+	if (o.batch && o.fields)
+		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
+	if ((o.json && v != 1 && v != 2 && v != 4) || (o.since && v != 1) ||
+	    (o.canonical && v != 3))
+		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
+	if (!cp_checkpoint_origin_ok(o.origin))
+		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
+		    o.origin);
+	if (o.path == NULL)
+		o.path = path = default_path(root);
+	switch (v) {
+	case 0: rc = mode_append(&o); break;
+	case 1: rc = mode_verify(&o); break;
+	case 2: rc = mode_head(&o); break;
+	case 3: rc = mode_cat(&o); break;
+	default: rc = mode_repair(&o); break;
+	}
+	json_decref(o.fields);
+	free(path);
+	cp_prog_exit(rc);
+}

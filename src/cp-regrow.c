@@ -1,0 +1,703 @@
+/* cp-regrow: registry rows (CSV) in, registry rows out: query, update in place, validate, compile. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "csv.h"
+#include "depgraph.h"
+#include "fsatomic.h"
+#include "json.h"
+#include "lock.h"
+#include "prog.h"
+#include "registry.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+static const char help[] =
+"usage: cp-regrow [-f FILE] [-k COLUMN] [--json] get ID\n"
+"       cp-regrow [-f FILE] [--json] select [COLUMN=VALUE ...]\n"
+"       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] set ID COLUMN=VALUE ...\n"
+"       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] add COLUMN=VALUE ...\n"
+"       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] upsert COLUMN=VALUE ...\n"
+"       cp-regrow [-f FILE | -i FILE] [-k COLUMN] del ID\n"
+"       cp-regrow [-f FILE] [-k COLUMN] sync\n"
+"       cp-regrow [-f FILE] [--json] [--kind KIND] validate\n"
+"\n"
+"Read a registry (CSV as Python's csv.DictWriter writes it) from standard\n"
+"input or FILE; print rows, the registry changed, the compiled view, or the\n"
+"problems found.  Output is byte-identical to what csv.DictWriter writes.\n"
+"\n"
+"  get ID               the row whose key is ID (CSV with header, or --json)\n"
+"  select [COL=VAL ...] the rows where every COL equals VAL (all rows with none)\n"
+"  set ID COL=VAL ...   change those fields of the row ID\n"
+"  add COL=VAL ...      append a row (the key column must be given)\n"
+"  upsert COL=VAL ...   set when the row exists, else add\n"
+"  del ID               remove the row ID\n"
+"  sync                 {\"packages\":[rows],\"install_order\":[ids]}, deps first\n"
+"  validate             every rule of the registry format, one line per problem\n"
+"\n"
+"  -f, --file FILE      read FILE instead of standard input\n"
+"  -i, --in-place FILE  update FILE under a lock, atomically (set add upsert del)\n"
+"  -k, --key COLUMN     the column holding the row ids (default: id)\n"
+"      --json           get: an object; select: JSON Lines; validate: a report\n"
+"      --kind KIND      packages or control-plane: the rules validate applies (else\n"
+"                       told by the header); with -i, a missing FILE starts empty\n"
+"      --max-field N    refuse a field longer than N bytes (default 1048576)\n"
+"  -h, --help           print this help\n"
+"      --version        print the version\n"
+"\n"
+"Exit status: 0 success (validate: no FAIL), 1 a negative answer (get, set, del:\n"
+"no such row; add: the row exists; validate: a FAIL), 2 an error (malformed\n"
+"registry, unknown column, I/O error, bad usage).\n";
+
+enum { OPT_JSON = 256, OPT_KIND, OPT_MAX_FIELD, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "file", required_argument, NULL, 'f' },
+	{ "in-place", required_argument, NULL, 'i' },
+	{ "key", required_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "max-field", required_argument, NULL, OPT_MAX_FIELD },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+enum verb { GET, SELECT, SET, ADD, UPSERT, DEL, SYNC, VALIDATE };
+
+static const struct {
+	const char *name;
+	enum verb verb;
+	int writes, json, minargs, maxargs;	/* maxargs -1: any number */
+} verbs[] = {
+	{ "get", GET, 0, 1, 1, 1 },
+	{ "select", SELECT, 0, 1, 0, -1 },
+	{ "set", SET, 1, 0, 2, -1 },
+	{ "add", ADD, 1, 0, 1, -1 },
+	{ "upsert", UPSERT, 1, 0, 1, -1 },
+	{ "del", DEL, 1, 0, 1, 1 },
+	{ "sync", SYNC, 0, 0, 0, 0 },
+	{ "validate", VALIDATE, 0, 1, 0, 0 },
+};
+
+struct opts {
+	const char *file, *inplace, *key;
+	int json;
+	enum cp_registry_kind kind;
+	struct cp_csv_limits lim;
+	int v;			/* index in verbs */
+	char **args;
+	int nargs;
+};
+
+/* One run: the registry being read and where the result goes. */
+struct run {
+	const struct opts *o;
+	enum verb verb;
+	struct cp_csv_reader *r;
+	const char *name;	/* the input, as messages name it */
+	FILE *out;
+	long key;		/* the key column */
+	size_t ncols;
+	char **field;		/* a row being built: ncols fields */
+	size_t *len;
+	char **keys;		/* the JSON keys of the columns */
+	size_t *keylen;
+	char *obj;		/* a JSON object being built */
+	size_t objcap;
+};
+
+/* COLUMN=VALUE, checked against the header. */
+struct assign {
+	size_t col;
+	char *val;
+	size_t len;
+};
+
+static int
+csv_failed(const struct run *x)
+{
+	if (cp_csv_errno(x->r) != 0)
+		warnx("%s: %s", x->name, strerror(cp_csv_errno(x->r)));
+	else
+		warnx("%s:%lu: %s", x->name, cp_csv_errline(x->r), cp_csv_errmsg(x->r));
+	return CP_EXIT_ERR;
+}
+
+static int
+is_key(const struct run *x, const struct cp_csv_row *row, const char *id)
+{
+	return strcmp(row->field[x->key], id) == 0;
+}
+
+static int
+parse_assignments(const struct run *x, char **args, int n, struct assign *as)
+{
+	char *eq;
+	size_t bad;
+	long col;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if ((eq = strchr(args[i], '=')) == NULL) {
+			warnx("%s: not COLUMN=VALUE", args[i]);
+			return -1;
+		}
+		{
+			char *name = xstrndup(args[i], (size_t)(eq - args[i]));
+
+			col = cp_csv_column(x->r, name);
+			if (col < 0)
+				warnx("%s: unknown column %s", x->name, name);
+			free(name);
+		}
+		if (col < 0)
+			return -1;
+		as[i].col = (size_t)col;
+		as[i].val = eq + 1;
+		as[i].len = strlen(eq + 1);
+		if (!cp_utf8_valid(as[i].val, as[i].len, &bad)) {
+			warnx("value of %s is not valid UTF-8", cp_csv_colname(x->r, as[i].col));
+			return -1;
+		}
+		if (as[i].len > x->o->lim.max_field) {
+			warnx("value of %s is longer than %zu bytes", cp_csv_colname(x->r, as[i].col),
+			    x->o->lim.max_field);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The bytes a JSON string cannot hold as they are: control bytes, '"' and '\\'. */
+static const unsigned char json_special[256] = {
+	[0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1
+};
+
+static void
+write_object(FILE *fp, struct run *x, char *const *field, const size_t *len)
+{
+	size_t k, i, n = 0, need;
+
+	/*
+	 * A field needing no escape (the record is valid UTF-8, so only '"',
+	 * '\\' and control bytes would) is copied into one buffer written
+	 * once a row; cp_json_write_str writes the others.
+	 */
+	x->obj[n++] = '{';
+	for (k = 0; k < x->ncols; k++) {
+		need = n + x->keylen[k] + len[k] + 3;
+		if (need > x->objcap)
+			x->obj = xrealloc(x->obj, x->objcap = 2 * need);
+		memcpy(x->obj + n, x->keys[k], x->keylen[k]);
+		n += x->keylen[k];
+		/* The field's terminating NUL, a control byte, stops the scan. */
+		for (i = 0; !json_special[(unsigned char)field[k][i]]; i++)
+			;
+		if (i < len[k]) {
+			fwrite(x->obj, 1, n, fp);
+			cp_json_write_str(fp, field[k], len[k]);
+			n = 0;
+			continue;
+		}
+		x->obj[n++] = '"';
+		memcpy(x->obj + n, field[k], len[k]);
+		n += len[k];
+		x->obj[n++] = '"';
+	}
+	x->obj[n++] = '}';
+	fwrite(x->obj, 1, n, fp);
+}
+
+/* Each column's JSON key ("name": and the comma before it), encoded once rather than per row. */
+static void
+encode_keys(struct run *x)
+{
+	size_t k;
+	FILE *fp;
+
+	x->obj = xmalloc(x->objcap = 4096);
+	x->keys = xcalloc(x->ncols, sizeof(*x->keys));
+	x->keylen = xcalloc(x->ncols, sizeof(*x->keylen));
+	for (k = 0; k < x->ncols; k++) {
+		if ((fp = open_memstream(&x->keys[k], &x->keylen[k])) == NULL)
+			errx(CP_EXIT_ERR, "out of memory");
+		cp_json_write_key(fp, cp_csv_colname(x->r, k), k == 0);
+		if (fclose(fp) == EOF)
+			errx(CP_EXIT_ERR, "out of memory");
+	}
+}
+
+/* get: read everything (a malformed registry answers nothing), then print the first match. */
+static int
+get_mode(struct run *x)
+{
+	const char *id = x->o->args[0];
+	struct cp_arena kept = { NULL };
+	struct cp_csv_row row;
+	int rc, found = 0;
+	size_t k;
+
+	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
+		if (found || !is_key(x, &row, id))
+			continue;
+		found = 1;
+		for (k = 0; k < x->ncols; k++) {
+			x->field[k] = cp_arena_strndup(&kept, row.field[k], row.len[k]);
+			x->len[k] = row.len[k];
+		}
+	}
+	if (rc < 0) {
+		cp_arena_free(&kept);
+		return csv_failed(x);
+	}
+	if (found && x->o->json) {
+		write_object(x->out, x, x->field, x->len);
+		putc('\n', x->out);
+	} else if (found) {
+		cp_csv_write_header(x->out, x->r);
+		cp_csv_write_fields(x->out, x->ncols, x->field, x->len);
+	}
+	cp_arena_free(&kept);
+	return found ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+static int
+select_mode(struct run *x)
+{
+	struct assign *as = xreallocarray(NULL, (size_t)x->o->nargs + 1, sizeof(*as));
+	struct cp_csv_row row;
+	int rc, i, match;
+
+	if (parse_assignments(x, x->o->args, x->o->nargs, as) == -1) {
+		free(as);
+		return CP_EXIT_ERR;
+	}
+	if (!x->o->json)
+		cp_csv_write_header(x->out, x->r);
+	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
+		for (i = 0, match = 1; i < x->o->nargs && match; i++)
+			match = row.len[as[i].col] == as[i].len &&
+			    memcmp(row.field[as[i].col], as[i].val, as[i].len) == 0;
+		if (!match)
+			continue;
+		if (x->o->json) {
+			write_object(x->out, x, row.field, row.len);
+			putc('\n', x->out);
+		} else
+			cp_csv_write_row(x->out, &row);
+	}
+	free(as);
+	return rc < 0 ? csv_failed(x) : CP_EXIT_YES;
+}
+
+/* Write row (NULL: a new, empty one) with the assignments applied. */
+static void
+write_assigned(struct run *x, const struct cp_csv_row *row, const struct assign *as, int n)
+{
+	static char empty[] = "";
+	size_t k;
+	int i;
+
+	for (k = 0; k < x->ncols; k++) {
+		x->field[k] = row ? row->field[k] : empty;
+		x->len[k] = row ? row->len[k] : 0;
+	}
+	for (i = 0; i < n; i++) {
+		x->field[as[i].col] = as[i].val;
+		x->len[as[i].col] = as[i].len;
+	}
+	cp_csv_write_fields(x->out, x->ncols, x->field, x->len);
+}
+
+/* The key an add or upsert gives: the last key=VALUE.  NULL when there is none. */
+static const char *
+assigned_key(const struct run *x, const struct assign *as, int n)
+{
+	const char *id = NULL;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (as[i].col == (size_t)x->key)
+			id = as[i].val;
+	return id;
+}
+
+/* set, add, upsert, del: copy the registry, changing the rows whose key is the id. */
+static int
+edit_mode(struct run *x)
+{
+	const char *id = NULL, *keyname = cp_csv_colname(x->r, (size_t)x->key);
+	int skip = x->verb == SET || x->verb == DEL;	/* the first argument is the id */
+	int n = x->o->nargs - skip, rc;
+	struct assign *as = xreallocarray(NULL, (size_t)n + 1, sizeof(*as));
+	struct cp_csv_row row;
+	unsigned long found = 0;
+
+	if (parse_assignments(x, x->o->args + skip, n, as) == -1)
+		goto error;
+	id = skip ? x->o->args[0] : assigned_key(x, as, n);
+	if (id == NULL || *id == '\0') {
+		warnx("%s needs %s=VALUE, not empty", verbs[x->o->v].name, keyname);
+		goto error;
+	}
+	if (x->verb == SET && assigned_key(x, as, n) != NULL &&
+	    strcmp(assigned_key(x, as, n), id) != 0) {
+		warnx("set cannot change the key column %s (del and add instead)", keyname);
+		goto error;
+	}
+	cp_csv_write_header(x->out, x->r);
+	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
+		if (!is_key(x, &row, id)) {
+			cp_csv_write_row(x->out, &row);
+			continue;
+		}
+		found++;
+		if (x->verb == SET || x->verb == UPSERT)
+			write_assigned(x, &row, as, n);
+		else if (x->verb == ADD)
+			cp_csv_write_row(x->out, &row);
+	}
+	if (rc < 0) {
+		csv_failed(x);
+		goto error;
+	}
+	rc = CP_EXIT_YES;
+	if (x->verb == ADD && found) {
+		warnx("%s: %s %s already exists", x->name, keyname, id);
+		rc = CP_EXIT_NO;
+	} else if ((x->verb == SET || x->verb == DEL) && !found) {
+		warnx("%s: no row with %s %s", x->name, keyname, id);
+		rc = CP_EXIT_NO;
+	} else if ((x->verb == ADD || x->verb == UPSERT) && !found)
+		write_assigned(x, NULL, as, n);
+	free(as);
+	return rc;
+error:
+	free(as);
+	return CP_EXIT_ERR;
+}
+
+/* The compiled view of package_sync.py: rows in file order, then a dependency-first order. */
+static int
+sync_mode(struct run *x)
+{
+	struct cp_depgraph *g = cp_depgraph_new();
+	struct cp_arena ids = { NULL };
+	const char **id = NULL, *p, *end, *item;
+	size_t n = 0, cap = 0, k, len, *order, forced;
+	long deps = cp_csv_column(x->r, "deps");
+	struct cp_csv_row row;
+	int rc;
+
+	if (deps < 0)
+		deps = cp_csv_column(x->r, "dependencies");
+	fputs("{\"packages\":[", x->out);
+	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
+		if (n == cap)
+			id = xreallocarray(id, cap = cap ? 2 * cap : 1024, sizeof(*id));
+		id[n] = cp_arena_strndup(&ids, row.field[x->key], row.len[x->key]);
+		cp_depgraph_add(g, row.field[x->key], row.len[x->key], NULL);
+		p = deps >= 0 ? row.field[deps] : "";
+		end = p + (deps >= 0 ? row.len[deps] : 0);
+		while (cp_registry_list_next(&p, end, &item, &len))
+			cp_depgraph_dep(g, n, item, cp_registry_dep_idlen(item, len));
+		if (n++ > 0)
+			putc(',', x->out);
+		write_object(x->out, x, row.field, row.len);
+	}
+	if (rc < 0) {
+		rc = csv_failed(x);
+		goto out;
+	}
+	order = xreallocarray(NULL, n + 1, sizeof(*order));
+	forced = cp_depgraph_order(g, order);
+	fputs("],\"install_order\":[", x->out);
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			putc(',', x->out);
+		cp_json_write_cstr(x->out, id[order[k]]);
+	}
+	fputs("]}\n", x->out);
+	free(order);
+	rc = CP_EXIT_YES;
+	if (forced > 0) {
+		warnx("%s: dependency cycles: %zu row%s placed before a dependency (see validate)",
+		    x->name, forced, forced == 1 ? "" : "s");
+		rc = CP_EXIT_ERR;
+	}
+out:
+	free(id);
+	cp_arena_free(&ids);
+	cp_depgraph_free(g);
+	return rc;
+}
+
+static void
+print_problem(const struct run *x, const struct cp_registry_problem *p)
+{
+	char q[160];
+
+	if (p->id != NULL) {
+		cp_registry_quote(q, sizeof(q), p->id, strlen(p->id));
+		q[strlen(q) - 1] = '\0';	/* the id stands in parentheses, not quotes */
+	}
+	fprintf(x->out, "%s: %s:%lu (%s): %s\n", p->fail ? "FAIL" : "WARN", x->name, p->line,
+	    p->id != NULL ? q + 1 : "header", p->what);
+}
+
+static void
+print_report(const struct run *x, enum cp_registry_kind kind, size_t rows,
+    const struct cp_registry_problem *p, size_t n, size_t fails)
+{
+	size_t i;
+
+	fputs("{\"file\":", x->out);
+	cp_json_write_cstr(x->out, x->name);
+	fprintf(x->out, ",\"kind\":\"%s\",\"valid\":%s,\"rows\":%zu,\"failures\":%zu,"
+	    "\"warnings\":%zu,\"problems\":[", cp_registry_kind_name(kind),
+	    fails ? "false" : "true", rows, fails, n - fails);
+	for (i = 0; i < n; i++) {
+		fprintf(x->out, "%s{\"level\":\"%s\",\"line\":%lu,\"id\":", i ? "," : "",
+		    p[i].fail ? "FAIL" : "WARN", p[i].line);
+		if (p[i].id != NULL)
+			cp_json_write_cstr(x->out, p[i].id);
+		else
+			fputs("null", x->out);
+		fputs(",\"message\":", x->out);
+		cp_json_write_cstr(x->out, p[i].what);
+		putc('}', x->out);
+	}
+	fputs("]}\n", x->out);
+}
+
+static int
+validate_mode(struct run *x)
+{
+	enum cp_registry_kind kind = x->o->kind;
+	const struct cp_registry_problem *p;
+	struct cp_registry_check *c;
+	struct cp_csv_row row;
+	size_t n, i, rows = 0, fails = 0;
+	int rc;
+
+	if (kind == CP_REGISTRY_UNKNOWN)
+		kind = cp_registry_kind_of(x->r);
+	if (kind == CP_REGISTRY_UNKNOWN) {
+		warnx("%s: the header is neither a packages nor a control-plane registry's (use --kind)",
+		    x->name);
+		return CP_EXIT_ERR;
+	}
+	c = cp_registry_check_new(kind, x->r);
+	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
+		cp_registry_check_row(c, &row);
+		rows++;
+	}
+	if (rc < 0) {
+		cp_registry_check_free(c);
+		return csv_failed(x);
+	}
+	n = cp_registry_check_finish(c, &p);
+	for (i = 0; i < n; i++)
+		fails += p[i].fail != 0;
+	if (x->o->json)
+		print_report(x, kind, rows, p, n, fails);
+	else
+		for (i = 0; i < n; i++)
+			print_problem(x, &p[i]);
+	cp_registry_check_free(c);
+	return fails ? CP_EXIT_NO : CP_EXIT_YES;
+}
+
+/* Read the header, find the key column, run the verb. */
+static int
+run_verb(struct run *x)
+{
+	int status;
+
+	if (cp_csv_read_header(x->r) == -1)
+		return csv_failed(x);
+	x->ncols = cp_csv_ncolumns(x->r);
+	x->key = cp_csv_column(x->r, x->o->key);
+	if (x->key < 0 && x->verb != SELECT && x->verb != VALIDATE) {
+		warnx("%s: no key column %s", x->name, x->o->key);
+		return CP_EXIT_ERR;
+	}
+	x->field = xreallocarray(NULL, x->ncols, sizeof(*x->field));
+	x->len = xreallocarray(NULL, x->ncols, sizeof(*x->len));
+	encode_keys(x);
+	/* One thread writes: skip stdio's locking on every putc and fwrite of the output. */
+	__fsetlocking(x->out, FSETLOCKING_BYCALLER);
+	switch (x->verb) {
+	case GET: status = get_mode(x); break;
+	case SELECT: status = select_mode(x); break;
+	case SYNC: status = sync_mode(x); break;
+	case VALIDATE: status = validate_mode(x); break;
+	default: status = edit_mode(x); break;
+	}
+	for (size_t k = 0; k < x->ncols; k++)
+		free(x->keys[k]);
+	free(x->keys);
+	free(x->keylen);
+	free(x->obj);
+	free(x->field);
+	free(x->len);
+	return status;
+}
+
+/* A registry that does not exist yet, for -i --kind: its header alone. */
+static FILE *
+empty_registry(enum cp_registry_kind kind)
+{
+	static char header[1024];
+	const char *const *cols = cp_registry_columns(kind);
+	size_t n = 0, k;
+
+	for (k = 0; cols[k] != NULL; k++)
+		n += (size_t)snprintf(header + n, sizeof(header) - n, "%s%s", k ? "," : "", cols[k]);
+	n += (size_t)snprintf(header + n, sizeof(header) - n, "\r\n");
+	return fmemopen(header, n, "r");
+}
+
+/* -i: lock, read FILE, write its replacement beside it, rename only on success. */
+static int
+in_place(struct run *x)
+{
+	const char *path = x->o->inplace;
+	struct cp_atomic a;
+	char *lockpath = xmalloc(strlen(path) + 6);
+	int lock, status;
+	FILE *in;
+
+	strcpy(lockpath, path);
+	strcat(lockpath, ".lock");
+	if ((lock = cp_lock_acquire(lockpath)) == -1) {
+		warn("%s", lockpath);
+		free(lockpath);
+		return CP_EXIT_ERR;
+	}
+	free(lockpath);
+	in = fopen(path, "re");
+	if (in == NULL && errno == ENOENT && x->o->kind != CP_REGISTRY_UNKNOWN)
+		in = empty_registry(x->o->kind);
+	if (in == NULL) {
+		warn("%s", path);
+		cp_lock_release(lock);
+		return CP_EXIT_ERR;
+	}
+	if (cp_atomic_open(&a, path, CP_ATOMIC_KEEP_MODE) == -1) {
+		warn("%s", path);
+		fclose(in);
+		cp_lock_release(lock);
+		return CP_EXIT_ERR;
+	}
+	x->r = cp_csv_open(in, &x->o->lim);
+	x->out = a.fp;
+	status = run_verb(x);
+	cp_csv_close(x->r);
+	fclose(in);
+	if (status != CP_EXIT_YES)
+		cp_atomic_abort(&a);
+	else if (cp_atomic_commit(&a) == -1) {
+		warn("%s", path);
+		status = CP_EXIT_ERR;
+	}
+	cp_lock_release(lock);
+	return status;
+}
+
+static int
+from_stream(struct run *x)
+{
+	FILE *in = stdin;
+	int status;
+
+	if (x->o->file != NULL && strcmp(x->o->file, "-") != 0 &&
+	    (in = fopen(x->o->file, "re")) == NULL) {
+		warn("%s", x->o->file);
+		return CP_EXIT_ERR;
+	}
+	x->r = cp_csv_open(in, &x->o->lim);
+	x->out = stdout;
+	status = run_verb(x);
+	cp_csv_close(x->r);
+	if (in != stdin)
+		fclose(in);
+	return status;
+}
+
+static size_t
+parse_size(const char *s)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n < 1 || n > (1ULL << 30))
+		errx(CP_EXIT_ERR, "invalid field size: %s (1 to 1073741824)", s);
+	return (size_t)n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { .key = "id" };
+	struct run x = { 0 };
+	size_t v;
+	int c;
+
+	cp_prog_init(argc, argv);
+	while ((c = getopt_long(argc, argv, "f:i:k:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.file = optarg; break;
+		case 'i': o.inplace = optarg; break;
+		case 'k': o.key = optarg; break;
+		case OPT_JSON: o.json = 1; break;
+		case OPT_KIND:
+			if ((o.kind = cp_registry_kind_parse(optarg)) == CP_REGISTRY_UNKNOWN)
+				errx(CP_EXIT_ERR, "unknown kind %s (packages or control-plane)", optarg);
+			break;
+		case OPT_MAX_FIELD: o.lim.max_field = parse_size(optarg); break;
+		case 'h': cp_prog_help(help);
+		case OPT_VERSION: cp_prog_version();
+		default: cp_prog_usage(help);
+		}
+	}
+	if (optind == argc)
+		cp_prog_usage(help);
+	for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (strcmp(argv[optind], verbs[v].name) == 0)
+			break;
+	if (v == sizeof(verbs) / sizeof(verbs[0])) {
+		warnx("unknown command %s", argv[optind]);
+		cp_prog_usage(help);
+	}
+	o.v = (int)v;
+	o.args = argv + optind + 1;
+	o.nargs = argc - optind - 1;
+	if (o.nargs < verbs[v].minargs || (verbs[v].maxargs >= 0 && o.nargs > verbs[v].maxargs))
+		cp_prog_usage(help);
+	if (o.lim.max_field == 0)
+		o.lim.max_field = CP_CSV_MAX_FIELD;
+	if (o.file && o.inplace)
+		errx(CP_EXIT_ERR, "-f and -i exclude each other");
+	if (o.inplace && !verbs[v].writes)
+		errx(CP_EXIT_ERR, "-i updates a file: it needs set, add, upsert or del");
+	if (o.json && !verbs[v].json)
+		errx(CP_EXIT_ERR, "--json applies to get, select and validate");
+	if (o.kind && verbs[v].verb != VALIDATE && !o.inplace)
+		errx(CP_EXIT_ERR, "--kind applies to validate, and to -i");
+	x.o = &o;
+	x.verb = verbs[v].verb;
+	x.name = o.inplace ? o.inplace : o.file ? o.file : "-";
+	cp_prog_exit(o.inplace ? in_place(&x) : from_stream(&x));
+}

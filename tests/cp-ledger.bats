@@ -1,0 +1,479 @@
+#!/usr/bin/env bats
+# cp-ledger: Python-compatible hashes, golden appends, tampering, rotation,
+# checkpoints, concurrency, crashes, hostile lines, and the usual contract.
+# Expected answers come from the vectors, from golden lines made once by
+# tests/data/cp-ledger/mkgolden.py (Python's json module), from sha256sum,
+# jq, and from python3 recomputing hashes and Merkle roots.
+
+load helper
+
+G="$DATA/cp-ledger"
+TS=(2026-11-24T12:00:00.123456+00:00 2026-11-24T12:00:01+00:00
+	2026-11-24T12:00:02.000001+00:00 2026-11-24T23:59:59.999999+00:00
+	2027-01-01T00:00:00+00:00)
+EV='{"event_type":"package_install","submission_id":"PKG-1","decision":"INSTALL","reason":"r"}'
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# findings LEDGER: the findings of verify --json as "kind:line" words.
+findings() {
+	cp-ledger -f "$1" verify --json | jq -r '[.findings[] | "\(.kind):\(.line)"] | join(" ")'
+}
+
+# golden_copy NAME: a writable copy of the golden single appends.
+golden_copy() {
+	cp "$G/appended.jsonl" "$1"
+}
+
+# python_root FILE: the RFC 9162 root (base64) over the entry_hash of every line, by python3.
+python_root() {
+	python3 - "$1" <<'EOF'
+import base64, hashlib, json, sys
+def root(h):
+    if not h: return hashlib.sha256(b"").digest()
+    if len(h) == 1: return h[0]
+    k = 1
+    while 2 * k < len(h): k *= 2
+    return hashlib.sha256(b"\x01" + root(h[:k]) + root(h[k:])).digest()
+leaves = [hashlib.sha256(b"\x00" + bytes.fromhex(json.loads(l)["entry_hash"])).digest()
+          for l in open(sys.argv[1], encoding="utf-8")]
+print(base64.b64encode(root(leaves)).decode())
+EOF
+}
+
+@test "the cp2 vectors verify, with the canonical text and hash of each line" {
+	run -0 cp-ledger -f "$DATA/ledger-cp2.jsonl" verify
+	[ "$output" = "intact: 3 entries in 1 segment, head $(tail -1 "$DATA/ledger-cp2.jsonl" | jq -r .entry_hash)" ]
+	run -0 cp-ledger -f "$DATA/ledger-cp2.jsonl" cat --canonical
+	[ "$output" = "$(awk -F'\t' '$1 == "canonical" { print $2 }' "$DATA/ledger-cp2-hash.txt")" ]
+	while IFS= read -r line; do
+		printf '%s' "$line" | sha256sum | cut -c1-64
+	done <<< "$output" > computed
+	awk -F'\t' '$1 == "sha256" { print $2 }' "$DATA/ledger-cp2-hash.txt" | diff - computed
+	jq -r .entry_hash "$DATA/ledger-cp2.jsonl" | diff - computed
+}
+
+@test "appends equal the golden lines Python's json module made" {
+	mapfile -t events < "$G/events.jsonl"
+	# Not "i": bats' run uses that name itself.
+	for k in "${!events[@]}"; do
+		run -0 cp-ledger -f l.jsonl append --id "$(printf 'LED-%08x' $((k + 1)))" \
+			--timestamp "${TS[k]}" <<< "${events[k]}"
+		[ "$output" = "$(sed -n "$((k + 1))p" "$G/appended.jsonl")" ]
+	done
+	cmp l.jsonl "$G/appended.jsonl"
+	run -0 cp-ledger -f l.jsonl verify
+}
+
+@test "a batch appends under one lock and equals the golden batch" {
+	run -0 cp-ledger -f ledger append --batch --id LED-0000beef \
+		--timestamp 2026-11-24T12:00:00+00:00 < "$G/events.jsonl"
+	[ "$output" = "$(cat "$G/batch.jsonl")" ]
+	cmp ledger/governance.jsonl "$G/batch.jsonl"
+	run -0 cp-ledger -f ledger append --batch -q < /dev/null
+	[ -z "$output" ]
+	cmp ledger/governance.jsonl "$G/batch.jsonl"
+}
+
+@test "field options build the same entry as the JSON event" {
+	ev=$(head -1 "$G/events.jsonl")
+	run -0 cp-ledger -f l.jsonl append --id LED-00000001 --timestamp "${TS[0]}" \
+		--event-type "$(jq -r .event_type <<< "$ev")" --submission-id "$(jq -r .submission_id <<< "$ev")" \
+		--decision "$(jq -r .decision <<< "$ev")" --reason "$(jq -r .reason <<< "$ev")" \
+		--metadata "$(jq -c .metadata <<< "$ev")"
+	[ "$output" = "$(head -1 "$G/appended.jsonl")" ]
+	run -0 cp-ledger -f l.jsonl append -q --event-type t --submission-id s --decision d --reason r \
+		--prompt P-1 --prompt P-2
+	[ -z "$output" ]
+	[ "$(tail -1 l.jsonl | jq -c .prompts_used)" = '["P-1","P-2"]' ]
+}
+
+@test "appended entries: fresh ids and UTC timestamps, hashes Python recomputes" {
+	for i in 1 2 3; do cp-ledger -f l.jsonl append -q <<< "$EV"; done
+	run -0 jq -r '.id + " " + .timestamp' l.jsonl
+	for l in "${lines[@]}"; do
+		[[ $l =~ ^LED-[0-9a-f]{8}\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00$ ]]
+	done
+	[ "$(jq -r .id l.jsonl | sort -u | wc -l)" -eq 3 ]
+	run -0 python3 -c '
+import hashlib, json, sys
+prev = ""
+for line in open("l.jsonl", encoding="utf-8"):
+    e = json.loads(line)
+    h = e.pop("entry_hash")
+    assert list(e) == ["event_type", "submission_id", "decision", "reason", "prompts_used",
+                       "metadata", "id", "timestamp", "previous_hash"], list(e)
+    assert e["previous_hash"] == prev
+    assert hashlib.sha256(json.dumps(e, sort_keys=True, ensure_ascii=False).encode()).hexdigest() == h
+    prev = h
+print("ok")'
+}
+
+@test "reals in any spelling hash and print as Python's repr" {
+	run -0 cp-ledger -f "$G/floats.jsonl" verify
+	run -0 cp-ledger -f "$G/floats.jsonl" cat --canonical
+	[ "$output" = "$(cat "$G/floats.canonical")" ]
+}
+
+@test "a legacy entry is a warning and the chain restarts after it, as in Python" {
+	run --separate-stderr -0 cp-ledger -f "$G/legacy.jsonl" verify
+	[ "${lines[0]}" = "$G/legacy.jsonl:3: warning: legacy entry LED-000000a3 without entry_hash; the chain restarts after it" ]
+	[ -z "$stderr" ]
+	[ "$(cp-ledger -f "$G/legacy.jsonl" verify --json | jq -c '[.legacy, .problems, .warnings]')" = "[1,0,1]" ]
+	cp "$G/legacy.jsonl" l.jsonl
+	head -1 "$G/events.jsonl" | cp-ledger -f l.jsonl append -q --id LED-000000aa --timestamp 2026-11-24T13:00:00+00:00
+	cmp l.jsonl "$G/legacy-append.jsonl"
+}
+
+@test "an event may not set the chain fields, nor carry unknown ones" {
+	golden_copy l.jsonl
+	before=$(sha256sum l.jsonl)
+	for bad in '{"entry_hash":"00"}' '{"previous_hash":""}' '{"id":"LED-00000000"}' '{"timestamp":"x"}'; do
+		run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$(jq -c ". + $bad" <<< "$EV")"
+		[[ $stderr == *"is filled by the ledger, not by the event"* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$(jq -c '. + {"extra":1}' <<< "$EV")"
+	[ "$stderr" = 'cp-ledger: standard input: unknown field "extra" (put it in metadata)' ]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$(jq -c 'del(.reason)' <<< "$EV")"
+	[ "$stderr" = 'cp-ledger: standard input: reason is missing' ]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$(jq -c '.metadata = [1]' <<< "$EV")"
+	[ "$stderr" = 'cp-ledger: standard input: metadata is not an object' ]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$(jq -c '.prompts_used = [1]' <<< "$EV")"
+	[ "$stderr" = 'cp-ledger: standard input: prompts_used[0] is not a string' ]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< '[1]'
+	[ "$stderr" = 'cp-ledger: standard input: an event is a JSON object' ]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< '{"event_type": "x",'
+	[[ $stderr == "cp-ledger: standard input: invalid JSON at line 2"* ]]
+	run --separate-stderr -2 cp-ledger -f l.jsonl append < /dev/null
+	[ "$stderr" = 'cp-ledger: standard input: no event (a JSON object) to append' ]
+	run -2 cp-ledger -f l.jsonl append --id LED-XYZ <<< "$EV"
+	run -2 cp-ledger -f l.jsonl append --timestamp 2026-11-24T12:00:00.000000+00:00 <<< "$EV"
+	[ "$(sha256sum l.jsonl)" = "$before" ]
+}
+
+@test "a batch with one bad event appends nothing" {
+	golden_copy l.jsonl
+	before=$(sha256sum l.jsonl)
+	{ echo "$EV"; echo "$EV"; echo '{"event_type":"x"}'; echo "$EV"; } > events
+	run --separate-stderr -2 cp-ledger -f l.jsonl append --batch < events
+	[ "$stderr" = "cp-ledger: standard input:3: submission_id is missing; nothing appended" ]
+	[ -z "$output" ]
+	[ "$(sha256sum l.jsonl)" = "$before" ]
+	mkdir d
+	run -2 cp-ledger -f d append --batch --rotate-bytes 1 < events
+	[ -z "$(ls d)" ]
+}
+
+@test "tampering: a reason, metadata, a previous_hash, each reported precisely" {
+	golden_copy a.jsonl
+	sed -i '3s/not permitted/not permitteD/' a.jsonl
+	[ "$(findings a.jsonl)" = "tampered:3" ]
+	run -1 cp-ledger -f a.jsonl verify
+	want=$(sed -n 3p "$G/appended.jsonl" | jq -r .entry_hash)
+	[[ ${lines[0]} == "a.jsonl:3: tampered entry LED-00000003: entry_hash $want, but its content hashes to "* ]]
+	[ "${lines[1]}" = "NOT intact: 1 problem in 5 entries (1 segment)" ]
+	golden_copy b.jsonl
+	sed -i '1s/"actor": "alice"/"actor": "alicE"/' b.jsonl
+	[ "$(findings b.jsonl)" = "tampered:1" ]
+	golden_copy c.jsonl
+	prev=$(sed -n 4p c.jsonl | jq -r .previous_hash)
+	sed -i "4s/$prev/${prev%?}0/" c.jsonl
+	[ "$prev" != "${prev%?}0" ]
+	[ "$(findings c.jsonl)" = "chain_break:4 tampered:4" ]
+}
+
+@test "tampering: a deleted, a duplicated and two swapped lines" {
+	golden_copy l.jsonl
+	sed 3d l.jsonl > del.jsonl
+	[ "$(findings del.jsonl)" = "chain_break:3" ]
+	run -1 cp-ledger -f del.jsonl verify
+	[[ ${lines[0]} == *"(entries missing or inserted before it)" ]]
+	sed 2p l.jsonl > dup.jsonl
+	[ "$(findings dup.jsonl)" = "duplicate:3" ]
+	awk 'NR == 2 { held = $0; next } { print } NR == 3 { print held }' l.jsonl > swap.jsonl
+	[ "$(findings swap.jsonl)" = "chain_break:2 chain_break:3 chain_break:4" ]
+	run -1 cp-ledger -f swap.jsonl verify
+	[[ ${lines[1]} == *"(it names the entry at swap.jsonl:1: out of order)" ]]
+}
+
+@test "a last line cut mid-way is a torn tail; append refuses until repair" {
+	golden_copy l.jsonl
+	truncate -s -40 l.jsonl
+	[ "$(findings l.jsonl)" = "torn_tail:5" ]
+	before=$(sha256sum l.jsonl)
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< "$EV"
+	[[ $stderr == *"l.jsonl: torn last line at byte "*"see cp-ledger repair; nothing appended" ]]
+	[ "$(sha256sum l.jsonl)" = "$before" ]
+	run -0 cp-ledger -f l.jsonl repair --json
+	side=$(jq -r .sidefile <<< "$output")
+	[ "$(jq -r .offset <<< "$output")" -eq "$(head -4 "$G/appended.jsonl" | wc -c)" ]
+	head -4 "$G/appended.jsonl" | cmp - l.jsonl
+	sed -n 5p "$G/appended.jsonl" | head -c -40 | cmp - "$side"
+	run -0 cp-ledger -f l.jsonl verify
+	run -0 cp-ledger -f l.jsonl append -q <<< "$EV"
+	run -0 cp-ledger -f l.jsonl verify
+	run -0 cp-ledger -f l.jsonl repair
+	[ "$output" = "nothing to repair: the last line is whole" ]
+}
+
+@test "a sound last entry missing only its newline is completed by repair" {
+	golden_copy l.jsonl
+	truncate -s -1 l.jsonl
+	[ "$(findings l.jsonl)" = "torn_tail:5" ]
+	run -0 cp-ledger -f l.jsonl repair
+	[ "$output" = "l.jsonl: the last entry was whole but for its newline, now added" ]
+	cmp l.jsonl "$G/appended.jsonl"
+}
+
+@test "rotation: three segments, two in the same second, one chain" {
+	for i in 1 2 3; do
+		cp-ledger -f ledger append -q --rotate-bytes 100 --id "LED-0000000$i" \
+			--timestamp 2026-11-24T12:00:00+00:00 <<< "$EV"
+	done
+	run -0 ls ledger
+	[ "$output" = "$(printf '%s\n' governance-20261124-120000-2.jsonl governance-20261124-120000.jsonl governance.jsonl)" ]
+	run -0 cp-ledger -f ledger verify --json
+	[ "$(jq -c '[.entries, .problems, (.segments | map(split("/")[-1]))]' <<< "$output")" = \
+		'[3,0,["governance.jsonl","governance-20261124-120000.jsonl","governance-20261124-120000-2.jsonl"]]' ]
+	[ "$(cp-ledger -f ledger cat | jq -r .id | tr '\n' ' ')" = "LED-00000001 LED-00000002 LED-00000003 " ]
+	cp-ledger -f ledger cat | jq -r .previous_hash > prevs
+	cp-ledger -f ledger cat | jq -r .entry_hash | head -2 | { echo; cat; } | diff - prevs
+	run -2 cp-ledger -f ledger/governance.jsonl append --rotate-bytes 100 <<< "$EV"
+}
+
+@test "segments in the Python naming are read in chain order, not by name" {
+	mkdir a b
+	sed -n 1,2p "$G/appended.jsonl" > a/governance-20250101-000000.jsonl
+	sed -n 3,4p "$G/appended.jsonl" > a/governance-20250102-000000.jsonl
+	sed -n 5p "$G/appended.jsonl" > a/governance.jsonl
+	run -0 cp-ledger -f a verify
+	[ "$output" = "intact: 5 entries in 3 segments, head $(tail -1 "$G/appended.jsonl" | jq -r .entry_hash)" ]
+	cp-ledger -f a cat | cmp - "$G/appended.jsonl"
+	sed -n 1,2p "$G/appended.jsonl" > b/governance.jsonl
+	sed -n 3,4p "$G/appended.jsonl" > b/governance-20250103-000000.jsonl
+	sed -n 5p "$G/appended.jsonl" > b/governance-20250102-000000.jsonl
+	run -0 cp-ledger -f b verify
+	cp-ledger -f b cat | cmp - "$G/appended.jsonl"
+	cp-ledger -f b append -q <<< "$EV"
+	[ "$(wc -l < b/governance-20250102-000000.jsonl)" -eq 2 ]
+	run -0 cp-ledger -f b verify
+}
+
+@test "head: a C2SP checkpoint whose root python3 recomputes" {
+	run -0 cp-ledger -f "$G/appended.jsonl" head
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[0]}" = "localhost/cp-ledger" ]
+	[ "${lines[1]}" = 5 ]
+	[ "${lines[2]}" = "$(python_root "$G/appended.jsonl")" ]
+	run -0 cp-ledger -f "$G/appended.jsonl" head --json --origin example.com/plane
+	[ "$(jq -r '[.origin, .size, .root, .head] | join(" ")' <<< "$output")" = \
+		"example.com/plane 5 $(python_root "$G/appended.jsonl") $(tail -1 "$G/appended.jsonl" | jq -r .entry_hash)" ]
+	[ "$(jq -r .root_hex <<< "$output")" = "$(python_root "$G/appended.jsonl" | base64 -d | od -An -tx1 | tr -d ' \n')" ]
+	run -0 cp-ledger -f "$DATA/ledger-cp2.jsonl" head
+	[ "${lines[2]}" = "$(python_root "$DATA/ledger-cp2.jsonl")" ]
+	golden_copy t.jsonl
+	sed -i '2s/INSTALL/INSTALl/' t.jsonl
+	run --separate-stderr -1 cp-ledger -f t.jsonl head
+	[ -z "$output" ]
+	run -2 cp-ledger -f t.jsonl head --origin 'has space'
+}
+
+@test "verify --since: growth proves, truncation and rewrites do not" {
+	golden_copy l.jsonl
+	cp-ledger -f l.jsonl head > cp.txt
+	cp-ledger -f l.jsonl head --json > cp.json
+	for i in $(seq 10); do cp-ledger -f l.jsonl append -q <<< "$EV"; done
+	run -0 cp-ledger -f l.jsonl verify --since cp.txt
+	[ "${lines[0]}" = "consistent with the checkpoint of 5 entries: the ledger only grew" ]
+	run -0 cp-ledger -f l.jsonl verify --since cp.json --json
+	[ "$(jq -c '[.since.consistent, .since.size, .intact, .size]' <<< "$output")" = "[true,5,true,15]" ]
+	[ "$(jq '.since.proof | length' <<< "$output")" -gt 0 ]
+	run -0 cp-ledger -f l.jsonl verify --since - < cp.txt
+	# Truncated: the chain alone still verifies, the checkpoint does not.
+	head -3 l.jsonl > short.jsonl
+	run -0 cp-ledger -f short.jsonl verify
+	run -1 cp-ledger -f short.jsonl verify --since cp.txt
+	[[ ${lines[0]} == "NOT consistent with the checkpoint: it holds 5 entries, the ledger 3 (entries were removed)" ]]
+	# Rewritten: a whole new chain of the same length verifies alone, not against the checkpoint.
+	for i in $(seq 15); do cp-ledger -f new.jsonl append -q <<< "$EV"; done
+	run -0 cp-ledger -f new.jsonl verify
+	run -1 cp-ledger -f new.jsonl verify --since cp.txt
+	[[ ${lines[0]} == "NOT consistent with the checkpoint of 5 entries: entries before it were removed, altered or reordered" ]]
+	run -1 cp-ledger -f new.jsonl verify --since cp.txt --json
+	[ "$(jq -c '[.since.consistent, .intact]' <<< "$output")" = "[false,false]" ]
+	printf 'origin\n5\nnot-base64\n' > bad.txt
+	run --separate-stderr -2 cp-ledger -f l.jsonl verify --since bad.txt
+	[ "$stderr" = "cp-ledger: bad.txt: checkpoint root is not the base64 of 32 bytes" ]
+	run -2 cp-ledger -f l.jsonl verify --since missing.txt
+}
+
+@test "concurrency: 4 writers x 250 appends, one unbroken chain of 1000" {
+	for w in 1 2 3 4; do
+		(for i in $(seq 250); do
+			cp-ledger -f ledger append -q --event-type "w$w" --submission-id "$i" \
+				--decision d --reason r || exit 1
+		done) &
+	done
+	fails=0
+	for w in 1 2 3 4; do wait -n || fails=$((fails + 1)); done
+	[ "$fails" -eq 0 ]
+	[ "$(wc -l < ledger/governance.jsonl)" -eq 1000 ]
+	run -0 cp-ledger -f ledger verify --json
+	[ "$(jq -c '[.entries, .problems, .warnings]' <<< "$output")" = "[1000,0,0]" ]
+	for w in 1 2 3 4; do
+		[ "$(jq -r "select(.event_type == \"w$w\") | .submission_id" ledger/governance.jsonl | sort -n | uniq | wc -l)" -eq 250 ]
+	done
+}
+
+@test "verify while appends run sees a snapshot, never a torn line" {
+	cp-ledger -f ledger append -q <<< "$EV"
+	(for i in $(seq 200); do cp-ledger -f ledger append -q <<< "$EV" || exit 1; done) &
+	writer=$!
+	n=0
+	while kill -0 "$writer" 2>/dev/null && [ $n -lt 200 ]; do
+		run -0 cp-ledger -f ledger verify --json
+		[ "$(jq .problems <<< "$output")" -eq 0 ]
+		n=$((n + 1))
+	done
+	wait "$writer"
+}
+
+@test "crash: appends killed by SIGKILL 50 times leave at most a torn tail" {
+	for i in $(seq 20); do echo "$EV"; done > events
+	repaired=0
+	for round in $(seq 50); do
+		before=$(cat ledger/governance.jsonl 2>/dev/null | wc -c)
+		setsid bash -c 'while :; do
+			cp-ledger -f ledger append -q --batch < events || exit 1
+			cp-ledger -f ledger append -q --event-type single --submission-id s --decision d --reason r || exit 1
+		done' &
+		pid=$!
+		# Wait for this round's first write, however slow the machine is; then kill at a random moment.
+		while kill -0 "$pid" 2>/dev/null && [ "$(cat ledger/governance.jsonl 2>/dev/null | wc -c)" -eq "$before" ]; do
+			sleep 0.01
+		done
+		sleep "0.0$((RANDOM % 30))"
+		kill -KILL -- "-$pid" 2>/dev/null || true
+		wait "$pid" || [ $? -eq 137 ]
+		run cp-ledger -f ledger verify --json
+		no_signal
+		[ "$status" -le 1 ]
+		kinds=$(jq -r '[.findings[].kind] | unique | join(",")' <<< "$output")
+		[ -z "$kinds" ] || [ "$kinds" = torn_tail ]
+		[ "$(jq '.findings | length' <<< "$output")" -le 1 ]
+		if [ "$status" -eq 1 ]; then
+			run -0 cp-ledger -f ledger repair
+			repaired=$((repaired + 1))
+		fi
+		run -0 cp-ledger -f ledger verify
+	done
+	run -0 cp-ledger -f ledger append -q <<< "$EV"
+	run -0 cp-ledger -f ledger verify --json
+	[ "$(jq .entries <<< "$output")" -eq "$(wc -l < ledger/governance.jsonl)" ]
+	echo "# $repaired torn tails repaired in 50 kills" >&3
+}
+
+@test "hostile lines: reported with segment and line, never a crash" {
+	golden_copy l.jsonl
+	head -2 "$G/appended.jsonl" > base.jsonl
+	{ printf '{"a": "'; head -c $((10 << 20)) /dev/zero | tr '\0' x; printf '"}\n'; } > long.txt
+	{ printf '%.0s[' $(seq 10000); printf '%.0s]' $(seq 10000); echo; } > deep.txt
+	printf '{"a": "\xff\xfe"}\n' > utf8.txt
+	echo '{"a": 123456789012345678901234567890}' > bigint.txt
+	echo '{"a": 1e400}' > bigreal.txt
+	echo '{"a": NaN}' > nan.txt
+	echo '{"a": -Infinity}' > inf.txt
+	echo '{"a": 1, "a": 2}' > dupkey.txt
+	for t in long:'line longer than 1 MiB' deep:'nested deeper than 2048 levels' utf8:'invalid UTF-8' \
+	    bigint:'number out of range' bigreal:'number out of range' nan:'NaN or Infinity' \
+	    inf:'NaN or Infinity' dupkey:'duplicate key'; do
+		name=${t%%:*}
+		cat base.jsonl "$name.txt" > "$name.jsonl"
+		sed -n 3,5p l.jsonl >> "$name.jsonl"
+		run --separate-stderr -1 cp-ledger -f "$name.jsonl" verify
+		[[ ${lines[0]} == "$name.jsonl:3: malformed line: ${t#*:}"* ]]
+		[ "${lines[1]}" = "NOT intact: 1 problem in 5 entries (1 segment)" ]
+		[ -z "$stderr" ]
+		run -2 cp-ledger -f "$name.jsonl" cat
+		no_signal
+	done
+	run --separate-stderr -2 cp-ledger -f l.jsonl append < long.txt
+	[[ $stderr == "cp-ledger: standard input: event longer than"* ]]
+	run -2 cp-ledger -f l.jsonl append < deep.txt
+	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< '{"event_type":"t","submission_id":"s","decision":"d","reason":"r","metadata":{"x":1e400}}'
+	[[ $stderr == *"real number overflow"* ]]
+	cmp l.jsonl "$G/appended.jsonl"
+}
+
+@test "cat: entries in chain order for jq; malformed lines warned about" {
+	run -0 cp-ledger -f "$G/appended.jsonl" cat
+	[ "$output" = "$(cat "$G/appended.jsonl")" ]
+	golden_copy l.jsonl
+	sed -i '2s/^/#/' l.jsonl
+	run --separate-stderr -2 cp-ledger -f l.jsonl cat
+	[[ $stderr == "cp-ledger: l.jsonl:2: malformed line: "* ]]
+	[ "$output" = "$(sed 2d "$G/appended.jsonl")" ]
+}
+
+@test "the plane's ledger/: -C, CONTROL_PLANE_ROOT, the current directory" {
+	mkdir plane
+	cp-ledger -C plane append -q <<< "$EV"
+	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 1 ]
+	CONTROL_PLANE_ROOT=plane cp-ledger append -q <<< "$EV"
+	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 2 ]
+	cd plane
+	run -0 cp-ledger verify
+	[[ $output == "intact: 2 entries in 1 segment, head "* ]]
+}
+
+@test "empty and missing ledgers" {
+	: > empty.jsonl
+	run -0 cp-ledger -f empty.jsonl verify
+	[ "$output" = "intact: 0 entries in 1 segment, head (none)" ]
+	mkdir dir
+	run -0 cp-ledger -f dir verify
+	run -0 cp-ledger -f dir head
+	[ "$output" = "$(printf 'localhost/cp-ledger\n0\n%s' "$(python3 -c 'import base64, hashlib; print(base64.b64encode(hashlib.sha256(b"").digest()).decode())')")" ]
+	run -0 cp-ledger -f dir cat
+	[ -z "$output" ]
+	run --separate-stderr -2 cp-ledger -f missing verify
+	[ "$stderr" = "cp-ledger: missing: No such file or directory" ]
+	[ -z "$output" ]
+	run -2 cp-ledger -f missing.jsonl cat
+	run -2 cp-ledger -f missing head
+	run -0 cp-ledger -f dir repair
+}
+
+@test "usage errors, --help and --version" {
+	run -0 cp-ledger --help
+	[[ ${lines[0]} == "usage: cp-ledger [-C DIR] [-f PATH] append"* ]]
+	run -0 cp-ledger --version
+	[[ $output == "cp-ledger (Control Plane v2 in C) "* ]]
+	run --separate-stderr -2 cp-ledger
+	[[ $stderr == "usage: cp-ledger"* ]]
+	run --separate-stderr -2 cp-ledger frobnicate
+	[[ $stderr == "cp-ledger: unknown command: frobnicate"* ]]
+	run -2 cp-ledger verify extra
+	run -2 cp-ledger --no-such-option verify
+	run -2 cp-ledger -f x.jsonl verify --batch
+	run -2 cp-ledger -f x.jsonl append --batch --event-type t
+	run -2 cp-ledger -f x.jsonl cat --json
+	run -2 cp-ledger -f x.jsonl append --rotate-bytes 0 <<< "$EV"
+	run -2 cp-ledger -f x.jsonl append --metadata '{"a":' <<< "$EV"
+	[ ! -e x.jsonl ]
+}
+
+@test "a write to /dev/full is an error" {
+	for verb in verify cat head; do
+		run --separate-stderr -2 bash -c "cp-ledger -f '$G/appended.jsonl' $verb > /dev/full"
+		[ "$stderr" = "cp-ledger: write error: No space left on device" ]
+	done
+	# The entry is in the ledger; the status says its copy on standard output was lost.
+	run --separate-stderr -2 bash -c "cp-ledger -f l.jsonl append <<< '$EV' > /dev/full"
+	[ "$stderr" = "cp-ledger: write error: No space left on device" ]
+	run -0 cp-ledger -f l.jsonl verify
+	[[ $output == "intact: 1 entries in 1 segment"* ]]
+}

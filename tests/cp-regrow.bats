@@ -1,0 +1,545 @@
+#!/usr/bin/env bats
+# cp-regrow: byte-exact round trips against Python's csv, queries and edits
+# (golden files written by Python's csv and json), validation rules, -i
+# under concurrency, hostile input.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	D=$DATA/cp-regrow
+}
+
+# py CODE...: run Python with csv and json imported (the independent answers).
+py() {
+	python3 -c "import csv, io, json, sys
+$1" "${@:2}"
+}
+
+# rows FILE: the number of data rows, as csv.DictReader counts them.
+rows() {
+	py 'print(sum(1 for _ in csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline=""))))' "$1"
+}
+
+@test "the golden files are what gen.py writes with Python's csv and json" {
+	mkdir gen
+	python3 "$D/gen.py" gen
+	for f in gen/*; do
+		cmp "$f" "$D/${f#gen/}"
+	done
+	[ "$(ls gen | wc -l)" -eq "$(ls "$D" | grep -vc '^gen\.py$')" ]
+}
+
+@test "round trip: every registry Python wrote comes back byte for byte" {
+	for f in "$D"/*.csv; do
+		[[ $f == *-lf-bom.csv ]] && continue
+		run -0 cp-regrow -f "$f" select
+		cmp <(cp-regrow -f "$f" select) "$f"
+	done
+}
+
+@test "round trip of awkward fields: quotes, commas, CR, LF, CRLF, spaces, UTF-8, empty" {
+	py 'w = csv.writer(open("t.csv", "w", newline=""))
+w.writerow(["id", "v", "w"])
+for i, v in enumerate(["", " ", "a,b", "say \"hi\"", "\"", "\"\"", "x\ny", "x\ry", "x\r\ny",
+                       "\n", ",", " lead", "trail ", "tab\there", "ünï €", "\U0001F600", "a\"b,c\nd"]):
+    w.writerow(["r%d" % i, v, v[::-1]])'
+	run -0 cp-regrow -f t.csv select
+	cmp <(cp-regrow -f t.csv select) t.csv
+	# and the values, read back through Python, are the same
+	cp-regrow -f t.csv --json select > t.jsonl
+	py 'ours = [json.loads(l) for l in open("t.jsonl", encoding="utf-8")]
+theirs = list(csv.DictReader(open("t.csv", newline="", encoding="utf-8")))
+assert ours == theirs, (ours, theirs)'
+}
+
+@test "a one-column registry: DictWriter's lone empty field is written \"\"" {
+	py 'w = csv.DictWriter(open("one.csv", "w", newline=""), fieldnames=["id"])
+w.writeheader(); w.writerows([{"id": "a"}, {"id": ""}, {"id": "b"}])'
+	grep -q '^""' one.csv
+	cmp <(cp-regrow -f one.csv select) one.csv
+	run -0 cp-regrow -f one.csv --json select
+	[ "${lines[1]}" = '{"id":""}' ]
+	cp-regrow -f one.csv del a > out.csv
+	py 'w = csv.DictWriter(open("want.csv", "w", newline=""), fieldnames=["id"])
+w.writeheader(); w.writerows([{"id": ""}, {"id": "b"}])'
+	cmp out.csv want.csv
+}
+
+@test "LF line ends, a byte order mark and no final newline are read; output is DictWriter's" {
+	head -c 3 "$D/packages-lf-bom.csv" | cmp - <(printf '\357\273\277')
+	[ "$(tail -c 1 "$D/packages-lf-bom.csv" | od -An -c | tr -d ' ')" != '\n' ]
+	cmp <(cp-regrow -f "$D/packages-lf-bom.csv" select) "$D/packages.csv"
+	cmp <(cp-regrow -f "$D/packages-lf-bom.csv" get PKG-C) "$D/get-PKG-C.out"
+	# blank lines between rows are skipped, as DictReader skips them
+	printf 'id,name\n\nA,x\r\n\r\nB,y' > blank.csv
+	run -0 cp-regrow -f blank.csv select
+	[ "$output" = "$(printf 'id,name\r\nA,x\r\nB,y\r')" ]
+}
+
+@test "a row not in DictWriter's form is rewritten, the others keep their bytes" {
+	printf 'id,name\r\n"A",x\r\nB,"y"\r\nC,z\r\nD,a"b\r\n' > odd.csv
+	run -0 cp-regrow -f odd.csv select
+	printf 'id,name\r\nA,x\r\nB,y\r\nC,z\r\nD,"a""b"\r\n' > want.csv
+	cmp <(cp-regrow -f odd.csv select) want.csv
+	py 'w = csv.writer(open("py.csv", "w", newline=""))
+w.writerows(csv.reader(open("odd.csv", newline="")))'
+	cmp want.csv py.csv
+}
+
+@test "get: the row with its header, as DictWriter writes it; --json parses to DictReader's row" {
+	run -0 cp-regrow get PKG-C < "$D/packages.csv"
+	cmp <(cp-regrow get PKG-C < "$D/packages.csv") "$D/get-PKG-C.out"
+	cp-regrow --json get PKG-A < "$D/packages.csv" > a.json
+	[ "$(wc -l < a.json)" -eq 1 ]
+	py 'row = [r for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")) if r["id"] == "PKG-A"][0]
+assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
+	jq -e '.owner == "Zoë Ångström" and .deps == "PKG-B@^1.2.0,PKG-C@~1.4.0"' a.json
+	jq -e 'keys_unsorted[0] == "id" and keys_unsorted[-1] == "content_hash" and length == 27' a.json
+}
+
+@test "get: an absent id is status 1 with no output" {
+	run --separate-stderr -1 cp-regrow get PKG-NOPE < "$D/packages.csv"
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -1 cp-regrow --json get pkg-a < "$D/packages.csv"
+	[ -z "$output" ]
+}
+
+@test "get: --key chooses the id column (the plane's roles file)" {
+	printf 'user,roles\r\nalice,"admin,maintainer"\r\nbob,reader\r\n' > roles.csv
+	run -0 cp-regrow -k user --json get alice < roles.csv
+	[ "$(jq -r .roles <<<"$output")" = "admin,maintainer" ]
+	run --separate-stderr -2 cp-regrow get alice < roles.csv
+	[ "$stderr" = "cp-regrow: -: no key column id" ]
+}
+
+@test "select: filters AND together; CSV and JSON Lines golden" {
+	cmp <(cp-regrow select platform=linux status=active < "$D/packages.csv") "$D/select-linux.out"
+	cmp <(cp-regrow --json select status=active < "$D/packages.csv") "$D/select-active.jsonl"
+	[ "$(jq -s length "$D/select-active.jsonl")" -eq 4 ]
+	run -0 cp-regrow select status=none < "$D/packages.csv"
+	[ "$output" = "$(head -n 1 "$D/packages.csv")" ]
+	run -0 cp-regrow select 'license=MIT, "or" Apache-2.0' < "$D/packages.csv"
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 cp-regrow select status= < "$D/packages.csv"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "select: an unknown column or a filter without = is status 2" {
+	run --separate-stderr -2 cp-regrow select colour=red < "$D/packages.csv"
+	[ -z "$output" ]
+	[ "$stderr" = "cp-regrow: -: unknown column colour" ]
+	run --separate-stderr -2 cp-regrow select status < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: status: not COLUMN=VALUE" ]
+}
+
+@test "set: golden; only that row's bytes change" {
+	cp-regrow set PKG-B status=superseded "$(printf 'license=a, b, and "c"\r\nd')" \
+		< "$D/packages.csv" > out.csv
+	cmp out.csv "$D/set-PKG-B.out"
+	# every other line is untouched
+	diff <(sed -n '1,2p;4,$p' "$D/packages.csv") <(sed -n '1,2p;5,$p' out.csv)
+}
+
+@test "set: an absent id is status 1 (the registry unchanged), an unknown column 2" {
+	run --separate-stderr -1 cp-regrow set PKG-NOPE status=active < "$D/packages.csv"
+	cmp <(printf '%s\n' "$output") "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -: no row with id PKG-NOPE" ]
+	run --separate-stderr -2 cp-regrow set PKG-B colour=red < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -: unknown column colour" ]
+	[ -z "$output" ]
+	run -2 cp-regrow set PKG-B id=PKG-Z < "$D/packages.csv"
+	run -0 cp-regrow set PKG-B id=PKG-B < "$D/packages.csv"
+	run -2 cp-regrow set PKG-B "$(printf 'name=\xff')" < "$D/packages.csv"
+}
+
+@test "add and upsert: golden; add of an existing id is status 1" {
+	args=(id=PKG-N name=ñew version=3.0.0 deps=PKG-A@^2.0.0,PKG-E)
+	cmp <(cp-regrow add "${args[@]}" < "$D/packages.csv") "$D/add-PKG-N.out"
+	cmp <(cp-regrow upsert "${args[@]}" < "$D/packages.csv") "$D/upsert-PKG-N.out"
+	cmp <(cp-regrow upsert id=PKG-D version=1.0.1 selected=no < "$D/packages.csv") "$D/upsert-PKG-D.out"
+	run --separate-stderr -1 cp-regrow add id=PKG-D < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -: id PKG-D already exists" ]
+	run --separate-stderr -2 cp-regrow add name=x < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: add needs id=VALUE, not empty" ]
+	run -2 cp-regrow upsert id= name=x < "$D/packages.csv"
+}
+
+@test "del: golden; an absent id is status 1" {
+	cmp <(cp-regrow del PKG-C < "$D/packages.csv") "$D/del-PKG-C.out"
+	run -1 cp-regrow del PKG-NOPE < "$D/packages.csv"
+}
+
+@test "sync: exactly json.dumps of the rows and the dependency-first order" {
+	cmp <(cp-regrow sync < "$D/packages.csv") "$D/sync.json"
+	cmp <(cp-regrow sync < "$D/control_plane.csv") "$D/sync-control-plane.json"
+	jq -e '(.packages | length) == 6 and (keys_unsorted == ["packages", "install_order"])' "$D/sync.json"
+}
+
+@test "sync: a diamond and a backward chain come out dependencies first" {
+	cmp <(cp-regrow sync < "$D/diamond.csv") "$D/diamond.json"
+	cmp <(cp-regrow sync < "$D/chain.csv") "$D/chain.json"
+	[ "$(jq -c .install_order "$D/diamond.json")" = '["LONE","BASE","LEFT","RIGHT","TOP"]' ]
+	[ "$(jq -c .install_order "$D/chain.json")" = '["C1","C2","C3","C4","C5","C6"]' ]
+	# deterministic: the same bytes every time
+	[ "$(cp-regrow sync < "$D/diamond.csv" | sha256sum)" = "$(cp-regrow sync < "$D/diamond.csv" | sha256sum)" ]
+}
+
+@test "sync: a cycle still gives the whole view, and status 2" {
+	run --separate-stderr -2 cp-regrow sync < "$D/bad-cycle.csv"
+	# X is free; then the cycle A -> B -> D -> A is broken at its first row, A
+	[ "$(jq -c .install_order <<<"$output")" = '["PKG-X","PKG-A","PKG-D","PKG-B","PKG-C","PKG-E"]' ]
+	[ "$(jq '.packages | length' <<<"$output")" -eq 6 ]
+	[[ "$stderr" == *"dependency cycles: 1 row placed before a dependency"* ]]
+}
+
+@test "sync: a header alone is an empty view" {
+	head -n 1 "$D/packages.csv" > empty.csv
+	run -0 cp-regrow sync < empty.csv
+	[ "$output" = '{"packages":[],"install_order":[]}' ]
+	run -0 cp-regrow select < empty.csv
+	run -1 cp-regrow get PKG-A < empty.csv
+	run -0 cp-regrow validate < empty.csv
+}
+
+@test "validate: the example registries are valid" {
+	run --separate-stderr -0 cp-regrow -f "$D/packages.csv" validate
+	[ -z "$output" ]
+	run -0 cp-regrow -f "$D/control_plane.csv" validate
+	[ -z "$output" ]
+	for f in diamond chain; do run -0 cp-regrow -f "$D/$f.csv" validate; done
+}
+
+# check_rule FILE EXPECTED: validate FILE fails with exactly the line EXPECTED.
+check_rule() {
+	run --separate-stderr -1 cp-regrow -f "$D/$1" validate
+	if [ "$output" != "$2" ]; then
+		printf 'want: %s\ngot:  %s\n' "$2" "$output" >&2
+		return 1
+	fi
+}
+
+@test "validate: one broken registry per rule, each named with its line" {
+	check_rule bad-enum.csv 'FAIL: '"$D"'/bad-enum.csv:3 (PKG-B): status "actived" is not proposed, draft, validated, active, superseded, deprecated, retired, archived, yanked or empty'
+	check_rule bad-semver.csv 'FAIL: '"$D"'/bad-semver.csv:6 (PKG-D): version "1.0" is not a semantic version (MAJOR.MINOR.PATCH[-pre-release][+build])'
+	check_rule bad-digest-missing.csv 'FAIL: '"$D"'/bad-digest-missing.csv:3 (PKG-B): digest is missing (only source_type local may omit it)'
+	check_rule bad-digest.csv 'FAIL: '"$D"'/bad-digest.csv:8 (PKG-X): digest "xyz0000000000000000000000000000000000000000000000000000000000000" is not a SHA-256 (64 hex digits)'
+	check_rule bad-dep-unknown.csv 'FAIL: '"$D"'/bad-dep-unknown.csv:2 (PKG-A): dependency "PKG-NOPE" does not exist'
+	check_rule bad-conflict.csv 'FAIL: '"$D"'/bad-conflict.csv:2 (PKG-A): "PKG-C" is both a dependency and a conflict'
+	check_rule bad-name-digest.csv 'FAIL: '"$D"'/bad-name-digest.csv:8 (PKG-X): name "b" has another digest on line 3'
+	check_rule bad-external.csv 'FAIL: '"$D"'/bad-external.csv:8 (PKG-X): output_type external needs an output_path'
+}
+
+@test "validate: an unsatisfied constraint for each operator" {
+	check_rule bad-dep-caret.csv 'FAIL: '"$D"'/bad-dep-caret.csv:2 (PKG-A): dependency "PKG-B@^2.0.0" is not satisfied by version "1.3.0" (line 3)'
+	check_rule bad-dep-tilde.csv 'FAIL: '"$D"'/bad-dep-tilde.csv:2 (PKG-A): dependency "PKG-C@~1.3.0" is not satisfied by version "1.4.2" (line 4)'
+	check_rule bad-dep-ge.csv 'FAIL: '"$D"'/bad-dep-ge.csv:3 (PKG-B): dependency "PKG-D@>=1.0.1" is not satisfied by version "1.0.0" (line 6)'
+	check_rule bad-dep-eq.csv 'FAIL: '"$D"'/bad-dep-eq.csv:4 (PKG-C): dependency "PKG-D@==1.0.1" is not satisfied by version "1.0.0" (line 6)'
+	check_rule bad-dep-bare.csv 'FAIL: '"$D"'/bad-dep-bare.csv:7 (PKG-E): dependency "PKG-D@1.0.1" is not satisfied by version "1.0.0" (line 6)'
+}
+
+@test "validate: a cycle of three is reported once, with its members" {
+	check_rule bad-cycle.csv 'FAIL: '"$D"'/bad-cycle.csv:2 (PKG-A): dependency cycle among "PKG-A", "PKG-B", "PKG-D"'
+	# a row depending on itself is a cycle too
+	cp-regrow set PKG-E deps=PKG-E < "$D/packages.csv" > self.csv
+	run -1 cp-regrow -f self.csv validate
+	[ "$output" = 'FAIL: self.csv:7 (PKG-E): dependency cycle among "PKG-E"' ]
+}
+
+@test "validate: three problems are all reported, in line order" {
+	run -1 cp-regrow validate < "$D/bad-three.csv"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == 'FAIL: -:3 (PKG-B): status "nope" '* ]]
+	[[ "${lines[1]}" == 'FAIL: -:4 (PKG-C): selected "maybe" '* ]]
+	[ "${lines[2]}" = 'FAIL: -:8 (PKG-X): digest is missing (only source_type local may omit it)' ]
+}
+
+@test "validate: a warning alone is still valid" {
+	run -0 cp-regrow validate < "$D/bad-upper-digest.csv"
+	[[ "$output" == 'WARN: -:6 (PKG-D): digest "ABAB'*'" is in upper case (the tools write lower case)' ]]
+}
+
+@test "validate: semantic version precedence as semver.org lists it" {
+	vs=(1.0.0-alpha 1.0.0-alpha.1 1.0.0-alpha.beta 1.0.0-beta 1.0.0-beta.2 1.0.0-beta.11 1.0.0-rc.1 1.0.0 1.0.0+build.9)
+	{
+		head -n 1 "$D/packages.csv"
+		for i in "${!vs[@]}"; do
+			cp-regrow -f "$D/packages.csv" get PKG-X | tail -n 1 | sed "s/^PKG-X,x,/V$i,v$i,/; s/,1\.0\.0,/,${vs[$i]},/; s/,0606[0-9]*,/,$(printf '%064d' "$i"),/"
+		done
+	} > v.csv
+	run -0 cp-regrow -f v.csv validate
+	ok=() bad=()
+	for i in $(seq 0 6); do
+		ok+=("V$((i + 1))@>=${vs[$i]}")
+		bad+=("V$i@>=${vs[$((i + 1))]}")
+	done
+	ok+=("V8@==1.0.0" "V7@==1.0.0+other" "V7@^1.0.0-alpha" "V7@~1.0.0-rc.1")
+	bad+=("V7@^0.9.0" "V7@~0.1.0" "V0@1.0.0-alpha.0")
+	run -0 cp-regrow -i v.csv set V0 deps="$(IFS=,; echo "${ok[*]}")"
+	run -0 cp-regrow -f v.csv validate
+	run -0 cp-regrow -i v.csv set V0 deps="$(IFS=,; echo "${bad[*]}")"
+	run -1 cp-regrow -f v.csv validate
+	# V0 is in the bad list for itself: that is a cycle as well
+	[ "$(grep -c 'is not satisfied' <<<"$output")" -eq 10 ]
+	[ "$(grep -c 'dependency cycle among "V0"' <<<"$output")" -eq 1 ]
+}
+
+@test "validate: bad constraint and entry syntax" {
+	cp-regrow set PKG-A 'deps=PKG-B@^1.x, @1.0.0, PKG-C@>1.0.0' < "$D/packages.csv" > syn.csv
+	run -1 cp-regrow -f syn.csv validate
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == *'deps entry "PKG-B@^1.x": the constraint is not'* ]]
+	[[ "${lines[1]}" == *'deps entry "@1.0.0" names no id' ]]
+	[[ "${lines[2]}" == *'deps entry "PKG-C@>1.0.0": the constraint is not'* ]]
+}
+
+@test "validate: the control-plane registry's rules" {
+	check_rule bad-cp-path.csv 'FAIL: '"$D"'/bad-cp-path.csv:3 (FMWK-100): artifact_path "frameworks/FMWK-100_agent_development_standard.md" is not plane-relative with a leading /'
+	check_rule bad-cp-hash.csv 'FAIL: '"$D"'/bad-cp-hash.csv:4 (FMWK-200): content_hash "12345" is not a SHA-256 (64 hex digits)'
+	check_rule bad-cp-dependency.csv 'FAIL: '"$D"'/bad-cp-dependency.csv:4 (FMWK-200): dependencies entry "FMWK-999" does not exist'
+	check_rule bad-cp-duplicate.csv 'FAIL: '"$D"'/bad-cp-duplicate.csv:4 (FMWK-100): duplicate id (first on line 3)'
+	cp-regrow set FMWK-200 artifact_path=/frameworks/../../etc/passwd < "$D/control_plane.csv" > up.csv
+	run -1 cp-regrow -f up.csv validate
+	[[ "$output" == *'(FMWK-200): artifact_path "/frameworks/../../etc/passwd" leaves the plane (..)' ]]
+	cp-regrow set REG-CP content_hash="$(printf '%064d' 0)" < "$D/control_plane.csv" > self.csv
+	run -0 cp-regrow -f self.csv validate
+	[[ "$output" == 'WARN: self.csv:2 (REG-CP): content_hash of the control-plane registry'* ]]
+}
+
+@test "validate: columns: missing and unknown, and the kind from the header or --kind" {
+	py 'rows = list(csv.reader(open(sys.argv[1], newline="")))
+w = csv.writer(open("cols.csv", "w", newline=""))
+for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
+	sed -i '1s/,x\r$/,colour\r/' cols.csv
+	run -1 cp-regrow -f cols.csv validate
+	[ "${lines[0]}" = 'FAIL: cols.csv:1 (header): missing column category' ]
+	[ "${lines[1]}" = 'FAIL: cols.csv:1 (header): unknown column "colour"' ]
+	[ "${#lines[@]}" -eq 2 ]
+	# the packages registry keeps unknown columns with a warning only
+	sed '1s/\r$/,extra\r/; 2,$s/\r$/,\r/' "$D/diamond.csv" > extra.csv
+	run -0 cp-regrow -f extra.csv validate
+	[ "$output" = 'WARN: extra.csv:1 (header): unknown column "extra"' ]
+	# the kind: told by the header, or forced
+	run -1 cp-regrow --kind control-plane validate < "$D/packages.csv"
+	[[ "${lines[0]}" == *'(header): missing column purpose' ]]
+	printf 'user,roles\r\nalice,admin\r\n' > roles.csv
+	run --separate-stderr -2 cp-regrow validate < roles.csv
+	[[ "$stderr" == *"neither a packages nor a control-plane registry's (use --kind)"* ]]
+	run -2 cp-regrow --kind nonsense validate < roles.csv
+}
+
+@test "validate --json: one report object that jq reads" {
+	run -1 cp-regrow --json -f "$D/bad-three.csv" validate
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e '.valid == false and .kind == "packages" and .rows == 6 and .failures == 3 and .warnings == 0' <<<"$output"
+	jq -e '[.problems[].line] == [3, 4, 8] and .problems[2].id == "PKG-X" and .problems[2].level == "FAIL"' <<<"$output"
+	run -0 cp-regrow --json validate < "$D/bad-upper-digest.csv"
+	jq -e '.valid and .file == "-" and .warnings == 1 and .problems[0].level == "WARN"' <<<"$output"
+	cp-regrow --json validate < "$D/bad-cp-path.csv" | jq -e '.kind == "control-plane"'
+	# a header problem has a null id
+	sed '1s/,content_hash\r$/\r/; 2,$s/,[^,]*\r$/\r/' "$D/diamond.csv" > nohash.csv
+	cp-regrow --json -f nohash.csv validate | jq -e '.problems[0].id == null and .problems[0].line == 1'
+}
+
+@test "validate: hostile values stay on one line of output" {
+	cp-regrow set PKG-B "$(printf 'status=bad\nFAIL: forged\x01')" < "$D/packages.csv" > evil.csv
+	run -1 cp-regrow -f evil.csv validate
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *'status "bad\nFAIL: forged\x01" is not'* ]]
+}
+
+@test "standard input, - and -f agree" {
+	a=$(cp-regrow sync < "$D/packages.csv")
+	b=$(cp-regrow -f - sync < "$D/packages.csv")
+	c=$(cp-regrow -f "$D/packages.csv" sync)
+	[ "$a" = "$b" ]
+	[ "$a" = "$c" ]
+}
+
+@test "empty input and a missing file are errors (status 2)" {
+	run --separate-stderr -2 cp-regrow select < /dev/null
+	[ -z "$output" ]
+	[ "$stderr" = "cp-regrow: -:1: no header line" ]
+	run --separate-stderr -2 cp-regrow -f no-such.csv select
+	[ "$stderr" = "cp-regrow: no-such.csv: No such file or directory" ]
+	run --separate-stderr -2 cp-regrow -i no-such.csv set A x=y
+	[ "$stderr" = "cp-regrow: no-such.csv: No such file or directory" ]
+	[ ! -e no-such.csv ]
+}
+
+@test "bad usage exits 2 with a usage message on stderr" {
+	run --separate-stderr -2 cp-regrow
+	[[ "$stderr" == *"usage: cp-regrow"* ]]
+	[ -z "$output" ]
+	run --separate-stderr -2 cp-regrow frobnicate
+	[[ "$stderr" == "cp-regrow: unknown command frobnicate"* ]]
+	run -2 cp-regrow --no-such-option get x
+	run -2 cp-regrow get
+	run -2 cp-regrow get a b
+	run -2 cp-regrow set a
+	run -2 cp-regrow sync extra
+	run -2 cp-regrow -f a -i b set x y=z
+	run -2 cp-regrow -i "$D/packages.csv" get PKG-A
+	run -2 cp-regrow --json set PKG-A x=y
+	run -2 cp-regrow --kind packages get PKG-A
+	run -2 cp-regrow --max-field 0 select
+	run -2 cp-regrow --max-field -5 select
+	run -2 cp-regrow --max-field lots select
+}
+
+@test "--help and --version go to stdout and exit 0" {
+	run --separate-stderr -0 cp-regrow --help
+	[[ "$output" == "usage: cp-regrow"* ]]
+	[ -z "$stderr" ]
+	run -0 cp-regrow --version
+	[[ "$output" == "cp-regrow (Control Plane v2 in C) "* ]]
+}
+
+@test "a write error on stdout is reported and exits 2" {
+	run --separate-stderr -2 bash -c "cp-regrow select < '$D/packages.csv' > /dev/full"
+	[[ "$stderr" == *"cp-regrow: write error: No space left on device"* ]]
+	run -2 bash -c "cp-regrow sync < '$D/packages.csv' > /dev/full"
+	run -2 bash -c "cp-regrow validate < '$D/bad-three.csv' > /dev/full"
+	run -2 bash -c "cp-regrow get PKG-A < '$D/packages.csv' > /dev/full"
+}
+
+@test "-i: the file is updated in place, its mode kept, nothing left beside it" {
+	mkdir reg && cp "$D/packages.csv" reg/p.csv && chmod 640 reg/p.csv
+	run --separate-stderr -0 cp-regrow -i reg/p.csv set PKG-B status=superseded \
+		"$(printf 'license=a, b, and "c"\r\nd')"
+	[ -z "$output" ]
+	cmp reg/p.csv "$D/set-PKG-B.out"
+	[ "$(stat -c %a reg/p.csv)" = 640 ]
+	[ "$(ls -A reg | sort | tr '\n' ' ')" = "p.csv p.csv.lock " ]
+	cp-regrow -i reg/p.csv del PKG-B
+	cp-regrow -i reg/p.csv add id=PKG-B
+	[ "$(rows reg/p.csv)" -eq 6 ]
+	[ "$(cp-regrow -f reg/p.csv get PKG-B | tail -n 1)" = "$(printf 'PKG-B%26s\r' | tr ' ' ,)" ]
+}
+
+@test "-i: a negative answer or an error leaves the file's bytes and inode alone" {
+	cp "$D/packages.csv" p.csv
+	before=$(stat -c '%i %Y %s' p.csv; sha256sum p.csv)
+	run --separate-stderr -1 cp-regrow -i p.csv set PKG-NOPE status=active
+	[ -z "$output" ]
+	[ "$stderr" = "cp-regrow: p.csv: no row with id PKG-NOPE" ]
+	run -1 cp-regrow -i p.csv del PKG-NOPE
+	run -1 cp-regrow -i p.csv add id=PKG-A
+	run -2 cp-regrow -i p.csv set PKG-A colour=red
+	[ "$before" = "$(stat -c '%i %Y %s' p.csv; sha256sum p.csv)" ]
+	[ -z "$(ls -A | grep '^\.')" ]	# no temporary file left
+}
+
+@test "-i --kind: a registry that does not exist yet starts from the kind's header" {
+	run -0 cp-regrow -i new.csv --kind packages add id=PKG-1 version=1.0.0
+	run -0 cp-regrow -f new.csv get PKG-1
+	head -n 1 new.csv | cmp - <(head -n 1 "$D/packages.csv")
+	run -0 cp-regrow -i cp.csv --kind control-plane upsert id=REG-CP artifact_path=/registries/control_plane_registry.csv
+	head -n 1 cp.csv | cmp - <(head -n 1 "$D/control_plane.csv")
+	# nothing is created on a negative answer
+	run -1 cp-regrow -i none.csv --kind packages del PKG-1
+	[ ! -e none.csv ]
+}
+
+@test "-i: two processes doing 200 upserts each lose no row" {
+	printf 'id,name,n\r\n' > reg.csv
+	worker() {
+		for i in $(seq 1 200); do
+			cp-regrow -i reg.csv upsert "id=$1-$i" "name=$1, \"$i\"" "n=$i" || return 1
+		done
+	}
+	worker a & pa=$!
+	worker b & pb=$!
+	wait "$pa"
+	wait "$pb"
+	[ "$(rows reg.csv)" -eq 400 ]
+	py 'rows = list(csv.DictReader(open("reg.csv", newline="")))
+assert len({r["id"] for r in rows}) == 400
+assert all(r["name"] == "%s, \"%s\"" % (r["id"].split("-")[0], r["n"]) for r in rows)'
+	run -0 cp-regrow -f reg.csv select
+	cmp <(cp-regrow -f reg.csv select) reg.csv
+}
+
+# hostile NAME BYTES MESSAGE [OPTIONS...]: the bytes as a registry are refused
+# with MESSAGE (status 2), from standard input and with -i (the file untouched).
+hostile() {
+	printf "$2" > "$1.csv"
+	local before
+	before=$(sha256sum "$1.csv")
+	run --separate-stderr -2 cp-regrow "${@:4}" select < "$1.csv"
+	if [ "$stderr" != "cp-regrow: -:$3" ]; then
+		printf 'want: %s\ngot:  %s\n' "cp-regrow: -:$3" "$stderr" >&2
+		return 1
+	fi
+	run --separate-stderr -2 cp-regrow "${@:4}" -i "$1.csv" set A name=changed
+	[ "$stderr" = "cp-regrow: $1.csv:$3" ]
+	[ "$before" = "$(sha256sum "$1.csv")" ]
+	[ -z "$(ls -A | grep '^\.')" ]	# no temporary file left
+	run -2 cp-regrow "${@:4}" validate < "$1.csv"
+	run -2 cp-regrow "${@:4}" sync < "$1.csv"
+	no_signal
+}
+
+@test "hostile: an unterminated quote names the line it opens on" {
+	hostile open 'id,name\r\nA,x\r\nB,"never\r\nclosed\r\n' '3: unterminated quoted field'
+	hostile open2 'id,name\r\nA,"a\nb"\r\nB,"x\r\n' '4: unterminated quoted field'
+}
+
+@test "hostile: a row with more or fewer fields than the header" {
+	hostile more 'id,name\r\nA,x\r\nB,y,z\r\n' '3: more fields than the header'"'"'s 2'
+	hostile fewer 'id,name\r\nA,x\r\nB\r\n' '3: 1 field, the header has 2'
+}
+
+@test "hostile: a repeated or empty header name" {
+	hostile dup 'id,name,id\r\nA,x,y\r\n' '1: column name id repeated (columns 1 and 3)'
+	hostile noname 'id,,x\r\nA,x,y\r\n' '1: column 2 of the header has no name'
+}
+
+@test "hostile: a NUL byte" {
+	hostile nul 'id,name\r\nA,x\0y\r\n' '2: NUL byte'
+	hostile nulq 'id,name\r\nA,"x\0y"\r\n' '2: NUL byte'
+}
+
+@test "hostile: invalid UTF-8 (a stray byte, an overlong, a surrogate)" {
+	hostile utf 'id,name\r\nA,\377\r\n' '2: invalid UTF-8'
+	hostile overlong 'id,name\r\nA,ok\r\nB,"x\n\300\257"\r\n' '4: invalid UTF-8'
+	hostile surrogate 'id,name\r\nA,\355\240\200\r\n' '2: invalid UTF-8'
+}
+
+@test "hostile: a field over the size cap" {
+	hostile big 'id,name\r\nA,0123456789\r\n' '2: field 2 longer than 8 bytes' --max-field 8
+	# the default cap is 1 MiB
+	{ printf 'id,name\r\nA,'; head -c 1048577 /dev/zero | tr '\0' x; printf '\r\n'; } > huge.csv
+	run --separate-stderr -2 cp-regrow select < huge.csv
+	[ "$stderr" = "cp-regrow: -:2: field 2 longer than 1048576 bytes" ]
+	{ printf 'id,name\r\nA,'; head -c 1048576 /dev/zero | tr '\0' x; printf '\r\n'; } > fits.csv
+	run -0 cp-regrow get A < fits.csv
+}
+
+@test "hostile: bare CR line ends, and text after a closing quote" {
+	hostile cr 'id,name\rA,x\rB,y\r' '1: carriage return inside a field or as a line end (quote it, or end lines with CRLF or LF)'
+	hostile crmid 'id,name\r\nA,x\ry\r\n' '2: carriage return inside a field or as a line end (quote it, or end lines with CRLF or LF)'
+	hostile after 'id,name\r\nA,"x"y\r\n' '2: text after the closing quote of a field'
+}
+
+@test "hostile: random bytes never crash it" {
+	for i in $(seq 1 40); do
+		head -c $((RANDOM % 600 + 1)) /dev/urandom > r.csv
+		run cp-regrow select < r.csv
+		no_signal
+		[ "$status" -le 2 ]
+		run cp-regrow validate < r.csv
+		no_signal
+		# mutations of a good registry
+		python3 -c 'import random, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for _ in range(3):
+    b[random.randrange(len(b))] = random.choice(b"\",\r\n\0\xff x")
+sys.stdout.buffer.write(b)' "$D/packages.csv" > m.csv
+		run cp-regrow sync < m.csv
+		no_signal
+		run cp-regrow validate < m.csv
+		no_signal
+	done
+}
