@@ -60,20 +60,29 @@ struct cp_roles_row {
 	unsigned long line;	/* its line in the file */
 };
 
+struct cp_strmap;
+
 /* The plane's roles file, loaded.  Caller-allocated; zero it. */
 struct cp_roles_file {
 	struct cp_roles_row *row;
 	size_t n;
+	struct cp_strmap *index;	/* user -> its row */
 };
+
+#define CP_ROLES_FIELD_MAX 65536	/* bytes of one field of the roles file */
+#define CP_ROLES_RECORD_MAX (1024 * 1024)	/* bytes of one record */
 
 /*
  * Load the roles file at path (registries/roles.csv): a CSV with the
  * columns user and roles (more columns are allowed and ignored), roles a
  * comma list of role names (quoted in the CSV: "maintainer,auditor"), read
- * through lib/csv as every registry is.  Returns 0, or -1 with errbuf saying
- * what is wrong and where: the file cannot be read, a malformed CSV record,
- * no user or roles column, an invalid user name or role name, a user with
- * two rows.  An unknown but well-formed role name is kept: it grants nothing.
+ * through lib/csv as every registry is (CRLF or LF, fields and records
+ * capped at CP_ROLES_FIELD_MAX and CP_ROLES_RECORD_MAX).  Returns 0, or -1
+ * with errbuf saying what is wrong and where ("PATH:LINE: ..."): the file
+ * cannot be opened or read, is not a regular file, a malformed CSV record,
+ * no user or roles column, an invalid user name (see cp_auth_user_valid)
+ * or role name, a user with two rows.  On failure f is left empty.  An
+ * unknown but well-formed role name is kept: it grants nothing.
  */
 int cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t errlen);
 
