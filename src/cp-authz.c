@@ -16,6 +16,7 @@
 #include "hmac.h"
 #include "io.h"
 #include "json.h"
+#include "ledger.h"
 #include "prog.h"
 #include "roles.h"
 #include "xalloc.h"
@@ -201,6 +202,7 @@ struct decision {
 	const struct cp_identity *id;
 	int allowed;
 	const char *reason;	/* why not, when denied */
+	int ledgered;		/* 1 once a denial is in the ledger */
 };
 
 static void
@@ -240,7 +242,7 @@ print_decision(const struct opts *o, const struct decision *d)
 			cp_json_write_cstr(stdout, d->reason);
 		else
 			fputs("null", stdout);
-		fputs("}\n", stdout);
+		printf(",\"ledgered\":%s}\n", d->ledgered ? "true" : "false");
 		return;
 	}
 	printf("%s: ", d->allowed ? "allowed" : "denied");
@@ -257,13 +259,80 @@ print_decision(const struct opts *o, const struct decision *d)
 	putchar('\n');
 }
 
-/* Record a denial in the plane's ledger.  Returns 0, or -1 (warned). */
-static int
-ledger_denial(const struct opts *o, const struct decision *d)
+static json_t *
+xjson(json_t *v)
 {
-	(void)o;
-	(void)d;
-	return 0;
+	if (v == NULL)
+		errx(CP_EXIT_ERR, "out of memory");
+	return v;
+}
+
+static void
+xjson_set(json_t *obj, const char *key, json_t *v)
+{
+	if (json_object_set_new(obj, key, xjson(v)) == -1)
+		errx(CP_EXIT_ERR, "out of memory");
+}
+
+/* A string of the decision, or null. */
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/*
+ * The ledger event of a denial: who (the user the token proved or only
+ * claimed), with which roles, asked for what, through which provider, and
+ * why not.  Never the token or the secret: a claimed user is only the part
+ * before the ':', and the reasons never quote the token.
+ */
+static json_t *
+denial_event(const struct opts *o, const struct decision *d)
+{
+	json_t *ev = xjson(json_object()), *md = xjson(json_object()), *roles;
+	size_t i;
+
+	roles = xjson(json_array());
+	for (i = 0; i < d->id->roles.n; i++)
+		if (json_array_append_new(roles, xjson(json_string(d->id->roles.name[i]))) == -1)
+			errx(CP_EXIT_ERR, "out of memory");
+	xjson_set(md, "user", jstr(d->id->user));
+	xjson_set(md, "authenticated", json_boolean(d->id->authenticated));
+	xjson_set(md, "roles", roles);
+	xjson_set(md, "action", json_string(d->action));
+	xjson_set(md, "provider", json_string(d->auth->provider->name));
+	xjson_set(md, "provider_chosen_by", json_string(d->auth->chosen_by));
+	xjson_set(md, "reason", json_string(d->reason));
+	xjson_set(ev, "event_type", json_string("authz_denied"));
+	xjson_set(ev, "submission_id", json_string(o->submission != NULL ? o->submission : ""));
+	xjson_set(ev, "decision", json_string("DENIED"));
+	xjson_set(ev, "reason", json_string(d->reason));
+	xjson_set(ev, "prompts_used", json_array());
+	xjson_set(ev, "metadata", md);
+	return ev;
+}
+
+/*
+ * Record a denial in the plane's ledger (lib/ledger: locked, chained,
+ * fdatasynced).  Returns 0, or -1 after a warning: the request stays denied
+ * whatever the ledger does, and the caller turns the unrecorded denial into
+ * status 2 so that an operator hears of it.
+ */
+static int
+ledger_denial(const struct opts *o, struct decision *d)
+{
+	char errbuf[PATH_MAX + 512], *dir = plane_path(o->root, LEDGER_DIR);
+	json_t *ev = denial_event(o, d);
+	int rc;
+
+	rc = cp_ledger_append(dir, ev, NULL, errbuf, sizeof(errbuf));
+	if (rc == -1)
+		warnx("cannot ledger the denial (still denied): %s", errbuf);
+	d->ledgered = rc == 0;
+	json_decref(ev);
+	free(dir);
+	return rc;
 }
 
 static void
@@ -285,7 +354,7 @@ decide(const struct opts *o)
 {
 	struct cp_auth a = { 0 };
 	struct cp_identity id = { 0 };
-	struct decision d = { o->args[0], &a, &id, 0, NULL };
+	struct decision d = { o->args[0], &a, &id, 0, NULL, 0 };
 	char errbuf[PATH_MAX + 512], *pin, *roles = plane_path(o->root, ROLES_FILE);
 	char tok[TOKEN_FILE_MAX];
 	size_t toklen;
@@ -329,8 +398,9 @@ decide(const struct opts *o)
 			d.reason = id.roles.n == 0 ? "the user holds no role" :
 			    "no role of the user grants the action";
 	}
-	print_decision(o, &d);
+	/* Ledger first, so that the decision printed can say whether it was recorded. */
 	rc = d.allowed ? CP_EXIT_YES : ledger_denial(o, &d) == 0 ? CP_EXIT_NO : CP_EXIT_ERR;
+	print_decision(o, &d);
 	cp_auth_identity_free(&id);
 	cp_auth_close(&a);
 	free(roles);

@@ -97,7 +97,6 @@ ACTIONS="create install update remove pack verify hash_update"
 			fi
 		done
 	done
-	skip "denials are ledgered in the next commit"
 	# denials: mia 2, audra 6, rex 6, duo 2, none 7, odd 7
 	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 30 ]
 }
@@ -108,13 +107,14 @@ ACTIONS="create install update remove pack verify hash_update"
 	run --separate-stderr -0 cp-authz -C plane --json --token "$t" install
 	jq -e '.user == "duo" and .roles == ["auditor", "maintainer"] and .provider == "hmac"
 		and .provider_chosen_by == "plane" and .action == "install" and .allowed == true
-		and .reason == null' <<<"$output"
+		and .reason == null and .ledgered == false
+		and (keys | length) == 8' <<<"$output"
 	[[ "$output" != *"${t#*:}"* ]]
 	[ -z "$stderr" ]
 	run -0 cp-authz -C plane --json --token "$(tok 'we,ird')" verify
 	jq -e '.user == "we,ird" and .roles == ["reader"]' <<<"$output"
 	run -1 cp-authz -C plane --json --token "$(tok duo)" create
-	jq -e '.allowed == false and (.reason | length > 0)' <<<"$output"
+	jq -e '.allowed == false and (.reason | length > 0) and .ledgered == true' <<<"$output"
 	run -1 cp-authz -C plane --token "$(tok duo)" create
 	[[ "$output" == "denied: user duo, roles auditor,maintainer, action create, provider hmac: "* ]]
 	run -0 cp-authz -C plane --token "$(tok mia)" pack
@@ -197,7 +197,6 @@ ACTIONS="create install update remove pack verify hash_update"
 }
 
 @test "a denial is ledgered with user, action and reason; no token or secret anywhere" {
-	skip "denials are ledgered in the next commit"
 	hmac_plane
 	t=$(tok rex)
 	run --separate-stderr -1 cp-authz -C plane --token "$t" --submission-id SUB-1 install
@@ -219,6 +218,73 @@ ACTIONS="create install update remove pack verify hash_update"
 	# the chain cp-ledger keeps: each entry points at the one before
 	prev=$(jq -r .entry_hash < <(head -n 1 plane/ledger/governance.jsonl))
 	[ "$(jq -r .previous_hash < <(sed -n 2p plane/ledger/governance.jsonl))" = "$prev" ]
+	# cp-ledger reads the chain back intact, and Python recomputes every entry_hash (design.md 5)
+	run -0 cp-ledger -C plane verify --json
+	jq -e '.' <<<"$output" > /dev/null
+	run -0 python3 -c 'import hashlib, json, sys
+prev = ""
+for line in open(sys.argv[1], encoding="utf-8"):
+	e = json.loads(line)
+	h = e.pop("entry_hash")
+	assert list(e) == ["event_type", "submission_id", "decision", "reason", "prompts_used",
+		"metadata", "id", "timestamp", "previous_hash"], list(e)
+	assert e["previous_hash"] == prev
+	assert hashlib.sha256(json.dumps(e, sort_keys=True, ensure_ascii=False).encode()).hexdigest() == h
+	prev = h
+print("ok")' plane/ledger/governance.jsonl
+	[ "$output" = ok ]
+}
+
+@test "denials join the chain other tools write; cp-ledger verify and jq read them back" {
+	hmac_plane
+	cp-ledger -C plane append -q --event-type package_install --submission-id PKG-A \
+		--decision APPROVED --reason installed
+	run -1 cp-authz -C plane --json --token "$(tok audra)" --submission-id PKG-B install
+	jq -e '.allowed == false and .ledgered == true' <<<"$output"
+	cp-ledger -C plane append -q --event-type package_pack --submission-id PKG-C \
+		--decision APPROVED --reason packed
+	run -1 cp-authz -C plane --token "$(tok nobody)" remove
+	run -0 cp-ledger -C plane verify
+	run -0 cp-ledger -C plane cat
+	[ "${#lines[@]}" -eq 4 ]
+	jq -se 'map(.event_type) == ["package_install", "authz_denied", "package_pack", "authz_denied"]
+		and (.[1] | .submission_id == "PKG-B" and .metadata.user == "audra"
+			and .metadata.roles == ["auditor"] and .metadata.action == "install"
+			and .metadata.authenticated == true and .metadata.provider_chosen_by == "plane")
+		and (.[3] | .submission_id == "" and .metadata.user == "nobody"
+			and .metadata.roles == [] and .reason == "the user holds no role")
+		and all(.[]; .previous_hash != null)' <<<"$output"
+	# a misconfiguration and an allowed decision ledger nothing
+	run -0 cp-authz -C plane --token "$(tok ada)" create
+	CONTROL_PLANE_AUTH_PROVIDER=passthrough run -2 cp-authz -C plane create
+	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 4 ]
+}
+
+@test "a denial that cannot be ledgered is still denied, loudly (2)" {
+	hmac_plane
+	# the ledger is not a directory
+	rmdir plane/ledger
+	echo 'not a ledger' > plane/ledger
+	run --separate-stderr -2 cp-authz -C plane --json --token "$(tok rex)" install
+	jq -e '.allowed == false and .ledgered == false and .user == "rex"' <<<"$output"
+	[[ "$stderr" == "cp-authz: cannot ledger the denial (still denied): "* ]]
+	[ "$(cat plane/ledger)" = 'not a ledger' ]
+	run --separate-stderr -2 cp-authz -C plane --token "$(tok rex)" install
+	[[ "$output" == "denied: user rex, roles reader, action install, provider hmac: "* ]]
+	# allowed decisions do not touch the ledger, so they go on
+	run -0 cp-authz -C plane --token "$(tok rex)" verify
+	# a torn last line (a crash mid-append) is left for cp-ledger repair, never overwritten
+	rm plane/ledger && mkdir plane/ledger
+	run -1 cp-authz -C plane --token "$(tok rex)" install
+	printf '{"event_type": "torn' >> plane/ledger/governance.jsonl
+	before=$(sha256sum < plane/ledger/governance.jsonl)
+	run --separate-stderr -2 cp-authz -C plane -q --token "$(tok rex)" install
+	[ -z "$output" ]
+	[[ "$stderr" == "cp-authz: cannot ledger the denial (still denied): "* ]]
+	[ "$(sha256sum < plane/ledger/governance.jsonl)" = "$before" ]
+	run -0 cp-ledger -C plane repair
+	run -1 cp-authz -C plane --token "$(tok rex)" install
+	run -0 cp-ledger -C plane verify
 }
 
 @test "an allowed decision is not ledgered by cp-authz" {
