@@ -328,6 +328,43 @@ print("ok")' plane/ledger/governance.jsonl
 	jq -e '.provider_chosen_by == "environment"' <<<"$output"
 }
 
+@test "plane.conf: the committed one pins hmac; hostile ones are errors (2)" {
+	hmac_plane
+	# this repository's own plane.conf, as committed: python3 reads it as an env file would
+	conf=$BATS_TEST_DIRNAME/../registries/plane.conf
+	[ "$(python3 -c 'import shlex, sys
+d = dict(l.split("=", 1) for l in shlex.split(open(sys.argv[1]).read(), comments=True))
+print(d["CONTROL_PLANE_AUTH_PROVIDER"])' "$conf")" = hmac ]
+	cp "$conf" plane/registries/plane.conf
+	run --separate-stderr -0 cp-authz -C plane --json --token "$(tok ada)" create
+	jq -e '.provider == "hmac" and .provider_chosen_by == "plane"' <<<"$output"
+	[ -z "$stderr" ]
+	for p in passthrough PASSTHROUGH oidc ' '; do
+		CONTROL_PLANE_AUTH_PROVIDER=$p run --separate-stderr -2 cp-authz -C plane create
+		[ -z "$output" ]
+		[[ "$stderr" == "cp-authz: "* ]]
+	done
+	# hostile files: each one an error naming the file (and line), never passthrough
+	for text in 'CONTROL_PLANE_AUTH_PROVIDER=' 'CONTROL_PLANE_AUTH_PROVIDER=hmac\nnot a setting' \
+		'CONTROL_PLANE_AUTH_PROVIDER="hmac' 'CONTROL_PLANE_AUTH_PROVIDER=hmac\0' \
+		'CONTROL_PLANE_AUTH_PROVIDER=hmac\nCONTROL_PLANE_AUTH_PROVIDER=Hmac' '1BAD=x'; do
+		printf "$text\n" > plane/registries/plane.conf
+		run --separate-stderr cp-authz -C plane --token "$(tok ada)" create
+		no_signal
+		[ "$status" -eq 2 ] || { echo "<$text>: status $status"; false; }
+		[[ "$stderr" == *"registries/plane.conf:"[12]": "* ]] || { echo "<$text>: $stderr"; false; }
+	done
+	rm plane/registries/plane.conf
+	mkdir plane/registries/plane.conf
+	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" create
+	[[ "$stderr" == *"registries/plane.conf: Is a directory" ]]
+	rmdir plane/registries/plane.conf
+	{ printf 'X='; head -c 5000 /dev/zero | tr '\0' x; echo; } > plane/registries/plane.conf
+	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" create
+	[[ "$stderr" == *"registries/plane.conf:1: "* ]]
+	[ ! -e plane/ledger/governance.jsonl ]
+}
+
 @test "the plane: -C, else CONTROL_PLANE_ROOT, else the current directory" {
 	hmac_plane
 	t=$(tok ada)
