@@ -1,0 +1,602 @@
+/* cp-authz: who is asking, and may they? Authenticate a token, authorize an action, ledger denials. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "hex.h"
+#include "hmac.h"
+#include "io.h"
+#include "json.h"
+#include "ledger.h"
+#include "prog.h"
+#include "roles.h"
+#include "xalloc.h"
+
+static const char help[] =
+"usage: cp-authz [-q] [--json] [-C DIR] [--token T | --token-file FILE]\n"
+"                [--secrets-file PATH] [--submission-id ID] ACTION\n"
+"       cp-authz init [--json] [-C DIR] [--secrets-file PATH] [--force] [USER ...]\n"
+"       cp-authz token [--json] [-C DIR] [--secrets-file PATH] USER ...\n"
+"       cp-authz mac [-C DIR] [--secrets-file PATH]\n"
+"\n"
+"Authenticate the caller and decide whether it may do ACTION (create, install,\n"
+"update, remove, pack, verify, hash_update) in the plane; a denial is ledgered.\n"
+"\n"
+"  -C DIR                the plane (default: $CONTROL_PLANE_ROOT, else .)\n"
+"      --token T         the token (else $CONTROL_PLANE_TOKEN); visible in ps\n"
+"      --token-file FILE read the token from FILE's first line (- = stdin)\n"
+"      --secrets-file PATH  the hmac secret's file (default:\n"
+"                        $CONTROL_PLANE_SECRETS_FILE, else\n"
+"                        ~/.control_plane_v2/secrets.env)\n"
+"      --submission-id ID  the submission_id of a denial's ledger entry\n"
+"      --json            print {\"user\",\"roles\",\"provider\",\"action\",\"allowed\",...}\n"
+"  -q, --quiet           print no decision; the exit status tells\n"
+"      --force           init: replace an existing secrets file (every token changes)\n"
+"  -h, --help            print this help\n"
+"      --version         print the version\n"
+"\n"
+"init creates the secrets file (mode 0600, outside the plane) with a new random\n"
+"secret and prints a token for each USER; token prints USER's token; mac prints\n"
+"the HMAC-SHA256 of standard input under the secret.\n"
+"\n"
+"Exit status: 0 allowed, 1 denied (no token, invalid token, no role grants\n"
+"ACTION), 2 misconfigured or an error (unknown provider, no secret, unreadable\n"
+"roles file, bad usage).\n";
+
+enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_SUBMISSION, OPT_JSON,
+	OPT_FORCE, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "secrets-file", required_argument, NULL, OPT_SECRETS_FILE },
+	{ "submission-id", required_argument, NULL, OPT_SUBMISSION },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+enum mode { DECIDE, INIT, TOKEN, MAC };
+
+struct opts {
+	enum mode mode;
+	const char *root, *token_file, *secrets_file, *submission;
+	char *token;		/* a copy: the argument itself is wiped from argv */
+	int json, quiet, force;
+	char **args;		/* the operands after the mode word (DECIDE: the action) */
+	int nargs;
+};
+
+/* Where things are in the plane. */
+#define PLANE_CONF "registries/plane.conf"
+#define ROLES_FILE "registries/roles.csv"
+#define LEDGER_DIR "ledger"
+
+static char *
+plane_path(const char *root, const char *rel)
+{
+	size_t n = strlen(root) + 1 + strlen(rel) + 1;
+	char *p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", root, rel);
+	return p;
+}
+
+/*
+ * The provider the plane pins in its configuration (caller frees), or NULL.
+ * A plane.conf that cannot be read or parsed, or that holds a secret, is an
+ * error: a plane must not be opened on a guess.
+ */
+static char *
+pinned_provider(const char *root)
+{
+	struct cp_conf c = { NULL, 0 };
+	char *path = plane_path(root, PLANE_CONF), *pin = NULL, why[PATH_MAX + 256];
+	const char *v;
+	unsigned long line;
+	int rc;
+
+	if ((rc = cp_conf_load(&c, path, why, sizeof(why))) == -1) {
+		if (errno != ENOENT)
+			err(CP_EXIT_ERR, "%s", path);
+		free(path);
+		return NULL;
+	}
+	if (rc == -2)
+		errx(CP_EXIT_ERR, "%s", why);
+	if (cp_conf_get(&c, CP_AUTH_KEY_SECRET, &line) != NULL)
+		errx(CP_EXIT_ERR, "%s:%lu: %s in the plane's configuration: no secret may "
+		    "live in the plane", path, line, CP_AUTH_KEY_SECRET);
+	if ((v = cp_conf_get(&c, CP_AUTH_KEY_PROVIDER, &line)) != NULL) {
+		if (cp_auth_provider(v) == NULL)
+			errx(CP_EXIT_ERR, "%s:%lu: unknown auth provider '%.64s' "
+			    "(known: passthrough, hmac)", path, line, v);
+		pin = xstrdup(v);
+	}
+	cp_conf_free(&c);
+	free(path);
+	return pin;
+}
+
+/* A token file's bytes: the longest valid token, a CRLF, and one byte to tell "too long". */
+#define TOKEN_FILE_MAX (CP_AUTH_TOKEN_MAX + 3)
+
+/*
+ * Read the token file (- = standard input) into buf (TOKEN_FILE_MAX bytes),
+ * without stdio, so that no unwiped buffer ever holds it.  Its one line
+ * ending is dropped; anything longer than a token is kept too long to pass.
+ */
+static size_t
+read_token_file(const char *name, char *buf)
+{
+	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd == -1)
+		err(CP_EXIT_ERR, "%s", name);
+	while (len < TOKEN_FILE_MAX &&
+	    (n = read(fd, buf + len, TOKEN_FILE_MAX - len)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			err(CP_EXIT_ERR, "%s", name);
+		len += (size_t)n;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (len == TOKEN_FILE_MAX)
+		return len;
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+/*
+ * The caller's token into buf (TOKEN_FILE_MAX bytes; the caller wipes it):
+ * --token or --token-file (an explicit choice beats the environment), else
+ * $CONTROL_PLANE_TOKEN.  Returns its length, 0 when there is none.
+ */
+static size_t
+get_token(const struct opts *o, char *buf)
+{
+	char *env = NULL;
+	const char *src = o->token;
+	size_t len;
+
+	if (src == NULL && o->token_file != NULL)
+		return read_token_file(o->token_file, buf);
+	if (src == NULL && (env = getenv("CONTROL_PLANE_TOKEN")) != NULL && *env != '\0')
+		src = env;
+	if (src == NULL)
+		return 0;
+	len = strlen(src);
+	if (len > TOKEN_FILE_MAX)
+		len = TOKEN_FILE_MAX;
+	memcpy(buf, src, len);
+	if (env != NULL) {
+		/* getenv points into the environment itself: leave no copy there. */
+		cp_hmac_wipe(env, strlen(env));
+		unsetenv("CONTROL_PLANE_TOKEN");
+	}
+	return len;
+}
+
+struct decision {
+	const char *action;
+	const struct cp_auth *auth;
+	const struct cp_identity *id;
+	int allowed;
+	const char *reason;	/* why not, when denied */
+	int ledgered;		/* 1 once a denial is in the ledger */
+};
+
+static void
+write_roles_json(const struct cp_roles_list *l)
+{
+	size_t i;
+
+	putchar('[');
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			putchar(',');
+		cp_json_write_cstr(stdout, l->name[i]);
+	}
+	putchar(']');
+}
+
+static void
+print_decision(const struct opts *o, const struct decision *d)
+{
+	const struct cp_identity *id = d->id;
+	size_t i;
+
+	if (o->quiet)
+		return;
+	if (o->json) {
+		fputs("{\"user\":", stdout);
+		if (id->authenticated)
+			cp_json_write_cstr(stdout, id->user);
+		else
+			fputs("null", stdout);
+		fputs(",\"roles\":", stdout);
+		write_roles_json(&id->roles);
+		printf(",\"provider\":\"%s\",\"provider_chosen_by\":\"%s\",\"action\":\"%s\","
+		    "\"allowed\":%s,\"reason\":", d->auth->provider->name, d->auth->chosen_by,
+		    d->action, d->allowed ? "true" : "false");
+		if (d->reason != NULL)
+			cp_json_write_cstr(stdout, d->reason);
+		else
+			fputs("null", stdout);
+		printf(",\"ledgered\":%s}\n", d->ledgered ? "true" : "false");
+		return;
+	}
+	printf("%s: ", d->allowed ? "allowed" : "denied");
+	if (id->authenticated) {
+		printf("user %s, roles ", id->user);
+		for (i = 0; i < id->roles.n; i++)
+			printf("%s%s", i > 0 ? "," : "", id->roles.name[i]);
+		printf("%s, ", id->roles.n == 0 ? "none" : "");
+	} else
+		fputs("no user, ", stdout);
+	printf("action %s, provider %s", d->action, d->auth->provider->name);
+	if (d->reason != NULL)
+		printf(": %s", d->reason);
+	putchar('\n');
+}
+
+static json_t *
+xjson(json_t *v)
+{
+	if (v == NULL)
+		errx(CP_EXIT_ERR, "out of memory");
+	return v;
+}
+
+static void
+xjson_set(json_t *obj, const char *key, json_t *v)
+{
+	if (json_object_set_new(obj, key, xjson(v)) == -1)
+		errx(CP_EXIT_ERR, "out of memory");
+}
+
+/* A string of the decision, or null. */
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/*
+ * The ledger event of a denial: who (the user the token proved or only
+ * claimed), with which roles, asked for what, through which provider, and
+ * why not.  Never the token or the secret: a claimed user is only the part
+ * before the ':', and the reasons never quote the token.
+ */
+static json_t *
+denial_event(const struct opts *o, const struct decision *d)
+{
+	json_t *ev = xjson(json_object()), *md = xjson(json_object()), *roles;
+	size_t i;
+
+	roles = xjson(json_array());
+	for (i = 0; i < d->id->roles.n; i++)
+		if (json_array_append_new(roles, xjson(json_string(d->id->roles.name[i]))) == -1)
+			errx(CP_EXIT_ERR, "out of memory");
+	xjson_set(md, "user", jstr(d->id->user));
+	xjson_set(md, "authenticated", json_boolean(d->id->authenticated));
+	xjson_set(md, "roles", roles);
+	xjson_set(md, "action", json_string(d->action));
+	xjson_set(md, "provider", json_string(d->auth->provider->name));
+	xjson_set(md, "provider_chosen_by", json_string(d->auth->chosen_by));
+	xjson_set(md, "reason", json_string(d->reason));
+	xjson_set(ev, "event_type", json_string("authz_denied"));
+	xjson_set(ev, "submission_id", json_string(o->submission != NULL ? o->submission : ""));
+	xjson_set(ev, "decision", json_string("DENIED"));
+	xjson_set(ev, "reason", json_string(d->reason));
+	xjson_set(ev, "prompts_used", json_array());
+	xjson_set(ev, "metadata", md);
+	return ev;
+}
+
+/*
+ * Record a denial in the plane's ledger (lib/ledger: locked, chained,
+ * fdatasynced).  Returns 0, or -1 after a warning: the request stays denied
+ * whatever the ledger does, and the caller turns the unrecorded denial into
+ * status 2 so that an operator hears of it.
+ */
+static int
+ledger_denial(const struct opts *o, struct decision *d)
+{
+	char errbuf[PATH_MAX + 512], *dir = plane_path(o->root, LEDGER_DIR);
+	json_t *ev = denial_event(o, d);
+	int rc;
+
+	rc = cp_ledger_append(dir, ev, NULL, errbuf, sizeof(errbuf));
+	if (rc == -1)
+		warnx("cannot ledger the denial (still denied): %s", errbuf);
+	d->ledgered = rc == 0;
+	json_decref(ev);
+	free(dir);
+	return rc;
+}
+
+static void
+warn_unknown_roles(const struct cp_identity *id)
+{
+	size_t i;
+	int known;
+
+	for (i = 0; i < id->roles.n; i++) {
+		cp_roles_grants(id->roles.name[i], &known);
+		if (!known)
+			warnx("warning: %s: user %s holds unknown role '%s', which grants nothing",
+			    ROLES_FILE, id->user, id->roles.name[i]);
+	}
+}
+
+static int
+decide(const struct opts *o)
+{
+	struct cp_auth a = { 0 };
+	struct cp_identity id = { 0 };
+	struct decision d = { o->args[0], &a, &id, 0, NULL, 0 };
+	char errbuf[PATH_MAX + 512], *pin, *roles = plane_path(o->root, ROLES_FILE);
+	char tok[TOKEN_FILE_MAX];
+	size_t toklen;
+	int rc;
+
+	pin = pinned_provider(o->root);
+	if (cp_auth_choose(&a, getenv(CP_AUTH_KEY_PROVIDER), pin, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	free(pin);
+	if (a.provider->trusts_everyone) {
+		if (strcmp(a.chosen_by, "default") == 0)
+			warnx("warning: no auth provider configured, so passthrough: every caller "
+			    "is admin (development only; set %s=hmac or pin it in %s)",
+			    CP_AUTH_KEY_PROVIDER, PLANE_CONF);
+		else
+			warnx("warning: auth provider passthrough (set by the %s): every caller "
+			    "is admin (development only)", a.chosen_by);
+	}
+	a.setup.plane = o->root;
+	a.setup.secrets_file = o->secrets_file;
+	a.setup.roles_file = roles;
+	if (cp_auth_open(&a, errbuf, sizeof(errbuf)) == -1) {
+		cp_auth_close(&a);
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	}
+	if (a.warning[0] != '\0')
+		warnx("warning: %s", a.warning);
+
+	toklen = get_token(o, tok);
+	rc = cp_auth_authenticate(&a, toklen > 0 ? tok : NULL, toklen, &id, &d.reason,
+	    errbuf, sizeof(errbuf));
+	cp_hmac_wipe(tok, sizeof(tok));
+	if (rc == -1) {
+		cp_auth_close(&a);
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	}
+	if (rc == 0) {
+		warn_unknown_roles(&id);
+		d.allowed = (cp_roles_list_grants(&id.roles) & cp_roles_action(d.action)) != 0;
+		if (!d.allowed)
+			d.reason = id.roles.n == 0 ? "the user holds no role" :
+			    "no role of the user grants the action";
+	}
+	/* Ledger first, so that the decision printed can say whether it was recorded. */
+	rc = d.allowed ? CP_EXIT_YES : ledger_denial(o, &d) == 0 ? CP_EXIT_NO : CP_EXIT_ERR;
+	print_decision(o, &d);
+	cp_auth_identity_free(&id);
+	cp_auth_close(&a);
+	free(roles);
+	return rc;
+}
+
+static void
+load_secret(const struct opts *o, struct cp_auth_secret *s)
+{
+	char errbuf[PATH_MAX + 512];
+
+	if (cp_auth_secret_load(s, o->root, o->secrets_file, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (s->loose)
+		warnx("warning: secrets file %s is readable or writable by others "
+		    "(chmod 600 it)", s->origin);
+}
+
+static void
+check_users(const struct opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nargs; i++)
+		if (!cp_auth_user_valid(o->args[i], strlen(o->args[i])))
+			errx(CP_EXIT_ERR, "invalid user name '%.64s' (1 to %d printable ASCII "
+			    "characters, no blank, no ':')", o->args[i], CP_AUTH_USER_MAX);
+}
+
+static void
+print_tokens(const struct opts *o, const struct cp_auth_secret *s)
+{
+	char token[CP_AUTH_TOKEN_MAX + 1];
+	int i;
+
+	for (i = 0; i < o->nargs; i++) {
+		if (cp_auth_token_make(s->key, s->len, o->args[i], token) == -1)
+			errx(CP_EXIT_ERR, "openssl failure");
+		if (o->json) {
+			fputs("{\"user\":", stdout);
+			cp_json_write_cstr(stdout, o->args[i]);
+			printf(",\"token\":\"%s\"}\n", token);
+		} else
+			puts(token);
+		cp_hmac_wipe(token, sizeof(token));
+	}
+}
+
+static int
+init_mode(const struct opts *o)
+{
+	struct cp_auth_secret s;
+	char errbuf[PATH_MAX + 512], *path, *resolved;
+
+	check_users(o);
+	if ((path = cp_auth_secrets_path(o->secrets_file, errbuf, sizeof(errbuf))) == NULL ||
+	    cp_auth_outside_plane(o->root, path, &resolved, errbuf, sizeof(errbuf)) == -1)
+		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (cp_auth_secret_create(&s, resolved, o->force) == -1) {
+		if (errno == EEXIST && !o->force)
+			errx(CP_EXIT_ERR, "%s exists: --force replaces it, and every token "
+			    "made from it stops working", resolved);
+		err(CP_EXIT_ERR, "%s", resolved);
+	}
+	print_tokens(o, &s);
+	cp_auth_secret_free(&s);
+	free(resolved);
+	free(path);
+	return CP_EXIT_YES;
+}
+
+static int
+token_mode(const struct opts *o)
+{
+	struct cp_auth_secret s;
+
+	check_users(o);
+	load_secret(o, &s);
+	print_tokens(o, &s);
+	cp_auth_secret_free(&s);
+	return CP_EXIT_YES;
+}
+
+static int
+mac_mode(const struct opts *o)
+{
+	struct cp_auth_secret s;
+	struct cp_hmac h = { NULL };
+	unsigned char buf[65536], mac[CP_HMAC_LEN];
+	char hex[CP_HMAC_HEXLEN + 1];
+	ssize_t n;
+
+	load_secret(o, &s);
+	if (cp_hmac_init(&h, s.key, s.len) == -1)
+		errx(CP_EXIT_ERR, "openssl failure");
+	cp_auth_secret_free(&s);
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			err(CP_EXIT_ERR, "standard input");
+		if (cp_hmac_update(&h, buf, (size_t)n) == -1)
+			errx(CP_EXIT_ERR, "openssl failure");
+	}
+	if (cp_hmac_final(&h, mac) == -1)
+		errx(CP_EXIT_ERR, "openssl failure");
+	cp_hmac_free(&h);
+	cp_hex_encode(mac, sizeof(mac), hex);
+	puts(hex);
+	return CP_EXIT_YES;
+}
+
+/* Check the operands and the options against the mode the first operand names. */
+static void
+check_usage(struct opts *o)
+{
+	static const char *const words[] = { NULL, "init", "token", "mac" };
+	int m;
+
+	if (o->nargs == 0)
+		cp_prog_usage(help);
+	for (m = INIT; m <= MAC; m++)
+		if (strcmp(o->args[0], words[m]) == 0)
+			o->mode = (enum mode)m;
+	if (o->mode != DECIDE) {
+		o->args++;
+		o->nargs--;
+	}
+	if (o->mode != DECIDE && (o->token || o->token_file || o->submission || o->quiet))
+		errx(CP_EXIT_ERR, "%s takes no --token, --token-file, --submission-id or -q",
+		    words[o->mode]);
+	if (o->mode != INIT && o->force)
+		errx(CP_EXIT_ERR, "--force is for init only");
+	if (o->mode == MAC && (o->nargs != 0 || o->json))
+		errx(CP_EXIT_ERR, "mac takes no operand and no --json");
+	if (o->mode == TOKEN && o->nargs == 0)
+		errx(CP_EXIT_ERR, "token needs a USER");
+	if (o->mode != DECIDE)
+		return;
+	if (o->nargs != 1)
+		errx(CP_EXIT_ERR, "one ACTION, please (%s)", cp_roles_action_list());
+	if (cp_roles_action(o->args[0]) == 0)
+		errx(CP_EXIT_ERR, "unknown action '%.64s' (one of: %s)", o->args[0],
+		    cp_roles_action_list());
+	if (o->token && o->token_file)
+		errx(CP_EXIT_ERR, "--token and --token-file exclude each other");
+	if (o->json && o->quiet)
+		errx(CP_EXIT_ERR, "--json and -q exclude each other");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { 0 };
+	struct stat st;
+	int c;
+
+	cp_prog_init(argc, argv);
+	while ((c = getopt_long(argc, argv, "C:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C': o.root = optarg; break;
+		case OPT_TOKEN:
+			free(o.token);
+			o.token = xstrdup(optarg);
+			/* Shorten the window in which ps shows it; --token-file closes it. */
+			cp_hmac_wipe(optarg, strlen(optarg));
+			break;
+		case OPT_TOKEN_FILE: o.token_file = optarg; break;
+		case OPT_SECRETS_FILE: o.secrets_file = optarg; break;
+		case OPT_SUBMISSION: o.submission = optarg; break;
+		case OPT_JSON: o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case OPT_FORCE: o.force = 1; break;
+		case 'h': cp_prog_help(help);
+		case OPT_VERSION: cp_prog_version();
+		default: cp_prog_usage(help);
+		}
+	}
+	o.args = argv + optind;
+	o.nargs = argc - optind;
+	check_usage(&o);
+	if (o.root == NULL && ((o.root = getenv("CONTROL_PLANE_ROOT")) == NULL || *o.root == '\0'))
+		o.root = ".";
+	/* A mistyped plane must not quietly become an unconfigured one (passthrough). */
+	if (stat(o.root, &st) == -1)
+		err(CP_EXIT_ERR, "plane %s", o.root);
+	if (!S_ISDIR(st.st_mode))
+		errx(CP_EXIT_ERR, "plane %s: Not a directory", o.root);
+	switch (o.mode) {
+	case INIT: c = init_mode(&o); break;
+	case TOKEN: c = token_mode(&o); break;
+	case MAC: c = mac_mode(&o); break;
+	default: c = decide(&o); break;
+	}
+	if (o.token != NULL)
+		cp_hmac_wipe(o.token, strlen(o.token));
+	free(o.token);
+	cp_prog_exit(c);
+}
