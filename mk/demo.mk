@@ -8,7 +8,11 @@
 DEMO = build/demo
 DEMO_HOME = build/demo-home
 DEMO_PLANE = registries packages_store installed ledger frameworks modules examples
-DEMO_MAKE = $(MAKE) --no-print-directory -C $(DEMO) HOME=$(CURDIR)/$(DEMO_HOME)
+# The example plane pins the hmac provider (registries/plane.conf): the demo
+# makes a secret in its scratch $HOME, outside the plane, and acts as alice,
+# an admin in registries/roles.csv.
+DEMO_ENV = HOME=$(CURDIR)/$(DEMO_HOME) CONTROL_PLANE_SECRETS_FILE=$(CURDIR)/$(DEMO_HOME)/secrets.env
+DEMO_MAKE = $(DEMO_ENV) CONTROL_PLANE_TOKEN=$$(cat $(DEMO_HOME)/token) $(MAKE) --no-print-directory -C $(DEMO)
 
 demo: all
 	@rm -rf $(DEMO) $(DEMO_HOME) && mkdir -p $(DEMO) $(DEMO_HOME)
@@ -16,6 +20,8 @@ demo: all
 	@printf 'CP_ROOT := $$(CURDIR)\nCP_BIN := %s\ninclude %s\n' \
 	  '$(CURDIR)/bin' '$(CURDIR)/mk/plane.mk' > $(DEMO)/Makefile
 	@echo "== a scratch copy of the example plane: $(DEMO) (its Makefile includes mk/plane.mk)"
+	@echo "== cp-authz init: a secret in $(DEMO_HOME), and alice's token"
+	@$(DEMO_ENV) bin/cp-authz -C $(DEMO) init alice > $(DEMO_HOME)/token
 	@echo "== make validate" && $(DEMO_MAKE) validate
 	@echo "== make sync" && $(DEMO_MAKE) sync
 	@echo "== make pack (sources unchanged: the archive stays byte-identical)"

@@ -14,9 +14,16 @@ setup() {
 	cp -R "$REPO"/{registries,packages_store,installed,ledger,frameworks,modules,examples} "$P"/
 	rm -f "$P"/registries/*.lock "$P"/ledger/.cp-ledger.lock
 	printf 'CP_ROOT := $(CURDIR)\nCP_BIN := %s\ninclude %s\n' "$REPO/bin" "$REPO/mk/plane.mk" > "$P/Makefile"
-	export CONTROL_PLANE_AUTH_PROVIDER=passthrough
-	unset CONTROL_PLANE_TOKEN CONTROL_PLANE_SHARED_SECRET CONTROL_PLANE_SECRETS_FILE
+	# The example plane pins hmac: act as alice (admin in registries/roles.csv),
+	# her token computed by openssl from a secret of the test's own.
+	unset CONTROL_PLANE_AUTH_PROVIDER CONTROL_PLANE_SECRETS_FILE
+	export CONTROL_PLANE_SHARED_SECRET=plane-test-secret
+	export CONTROL_PLANE_TOKEN=$(token alice)
 	cd "$P"
+}
+
+token() {
+	printf '%s:%s' "$1" "$(printf '%s' "$1" | openssl dgst -sha256 -hmac "$CONTROL_PLANE_SHARED_SECRET" | sed 's/.*= //')"
 }
 
 # make itself exits 2 whenever a recipe fails (GNU make has no other failure
@@ -194,15 +201,17 @@ EOF
 	run -0 mk ledger-verify
 }
 
-@test "authorization: a reader's token and no token under hmac are denied, ledgered, plane unchanged" {
-	export CONTROL_PLANE_AUTH_PROVIDER=hmac CONTROL_PLANE_SHARED_SECRET=plane-test-secret
-	mk remove PKG=PKG-FMWK-200 CONTROL_PLANE_AUTH_PROVIDER=passthrough
-	token() { printf '%s:%s' "$1" "$(printf '%s' "$1" | openssl dgst -sha256 -hmac "$CONTROL_PLANE_SHARED_SECRET" | sed 's/.*= //')"; }
+@test "authorization: a reader's token, no token, a forged token are denied, ledgered, plane unchanged" {
+	mk remove PKG=PKG-FMWK-200
 	before=$(snapshot)
 	CONTROL_PLANE_TOKEN=$(token guest) run -1 mk install PKG=PKG-FMWK-200
 	[ "$(last_event | jq -r '.event_type + " " + .decision + " " + .metadata.user')" = "authz_denied DENIED guest" ]
-	run -1 mk install PKG=PKG-FMWK-200
+	CONTROL_PLANE_TOKEN= run -1 mk install PKG=PKG-FMWK-200
 	[ "$(last_event | jq -r .event_type)" = authz_denied ]
+	# a token made with another secret
+	CONTROL_PLANE_TOKEN=alice:$(printf alice | openssl dgst -sha256 -hmac other | sed 's/.*= //') run -1 mk install PKG=PKG-FMWK-200
+	# the pinned provider cannot be swapped for passthrough from the environment
+	CONTROL_PLANE_AUTH_PROVIDER=passthrough run -2 mk install PKG=PKG-FMWK-200
 	[ "$(snapshot)" = "$before" ]
 	! grep -q plane-test-secret ledger/governance.jsonl
 	# a maintainer may
