@@ -14,6 +14,7 @@
 #include "extract.h"
 #include "hex.h"
 #include "io.h"
+#include "pathset.h"
 #include "quote.h"
 #include "tarread.h"
 #include "xalloc.h"
@@ -199,7 +200,7 @@ struct action {
 	char backup[32];	/* A_REPLACED: the old file's name in the staging directory */
 };
 
-struct job {
+struct cp_extract {
 	const struct cp_extract_opts *o;
 	int dirfd, stagefd;
 	char stagename[32];
@@ -211,18 +212,19 @@ struct job {
 	size_t nbyindex;
 	struct action *log;
 	size_t nlog, caplog;
-	int logging;
+	struct cp_pathset *mkdirs;	/* directories the commit will create, no entry naming them */
+	const char **implicit;
+	size_t nimplicit, capimplicit;
 	char *why;
 	size_t whysz;
-	char *buf;
 };
 
-static int fail(struct job *j, const struct rec *r, const char *fmt, ...)
+static int fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Record why extraction failed (the first reason sticks), naming the entry if there is one. */
 static int
-fail(struct job *j, const struct rec *r, const char *fmt, ...)
+fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
 {
 	char what[700], q[600];
 	va_list ap;
@@ -241,7 +243,7 @@ fail(struct job *j, const struct rec *r, const char *fmt, ...)
 }
 
 static int
-cancelled(const struct job *j)
+cancelled(const struct cp_extract *j)
 {
 	return j->o->cancel != NULL && *j->o->cancel;
 }
@@ -256,7 +258,7 @@ split(const char *path, size_t *dirlen, const char **base)
 }
 
 static int
-make_stage(struct job *j)
+make_stage(struct cp_extract *j)
 {
 	unsigned char rnd[6];
 	int tries;
@@ -283,7 +285,7 @@ make_stage(struct job *j)
 }
 
 static struct rec *
-new_rec(struct job *j, const struct cp_tarentry *e, const char *path)
+new_rec(struct cp_extract *j, const struct cp_tarentry *e, const char *path)
 {
 	struct rec *r;
 
@@ -309,7 +311,7 @@ new_rec(struct job *j, const struct cp_tarentry *e, const char *path)
 
 /* Write one file's data into the staging directory, hashing it on the way. */
 static int
-stage_file(struct job *j, struct cp_tarread *tr, int pfd, const char *base,
+stage_file(struct cp_extract *j, struct cp_tarread *tr, int pfd, const char *base,
     const struct cp_tarentry *e, struct rec *r)
 {
 	struct cp_sha256 sha = { 0 };
@@ -345,7 +347,7 @@ stage_file(struct job *j, struct cp_tarread *tr, int pfd, const char *base,
 }
 
 static int
-stage_entry(struct job *j, struct cp_tarread *tr, struct walker *w, struct walker *aux,
+stage_entry(struct cp_extract *j, struct cp_tarread *tr, struct walker *w, struct walker *aux,
     const struct cp_tarentry *e, const char *path)
 {
 	const char *base, *tbase;
@@ -391,7 +393,7 @@ stage_entry(struct job *j, struct cp_tarread *tr, struct walker *w, struct walke
 
 /* Read, check and stage the whole archive. */
 static int
-stage_all(struct job *j, int fd)
+stage_all(struct cp_extract *j, int fd)
 {
 	struct cp_tarread_opts ro = { j->o->lim.max_ratio, j->o->cancel };
 	struct walker w, aux;
@@ -427,15 +429,9 @@ stage_all(struct job *j, int fd)
 	return rc;
 }
 
-static int
-cmp_rec(const void *a, const void *b)
-{
-	return strcmp(((const struct rec *)a)->path, ((const struct rec *)b)->path);
-}
-
 /* Why a directory on the way could not be opened without following anything. */
 static int
-way_blocked(struct job *j, const struct rec *r, const struct walker *w, int err)
+way_blocked(struct cp_extract *j, const struct rec *r, const struct walker *w, int err)
 {
 	char q[600];
 	struct stat st;
@@ -450,9 +446,45 @@ way_blocked(struct job *j, const struct rec *r, const struct walker *w, int err)
 	return fail(j, r, "%s in the destination: %s", q, strerror(err));
 }
 
+static int
+cmp_rec(const void *a, const void *b)
+{
+	return strcmp(((const struct rec *)a)->path, ((const struct rec *)b)->path);
+}
+
+/* From the first missing component on, every directory on the way to an entry will be created. */
+static void
+will_create(struct cp_extract *j, const char *path, size_t from, size_t to)
+{
+	struct rec key;
+	const char *stored;
+	char *dir;
+	size_t len;
+	int added;
+
+	for (len = from; len <= to; len++) {
+		if (path[len] != '/')
+			continue;
+		dir = xstrndup(path, len);
+		key.path = dir;
+		if (bsearch(&key, j->recs, j->n, sizeof(*j->recs), cmp_rec) == NULL) {
+			cp_pathset_put(j->mkdirs, dir, len, &added, &stored);
+			if (added) {
+				if (j->nimplicit == j->capimplicit) {
+					j->capimplicit = j->capimplicit ? j->capimplicit * 2 : 64;
+					j->implicit = xreallocarray(j->implicit, j->capimplicit,
+					    sizeof(*j->implicit));
+				}
+				j->implicit[j->nimplicit++] = stored;
+			}
+		}
+		free(dir);
+	}
+}
+
 /* Nothing has changed yet: may every entry go where it should? */
 static int
-precheck(struct job *j)
+precheck(struct cp_extract *j)
 {
 	struct walker w;
 	struct stat st;
@@ -469,6 +501,8 @@ precheck(struct job *j)
 		if ((pfd = walker_to(&w, r->path, dirlen)) == -1) {
 			if (errno != ENOENT)
 				rc = way_blocked(j, r, &w, errno);
+			else
+				will_create(j, r->path, strlen(w.bad), dirlen);
 			continue;
 		}
 		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -499,7 +533,7 @@ precheck(struct job *j)
 }
 
 static struct action *
-log_action(struct job *j, int what, size_t rec)
+log_action(struct cp_extract *j, int what, size_t rec)
 {
 	struct action *a;
 
@@ -517,14 +551,14 @@ log_action(struct job *j, int what, size_t rec)
 static void
 created_dir(void *arg, const char *path)
 {
-	struct job *j = arg;
+	struct cp_extract *j = arg;
 
 	log_action(j, A_MKDIR, 0)->path = xstrdup(path);
 }
 
 /* Undo the commit, newest first.  Returns 0, or -1 if something could not be undone. */
 static int
-rollback(struct job *j)
+rollback(struct cp_extract *j)
 {
 	struct walker w, s;
 	const char *path, *base;
@@ -560,7 +594,7 @@ rollback(struct job *j)
 
 /* Replace an existing regular file atomically; the old one goes to the staging directory. */
 static int
-replace(struct job *j, size_t i, int spfd, int pfd, const char *base)
+replace(struct cp_extract *j, size_t i, int spfd, int pfd, const char *base)
 {
 	struct action *a;
 
@@ -586,7 +620,7 @@ replace(struct job *j, size_t i, int spfd, int pfd, const char *base)
 }
 
 static int
-place(struct job *j, size_t i, int spfd, int pfd, const char *base)
+place(struct cp_extract *j, size_t i, int spfd, int pfd, const char *base)
 {
 	if (renameat2(spfd, base, pfd, base, RENAME_NOREPLACE) == 0) {
 		log_action(j, A_PLACED, i);
@@ -601,7 +635,7 @@ place(struct job *j, size_t i, int spfd, int pfd, const char *base)
 }
 
 static int
-commit(struct job *j)
+commit(struct cp_extract *j)
 {
 	struct walker w, s;
 	const char *base;
@@ -658,15 +692,14 @@ cmp_placed(const void *a, const void *b)
 	return strcmp(((const struct cp_placed *)a)->path, ((const struct cp_placed *)b)->path);
 }
 
-/* The receipt: every record, and the directories the commit had to create. */
+/* The receipt: every record, and the directories the commit will have to create. */
 static void
-receipt(struct job *j, struct cp_receipt *out)
+receipt(struct cp_extract *j, struct cp_receipt *out)
 {
-	struct rec key, *found;
 	struct cp_placed *p;
 	size_t i;
 
-	out->v = xcalloc(j->n + j->nlog + 1, sizeof(*out->v));
+	out->v = xcalloc(j->n + j->nimplicit + 1, sizeof(*out->v));
 	for (i = 0; i < j->n; i++) {
 		p = &out->v[out->n++];
 		p->path = xstrdup(j->recs[i].path);
@@ -674,76 +707,110 @@ receipt(struct job *j, struct cp_receipt *out)
 		p->mode = j->recs[i].mode;
 		p->size = j->recs[i].size;
 		memcpy(p->sha256, j->recs[i].sha256, sizeof(p->sha256));
-		p->target = j->recs[i].target;
-		j->recs[i].target = NULL;
+		if (j->recs[i].target != NULL)
+			p->target = xstrdup(j->recs[i].target);
 		p->existed = j->recs[i].existed;
 	}
-	for (i = 0; i < j->nlog; i++) {
-		if (j->log[i].what != A_MKDIR)
-			continue;
-		key.path = j->log[i].path;
-		found = bsearch(&key, j->recs, j->n, sizeof(*j->recs), cmp_rec);
-		if (found != NULL)
-			continue;
+	for (i = 0; i < j->nimplicit; i++) {
 		p = &out->v[out->n++];
-		p->path = xstrdup(j->log[i].path);
+		p->path = xstrdup(j->implicit[i]);
 		p->type = CP_TAR_DIR;
 		p->mode = 0755;
 	}
 	qsort(out->v, out->n, sizeof(*out->v), cmp_placed);
 }
 
-int
-cp_extract(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_receipt *out, char *why, size_t whysz)
+static void
+release(struct cp_extract *j)
 {
-	struct job j;
 	size_t i;
+
+	if (j->stagefd >= 0) {
+		close(j->stagefd);
+		remove_tree(j->dirfd, j->stagename);
+	}
+	for (i = 0; i < j->n; i++)
+		free(j->recs[i].target);
+	for (i = 0; i < j->nlog; i++)
+		free(j->log[i].path);
+	free(j->recs);
+	free(j->byindex);
+	free(j->log);
+	free(j->implicit);
+	cp_pathset_free(j->mkdirs);
+	cp_tarcheck_free(j->check);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	free(j);
+}
+
+int
+cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
+    struct cp_extract **x, struct cp_receipt *out, char *why, size_t whysz)
+{
+	struct cp_extract *j = xcalloc(1, sizeof(*j));
 	int rc;
 
-	memset(&j, 0, sizeof(j));
+	*x = NULL;
 	memset(out, 0, sizeof(*out));
-	j.o = o;
-	j.why = why;
-	j.whysz = whysz;
+	j->o = o;
+	j->why = why;
+	j->whysz = whysz;
+	j->stagefd = -1;
 	why[0] = '\0';
-	j.maxdepth = o->lim.max_depth > 0 && o->lim.max_depth < PATH_MAX / 2 ?
+	j->maxdepth = o->lim.max_depth > 0 && o->lim.max_depth < PATH_MAX / 2 ?
 	    (size_t)o->lim.max_depth : PATH_MAX / 2;
-	j.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (j.dirfd == -1) {
+	j->check = cp_tarcheck_new(&o->lim, o->allow_symlinks ? CP_TARCHECK_SYMLINKS : 0);
+	j->mkdirs = cp_pathset_new();
+	j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd == -1) {
 		char q[600];
 
-		return fail(&j, NULL, "%s: %s", cp_quote_cstr(q, sizeof(q), dir), strerror(errno));
+		fail(j, NULL, "%s: %s", cp_quote_cstr(q, sizeof(q), dir), strerror(errno));
+		release(j);
+		return -1;
 	}
-	j.check = cp_tarcheck_new(&o->lim, o->allow_symlinks ? CP_TARCHECK_SYMLINKS : 0);
-	rc = make_stage(&j);
-	if (rc == 0) {
-		rc = stage_all(&j, fd);
-		if (rc == 0)
-			rc = precheck(&j);
-		if (rc == 0 && o->sync && syncfs(j.stagefd) == -1)
-			rc = fail(&j, NULL, "syncfs: %s", strerror(errno));
-		if (rc == 0)
-			rc = commit(&j);
-		close(j.stagefd);
-		if (remove_tree(j.dirfd, j.stagename) == -1 && rc == 0)
-			rc = fail(&j, NULL, "cannot remove the staging directory %s: %s",
-			    j.stagename, strerror(errno));
-		if (o->sync && fsync(j.dirfd) == -1 && rc == 0)
-			rc = fail(&j, NULL, "fsync: %s", strerror(errno));
-	}
+	rc = make_stage(j);
 	if (rc == 0)
-		receipt(&j, out);
-	for (i = 0; i < j.n; i++)
-		free(j.recs[i].target);
-	for (i = 0; i < j.nlog; i++)
-		free(j.log[i].path);
-	free(j.recs);
-	free(j.byindex);
-	free(j.log);
-	cp_tarcheck_free(j.check);
-	close(j.dirfd);
+		rc = stage_all(j, fd);
+	if (rc == 0)
+		rc = precheck(j);
+	if (rc == 0 && o->sync && syncfs(j->stagefd) == -1)
+		rc = fail(j, NULL, "syncfs: %s", strerror(errno));
+	if (rc == -1) {
+		release(j);
+		return -1;
+	}
+	receipt(j, out);
+	*x = j;
+	return 0;
+}
+
+int
+cp_extract_commit(struct cp_extract *j, char *why, size_t whysz)
+{
+	int rc;
+
+	j->why = why;
+	j->whysz = whysz;
+	why[0] = '\0';
+	rc = commit(j);
+	close(j->stagefd);
+	j->stagefd = -1;
+	if (remove_tree(j->dirfd, j->stagename) == -1 && rc == 0)
+		rc = fail(j, NULL, "cannot remove the staging directory %s: %s",
+		    j->stagename, strerror(errno));
+	if (j->o->sync && fsync(j->dirfd) == -1 && rc == 0)
+		rc = fail(j, NULL, "fsync: %s", strerror(errno));
+	release(j);
 	return rc;
+}
+
+void
+cp_extract_abort(struct cp_extract *j)
+{
+	if (j != NULL)
+		release(j);
 }
 
 void

@@ -34,26 +34,40 @@ struct cp_receipt {
 	size_t n;
 };
 
+struct cp_extract;
+
 /*
- * Extract the gzip-compressed tar archive readable from fd into the
- * existing directory dir.  Every entry is checked (tarread, tarcheck) and
- * written, and its data hashed, into a fresh staging directory
- * "dir/.cp-tar-XXXXXXXXXXXX" (mode 0700, so on dir's filesystem).  Only
- * when the whole archive has passed is dir looked at: every directory on
- * the way to an entry must be a real directory (a symlink there is never
- * followed, whoever left it), and an entry's own path must be free -- or,
- * with o->force, a regular file, which is then replaced by rename, never
- * written through.  Then directories are created (mode 0755; the umask is
- * not applied) and files renamed into place (mode 0644, or 0755 if the
- * archive gave the owner execute permission).  On any failure, including
- * o->cancel, everything done in dir is undone, the staging directory is
- * removed, and -1 is returned with the reason, naming the entry, in why
- * (whysz bytes).  On success returns 0 and fills *out (caller frees with
- * cp_receipt_free): files, hard links and symlinks placed, directories
- * created, and directory entries found already there.
+ * Prepare the extraction of the gzip-compressed tar archive readable from
+ * fd into the existing directory dir, changing nothing in dir yet.  Every
+ * entry is checked (tarread, tarcheck) and written, its data hashed, into
+ * a fresh staging directory "dir/.cp-tar-XXXXXXXXXXXX" (mode 0700, so on
+ * dir's filesystem).  Only when the whole archive has passed is dir looked
+ * at: every directory on the way to an entry must be a real directory (a
+ * symlink there is never followed, whoever left it), and an entry's own
+ * path must be free -- or, with o->force, a regular file, which the commit
+ * then replaces by rename, never writing through it.
+ * On success returns 0, sets *x (to be passed to cp_extract_commit or
+ * cp_extract_abort) and fills *out with the receipt-to-be (caller frees
+ * with cp_receipt_free): the files, hard links and symlinks to place, the
+ * directories to create (also those no entry names) and the directory
+ * entries already there.  On failure the staging directory is removed and
+ * -1 is returned with the reason, naming the entry, in why (whysz bytes).
+ * o must stay valid until the commit or abort.
  */
-int cp_extract(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_receipt *out, char *why, size_t whysz);
+int cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
+    struct cp_extract **x, struct cp_receipt *out, char *why, size_t whysz);
+
+/*
+ * Put everything in place: directories created (mode 0755; the umask is
+ * not applied), files renamed in (mode 0644, or 0755 if the archive gave
+ * the owner execute permission).  On any failure, including o->cancel,
+ * everything done in dir is undone and -1 is returned with the reason in
+ * why.  Either way the staging directory is removed and x is released.
+ */
+int cp_extract_commit(struct cp_extract *x, char *why, size_t whysz);
+
+/* Give up before the commit: remove the staging directory, release x; dir is as it was. */
+void cp_extract_abort(struct cp_extract *x);
 
 /* Release what a receipt holds; safe on an empty one. */
 void cp_receipt_free(struct cp_receipt *r);

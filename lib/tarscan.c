@@ -33,6 +33,8 @@ struct cp_tarscan {
 	uint64_t pax_size;
 	char name[NAME_SHOWN];		/* the entry's name, for messages */
 	size_t namelen;
+	char last[NAME_SHOWN];		/* the last complete entry's, for errors in its data */
+	size_t lastlen;
 	int ext_named;			/* name came from a pax path or GNU long name */
 	int whole;			/* the error is about the archive, not an entry */
 	/* Entry starts not yet popped. */
@@ -343,6 +345,8 @@ header(struct cp_tarscan *s)
 		s->starts = xreallocarray(s->starts, s->capstarts, sizeof(*s->starts));
 	}
 	s->starts[s->nstarts++] = s->entry_start;
+	memcpy(s->last, s->name, s->namelen);
+	s->lastlen = s->namelen;
 	s->entries++;
 	s->in_entry = 0;
 	s->has_size = 0;
@@ -424,6 +428,12 @@ cp_tarscan_end(struct cp_tarscan *s)
 	if (s->state == S_HEADER && s->hdrlen == 0 && !s->in_entry) {
 		s->whole = 1;
 		return fail(s, "the archive ends without an end-of-archive marker (truncated?)");
+	}
+	if (s->state == S_SKIP) {
+		/* Inside the data of the entry last read. */
+		s->entries--;
+		set_name(s, s->last, s->lastlen, 0);
+		return fail(s, "the archive is truncated (inside the data)");
 	}
 	return fail(s, "the archive is truncated");
 }

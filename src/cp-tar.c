@@ -396,15 +396,39 @@ list_mode(const struct opts *o)
 	return rc == -1 ? CP_EXIT_ERR : CP_EXIT_YES;
 }
 
+/* The receipt goes out, flushed, before anything is committed: exit 0 means both happened.  Returns 0 or an errno. */
+static int
+print_receipt(const struct opts *o, const struct cp_receipt *rc)
+{
+	const struct cp_placed *p;
+	char hex[CP_SHA256_HEXLEN + 1];
+	size_t i;
+
+	for (i = 0; i < rc->n; i++) {
+		p = &rc->v[i];
+		if (o->json)
+			print_json(p->path, p->type, p->size, p->mode,
+			    p->type == CP_TAR_FILE || p->type == CP_TAR_HARDLINK ? p->sha256 : NULL,
+			    p->target, p->existed);
+		else if (p->type == CP_TAR_FILE || p->type == CP_TAR_HARDLINK) {
+			cp_hex_encode(p->sha256, CP_SHA256_LEN, hex);
+			cp_sumline_write(stdout, hex, p->path);
+		}
+	}
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return errno != 0 ? errno : EIO;
+	return 0;
+}
+
 static int
 extract_mode(const struct opts *o)
 {
 	struct cp_extract_opts xo;
+	struct cp_extract *x;
 	struct cp_receipt rc;
-	struct cp_placed *p;
-	char why[2048], hex[CP_SHA256_HEXLEN + 1];
-	size_t i;
-	int fd = open_archive(o);
+	char why[2048];
+	int fd = open_archive(o), e;
 
 	xo.lim = o->lim;
 	xo.force = o->force;
@@ -412,22 +436,17 @@ extract_mode(const struct opts *o)
 	xo.sync = o->sync;
 	xo.cancel = &cancel;
 	catch_signals();
-	/* A closed standard output must not kill us between the commit and the receipt. */
+	/* A closed standard output is an error to report and roll back from, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (cp_extract(fd, o->dir, &xo, &rc, why, sizeof(why)) == -1)
+	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, why, sizeof(why)) == -1)
 		errx(CP_EXIT_ERR, "%s", why);
-	for (i = 0; i < rc.n; i++) {
-		p = &rc.v[i];
-		if (o->json) {
-			print_json(p->path, p->type, p->size, p->mode,
-			    p->type == CP_TAR_FILE || p->type == CP_TAR_HARDLINK ? p->sha256 : NULL,
-			    p->target, p->existed);
-		} else if (p->type == CP_TAR_FILE || p->type == CP_TAR_HARDLINK) {
-			cp_hex_encode(p->sha256, CP_SHA256_LEN, hex);
-			cp_sumline_write(stdout, hex, p->path);
-		}
+	if ((e = print_receipt(o, &rc)) != 0) {
+		cp_extract_abort(x);
+		errx(CP_EXIT_ERR, "write error: %s (nothing extracted)", strerror(e));
 	}
 	cp_receipt_free(&rc);
+	if (cp_extract_commit(x, why, sizeof(why)) == -1)
+		errx(CP_EXIT_ERR, "%s", why);
 	return CP_EXIT_YES;
 }
 
