@@ -493,7 +493,8 @@ precheck(struct cp_extract *j)
 	struct rec *r;
 	int pfd, rc = 0;
 
-	qsort(j->recs, j->n, sizeof(*j->recs), cmp_rec);
+	if (j->n > 0)	/* qsort's base may not be NULL */
+		qsort(j->recs, j->n, sizeof(*j->recs), cmp_rec);
 	walker_init(&w, j->dirfd, j->maxdepth, 0, 0);
 	for (i = 0; i < j->n && rc == 0; i++) {
 		r = &j->recs[i];

@@ -403,7 +403,8 @@ cp_tarpack_write(struct cp_tarpack *p, int fd, char *why, size_t whysz)
 	size_t i;
 	int rc = 0;
 
-	qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+	if (p->n > 0)	/* qsort's base may not be NULL, even for no items */
+		qsort(p->items, p->n, sizeof(*p->items), cmp_item);
 	if ((w.gz = cp_gzout_new(fd, p->o.level, p->o.jobs)) == NULL)
 		return fail(why, whysz, NULL, "cannot start compression: %s", strerror(errno));
 	a = archive_write_new();
