@@ -170,6 +170,8 @@ write("many-entries.tgz", gz(bio.getvalue()))
 
 archive("two-mib.tgz", [member("a.bin", os.urandom(1 << 20)), member("b.bin", os.urandom(1 << 20))])
 
-# A well-formed package, for the pre-existing-symlink and collision cases.
+# Well-formed packages, for the pre-existing-symlink and collision cases.
 archive("good.tgz", [member("frameworks", type=tarfile.DIRTYPE, mode=0o755), good,
                      member("frameworks/pwned.txt", b"written\n")])
+archive("good-nodir.tgz", [member("frameworks/pwned.txt", b"written\n")])
+archive("good-deep.tgz", [member("frameworks/sub/deeper/pwned.txt", b"written\n")])
