@@ -14,6 +14,9 @@
 #define NAME_MAX 255
 #endif
 
+/* A quoted link target or parent, cut short so that the reason after it always fits in a message. */
+#define QUOTED 256
+
 /* What a path is in the archive so far; the map's value is index * 4 + kind. */
 enum { K_IMPLICIT, K_DIR, K_FILE, K_OTHER };
 
@@ -125,7 +128,7 @@ cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlim
 {
 	const char *p = target, *c;
 	size_t n, ups = 0, depth = 0, named = 0;
-	char q[600];
+	char q[QUOTED];
 
 	cp_quote_cstr(q, sizeof(q), target);
 	if (*target == '\0')
@@ -166,7 +169,7 @@ entry_rules(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path
 	const char *lwhy;
 	char *target;
 	long *v;
-	char q[600];
+	char q[QUOTED];
 
 	if (e->link != NULL)
 		cp_quote_cstr(q, sizeof(q), e->link);
@@ -215,7 +218,7 @@ place(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path,
 	const char *slash;
 	long *v;
 	int added, kind = kind_of(e->type), lenient = c->flags & CP_TARCHECK_LENIENT;
-	char q[600];
+	char q[QUOTED];
 
 	for (slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
 		v = cp_pathset_put(c->paths, path, (size_t)(slash - path), &added, NULL);

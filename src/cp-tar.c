@@ -476,6 +476,8 @@ check_opts(struct opts *o)
 {
 	if (o->mode == 0)
 		errx(CP_EXIT_ERR, "one of -c, -t or -x is required");
+	if (o->dir != NULL && o->mode != 'c')
+		errx(CP_EXIT_ERR, "-C needs -c");
 	if (o->mode == 'x') {
 		if (o->nargs != 1)
 			errx(CP_EXIT_ERR, "-x takes exactly one directory");
@@ -492,6 +494,8 @@ check_opts(struct opts *o)
 		errx(CP_EXIT_ERR, "-0 needs -c");
 	if (o->mode == 'c' && o->file != NULL && strcmp(o->file, "-") == 0)
 		o->file = NULL;
+	if (o->mode == 'c' && o->dir == NULL)
+		o->dir = ".";
 }
 
 int
@@ -508,7 +512,6 @@ main(int argc, char *argv[])
 	o.level = 6;
 	o.jobs = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
 	o.sync = 1;
-	o.dir = ".";
 	while ((c = getopt_long(argc, argv, "ctxf:C:0l:j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': case 't': case 'x': set_mode(&o, c); break;

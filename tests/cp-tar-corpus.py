@@ -95,6 +95,9 @@ archive("hardlink-absolute.tgz", [member("h", type=tarfile.LNKTYPE, linkname="/e
 archive("hardlink-forward.tgz", [
     member("h", type=tarfile.LNKTYPE, linkname="later.txt"),
     member("later.txt", b"later")])
+archive("symlink-long-target.tgz", [member("l", type=tarfile.SYMTYPE, linkname="a/" * 2100 + "b")])
+archive("hardlink-long-target.tgz", [member("a", b"a"),
+                                     member("h", type=tarfile.LNKTYPE, linkname="./" * 2100 + "a")])
 archive("hardlink-to-dir.tgz", [
     member("d", type=tarfile.DIRTYPE, mode=0o755),
     member("h", type=tarfile.LNKTYPE, linkname="d")])

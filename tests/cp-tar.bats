@@ -98,6 +98,8 @@ refused() {
 	run -2 cp-tar -c --check < /dev/null
 	run -2 cp-tar -t --force < /dev/null
 	run -2 cp-tar -c --json < /dev/null
+	run --separate-stderr -2 cp-tar -x "$DEST" -C src < /dev/null
+	[ "$stderr" = "cp-tar: -C needs -c" ]
 	run --separate-stderr -2 cp-tar -x "$DEST" -0 < /dev/null
 	[ "$stderr" = "cp-tar: -0 needs -c" ]
 	[ -z "$output" ]
@@ -194,6 +196,8 @@ assert h[8] == 0 and h[9] == 3, h
 	run -0 cp-tar -t -f e.tgz
 	[ -z "$output" ]
 	run -0 cp-tar -x "$DEST" -f e.tgz
+	[ -z "$output" ]
+	run -0 cp-tar -x "$DEST" -f - < e.tgz
 	[ -z "$output" ]
 }
 
@@ -593,6 +597,14 @@ EOF
 	[[ "$stderr" == *"': name too long" ]]
 	refused too-deep.tgz "entry 1 'd/d/d/"
 	[[ "$stderr" == *"': path too deep" ]]
+}
+
+@test "hostile: link targets over PATH_MAX; the reason is never cut off by the long name" {
+	refused symlink-long-target.tgz "entry 1 'l': symlink target too long" --allow-symlinks
+	refused symlink-long-target.tgz "entry 1 'l': symbolic link to 'a/a/a/"
+	[[ "$stderr" == *"...' (refused without --allow-symlinks)" ]]
+	refused hardlink-long-target.tgz "entry 2 'h': hard link to '././"
+	[[ "$stderr" == *"...': name too long" ]]
 }
 
 @test "hostile: symlink then a file through it (the Python tool's escape)" {
