@@ -521,9 +521,12 @@ EOF
 	[ "$(tree_state "$DEST")" = "$before" ]
 }
 
-@test "a missing destination is an error" {
+@test "a missing destination is an error; DIR itself may be a symlink (the caller's choice)" {
 	run --separate-stderr -2 cp-tar -x nowhere < "$CORPUS/good.tgz"
 	[ "$stderr" = "cp-tar: 'nowhere': No such file or directory" ]
+	mkdir real && ln -s real alias
+	run -0 cp-tar -x alias < "$CORPUS/good.tgz"
+	[ "$(cat real/frameworks/pwned.txt)" = written ]
 }
 
 @test "a signal during extraction leaves the destination as it was" {
