@@ -1,0 +1,57 @@
+/* tarpack: a byte-identical tar.gz of a list of paths, whatever the machine, owner, times or umask. */
+#ifndef CP_TARPACK_H
+#define CP_TARPACK_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cp_tarpack_opts {
+	int dirfd;		/* paths are relative to this directory */
+	int level;		/* gzip level, 0-9 */
+	int jobs;		/* compression threads; the output does not depend on it */
+	int64_t mtime;		/* every entry's mtime: SOURCE_DATE_EPOCH, or 0 */
+	int allow_symlinks;	/* store relative symlinks that stay inside the tree */
+	volatile sig_atomic_t *cancel;	/* set by a signal handler: stop writing (may be NULL) */
+	/* Told each problem found while adding ("'a/b': FIFO"); add then fails. */
+	void (*problem)(void *arg, const char *msg);
+	void *arg;
+};
+
+struct cp_tarpack;
+
+/* A new, empty archive.  o is copied.  Caller releases with cp_tarpack_free. */
+struct cp_tarpack *cp_tarpack_new(const struct cp_tarpack_opts *o);
+
+/*
+ * Add path (relative to o->dirfd; "." or "" is the whole directory) and,
+ * if it is a directory, everything under it; its parent directories are
+ * added too.  Refused, each reported through o->problem: an absolute path,
+ * "..", a name that is not valid UTF-8 or that extraction would refuse
+ * (see cp_tarcheck_path), a parent that is not a directory, a symlink
+ * (unless allowed, and then only a relative one inside the tree), a
+ * device, FIFO or socket.  A path added twice is stored once.  Returns 0,
+ * or -1 if anything was refused (the rest is still added).
+ */
+int cp_tarpack_add(struct cp_tarpack *p, const char *path);
+
+/*
+ * Write the archive to fd: the entries in bytewise order of their paths,
+ * pax-restricted ustar (pax headers only for long or non-ASCII names or
+ * huge sizes), mtime o->mtime, uid and gid 0, empty user and group
+ * names, mode 0755 for directories and files whose owner may execute
+ * them, 0644 for other files, 0777 for symlinks; gzip as cp_gzout writes
+ * it.  Returns 0, or -1 with the reason in why (whysz bytes): a file that
+ * cannot be read or changed while it was read, a write error, or
+ * o->cancel ("interrupted").  After
+ * an error fd may hold part of an archive.
+ */
+int cp_tarpack_write(struct cp_tarpack *p, int fd, char *why, size_t whysz);
+
+/* The number of entries added so far. */
+size_t cp_tarpack_count(const struct cp_tarpack *p);
+
+/* Release p; safe on NULL. */
+void cp_tarpack_free(struct cp_tarpack *p);
+
+#endif
