@@ -12,6 +12,8 @@
 
 set -euo pipefail
 export LC_ALL=C
+# Packs are identified by their digest: no build-time mtime may leak in.
+unset SOURCE_DATE_EPOCH
 
 me=plane
 die() { printf '%s: %s\n' "$me" "$*" >&2; exit 2; }
@@ -30,7 +32,7 @@ suffixes=${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cp-plane.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
-trap cleanup EXIT; [ -z "${CP_KEEP_TMP:-}" ] || trap - EXIT
+trap cleanup EXIT
 trap 'exit 2' HUP INT TERM
 
 # --- small pieces -----------------------------------------------------------
