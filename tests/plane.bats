@@ -374,4 +374,7 @@ print(h[0])')
 	run -2 mk remove
 	run -2 mk update
 	run -2 mk pack SRC=/etc/hostname ID=PKG-FMWK-100
+	# and the targets' manual is lint-clean
+	run -0 mandoc -Tlint -Wwarning "$REPO/man/cp-plane.7"
+	[ -z "$output" ]
 }
