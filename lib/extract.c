@@ -14,8 +14,8 @@
 #include "extract.h"
 #include "hex.h"
 #include "io.h"
-#include "pathset.h"
 #include "quote.h"
+#include "strmap.h"
 #include "tarread.h"
 #include "xalloc.h"
 
@@ -212,7 +212,7 @@ struct cp_extract {
 	size_t nbyindex;
 	struct action *log;
 	size_t nlog, caplog;
-	struct cp_pathset *mkdirs;	/* directories the commit will create, no entry naming them */
+	struct cp_strmap *mkdirs;	/* directories the commit will create, no entry naming them */
 	const char **implicit;
 	size_t nimplicit, capimplicit;
 	char *why;
@@ -468,7 +468,7 @@ will_create(struct cp_extract *j, const char *path, size_t from, size_t to)
 		dir = xstrndup(path, len);
 		key.path = dir;
 		if (bsearch(&key, j->recs, j->n, sizeof(*j->recs), cmp_rec) == NULL) {
-			cp_pathset_put(j->mkdirs, dir, len, &added, &stored);
+			cp_strmap_put(j->mkdirs, dir, len, &added, &stored);
 			if (added) {
 				if (j->nimplicit == j->capimplicit) {
 					j->capimplicit = j->capimplicit ? j->capimplicit * 2 : 64;
@@ -738,7 +738,7 @@ release(struct cp_extract *j)
 	free(j->byindex);
 	free(j->log);
 	free(j->implicit);
-	cp_pathset_free(j->mkdirs);
+	cp_strmap_free(j->mkdirs);
 	cp_tarcheck_free(j->check);
 	if (j->dirfd >= 0)
 		close(j->dirfd);
@@ -762,7 +762,7 @@ cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
 	j->maxdepth = o->lim.max_depth > 0 && o->lim.max_depth < PATH_MAX / 2 ?
 	    (size_t)o->lim.max_depth : PATH_MAX / 2;
 	j->check = cp_tarcheck_new(&o->lim, o->allow_symlinks ? CP_TARCHECK_SYMLINKS : 0);
-	j->mkdirs = cp_pathset_new();
+	j->mkdirs = cp_strmap_new();
 	j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (j->dirfd == -1) {
 		char q[600];

@@ -102,6 +102,36 @@ cp_strmap_add(struct cp_strmap *m, const char *key, size_t len, size_t value, si
 	return 1;
 }
 
+size_t *
+cp_strmap_put(struct cp_strmap *m, const char *key, size_t len, int *added, const char **stored)
+{
+	uint64_t h = hash(key, len);
+	struct slot *s;
+
+	if ((m->count + 1) * 2 > m->mask + 1)	/* grow first: the slot returned must stay put */
+		grow(m);
+	s = find(m, key, len, h);
+	*added = s->key == NULL;
+	if (*added) {
+		s->key = cp_arena_strndup(&m->keys, key, len);
+		s->len = len;
+		s->value = 0;
+		s->hash = h;
+		m->count++;
+	}
+	if (stored != NULL)
+		*stored = s->key;
+	return &s->value;
+}
+
+size_t *
+cp_strmap_ref(const struct cp_strmap *m, const char *key, size_t len)
+{
+	struct slot *s = find(m, key, len, hash(key, len));
+
+	return s->key != NULL ? &s->value : NULL;
+}
+
 int
 cp_strmap_get(const struct cp_strmap *m, const char *key, size_t len, size_t *value)
 {

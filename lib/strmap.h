@@ -1,4 +1,4 @@
-/* strmap: a hash map from byte strings to indexes (ids to rows, names to columns). */
+/* strmap: a hash map from byte strings to indexes (ids to rows, names to columns, archive paths to entries). */
 #ifndef CP_STRMAP_H
 #define CP_STRMAP_H
 
@@ -18,6 +18,18 @@ int cp_strmap_add(struct cp_strmap *m, const char *key, size_t len, size_t value
 
 /* The value of key[0..len): returns 1 and sets *value, or 0 if absent. */
 int cp_strmap_get(const struct cp_strmap *m, const char *key, size_t len, size_t *value);
+
+/*
+ * The value slot of key[0..len), adding the key (copied) with value 0 if it
+ * is absent; *added says which.  The pointer is valid until the next add or
+ * put.  When stored is not NULL it receives the map's NUL-terminated copy
+ * of the key, valid until cp_strmap_free.
+ */
+size_t *cp_strmap_put(struct cp_strmap *m, const char *key, size_t len, int *added,
+    const char **stored);
+
+/* The value slot of key[0..len), or NULL if absent; valid until the next add or put. */
+size_t *cp_strmap_ref(const struct cp_strmap *m, const char *key, size_t len);
 
 /* Number of keys. */
 size_t cp_strmap_count(const struct cp_strmap *m);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pathset.h"
 #include "quote.h"
+#include "strmap.h"
 #include "tarcheck.h"
 #include "xalloc.h"
 
@@ -24,7 +24,7 @@ struct cp_tarcheck {
 	struct cp_tarlimits lim;
 	int flags;
 	uint64_t total;
-	struct cp_pathset *paths;
+	struct cp_strmap *paths;
 };
 
 void
@@ -90,7 +90,7 @@ cp_tarcheck_new(const struct cp_tarlimits *l, int flags)
 
 	c->lim = *l;
 	c->flags = flags;
-	c->paths = cp_pathset_new();
+	c->paths = cp_strmap_new();
 	return c;
 }
 
@@ -99,7 +99,7 @@ cp_tarcheck_free(struct cp_tarcheck *c)
 {
 	if (c == NULL)
 		return;
-	cp_pathset_free(c->paths);
+	cp_strmap_free(c->paths);
 	free(c);
 }
 
@@ -168,7 +168,7 @@ entry_rules(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path
 {
 	const char *lwhy;
 	char *target;
-	long *v;
+	size_t *v;
 	char q[QUOTED];
 
 	if (e->link != NULL)
@@ -202,7 +202,7 @@ entry_rules(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path
 	if (e->type == CP_TAR_HARDLINK) {
 		if (cp_tarcheck_path(e->link, &c->lim, &target, &lwhy) == -1)
 			return refuse(why, whysz, "hard link to %s: %s", q, lwhy);
-		v = cp_pathset_get(c->paths, target, strlen(target));
+		v = cp_strmap_ref(c->paths, target, strlen(target));
 		free(target);
 		if (v == NULL || *v % 4 != K_FILE)
 			return refuse(why, whysz, "hard link to %s, which is not an earlier regular file", q);
@@ -216,25 +216,25 @@ place(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path,
     const char **stored, char *why, size_t whysz)
 {
 	const char *slash;
-	long *v;
+	size_t *v;
 	int added, kind = kind_of(e->type), lenient = c->flags & CP_TARCHECK_LENIENT;
 	char q[QUOTED];
 
 	for (slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-		v = cp_pathset_put(c->paths, path, (size_t)(slash - path), &added, NULL);
+		v = cp_strmap_put(c->paths, path, (size_t)(slash - path), &added, NULL);
 		if (added || *v % 4 == K_IMPLICIT || *v % 4 == K_DIR || lenient)
 			continue;
 		return refuse(why, whysz, "%s is not a directory in this archive",
 		    cp_quote(q, sizeof(q), path, (size_t)(slash - path)));
 	}
-	v = cp_pathset_put(c->paths, path, strlen(path), &added, stored);
+	v = cp_strmap_put(c->paths, path, strlen(path), &added, stored);
 	if (!added && !lenient) {
 		if (*v % 4 == K_IMPLICIT && kind != K_DIR)
 			return refuse(why, whysz, "also a directory's parent in this archive");
 		if (*v % 4 != K_IMPLICIT)
 			return refuse(why, whysz, "appears twice in the archive");
 	}
-	*v = (long)e->index * 4 + kind;
+	*v = (size_t)e->index * 4 + kind;
 	return 0;
 }
 
@@ -279,11 +279,11 @@ cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *e)
 {
 	const char *why;
 	char *target;
-	long *v;
+	size_t *v;
 
 	if (e->type != CP_TAR_HARDLINK || cp_tarcheck_path(e->link, &c->lim, &target, &why) == -1)
 		return 0;
-	v = cp_pathset_get(c->paths, target, strlen(target));
+	v = cp_strmap_ref(c->paths, target, strlen(target));
 	free(target);
 	return v != NULL && *v % 4 == K_FILE ? (uint64_t)(*v / 4) : 0;
 }

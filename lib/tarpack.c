@@ -14,8 +14,8 @@
 #include <archive_entry.h>
 
 #include "gzout.h"
-#include "pathset.h"
 #include "quote.h"
+#include "strmap.h"
 #include "tarcheck.h"
 #include "tarpack.h"
 #include "utf8.h"
@@ -26,14 +26,14 @@
 enum { T_DIR, T_FILE, T_SYMLINK };
 
 struct item {
-	const char *path;	/* owned by the pathset */
+	const char *path;	/* owned by the map */
 	int type;
 };
 
 struct cp_tarpack {
 	struct cp_tarpack_opts o;
 	struct cp_tarlimits lim;
-	struct cp_pathset *seen;
+	struct cp_strmap *seen;
 	struct item *items;
 	size_t n, cap;
 	unsigned long problems;
@@ -64,7 +64,7 @@ cp_tarpack_new(const struct cp_tarpack_opts *o)
 
 	p->o = *o;
 	cp_tarlimits_default(&p->lim);
-	p->seen = cp_pathset_new();
+	p->seen = cp_strmap_new();
 	return p;
 }
 
@@ -73,7 +73,7 @@ cp_tarpack_free(struct cp_tarpack *p)
 {
 	if (p == NULL)
 		return;
-	cp_pathset_free(p->seen);
+	cp_strmap_free(p->seen);
 	free(p->items);
 	free(p);
 }
@@ -90,7 +90,7 @@ push(struct cp_tarpack *p, const char *path, int type)
 	const char *stored;
 	int added;
 
-	cp_pathset_put(p->seen, path, strlen(path), &added, &stored);
+	cp_strmap_put(p->seen, path, strlen(path), &added, &stored);
 	if (!added)
 		return;
 	if (p->n == p->cap) {
