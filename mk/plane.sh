@@ -214,6 +214,18 @@ remove_files() {
 	done)
 }
 
+# A package id names files (packages_store/ID.tar.gz, installed/ID.*).
+check_id() {
+	[ -n "$1" ] || die "usage: $2"
+	case "$1" in */*|.*) die "bad package id: $1" ;; esac
+}
+
+# cp-tar refused: show why, ledger it, exit 2.  The message is in $tmp/err.
+tar_refused() {
+	cat "$tmp/err" >&2
+	refuse "$1" "$2" 2 "$3 refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
+}
+
 # Load the package row ID into variables; exit 1 (ledgered) when absent.
 load_package() {
 	local event=$1 id=$2 line
@@ -230,8 +242,8 @@ load_package() {
 
 do_pack() {
 	local src=$1 id=$2 base rel archive sidecar new old srcabs
-	[ -n "$src" ] && [ -n "$id" ] || die "usage: make pack SRC=path ID=PKG-..."
-	case "$id" in */*|.*|'') die "bad package id: $id" ;; esac
+	[ -n "$src" ] || die "usage: make pack SRC=path ID=PKG-..."
+	check_id "$id" "make pack SRC=path ID=PKG-..."
 	lock_plane
 	[ -f "$reg_pkg" ] || die "no packages registry: $reg_pkg"
 	row "$reg_pkg" "$id" id > /dev/null || { say "$id: no such package in $reg_pkg"; exit 1; }
@@ -304,8 +316,7 @@ check_archive() {
 
 do_install() {
 	local id=$1 dest receipt info force=
-	[ -n "$id" ] || die "usage: make install PKG=ID [FORCE=1]"
-	case "$id" in */*|.*) die "bad package id: $id" ;; esac
+	check_id "$id" "make install PKG=ID [FORCE=1]"
 	lock_plane
 	authorize install "$id"
 	load_package package_install "$id"
@@ -323,10 +334,8 @@ do_install() {
 		refuse package_install "$id" 2 "bad output_type or output_path: '$otype' '$opath'"
 	mkdir -p "$dest" "$receipts"
 	[ "${FORCE:-}" != 1 ] || force=--force
-	if ! cp-tar -x "$dest" $force -f "$archive" > "$tmp/receipt" 2> "$tmp/err"; then
-		cat "$tmp/err" >&2
-		refuse package_install "$id" 2 "extraction refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
-	fi
+	cp-tar -x "$dest" $force -f "$archive" > "$tmp/receipt" 2> "$tmp/err" ||
+		tar_refused package_install "$id" extraction
 	write_receipt "$id" "$dest"
 	[ "$otype" = external ] || register_artifact "$id" "$artifact_path"
 	ledger package_install "$id" INSTALL "installed $id into $(shown "$dest")" \
@@ -372,8 +381,7 @@ load_receipt() {
 
 do_remove() {
 	local id=$1 receipt dest old_digest changed
-	[ -n "$id" ] || die "usage: make remove PKG=ID [FORCE=1]"
-	case "$id" in */*|.*) die "bad package id: $id" ;; esac
+	check_id "$id" "make remove PKG=ID [FORCE=1]"
 	lock_plane
 	authorize remove "$id"
 	load_package package_remove "$id"
@@ -394,8 +402,7 @@ do_remove() {
 
 do_update() {
 	local id=$1 receipt dest old_digest changed newdest
-	[ -n "$id" ] || die "usage: make update PKG=ID [FORCE=1]"
-	case "$id" in */*|.*) die "bad package id: $id" ;; esac
+	check_id "$id" "make update PKG=ID [FORCE=1]"
 	lock_plane
 	authorize update "$id"
 	load_package package_update "$id"
@@ -409,10 +416,8 @@ do_update() {
 		refuse package_update "$id" 2 "bad output_type or output_path: '$otype' '$opath'"
 	[ "$newdest" = "$dest" ] ||
 		refuse package_update "$id" 1 "the destination moved ($dest -> $newdest): remove, then install"
-	cp-tar -t --check -f "$archive" > "$tmp/listing" 2> "$tmp/err" || {
-		cat "$tmp/err" >&2
-		refuse package_update "$id" 2 "archive refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
-	}
+	cp-tar -t --check -f "$archive" > "$tmp/listing" 2> "$tmp/err" ||
+		tar_refused package_update "$id" archive
 	# A file changed since install is a conflict, unless it already holds the
 	# new version's bytes (an extension packed from where it is installed).
 	changed=$(changed_files "$receipt" "$dest" | while IFS= read -r f; do
@@ -425,10 +430,8 @@ do_update() {
 	if [ -n "$changed" ] && [ "${FORCE:-}" != 1 ]; then
 		refuse package_update "$id" 1 "files changed since install: $(echo $changed)"
 	fi
-	if ! cp-tar -x "$dest" --force -f "$archive" > "$tmp/receipt" 2> "$tmp/err"; then
-		cat "$tmp/err" >&2
-		refuse package_update "$id" 2 "extraction refused: $(head -n 1 "$tmp/err" | sed 's/^cp-tar: //')"
-	fi
+	cp-tar -x "$dest" --force -f "$archive" > "$tmp/receipt" 2> "$tmp/err" ||
+		tar_refused package_update "$id" extraction
 	# Files of the old version that the new one no longer holds.
 	cut -c67- "$tmp/receipt" | sort > "$tmp/new"
 	cut -c67- "$receipt" | sort | comm -23 - "$tmp/new" > "$tmp/gone"
