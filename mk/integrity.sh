@@ -47,12 +47,25 @@ collect() {
 		> "$tmp/hashes" 2> "$tmp/stats" || { cat "$tmp/stats" >&2; die "hashing failed"; }
 	hashed=$(sed -n 's/.* \([0-9]*\) hashed.*/\1/p' "$tmp/stats")
 	cached=$(sed -n 's/.* \([0-9]*\) cached.*/\1/p' "$tmp/stats")
-	# A directory's content hash: the cp2 root of its files' hashes, path order.
-	: > "$tmp/dirhashes"
-	tr '\0' '\n' < "$tmp/dirs" | while IFS= read -r d; do
-		awk -v d="$d/" 'substr($0, 67, length(d)) == d { print substr($0, 1, 64) }' "$tmp/hashes" |
-			cp-merkle --scheme cp2 | awk -v d="$d" '{ print $0 "\t" d }'
-	done > "$tmp/dirhashes"
+	# A directory's content hash: the cp2 root of its files' hashes, path
+	# order.  One pass tags each file's hash with every registered directory
+	# above it, a stable sort groups them (path order kept), the groups go to
+	# dir/N one file open at a time, then one cp-merkle per directory.
+	mkdir "$tmp/dir"
+	tr '\0' '\n' < "$tmp/dirs" | awk '
+	FILENAME == "-" { dir[$0] = ++n; next }
+	{
+		p = substr($0, 67)
+		while (sub(/\/[^\/]*$/, "", p))
+			if (p in dir) print dir[p] "\t" substr($0, 1, 64)
+	}' - "$tmp/hashes" | sort -s -t "$(printf '\t')" -k 1,1n |
+		awk -F '\t' -v out="$tmp/dir/" '$1 != last { if (last != "") close(out last); last = $1 }
+			{ print $2 > (out $1) }'
+	tr '\0' '\n' < "$tmp/dirs" | { n=0; while IFS= read -r d; do
+		n=$((n + 1))
+		[ -f "$tmp/dir/$n" ] || : > "$tmp/dir/$n"	# an empty directory: the empty root
+		printf '%s\t%s\n' "$(cp-merkle --scheme cp2 < "$tmp/dir/$n")" "$d"
+	done; } > "$tmp/dirhashes"
 }
 
 # The governed files no row names: candidates under the governed directories

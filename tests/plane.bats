@@ -290,6 +290,20 @@ while len(h) > 1:
     h = [hashlib.sha256((h[i] + h[i + 1]).encode()).hexdigest() for i in range(0, len(h), 2)]
 print(h[0])')
 	[ "$(cp_field MOD-DOC-LINT content_hash)" = "$want" ]
+	# nested registered directories: each covers every file below it
+	mkdir modules/doc_lint/sub && echo nested > modules/doc_lint/sub/n.md
+	cp2_of() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | cut -c1-64 | python3 -c '
+import hashlib, sys
+h = sys.stdin.read().split()
+while len(h) > 1:
+    if len(h) % 2: h.append(h[-1])
+    h = [hashlib.sha256((h[i] + h[i + 1]).encode()).hexdigest() for i in range(0, len(h), 2)]
+print(h[0])'); }
+	cp-regrow -i registries/control_plane_registry.csv set MOD-DOC-LINT "content_hash=$(cp2_of modules/doc_lint)"
+	cp-regrow -i registries/control_plane_registry.csv add id=MOD-SUB artifact_path=/modules/doc_lint/sub \
+		"content_hash=$(cp2_of modules/doc_lint/sub)"
+	run --separate-stderr -0 report
+	[ "$(jq -c '[.valid[] | select(startswith("MOD"))], .invalid' <<< "$output" | tr -d '\n')" = '["MOD-DOC-LINT","MOD-SUB"][]' ]
 }
 
 @test "manifest: MANIFEST.json as jq reads it, rfc6962 root, then checked by integrity" {
