@@ -103,18 +103,46 @@ clear(struct cp_hashcache *c)
 	c->cap = c->n = 0;
 }
 
+/* A decimal field ending at a space: strict digits (a '-' first when sign), no overflow. */
+static int
+field(const char **pp, int sign, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0, lim = sign ? (uint64_t)INT64_MAX + 1 : UINT64_MAX;
+	int neg = 0;
+
+	if (sign && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (lim - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != ' ' || (sign && !neg && v > (uint64_t)INT64_MAX))
+		return -1;
+	*out = neg ? (uint64_t)0 - v : v;
+	*pp = p + 1;
+	return 0;
+}
+
+/* "dev ino size mtime_ns ctime_ns hex": decimal fields, the times signed. */
 static int
 parse_record(const char *line, struct entry *e)
 {
-	char hex[CP_SHA256_HEXLEN + 1];
-	int end = 0;
+	uint64_t mt, ct;
 
-	if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
-	    " %" SCNd64 " %64[0-9a-f]%n", &e->dev, &e->ino, &e->size,
-	    &e->mtime, &e->ctime, hex, &end) != 6 || line[end] != '\0' ||
-	    !cp_hex_is_sha256(hex, strlen(hex)))
+	if (field(&line, 0, &e->dev) == -1 || field(&line, 0, &e->ino) == -1 ||
+	    field(&line, 0, &e->size) == -1 || field(&line, 1, &mt) == -1 ||
+	    field(&line, 1, &ct) == -1 || strlen(line) != CP_SHA256_HEXLEN ||
+	    !cp_hex_is_sha256(line, CP_SHA256_HEXLEN))
 		return -1;
-	cp_hex_decode(hex, CP_SHA256_HEXLEN, e->digest);
+	e->mtime = (int64_t)mt;
+	e->ctime = (int64_t)ct;
+	cp_hex_decode(line, CP_SHA256_HEXLEN, e->digest);
 	e->used = 1;
 	return 0;
 }
