@@ -1,9 +1,11 @@
 /* hashcache: stat-keyed digest cache in a small checksummed text file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsatomic.h"
 #include "hashcache.h"
@@ -20,6 +22,7 @@
  */
 #define MAGIC "cp-hash-cache 1"
 #define LINE_MAX_LEN 256
+#define MAX_FILE ((off_t)1 << 30)	/* a larger cache is ignored (rebuilt) */
 
 struct entry {
 	uint64_t dev, ino, size;
@@ -147,61 +150,62 @@ parse_record(const char *line, struct entry *e)
 	return 0;
 }
 
-/* Returns NULL when the file is a valid cache, else why it is not. */
-static const char *
-load(struct cp_hashcache *c, FILE *fp)
+/* Room for about n entries without growing: capacity a power of two, at most half full. */
+static void
+presize(struct cp_hashcache *c, size_t n)
 {
-	struct cp_sha256 sum = { 0 };
-	unsigned char d[CP_SHA256_LEN];
-	char *line = NULL, hex[CP_SHA256_HEXLEN + 1], want[CP_SHA256_HEXLEN + 1];
-	const char *why = "is corrupt";
-	size_t cap = 0, len, count = 0, records = 0;
-	struct entry e;
-	int ended, r, first = 1, end = 0;
+	size_t cap = 1024;
 
-	if (cp_sha256_init(&sum) == -1)
-		goto out;
-	while ((r = cp_io_getrec(fp, '\n', LINE_MAX_LEN, &line, &cap, &len, &ended)) == 1) {
-		if (!ended)
-			goto out;
-		if (first) {
-			if (strcmp(line, MAGIC) != 0) {
-				why = "is not a cp-hash cache (left alone)";
-				c->foreign = 1;
-				goto out;
-			}
-			first = 0;
-		} else if (strncmp(line, "end ", 4) == 0) {
-			if (sscanf(line, "end %zu %64[0-9a-f]%n", &records, want, &end) != 2 ||
-			    line[end] != '\0' || records != count)
-				goto out;
-			if (cp_sha256_final(&sum, d) == -1)
-				goto out;
-			cp_hex_encode(d, sizeof(d), hex);
-			if (strcmp(hex, want) != 0)
-				goto out;
-			/* Nothing may follow the trailer. */
-			if (cp_io_getrec(fp, '\n', LINE_MAX_LEN, &line, &cap, &len, &ended) != 0)
-				goto out;
-			why = NULL;
-			goto out;
-		} else {
-			if (parse_record(line, &e) == -1)
-				goto out;
-			insert(c, &e);
-			count++;
-		}
-		cp_sha256_update(&sum, line, len);
-		cp_sha256_update(&sum, "\n", 1);
+	while (cap < 2 * n && cap < ((size_t)1 << 40))
+		cap *= 2;
+	c->tab = xreallocarray(NULL, cap, sizeof(*c->tab));
+	memset(c->tab, 0, cap * sizeof(*c->tab));	/* touched once, not faulted in twice */
+	c->cap = cap;
+}
+
+/*
+ * Returns NULL when buf[0..len) is a valid cache, else why it is not: the
+ * magic line, records, then "end <count> <sha256 of every byte before it>".
+ */
+static const char *
+load(struct cp_hashcache *c, char *buf, size_t len)
+{
+	unsigned char d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1], want[CP_SHA256_HEXLEN + 1];
+	char *line = buf, *nl, *end = buf + len;
+	size_t count = 0, records = 0;
+	struct entry e;
+	int n = 0;
+
+	if ((nl = memchr(line, '\n', len)) == NULL)
+		return "is corrupt";
+	if ((size_t)(nl - line) != strlen(MAGIC) || memcmp(line, MAGIC, strlen(MAGIC)) != 0) {
+		c->foreign = 1;
+		return "is not a cp-hash cache (left alone)";
 	}
-	if (r == -1)
-		why = "is unreadable";
-out:
-	cp_sha256_free(&sum);
-	free(line);
-	if (why != NULL)
-		clear(c);
-	return why;
+	presize(c, len / 100);
+	for (line = nl + 1; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL ||
+		    (size_t)(nl - line) > LINE_MAX_LEN)
+			break;
+		*nl = '\0';
+		if (strncmp(line, "end ", 4) == 0) {
+			/* The trailer, last: its count and checksum cover everything before it. */
+			if (sscanf(line, "end %zu %64[0-9a-f]%n", &records, want, &n) != 2 ||
+			    line[n] != '\0' || records != count || nl + 1 != end)
+				break;
+			cp_sha256(buf, (size_t)(line - buf), d);
+			cp_hex_encode(d, sizeof(d), hex);
+			return strcmp(hex, want) == 0 ? NULL : "is corrupt";
+		}
+		n = parse_record(line, &e);
+		*nl = '\n';	/* the bytes stay as read: the trailer's checksum covers them */
+		if (n == -1)
+			break;
+		insert(c, &e);
+		count++;
+	}
+	return "is corrupt";
 }
 
 struct cp_hashcache *
@@ -209,24 +213,32 @@ cp_hashcache_load(const char *path, const char **warning)
 {
 	struct cp_hashcache *c = xcalloc(1, sizeof(*c));
 	struct stat st;
-	FILE *fp;
+	char *buf;
+	size_t len;
+	int fd;
 
 	*warning = NULL;
-	fp = fopen(path, "re");
-	if (fp == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			*warning = "is unreadable";
 		return c;
 	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		*warning = "is not a regular file (left alone)";
 		c->foreign = 1;
+	} else if (st.st_size > MAX_FILE) {
+		*warning = "is too large: ignored";
 	} else if (st.st_size > 0) {
 		st.st_mtim.tv_nsec = 0;
 		c->written = ns(&st.st_mtim);
-		*warning = load(c, fp);
+		buf = xmalloc((size_t)st.st_size + 1);
+		if (cp_io_read_full(fd, buf, (size_t)st.st_size, &len) == -1)
+			*warning = "is unreadable";
+		else if ((*warning = load(c, buf, len)) != NULL)
+			clear(c);	/* never trust part of a bad cache */
+		free(buf);
 	}
-	fclose(fp);
+	close(fd);
 	return c;
 }
 

@@ -46,7 +46,28 @@ hash_one(struct worker *w, const struct cp_hashpool_opts *o, struct cp_hashjob *
 
 	if (stdin_job)
 		fd = STDIN_FILENO;
-	else {
+	else if (o->nofollow) {
+		/* Only a regular file is read: never a FIFO that blocks, never through a link. */
+		if (lstat(j->path, &j->st) == -1) {
+			j->err = errno;
+			return;
+		}
+		if (!S_ISREG(j->st.st_mode)) {
+			j->err = S_ISDIR(j->st.st_mode) ? EISDIR : EINVAL;
+			return;
+		}
+		if (o->cache != NULL && !o->full && cp_hashcache_lookup(o->cache, &j->st, j->digest)) {
+			j->cached = 1;
+			j->size = (uint64_t)j->st.st_size;
+			return;
+		}
+		/* O_NONBLOCK: a FIFO swapped in since the lstat must not block the open. */
+		fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0) {
+			j->err = errno;
+			return;
+		}
+	} else {
 		if (o->cache != NULL && !o->full && stat(j->path, &j->st) == 0 &&
 		    S_ISREG(j->st.st_mode) &&
 		    cp_hashcache_lookup(o->cache, &j->st, j->digest)) {
@@ -64,6 +85,8 @@ hash_one(struct worker *w, const struct cp_hashpool_opts *o, struct cp_hashjob *
 		j->err = errno;
 	else if (S_ISDIR(j->st.st_mode))
 		j->err = EISDIR;
+	else if (o->nofollow && !S_ISREG(j->st.st_mode))
+		j->err = EINVAL;
 	else {
 		/* Read-ahead advice pays off only beyond a few read calls. */
 		if (S_ISREG(j->st.st_mode) && j->st.st_size > 4 * READ_BUF)

@@ -33,6 +33,9 @@ struct cp_hashpool_opts {
 	int jobs;			/* worker threads; <= 1 hashes on the calling thread */
 	struct cp_hashcache *cache;	/* NULL: no cache */
 	int full;			/* 1: never take a digest from the cache (still refresh it) */
+	int nofollow;			/* 1: lstat, and read regular files only: a symbolic link
+					 * or other non-directory fails with EINVAL, a directory
+					 * with EISDIR, job->st telling what it is */
 };
 
 /*

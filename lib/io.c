@@ -152,6 +152,29 @@ cp_io_write_all(int fd, const void *buf, size_t n)
 }
 
 int
+cp_io_read_full(int fd, void *buf, size_t n, size_t *got)
+{
+	char *p = buf;
+	ssize_t r;
+
+	*got = 0;
+	while (n > 0) {
+		r = read(fd, p, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		p += r;
+		n -= (size_t)r;
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
+int
 cp_io_fsync_parent(const char *path)
 {
 	char dir[PATH_MAX];

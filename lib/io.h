@@ -52,6 +52,12 @@ void cp_io_reader_free(struct cp_io_reader *r);
 /* Write all n bytes to fd, retrying on EINTR and short writes.  Returns 0 or -1 (errno). */
 int cp_io_write_all(int fd, const void *buf, size_t n);
 
+/*
+ * Read up to n bytes from fd into buf, retrying on EINTR and short reads,
+ * until n or the end of the file; *got receives the count.  Returns 0 or -1 (errno).
+ */
+int cp_io_read_full(int fd, void *buf, size_t n, size_t *got);
+
 /* fsync the directory holding path (so a rename or create in it is durable).  Returns 0 or -1 (errno). */
 int cp_io_fsync_parent(const char *path);
 

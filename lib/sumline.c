@@ -32,14 +32,33 @@ cp_sumline_write_name(FILE *fp, const char *name, int dry_run)
 }
 
 void
+cp_sumline_format(struct cp_buf *b, const char *hex, const char *name)
+{
+	const char *p;
+
+	if (strpbrk(name, "\\\n\r") != NULL)
+		cp_buf_addc(b, '\\');
+	cp_buf_adds(b, hex);
+	cp_buf_adds(b, "  ");
+	for (p = name; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\': cp_buf_adds(b, "\\\\"); break;
+		case '\n': cp_buf_adds(b, "\\n"); break;
+		case '\r': cp_buf_adds(b, "\\r"); break;
+		default: cp_buf_addc(b, *p);
+		}
+	}
+}
+
+void
 cp_sumline_write(FILE *fp, const char *hex, const char *name)
 {
-	if (cp_sumline_write_name(fp, name, 1))
-		putc('\\', fp);
-	fputs(hex, fp);
-	fputs("  ", fp);
-	cp_sumline_write_name(fp, name, 0);
-	putc('\n', fp);
+	struct cp_buf b = CP_BUF_INIT;
+
+	cp_sumline_format(&b, hex, name);
+	cp_buf_addc(&b, '\n');
+	fwrite(b.data, 1, b.len, fp);
+	cp_buf_free(&b);
 }
 
 static int

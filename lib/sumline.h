@@ -5,11 +5,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "buf.h"
+
 /*
  * Write "<hex>  <name>\n".  As coreutils 9 does, a name holding '\', LF or CR
  * is written with those escaped as \\ \n \r and the line starts with '\'.
  */
 void cp_sumline_write(FILE *fp, const char *hex, const char *name);
+
+/* Append the same line to b, without its newline (the leaf of a plane's rfc6962 root). */
+void cp_sumline_format(struct cp_buf *b, const char *hex, const char *name);
 
 /* Write name alone, escaped as in a sum line (no leading '\'); returns 1 if anything needed escaping. */
 int cp_sumline_write_name(FILE *fp, const char *name, int dry_run);

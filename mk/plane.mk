@@ -71,12 +71,19 @@ validate: | $(CP_TOOLS)
 	[ $$s -ne 0 ] || echo 'validate: both registries are valid' >&2; \
 	exit $$s
 
-integrity: | $(CP_TOOLS)
-	@$(CP_PLANE) integrity
-integrity-json: | $(CP_TOOLS)
-	@JSON=1 $(CP_PLANE) integrity
+# --- integrity: one cp-integrity run; the hash cache spares unchanged files
+CP_INTEGRITY = cp-integrity -C '$(CP_ROOT)' --cache '$(CP_STATE)/hash.cache' \
+	$(if $(filter 1,$(FULL)),--full) $(if $(filter 1,$(STRICT)),--strict) \
+	$(if $(CP_GOVERNED),--governed '$(CP_GOVERNED)') \
+	$(if $(CP_ORPHAN_SUFFIXES),--suffixes '$(CP_ORPHAN_SUFFIXES)')
+integrity: | $(CP_TOOLS) $(CP_STATE)
+	@$(CP_INTEGRITY) $(if $(filter 1,$(JSON)),--json)
+integrity-json: | $(CP_TOOLS) $(CP_STATE)
+	@$(CP_INTEGRITY) --json
 manifest: | $(CP_TOOLS)
 	@$(CP_PLANE) manifest
+$(CP_STATE):
+	@mkdir -p '$@'
 ledger-verify: | $(CP_TOOLS)
 	@cp-ledger -C '$(CP_ROOT)' verify
 

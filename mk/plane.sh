@@ -4,10 +4,10 @@
 # step, all or nothing, under the plane's lock.
 #
 #   plane.sh pack SRC ID     plane.sh install ID     plane.sh remove ID
-#   plane.sh update ID       plane.sh integrity      plane.sh manifest
+#   plane.sh update ID       plane.sh manifest
 #
-# Environment: CP_ROOT (the plane, required), FORCE, FULL, STRICT, JSON (1 to
-# enable), CP_GOVERNED, CP_ORPHAN_SUFFIXES, and the cp-* programs on PATH.
+# Environment: CP_ROOT (the plane, required), FORCE (1 to enable), and the
+# cp-* programs on PATH.  `make integrity` runs cp-integrity(1) directly.
 # Exit status: 0 done (or nothing to do), 1 refused or unhealthy, 2 error.
 
 set -euo pipefail
@@ -27,8 +27,6 @@ reg_pkg=$root/registries/packages_registry.csv
 reg_cp=$root/registries/control_plane_registry.csv
 state=$root/.cp
 receipts=$root/installed
-governed=${CP_GOVERNED:-frameworks scripts lib prompts modules specs}
-suffixes=${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cp-plane.XXXXXX")
 cleanup() { rm -rf "$tmp"; }
@@ -347,8 +345,14 @@ do_install() {
 # A MANIFEST.json follows the governed actions: it states the plane as they left it.
 refresh_manifest() {
 	[ -f "$root/MANIFEST.json" ] || return 0
-	. "$(dirname "$0")/integrity.sh"
 	do_manifest
+}
+
+# MANIFEST.json: checksums and sizes of every registered file and their
+# rfc6962 root, rewritten (atomically) only when it no longer states the plane.
+do_manifest() {
+	lock_plane
+	cp-integrity -C "$root" --cache "$state/hash.cache" --write-manifest
 }
 
 shown() { case "$1" in "$root") printf . ;; "$root"/*) printf '%s' "${1#"$root"/}" ;; *) printf '%s' "$1" ;; esac; }
@@ -450,8 +454,6 @@ pack) do_pack "${2:-}" "${3:-}" ;;
 install) do_install "${2:-}" ;;
 remove) do_remove "${2:-}" ;;
 update) do_update "${2:-}" ;;
-integrity|manifest)
-	. "$(dirname "$0")/integrity.sh"
-	"do_$1" ;;
-*) die "usage: plane.sh pack SRC ID | install ID | remove ID | update ID | integrity | manifest" ;;
+manifest) do_manifest ;;
+*) die "usage: plane.sh pack SRC ID | install ID | remove ID | update ID | manifest" ;;
 esac

@@ -17,6 +17,7 @@
 #include "io.h"
 #include "json.h"
 #include "ledger.h"
+#include "plane.h"
 #include "prog.h"
 #include "roles.h"
 #include "xalloc.h"
@@ -582,8 +583,7 @@ main(int argc, char *argv[])
 	o.args = argv + optind;
 	o.nargs = argc - optind;
 	check_usage(&o);
-	if (o.root == NULL && ((o.root = getenv("CONTROL_PLANE_ROOT")) == NULL || *o.root == '\0'))
-		o.root = ".";
+	o.root = cp_plane_root(o.root);
 	/* A mistyped plane must not quietly become an unconfigured one (passthrough). */
 	if (stat(o.root, &st) == -1)
 		err(CP_EXIT_ERR, "plane %s", o.root);

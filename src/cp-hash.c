@@ -203,7 +203,7 @@ hash_mode(struct run *r)
 {
 	const struct opts *o = r->o;
 	struct cp_hashcache *cache = NULL;
-	struct cp_hashpool_opts po = { o->jobs, NULL, o->full };
+	struct cp_hashpool_opts po = { .jobs = o->jobs, .full = o->full };
 	const char *why;
 	static char stdin_name[] = "-";
 	static char *dash[] = { stdin_name };
@@ -397,7 +397,7 @@ checked(void *arg, struct cp_hashjob *j)
 static int
 check_mode(struct run *r)
 {
-	struct cp_hashpool_opts po = { r->o->jobs, NULL, 0 };
+	struct cp_hashpool_opts po = { .jobs = r->o->jobs };
 
 	cp_hashpool_run(&po, next_check, checked, r);
 	if (!r->o->status) {

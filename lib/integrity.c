@@ -1,0 +1,920 @@
+/* integrity: registry rows, the files they name, orphans, the ledger and MANIFEST.json in one pass. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "fsatomic.h"
+#include "hashcache.h"
+#include "hashpool.h"
+#include "hex.h"
+#include "integrity.h"
+#include "json.h"
+#include "ledger.h"
+#include "ledger_text.h"
+#include "merkle.h"
+#include "strmap.h"
+#include "sumline.h"
+#include "xalloc.h"
+
+#define REGISTRY "registries/control_plane_registry.csv"
+
+/* A growable array of strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+strv_push(struct strv *s, char *str)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	s->v[s->n++] = str;
+}
+
+static void
+strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct cp_integrity_file *)a)->path,
+	    ((const struct cp_integrity_file *)b)->path);
+}
+
+/* Sort bytewise and drop repeats. */
+static void
+strv_sort_unique(struct strv *s)
+{
+	size_t i, k = 0;
+
+	if (s->n == 0)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (i = 0; i < s->n; i++) {
+		if (k > 0 && strcmp(s->v[k - 1], s->v[i]) == 0)
+			free(s->v[i]);
+		else
+			s->v[k++] = s->v[i];
+	}
+	s->n = k;
+}
+
+static void
+fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void
+warn_msg(const struct cp_integrity_opts *o, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (o->warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->warn(o->warn_arg, msg);
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = xmalloc(la + lb + 2);
+
+	memcpy(s, a, la);
+	s[la] = '/';
+	memcpy(s + la + 1, b, lb + 1);
+	return s;
+}
+
+/* artifact_path "/a/b" names a/b in the plane: no empty name, no "." or ".." component. */
+static int
+plane_relative(const char *p)
+{
+	const char *c, *e;
+
+	if (p[0] != '/' || p[1] == '\0')
+		return 0;
+	for (c = p + 1; *c != '\0'; c = *e ? e + 1 : e) {
+		e = strchr(c, '/');
+		if (e == NULL)
+			e = c + strlen(c);
+		if ((e - c == 1 && c[0] == '.') || (e - c == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The column's value of a row, or "" when the registry has no such column. */
+static const char *
+col(const struct cp_csv_row *row, long i)
+{
+	return i >= 0 && (size_t)i < row->nfields ? row->field[i] : "";
+}
+
+/* Each row of a registry: fn(arg, id, entity_type, artifact_path, content_hash). */
+typedef void (*row_fn)(void *arg, const char *id, const char *type, const char *path,
+    const char *hash);
+
+/* Read registry path; returns 0, 1 when it has no artifact_path column, -1 on error (errbuf). */
+static int
+read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errlen)
+{
+	struct cp_csv_reader *r;
+	struct cp_csv_row row;
+	long cid, ctype, cpath, chash;
+	FILE *fp;
+	int rc, ret = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		fail(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = cp_csv_open(fp, NULL);
+	if (cp_csv_read_header(r) == -1) {
+		fail(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r), cp_csv_errmsg(r));
+		ret = -1;
+		goto out;
+	}
+	cid = cp_csv_column(r, "id");
+	ctype = cp_csv_column(r, "entity_type");
+	cpath = cp_csv_column(r, "artifact_path");
+	chash = cp_csv_column(r, "content_hash");
+	if (cpath < 0) {
+		ret = 1;
+		goto out;
+	}
+	while ((rc = cp_csv_read_row(r, &row)) == 1)
+		fn(arg, col(&row, cid), col(&row, ctype), col(&row, cpath), col(&row, chash));
+	if (rc == -1) {
+		fail(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r), cp_csv_errmsg(r));
+		ret = -1;
+	}
+out:
+	cp_csv_close(r);
+	fclose(fp);
+	return ret;
+}
+
+/* What one run works with. */
+struct run {
+	const struct cp_integrity_opts *o;
+	struct cp_integrity *r;
+	int rootfd;
+	struct strv files;		/* plane-relative regular files to hash */
+	struct strv dirs;		/* plane-relative registered directories */
+	struct strv children;		/* plane-relative child registries */
+	struct cp_strmap *named;	/* plane-relative paths some row names */
+	char *errbuf;
+	size_t errlen;
+	int failed;
+};
+
+static void
+on_row(void *arg, const char *id, const char *type, const char *path, const char *hash)
+{
+	struct run *u = arg;
+	struct cp_integrity *r = u->r;
+	struct cp_integrity_row *row;
+	const char *rel;
+	size_t n;
+
+	if (*path == '\0')
+		return;
+	if (r->nrows % 64 == 0)
+		r->rows = xreallocarray(r->rows, r->nrows + 64, sizeof(*r->rows));
+	row = &r->rows[r->nrows++];
+	row->id = xstrdup(id);
+	row->path = xstrdup(path);
+	row->expected = xstrdup(hash);
+	row->actual[0] = '\0';
+	row->type = 0;
+	row->status = CP_INTEGRITY_MISSING;
+	rel = path + (path[0] == '/');
+	if ((n = strlen(rel)) > 0)
+		cp_strmap_add(u->named, rel, n, 0, NULL);
+	if (!plane_relative(path)) {
+		warn_msg(u->o, "%s: artifact_path %s is not plane-relative: counted as missing", id,
+		    path);
+		return;
+	}
+	if (strcmp(type, "registry") == 0 && n >= 12 && strcmp(rel + n - 12, "registry.csv") == 0)
+		strv_push(&u->children, xstrdup(rel));
+}
+
+static int
+has_suffix(const char *name, const struct strv *suffixes)
+{
+	size_t n = strlen(name), k;
+
+	for (size_t i = 0; i < suffixes->n; i++)
+		if ((k = strlen(suffixes->v[i])) <= n && strcmp(name + n - k, suffixes->v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every regular file under the plane-relative directory top (symbolic links
+ * not followed), pushed to out; with suffixes, only names ending in one.
+ * A stack of paths, not of open directories: depth costs no descriptors.
+ */
+static int
+walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out, char *errbuf,
+    size_t errlen)
+{
+	struct strv todo = { 0 };
+	struct dirent *de;
+	struct stat st;
+	char *dir;
+	DIR *d;
+	int fd, isdir, isreg, ret = 0;
+
+	strv_push(&todo, xstrdup(top));
+	while (todo.n > 0) {
+		dir = todo.v[--todo.n];
+		fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+			fail(errbuf, errlen, "%s: %s", dir, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			free(dir);
+			ret = -1;
+			break;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			isdir = de->d_type == DT_DIR;
+			isreg = de->d_type == DT_REG;
+			if (de->d_type == DT_UNKNOWN &&
+			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+				isdir = S_ISDIR(st.st_mode);
+				isreg = S_ISREG(st.st_mode);
+			}
+			if (isdir)
+				strv_push(&todo, join(dir, de->d_name));
+			else if (isreg && (suffixes == NULL || has_suffix(de->d_name, suffixes)))
+				strv_push(out, join(dir, de->d_name));
+		}
+		closedir(d);
+		free(dir);
+	}
+	strv_free(&todo);
+	return ret;
+}
+
+static void
+split_words(const char *s, struct strv *out)
+{
+	const char *e;
+
+	for (;;) {
+		s += strspn(s, " \t\n");
+		if (*s == '\0')
+			return;
+		e = s + strcspn(s, " \t\n");
+		strv_push(out, xstrndup(s, (size_t)(e - s)));
+		s = e;
+	}
+}
+
+/* --- hashing ------------------------------------------------------------ */
+
+/*
+ * Two passes through one pool, lstat and hashing on every core: first the
+ * registered paths (each row learns whether it names a file, a directory,
+ * something else or nothing), then the regular files under the registered
+ * directories.  Every file is statted once; the cache spares the reading.
+ */
+struct feed {
+	struct run *u;
+	int rows;		/* 1: the registered paths; 0: the files the walk found */
+	size_t next;
+	struct strv found;	/* plane-relative files hashed (into u->files) */
+	struct cp_buf digests;	/* their digests and sizes, in the same order */
+};
+
+struct hashed {
+	unsigned char digest[CP_SHA256_LEN];
+	uint64_t size;
+};
+
+static int
+feed_next(void *arg, char **path, void **user)
+{
+	struct feed *f = arg;
+	struct cp_integrity *r = f->u->r;
+
+	if (f->rows) {
+		while (f->next < r->nrows && !plane_relative(r->rows[f->next].path))
+			f->next++;
+		if (f->next == r->nrows)
+			return 0;
+		*path = join(f->u->o->root, r->rows[f->next].path + 1);
+	} else {
+		if (f->next == f->u->files.n)
+			return 0;
+		*path = join(f->u->o->root, f->u->files.v[f->next]);
+	}
+	*user = (void *)f->next++;
+	return 1;
+}
+
+static void
+feed_done(void *arg, struct cp_hashjob *job)
+{
+	struct feed *f = arg;
+	struct run *u = f->u;
+	size_t i = (size_t)job->user;
+	struct cp_integrity_row *row = f->rows ? &u->r->rows[i] : NULL;
+	const char *rel = row ? row->path + 1 : u->files.v[i];
+	struct hashed h;
+
+	switch (job->err) {
+	case 0:
+		if (row != NULL)
+			row->type = 'f';
+		memcpy(h.digest, job->digest, sizeof(h.digest));
+		h.size = job->size;
+		cp_buf_add(&f->digests, &h, sizeof(h));
+		strv_push(&f->found, xstrdup(rel));
+		if (job->cached)
+			u->r->cached++;
+		else
+			u->r->hashed++;
+		return;
+	case EISDIR:
+		if (row != NULL) {
+			row->type = 'd';
+			strv_push(&u->dirs, xstrdup(rel));
+		}
+		return;
+	case EINVAL:
+		if (row != NULL)
+			row->type = 'o';
+		return;
+	case ENOENT:
+	case ENOTDIR:
+		return;		/* missing (or gone since the walk) */
+	}
+	if (!u->failed)
+		fail(u->errbuf, u->errlen, "%s: %s", rel, strerror(job->err));
+	u->failed = 1;
+}
+
+static int
+hash_files(struct run *u, struct cp_hashcache *cache)
+{
+	const struct cp_integrity_opts *o = u->o;
+	struct cp_hashpool_opts po = { 0 };
+	struct feed f = { 0 };
+	struct cp_integrity *r = u->r;
+	const struct hashed *h;
+	size_t i, k;
+	long ncpu;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	po.jobs = o->jobs > 0 ? o->jobs : ncpu > 0 ? (int)ncpu : 1;
+	po.cache = cache;
+	po.full = o->full;
+	po.nofollow = 1;
+	f.u = u;
+	f.rows = 1;
+	cp_hashpool_run(&po, feed_next, feed_done, &f);
+	for (i = 0; i < u->dirs.n && !u->failed; i++)
+		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, u->errbuf, u->errlen) == -1)
+			u->failed = 1;
+	if (!u->failed) {
+		strv_sort_unique(&u->files);	/* nested registered directories */
+		f.rows = 0;
+		f.next = 0;
+		cp_hashpool_run(&po, feed_next, feed_done, &f);
+	}
+	if (cache != NULL && !u->failed && cp_hashcache_save(cache, o->cache) == -1)
+		warn_msg(o, "%s: cannot save: %s", o->cache, strerror(errno));
+	/* The files in bytewise path order, each once. */
+	r->files = xcalloc(f.found.n ? f.found.n : 1, sizeof(*r->files));
+	h = (const struct hashed *)f.digests.data;
+	for (i = 0; i < f.found.n; i++) {
+		r->files[i].path = f.found.v[i];
+		memcpy(r->files[i].digest, h[i].digest, CP_SHA256_LEN);
+		r->files[i].size = h[i].size;
+	}
+	r->nfiles = f.found.n;
+	free(f.found.v);
+	cp_buf_free(&f.digests);
+	qsort(r->files, r->nfiles, sizeof(*r->files), cmp_file);
+	for (i = k = 0; i < r->nfiles; i++) {
+		if (k > 0 && strcmp(r->files[k - 1].path, r->files[i].path) == 0)
+			free(r->files[i].path);
+		else
+			r->files[k++] = r->files[i];
+	}
+	r->nfiles = k;
+	return u->failed ? -1 : 0;
+}
+
+/* Index of the first file whose path is >= key (bytewise). */
+static size_t
+lower_bound(const struct cp_integrity *r, const char *key)
+{
+	size_t lo = 0, hi = r->nfiles, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(r->files[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The actual hash of each row: its file's digest, or its directory's cp2 root. */
+static void
+classify(struct run *u)
+{
+	struct cp_integrity *r = u->r;
+	struct cp_integrity_row *row;
+	unsigned char *digests = NULL;
+	size_t i, j, n, cap = 0, plen;
+	char *prefix;
+	const char *rel;
+
+	for (i = 0; i < r->nrows; i++) {
+		row = &r->rows[i];
+		if (row->type == 0)
+			continue;
+		rel = row->path + 1;
+		if (row->type == 'f') {
+			j = lower_bound(r, rel);
+			if (j < r->nfiles && strcmp(r->files[j].path, rel) == 0)
+				cp_hex_encode(r->files[j].digest, CP_SHA256_LEN, row->actual);
+		} else if (row->type == 'd') {
+			prefix = join(rel, "");
+			plen = strlen(prefix);
+			n = 0;
+			for (j = lower_bound(r, prefix);
+			    j < r->nfiles && strncmp(r->files[j].path, prefix, plen) == 0; j++) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 256;
+					digests = xreallocarray(digests, cap, CP_SHA256_LEN);
+				}
+				memcpy(digests + n++ * CP_SHA256_LEN, r->files[j].digest, CP_SHA256_LEN);
+			}
+			cp_merkle_cp2_root(digests, n, row->actual);
+			free(prefix);
+		}
+		if (*row->expected == '\0')
+			row->status = CP_INTEGRITY_NO_HASH;
+		else
+			row->status = strcmp(row->actual, row->expected) == 0 ?
+			    CP_INTEGRITY_VALID : CP_INTEGRITY_INVALID;
+	}
+	free(digests);
+}
+
+/* --- orphans ------------------------------------------------------------ */
+
+static void
+on_child_row(void *arg, const char *id, const char *type, const char *path, const char *hash)
+{
+	struct run *u = arg;
+	const char *rel = path + (path[0] == '/');
+
+	(void)id, (void)type, (void)hash;
+	if (*rel != '\0')
+		cp_strmap_add(u->named, rel, strlen(rel), 0, NULL);
+}
+
+/* Is path, or a directory above it, named by a row? */
+static int
+named(const struct run *u, const char *path)
+{
+	size_t n = strlen(path), v;
+
+	while (n > 0) {
+		if (cp_strmap_get(u->named, path, n, &v))
+			return 1;
+		while (n > 0 && path[n - 1] != '/')
+			n--;
+		if (n > 0)
+			n--;
+	}
+	return 0;
+}
+
+/*
+ * The orphan candidates: files under the governed directories with an
+ * orphan suffix.  Walked on a thread of its own while the registry is read.
+ */
+struct scan {
+	int rootfd;
+	struct strv governed, suffixes, found;
+	char err[512];
+	int rc;
+};
+
+static void *
+scan_run(void *arg)
+{
+	struct scan *sc = arg;
+	struct stat st;
+
+	for (size_t i = 0; i < sc->governed.n && sc->rc == 0; i++) {
+		if (fstatat(sc->rootfd, sc->governed.v[i], &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->found, sc->err,
+		    sizeof(sc->err));
+	}
+	return NULL;
+}
+
+static void
+scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
+{
+	struct strv words = { 0 };
+	char *slashed;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->rootfd = rootfd;
+	split_words(o->governed ? o->governed : CP_INTEGRITY_GOVERNED, &words);
+	for (size_t i = 0; i < words.n; i++) {
+		slashed = join("", words.v[i]);
+		if (plane_relative(slashed))
+			strv_push(&sc->governed, words.v[i]);
+		else {
+			warn_msg(o, "governed directory %s is not plane-relative: skipped", words.v[i]);
+			free(words.v[i]);
+		}
+		free(slashed);
+	}
+	free(words.v);
+	split_words(o->suffixes ? o->suffixes : CP_INTEGRITY_SUFFIXES, &sc->suffixes);
+}
+
+static void
+scan_free(struct scan *sc)
+{
+	strv_free(&sc->governed);
+	strv_free(&sc->suffixes);
+	strv_free(&sc->found);
+}
+
+/* The candidates no row names (child registries' rows included) are the orphans. */
+static int
+orphans(struct run *u, const char *registry, struct scan *sc)
+{
+	const struct cp_integrity_opts *o = u->o;
+	struct strv out = { 0 };
+	struct stat st, self;
+	char err[512], *p;
+	size_t i;
+	int rc;
+
+	if (sc->rc != 0) {
+		fail(u->errbuf, u->errlen, "%s", sc->err);
+		return -1;
+	}
+	if (stat(registry, &self) == -1)
+		memset(&self, 0, sizeof(self));
+	for (i = 0; i < u->children.n; i++) {
+		if (fstatat(u->rootfd, u->children.v[i], &st, 0) == -1 || !S_ISREG(st.st_mode) ||
+		    (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+			continue;
+		p = join(o->root, u->children.v[i]);
+		rc = read_registry(p, on_child_row, u, err, sizeof(err));
+		if (rc == 1)
+			warn_msg(o, "%s: a child registry without artifact_path: its rows name nothing",
+			    u->children.v[i]);
+		else if (rc == -1)
+			warn_msg(o, "%s", err);
+		free(p);
+	}
+	for (i = 0; i < sc->found.n; i++) {
+		if (named(u, sc->found.v[i]))
+			free(sc->found.v[i]);
+		else
+			strv_push(&out, sc->found.v[i]);
+	}
+	sc->found.n = 0;
+	strv_sort_unique(&out);
+	u->r->orphans = out.v;
+	u->r->norphans = out.n;
+	return 0;
+}
+
+/* --- the ledger and MANIFEST.json -------------------------------------- */
+
+struct chain {
+	struct strv lines;
+	const char *root;
+};
+
+static void
+on_finding(void *arg, const struct cp_ledger_finding *f)
+{
+	struct chain *c = arg;
+	struct cp_buf b = CP_BUF_INIT;
+
+	if (f->warning)
+		return;
+	cp_ledger_finding_text(&b, f, c->root);
+	strv_push(&c->lines, b.data ? b.data : xstrdup(""));
+}
+
+static void
+ledger(struct run *u)
+{
+	struct cp_ledger_summary s;
+	struct chain c = { { 0 }, u->o->root };
+	struct stat st;
+	char err[512], *path;
+
+	if (fstatat(u->rootfd, "ledger", &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return;
+	path = join(u->o->root, "ledger");
+	memset(&s, 0, sizeof(s));
+	if (cp_ledger_verify(path, 0, on_finding, &c, &s, err, sizeof(err)) == -1) {
+		char *msg = xmalloc(strlen(err) + 32);
+
+		sprintf(msg, "ledger unreadable: %s", err);
+		strv_push(&c.lines, msg);
+	}
+	cp_ledger_summary_free(&s);
+	free(path);
+	u->r->chain = c.lines.v;
+	u->r->nchain = c.lines.n;
+}
+
+static void
+manifest(struct run *u)
+{
+	struct cp_integrity *r = u->r;
+	char why[256] = "";
+	json_error_t e;
+	json_t *m, *v;
+	struct stat st;
+	char *path;
+
+	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1)
+		return;
+	r->manifest = 1;
+	path = join(u->o->root, "MANIFEST.json");
+	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
+		snprintf(why, sizeof(why), "MANIFEST.json:%d: %s", e.line, e.text);
+	else if (!json_is_object(m))
+		snprintf(why, sizeof(why), "MANIFEST.json: not a JSON object");
+	else if ((v = json_object_get(m, "merkle_scheme")) != NULL && !json_is_null(v)) {
+		if (json_is_string(v) && (strcmp(json_string_value(v), "rfc6962") == 0 ||
+		    strcmp(json_string_value(v), "cp2") == 0))
+			strcpy(r->scheme, json_string_value(v));
+		else
+			snprintf(why, sizeof(why), "MANIFEST.json: unknown merkle_scheme");
+	}
+	v = json_object_get(m, "merkle_root");
+	if (*why == '\0' && json_is_string(v) && *json_string_value(v) != '\0')
+		r->manifest_root = xstrdup(json_string_value(v));
+	if (*why != '\0')
+		r->manifest_error = xstrdup(why);
+	json_decref(m);
+	free(path);
+}
+
+/* --- the whole run ------------------------------------------------------ */
+
+/* The hash cache, loaded on a thread of its own while the registry is read. */
+struct cacheload {
+	const char *path;
+	struct cp_hashcache *cache;
+	const char *warning;
+};
+
+static void *
+cacheload_run(void *arg)
+{
+	struct cacheload *cl = arg;
+
+	cl->cache = cp_hashcache_load(cl->path, &cl->warning);
+	return NULL;
+}
+
+/* Run fn(arg) on a new thread (*started = 1), or right here if none can be made. */
+static void
+start(pthread_t *t, int *started, void *(*fn)(void *), void *arg)
+{
+	*started = pthread_create(t, NULL, fn, arg) == 0;
+	if (!*started)
+		fn(arg);
+}
+
+int
+cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char *errbuf,
+    size_t errlen)
+{
+	struct run u = { 0 };
+	struct cacheload cl = { o->cache, NULL, NULL };
+	struct scan sc;
+	pthread_t tcache, tscan;
+	int rc = -1, cstarted = 0, sstarted = 0, reg;
+	char *registry;
+
+	memset(r, 0, sizeof(*r));
+	strcpy(r->scheme, "cp2");
+	u.o = o;
+	u.r = r;
+	u.errbuf = errbuf;
+	u.errlen = errlen;
+	u.named = cp_strmap_new();
+	registry = o->registry ? xstrdup(o->registry) : join(o->root, REGISTRY);
+	if ((u.rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fail(errbuf, errlen, "%s: %s", o->root, strerror(errno));
+		free(registry);
+		cp_strmap_free(u.named);
+		return -1;
+	}
+	scan_init(&sc, o, u.rootfd);
+	start(&tscan, &sstarted, scan_run, &sc);
+	if (o->cache != NULL)
+		start(&tcache, &cstarted, cacheload_run, &cl);
+	reg = read_registry(registry, on_row, &u, errbuf, errlen);
+	if (cstarted)
+		pthread_join(tcache, NULL);
+	if (sstarted)
+		pthread_join(tscan, NULL);
+	if (cl.warning != NULL)
+		warn_msg(o, "%s %s", o->cache, cl.warning);
+	if (reg == 1)
+		fail(errbuf, errlen, "%s: no artifact_path column", registry);
+	if (reg != 0 || hash_files(&u, cl.cache) == -1)
+		goto out;
+	classify(&u);
+	if (orphans(&u, registry, &sc) == -1)
+		goto out;
+	if (o->ledger)
+		ledger(&u);
+	manifest(&u);
+	rc = 0;
+out:
+	if (cl.cache != NULL)
+		cp_hashcache_free(cl.cache);
+	scan_free(&sc);
+	close(u.rootfd);
+	strv_free(&u.files);
+	strv_free(&u.dirs);
+	strv_free(&u.children);
+	cp_strmap_free(u.named);
+	free(registry);
+	return rc;
+}
+
+/* --- roots, health, MANIFEST.json -------------------------------------- */
+
+static int
+cmp_hex(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+cp_integrity_root(const struct cp_integrity *r, const char *scheme, char hex[CP_SHA256_HEXLEN + 1])
+{
+	struct cp_buf line = CP_BUF_INIT;
+	unsigned char leaf[32], root[32], *digests;
+	struct cp_merkle m;
+	const char **sorted;
+	size_t i, n = 0;
+
+	if (strcmp(scheme, "rfc6962") == 0) {
+		cp_merkle_init(&m);
+		for (i = 0; i < r->nfiles; i++) {
+			char dhex[CP_SHA256_HEXLEN + 1];
+
+			cp_buf_reset(&line);
+			cp_hex_encode(r->files[i].digest, CP_SHA256_LEN, dhex);
+			cp_sumline_format(&line, dhex, r->files[i].path);
+			cp_merkle_leaf_hash(line.data, line.len, leaf);
+			cp_merkle_add(&m, leaf);
+		}
+		cp_buf_free(&line);
+		cp_merkle_root(&m, root);
+		cp_hex_encode(root, sizeof(root), hex);
+		return 0;
+	}
+	if (strcmp(scheme, "cp2") != 0)
+		return -1;
+	sorted = xcalloc(r->nrows ? r->nrows : 1, sizeof(*sorted));
+	for (i = 0; i < r->nrows; i++)
+		if (*r->rows[i].actual != '\0' && *r->rows[i].expected != '\0')
+			sorted[n++] = r->rows[i].actual;
+	qsort(sorted, n, sizeof(*sorted), cmp_hex);
+	digests = xcalloc(n ? n : 1, CP_SHA256_LEN);
+	for (i = 0; i < n; i++)
+		cp_hex_decode(sorted[i], CP_SHA256_HEXLEN, digests + i * CP_SHA256_LEN);
+	cp_merkle_cp2_root(digests, n, hex);
+	free(digests);
+	free(sorted);
+	return 0;
+}
+
+int
+cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int strict)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (r->rows[i].status == CP_INTEGRITY_INVALID || r->rows[i].status == CP_INTEGRITY_MISSING)
+			return 0;
+	if (r->nchain > 0 || (strict && r->norphans > 0))
+		return 0;
+	return r->manifest_root == NULL || strcmp(r->manifest_root, root_hex) == 0;
+}
+
+int
+cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, const char *timestamp,
+    const char *generator)
+{
+	struct cp_atomic a;
+	char root[CP_SHA256_HEXLEN + 1], hex[CP_SHA256_HEXLEN + 1];
+	size_t i;
+
+	cp_integrity_root(r, "rfc6962", root);
+	if (cp_atomic_open(&a, path, 0644) == -1)
+		return -1;
+	fputs("{\n  \"version\": \"1\",\n  \"generated\": ", a.fp);
+	cp_json_write_cstr(a.fp, timestamp);
+	fputs(",\n  \"generator\": ", a.fp);
+	cp_json_write_cstr(a.fp, generator);
+	fputs(",\n  \"checksums\": {", a.fp);
+	for (i = 0; i < r->nfiles; i++) {
+		fputs(i ? ",\n    " : "\n    ", a.fp);
+		cp_json_write_cstr(a.fp, r->files[i].path);
+		cp_hex_encode(r->files[i].digest, CP_SHA256_LEN, hex);
+		fprintf(a.fp, ": {\"sha256\": \"%s\", \"size\": %llu}", hex,
+		    (unsigned long long)r->files[i].size);
+	}
+	fprintf(a.fp, "%s},\n  \"merkle_root\": \"%s\",\n  \"merkle_scheme\": \"rfc6962\"\n}\n",
+	    r->nfiles ? "\n  " : "", root);
+	return cp_atomic_commit(&a);
+}
+
+void
+cp_integrity_free(struct cp_integrity *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++) {
+		free(r->rows[i].id);
+		free(r->rows[i].path);
+		free(r->rows[i].expected);
+	}
+	free(r->rows);
+	for (i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
+	for (i = 0; i < r->norphans; i++)
+		free(r->orphans[i]);
+	free(r->orphans);
+	for (i = 0; i < r->nchain; i++)
+		free(r->chain[i]);
+	free(r->chain);
+	free(r->manifest_root);
+	free(r->manifest_error);
+	memset(r, 0, sizeof(*r));
+}
