@@ -30,6 +30,7 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 	int fd, e;
 
 	a->fp = NULL;
+	a->nosync = 0;
 	a->path = xstrdup(path);
 	a->tmp = xmalloc(strlen(path) + 10);
 	memcpy(a->tmp, path, dirlen);
@@ -71,7 +72,7 @@ cp_atomic_commit(struct cp_atomic *a)
 
 	if (fflush(a->fp) == EOF || ferror(a->fp))
 		e = errno ? errno : EIO;
-	else if (fsync(fileno(a->fp)) == -1)
+	else if (!a->nosync && fsync(fileno(a->fp)) == -1)
 		e = errno;
 	if (fclose(a->fp) == EOF && e == 0)
 		e = errno;
@@ -83,7 +84,7 @@ cp_atomic_commit(struct cp_atomic *a)
 		errno = e;
 		return -1;
 	}
-	e = cp_io_fsync_parent(a->path) == -1 ? errno : 0;
+	e = !a->nosync && cp_io_fsync_parent(a->path) == -1 ? errno : 0;
 	release(a);
 	errno = e;
 	return e ? -1 : 0;

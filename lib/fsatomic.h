@@ -13,6 +13,8 @@ struct cp_atomic {
 	FILE *fp;	/* write the new content here */
 	char *path;	/* the target */
 	char *tmp;	/* the temporary file beside it */
+	int nosync;	/* set after open for a disposable file (a cache that checks
+			 * itself): renamed into place atomically, never fsynced */
 };
 
 /*

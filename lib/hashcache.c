@@ -323,6 +323,8 @@ cp_hashcache_save(struct cp_hashcache *c, const char *path)
 		free(all);
 		return -1;
 	}
+	/* A cache costs only time to lose, and its trailer checksum catches a torn one. */
+	a.nosync = 1;
 	fprintf(a.fp, "%s\n", MAGIC);
 	cp_sha256_update(&sum, MAGIC "\n", strlen(MAGIC) + 1);
 	for (i = 0; i < n; i++) {

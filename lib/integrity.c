@@ -566,6 +566,7 @@ scan_run(void *arg)
 	return NULL;
 }
 
+/* A governed directory that is not plane-relative leaves sc->rc -1 and sc->err. */
 static void
 scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
 {
@@ -580,7 +581,10 @@ scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
 		if (plane_relative(slashed))
 			strv_push(&sc->governed, words.v[i]);
 		else {
-			warn_msg(o, "governed directory %s is not plane-relative: skipped", words.v[i]);
+			if (sc->rc == 0)
+				snprintf(sc->err, sizeof(sc->err),
+				    "governed directory %s is not plane-relative", words.v[i]);
+			sc->rc = -1;
 			free(words.v[i]);
 		}
 		free(slashed);
@@ -770,6 +774,10 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char
 		return -1;
 	}
 	scan_init(&sc, o, u.rootfd);
+	if (sc.rc != 0) {
+		fail(errbuf, errlen, "%s", sc.err);
+		goto out;
+	}
 	start(&tscan, &sstarted, scan_run, &sc);
 	if (o->cache != NULL)
 		start(&tcache, &cstarted, cacheload_run, &cl);

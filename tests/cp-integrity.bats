@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# cp-integrity: the answers come from sha256sum, Python (csv, hashlib, the
+# cp2 and RFC 9162 definitions written out below) and jq.
+
+load helper
+
+# cp2 root (design.md section 5) of the hex digests on standard input.
+cp2() {
+	python3 -c '
+import hashlib, sys
+h = sys.stdin.read().split()
+if not h: print(""); sys.exit()
+while len(h) > 1:
+    if len(h) % 2: h.append(h[-1])
+    h = [hashlib.sha256((h[i] + h[i + 1]).encode()).hexdigest() for i in range(0, len(h), 2)]
+print(h[0])'
+}
+
+# RFC 9162 root over the lines of standard input (leaf data: a line without its newline).
+rfc6962() {
+	python3 -c '
+import hashlib, sys
+leaves = [hashlib.sha256(b"\0" + l).digest() for l in sys.stdin.buffer.read().split(b"\n")[:-1]]
+def mth(d):
+    if not d: return hashlib.sha256(b"").digest()
+    if len(d) == 1: return d[0]
+    k = 1
+    while k * 2 < len(d): k *= 2
+    return hashlib.sha256(b"\1" + mth(d[:k]) + mth(d[k:])).digest()
+print(mth(leaves).hex())'
+}
+
+sha() { sha256sum < "$1" | cut -c1-64; }
+
+# Rows "id,entity_type,artifact_path,content_hash" on stdin -> the registry, written by Python's csv.
+registry() {
+	python3 -c '
+import csv, sys
+cols = ["id", "name", "entity_type", "artifact_path", "status", "content_hash"]
+w = csv.DictWriter(open(sys.argv[1], "w", newline=""), fieldnames=cols)
+w.writeheader()
+for line in sys.stdin.read().splitlines():
+    i, t, p, h = line.split(",")
+    w.writerow({"id": i, "name": i.lower(), "entity_type": t, "artifact_path": p, "status": "active", "content_hash": h})
+' registries/control_plane_registry.csv
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p plane/registries plane/frameworks plane/modules/m/sub
+	cd plane
+	printf 'framework one\n' > frameworks/a.md
+	printf 'framework two\n' > frameworks/b.md
+	printf 'print(1)\n' > modules/m/m.py
+	printf 'nested\n' > modules/m/sub/n.md
+	dirhash=$( (find modules/m -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | cut -c1-64) | cp2)
+	registry <<-EOF
+	FMWK-A,framework,/frameworks/a.md,$(sha frameworks/a.md)
+	FMWK-B,framework,/frameworks/b.md,$(sha frameworks/b.md)
+	MOD-M,module,/modules/m,$dirhash
+	REG-CP,registry,/registries/control_plane_registry.csv,
+	EOF
+}
+
+@test "--help, --version, bad usage" {
+	run -0 cp-integrity --help
+	[[ "$output" == usage:* ]]
+	run -0 cp-integrity --version
+	[[ "$output" == "cp-integrity (Control Plane v2 in C) "* ]]
+	run -2 cp-integrity --bogus
+	run -2 cp-integrity extra-operand
+	run -2 cp-integrity --write-manifest --json
+	run -2 cp-integrity -j 0
+}
+
+@test "a healthy plane: valid rows, a directory as the cp2 root of its files, no_hash, the report's keys" {
+	run --separate-stderr -0 cp-integrity --json
+	jq -e '.healthy == true and .verified_count == 3 and .valid == ["FMWK-A","FMWK-B","MOD-M"]
+		and .no_hash == ["REG-CP"] and .invalid == [] and .missing == [] and .orphans == []
+		and .orphan_count == 0 and .chain_errors == [] and .chain_error_count == 0
+		and .merkle_scheme == "cp2" and .manifest_root == null and .merkle_root_matches == null
+		and .strict == false and (.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+00:00$"))' <<< "$output"
+	# cp2 plane root: the sorted content hashes of the rows that have one
+	want=$(printf '%s\n' "$(sha frameworks/a.md)" "$(sha frameworks/b.md)" "$dirhash" | LC_ALL=C sort | cp2)
+	[ "$(jq -r .merkle_root <<< "$output")" = "$want" ]
+	run -0 cp-integrity
+	[[ "${lines[0]}" == "integrity: HEALTHY" ]]
+	[[ "${lines[1]}" == "  valid 3, invalid 0, missing 0, no hash 1, orphans 0, chain errors 0" ]]
+}
+
+@test "invalid, missing, not plane-relative, a symlink and a FIFO: exit 1, each in its place" {
+	echo changed >> frameworks/a.md
+	rm frameworks/b.md
+	ln -s a.md frameworks/link.md
+	mkfifo frameworks/pipe.md
+	registry <<-EOF
+	FMWK-A,framework,/frameworks/a.md,$(sha /dev/null)
+	FMWK-B,framework,/frameworks/b.md,$(sha /dev/null)
+	UNSAFE,framework,/frameworks/../../etc/passwd,$(sha /dev/null)
+	RELATIVE,framework,frameworks/a.md,$(sha /dev/null)
+	LINK,framework,/frameworks/link.md,$(sha frameworks/a.md)
+	FIFO,framework,/frameworks/pipe.md,
+	EOF
+	run --separate-stderr -1 timeout 20 cp-integrity --json
+	jq -e --arg a "$(sha frameworks/a.md)" '.healthy == false
+		and .invalid == [{"id":"FMWK-A","expected":"'"$(sha /dev/null)"'","actual":$a},
+			{"id":"LINK","expected":$a,"actual":""}]
+		and .missing == [{"id":"FMWK-B","path":"/frameworks/b.md"},
+			{"id":"UNSAFE","path":"/frameworks/../../etc/passwd"},
+			{"id":"RELATIVE","path":"frameworks/a.md"}]
+		and .no_hash == ["FIFO"]' <<< "$output"
+	[[ "$stderr" == *"UNSAFE: artifact_path /frameworks/../../etc/passwd is not plane-relative"* ]]
+	run -1 cp-integrity
+	[[ "$output" == *"  invalid  LINK: expected $(sha frameworks/a.md), actual (not a file)"* ]]
+	[[ "$output" == *"  missing  FMWK-B: /frameworks/b.md"* ]]
+}
+
+@test "orphans: governed directories and suffixes, children registries, named directories; --strict" {
+	echo stray > frameworks/stray.md
+	echo stray > frameworks/stray.txt	# not an orphan suffix
+	echo inside > modules/m/sub/new.md	# under a registered directory: named
+	mkdir -p specs && echo child > specs/child.md && echo lost > specs/lost.yaml
+	mkdir -p outside && ln -s ../outside frameworks/linked && echo x > outside/o.md
+	printf 'id,artifact_path\r\nS1,/specs/child.md\r\n' > registries/specs_registry.csv
+	registry <<-EOF
+	FMWK-A,framework,/frameworks/a.md,$(sha frameworks/a.md)
+	FMWK-B,framework,/frameworks/b.md,$(sha frameworks/b.md)
+	MOD-M,module,/modules/m,$dirhash
+	REG-SPECS,registry,/registries/specs_registry.csv,
+	EOF
+	run --separate-stderr -1 cp-integrity --json	# MOD-M changed (new.md): invalid
+	jq -e '.orphans == ["frameworks/stray.md", "specs/lost.yaml"] and .orphan_count == 2' <<< "$output"
+	run --separate-stderr cp-integrity --json --governed frameworks --suffixes '.txt .md'
+	jq -e '.orphans == ["frameworks/stray.md", "frameworks/stray.txt"]' <<< "$output"
+	# orphans alone: healthy unless --strict
+	rm modules/m/sub/new.md
+	run --separate-stderr -0 cp-integrity --json
+	jq -e '.healthy and .orphan_count == 2' <<< "$output"
+	run --separate-stderr -1 cp-integrity --json --strict
+	jq -e '(.healthy | not) and .strict' <<< "$output"
+	run -2 cp-integrity --governed ../etc
+	[[ "$output" == *"governed directory ../etc is not plane-relative"* ]]
+}
+
+@test "the hash cache: nothing changed reads nothing, one change reads one, --full reads all" {
+	mkdir .cp
+	run --separate-stderr -0 cp-integrity --json --cache .cp/hash.cache
+	[ "$(jq .hashed <<< "$output")" -eq 5 ]	# four artifacts and the registry (REG-CP)
+	# A file changed in the second the cache is written is rehashed next time
+	# (git's racy rule): let the files' times fall in an earlier second.
+	touch -d '1 minute ago' frameworks/a.md frameworks/b.md modules/m/m.py modules/m/sub/n.md \
+		registries/control_plane_registry.csv
+	sleep 1.1
+	run --separate-stderr -0 cp-integrity --json --cache .cp/hash.cache
+	run --separate-stderr -0 cp-integrity --json --cache .cp/hash.cache
+	jq -e '.hashed == 0 and .cached == 5' <<< "$output"
+	# same size, same mtime, new content: ctime tells
+	m=$(stat -c %y frameworks/a.md); printf 'framework ONE\n' > frameworks/a.md; touch -d "$m" frameworks/a.md
+	run --separate-stderr -1 cp-integrity --json --cache .cp/hash.cache
+	jq -e '.hashed == 1 and .invalid[0].id == "FMWK-A"' <<< "$output"
+	run --separate-stderr -1 cp-integrity --json --cache .cp/hash.cache --full
+	jq -e '.hashed == 5 and .cached == 0' <<< "$output"
+}
+
+@test "--write-manifest: checksums as sha256sum says, rfc6962 root, then matched; a stale one fails" {
+	run --separate-stderr -0 cp-integrity --write-manifest
+	[[ "$stderr" == *"MANIFEST.json: 5 files, root "* ]]
+	jq -r '.checksums | to_entries[] | "\(.value.sha256)  \(.key)"' MANIFEST.json > sums
+	sha256sum -c --quiet sums
+	[ "$(jq -r '.checksums["modules/m/sub/n.md"].size' MANIFEST.json)" -eq 7 ]
+	want=$(find frameworks modules registries -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | rfc6962)
+	jq -e --arg w "$want" '.merkle_root == $w and .merkle_scheme == "rfc6962" and .version == "1"' MANIFEST.json
+	run --separate-stderr -0 cp-integrity --write-manifest
+	[[ "$stderr" == *"MANIFEST.json: up to date ($want)"* ]]
+	run --separate-stderr -0 cp-integrity --json
+	jq -e --arg w "$want" '.merkle_scheme == "rfc6962" and .merkle_root == $w and .merkle_root_matches' <<< "$output"
+	# a registered file changes: the stored root no longer matches
+	printf 'framework two, edited\n' > frameworks/b.md
+	run --separate-stderr -1 cp-integrity --json
+	jq -e '.merkle_root_matches == false and .invalid[0].id == "FMWK-B"' <<< "$output"
+}
+
+@test "MANIFEST.json: a Python-era one (no scheme) is cp2; a corrupt one is an error, and rewritable" {
+	root=$(printf '%s\n' "$(sha frameworks/a.md)" "$(sha frameworks/b.md)" "$dirhash" | LC_ALL=C sort | cp2)
+	printf '{"version": "1.0", "checksums": {}, "merkle_root": "%s"}\n' "$root" > MANIFEST.json
+	run --separate-stderr -0 cp-integrity --json
+	jq -e '.merkle_scheme == "cp2" and .merkle_root_matches' <<< "$output"
+	printf '{"merkle_root": "%064d"}\n' 1 > MANIFEST.json
+	run --separate-stderr -1 cp-integrity
+	[[ "$output" == *"MANIFEST.json DIFFERS (0000"* ]]
+	printf '{"merkle_scheme": "sha1"}' > MANIFEST.json
+	run --separate-stderr -2 cp-integrity
+	[[ "$stderr" == *"unknown merkle_scheme"* ]]
+	printf '{"merkle_root": ' > MANIFEST.json
+	run --separate-stderr -2 cp-integrity --json
+	[ -z "$output" ]
+	run --separate-stderr -0 cp-integrity --write-manifest
+	jq -e '.merkle_scheme == "rfc6962"' MANIFEST.json
+}
+
+@test "the ledger: a tampered entry is a chain error; --no-ledger leaves it out" {
+	cp-ledger -f ledger append -q --event-type a --submission-id S --decision D --reason one
+	cp-ledger -f ledger append -q --event-type b --submission-id S --decision D --reason two
+	run --separate-stderr -0 cp-integrity --json
+	jq -e '.chain_error_count == 0' <<< "$output"
+	sed -i 's/"reason": "one"/"reason": "0ne"/' ledger/governance.jsonl
+	run --separate-stderr -1 cp-integrity --json
+	jq -e '.chain_error_count == 1 and (.chain_errors[0] | startswith("ledger/governance.jsonl:1: tampered entry LED-"))' <<< "$output"
+	run --separate-stderr -0 cp-integrity --json --no-ledger
+	jq -e '.chain_error_count == 0' <<< "$output"
+}
+
+@test "-C, CONTROL_PLANE_ROOT, --registry; unreadable or malformed registries exit 2" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr -0 cp-integrity -C plane --json
+	jq -e '.verified_count == 3' <<< "$output"
+	CONTROL_PLANE_ROOT=$PWD/plane run --separate-stderr -0 cp-integrity --json
+	jq -e '.verified_count == 3' <<< "$output"
+	run -2 cp-integrity -C no-such-plane
+	[[ "$output" == *"plane no-such-plane"* ]]
+	cd plane
+	run -2 cp-integrity --registry missing.csv
+	printf 'id,artifact_path\r\n"unterminated\r\n' > bad.csv
+	run --separate-stderr -2 cp-integrity --registry bad.csv
+	[[ "$stderr" == *"bad.csv:2: "* ]]
+	printf 'id,content_hash\r\nX,\r\n' > nopath.csv
+	run --separate-stderr -2 cp-integrity --registry nopath.csv
+	[[ "$stderr" == *"no artifact_path column"* ]]
+	run -2 cp-integrity --registry /dev/null
+}
+
+@test "an unwritable standard output is an error" {
+	run bash -c 'cp-integrity --json > /dev/full'
+	[ "$status" -eq 2 ]
+}
+
+@test "the man page is lint clean and documents every long option" {
+	command -v mandoc > /dev/null || skip "mandoc is not installed"
+	man=$BATS_TEST_DIRNAME/../man/cp-integrity.1
+	mandoc -Tlint -Wwarning "$man"
+	for opt in $(cp-integrity --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -Eq -- "^\.It .*Fl \\\\${opt#-}( |\$)" "$man" || {
+			echo "not in the man page: $opt" >&2
+			return 1
+		}
+	done
+}
