@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "hashpool.h"
 #include "hex.h"
 #include "integrity.h"
+#include "istate.h"
 #include "json.h"
 #include "ledger.h"
 #include "ledger_text.h"
@@ -108,6 +110,15 @@ warn_msg(const struct cp_integrity_opts *o, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	o->warn(o->warn_arg, msg);
+}
+
+/* Threads: -j, else one per online CPU. */
+static int
+jobs_of(const struct cp_integrity_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return o->jobs > 0 ? o->jobs : ncpu > 0 ? (int)ncpu : 1;
 }
 
 static char *
@@ -200,6 +211,7 @@ struct run {
 	struct strv dirs;		/* plane-relative registered directories */
 	struct strv children;		/* plane-relative child registries */
 	struct cp_strmap *named;	/* plane-relative paths some row names */
+	struct cp_fplist fps;		/* every input's lstat, for the state file */
 	char *errbuf;
 	size_t errlen;
 	int failed;
@@ -254,8 +266,8 @@ has_suffix(const char *name, const struct strv *suffixes)
  * A stack of paths, not of open directories: depth costs no descriptors.
  */
 static int
-walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out, char *errbuf,
-    size_t errlen)
+walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
+    struct cp_fplist *fps, char *errbuf, size_t errlen)
 {
 	struct strv todo = { 0 };
 	struct dirent *de;
@@ -276,6 +288,9 @@ walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
 			ret = -1;
 			break;
 		}
+		/* A directory's times change when a name in it comes or goes. */
+		if (fstat(fd, &st) == 0)
+			cp_fplist_add(fps, dir, &st, 'X');
 		while ((de = readdir(d)) != NULL) {
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
@@ -367,6 +382,17 @@ feed_done(void *arg, struct cp_hashjob *job)
 
 	switch (job->err) {
 	case 0:
+	case EISDIR:
+	case EINVAL:
+		cp_fplist_add(&u->fps, rel, &job->st, job->err == 0 ? 'F' : 'X');
+		break;
+	case ENOENT:
+	case ENOTDIR:
+		cp_fplist_add(&u->fps, rel, NULL, 'X');
+		break;
+	}
+	switch (job->err) {
+	case 0:
 		if (row != NULL)
 			row->type = 'f';
 		memcpy(h.digest, job->digest, sizeof(h.digest));
@@ -406,10 +432,8 @@ hash_files(struct run *u, struct cp_hashcache *cache)
 	struct cp_integrity *r = u->r;
 	const struct hashed *h;
 	size_t i, k;
-	long ncpu;
 
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	po.jobs = o->jobs > 0 ? o->jobs : ncpu > 0 ? (int)ncpu : 1;
+	po.jobs = jobs_of(o);
 	po.cache = cache;
 	po.full = o->full;
 	po.nofollow = 1;
@@ -417,7 +441,8 @@ hash_files(struct run *u, struct cp_hashcache *cache)
 	f.rows = 1;
 	cp_hashpool_run(&po, feed_next, feed_done, &f);
 	for (i = 0; i < u->dirs.n && !u->failed; i++)
-		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, u->errbuf, u->errlen) == -1)
+		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, &u->fps, u->errbuf,
+		    u->errlen) == -1)
 			u->failed = 1;
 	if (!u->failed) {
 		strv_sort_unique(&u->files);	/* nested registered directories */
@@ -546,6 +571,7 @@ named(const struct run *u, const char *path)
 struct scan {
 	int rootfd;
 	struct strv governed, suffixes, found;
+	struct cp_fplist fps;
 	char err[512];
 	int rc;
 };
@@ -557,11 +583,16 @@ scan_run(void *arg)
 	struct stat st;
 
 	for (size_t i = 0; i < sc->governed.n && sc->rc == 0; i++) {
-		if (fstatat(sc->rootfd, sc->governed.v[i], &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISDIR(st.st_mode))
+		if (fstatat(sc->rootfd, sc->governed.v[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			cp_fplist_add(&sc->fps, sc->governed.v[i], NULL, 'X');
 			continue;
-		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->found, sc->err,
-		    sizeof(sc->err));
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			cp_fplist_add(&sc->fps, sc->governed.v[i], &st, 'X');
+			continue;
+		}
+		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->found, &sc->fps,
+		    sc->err, sizeof(sc->err));
 	}
 	return NULL;
 }
@@ -599,6 +630,7 @@ scan_free(struct scan *sc)
 	strv_free(&sc->governed);
 	strv_free(&sc->suffixes);
 	strv_free(&sc->found);
+	cp_fplist_free(&sc->fps);
 }
 
 /* The candidates no row names (child registries' rows included) are the orphans. */
@@ -622,6 +654,10 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 		if (fstatat(u->rootfd, u->children.v[i], &st, 0) == -1 || !S_ISREG(st.st_mode) ||
 		    (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
 			continue;
+		/* its rows name files: any change to it means a whole run */
+		cp_fplist_add(&u->fps, u->children.v[i],
+		    fstatat(u->rootfd, u->children.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL,
+		    'X');
 		p = join(o->root, u->children.v[i]);
 		rc = read_registry(p, on_child_row, u, err, sizeof(err));
 		if (rc == 1)
@@ -638,6 +674,7 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 			strv_push(&out, sc->found.v[i]);
 	}
 	sc->found.n = 0;
+	cp_fplist_take(&u->fps, &sc->fps);
 	strv_sort_unique(&out);
 	u->r->orphans = out.v;
 	u->r->norphans = out.n;
@@ -663,6 +700,35 @@ on_finding(void *arg, const struct cp_ledger_finding *f)
 	strv_push(&c->lines, b.data ? b.data : xstrdup(""));
 }
 
+/* The lstat of a directory and of every name in it (the ledger's segments). */
+static void
+fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
+{
+	struct dirent *de;
+	struct stat st;
+	char *p;
+	DIR *d;
+	int fd;
+
+	cp_fplist_add(&u->fps, dir, dst, 'X');
+	if (!S_ISDIR(dst->st_mode) ||
+	    (fd = openat(u->rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = join(dir, de->d_name);
+		cp_fplist_add(&u->fps, p,
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL, 'X');
+		free(p);
+	}
+	closedir(d);
+}
+
 static void
 ledger(struct run *u)
 {
@@ -671,8 +737,11 @@ ledger(struct run *u)
 	struct stat st;
 	char err[512], *path;
 
-	if (fstatat(u->rootfd, "ledger", &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(u->rootfd, "ledger", &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		cp_fplist_add(&u->fps, "ledger", NULL, 'X');
 		return;
+	}
+	fingerprint_dir(u, "ledger", &st);
 	path = join(u->o->root, "ledger");
 	memset(&s, 0, sizeof(s));
 	if (cp_ledger_verify(path, 0, on_finding, &c, &s, err, sizeof(err)) == -1) {
@@ -694,11 +763,15 @@ manifest(struct run *u)
 	char why[256] = "";
 	json_error_t e;
 	json_t *m, *v;
-	struct stat st;
+	struct stat st, lst;
 	char *path;
 
-	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1)
+	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1) {
+		cp_fplist_add(&u->fps, "MANIFEST.json", NULL, 'X');
 		return;
+	}
+	cp_fplist_add(&u->fps, "MANIFEST.json",
+	    fstatat(u->rootfd, "MANIFEST.json", &lst, AT_SYMLINK_NOFOLLOW) == 0 ? &lst : NULL, 'X');
 	r->manifest = 1;
 	path = join(u->o->root, "MANIFEST.json");
 	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
@@ -748,16 +821,151 @@ start(pthread_t *t, int *started, void *(*fn)(void *), void *arg)
 		fn(arg);
 }
 
+/* The whole run: registry, hashing through the cache, orphans, ledger, MANIFEST.json. */
+static int
+full(struct run *u, const char *registry)
+{
+	const struct cp_integrity_opts *o = u->o;
+	struct cacheload cl = { o->cache, NULL, NULL };
+	struct scan sc;
+	struct stat st;
+	pthread_t tcache, tscan;
+	int rc = -1, cstarted = 0, sstarted = 0, reg;
+	char *path = NULL;
+
+	strcpy(u->r->scheme, "cp2");	/* unless MANIFEST.json names one */
+	scan_init(&sc, o, u->rootfd);
+	if (sc.rc != 0) {
+		fail(u->errbuf, u->errlen, "%s", sc.err);
+		scan_free(&sc);
+		return -1;
+	}
+	start(&tscan, &sstarted, scan_run, &sc);
+	if (o->cache != NULL)
+		start(&tcache, &cstarted, cacheload_run, &cl);
+	/* Inputs are looked at before they are read: a change while reading shows next time. */
+	cp_fplist_add(&u->fps, registry,
+	    fstatat(u->rootfd, registry, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL, 'X');
+	path = registry[0] == '/' ? xstrdup(registry) : join(o->root, registry);
+	reg = read_registry(path, on_row, u, u->errbuf, u->errlen);
+	if (cstarted)
+		pthread_join(tcache, NULL);
+	if (sstarted)
+		pthread_join(tscan, NULL);
+	if (cl.warning != NULL)
+		warn_msg(o, "%s %s", o->cache, cl.warning);
+	if (reg == 1)
+		fail(u->errbuf, u->errlen, "%s: no artifact_path column", registry);
+	if (reg != 0 || hash_files(u, cl.cache) == -1)
+		goto out;
+	classify(u);
+	if (orphans(u, path, &sc) == -1)
+		goto out;
+	if (o->ledger)
+		ledger(u);
+	manifest(u);
+	cp_integrity_root(u->r, u->r->scheme, u->r->root);
+	rc = 0;
+out:
+	free(path);
+	if (cl.cache != NULL)
+		cp_hashcache_free(cl.cache);
+	scan_free(&sc);
+	return rc;
+}
+
+/* Rehashing the files the state says changed: fps indexes in, files' digests out. */
+struct refeed {
+	struct run *u;
+	const size_t *changed;
+	size_t n, next;
+	int failed;
+};
+
+static int
+refeed_next(void *arg, char **path, void **user)
+{
+	struct refeed *f = arg;
+	const char *rel;
+
+	if (f->next == f->n)
+		return 0;
+	rel = f->u->fps.v[f->changed[f->next]].path;
+	*path = join(f->u->o->root, rel);
+	*user = (void *)f->next++;
+	return 1;
+}
+
+static void
+refeed_done(void *arg, struct cp_hashjob *job)
+{
+	struct refeed *f = arg;
+	struct cp_integrity *r = f->u->r;
+	const char *rel = f->u->fps.v[f->changed[(size_t)job->user]].path;
+	size_t j = lower_bound(r, rel);
+
+	if (job->err != 0 || j == r->nfiles || strcmp(r->files[j].path, rel) != 0) {
+		f->failed = 1;	/* gone, or no longer a file since the check: a whole run */
+		return;
+	}
+	memcpy(r->files[j].digest, job->digest, CP_SHA256_LEN);
+	r->files[j].size = job->size;
+}
+
+/*
+ * The report from the state file, when no input changed but the content of
+ * some files (those are read again, and the rows over them recomputed).
+ * Returns 1 done, 0 when a whole run is needed (r and fps then empty).
+ */
+static int
+fast(struct run *u, const struct stat *plane, const char *opts)
+{
+	const struct cp_integrity_opts *o = u->o;
+	struct cp_integrity *r = u->r;
+	struct cp_hashpool_opts po = { 0 };
+	struct refeed f = { 0 };
+	size_t *changed = NULL, nchanged = 0;
+	int64_t written;
+
+	if (!cp_istate_load(o->state, plane, opts, r, &u->fps, &written))
+		return 0;
+	if (!cp_istate_check(u->rootfd, &u->fps, written, jobs_of(o), &changed, &nchanged))
+		goto whole;
+	r->cached = r->nfiles;
+	if (nchanged > 0) {
+		f.u = u;
+		f.changed = changed;
+		f.n = nchanged;
+		po.jobs = jobs_of(o);
+		po.nofollow = 1;
+		cp_hashpool_run(&po, refeed_next, refeed_done, &f);
+		if (f.failed)
+			goto whole;
+		r->hashed = nchanged;
+		r->cached = r->nfiles > nchanged ? r->nfiles - nchanged : 0;
+		classify(u);
+		cp_integrity_root(r, r->scheme, r->root);
+		if (cp_istate_save(o->state, plane, opts, r, &u->fps) == -1)
+			warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
+	}
+	free(changed);
+	return 1;
+whole:
+	free(changed);
+	cp_fplist_free(&u->fps);	/* before r: its paths are in r's state buffer */
+	cp_integrity_free(r);
+	return 0;
+}
+
 int
 cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char *errbuf,
     size_t errlen)
 {
 	struct run u = { 0 };
-	struct cacheload cl = { o->cache, NULL, NULL };
-	struct scan sc;
-	pthread_t tcache, tscan;
-	int rc = -1, cstarted = 0, sstarted = 0, reg;
+	struct cp_buf opts = CP_BUF_INIT;
+	struct stat plane;
 	char *registry;
+	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	strcpy(r->scheme, "cp2");
@@ -766,44 +974,35 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char
 	u.errbuf = errbuf;
 	u.errlen = errlen;
 	u.named = cp_strmap_new();
-	registry = o->registry ? xstrdup(o->registry) : join(o->root, REGISTRY);
-	if ((u.rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	/* The registry as the state file names it: plane-relative, or absolute. */
+	if (o->registry == NULL)
+		registry = xstrdup(REGISTRY);
+	else if (o->registry[0] == '/' || (registry = realpath(o->registry, NULL)) == NULL)
+		registry = xstrdup(o->registry);
+	if ((u.rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(u.rootfd, &plane) == -1) {
 		fail(errbuf, errlen, "%s: %s", o->root, strerror(errno));
-		free(registry);
-		cp_strmap_free(u.named);
-		return -1;
-	}
-	scan_init(&sc, o, u.rootfd);
-	if (sc.rc != 0) {
-		fail(errbuf, errlen, "%s", sc.err);
 		goto out;
 	}
-	start(&tscan, &sstarted, scan_run, &sc);
-	if (o->cache != NULL)
-		start(&tcache, &cstarted, cacheload_run, &cl);
-	reg = read_registry(registry, on_row, &u, errbuf, errlen);
-	if (cstarted)
-		pthread_join(tcache, NULL);
-	if (sstarted)
-		pthread_join(tscan, NULL);
-	if (cl.warning != NULL)
-		warn_msg(o, "%s %s", o->cache, cl.warning);
-	if (reg == 1)
-		fail(errbuf, errlen, "%s: no artifact_path column", registry);
-	if (reg != 0 || hash_files(&u, cl.cache) == -1)
+	cp_buf_adds(&opts, "registry=");
+	cp_buf_adds(&opts, registry);
+	cp_buf_adds(&opts, "\ngoverned=");
+	cp_buf_adds(&opts, o->governed ? o->governed : CP_INTEGRITY_GOVERNED);
+	cp_buf_adds(&opts, "\nsuffixes=");
+	cp_buf_adds(&opts, o->suffixes ? o->suffixes : CP_INTEGRITY_SUFFIXES);
+	cp_buf_adds(&opts, o->ledger ? "\nledger=1\n" : "\nledger=0\n");
+	if (o->state != NULL && !o->full && fast(&u, &plane, opts.data)) {
+		rc = 0;
 		goto out;
-	classify(&u);
-	if (orphans(&u, registry, &sc) == -1)
-		goto out;
-	if (o->ledger)
-		ledger(&u);
-	manifest(&u);
-	rc = 0;
+	}
+	if ((rc = full(&u, registry)) == 0 && o->state != NULL &&
+	    cp_istate_save(o->state, &plane, opts.data, r, &u.fps) == -1)
+		warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
 out:
-	if (cl.cache != NULL)
-		cp_hashcache_free(cl.cache);
-	scan_free(&sc);
-	close(u.rootfd);
+	if (u.rootfd >= 0)
+		close(u.rootfd);
+	cp_buf_free(&opts);
+	cp_fplist_free(&u.fps);
 	strv_free(&u.files);
 	strv_free(&u.dirs);
 	strv_free(&u.children);
@@ -902,27 +1101,38 @@ cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, cons
 	return cp_atomic_commit(&a);
 }
 
+/* Strings read from a state file live in its buffer, freed once. */
+static void
+sfree(const struct cp_integrity *r, char *p)
+{
+	if (p == NULL || (r->blob != NULL && p >= r->blob && p < r->blob + r->bloblen))
+		return;
+	free(p);
+}
+
 void
 cp_integrity_free(struct cp_integrity *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->nrows; i++) {
-		free(r->rows[i].id);
-		free(r->rows[i].path);
-		free(r->rows[i].expected);
+		sfree(r, r->rows[i].id);
+		sfree(r, r->rows[i].path);
+		sfree(r, r->rows[i].expected);
 	}
 	free(r->rows);
 	for (i = 0; i < r->nfiles; i++)
-		free(r->files[i].path);
+		sfree(r, r->files[i].path);
 	free(r->files);
 	for (i = 0; i < r->norphans; i++)
-		free(r->orphans[i]);
+		sfree(r, r->orphans[i]);
 	free(r->orphans);
 	for (i = 0; i < r->nchain; i++)
-		free(r->chain[i]);
+		sfree(r, r->chain[i]);
 	free(r->chain);
-	free(r->manifest_root);
-	free(r->manifest_error);
+	sfree(r, r->manifest_root);
+	sfree(r, r->manifest_error);
+	if (r->blob != NULL)
+		munmap(r->blob, r->bloblen);
 	memset(r, 0, sizeof(*r));
 }

@@ -44,6 +44,9 @@ struct cp_integrity_opts {
 	const char *governed;	/* directories scanned for orphans; NULL: the default */
 	const char *suffixes;	/* suffixes an orphan has; NULL: the default */
 	int ledger;		/* 1: verify <root>/ledger when it exists */
+	const char *state;	/* NULL, or a file remembering the run (lib/istate): when no
+				 * input's lstat changed since, the report is taken from it;
+				 * when only files' did, just those are read again */
 	/* Told each thing worth a warning (a path leaving the plane...); may be NULL. */
 	void (*warn)(void *arg, const char *msg);
 	void *warn_arg;
@@ -64,6 +67,10 @@ struct cp_integrity {
 	char scheme[8];		/* the scheme it names: "rfc6962", or "cp2" (none named) */
 	char *manifest_root;	/* its merkle_root, or NULL */
 	char *manifest_error;	/* why MANIFEST.json could not be read, or NULL */
+	char root[CP_SHA256_HEXLEN + 1];	/* the plane's root in scheme (cp_integrity_root) */
+	char *blob;		/* internal: a state file's read-only mapping, which the
+				 * strings above may point into (never write through them) */
+	size_t bloblen;
 };
 
 /*

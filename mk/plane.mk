@@ -71,8 +71,10 @@ validate: | $(CP_TOOLS)
 	[ $$s -ne 0 ] || echo 'validate: both registries are valid' >&2; \
 	exit $$s
 
-# --- integrity: one cp-integrity run; the hash cache spares unchanged files
+# --- integrity: one cp-integrity run.  Its state file proves an unchanged
+# plane by lstat alone; the hash cache spares the files that did not change.
 CP_INTEGRITY = cp-integrity -C '$(CP_ROOT)' --cache '$(CP_STATE)/hash.cache' \
+	--state '$(CP_STATE)/integrity.state' \
 	$(if $(filter 1,$(FULL)),--full) $(if $(filter 1,$(STRICT)),--strict) \
 	$(if $(CP_GOVERNED),--governed '$(CP_GOVERNED)') \
 	$(if $(CP_ORPHAN_SUFFIXES),--suffixes '$(CP_ORPHAN_SUFFIXES)')

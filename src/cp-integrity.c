@@ -15,8 +15,8 @@
 #include "xalloc.h"
 
 static const char help[] =
-"usage: cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--full] [-j N]\n"
-"                    [--governed DIRS] [--suffixes LIST] [--no-ledger]\n"
+"usage: cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--state FILE]\n"
+"                    [--full] [-j N] [--governed DIRS] [--suffixes LIST] [--no-ledger]\n"
 "                    [--strict] [--json]\n"
 "       cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--full] [-j N]\n"
 "                    --write-manifest\n"
@@ -33,6 +33,9 @@ static const char help[] =
 "      --cache FILE   keep file digests in FILE, keyed by stat: unchanged\n"
 "                     files are not read again\n"
 "      --full         read every file (an audit); the cache is refreshed\n"
+"      --state FILE   remember the run in FILE: when no input's lstat changed\n"
+"                     since, the report comes from it; when only some files'\n"
+"                     did, just those are read\n"
 "  -j, --jobs N       hash on N threads (default: one per CPU)\n"
 "      --governed DIRS  directories scanned for orphans, space-separated\n"
 "                     (default: " CP_INTEGRITY_GOVERNED ")\n"
@@ -51,12 +54,13 @@ static const char help[] =
 
 enum {
 	OPT_REGISTRY = 256, OPT_CACHE, OPT_FULL, OPT_GOVERNED, OPT_SUFFIXES, OPT_NO_LEDGER,
-	OPT_STRICT, OPT_JSON, OPT_WRITE_MANIFEST, OPT_VERSION
+	OPT_STRICT, OPT_JSON, OPT_WRITE_MANIFEST, OPT_STATE, OPT_VERSION
 };
 
 static const struct option longopts[] = {
 	{ "registry", required_argument, NULL, OPT_REGISTRY },
 	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "state", required_argument, NULL, OPT_STATE },
 	{ "full", no_argument, NULL, OPT_FULL },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "governed", required_argument, NULL, OPT_GOVERNED },
@@ -232,7 +236,7 @@ check(const struct opts *o, const struct cp_integrity *r)
 
 	if (r->manifest_error != NULL)
 		errx(CP_EXIT_ERR, "%s", r->manifest_error);
-	cp_integrity_root(r, r->scheme, root);
+	strcpy(root, r->root);
 	healthy = cp_integrity_healthy(r, root, o->strict);
 	if (o->json)
 		report_json(o, r, root, healthy);
@@ -246,7 +250,10 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 {
 	char root[CP_SHA256_HEXLEN + 1], ts[32], *path;
 
-	cp_integrity_root(r, "rfc6962", root);
+	if (strcmp(r->scheme, "rfc6962") == 0)
+		strcpy(root, r->root);
+	else
+		cp_integrity_root(r, "rfc6962", root);
 	if (r->manifest_error == NULL && r->manifest_root != NULL &&
 	    strcmp(r->manifest_root, root) == 0 && strcmp(r->scheme, "rfc6962") == 0) {
 		warnx("MANIFEST.json: up to date (%s)", root);
@@ -294,6 +301,7 @@ main(int argc, char *argv[])
 		case 'j': o.run.jobs = jobs(optarg); break;
 		case OPT_REGISTRY: o.run.registry = optarg; break;
 		case OPT_CACHE: o.run.cache = optarg; break;
+		case OPT_STATE: o.run.state = optarg; break;
 		case OPT_FULL: o.run.full = 1; break;
 		case OPT_GOVERNED: o.run.governed = optarg; break;
 		case OPT_SUFFIXES: o.run.suffixes = optarg; break;
@@ -313,8 +321,10 @@ main(int argc, char *argv[])
 	if (chdir(dir) == -1)
 		err(CP_EXIT_ERR, "plane %s", dir);
 	o.run.root = ".";
-	if (o.write_manifest)
+	if (o.write_manifest) {
 		o.run.ledger = 0;
+		o.run.state = NULL;	/* a run of other options: it would only displace the state */
+	}
 	if (cp_integrity_run(&o.run, &r, errbuf, sizeof(errbuf)) == -1)
 		errx(CP_EXIT_ERR, "%s", errbuf);
 	status = o.write_manifest ? write_manifest(&o, &r) : check(&o, &r);

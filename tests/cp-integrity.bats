@@ -245,3 +245,73 @@ setup() {
 		}
 	done
 }
+
+# The report without the fields that vary from run to run.
+stable() { jq -S 'del(.timestamp, .hashed, .cached)'; }
+
+@test "--state: a run from the state equals a whole run, after every kind of change" {
+	mkdir .cp
+	cp-ledger -f ledger append -q --event-type a --submission-id S --decision D --reason one
+	run --separate-stderr cp-integrity --json --state .cp/state
+	sleep 1.1	# the inputs' times now lie before the second the state is written in
+	run --separate-stderr cp-integrity --json --state .cp/state
+	sleep 1.1
+	# nothing changed: the report comes from the state, no file is read
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	jq -e '.hashed == 0 and .cached == 5' <<< "$output"
+	[ "$(stable <<< "$output")" = "$(cp-integrity --json | stable)" ]
+	n=0
+	for change in \
+		'printf "edited\n" >> frameworks/a.md' \
+		'm=$(stat -c %y frameworks/b.md); printf "framework TWO\n" > frameworks/b.md; touch -d "$m" frameworks/b.md' \
+		'echo new > modules/m/sub/new.md' \
+		'rm modules/m/sub/new.md' \
+		'echo stray > frameworks/stray.md' \
+		'mkdir -p specs && echo s > specs/s.yaml' \
+		'rm frameworks/b.md' \
+		'ln -s a.md frameworks/b.md' \
+		'rm frameworks/b.md && printf "framework two\n" > frameworks/b.md' \
+		'sed -i "s/one/0ne/" ledger/governance.jsonl' \
+		'printf "{\"merkle_root\": \"%064d\"}\n" 1 > MANIFEST.json' \
+		'rm MANIFEST.json' \
+		'cp-regrow -i registries/control_plane_registry.csv set FMWK-A content_hash=$(sha frameworks/a.md)' \
+		'cp-regrow -i registries/control_plane_registry.csv del FMWK-B' \
+		'touch frameworks/a.md'; do
+		eval "$change"
+		run --separate-stderr cp-integrity --json --state .cp/state
+		got=$(stable <<< "$output") s1=$status
+		run --separate-stderr cp-integrity --json
+		[ "$got" = "$(stable <<< "$output")" ] && [ "$s1" -eq "$status" ] || {
+			echo "after: $change" >&2; diff <(echo "$got") <(stable <<< "$output") >&2; return 1; }
+		n=$((n + 1))
+		# and again once the change has settled (the state's fast path)
+		if [ $((n % 5)) -eq 0 ]; then
+			sleep 1.1
+			run --separate-stderr cp-integrity --json --state .cp/state
+			[ "$(stable <<< "$output")" = "$got" ]
+		fi
+	done
+}
+
+@test "--state: a torn or foreign state file, or other options, mean a whole run" {
+	mkdir .cp
+	cp-integrity --state .cp/state > /dev/null
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null
+	want=$(cp-integrity --json | stable)
+	truncate -s -7 .cp/state
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	[ "$(stable <<< "$output")" = "$want" ]
+	printf 'not a state\n' > .cp/state
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	[ "$(stable <<< "$output")" = "$want" ]
+	# other governed directories: the state of the first options does not answer
+	echo stray > modules/stray.md
+	sleep 1.1
+	cp-integrity --state .cp/state --governed frameworks > /dev/null
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	jq -e '.orphans == ["modules/stray.md"]' <<< "$output"
+	# --full reads everything, whatever the state says
+	run --separate-stderr -0 cp-integrity --json --state .cp/state --full
+	jq -e '.hashed == 5' <<< "$output"
+}

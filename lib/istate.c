@@ -1,0 +1,459 @@
+/* istate: the integrity state file, its inputs' lstat, and the check that nothing changed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsatomic.h"
+#include "io.h"
+#include "istate.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define MAGIC "cp-integrity-state 1\n"
+#define MAX_FILE ((off_t)1 << 30)
+
+static int64_t
+ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static void
+key_of(struct cp_fp *f, const struct stat *st)
+{
+	if (st == NULL) {
+		f->kind = 0;
+		f->dev = f->ino = f->size = 0;
+		f->mtime = f->ctime = 0;
+		return;
+	}
+	f->kind = S_ISREG(st->st_mode) ? 'f' : S_ISDIR(st->st_mode) ? 'd' : 'o';
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	f->size = (uint64_t)st->st_size;
+	f->mtime = ns(&st->st_mtim);
+	f->ctime = ns(&st->st_ctim);
+}
+
+void
+cp_fplist_add(struct cp_fplist *l, const char *path, const struct stat *st, int role)
+{
+	struct cp_fp *f;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	f = &l->v[l->n++];
+	f->path = xstrdup(path);
+	f->role = (unsigned char)role;
+	key_of(f, st);
+}
+
+void
+cp_fplist_take(struct cp_fplist *to, struct cp_fplist *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		if (to->n == to->cap) {
+			to->cap = to->cap ? 2 * to->cap : 256;
+			to->v = xreallocarray(to->v, to->cap, sizeof(*to->v));
+		}
+		to->v[to->n++] = from->v[i];
+	}
+	free(from->v);
+	memset(from, 0, sizeof(*from));
+}
+
+void
+cp_fplist_free(struct cp_fplist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->blob == NULL || l->v[i].path < l->blob || l->v[i].path >= l->blob + l->bloblen)
+			free(l->v[i].path);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+static void
+put(struct cp_buf *b, const void *p, size_t n)
+{
+	cp_buf_add(b, p, n);
+}
+
+static void
+put_u64(struct cp_buf *b, uint64_t v)
+{
+	put(b, &v, sizeof(v));
+}
+
+/* A string: its length, its bytes and a NUL. */
+static void
+put_str(struct cp_buf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	put_u64(b, n);
+	put(b, s ? s : "", n + 1);
+}
+
+int
+cp_istate_save(const char *path, const struct stat *plane, const char *opts,
+    const struct cp_integrity *r, const struct cp_fplist *fps)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	unsigned char sum[CP_SHA256_LEN];
+	struct cp_atomic a;
+	size_t i;
+	int e;
+
+	/* Room for all of it at once: growing a buffer of megabytes copies it again and again. */
+	cp_buf_grow(&b, 4096 + 256 * r->nrows + 128 * r->nfiles + 128 * fps->n);
+	put(&b, MAGIC, strlen(MAGIC));
+	put_u64(&b, (uint64_t)plane->st_dev);
+	put_u64(&b, (uint64_t)plane->st_ino);
+	put_str(&b, opts);
+	put_u64(&b, r->nrows);
+	for (i = 0; i < r->nrows; i++) {
+		const struct cp_integrity_row *row = &r->rows[i];
+
+		put_str(&b, row->id);
+		put_str(&b, row->path);
+		put_str(&b, row->expected);
+		put_str(&b, row->actual);
+		put_u64(&b, (uint64_t)row->status);
+		put_u64(&b, (uint64_t)row->type);
+	}
+	put_u64(&b, r->nfiles);
+	for (i = 0; i < r->nfiles; i++) {
+		put_str(&b, r->files[i].path);
+		put_u64(&b, r->files[i].size);
+		put(&b, r->files[i].digest, CP_SHA256_LEN);
+	}
+	put_u64(&b, r->norphans);
+	for (i = 0; i < r->norphans; i++)
+		put_str(&b, r->orphans[i]);
+	put_u64(&b, r->nchain);
+	for (i = 0; i < r->nchain; i++)
+		put_str(&b, r->chain[i]);
+	put_u64(&b, (uint64_t)r->manifest);
+	put_str(&b, r->scheme);
+	put_str(&b, r->manifest_root);
+	put_u64(&b, r->manifest_root != NULL);
+	put_str(&b, r->manifest_error);
+	put_u64(&b, r->manifest_error != NULL);
+	put_str(&b, r->root);
+	put_u64(&b, fps->n);
+	for (i = 0; i < fps->n; i++) {
+		const struct cp_fp *f = &fps->v[i];
+
+		put_str(&b, f->path);
+		put_u64(&b, f->dev);
+		put_u64(&b, f->ino);
+		put_u64(&b, f->size);
+		put_u64(&b, (uint64_t)f->mtime);
+		put_u64(&b, (uint64_t)f->ctime);
+		put_u64(&b, (uint64_t)f->kind | (uint64_t)f->role << 8);
+	}
+	cp_sha256(b.data, b.len, sum);
+	put(&b, sum, sizeof(sum));
+	if (cp_atomic_open(&a, path, 0644) == -1) {
+		cp_buf_free(&b);
+		return -1;
+	}
+	a.nosync = 1;
+	fflush(a.fp);
+	if (cp_io_write_all(fileno(a.fp), b.data, b.len) == -1) {
+		e = errno;
+		cp_atomic_abort(&a);
+		cp_buf_free(&b);
+		errno = e;
+		return -1;
+	}
+	cp_buf_free(&b);
+	return cp_atomic_commit(&a);
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+struct cur {
+	char *p, *end;	/* in the read-only mapping: never written through */
+	int bad;
+};
+
+static uint64_t
+get_u64(struct cur *c)
+{
+	uint64_t v = 0;
+
+	if (c->bad || (size_t)(c->end - c->p) < sizeof(v)) {
+		c->bad = 1;
+		return 0;
+	}
+	memcpy(&v, c->p, sizeof(v));
+	c->p += sizeof(v);
+	return v;
+}
+
+/* A string in place (NUL-terminated in the buffer), or NULL when the state is bad. */
+static char *
+get_str(struct cur *c)
+{
+	uint64_t n = get_u64(c);
+	char *s = c->p;
+
+	if (c->bad || n >= (uint64_t)(c->end - c->p) || s[n] != '\0' || memchr(s, '\0', n)) {
+		c->bad = 1;
+		return NULL;
+	}
+	c->p += n + 1;
+	return s;
+}
+
+static void
+get_bytes(struct cur *c, void *out, size_t n)
+{
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, c->p, n);
+	c->p += n;
+}
+
+/* A count of items of at least min bytes each, which the rest of the buffer can hold. */
+static size_t
+get_count(struct cur *c, size_t min)
+{
+	uint64_t n = get_u64(c);
+
+	if (c->bad || n > (uint64_t)(c->end - c->p) / min) {
+		c->bad = 1;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+/* Copy s (at most max bytes, with its NUL) into out; bad when it does not fit or is missing. */
+static void
+get_fixed(struct cur *c, char *out, size_t max)
+{
+	const char *s = get_str(c);
+
+	if (s == NULL || strlen(s) > max) {
+		c->bad = 1;
+		*out = '\0';
+		return;
+	}
+	strcpy(out, s);
+}
+
+static void
+parse(struct cur *c, struct cp_integrity *r, struct cp_fplist *fps)
+{
+	size_t i, n;
+	char *s;
+
+	n = get_count(c, 4 * 9 + 16);
+	r->rows = xcalloc(n ? n : 1, sizeof(*r->rows));
+	for (i = 0; i < n && !c->bad; i++) {
+		struct cp_integrity_row *row = &r->rows[r->nrows++];
+
+		row->id = get_str(c);
+		row->path = get_str(c);
+		row->expected = get_str(c);
+		get_fixed(c, row->actual, CP_SHA256_HEXLEN);
+		row->status = (int)get_u64(c);
+		row->type = (int)get_u64(c);
+	}
+	n = get_count(c, 9 + 8 + CP_SHA256_LEN);
+	r->files = xcalloc(n ? n : 1, sizeof(*r->files));
+	for (i = 0; i < n && !c->bad; i++) {
+		struct cp_integrity_file *f = &r->files[r->nfiles++];
+
+		f->path = get_str(c);
+		f->size = get_u64(c);
+		get_bytes(c, f->digest, CP_SHA256_LEN);
+	}
+	n = get_count(c, 9);
+	r->orphans = xcalloc(n ? n : 1, sizeof(*r->orphans));
+	for (i = 0; i < n && !c->bad; i++)
+		r->orphans[r->norphans++] = get_str(c);
+	n = get_count(c, 9);
+	r->chain = xcalloc(n ? n : 1, sizeof(*r->chain));
+	for (i = 0; i < n && !c->bad; i++)
+		r->chain[r->nchain++] = get_str(c);
+	r->manifest = (int)get_u64(c);
+	get_fixed(c, r->scheme, sizeof(r->scheme) - 1);
+	s = get_str(c);
+	r->manifest_root = get_u64(c) ? s : NULL;
+	s = get_str(c);
+	r->manifest_error = get_u64(c) ? s : NULL;
+	get_fixed(c, r->root, CP_SHA256_HEXLEN);
+	n = get_count(c, 9 + 6 * 8);
+	fps->v = xcalloc(n ? n : 1, sizeof(*fps->v));
+	fps->cap = n ? n : 1;
+	for (i = 0; i < n && !c->bad; i++) {
+		struct cp_fp *f = &fps->v[fps->n++];
+		uint64_t kr;
+
+		f->path = get_str(c);
+		f->dev = get_u64(c);
+		f->ino = get_u64(c);
+		f->size = get_u64(c);
+		f->mtime = (int64_t)get_u64(c);
+		f->ctime = (int64_t)get_u64(c);
+		kr = get_u64(c);
+		f->kind = (unsigned char)(kr & 0xff);
+		f->role = (unsigned char)(kr >> 8 & 0xff);
+	}
+	if (c->p != c->end)
+		c->bad = 1;
+}
+
+int
+cp_istate_load(const char *path, const struct stat *plane, const char *opts,
+    struct cp_integrity *r, struct cp_fplist *fps, int64_t *written)
+{
+	unsigned char sum[CP_SHA256_LEN];
+	struct stat st;
+	struct cur c = { 0 };
+	char *buf, *s;
+	size_t len;
+	int fd, ok = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(fps, 0, sizeof(*fps));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE ||
+	    (size_t)st.st_size < strlen(MAGIC) + CP_SHA256_LEN) {
+		close(fd);
+		return 0;
+	}
+	/* Mapped with its pages at once: a fault per page costs more than the parsing. */
+	len = (size_t)st.st_size;
+	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return 0;
+	r->blob = buf;
+	r->bloblen = len;
+	fps->blob = buf;
+	fps->bloblen = len;
+	cp_sha256(buf, len - CP_SHA256_LEN, sum);
+	if (memcmp(sum, buf + len - CP_SHA256_LEN, CP_SHA256_LEN) != 0 ||
+	    memcmp(buf, MAGIC, strlen(MAGIC)) != 0)
+		goto out;
+	c.p = buf + strlen(MAGIC);
+	c.end = buf + len - CP_SHA256_LEN;
+	if (get_u64(&c) != (uint64_t)plane->st_dev || get_u64(&c) != (uint64_t)plane->st_ino ||
+	    (s = get_str(&c)) == NULL || strcmp(s, opts) != 0)
+		goto out;
+	parse(&c, r, fps);
+	ok = !c.bad;
+	st.st_mtim.tv_nsec = 0;
+	*written = ns(&st.st_mtim);
+out:
+	if (!ok) {
+		cp_fplist_free(fps);
+		cp_integrity_free(r);
+	}
+	return ok;
+}
+
+/* --- checking ------------------------------------------------------------- */
+
+struct slice {
+	int rootfd;
+	struct cp_fplist *fps;
+	size_t from, to;
+	int64_t written;
+	unsigned char *verdict;	/* per entry: 0 same, 'F' rehash, 'X' whole run */
+};
+
+static void *
+check_slice(void *arg)
+{
+	struct slice *s = arg;
+	struct cp_fp now;
+	struct stat st;
+
+	for (size_t i = s->from; i < s->to; i++) {
+		struct cp_fp *f = &s->fps->v[i];
+		int same;
+
+		key_of(&now, fstatat(s->rootfd, f->path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
+		same = now.kind == f->kind && now.dev == f->dev && now.ino == f->ino &&
+		    now.size == f->size && now.mtime == f->mtime && now.ctime == f->ctime;
+		if (same && (f->kind == 0 || (f->mtime < s->written && f->ctime < s->written)))
+			continue;
+		if (f->role == 'F' && now.kind == 'f') {
+			s->verdict[i] = 'F';
+			f->dev = now.dev, f->ino = now.ino, f->size = now.size;
+			f->mtime = now.mtime, f->ctime = now.ctime;
+		} else
+			s->verdict[i] = 'X';
+	}
+	return NULL;
+}
+
+int
+cp_istate_check(int rootfd, struct cp_fplist *fps, int64_t written, int jobs,
+    size_t **changed, size_t *nchanged)
+{
+	struct slice s[16];
+	pthread_t t[16];
+	int started[16] = { 0 };
+	unsigned char *verdict = xcalloc(fps->n ? fps->n : 1, 1);
+	size_t i, n = 0;
+	int k, ok = 1;
+
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > 16)
+		jobs = 16;
+	if ((size_t)jobs > fps->n / 256 + 1)
+		jobs = (int)(fps->n / 256 + 1);	/* threads only pay for themselves on many paths */
+	for (k = 0; k < jobs; k++) {
+		s[k].rootfd = rootfd;
+		s[k].fps = fps;
+		s[k].from = fps->n * (size_t)k / (size_t)jobs;
+		s[k].to = fps->n * (size_t)(k + 1) / (size_t)jobs;
+		s[k].written = written;
+		s[k].verdict = verdict;
+		if (k > 0)
+			started[k] = pthread_create(&t[k], NULL, check_slice, &s[k]) == 0;
+		if (!started[k] && k > 0)
+			check_slice(&s[k]);
+	}
+	check_slice(&s[0]);
+	for (k = 1; k < jobs; k++)
+		if (started[k])
+			pthread_join(t[k], NULL);
+	*changed = NULL;
+	for (i = 0; i < fps->n; i++) {
+		if (verdict[i] == 'X')
+			ok = 0;
+		else if (verdict[i] == 'F') {
+			if (n % 64 == 0)
+				*changed = xreallocarray(*changed, n + 64, sizeof(**changed));
+			(*changed)[n++] = i;
+		}
+	}
+	free(verdict);
+	*nchanged = n;
+	if (!ok) {
+		free(*changed);
+		*changed = NULL;
+		*nchanged = 0;
+	}
+	return ok;
+}

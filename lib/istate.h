@@ -1,0 +1,72 @@
+/* istate: what an integrity run saw, kept so that the next run can prove nothing changed by lstat alone. */
+#ifndef CP_ISTATE_H
+#define CP_ISTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "integrity.h"
+
+/*
+ * One input of a run, by its lstat: a registered file, a file under a
+ * registered directory, a directory walked, the registry, the ledger's
+ * segments, MANIFEST.json, or a path that was absent.  The next run lstats
+ * every one again; any difference (or a time in or after the second the
+ * state was written: git's racy rule) is a change.
+ */
+struct cp_fp {
+	char *path;		/* relative to the plane */
+	uint64_t dev, ino, size;
+	int64_t mtime, ctime;	/* nanoseconds */
+	unsigned char kind;	/* 0 absent, 'f' regular file, 'd' directory, 'o' other */
+	unsigned char role;	/* 'F' a hashed file: a change means rehash it;
+				 * 'X' anything else: a change means a whole run */
+};
+
+struct cp_fplist {
+	struct cp_fp *v;
+	size_t n, cap;
+	const char *blob;	/* paths inside blob[0..bloblen) belong to a state buffer */
+	size_t bloblen;
+};
+
+/* Append path (copied) with its lstat st, or absent when st is NULL. */
+void cp_fplist_add(struct cp_fplist *l, const char *path, const struct stat *st, int role);
+
+/* Move every entry of from to the end of to (from is left empty). */
+void cp_fplist_take(struct cp_fplist *to, struct cp_fplist *from);
+
+void cp_fplist_free(struct cp_fplist *l);
+
+/*
+ * Write the state file path (atomically, without fsync: it checks itself):
+ * the key (the plane directory's device and inode, and opts, a text of the
+ * options that shape the report), the report r (rows, files, orphans,
+ * chain errors, MANIFEST.json's scheme, root and error, the plane root) and
+ * the inputs fps.  A checksum closes it.  Returns 0, or -1 with errno.
+ */
+int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
+    const struct cp_integrity *r, const struct cp_fplist *fps);
+
+/*
+ * Read the state file path into r (zeroed first; free with
+ * cp_integrity_free, which frees the buffer the strings of r and fps point
+ * into: free fps first) and fps, and the second it was written into *written
+ * (nanoseconds).  Returns 1 when it is sound and its key matches, else 0
+ * (missing, foreign, torn, other options: r and fps are left empty).
+ */
+int cp_istate_load(const char *path, const struct stat *plane, const char *opts,
+    struct cp_integrity *r, struct cp_fplist *fps, int64_t *written);
+
+/*
+ * lstat every input of fps again (relative to rootfd, on up to jobs
+ * threads) and compare.  Returns 1 when nothing but hashed files changed
+ * (*changed, caller frees, gets the indexes in fps of those whose lstat or
+ * racy time says they may have: still regular files, to be rehashed; each
+ * such entry is updated to its new lstat), 0 when anything else changed.
+ */
+int cp_istate_check(int rootfd, struct cp_fplist *fps, int64_t written, int jobs,
+    size_t **changed, size_t *nchanged);
+
+#endif
