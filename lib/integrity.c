@@ -633,6 +633,25 @@ scan_free(struct scan *sc)
 	cp_fplist_free(&sc->fps);
 }
 
+/*
+ * An input read by name (a registry, a ledger segment, MANIFEST.json): its
+ * lstat, and when it is a symbolic link also what it leads to, since the
+ * reading follows it.
+ */
+static void
+fingerprint_input(struct run *u, const char *rel)
+{
+	struct stat st;
+
+	if (fstatat(u->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		cp_fplist_add(&u->fps, rel, NULL, 'X');
+		return;
+	}
+	cp_fplist_add(&u->fps, rel, &st, 'X');
+	if (S_ISLNK(st.st_mode))
+		cp_fplist_add(&u->fps, rel, fstatat(u->rootfd, rel, &st, 0) == 0 ? &st : NULL, 'L');
+}
+
 /* The candidates no row names (child registries' rows included) are the orphans. */
 static int
 orphans(struct run *u, const char *registry, struct scan *sc)
@@ -654,10 +673,7 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 		if (fstatat(u->rootfd, u->children.v[i], &st, 0) == -1 || !S_ISREG(st.st_mode) ||
 		    (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
 			continue;
-		/* its rows name files: any change to it means a whole run */
-		cp_fplist_add(&u->fps, u->children.v[i],
-		    fstatat(u->rootfd, u->children.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL,
-		    'X');
+		fingerprint_input(u, u->children.v[i]);	/* its rows name files */
 		p = join(o->root, u->children.v[i]);
 		rc = read_registry(p, on_child_row, u, err, sizeof(err));
 		if (rc == 1)
@@ -705,7 +721,6 @@ static void
 fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
 {
 	struct dirent *de;
-	struct stat st;
 	char *p;
 	DIR *d;
 	int fd;
@@ -722,8 +737,7 @@ fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		p = join(dir, de->d_name);
-		cp_fplist_add(&u->fps, p,
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL, 'X');
+		fingerprint_input(u, p);
 		free(p);
 	}
 	closedir(d);
@@ -763,15 +777,12 @@ manifest(struct run *u)
 	char why[256] = "";
 	json_error_t e;
 	json_t *m, *v;
-	struct stat st, lst;
+	struct stat st;
 	char *path;
 
-	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1) {
-		cp_fplist_add(&u->fps, "MANIFEST.json", NULL, 'X');
+	fingerprint_input(u, "MANIFEST.json");
+	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1)
 		return;
-	}
-	cp_fplist_add(&u->fps, "MANIFEST.json",
-	    fstatat(u->rootfd, "MANIFEST.json", &lst, AT_SYMLINK_NOFOLLOW) == 0 ? &lst : NULL, 'X');
 	r->manifest = 1;
 	path = join(u->o->root, "MANIFEST.json");
 	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
@@ -828,7 +839,6 @@ full(struct run *u, const char *registry)
 	const struct cp_integrity_opts *o = u->o;
 	struct cacheload cl = { o->cache, NULL, NULL };
 	struct scan sc;
-	struct stat st;
 	pthread_t tcache, tscan;
 	int rc = -1, cstarted = 0, sstarted = 0, reg;
 	char *path = NULL;
@@ -844,8 +854,7 @@ full(struct run *u, const char *registry)
 	if (o->cache != NULL)
 		start(&tcache, &cstarted, cacheload_run, &cl);
 	/* Inputs are looked at before they are read: a change while reading shows next time. */
-	cp_fplist_add(&u->fps, registry,
-	    fstatat(u->rootfd, registry, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL, 'X');
+	fingerprint_input(u, registry);
 	path = registry[0] == '/' ? xstrdup(registry) : join(o->root, registry);
 	reg = read_registry(path, on_row, u, u->errbuf, u->errlen);
 	if (cstarted)

@@ -390,7 +390,8 @@ check_slice(void *arg)
 		struct cp_fp *f = &s->fps->v[i];
 		int same;
 
-		key_of(&now, fstatat(s->rootfd, f->path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
+		key_of(&now, fstatat(s->rootfd, f->path, &st,
+		    f->role == 'L' ? 0 : AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
 		same = now.kind == f->kind && now.dev == f->dev && now.ino == f->ino &&
 		    now.size == f->size && now.mtime == f->mtime && now.ctime == f->ctime;
 		if (same && (f->kind == 0 || (f->mtime < s->written && f->ctime < s->written)))

@@ -21,7 +21,8 @@ struct cp_fp {
 	int64_t mtime, ctime;	/* nanoseconds */
 	unsigned char kind;	/* 0 absent, 'f' regular file, 'd' directory, 'o' other */
 	unsigned char role;	/* 'F' a hashed file: a change means rehash it;
-				 * 'X' anything else: a change means a whole run */
+				 * 'X' anything else: a change means a whole run;
+				 * 'L' as 'X', but by stat: where a link leads */
 };
 
 struct cp_fplist {

@@ -276,7 +276,9 @@ stable() { jq -S 'del(.timestamp, .hashed, .cached)'; }
 		'rm MANIFEST.json' \
 		'cp-regrow -i registries/control_plane_registry.csv set FMWK-A content_hash=$(sha frameworks/a.md)' \
 		'cp-regrow -i registries/control_plane_registry.csv del FMWK-B' \
-		'touch frameworks/a.md'; do
+		'touch frameworks/a.md' \
+		'printf "{}\n" > m.json && ln -s m.json MANIFEST.json' \
+		'sleep 1.1; cp-integrity --state .cp/state > /dev/null || :; printf "{\"merkle_root\": \"%064d\"}\n" 2 > m.json'; do
 		eval "$change"
 		run --separate-stderr cp-integrity --json --state .cp/state
 		got=$(stable <<< "$output") s1=$status
