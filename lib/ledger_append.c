@@ -36,61 +36,59 @@ quote_key(char *out, size_t outlen, const char *key, size_t len)
 }
 
 int
-cp_ledger_event_check(const json_t *event, char *errbuf, size_t errlen)
+cp_ledger_event_check(const struct cp_jnode *event, char *errbuf, size_t errlen)
 {
-	const char *key;
-	json_t *v;
+	const struct cp_jnode *m, *v;
 	char q[128];
-	size_t i, n;
+	size_t i, k, n;
 
-	if (!json_is_object(event)) {
+	if (event->type != CP_JOBJECT) {
 		ledger_err(errbuf, errlen, "an event is a JSON object");
 		return -1;
 	}
-	for (void *it = json_object_iter((json_t *)(uintptr_t)event); it != NULL;
-	    it = json_object_iter_next((json_t *)(uintptr_t)event, it)) {
-		key = json_object_iter_key(it);
-		n = json_object_iter_key_len(it);
+	for (k = 0; k < event->len; k++) {
+		m = &event->u.c.kid[k];
+		n = m->klen;
 		for (i = 0; i < 4; i++)
-			if (strlen(ledger_fields[i]) == n && memcmp(key, ledger_fields[i], n) == 0) {
+			if (strlen(ledger_fields[i]) == n && memcmp(m->key, ledger_fields[i], n) == 0) {
 				ledger_err(errbuf, errlen, "%s is filled by the ledger, not by the event",
 				    ledger_fields[i]);
 				return -1;
 			}
 		for (i = 0; i < 4; i++)
-			if (strlen(string_fields[i]) == n && memcmp(key, string_fields[i], n) == 0)
+			if (strlen(string_fields[i]) == n && memcmp(m->key, string_fields[i], n) == 0)
 				break;
-		if (i == 4 && !(n == 12 && memcmp(key, "prompts_used", 12) == 0) &&
-		    !(n == 8 && memcmp(key, "metadata", 8) == 0)) {
-			quote_key(q, sizeof(q), key, n);
+		if (i == 4 && !(n == 12 && memcmp(m->key, "prompts_used", 12) == 0) &&
+		    !(n == 8 && memcmp(m->key, "metadata", 8) == 0)) {
+			quote_key(q, sizeof(q), m->key, n);
 			ledger_err(errbuf, errlen, "unknown field %s (put it in metadata)", q);
 			return -1;
 		}
 	}
 	for (i = 0; i < 4; i++) {
-		v = json_object_get(event, string_fields[i]);
-		if (v == NULL || !json_is_string(v)) {
+		v = cp_jtree_get(event, string_fields[i]);
+		if (v == NULL || v->type != CP_JSTRING) {
 			ledger_err(errbuf, errlen, "%s %s", string_fields[i],
 			    v == NULL ? "is missing" : "is not a string");
 			return -1;
 		}
 	}
-	if (json_string_length(json_object_get(event, "event_type")) == 0) {
+	if (cp_jtree_get(event, "event_type")->len == 0) {
 		ledger_err(errbuf, errlen, "event_type is empty");
 		return -1;
 	}
-	if ((v = json_object_get(event, "prompts_used")) != NULL) {
-		if (!json_is_array(v)) {
+	if ((v = cp_jtree_get(event, "prompts_used")) != NULL) {
+		if (v->type != CP_JARRAY) {
 			ledger_err(errbuf, errlen, "prompts_used is not an array");
 			return -1;
 		}
-		for (i = 0; i < json_array_size(v); i++)
-			if (!json_is_string(json_array_get(v, i))) {
+		for (i = 0; i < v->len; i++)
+			if (v->u.c.kid[i].type != CP_JSTRING) {
 				ledger_err(errbuf, errlen, "prompts_used[%zu] is not a string", i);
 				return -1;
 			}
 	}
-	if ((v = json_object_get(event, "metadata")) != NULL && !json_is_object(v)) {
+	if ((v = cp_jtree_get(event, "metadata")) != NULL && v->type != CP_JOBJECT) {
 		ledger_err(errbuf, errlen, "metadata is not an object");
 		return -1;
 	}
@@ -163,39 +161,66 @@ random_id(char out[16], char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* A string member of an entry being made. */
+static void
+string_member(struct cp_jnode *m, const char *key, const char *s)
+{
+	memset(m, 0, sizeof(*m));
+	m->key = key;
+	m->klen = strlen(key);
+	m->type = CP_JSTRING;
+	m->u.s = s;
+	m->len = strlen(s);
+}
+
+/* The event's member key, or an empty container of that type when it has none. */
+static void
+event_member(struct cp_jnode *m, const struct cp_jnode *event, const char *key, int type)
+{
+	const struct cp_jnode *v = cp_jtree_get(event, key);
+
+	if (v != NULL) {
+		*m = *v;
+		return;
+	}
+	memset(m, 0, sizeof(*m));
+	m->key = key;
+	m->klen = strlen(key);
+	m->type = type;
+}
+
 /*
  * The entry for event, chained to prev: the fields in the order of
  * design.md section 5, then entry_hash over the sorted canonical form of
  * the rest.  The stored line goes to line; the entry_hash to hex.
  */
 static void
-make_line(const json_t *event, const char *id, const char *ts, const char *prev,
-    struct cp_buf *line, struct cp_buf *scratch, char hex[CP_LEDGER_HEXLEN + 1])
+make_line(const struct cp_jnode *event, const char *id, const char *ts, const char *prev,
+    struct cp_buf *line, struct cp_buf *scratch, struct cp_sha256 *sha,
+    char hex[CP_LEDGER_HEXLEN + 1])
 {
-	json_t *e = json_object(), *v;
+	struct cp_jnode m[10], entry = { 0 };
+	const struct cp_jnode *sorted[10];
 	unsigned char h[32];
+	size_t i;
 
-	if (e == NULL)
-		xmalloc(SIZE_MAX);	/* exits: out of memory */
-	for (size_t i = 0; i < 4; i++)
-		json_object_set(e, string_fields[i], json_object_get(event, string_fields[i]));
-	v = json_object_get(event, "prompts_used");
-	json_object_set_new(e, "prompts_used", v ? json_incref(v) : json_array());
-	v = json_object_get(event, "metadata");
-	json_object_set_new(e, "metadata", v ? json_incref(v) : json_object());
-	json_object_set_new(e, "id", json_string(id));
-	json_object_set_new(e, "timestamp", json_string(ts));
-	json_object_set_new(e, "previous_hash", json_string(prev));
-	if (json_object_size(e) != 9)
-		xmalloc(SIZE_MAX);	/* a set failed: jansson is out of memory */
+	/* The event was checked: its four strings are there, and no field repeats a ledger one. */
+	for (i = 0; i < 4; i++)
+		m[i] = *cp_jtree_get(event, string_fields[i]);
+	event_member(&m[4], event, "prompts_used", CP_JARRAY);
+	event_member(&m[5], event, "metadata", CP_JOBJECT);
+	string_member(&m[6], "id", id);
+	string_member(&m[7], "timestamp", ts);
+	string_member(&m[8], "previous_hash", prev);
+	cp_jtree_object(&entry, m, sorted, 9);
 	cp_buf_reset(scratch);
-	cp_canon_dump(scratch, e, CP_CANON_SORT_KEYS, NULL);
-	cp_sha256(scratch->data, scratch->len, h);
+	cp_canon_dump(scratch, &entry, CP_CANON_SORT_KEYS, NULL);
+	ledger_digest(sha, scratch->data, scratch->len, h);
 	cp_hex_encode(h, sizeof(h), hex);
-	json_object_set_new(e, "entry_hash", json_string(hex));
+	string_member(&m[9], "entry_hash", hex);
+	cp_jtree_object(&entry, m, sorted, 10);
 	cp_buf_reset(line);
-	cp_canon_dump(line, e, 0, NULL);
-	json_decref(e);
+	cp_canon_dump(line, &entry, 0, NULL);
 }
 
 /*
@@ -277,6 +302,7 @@ struct writer {
 	mode_t mode;		/* of new segments */
 	struct cp_buf pending;	/* lines not yet written to the active segment */
 	struct cp_buf line, scratch;
+	struct cp_sha256 sha;
 	char prev[CP_LEDGER_HEXLEN + 1];
 	int made_base;		/* created the first segment: fsync the directory */
 };
@@ -411,7 +437,7 @@ rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
 }
 
 static int
-append_one(struct writer *w, json_t *event, char *errbuf, size_t errlen)
+append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t errlen)
 {
 	const struct cp_ledger_opts *o = w->o;
 	struct span *s = &w->spans[w->nspans - 1];
@@ -428,7 +454,7 @@ append_one(struct writer *w, json_t *event, char *errbuf, size_t errlen)
 		snprintf(ts, sizeof(ts), "%s", o->timestamp);
 	else
 		now_timestamp(ts);
-	make_line(event, id, ts, w->prev, &w->line, &w->scratch, hex);
+	make_line(event, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex);
 	if (w->line.len > CP_LEDGER_LINE_MAX) {
 		ledger_err(errbuf, errlen, "the entry would be %zu bytes, over the %d a line may hold",
 		    w->line.len, CP_LEDGER_LINE_MAX);
@@ -522,6 +548,7 @@ writer_free(struct writer *w)
 	cp_buf_free(&w->pending);
 	cp_buf_free(&w->line);
 	cp_buf_free(&w->scratch);
+	cp_sha256_free(&w->sha);
 	lset_free(&w->set);
 }
 
@@ -532,7 +559,7 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 {
 	static const struct cp_ledger_opts none;
 	struct writer w = { 0 };
-	json_t *event;
+	const struct cp_jnode *event;
 	uint64_t n = 0;
 	int rc;
 
@@ -557,7 +584,6 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 		rc = lset_order(&w.set, errbuf, errlen) == -1 || open_active(&w, errbuf, errlen) == -1 ? -1 : 0;
 	while (rc == 0 && (rc = next(arg, &event, errbuf, errlen)) == 1) {
 		rc = append_one(&w, event, errbuf, errlen) == -1 ? -1 : 0;
-		json_decref(event);
 		n++;
 	}
 	if (rc == 0 && (flush_pending(&w, errbuf, errlen) == -1 || commit(&w, errbuf, errlen) == -1))
@@ -578,13 +604,13 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 }
 
 struct one {
-	const json_t *event;
+	const struct cp_jnode *event;
 	int given;
 	struct cp_buf *line;
 };
 
 static int
-next_one(void *arg, json_t **event, char *errbuf, size_t errlen)
+next_one(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
 {
 	struct one *one = arg;
 
@@ -592,7 +618,7 @@ next_one(void *arg, json_t **event, char *errbuf, size_t errlen)
 	(void)errlen;
 	if (one->given++)
 		return 0;
-	*event = json_incref((json_t *)(uintptr_t)one->event);
+	*event = one->event;
 	return 1;
 }
 
@@ -609,10 +635,18 @@ cp_ledger_append(const char *path, const json_t *event, char **line,
     char *errbuf, size_t errlen)
 {
 	struct cp_buf b = CP_BUF_INIT;
-	struct one one = { event, 0, &b };
+	struct cp_jtree t = { 0 };
+	struct one one = { cp_jtree_from_json(&t, event), 0, &b };
+	int rc = 0;
 
-	if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL, &one,
-	    NULL, errbuf, errlen) == -1) {
+	if (one.event == NULL) {
+		ledger_err(errbuf, errlen, "the event nests deeper than %d levels", CP_JTREE_DEPTH_MAX);
+		rc = -1;
+	} else if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL,
+	    &one, NULL, errbuf, errlen) == -1)
+		rc = -1;
+	cp_jtree_free(&t);
+	if (rc == -1) {
 		cp_buf_free(&b);
 		return -1;
 	}
