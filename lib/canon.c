@@ -70,32 +70,45 @@ string(struct cp_buf *b, const char *s, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
-	char esc[6] = { '\\', 'u', '0', '0' };
+	char *o;
 
+	/* Room for the string as it is; an escape makes room for the worst of the rest (6 bytes a byte). */
 	if (b->cap - b->len <= len + 2)
 		cp_buf_grow(b, len + 2);
-	b->data[b->len++] = '"';
-	while (i < len) {
-		run = i + clean_run(p + i, len - i);
-		put(b, p + i, run - i);
-		if ((i = run) == len)
+	o = b->data + b->len;
+	*o++ = '"';
+	for (;;) {
+		run = clean_run(p + i, len - i);
+		memcpy(o, p + i, run);
+		o += run;
+		if ((i += run) == len)
 			break;
+		b->len = (size_t)(o - b->data);
+		if (b->cap - b->len <= 6 * (len - i) + 1) {
+			if (len - i > (SIZE_MAX - 2) / 6)
+				xmalloc(SIZE_MAX);	/* exits: out of memory */
+			cp_buf_grow(b, 6 * (len - i) + 1);
+		}
+		o = b->data + b->len;
+		*o++ = '\\';
 		switch (p[i]) {
-		case '"': put(b, "\\\"", 2); break;
-		case '\\': put(b, "\\\\", 2); break;
-		case '\n': put(b, "\\n", 2); break;
-		case '\r': put(b, "\\r", 2); break;
-		case '\t': put(b, "\\t", 2); break;
-		case '\b': put(b, "\\b", 2); break;
-		case '\f': put(b, "\\f", 2); break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
-			esc[4] = hex[p[i] >> 4];
-			esc[5] = hex[p[i] & 0xf];
-			put(b, esc, 6);
+			memcpy(o, "u00", 3);
+			o[3] = hex[p[i] >> 4];
+			o[4] = hex[p[i] & 0xf];
+			o += 5;
 		}
 		i++;
 	}
-	putc_(b, '"');
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
 }
 
 void

@@ -62,20 +62,26 @@ reset(struct cp_jtree *t)
 /*
  * A string yajl hands over, kept NUL-terminated: one without escapes lies
  * in the text, so it is taken from the text's copy, its closing quote
- * overwritten; a decoded one (in yajl's buffer) is copied.
+ * overwritten; a decoded one (in yajl's buffer) is copied, and *decoded
+ * (when not NULL) says so.
  */
 static const char *
-keep(struct cp_jtree *t, const char *s, size_t len)
+keep(struct cp_jtree *t, const char *s, size_t len, int *decoded)
 {
+	uintptr_t at = (uintptr_t)s, src = (uintptr_t)t->src;
 	size_t off;
 	char *p;
 
-	if (t->src != NULL && s >= t->src && s <= t->src + t->srclen &&
-	    (off = (size_t)(s - t->src)) + len < t->srclen && t->src[off + len] == '"') {
+	if (t->src != NULL && at >= src && at - src < t->srclen &&
+	    (off = at - src) + len < t->srclen && t->src[off + len] == '"') {
 		p = t->copy + off;
 		p[len] = '\0';
+		if (decoded != NULL)
+			*decoded = 0;
 		return p;
 	}
+	if (decoded != NULL)
+		*decoded = 1;
 	return cp_arena_strndup(&t->arena, s, len);
 }
 
@@ -112,7 +118,7 @@ put(struct cp_jtree *t, int type, const char *s, size_t len)
 	if (v == NULL)
 		return 0;
 	if (s != NULL) {
-		v->u.s = keep(t, s, len);
+		v->u.s = keep(t, s, len, NULL);
 		v->len = len;
 	}
 	return 1;
@@ -264,13 +270,15 @@ static int
 on_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct cp_jtree *t = ctx;
+	int decoded;
+	const char *k = keep(t, (const char *)s, len, &decoded);
 
-	/* jansson refuses "\u0000" in a key. */
-	if (memchr(s, '\0', len) != NULL) {
+	/* jansson refuses "\u0000" in a key: only a decoded key can hold one. */
+	if (decoded && memchr(k, '\0', len) != NULL) {
 		t->fail = 1;
 		return 0;
 	}
-	t->key = keep(t, (const char *)s, len);
+	t->key = k;
 	t->klen = len;
 	return 1;
 }

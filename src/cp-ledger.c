@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -114,8 +115,7 @@ parse_json(const char *text, size_t len, const char *where)
 struct batch {
 	unsigned reader;
 	struct cp_jtree tree;		/* the event last read */
-	char *rec;
-	size_t cap;
+	struct cp_io_reader rd;		/* standard input, in batch mode */
 	uint64_t lineno;
 	const struct cp_jnode *single;
 };
@@ -159,6 +159,7 @@ next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen
 {
 	struct batch *b = arg;
 	json_error_t e;
+	char *rec;
 	size_t len, i;
 	int ended, rc;
 
@@ -168,7 +169,7 @@ next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen
 		return 1;
 	}
 	for (;;) {
-		rc = cp_io_getrec(stdin, '\n', CP_LEDGER_LINE_MAX, &b->rec, &b->cap, &len, &ended);
+		rc = cp_io_reader_getrec(&b->rd, '\n', CP_LEDGER_LINE_MAX, &rec, &len, &ended);
 		b->lineno++;
 		if (rc == 0)
 			return 0;
@@ -181,12 +182,12 @@ next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen
 			    (unsigned long long)b->lineno, CP_LEDGER_LINE_MAX);
 			return -1;
 		}
-		for (i = 0; i < len && strchr(" \t\r", b->rec[i]) != NULL; i++)
+		for (i = 0; i < len && strchr(" \t\r", rec[i]) != NULL; i++)
 			;
 		if (i < len)
 			break;
 	}
-	if ((*event = load(b, b->rec, len, &e)) == NULL) {
+	if ((*event = load(b, rec, len, &e)) == NULL) {
 		snprintf(errbuf, errlen, "standard input:%llu: invalid JSON at column %d: %s",
 		    (unsigned long long)b->lineno, e.column, e.text);
 		return -1;
@@ -216,6 +217,8 @@ mode_append(const struct opts *o)
 	char errbuf[ERRLEN];
 	int rc;
 
+	cp_io_reader_init(&b.rd, STDIN_FILENO);
+
 	if (!o->batch) {
 		if (o->fields == NULL)
 			b.single = read_event(&b);
@@ -226,7 +229,7 @@ mode_append(const struct opts *o)
 	}
 	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
 	    o->quiet ? NULL : print_line, NULL, NULL, errbuf, sizeof(errbuf));
-	free(b.rec);
+	cp_io_reader_free(&b.rd);
 	cp_jtree_free(&b.tree);
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s; nothing appended", errbuf);
