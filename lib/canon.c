@@ -44,24 +44,14 @@ static const unsigned char needs_escape[256] = {
 #define ONES ((uint64_t)0x0101010101010101)
 #define HIGHS ((uint64_t)0x8080808080808080)
 
-/* The length of the run at p[0..len) that needs no escape, eight bytes at a time. */
-static size_t
-clean_run(const unsigned char *p, size_t len)
+/* 1 if a byte of w is below 0x20, or is '"' or '\\' (a zero byte after the xor). */
+static inline int
+dirty(uint64_t w)
 {
-	size_t i = 0;
-	uint64_t w, q, bs;
+	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, p + i, 8);
-		q = w ^ (ONES * '"');
-		bs = w ^ (ONES * '\\');
-		/* A byte below 0x20, or equal to '"' or '\\' (a zero byte after the xor). */
-		if (((w - ONES * 0x20) | (q - ONES) | (bs - ONES)) & ~w & HIGHS)
-			break;
-	}
-	while (i < len && !needs_escape[p[i]])
-		i++;
-	return i;
+	/* The xors keep each byte's high bit, so ~w masks all three tests. */
+	return (((w - ONES * 0x20) | (q - ONES) | (bs - ONES)) & ~w & HIGHS) != 0;
 }
 
 static void
@@ -69,7 +59,8 @@ string(struct cp_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run;
+	size_t i = 0;
+	uint64_t w;
 	char *o;
 
 	/* Room for the string as it is; an escape makes room for the worst of the rest (6 bytes a byte). */
@@ -78,10 +69,16 @@ string(struct cp_buf *b, const char *s, size_t len)
 	o = b->data + b->len;
 	*o++ = '"';
 	for (;;) {
-		run = clean_run(p + i, len - i);
-		memcpy(o, p + i, run);
-		o += run;
-		if ((i += run) == len)
+		/* Eight bytes at a time while none needs an escape, copied as they are checked. */
+		for (; len - i >= 8; i += 8, o += 8) {
+			memcpy(&w, p + i, 8);
+			if (dirty(w))
+				break;
+			memcpy(o, &w, 8);
+		}
+		while (i < len && !needs_escape[p[i]])
+			*o++ = (char)p[i++];
+		if (i == len)
 			break;
 		b->len = (size_t)(o - b->data);
 		if (b->cap - b->len <= 6 * (len - i) + 1) {

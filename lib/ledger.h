@@ -54,6 +54,7 @@ struct cp_ledger;
 /* Flags of cp_ledger_open and cp_ledger_verify. */
 #define CP_LEDGER_KEEP_LEAVES 0x1	/* verify: keep every leaf hash in memory (32 bytes an entry) for proofs */
 #define CP_LEDGER_REFERENCE 0x2		/* parse lines with jansson alone, the reference reader (tests) */
+#define CP_LEDGER_NO_TREE 0x4		/* verify: no Merkle tree (s->tree stays empty), for a caller without use for its root */
 
 /*
  * Open the ledger at path (a directory of segments, or one segment file)
@@ -130,7 +131,8 @@ void cp_ledger_summary_free(struct cp_ledger_summary *s);
  * Merkle leaf of an entry is cp_merkle_leaf_hash over the 32 bytes of its
  * recomputed hash (equal to its entry_hash when sound).  Memory does not
  * grow with the ledger unless CP_LEDGER_KEEP_LEAVES; CP_LEDGER_REFERENCE
- * parses as cp_ledger_open says.  Returns 0 intact
+ * parses as cp_ledger_open says; CP_LEDGER_NO_TREE (without KEEP_LEAVES)
+ * spares the two hashes an entry's leaf and nodes cost.  Returns 0 intact
  * (warnings allowed), 1 when anything was found, -1 when the ledger cannot
  * be read (errbuf).  Free *s with cp_ledger_summary_free in every case.
  */
