@@ -46,11 +46,19 @@ ya_free(void *ctx, void *p)
 	(void)p;
 }
 
-/* Start afresh: the previous tree is dropped, the memory kept. */
+/* Values an ordinary text needs at most; a stack grown past it by a hostile one is given back. */
+#define KEEP_VALUES 65536
+
+/* Start afresh: the previous tree is dropped, the memory kept (within reason). */
 static void
 reset(struct cp_jtree *t)
 {
 	cp_arena_reset(&t->arena);
+	if (t->capval > KEEP_VALUES) {
+		free(t->val);
+		t->val = NULL;
+		t->capval = 0;
+	}
 	t->nval = t->nopen = 0;
 	t->key = NULL;
 	t->klen = 0;

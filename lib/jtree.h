@@ -40,8 +40,9 @@ struct cp_jnode {
 
 /*
  * A parser and the arena its trees live in; a zeroed struct is ready.  Each
- * parse (or copy) drops the tree made before.  Not thread-safe: one per
- * thread.
+ * parse (or copy) drops the tree made before and reuses its memory, so a
+ * reader of many records calls malloc only while its arena grows.  Not
+ * thread-safe: one per thread.
  */
 struct cp_jtree {
 	struct cp_arena arena;
@@ -75,8 +76,8 @@ const struct cp_jnode *cp_jtree_load(struct cp_jtree *t, const char *text, size_
 
 /*
  * The fast half of cp_jtree_load: the tree when yajl parses text and the
- * checks above pass, else NULL (the text may still be JSON jansson takes:
- * lone surrogate escapes are only refused by jansson, with its message).
+ * checks above pass, else NULL.  NULL says nothing about why: only jansson
+ * has the words (and the final say) for a text this declines.
  */
 const struct cp_jnode *cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len);
 
