@@ -298,6 +298,9 @@ print("ok")'
 	[ "$(jq -r .root_hex <<< "$output")" = "$(python_root "$G/appended.jsonl" | base64 -d | od -An -tx1 | tr -d ' \n')" ]
 	run -0 cp-ledger -f "$DATA/ledger-cp2.jsonl" head
 	[ "${lines[2]}" = "$(python_root "$DATA/ledger-cp2.jsonl")" ]
+	# verify --json builds the same tree (plain verify, which prints no root, skips it).
+	run -0 cp-ledger -f "$G/appended.jsonl" verify --json
+	[ "$(jq -r .root <<< "$output")" = "$(python_root "$G/appended.jsonl")" ]
 	golden_copy t.jsonl
 	sed -i '2s/INSTALL/INSTALl/' t.jsonl
 	run --separate-stderr -1 cp-ledger -f t.jsonl head
@@ -573,6 +576,30 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	# The near misses are entries: paired surrogates, \u0000, the limits themselves.
 	run -0 jq -r '[.findings[] | select(.kind != "malformed") | .line] | unique | join(" ")' <<< "$fast"
 	[ "$output" = "49 50 51 52 55 56 57 61 62 64 69 70 71 73 74 75 92 93 94 98 99 109 135 136 143 144 145 146 147 148 149 150 151 153 163" ]
+}
+
+@test "the vectors and bench-like events: both readers agree" {
+	for f in "$DATA/ledger-cp2.jsonl" "$G"/*.jsonl; do
+		cp-ledger -f "$f" verify --json > fast || [ $? -eq 1 ]
+		cp-ledger --jansson -f "$f" verify --json > reference || [ $? -eq 1 ]
+		cmp fast reference
+		cp-ledger -f "$f" cat --canonical > fast 2>&1
+		cp-ledger --jansson -f "$f" cat --canonical > reference 2>&1
+		cmp fast reference
+	done
+	# Shaped as bench/cp-ledger.sh makes them: a real, non-ASCII text, a hash.
+	python3 -c 'for i in range(1, 2001):
+    print("{\"event_type\":\"package_%s\",\"submission_id\":\"PKG-%06d\",\"decision\":\"%s\",\"reason\":\"bench event %d, caf\u00e9\",\"metadata\":{\"actor\":\"bench\",\"size\":%d,\"ratio\":%d.25,\"after_hash\":\"%064x\"}}"
+          % ("install" if i % 2 else "pack", i, "INSTALL" if i % 2 else "PACK", i, i * 7, i % 100, i))' > events
+	for reader in "" --jansson; do
+		cp-ledger $reader -f "b$reader" append --batch -q --id LED-0000beef \
+			--timestamp 2026-11-24T12:00:00+00:00 < events
+		cp-ledger $reader -f "b$reader" cat --canonical > "canonical$reader"
+	done
+	cmp b/governance.jsonl b--jansson/governance.jsonl
+	cmp canonical canonical--jansson
+	python3 "$G/corpus.py" canonical b/governance.jsonl | cmp - canonical
+	run -0 cp-ledger -f b verify
 }
 
 @test "batch append: both readers write what Python's json module writes" {
