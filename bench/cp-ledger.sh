@@ -2,7 +2,8 @@
 # bench/cp-ledger.sh: cp-ledger append and verify, with baselines measured in the same run.
 #   batch append of N events (default 1,000,000; BENCH_LEDGER_N to change)
 #   single appends, one process and one fdatasync each, vs dd conv=fdatasync per line
-#   verify of the N-entry ledger vs sha256sum and vs Python re-hashing every entry
+#   verify of the N-entry ledger (and verify --json, which adds the Merkle tree)
+#   vs sha256sum and vs Python re-hashing every entry
 #   peak RSS of verify at N and at N/100 entries (memory must not grow with N)
 # Targets (issue 6): verify >= 200,000 entries/s on one core, memory independent
 # of the ledger's length; batch append >= 50,000 entries/s.
@@ -51,6 +52,7 @@ echo "single appends, $singles processes: cp-ledger ${t_single}s ($(ratio "$sing
 echo "  cp-ledger vs dd: $(ratio "$t_dd" "$t_single")x"
 
 t_verify=$(best_of "cp-ledger -f big verify")
+t_vjson=$(best_of "cp-ledger -f big verify --json")
 t_sum=$(best_of "sha256sum $seg")
 t_py=$(BENCH_RUNS=1 best_of "python3 -c '
 import hashlib, json, sys
@@ -63,6 +65,7 @@ for line in open(sys.argv[1], encoding=\"utf-8\"):
     prev = h
 ' $seg")
 echo "verify, $n entries: cp-ledger ${t_verify}s, $(ratio "$n" "$t_verify" | cut -d. -f1) entries/s (target >= 200000)"
+echo "  verify --json (also the Merkle tree of every entry) ${t_vjson}s, $(ratio "$n" "$t_vjson" | cut -d. -f1) entries/s"
 echo "  sha256sum over the same bytes ${t_sum}s: cp-ledger takes $(ratio "$t_verify" "$t_sum")x its time"
 echo "  Python json re-hashing ${t_py}s: cp-ledger is $(ratio "$t_py" "$t_verify")x faster"
 cp-ledger -f big head > big.checkpoint

@@ -1,4 +1,4 @@
-/* arena: many small strings allocated together and freed at once. */
+/* arena: many small strings (or objects) allocated together and freed at once. */
 #ifndef CP_ARENA_H
 #define CP_ARENA_H
 
@@ -16,6 +16,19 @@ struct cp_arena {
  * moved, until cp_arena_free.  Exits 2 when out of memory.
  */
 char *cp_arena_strndup(struct cp_arena *a, const char *s, size_t len);
+
+/*
+ * size bytes owned by the arena, aligned for any object (max_align_t):
+ * valid, and never moved, until cp_arena_reset or cp_arena_free.  Exits 2
+ * when out of memory.
+ */
+void *cp_arena_alloc(struct cp_arena *a, size_t size);
+
+/*
+ * Forget everything allocated, keeping one standard block for what comes
+ * next (no malloc for a reader that resets its arena per record).
+ */
+void cp_arena_reset(struct cp_arena *a);
 
 /* Free every string of the arena; it is then empty again. */
 void cp_arena_free(struct cp_arena *a);

@@ -1,4 +1,5 @@
-/* canon: Python's json.dumps, byte for byte, over jansson values. */
+/* canon: Python's json.dumps, byte for byte, over jtree values. */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,35 +9,158 @@
 #include "canon.h"
 #include "xalloc.h"
 
-void
-cp_canon_string(struct cp_buf *b, const char *s, size_t len)
+/*
+ * Appending without a call per piece: the serializer's hot path.  The
+ * buffer is NUL-terminated once, at the end of cp_canon_dump and
+ * cp_canon_string, as struct cp_buf promises.
+ */
+static inline void
+put(struct cp_buf *b, const void *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run;
-	char esc[8];
+	if (b->cap - b->len <= n)
+		cp_buf_grow(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
 
-	cp_buf_addc(b, '"');
-	while (i < len) {
-		for (run = i; run < len && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\'; run++)
-			;
-		cp_buf_add(b, p + i, run - i);
-		if ((i = run) == len)
+static inline void
+putc_(struct cp_buf *b, char c)
+{
+	if (b->cap - b->len <= 1)
+		cp_buf_grow(b, 1);
+	b->data[b->len++] = c;
+}
+
+/* 1 for the bytes json.dumps escapes: '"', '\' and everything below 0x20. */
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS ((uint64_t)0x8080808080808080)
+
+/* 1 if a byte of w is below 0x20, or is '"' or '\\' (a zero byte after the xor). */
+static inline int
+dirty(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+
+	/* The xors keep each byte's high bit, so ~w masks all three tests. */
+	return (((w - ONES * 0x20) | (q - ONES) | (bs - ONES)) & ~w & HIGHS) != 0;
+}
+
+static void
+string(struct cp_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint64_t w;
+	char *o;
+
+	/* Room for the string as it is; an escape makes room for the worst of the rest (6 bytes a byte). */
+	if (b->cap - b->len <= len + 2)
+		cp_buf_grow(b, len + 2);
+	o = b->data + b->len;
+	*o++ = '"';
+	for (;;) {
+		/* Eight bytes at a time while none needs an escape, copied as they are checked. */
+		for (; len - i >= 8; i += 8, o += 8) {
+			memcpy(&w, p + i, 8);
+			if (dirty(w))
+				break;
+			memcpy(o, &w, 8);
+		}
+		while (i < len && !needs_escape[p[i]])
+			*o++ = (char)p[i++];
+		if (i == len)
 			break;
+		b->len = (size_t)(o - b->data);
+		if (b->cap - b->len <= 6 * (len - i) + 1) {
+			if (len - i > (SIZE_MAX - 2) / 6)
+				xmalloc(SIZE_MAX);	/* exits: out of memory */
+			cp_buf_grow(b, 6 * (len - i) + 1);
+		}
+		o = b->data + b->len;
+		*o++ = '\\';
 		switch (p[i]) {
-		case '"': cp_buf_add(b, "\\\"", 2); break;
-		case '\\': cp_buf_add(b, "\\\\", 2); break;
-		case '\n': cp_buf_add(b, "\\n", 2); break;
-		case '\r': cp_buf_add(b, "\\r", 2); break;
-		case '\t': cp_buf_add(b, "\\t", 2); break;
-		case '\b': cp_buf_add(b, "\\b", 2); break;
-		case '\f': cp_buf_add(b, "\\f", 2); break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
-			cp_buf_add(b, esc, 6);
+			memcpy(o, "u00", 3);
+			o[3] = hex[p[i] >> 4];
+			o[4] = hex[p[i] & 0xf];
+			o += 5;
 		}
 		i++;
 	}
-	cp_buf_addc(b, '"');
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+}
+
+void
+cp_canon_string(struct cp_buf *b, const char *s, size_t len)
+{
+	string(b, s, len);
+	b->data[b->len] = '\0';
+}
+
+/*
+ * Python's repr of the number whose shortest digits are digits[0..nd) (no
+ * trailing zeros; nd >= 1) with the first at decimal exponent x.  Returns
+ * the length written to out.
+ */
+static int
+repr_digits(int neg, const char *digits, int nd, int x, char *out)
+{
+	char *o = out;
+	int i, ax;
+
+	if (neg)
+		*o++ = '-';
+	if (x < -4 || x >= 16) {
+		*o++ = digits[0];
+		if (nd > 1) {
+			*o++ = '.';
+			memcpy(o, digits + 1, (size_t)nd - 1);
+			o += nd - 1;
+		}
+		*o++ = 'e';
+		*o++ = x < 0 ? '-' : '+';
+		ax = x < 0 ? -x : x;
+		if (ax >= 100)
+			*o++ = (char)('0' + ax / 100 % 10);
+		*o++ = (char)('0' + ax / 10 % 10);
+		*o++ = (char)('0' + ax % 10);
+	} else if (x < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (i = -1; i > x; i--)
+			*o++ = '0';
+		memcpy(o, digits, (size_t)nd);
+		o += nd;
+	} else {
+		for (i = 0; i <= x; i++)
+			*o++ = i < nd ? digits[i] : '0';
+		*o++ = '.';
+		if (nd > x + 1) {
+			memcpy(o, digits + x + 1, (size_t)(nd - x - 1));
+			o += nd - x - 1;
+		} else
+			*o++ = '0';
+	}
+	*o = '\0';
+	return (int)(o - out);
 }
 
 /* Split "%.*e" text into its digits (without the point) and decimal exponent. */
@@ -116,8 +240,8 @@ shortest(double a, char *digits, int *nd, int *x)
 void
 cp_canon_float(double d, char out[CP_CANON_FLOATMAX])
 {
-	char digits[24], exp[16], *o = out;
-	int nd, x, i;
+	char digits[24];
+	int nd, x;
 
 	if (isnan(d)) {
 		strcpy(out, "NaN");
@@ -127,139 +251,215 @@ cp_canon_float(double d, char out[CP_CANON_FLOATMAX])
 		strcpy(out, d < 0 ? "-Infinity" : "Infinity");
 		return;
 	}
-	if (signbit(d))
-		*o++ = '-';
 	if (d == 0) {
-		strcpy(o, "0.0");
+		strcpy(out, signbit(d) ? "-0.0" : "0.0");
 		return;
 	}
 	shortest(fabs(d), digits, &nd, &x);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
-	if (x < -4 || x >= 16) {
-		*o++ = digits[0];
-		if (nd > 1) {
-			*o++ = '.';
-			memcpy(o, digits + 1, (size_t)nd - 1);
-			o += nd - 1;
-		}
-		snprintf(exp, sizeof(exp), "e%c%02d", x < 0 ? '-' : '+', abs(x) % 1000);
-		strcpy(o, exp);
-		return;
-	}
-	if (x < 0) {
-		*o++ = '0';
-		*o++ = '.';
-		for (i = -1; i > x; i--)
-			*o++ = '0';
-		memcpy(o, digits, (size_t)nd);
-		o += nd;
-	} else {
-		for (i = 0; i <= x; i++)
-			*o++ = i < nd ? digits[i] : '0';
-		*o++ = '.';
-		if (nd > x + 1) {
-			memcpy(o, digits + x + 1, (size_t)(nd - x - 1));
-			o += nd - x - 1;
-		} else
-			*o++ = '0';
-	}
-	*o = '\0';
+	repr_digits(signbit(d) != 0, digits, nd, x, out);
 }
 
-struct member {
-	const char *key;
-	size_t len;
-	json_t *value;
+/* An integer literal within 64 bits, as its digits.  Returns the length, or -1. */
+static int
+canon_int(const char *lit, size_t len, char *out)
+{
+	static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
+	int neg = lit[0] == '-';
+	size_t nd = len - (size_t)neg;
+
+	if (nd > 19 || (nd == 19 && memcmp(lit + neg, neg ? min : max, 19) > 0))
+		return -1;
+	if (neg && nd == 1 && lit[1] == '0')
+		neg = 0, lit++, len--;	/* -0 is the integer 0 */
+	memcpy(out, lit, len);
+	out[len] = '\0';
+	return (int)len;
+}
+
+/*
+ * A real literal's repr from its own digits, when it has at most 15
+ * significant digits and a modest exponent.  Returns the length, or 0 when
+ * it must go the exact way.
+ */
+static int
+real_fast(const char *lit, size_t len, char *out)
+{
+	const char *p = lit, *end = lit + len;
+	char digits[16];
+	int neg = 0, nd = 0, esign = 1;
+	long j = 0, first = -1, intlen = -1, zeros = 0, e = 0, x;
+
+	/* j counts the digits of the mantissa; the one at j has the place intlen - 1 - j. */
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (; p < end && *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.') {
+			intlen = j;
+			continue;
+		}
+		if (first < 0 && *p == '0') {
+			j++;
+			continue;
+		}
+		if (first < 0)
+			first = j;
+		j++;
+		/* Zeros are held back until a digit follows, so trailing ones never count. */
+		if (*p == '0') {
+			zeros++;
+			continue;
+		}
+		if (nd + zeros + 1 > 15)
+			return 0;
+		for (; zeros > 0; zeros--)
+			digits[nd++] = '0';
+		digits[nd++] = *p;
+	}
+	if (intlen < 0)
+		intlen = j;
+	if (p < end) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			esign = *p++ == '-' ? -1 : 1;
+		for (; p < end; p++) {
+			e = e * 10 + (*p - '0');
+			if (e > 100000)
+				return 0;
+		}
+	}
+	if (nd == 0) {
+		strcpy(out, neg ? "-0.0" : "0.0");
+		return neg ? 4 : 3;
+	}
+	x = intlen - 1 - first + esign * e;
+	if (x < -300 || x > 300)
+		return 0;
+	return repr_digits(neg, digits, nd, (int)x, out);
+}
+
+int
+cp_canon_number(const char *lit, size_t len, char out[CP_CANON_FLOATMAX])
+{
+	char small[64], *t = small;
+	double d;
+	int n;
+
+	if (len == 0)
+		return -1;
+	if (memchr(lit, '.', len) == NULL && memchr(lit, 'e', len) == NULL &&
+	    memchr(lit, 'E', len) == NULL)
+		return canon_int(lit, len, out);
+	if ((n = real_fast(lit, len, out)) > 0)
+		return n;
+	if (len >= sizeof(small))
+		t = xmalloc(len + 1);
+	memcpy(t, lit, len);
+	t[len] = '\0';
+	errno = 0;
+	d = strtod(t, NULL);
+	n = (d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE;
+	if (t != small)
+		free(t);
+	if (n)
+		return -1;	/* beyond a double: jansson's "real number overflow" */
+	cp_canon_float(d, out);
+	return (int)strlen(out);
+}
+
+/* A container being written: the node and the next member or element. */
+struct frame {
+	const struct cp_jnode *c;
+	size_t i;
+	int written;		/* members written so far (one may be omitted) */
 };
 
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct member *m = a, *n = b;
-	size_t len = m->len < n->len ? m->len : n->len;
-	int c = memcmp(m->key, n->key, len);
+#define FRAMES 32	/* on the stack; deeper trees spill to the heap */
 
-	/* UTF-8 byte order is code point order, which is how Python sorts str keys. */
-	if (c != 0)
-		return c;
-	return (m->len > n->len) - (m->len < n->len);
+static const struct cp_jnode *
+member(const struct frame *f, unsigned flags)
+{
+	if (f->c->type == CP_JOBJECT && (flags & CP_CANON_SORT_KEYS))
+		return f->c->u.c.sorted[f->i];
+	return &f->c->u.c.kid[f->i];
 }
 
-static void
-dump_object(struct cp_buf *b, const json_t *v, unsigned flags, const char *omit)
+/* Write a scalar, or open a container (1: push it). */
+static int
+dump_one(struct cp_buf *b, const struct cp_jnode *v)
 {
-	struct member stack[16], *m = stack;
-	size_t n = json_object_size(v), k = 0, i;
-	/* jansson's iterator API takes no const; iterating does not modify. */
-	json_t *obj = (json_t *)(uintptr_t)v;
-	void *it;
-
-	if (n > sizeof(stack) / sizeof(stack[0]))
-		m = xreallocarray(NULL, n, sizeof(*m));
-	for (it = json_object_iter(obj); it != NULL; it = json_object_iter_next(obj, it)) {
-		m[k].key = json_object_iter_key(it);
-		m[k].len = json_object_iter_key_len(it);
-		m[k].value = json_object_iter_value(it);
-		if (omit != NULL && strlen(omit) == m[k].len &&
-		    memcmp(omit, m[k].key, m[k].len) == 0)
-			continue;
-		k++;
+	switch (v->type) {
+	case CP_JOBJECT:
+	case CP_JARRAY:
+		if (v->len == 0) {
+			put(b, v->type == CP_JOBJECT ? "{}" : "[]", 2);
+			return 0;
+		}
+		putc_(b, v->type == CP_JOBJECT ? '{' : '[');
+		return 1;
+	case CP_JSTRING:
+		string(b, v->u.s, v->len);
+		break;
+	case CP_JINT:
+	case CP_JREAL:
+		put(b, v->u.s, v->len);
+		break;
+	case CP_JTRUE:
+		put(b, "true", 4);
+		break;
+	case CP_JFALSE:
+		put(b, "false", 5);
+		break;
+	default:
+		put(b, "null", 4);
+		break;
 	}
-	if (flags & CP_CANON_SORT_KEYS)
-		qsort(m, k, sizeof(*m), member_cmp);
-	cp_buf_addc(b, '{');
-	for (i = 0; i < k; i++) {
-		if (i > 0)
-			cp_buf_add(b, ", ", 2);
-		cp_canon_string(b, m[i].key, m[i].len);
-		cp_buf_add(b, ": ", 2);
-		cp_canon_dump(b, m[i].value, flags, NULL);
-	}
-	cp_buf_addc(b, '}');
-	if (m != stack)
-		free(m);
+	return 0;
 }
 
 void
-cp_canon_dump(struct cp_buf *b, const json_t *v, unsigned flags, const char *omit)
+cp_canon_dump(struct cp_buf *b, const struct cp_jnode *v, unsigned flags, const char *omit)
 {
-	char num[CP_CANON_FLOATMAX];
-	size_t i, n;
+	struct frame local[FRAMES], *st = local, *f;
+	size_t n = 0, cap = FRAMES, omitlen = omit ? strlen(omit) : 0;
+	const struct cp_jnode *m;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		dump_object(b, v, flags, omit);
-		break;
-	case JSON_ARRAY:
-		cp_buf_addc(b, '[');
-		n = json_array_size(v);
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				cp_buf_add(b, ", ", 2);
-			cp_canon_dump(b, json_array_get(v, i), flags, NULL);
+	if (dump_one(b, v))
+		st[n++] = (struct frame){ v, 0, 0 };
+	while (n > 0) {
+		f = &st[n - 1];
+		if (f->i == f->c->len) {
+			putc_(b, f->c->type == CP_JOBJECT ? '}' : ']');
+			n--;
+			continue;
 		}
-		cp_buf_addc(b, ']');
-		break;
-	case JSON_STRING:
-		cp_canon_string(b, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		cp_buf_adds(b, num);
-		break;
-	case JSON_REAL:
-		cp_canon_float(json_real_value(v), num);
-		cp_buf_adds(b, num);
-		break;
-	case JSON_TRUE:
-		cp_buf_add(b, "true", 4);
-		break;
-	case JSON_FALSE:
-		cp_buf_add(b, "false", 5);
-		break;
-	case JSON_NULL:
-		cp_buf_add(b, "null", 4);
-		break;
+		m = member(f, flags);
+		f->i++;
+		if (n == 1 && omit != NULL && f->c->type == CP_JOBJECT && m->klen == omitlen &&
+		    memcmp(m->key, omit, omitlen) == 0)
+			continue;
+		if (f->written++ > 0)
+			put(b, ", ", 2);
+		if (f->c->type == CP_JOBJECT) {
+			string(b, m->key, m->klen);
+			put(b, ": ", 2);
+		}
+		if (!dump_one(b, m))
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			if (st == local) {
+				st = xreallocarray(NULL, cap, sizeof(*st));
+				memcpy(st, local, sizeof(local));
+			} else
+				st = xreallocarray(st, cap, sizeof(*st));
+		}
+		st[n++] = (struct frame){ m, 0, 0 };
 	}
+	if (st != local)
+		free(st);
+	b->data[b->len] = '\0';
 }

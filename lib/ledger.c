@@ -12,7 +12,6 @@
 void
 ledger_line_clear(struct cp_ledger_line *ln)
 {
-	json_decref(ln->entry);
 	ln->entry = NULL;
 	ln->id = ln->entry_hash = ln->previous_hash = NULL;
 	ln->hash_hex[0] = '\0';
@@ -69,52 +68,68 @@ all_space(const char *s, size_t n)
 static int
 malformed(struct cp_ledger_line *ln, const char *why, const char *what)
 {
-	json_decref(ln->entry);
 	ln->entry = NULL;
 	ln->id = ln->entry_hash = ln->previous_hash = NULL;
 	snprintf(ln->detail, sizeof(ln->detail), "%s%s", why, what);
 	return ln->kind = CP_LEDGER_MALFORMED;
 }
 
+void
+lparser_free(struct lparser *p)
+{
+	cp_jtree_free(&p->tree);
+	cp_buf_free(&p->canon);
+	cp_sha256_free(&p->sha);
+}
+
+void
+ledger_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32])
+{
+	if (cp_sha256_init(c) == -1 || cp_sha256_update(c, data, len) == -1 ||
+	    cp_sha256_final(c, out) == -1)
+		cp_sha256(data, len, out);
+}
+
 int
-ledger_parse(const char *text, size_t len, int want_hash, struct cp_ledger_line *ln,
-    struct cp_buf *scratch)
+ledger_parse(struct lparser *p, const char *text, size_t len, int want_hash,
+    struct cp_ledger_line *ln)
 {
 	json_error_t e;
-	json_t *v;
+	const struct cp_jnode *v;
 
 	ledger_line_clear(ln);
 	if (all_space(text, len))
 		return ln->kind = CP_LEDGER_BLANK;
 	/* Python accepts "\u0000" in strings, so must we; NaN and huge numbers it would hash differently. */
-	ln->entry = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+	ln->entry = cp_jtree_load(&p->tree, text, len,
+	    p->flags & CP_LEDGER_REFERENCE ? CP_JTREE_REFERENCE : 0, &e);
 	if (ln->entry == NULL) {
 		snprintf(ln->detail, sizeof(ln->detail), "%s (column %d)", json_why(text, len, &e), e.column);
 		return ln->kind = CP_LEDGER_MALFORMED;
 	}
-	if (!json_is_object(ln->entry))
+	if (ln->entry->type != CP_JOBJECT)
 		return malformed(ln, "not a JSON object", "");
-	if ((v = json_object_get(ln->entry, "id")) != NULL && json_is_string(v))
-		ln->id = json_string_value(v);
+	if ((v = cp_jtree_get(ln->entry, "id")) != NULL && v->type == CP_JSTRING)
+		ln->id = v->u.s;
 	ln->previous_hash = "";
-	if ((v = json_object_get(ln->entry, "previous_hash")) != NULL) {
-		if (!json_is_string(v))
+	if ((v = cp_jtree_get(ln->entry, "previous_hash")) != NULL) {
+		if (v->type != CP_JSTRING)
 			return malformed(ln, "previous_hash is not a string", "");
-		ln->previous_hash = json_string_value(v);
+		ln->previous_hash = v->u.s;
 	}
-	v = json_object_get(ln->entry, "entry_hash");
-	if (v != NULL && !json_is_string(v))
+	v = cp_jtree_get(ln->entry, "entry_hash");
+	if (v != NULL && v->type != CP_JSTRING)
 		return malformed(ln, "entry_hash is not a string", "");
-	if (v == NULL || json_string_length(v) == 0)
+	if (v == NULL || v->len == 0)
 		ln->kind = CP_LEDGER_LEGACY;
 	else {
 		ln->kind = CP_LEDGER_ENTRY;
-		ln->entry_hash = json_string_value(v);
+		ln->entry_hash = v->u.s;
 	}
 	if (want_hash) {
-		cp_buf_reset(scratch);
-		cp_canon_dump(scratch, ln->entry, CP_CANON_SORT_KEYS, "entry_hash");
-		cp_sha256(scratch->data, scratch->len, ln->hash);
+		cp_buf_reset(&p->canon);
+		cp_canon_dump(&p->canon, ln->entry, CP_CANON_SORT_KEYS, "entry_hash");
+		ledger_digest(&p->sha, p->canon.data, p->canon.len, ln->hash);
 		cp_hex_encode(ln->hash, sizeof(ln->hash), ln->hash_hex);
 	}
 	return ln->kind;
@@ -127,16 +142,18 @@ struct cp_ledger {
 	int reading;		/* rd is open on seg[cur] */
 	struct lreader rd;
 	uint64_t lineno;
-	struct cp_buf scratch;
+	struct lparser parser;
 	struct cp_ledger_line line;
 };
 
 int
-cp_ledger_open(struct cp_ledger **lp, const char *path, char *errbuf, size_t errlen)
+cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, char *errbuf,
+    size_t errlen)
 {
 	struct cp_ledger *l = xcalloc(1, sizeof(*l));
 
 	*lp = NULL;
+	l->parser.flags = flags & CP_LEDGER_REFERENCE;
 	if (lset_load(&l->set, path, 0, errbuf, errlen) == -1) {
 		free(l);
 		return -1;
@@ -206,7 +223,7 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *err
 		ln->len = 0;
 		malformed(ln, "line longer than 1 MiB", "");
 	} else {
-		ledger_parse(text, len, 1, ln, &l->scratch);
+		ledger_parse(&l->parser, text, len, 1, ln);
 		ln->text = text;
 		ln->len = len;
 	}
@@ -222,7 +239,7 @@ cp_ledger_close(struct cp_ledger *l)
 	if (l->reading)
 		lreader_free(&l->rd);
 	ledger_line_clear(&l->line);
-	cp_buf_free(&l->scratch);
+	lparser_free(&l->parser);
 	lset_free(&l->set);
 	free(l);
 }
@@ -284,6 +301,10 @@ add_leaf(struct verifier *v, const struct cp_ledger_line *ln)
 	struct cp_ledger_summary *s = v->s;
 	unsigned char leaf[32];
 
+	if ((v->flags & (CP_LEDGER_NO_TREE | CP_LEDGER_KEEP_LEAVES)) == CP_LEDGER_NO_TREE) {
+		s->entries++;
+		return;
+	}
 	cp_ledger_leaf(ln->hash, leaf);
 	if (v->flags & CP_LEDGER_KEEP_LEAVES) {
 		if (s->entries == v->leafcap) {
@@ -294,6 +315,16 @@ add_leaf(struct verifier *v, const struct cp_ledger_line *ln)
 	}
 	cp_merkle_add(&s->tree, leaf);
 	s->entries++;
+}
+
+/* Keep an entry_hash (cut to 64 bytes: a longer one names no entry) without printf per line. */
+static void
+keep_hash(char out[CP_LEDGER_HEXLEN + 1], const char *hash)
+{
+	size_t n = strnlen(hash, CP_LEDGER_HEXLEN);
+
+	memcpy(out, hash, n);
+	out[n] = '\0';
 }
 
 static void
@@ -330,10 +361,10 @@ check_entry(struct verifier *v, const struct cp_ledger_line *ln, struct cp_ledge
 	cp_buf_reset(&v->expect);
 	cp_buf_adds(&v->expect, ln->entry_hash);
 	slot = &v->recent[v->nrecent++ % RECENT];
-	snprintf(slot->hash, sizeof(slot->hash), "%s", ln->entry_hash);
+	keep_hash(slot->hash, ln->entry_hash);
 	slot->segment = ln->segment;
 	slot->lineno = ln->lineno;
-	snprintf(v->s->head, sizeof(v->s->head), "%s", ln->entry_hash);
+	keep_hash(v->s->head, ln->entry_hash);
 }
 
 static void
@@ -393,7 +424,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 
 	memset(s, 0, sizeof(*s));
 	cp_merkle_init(&s->tree);
-	if (cp_ledger_open(&l, path, errbuf, errlen) == -1)
+	if (cp_ledger_open(&l, path, flags, errbuf, errlen) == -1)
 		return -1;
 	v.flags = flags;
 	v.fn = fn;

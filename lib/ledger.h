@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "jtree.h"
 #include "merkle.h"
 
 /*
@@ -39,7 +40,7 @@ struct cp_ledger_line {
 	int last;			/* 1 for the last line of the last segment */
 	const char *text;		/* its bytes, without the newline (NULL if too long) */
 	size_t len;
-	json_t *entry;			/* the parsed object (ENTRY, LEGACY), else NULL */
+	const struct cp_jnode *entry;	/* the parsed object (ENTRY, LEGACY), else NULL */
 	const char *id;			/* its "id" when a string, else NULL */
 	const char *entry_hash;		/* as stored (ENTRY) */
 	const char *previous_hash;	/* as stored; "" when absent (ENTRY, LEGACY) */
@@ -50,15 +51,22 @@ struct cp_ledger_line {
 
 struct cp_ledger;
 
+/* Flags of cp_ledger_open and cp_ledger_verify. */
+#define CP_LEDGER_KEEP_LEAVES 0x1	/* verify: keep every leaf hash in memory (32 bytes an entry) for proofs */
+#define CP_LEDGER_REFERENCE 0x2		/* parse lines with jansson alone, the reference reader (tests) */
+#define CP_LEDGER_NO_TREE 0x4		/* verify: no Merkle tree (s->tree stays empty), for a caller without use for its root */
+
 /*
  * Open the ledger at path (a directory of segments, or one segment file)
  * for reading: take the snapshot, order the segments by their chain (a
  * segment follows the one whose last entry_hash its first previous_hash
  * names; what no link places goes in name order, the base file first).
- * Returns 0, or -1 with a message in errbuf (missing ledger, unreadable
- * segment).  Caller frees with cp_ledger_close.
+ * Lines are parsed as cp_jtree_load does (CP_LEDGER_REFERENCE in flags:
+ * by jansson alone).  Returns 0, or -1 with a message in errbuf (missing
+ * ledger, unreadable segment).  Caller frees with cp_ledger_close.
  */
-int cp_ledger_open(struct cp_ledger **lp, const char *path, char *errbuf, size_t errlen);
+int cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, char *errbuf,
+    size_t errlen);
 
 /* The number of segments, and the path of the i-th in chain order. */
 size_t cp_ledger_nsegments(const struct cp_ledger *l);
@@ -116,16 +124,15 @@ struct cp_ledger_summary {
 /* Free what a summary holds (segment paths, leaves). */
 void cp_ledger_summary_free(struct cp_ledger_summary *s);
 
-/* Flags of cp_ledger_verify. */
-#define CP_LEDGER_KEEP_LEAVES 0x1	/* keep every leaf hash in memory (32 bytes an entry) for proofs */
-
 /*
  * Walk the ledger at path in chain order: recompute every entry's hash,
  * check every previous_hash (the first entry and the one after a legacy
  * entry must have ""), and hand each finding to fn (may be NULL).  The
  * Merkle leaf of an entry is cp_merkle_leaf_hash over the 32 bytes of its
  * recomputed hash (equal to its entry_hash when sound).  Memory does not
- * grow with the ledger unless CP_LEDGER_KEEP_LEAVES.  Returns 0 intact
+ * grow with the ledger unless CP_LEDGER_KEEP_LEAVES; CP_LEDGER_REFERENCE
+ * parses as cp_ledger_open says; CP_LEDGER_NO_TREE (without KEEP_LEAVES)
+ * spares the two hashes an entry's leaf and nodes cost.  Returns 0 intact
  * (warnings allowed), 1 when anything was found, -1 when the ledger cannot
  * be read (errbuf).  Free *s with cp_ledger_summary_free in every case.
  */
@@ -142,7 +149,7 @@ void cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);
  * else: id, timestamp, previous_hash and entry_hash are the ledger's to
  * fill.  Returns 0, or -1 with the reason in errbuf.
  */
-int cp_ledger_event_check(const json_t *event, char *errbuf, size_t errlen);
+int cp_ledger_event_check(const struct cp_jnode *event, char *errbuf, size_t errlen);
 
 /* How to append. */
 struct cp_ledger_opts {
@@ -151,8 +158,9 @@ struct cp_ledger_opts {
 	const char *timestamp;	/* tests only: this timestamp instead of the clock's */
 };
 
-/* Source of events for a batch: 1 with *event set (the ledger takes the reference), 0 at the end, -1 error (errbuf). */
-typedef int (*cp_ledger_next_fn)(void *arg, json_t **event, char *errbuf, size_t errlen);
+/* Source of events for a batch: 1 with *event set (valid until the next call), 0 at the end, -1 error (errbuf). */
+typedef int (*cp_ledger_next_fn)(void *arg, const struct cp_jnode **event, char *errbuf,
+    size_t errlen);
 
 /* Told each line written (without its newline), in order, once all of them are durable. */
 typedef void (*cp_ledger_line_fn)(void *arg, const char *line, size_t len);

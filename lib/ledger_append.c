@@ -20,9 +20,32 @@
 
 #define FLUSH_AT (1024 * 1024)	/* bytes gathered before a write, in a batch */
 
-/* The event's fields, in the order design.md section 5 fixes for the stored line. */
-static const char *const string_fields[] = { "event_type", "submission_id", "decision", "reason" };
-static const char *const ledger_fields[] = { "id", "timestamp", "previous_hash", "entry_hash" };
+/* Every field of an entry, in the order design.md section 5 fixes for the stored line. */
+enum {
+	F_EVENT_TYPE, F_SUBMISSION_ID, F_DECISION, F_REASON, F_PROMPTS, F_METADATA,
+	F_ID, F_TIMESTAMP, F_PREVIOUS, F_ENTRY_HASH, NFIELDS
+};
+#define NEVENT F_ID	/* the event's own fields come first; the rest are the ledger's to fill */
+#define NSTRINGS 4	/* the event's fields that must be strings */
+
+static const struct field {
+	const char *name;
+	size_t len;
+} fields[NFIELDS] = {
+	{ "event_type", 10 }, { "submission_id", 13 }, { "decision", 8 }, { "reason", 6 },
+	{ "prompts_used", 12 }, { "metadata", 8 }, { "id", 2 }, { "timestamp", 9 },
+	{ "previous_hash", 13 }, { "entry_hash", 10 }
+};
+
+/* The field a key names, or -1. */
+static int
+field_of(const char *key, size_t len)
+{
+	for (int i = 0; i < NFIELDS; i++)
+		if (fields[i].len == len && memcmp(fields[i].name, key, len) == 0)
+			return i;
+	return -1;
+}
 
 /* A key for a message: at most 64 bytes, quoted as JSON so that control characters cannot hide. */
 static void
@@ -35,66 +58,70 @@ quote_key(char *out, size_t outlen, const char *key, size_t len)
 	cp_buf_free(&b);
 }
 
-int
-cp_ledger_event_check(const json_t *event, char *errbuf, size_t errlen)
+/* Check event as cp_ledger_event_check says, and point f[] at its fields (NULL when absent). */
+static int
+event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], char *errbuf,
+    size_t errlen)
 {
-	const char *key;
-	json_t *v;
+	const struct cp_jnode *m, *v;
 	char q[128];
-	size_t i, n;
+	size_t k;
+	int i;
 
-	if (!json_is_object(event)) {
+	if (event->type != CP_JOBJECT) {
 		ledger_err(errbuf, errlen, "an event is a JSON object");
 		return -1;
 	}
-	for (void *it = json_object_iter((json_t *)(uintptr_t)event); it != NULL;
-	    it = json_object_iter_next((json_t *)(uintptr_t)event, it)) {
-		key = json_object_iter_key(it);
-		n = json_object_iter_key_len(it);
-		for (i = 0; i < 4; i++)
-			if (strlen(ledger_fields[i]) == n && memcmp(key, ledger_fields[i], n) == 0) {
-				ledger_err(errbuf, errlen, "%s is filled by the ledger, not by the event",
-				    ledger_fields[i]);
-				return -1;
-			}
-		for (i = 0; i < 4; i++)
-			if (strlen(string_fields[i]) == n && memcmp(key, string_fields[i], n) == 0)
-				break;
-		if (i == 4 && !(n == 12 && memcmp(key, "prompts_used", 12) == 0) &&
-		    !(n == 8 && memcmp(key, "metadata", 8) == 0)) {
-			quote_key(q, sizeof(q), key, n);
+	for (i = 0; i < NEVENT; i++)
+		f[i] = NULL;
+	for (k = 0; k < event->len; k++) {
+		m = &event->u.c.kid[k];
+		if ((i = field_of(m->key, m->klen)) >= NEVENT) {
+			ledger_err(errbuf, errlen, "%s is filled by the ledger, not by the event",
+			    fields[i].name);
+			return -1;
+		}
+		if (i < 0) {
+			quote_key(q, sizeof(q), m->key, m->klen);
 			ledger_err(errbuf, errlen, "unknown field %s (put it in metadata)", q);
 			return -1;
 		}
+		f[i] = m;
 	}
-	for (i = 0; i < 4; i++) {
-		v = json_object_get(event, string_fields[i]);
-		if (v == NULL || !json_is_string(v)) {
-			ledger_err(errbuf, errlen, "%s %s", string_fields[i],
-			    v == NULL ? "is missing" : "is not a string");
+	for (i = 0; i < NSTRINGS; i++)
+		if (f[i] == NULL || f[i]->type != CP_JSTRING) {
+			ledger_err(errbuf, errlen, "%s %s", fields[i].name,
+			    f[i] == NULL ? "is missing" : "is not a string");
 			return -1;
 		}
-	}
-	if (json_string_length(json_object_get(event, "event_type")) == 0) {
+	if (f[F_EVENT_TYPE]->len == 0) {
 		ledger_err(errbuf, errlen, "event_type is empty");
 		return -1;
 	}
-	if ((v = json_object_get(event, "prompts_used")) != NULL) {
-		if (!json_is_array(v)) {
+	if ((v = f[F_PROMPTS]) != NULL) {
+		if (v->type != CP_JARRAY) {
 			ledger_err(errbuf, errlen, "prompts_used is not an array");
 			return -1;
 		}
-		for (i = 0; i < json_array_size(v); i++)
-			if (!json_is_string(json_array_get(v, i))) {
-				ledger_err(errbuf, errlen, "prompts_used[%zu] is not a string", i);
+		for (k = 0; k < v->len; k++)
+			if (v->u.c.kid[k].type != CP_JSTRING) {
+				ledger_err(errbuf, errlen, "prompts_used[%zu] is not a string", k);
 				return -1;
 			}
 	}
-	if ((v = json_object_get(event, "metadata")) != NULL && !json_is_object(v)) {
+	if ((v = f[F_METADATA]) != NULL && v->type != CP_JOBJECT) {
 		ledger_err(errbuf, errlen, "metadata is not an object");
 		return -1;
 	}
 	return 0;
+}
+
+int
+cp_ledger_event_check(const struct cp_jnode *event, char *errbuf, size_t errlen)
+{
+	const struct cp_jnode *f[NEVENT];
+
+	return event_fields(event, f, errbuf, errlen);
 }
 
 static int
@@ -128,74 +155,129 @@ valid_timestamp(const char *t)
 	return strcmp(t + n - 6, "+00:00") == 0;
 }
 
+/* The clock's date and time to the second, formatted once a second. */
+struct clock {
+	time_t sec;
+	char base[20];		/* YYYY-MM-DDTHH:MM:SS */
+};
+
 static void
-now_timestamp(char out[40])
+now_timestamp(struct clock *c, char out[40])
 {
 	struct timespec ts;
 	struct tm tm;
 	long us;
+	int i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	us = ts.tv_nsec / 1000;
-	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (us != 0)
-		snprintf(out + 19, 21, ".%06d+00:00", (int)(us % 1000000));
-	else
-		strcpy(out + 19, "+00:00");
+	if (c->base[0] == '\0' || ts.tv_sec != c->sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(c->base, sizeof(c->base), "%Y-%m-%dT%H:%M:%S", &tm);
+		c->sec = ts.tv_sec;
+	}
+	memcpy(out, c->base, 19);
+	us = ts.tv_nsec / 1000 % 1000000;
+	if (us == 0) {
+		memcpy(out + 19, "+00:00", 7);
+		return;
+	}
+	out[19] = '.';
+	for (i = 25; i > 19; i--, us /= 10)
+		out[i] = (char)('0' + us % 10);
+	memcpy(out + 26, "+00:00", 7);
 }
 
+/* Bytes from the OS CSPRNG, fetched a block at a time: one getrandom call per 64 ids. */
+struct rnd {
+	unsigned char buf[256];
+	size_t used;		/* sizeof(buf) when empty */
+};
+
 static int
-random_id(char out[16], char *errbuf, size_t errlen)
+random_id(struct rnd *r, char out[16], char *errbuf, size_t errlen)
 {
-	unsigned char r[4];
-	char hex[9];
+	size_t got = 0;
 	ssize_t n;
 
-	while ((n = getrandom(r, sizeof(r), 0)) != (ssize_t)sizeof(r)) {
-		if (n < 0 && errno != EINTR) {
-			ledger_err(errbuf, errlen, "getrandom: %s", strerror(errno));
-			return -1;
+	if (r->used + 4 > sizeof(r->buf)) {
+		while (got < sizeof(r->buf)) {
+			if ((n = getrandom(r->buf + got, sizeof(r->buf) - got, 0)) < 0) {
+				if (errno == EINTR)
+					continue;
+				ledger_err(errbuf, errlen, "getrandom: %s", strerror(errno));
+				return -1;
+			}
+			got += (size_t)n;
 		}
+		r->used = 0;
 	}
-	cp_hex_encode(r, sizeof(r), hex);
-	snprintf(out, 16, "LED-%s", hex);
+	memcpy(out, "LED-", 4);
+	cp_hex_encode(r->buf + r->used, 4, out + 4);
+	/* Used bytes do not stay behind in memory. */
+	explicit_bzero(r->buf + r->used, 4);
+	r->used += 4;
 	return 0;
 }
 
+/* The member of an entry for field i: the event's own node, or what the ledger fills in. */
+static void
+member(struct cp_jnode *m, int i, const struct cp_jnode *given, const char *s)
+{
+	if (given != NULL) {
+		*m = *given;
+		return;
+	}
+	memset(m, 0, sizeof(*m));
+	m->key = fields[i].name;
+	m->klen = fields[i].len;
+	m->type = i == F_PROMPTS ? CP_JARRAY : i == F_METADATA ? CP_JOBJECT : CP_JSTRING;
+	if (s != NULL) {
+		m->u.s = s;
+		m->len = strlen(s);
+	}
+}
+
+/* The entry being made: its members, and their key order, found once (the keys never change). */
+struct entry {
+	struct cp_jnode m[NFIELDS];
+	struct cp_jnode obj;
+	const struct cp_jnode *sorted[NFIELDS - 1];
+	int ready;
+};
+
 /*
- * The entry for event, chained to prev: the fields in the order of
- * design.md section 5, then entry_hash over the sorted canonical form of
- * the rest.  The stored line goes to line; the entry_hash to hex.
+ * The entry for the event whose fields are f, chained to prev: the fields
+ * in the order of design.md section 5, then entry_hash over the sorted
+ * canonical form of the rest.  The stored line goes to line; the
+ * entry_hash to hex.
  */
 static void
-make_line(const json_t *event, const char *id, const char *ts, const char *prev,
-    struct cp_buf *line, struct cp_buf *scratch, char hex[CP_LEDGER_HEXLEN + 1])
+make_line(struct entry *e, const struct cp_jnode *f[NEVENT], const char *id, const char *ts,
+    const char *prev, struct cp_buf *line, struct cp_buf *scratch, struct cp_sha256 *sha,
+    char hex[CP_LEDGER_HEXLEN + 1])
 {
-	json_t *e = json_object(), *v;
 	unsigned char h[32];
+	int i;
 
-	if (e == NULL)
-		xmalloc(SIZE_MAX);	/* exits: out of memory */
-	for (size_t i = 0; i < 4; i++)
-		json_object_set(e, string_fields[i], json_object_get(event, string_fields[i]));
-	v = json_object_get(event, "prompts_used");
-	json_object_set_new(e, "prompts_used", v ? json_incref(v) : json_array());
-	v = json_object_get(event, "metadata");
-	json_object_set_new(e, "metadata", v ? json_incref(v) : json_object());
-	json_object_set_new(e, "id", json_string(id));
-	json_object_set_new(e, "timestamp", json_string(ts));
-	json_object_set_new(e, "previous_hash", json_string(prev));
-	if (json_object_size(e) != 9)
-		xmalloc(SIZE_MAX);	/* a set failed: jansson is out of memory */
+	for (i = 0; i < NEVENT; i++)
+		member(&e->m[i], i, f[i], NULL);
+	member(&e->m[F_ID], F_ID, NULL, id);
+	member(&e->m[F_TIMESTAMP], F_TIMESTAMP, NULL, ts);
+	member(&e->m[F_PREVIOUS], F_PREVIOUS, NULL, prev);
+	if (!e->ready) {
+		cp_jtree_object(&e->obj, e->m, e->sorted, NFIELDS - 1);
+		e->ready = 1;
+	}
+	e->obj.len = NFIELDS - 1;
 	cp_buf_reset(scratch);
-	cp_canon_dump(scratch, e, CP_CANON_SORT_KEYS, NULL);
-	cp_sha256(scratch->data, scratch->len, h);
+	cp_canon_dump(scratch, &e->obj, CP_CANON_SORT_KEYS, NULL);
+	ledger_digest(sha, scratch->data, scratch->len, h);
 	cp_hex_encode(h, sizeof(h), hex);
-	json_object_set_new(e, "entry_hash", json_string(hex));
+	/* The stored line, in document order (sorted holds only the first NFIELDS - 1). */
+	member(&e->m[F_ENTRY_HASH], F_ENTRY_HASH, NULL, hex);
+	e->obj.len = NFIELDS;
 	cp_buf_reset(line);
-	cp_canon_dump(line, e, 0, NULL);
-	json_decref(e);
+	cp_canon_dump(line, &e->obj, 0, NULL);
 }
 
 /*
@@ -277,6 +359,10 @@ struct writer {
 	mode_t mode;		/* of new segments */
 	struct cp_buf pending;	/* lines not yet written to the active segment */
 	struct cp_buf line, scratch;
+	struct cp_sha256 sha;
+	struct entry entry;
+	struct clock clock;
+	struct rnd rnd;
 	char prev[CP_LEDGER_HEXLEN + 1];
 	int made_base;		/* created the first segment: fsync the directory */
 };
@@ -411,24 +497,25 @@ rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
 }
 
 static int
-append_one(struct writer *w, json_t *event, char *errbuf, size_t errlen)
+append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t errlen)
 {
 	const struct cp_ledger_opts *o = w->o;
 	struct span *s = &w->spans[w->nspans - 1];
+	const struct cp_jnode *f[NEVENT];
 	char id[16], ts[40], hex[CP_LEDGER_HEXLEN + 1];
 	off_t size;
 
-	if (cp_ledger_event_check(event, errbuf, errlen) == -1)
+	if (event_fields(event, f, errbuf, errlen) == -1)
 		return -1;
 	if (o->id != NULL)
 		snprintf(id, sizeof(id), "%s", o->id);
-	else if (random_id(id, errbuf, errlen) == -1)
+	else if (random_id(&w->rnd, id, errbuf, errlen) == -1)
 		return -1;
 	if (o->timestamp != NULL)
 		snprintf(ts, sizeof(ts), "%s", o->timestamp);
 	else
-		now_timestamp(ts);
-	make_line(event, id, ts, w->prev, &w->line, &w->scratch, hex);
+		now_timestamp(&w->clock, ts);
+	make_line(&w->entry, f, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex);
 	if (w->line.len > CP_LEDGER_LINE_MAX) {
 		ledger_err(errbuf, errlen, "the entry would be %zu bytes, over the %d a line may hold",
 		    w->line.len, CP_LEDGER_LINE_MAX);
@@ -522,6 +609,7 @@ writer_free(struct writer *w)
 	cp_buf_free(&w->pending);
 	cp_buf_free(&w->line);
 	cp_buf_free(&w->scratch);
+	cp_sha256_free(&w->sha);
 	lset_free(&w->set);
 }
 
@@ -531,8 +619,8 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
     uint64_t *count, char *errbuf, size_t errlen)
 {
 	static const struct cp_ledger_opts none;
-	struct writer w = { 0 };
-	json_t *event;
+	struct writer w = { .rnd.used = sizeof(w.rnd.buf) };
+	const struct cp_jnode *event;
 	uint64_t n = 0;
 	int rc;
 
@@ -557,7 +645,6 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 		rc = lset_order(&w.set, errbuf, errlen) == -1 || open_active(&w, errbuf, errlen) == -1 ? -1 : 0;
 	while (rc == 0 && (rc = next(arg, &event, errbuf, errlen)) == 1) {
 		rc = append_one(&w, event, errbuf, errlen) == -1 ? -1 : 0;
-		json_decref(event);
 		n++;
 	}
 	if (rc == 0 && (flush_pending(&w, errbuf, errlen) == -1 || commit(&w, errbuf, errlen) == -1))
@@ -578,13 +665,13 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 }
 
 struct one {
-	const json_t *event;
+	const struct cp_jnode *event;
 	int given;
 	struct cp_buf *line;
 };
 
 static int
-next_one(void *arg, json_t **event, char *errbuf, size_t errlen)
+next_one(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
 {
 	struct one *one = arg;
 
@@ -592,7 +679,7 @@ next_one(void *arg, json_t **event, char *errbuf, size_t errlen)
 	(void)errlen;
 	if (one->given++)
 		return 0;
-	*event = json_incref((json_t *)(uintptr_t)one->event);
+	*event = one->event;
 	return 1;
 }
 
@@ -609,10 +696,18 @@ cp_ledger_append(const char *path, const json_t *event, char **line,
     char *errbuf, size_t errlen)
 {
 	struct cp_buf b = CP_BUF_INIT;
-	struct one one = { event, 0, &b };
+	struct cp_jtree t = { 0 };
+	struct one one = { cp_jtree_from_json(&t, event), 0, &b };
+	int rc = 0;
 
-	if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL, &one,
-	    NULL, errbuf, errlen) == -1) {
+	if (one.event == NULL) {
+		ledger_err(errbuf, errlen, "the event nests deeper than %d levels", CP_JTREE_DEPTH_MAX);
+		rc = -1;
+	} else if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL,
+	    &one, NULL, errbuf, errlen) == -1)
+		rc = -1;
+	cp_jtree_free(&t);
+	if (rc == -1) {
 		cp_buf_free(&b);
 		return -1;
 	}
@@ -656,6 +751,7 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 	struct lset set;
 	struct lseg *g = NULL;
 	struct ltail t = { 0 };
+	struct clock clock = { 0 };
 	struct copy c;
 	char prefix[4200], ts[40], *side = NULL;
 	int fd = -1, rc = -1;
@@ -694,7 +790,7 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 		rc = 0;
 		goto out;
 	}
-	now_timestamp(ts);
+	now_timestamp(&clock, ts);
 	snprintf(prefix, sizeof(prefix), "%s.torn-%.4s%.2s%.2s-%.2s%.2s%.2s", g->name,
 	    ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
 	c.from = g->fd;

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "jtree.h"
 #include "ledger.h"
+#include "sha256.h"
 
 /* One segment file. */
 struct lseg {
@@ -50,15 +52,28 @@ void lset_free(struct lset *s);
 /* 1 if name is a segment name: governance.jsonl or governance-YYYYMMDD-HHMMSS[-N].jsonl. */
 int lseg_parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix);
 
+/* What parsing lines needs, reused from one line to the next; zeroed is ready. */
+struct lparser {
+	unsigned flags;		/* CP_LEDGER_REFERENCE */
+	struct cp_jtree tree;	/* holds the entry of the last line parsed */
+	struct cp_buf canon;	/* its canonical text */
+	struct cp_sha256 sha;
+};
+
+void lparser_free(struct lparser *p);
+
 /*
  * Parse one line: kind, entry, id, entry_hash, previous_hash, detail, and
- * when want_hash the hash of the canonical form (scratch is a work buffer).
- * Drops what ln held before.  Returns ln->kind.
+ * when want_hash the hash of the canonical form.  What ln points to lives in
+ * p until its next parse.  Returns ln->kind.
  */
-int ledger_parse(const char *text, size_t len, int want_hash, struct cp_ledger_line *ln,
-    struct cp_buf *scratch);
+int ledger_parse(struct lparser *p, const char *text, size_t len, int want_hash,
+    struct cp_ledger_line *ln);
 
-/* Drop the parsed entry ln holds. */
+/* SHA-256 of data through the context c, reused from call to call (exits 2 if OpenSSL fails). */
+void ledger_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32]);
+
+/* Forget the parsed entry ln points to. */
 void ledger_line_clear(struct cp_ledger_line *ln);
 
 /* What the end of a segment holds. */

@@ -305,7 +305,7 @@ nl_before(int fd, off_t end)
 /* Parse the bytes [off, end) of fd as one line (kind MALFORMED when longer than the cap). */
 static int
 parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *ln,
-    struct cp_buf *b, struct cp_buf *scratch)
+    struct cp_buf *b, struct lparser *p)
 {
 	int toolong;
 
@@ -317,7 +317,7 @@ parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *
 	}
 	if (read_line_at(fd, off, end, b, &toolong) == -1)
 		return -1;
-	ledger_parse(b->data ? b->data : "", b->len, want_hash, ln, scratch);
+	ledger_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
 	return 0;
 }
 
@@ -325,7 +325,8 @@ int
 ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
 {
 	struct cp_ledger_line ln = { 0 };
-	struct cp_buf b = CP_BUF_INIT, scratch = CP_BUF_INIT;
+	struct cp_buf b = CP_BUF_INIT;
+	struct lparser p = { 0 };
 	off_t end = size, nl;
 	char last;
 	int rc = -1;
@@ -344,7 +345,7 @@ ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
 			goto ioerr;
 		t->torn = 1;
 		t->good_end = end = nl + 1;
-		if (parse_range(fd, end, size, 1, &ln, &b, &scratch) == -1)
+		if (parse_range(fd, end, size, 1, &ln, &b, &p) == -1)
 			goto ioerr;
 		t->completable = ln.kind == CP_LEDGER_ENTRY && strcmp(ln.entry_hash, ln.hash_hex) == 0;
 	}
@@ -352,7 +353,7 @@ ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
 	while (end > 0) {
 		if ((nl = nl_before(fd, end - 1)) == -3)
 			goto ioerr;
-		if (parse_range(fd, nl + 1, end - 1, 0, &ln, &b, &scratch) == -1)
+		if (parse_range(fd, nl + 1, end - 1, 0, &ln, &b, &p) == -1)
 			goto ioerr;
 		if (ln.kind == CP_LEDGER_BLANK) {
 			end = nl + 1;
@@ -377,7 +378,7 @@ ioerr:
 out:
 	ledger_line_clear(&ln);
 	cp_buf_free(&b);
-	cp_buf_free(&scratch);
+	lparser_free(&p);
 	return rc;
 }
 
@@ -402,7 +403,8 @@ static int
 read_ends(struct lseg *g, char *errbuf, size_t errlen)
 {
 	struct cp_ledger_line ln = { 0 };
-	struct cp_buf b = CP_BUF_INIT, scratch = CP_BUF_INIT;
+	struct cp_buf b = CP_BUF_INIT;
+	struct lparser p = { 0 };
 	struct ltail t;
 	int toolong, rc = 0;
 
@@ -412,7 +414,7 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
 		rc = -1;
 	} else if (!toolong) {
-		int k = ledger_parse(b.data ? b.data : "", b.len, 0, &ln, &scratch);
+		int k = ledger_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
 
 		if (k == CP_LEDGER_ENTRY)
 			g->first_prev = xstrdup(ln.previous_hash);
@@ -421,7 +423,7 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 	}
 	ledger_line_clear(&ln);
 	cp_buf_free(&b);
-	cp_buf_free(&scratch);
+	lparser_free(&p);
 	if (rc == 0) {
 		if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1)
 			return -1;

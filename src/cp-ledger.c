@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +16,7 @@
 #include "hex.h"
 #include "io.h"
 #include "json.h"
+#include "jtree.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "prog.h"
@@ -58,7 +60,7 @@ static const char help[] =
 enum {
 	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
 	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
-	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON
 };
 
 static const struct option longopts[] = {
@@ -80,12 +82,15 @@ static const struct option longopts[] = {
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	/* Tests only, not in the help: parse with jansson alone, the reference reader. */
+	{ "jansson", no_argument, NULL, OPT_JANSSON },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct opts {
 	const char *path;
 	int batch, quiet, json, canonical;
+	unsigned reader;	/* CP_LEDGER_REFERENCE with --jansson */
 	struct cp_ledger_opts ledger;
 	json_t *fields;		/* the event the field options build, or NULL */
 	const char *since, *origin;
@@ -106,43 +111,55 @@ parse_json(const char *text, size_t len, const char *where)
 	return v;
 }
 
-/* One event, the whole of standard input. */
-static json_t *
-read_event(void)
+/* Events: one, the whole of standard input (or the field options'), or a batch of JSON Lines. */
+struct batch {
+	unsigned reader;
+	struct cp_jtree tree;		/* the event last read */
+	struct cp_io_reader rd;		/* standard input, in batch mode */
+	uint64_t lineno;
+	const struct cp_jnode *single;
+};
+
+/* Parse text[0..len) into b's tree; NULL with *e as jansson fills it when the text is not JSON. */
+static const struct cp_jnode *
+load(struct batch *b, const char *text, size_t len, json_error_t *e)
 {
-	struct cp_buf b = CP_BUF_INIT;
+	return cp_jtree_load(&b->tree, text, len,
+	    b->reader & CP_LEDGER_REFERENCE ? CP_JTREE_REFERENCE : 0, e);
+}
+
+static const struct cp_jnode *
+read_event(struct batch *b)
+{
+	struct cp_buf in = CP_BUF_INIT;
+	const struct cp_jnode *v;
+	json_error_t e;
 	size_t n;
-	json_t *v;
 
 	do {
-		cp_buf_grow(&b, 65536);
-		n = fread(b.data + b.len, 1, 65536, stdin);
-		b.len += n;
-		if (b.len > EVENT_MAX)
+		cp_buf_grow(&in, 65536);
+		n = fread(in.data + in.len, 1, 65536, stdin);
+		in.len += n;
+		if (in.len > EVENT_MAX)
 			errx(CP_EXIT_ERR, "standard input: event longer than %d bytes", EVENT_MAX);
 	} while (n > 0);
 	if (ferror(stdin))
 		err(CP_EXIT_ERR, "standard input");
-	if (b.len == 0)
+	if (in.len == 0)
 		errx(CP_EXIT_ERR, "standard input: no event (a JSON object) to append");
-	v = parse_json(b.data, b.len, "standard input");
-	cp_buf_free(&b);
+	if ((v = load(b, in.data, in.len, &e)) == NULL)
+		errx(CP_EXIT_ERR, "standard input: invalid JSON at line %d, column %d: %s", e.line,
+		    e.column, e.text);
+	cp_buf_free(&in);
 	return v;
 }
 
-/* Events of a batch: JSON Lines on standard input, blank lines skipped. */
-struct batch {
-	char *rec;
-	size_t cap;
-	uint64_t lineno;
-	json_t *single;
-};
-
 static int
-next_event(void *arg, json_t **event, char *errbuf, size_t errlen)
+next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
 {
 	struct batch *b = arg;
 	json_error_t e;
+	char *rec;
 	size_t len, i;
 	int ended, rc;
 
@@ -152,7 +169,7 @@ next_event(void *arg, json_t **event, char *errbuf, size_t errlen)
 		return 1;
 	}
 	for (;;) {
-		rc = cp_io_getrec(stdin, '\n', CP_LEDGER_LINE_MAX, &b->rec, &b->cap, &len, &ended);
+		rc = cp_io_reader_getrec(&b->rd, '\n', CP_LEDGER_LINE_MAX, &rec, &len, &ended);
 		b->lineno++;
 		if (rc == 0)
 			return 0;
@@ -165,13 +182,12 @@ next_event(void *arg, json_t **event, char *errbuf, size_t errlen)
 			    (unsigned long long)b->lineno, CP_LEDGER_LINE_MAX);
 			return -1;
 		}
-		for (i = 0; i < len && strchr(" \t\r", b->rec[i]) != NULL; i++)
+		for (i = 0; i < len && strchr(" \t\r", rec[i]) != NULL; i++)
 			;
 		if (i < len)
 			break;
 	}
-	*event = json_loadb(b->rec, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
-	if (*event == NULL) {
+	if ((*event = load(b, rec, len, &e)) == NULL) {
 		snprintf(errbuf, errlen, "standard input:%llu: invalid JSON at column %d: %s",
 		    (unsigned long long)b->lineno, e.column, e.text);
 		return -1;
@@ -181,7 +197,6 @@ next_event(void *arg, json_t **event, char *errbuf, size_t errlen)
 
 		snprintf(why, sizeof(why), "%s", errbuf);
 		snprintf(errbuf, errlen, "standard input:%llu: %s", (unsigned long long)b->lineno, why);
-		json_decref(*event);
 		return -1;
 	}
 	return 1;
@@ -198,19 +213,24 @@ print_line(void *arg, const char *line, size_t len)
 static int
 mode_append(const struct opts *o)
 {
-	struct batch b = { 0 };
+	struct batch b = { .reader = o->reader };
 	char errbuf[ERRLEN];
 	int rc;
 
+	cp_io_reader_init(&b.rd, STDIN_FILENO);
+
 	if (!o->batch) {
-		b.single = o->fields ? json_incref(o->fields) : read_event();
+		if (o->fields == NULL)
+			b.single = read_event(&b);
+		else if ((b.single = cp_jtree_from_json(&b.tree, o->fields)) == NULL)
+			errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
 		if (cp_ledger_event_check(b.single, errbuf, sizeof(errbuf)) == -1)
 			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", errbuf);
 	}
 	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
 	    o->quiet ? NULL : print_line, NULL, NULL, errbuf, sizeof(errbuf));
-	free(b.rec);
-	json_decref(b.single);
+	cp_io_reader_free(&b.rd);
+	cp_jtree_free(&b.tree);
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s; nothing appended", errbuf);
 	return CP_EXIT_YES;
@@ -421,8 +441,9 @@ mode_verify(const struct opts *o)
 		load_checkpoint(o->since, &c);
 	if (o->json)
 		fputs("{\"findings\":[", stdout);
-	rc = cp_ledger_verify(o->path, o->since ? CP_LEDGER_KEEP_LEAVES : 0, on_finding, &r, &s,
-	    errbuf, sizeof(errbuf));
+	/* Only --json prints the root, and --since proves with the leaves. */
+	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
+	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, errbuf, sizeof(errbuf));
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
 		errx(CP_EXIT_ERR, "%s", errbuf);
@@ -466,7 +487,7 @@ mode_head(const struct opts *o)
 	char errbuf[ERRLEN], hex[65], b64[45], *text;
 	int rc;
 
-	rc = cp_ledger_verify(o->path, 0, NULL, NULL, &s, errbuf, sizeof(errbuf));
+	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, errbuf, sizeof(errbuf));
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s", errbuf);
 	if (rc == 1) {
@@ -505,7 +526,7 @@ mode_cat(const struct opts *o)
 	char errbuf[ERRLEN];
 	int rc, status = CP_EXIT_YES;
 
-	if (cp_ledger_open(&l, o->path, errbuf, sizeof(errbuf)) == -1)
+	if (cp_ledger_open(&l, o->path, o->reader, errbuf, sizeof(errbuf)) == -1)
 		errx(CP_EXIT_ERR, "%s", errbuf);
 	while ((rc = cp_ledger_read(l, &ln, errbuf, sizeof(errbuf))) == 1) {
 		if (ln->kind == CP_LEDGER_BLANK)
@@ -651,6 +672,7 @@ main(int argc, char *argv[])
 		case OPT_SINCE: o.since = optarg; break;
 		case OPT_ORIGIN: o.origin = optarg; break;
 		case OPT_CANONICAL: o.canonical = 1; break;
+		case OPT_JANSSON: o.reader = CP_LEDGER_REFERENCE; break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);

@@ -298,6 +298,9 @@ print("ok")'
 	[ "$(jq -r .root_hex <<< "$output")" = "$(python_root "$G/appended.jsonl" | base64 -d | od -An -tx1 | tr -d ' \n')" ]
 	run -0 cp-ledger -f "$DATA/ledger-cp2.jsonl" head
 	[ "${lines[2]}" = "$(python_root "$DATA/ledger-cp2.jsonl")" ]
+	# verify --json builds the same tree (plain verify, which prints no root, skips it).
+	run -0 cp-ledger -f "$G/appended.jsonl" verify --json
+	[ "$(jq -r .root <<< "$output")" = "$(python_root "$G/appended.jsonl")" ]
 	golden_copy t.jsonl
 	sed -i '2s/INSTALL/INSTALl/' t.jsonl
 	run --separate-stderr -1 cp-ledger -f t.jsonl head
@@ -507,6 +510,110 @@ for i in range(n):
 	run --separate-stderr -2 cp-ledger -f l.jsonl append <<< '{"event_type":"t","submission_id":"s","decision":"d","reason":"r","metadata":{"x":1e400}}'
 	[[ $stderr == *"real number overflow"* ]]
 	cmp l.jsonl "$G/appended.jsonl"
+}
+
+# The reader parses with yajl and hands jansson what yajl cannot vouch for;
+# --jansson (hidden, for tests) parses with jansson alone, the reference.  The
+# corpora come from tests/data/cp-ledger/corpus.py, seeded anew each run (the
+# seed is printed when a test fails), and Python's json module has the answers.
+SEED=${CP_TEST_SEED:-$RANDOM}
+
+@test "reals: 100,000 literals of every shape hash and print as Python's repr, in both readers" {
+	echo "seed $SEED"
+	python3 "$G/corpus.py" floats "$SEED" 100000 > f.jsonl
+	python3 "$G/corpus.py" canonical f.jsonl > python
+	for reader in "" --jansson; do
+		run -0 cp-ledger $reader -f f.jsonl verify
+		[ "$output" = "intact: 1000 entries in 1 segment, head $(tail -1 f.jsonl | jq -r .entry_hash)" ]
+		cp-ledger $reader -f f.jsonl cat --canonical | cmp - python
+	done
+}
+
+@test "random entries: both readers give Python's canonical text and the same report" {
+	echo "seed $SEED"
+	python3 "$G/corpus.py" entries "$SEED" 3000 > e.jsonl
+	python3 "$G/corpus.py" canonical e.jsonl > python
+	run -1 cp-ledger -f e.jsonl verify --json
+	fast=$output
+	# Every entry_hash is random: each line is one tampered entry, none malformed.
+	[ "$(jq -c '[.entries, ([.findings[] | select(.kind == "tampered")] | length), ([.findings[] | select(.kind == "malformed")] | length)]' <<< "$fast")" = "[3000,3000,0]" ]
+	run -1 cp-ledger --jansson -f e.jsonl verify --json
+	[ "$output" = "$fast" ]
+	cp-ledger -f e.jsonl cat --canonical | cmp - python
+	cp-ledger --jansson -f e.jsonl cat --canonical | cmp - python
+	# The recomputed hashes are sha256 of Python's text.
+	while IFS= read -r line; do printf '%s' "$line" | sha256sum | cut -c1-64; done < python > sums
+	jq -r '.findings[] | select(.kind == "tampered") | .expected' <<< "$fast" | cmp - sums
+}
+
+@test "hostile lines: both readers refuse the same lines in the same words" {
+	python3 "$G/corpus.py" hostile > h.jsonl
+	run -1 cp-ledger -f h.jsonl verify --json
+	fast=$output
+	run -1 cp-ledger --jansson -f h.jsonl verify --json
+	[ "$output" = "$fast" ]
+	run --separate-stderr -2 cp-ledger -f h.jsonl cat
+	out=$output err=$stderr
+	run --separate-stderr -2 cp-ledger --jansson -f h.jsonl cat
+	[ "$output" = "$out" ]
+	[ "$stderr" = "$err" ]
+	# What each kind of line must come to, whichever reader read it.
+	detail() {
+		jq -r --arg x "$1" '.findings[] | select(.detail != null and (.detail | startswith($x))) | .line' <<< "$fast" | wc -l
+	}
+	[ "$(detail 'invalid UTF-8')" -eq 41 ]
+	[ "$(detail 'invalid Unicode')" -eq 8 ]
+	[ "$(detail 'duplicate key')" -eq 7 ]
+	[ "$(detail 'NUL character in a key')" -eq 1 ]
+	[ "$(detail 'number out of range')" -eq 6 ]
+	[ "$(detail 'NaN or Infinity')" -eq 4 ]
+	[ "$(detail 'nested deeper than 2048 levels')" -eq 10 ]
+	[ "$(detail 'not a JSON object')" -eq 1 ]
+	# \f and \v are white space to yajl, not to JSON.
+	for n in 137 138 139 140; do
+		[ "$(jq -r ".findings[] | select(.line == $n) | .kind" <<< "$fast")" = malformed ]
+	done
+	# The near misses are entries: paired surrogates, \u0000, the limits themselves.
+	run -0 jq -r '[.findings[] | select(.kind != "malformed") | .line] | unique | join(" ")' <<< "$fast"
+	[ "$output" = "49 50 51 52 55 56 57 61 62 64 69 70 71 73 74 75 92 93 94 98 99 109 135 136 143 144 145 146 147 148 149 150 151 153 163" ]
+}
+
+@test "the vectors and bench-like events: both readers agree" {
+	for f in "$DATA/ledger-cp2.jsonl" "$G"/*.jsonl; do
+		cp-ledger -f "$f" verify --json > fast || [ $? -eq 1 ]
+		cp-ledger --jansson -f "$f" verify --json > reference || [ $? -eq 1 ]
+		cmp fast reference
+		cp-ledger -f "$f" cat --canonical > fast 2>&1
+		cp-ledger --jansson -f "$f" cat --canonical > reference 2>&1
+		cmp fast reference
+	done
+	# Shaped as bench/cp-ledger.sh makes them: a real, non-ASCII text, a hash.
+	python3 -c 'for i in range(1, 2001):
+    print("{\"event_type\":\"package_%s\",\"submission_id\":\"PKG-%06d\",\"decision\":\"%s\",\"reason\":\"bench event %d, caf\u00e9\",\"metadata\":{\"actor\":\"bench\",\"size\":%d,\"ratio\":%d.25,\"after_hash\":\"%064x\"}}"
+          % ("install" if i % 2 else "pack", i, "INSTALL" if i % 2 else "PACK", i, i * 7, i % 100, i))' > events
+	for reader in "" --jansson; do
+		cp-ledger $reader -f "b$reader" append --batch -q --id LED-0000beef \
+			--timestamp 2026-11-24T12:00:00+00:00 < events
+		cp-ledger $reader -f "b$reader" cat --canonical > "canonical$reader"
+	done
+	cmp b/governance.jsonl b--jansson/governance.jsonl
+	cmp canonical canonical--jansson
+	python3 "$G/corpus.py" canonical b/governance.jsonl | cmp - canonical
+	run -0 cp-ledger -f b verify
+}
+
+@test "batch append: both readers write what Python's json module writes" {
+	echo "seed $SEED"
+	python3 "$G/corpus.py" events "$SEED" 2000 > events
+	for reader in "" --jansson; do
+		cp-ledger $reader -f "l$reader.jsonl" append --batch -q --id LED-0000beef \
+			--timestamp 2026-11-24T12:00:00+00:00 < events
+	done
+	cmp l.jsonl l--jansson.jsonl
+	[ "$(wc -l < l.jsonl)" -eq 2000 ]
+	python3 "$G/corpus.py" stored l.jsonl | cmp - l.jsonl
+	rechain l.jsonl python.jsonl 0 0
+	cmp python.jsonl l.jsonl
 }
 
 @test "cat: entries in chain order for jq; malformed lines warned about" {
