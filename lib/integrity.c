@@ -758,7 +758,7 @@ ledger(struct run *u)
 	fingerprint_dir(u, "ledger", &st);
 	path = join(u->o->root, "ledger");
 	memset(&s, 0, sizeof(s));
-	if (cp_ledger_verify(path, 0, on_finding, &c, &s, err, sizeof(err)) == -1) {
+	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, err, sizeof(err)) == -1) {
 		char *msg = xmalloc(strlen(err) + 32);
 
 		sprintf(msg, "ledger unreadable: %s", err);

@@ -18,7 +18,9 @@
 #include "json.h"
 #include "jtree.h"
 #include "ledger.h"
+#include "ledger_text.h"
 #include "merkle.h"
+#include "plane.h"
 #include "prog.h"
 #include "xalloc.h"
 
@@ -287,40 +289,12 @@ finding_json(struct report *r, const struct cp_ledger_finding *f)
 static void
 finding_text(const struct cp_ledger_finding *f)
 {
-	const char *id = f->id ? f->id : "?";
+	struct cp_buf b = CP_BUF_INIT;
 
-	printf("%s:%llu: ", f->segment, (unsigned long long)f->lineno);
-	switch (f->kind) {
-	case CP_LEDGER_TAMPERED:
-		printf("tampered entry %s: entry_hash %s, but its content hashes to %s\n", id,
-		    f->actual, f->expected);
-		return;
-	case CP_LEDGER_CHAIN_BREAK:
-		printf("chain break at %s: previous_hash \"%s\", expected \"%s\"", id, f->actual,
-		    f->expected);
-		if (f->names_segment != NULL)
-			printf(" (it names the entry at %s:%llu: out of order)", f->names_segment,
-			    (unsigned long long)f->names_lineno);
-		else if (*f->expected != '\0')
-			fputs(" (entries missing or inserted before it)", stdout);
-		putchar('\n');
-		return;
-	case CP_LEDGER_DUPLICATE:
-		printf("duplicate entry %s: a copy of the entry before it\n", id);
-		return;
-	case CP_LEDGER_BAD_LINE:
-		printf("malformed line: %s\n", f->detail);
-		return;
-	case CP_LEDGER_TORN:
-		printf("torn tail: %s (an append cut short? see cp-ledger repair)\n", f->detail);
-		return;
-	case CP_LEDGER_LEGACY_WARN:
-		printf("warning: legacy entry %s without entry_hash; the chain restarts after it\n", id);
-		return;
-	case CP_LEDGER_BLANK_WARN:
-		puts("warning: blank line");
-		return;
-	}
+	cp_ledger_finding_text(&b, f, NULL);
+	cp_buf_addc(&b, '\n');
+	fwrite(b.data, 1, b.len, stdout);
+	cp_buf_free(&b);
 }
 
 static void
@@ -630,9 +604,8 @@ default_path(const char *root)
 {
 	struct cp_buf b = CP_BUF_INIT;
 
-	if (root == NULL)
-		root = getenv("CONTROL_PLANE_ROOT");
-	if (root != NULL && *root != '\0') {
+	/* Segments are named as found: "ledger/..." for the current directory. */
+	if (strcmp(root = cp_plane_root(root), ".") != 0) {
 		cp_buf_adds(&b, root);
 		cp_buf_addc(&b, '/');
 	}
