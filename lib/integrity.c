@@ -926,19 +926,42 @@ refeed_done(void *arg, struct cp_hashjob *job)
  * some files (those are read again, and the rows over them recomputed).
  * Returns 1 done, 0 when a whole run is needed (r and fps then empty).
  */
+/* The report read (and the state's checksum verified) while the inputs are checked. */
+struct finish {
+	struct cp_istate *m;
+	struct cp_integrity *r;
+	int ok;
+};
+
+static void *
+finish_run(void *arg)
+{
+	struct finish *f = arg;
+
+	f->ok = cp_istate_finish(f->m, f->r);
+	return NULL;
+}
+
 static int
 fast(struct run *u, const struct stat *plane, const char *opts)
 {
 	const struct cp_integrity_opts *o = u->o;
 	struct cp_integrity *r = u->r;
 	struct cp_hashpool_opts po = { 0 };
+	struct cp_istate m;
+	struct finish fin = { &m, r, 0 };
 	struct refeed f = { 0 };
 	size_t *changed = NULL, nchanged = 0;
-	int64_t written;
+	pthread_t t;
+	int started, same;
 
-	if (!cp_istate_load(o->state, plane, opts, r, &u->fps, &written))
+	if (!cp_istate_map(o->state, plane, opts, &m, &u->fps))
 		return 0;
-	if (!cp_istate_check(u->rootfd, &u->fps, written, jobs_of(o), &changed, &nchanged))
+	start(&t, &started, finish_run, &fin);
+	same = cp_istate_check(u->rootfd, &u->fps, m.written, jobs_of(o), &changed, &nchanged);
+	if (started)
+		pthread_join(t, NULL);
+	if (!fin.ok || !same)
 		goto whole;
 	r->cached = r->nfiles;
 	if (nchanged > 0) {
@@ -961,8 +984,11 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 	return 1;
 whole:
 	free(changed);
-	cp_fplist_free(&u->fps);	/* before r: its paths are in r's state buffer */
-	cp_integrity_free(r);
+	cp_fplist_free(&u->fps);	/* before r and m: its paths are in the mapping */
+	if (fin.ok)
+		cp_integrity_free(r);
+	cp_istate_unmap(&m);
+	memset(r, 0, sizeof(*r));
 	return 0;
 }
 

@@ -119,6 +119,18 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_u64(&b, (uint64_t)plane->st_dev);
 	put_u64(&b, (uint64_t)plane->st_ino);
 	put_str(&b, opts);
+	put_u64(&b, fps->n);
+	for (i = 0; i < fps->n; i++) {
+		const struct cp_fp *f = &fps->v[i];
+
+		put_str(&b, f->path);
+		put_u64(&b, f->dev);
+		put_u64(&b, f->ino);
+		put_u64(&b, f->size);
+		put_u64(&b, (uint64_t)f->mtime);
+		put_u64(&b, (uint64_t)f->ctime);
+		put_u64(&b, (uint64_t)f->kind | (uint64_t)f->role << 8);
+	}
 	put_u64(&b, r->nrows);
 	for (i = 0; i < r->nrows; i++) {
 		const struct cp_integrity_row *row = &r->rows[i];
@@ -149,18 +161,6 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_str(&b, r->manifest_error);
 	put_u64(&b, r->manifest_error != NULL);
 	put_str(&b, r->root);
-	put_u64(&b, fps->n);
-	for (i = 0; i < fps->n; i++) {
-		const struct cp_fp *f = &fps->v[i];
-
-		put_str(&b, f->path);
-		put_u64(&b, f->dev);
-		put_u64(&b, f->ino);
-		put_u64(&b, f->size);
-		put_u64(&b, (uint64_t)f->mtime);
-		put_u64(&b, (uint64_t)f->ctime);
-		put_u64(&b, (uint64_t)f->kind | (uint64_t)f->role << 8);
-	}
 	cp_sha256(b.data, b.len, sum);
 	put(&b, sum, sizeof(sum));
 	if (cp_atomic_open(&a, path, 0644) == -1) {
@@ -182,13 +182,8 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 
 /* --- reading -------------------------------------------------------------- */
 
-struct cur {
-	char *p, *end;	/* in the read-only mapping: never written through */
-	int bad;
-};
-
 static uint64_t
-get_u64(struct cur *c)
+get_u64(struct cp_istate_cur *c)
 {
 	uint64_t v = 0;
 
@@ -203,7 +198,7 @@ get_u64(struct cur *c)
 
 /* A string in place (NUL-terminated in the buffer), or NULL when the state is bad. */
 static char *
-get_str(struct cur *c)
+get_str(struct cp_istate_cur *c)
 {
 	uint64_t n = get_u64(c);
 	char *s = c->p;
@@ -217,7 +212,7 @@ get_str(struct cur *c)
 }
 
 static void
-get_bytes(struct cur *c, void *out, size_t n)
+get_bytes(struct cp_istate_cur *c, void *out, size_t n)
 {
 	if (c->bad || (size_t)(c->end - c->p) < n) {
 		c->bad = 1;
@@ -230,7 +225,7 @@ get_bytes(struct cur *c, void *out, size_t n)
 
 /* A count of items of at least min bytes each, which the rest of the buffer can hold. */
 static size_t
-get_count(struct cur *c, size_t min)
+get_count(struct cp_istate_cur *c, size_t min)
 {
 	uint64_t n = get_u64(c);
 
@@ -243,7 +238,7 @@ get_count(struct cur *c, size_t min)
 
 /* Copy s (at most max bytes, with its NUL) into out; bad when it does not fit or is missing. */
 static void
-get_fixed(struct cur *c, char *out, size_t max)
+get_fixed(struct cp_istate_cur *c, char *out, size_t max)
 {
 	const char *s = get_str(c);
 
@@ -255,8 +250,34 @@ get_fixed(struct cur *c, char *out, size_t max)
 	strcpy(out, s);
 }
 
+/* The inputs, first in the file so that checking them can start at once. */
 static void
-parse(struct cur *c, struct cp_integrity *r, struct cp_fplist *fps)
+parse_fps(struct cp_istate_cur *c, struct cp_fplist *fps)
+{
+	size_t i, n;
+
+	n = get_count(c, 9 + 6 * 8);
+	fps->v = xcalloc(n ? n : 1, sizeof(*fps->v));
+	fps->cap = n ? n : 1;
+	for (i = 0; i < n && !c->bad; i++) {
+		struct cp_fp *f = &fps->v[fps->n++];
+		uint64_t kr;
+
+		f->path = get_str(c);
+		f->dev = get_u64(c);
+		f->ino = get_u64(c);
+		f->size = get_u64(c);
+		f->mtime = (int64_t)get_u64(c);
+		f->ctime = (int64_t)get_u64(c);
+		kr = get_u64(c);
+		f->kind = (unsigned char)(kr & 0xff);
+		f->role = (unsigned char)(kr >> 8 & 0xff);
+	}
+}
+
+/* Everything after the inputs: the report. */
+static void
+parse_report(struct cp_istate_cur *c, struct cp_integrity *r)
 {
 	size_t i, n;
 	char *s;
@@ -297,39 +318,19 @@ parse(struct cur *c, struct cp_integrity *r, struct cp_fplist *fps)
 	s = get_str(c);
 	r->manifest_error = get_u64(c) ? s : NULL;
 	get_fixed(c, r->root, CP_SHA256_HEXLEN);
-	n = get_count(c, 9 + 6 * 8);
-	fps->v = xcalloc(n ? n : 1, sizeof(*fps->v));
-	fps->cap = n ? n : 1;
-	for (i = 0; i < n && !c->bad; i++) {
-		struct cp_fp *f = &fps->v[fps->n++];
-		uint64_t kr;
-
-		f->path = get_str(c);
-		f->dev = get_u64(c);
-		f->ino = get_u64(c);
-		f->size = get_u64(c);
-		f->mtime = (int64_t)get_u64(c);
-		f->ctime = (int64_t)get_u64(c);
-		kr = get_u64(c);
-		f->kind = (unsigned char)(kr & 0xff);
-		f->role = (unsigned char)(kr >> 8 & 0xff);
-	}
 	if (c->p != c->end)
 		c->bad = 1;
 }
 
 int
-cp_istate_load(const char *path, const struct stat *plane, const char *opts,
-    struct cp_integrity *r, struct cp_fplist *fps, int64_t *written)
+cp_istate_map(const char *path, const struct stat *plane, const char *opts,
+    struct cp_istate *m, struct cp_fplist *fps)
 {
-	unsigned char sum[CP_SHA256_LEN];
 	struct stat st;
-	struct cur c = { 0 };
-	char *buf, *s;
-	size_t len;
-	int fd, ok = 0;
+	char *s;
+	int fd;
 
-	memset(r, 0, sizeof(*r));
+	memset(m, 0, sizeof(*m));
 	memset(fps, 0, sizeof(*fps));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
@@ -339,34 +340,59 @@ cp_istate_load(const char *path, const struct stat *plane, const char *opts,
 		return 0;
 	}
 	/* Mapped with its pages at once: a fault per page costs more than the parsing. */
-	len = (size_t)st.st_size;
-	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	m->len = (size_t)st.st_size;
+	m->buf = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
-	if (buf == MAP_FAILED)
+	if (m->buf == MAP_FAILED) {
+		m->buf = NULL;
 		return 0;
-	r->blob = buf;
-	r->bloblen = len;
-	fps->blob = buf;
-	fps->bloblen = len;
-	cp_sha256(buf, len - CP_SHA256_LEN, sum);
-	if (memcmp(sum, buf + len - CP_SHA256_LEN, CP_SHA256_LEN) != 0 ||
-	    memcmp(buf, MAGIC, strlen(MAGIC)) != 0)
-		goto out;
-	c.p = buf + strlen(MAGIC);
-	c.end = buf + len - CP_SHA256_LEN;
-	if (get_u64(&c) != (uint64_t)plane->st_dev || get_u64(&c) != (uint64_t)plane->st_ino ||
-	    (s = get_str(&c)) == NULL || strcmp(s, opts) != 0)
-		goto out;
-	parse(&c, r, fps);
-	ok = !c.bad;
-	st.st_mtim.tv_nsec = 0;
-	*written = ns(&st.st_mtim);
-out:
-	if (!ok) {
-		cp_fplist_free(fps);
-		cp_integrity_free(r);
 	}
-	return ok;
+	st.st_mtim.tv_nsec = 0;
+	m->written = ns(&st.st_mtim);
+	fps->blob = m->buf;
+	fps->bloblen = m->len;
+	m->c.p = m->buf + strlen(MAGIC);
+	m->c.end = m->buf + m->len - CP_SHA256_LEN;
+	if (memcmp(m->buf, MAGIC, strlen(MAGIC)) != 0 ||
+	    get_u64(&m->c) != (uint64_t)plane->st_dev || get_u64(&m->c) != (uint64_t)plane->st_ino ||
+	    (s = get_str(&m->c)) == NULL || strcmp(s, opts) != 0)
+		goto bad;
+	parse_fps(&m->c, fps);
+	if (!m->c.bad)
+		return 1;
+bad:
+	cp_fplist_free(fps);
+	cp_istate_unmap(m);
+	return 0;
+}
+
+int
+cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
+{
+	unsigned char sum[CP_SHA256_LEN];
+
+	memset(r, 0, sizeof(*r));
+	cp_sha256(m->buf, m->len - CP_SHA256_LEN, sum);
+	if (memcmp(sum, m->buf + m->len - CP_SHA256_LEN, CP_SHA256_LEN) != 0)
+		return 0;
+	r->blob = m->buf;
+	r->bloblen = m->len;
+	parse_report(&m->c, r);
+	if (m->c.bad) {
+		r->blob = NULL;	/* still the mapping's: cp_istate_unmap */
+		cp_integrity_free(r);
+		return 0;
+	}
+	m->buf = NULL;		/* r's now */
+	return 1;
+}
+
+void
+cp_istate_unmap(struct cp_istate *m)
+{
+	if (m->buf != NULL)
+		munmap(m->buf, m->len);
+	m->buf = NULL;
 }
 
 /* --- checking ------------------------------------------------------------- */

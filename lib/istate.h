@@ -50,15 +50,39 @@ void cp_fplist_free(struct cp_fplist *l);
 int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps);
 
+/* A state file mapped for reading; its inputs are read first, the report after. */
+struct cp_istate_cur {
+	char *p, *end;		/* in the read-only mapping: never written through */
+	int bad;
+};
+
+struct cp_istate {
+	char *buf;		/* the mapping, NULL once the report owns it */
+	size_t len;
+	int64_t written;	/* the second it was written in, nanoseconds */
+	struct cp_istate_cur c;
+};
+
 /*
- * Read the state file path into r (zeroed first; free with
- * cp_integrity_free, which frees the buffer the strings of r and fps point
- * into: free fps first) and fps, and the second it was written into *written
- * (nanoseconds).  Returns 1 when it is sound and its key matches, else 0
- * (missing, foreign, torn, other options: r and fps are left empty).
+ * Map the state file path and read its inputs into fps (their paths point
+ * into the mapping).  Returns 1 when its key (the plane directory's device
+ * and inode, and opts, a text of the options that shape the report)
+ * matches, else 0 (missing, foreign, other options: nothing to free).  The
+ * checksum is not yet verified: the inputs can be checked meanwhile.
  */
-int cp_istate_load(const char *path, const struct stat *plane, const char *opts,
-    struct cp_integrity *r, struct cp_fplist *fps, int64_t *written);
+int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
+    struct cp_istate *m, struct cp_fplist *fps);
+
+/*
+ * Verify the whole file's checksum and read the report into r (zeroed
+ * first), which then owns the mapping (cp_integrity_free unmaps it: free
+ * fps before r).  Returns 1, or 0 when the state is torn or corrupt (r
+ * empty; the mapping still m's).
+ */
+int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
+
+/* Unmap what the report did not take (after freeing fps). */
+void cp_istate_unmap(struct cp_istate *m);
 
 /*
  * lstat every input of fps again (relative to rootfd, on up to jobs
