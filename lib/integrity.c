@@ -490,48 +490,80 @@ lower_bound(const struct cp_integrity *r, const char *key)
 	return lo;
 }
 
-/* The actual hash of each row: its file's digest, or its directory's cp2 root. */
+/* Room for digests of a directory's files, reused from row to row. */
+struct digests {
+	unsigned char *v;
+	size_t cap;
+};
+
+/* The actual hash of one row: its file's digest, or its directory's cp2 root; then its status. */
+static void
+classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digests *d)
+{
+	const char *rel = row->path + 1;
+	size_t j, n, plen;
+	char *prefix;
+
+	if (row->type == 0)
+		return;
+	if (row->type == 'f') {
+		j = lower_bound(r, rel);
+		if (j < r->nfiles && strcmp(r->files[j].path, rel) == 0)
+			cp_hex_encode(r->files[j].digest, CP_SHA256_LEN, row->actual);
+	} else if (row->type == 'd') {
+		prefix = join(rel, "");
+		plen = strlen(prefix);
+		n = 0;
+		for (j = lower_bound(r, prefix);
+		    j < r->nfiles && strncmp(r->files[j].path, prefix, plen) == 0; j++) {
+			if (n == d->cap) {
+				d->cap = d->cap ? 2 * d->cap : 256;
+				d->v = xreallocarray(d->v, d->cap, CP_SHA256_LEN);
+			}
+			memcpy(d->v + n++ * CP_SHA256_LEN, r->files[j].digest, CP_SHA256_LEN);
+		}
+		cp_merkle_cp2_root(d->v, n, row->actual);
+		free(prefix);
+	}
+	if (*row->expected == '\0')
+		row->status = CP_INTEGRITY_NO_HASH;
+	else
+		row->status = strcmp(row->actual, row->expected) == 0 ?
+		    CP_INTEGRITY_VALID : CP_INTEGRITY_INVALID;
+}
+
 static void
 classify(struct run *u)
 {
+	struct digests d = { 0 };
+
+	for (size_t i = 0; i < u->r->nrows; i++)
+		classify_row(u->r, &u->r->rows[i], &d);
+	free(d.v);
+}
+
+/* Only the rows over the files at fps indexes changed[0..n): the file itself, or a directory above it. */
+static void
+reclassify(struct run *u, const size_t *changed, size_t n)
+{
 	struct cp_integrity *r = u->r;
-	struct cp_integrity_row *row;
-	unsigned char *digests = NULL;
-	size_t i, j, n, cap = 0, plen;
-	char *prefix;
-	const char *rel;
+	struct digests d = { 0 };
+	const char *p, *rel;
+	size_t i, k, len;
 
 	for (i = 0; i < r->nrows; i++) {
-		row = &r->rows[i];
-		if (row->type == 0)
-			continue;
-		rel = row->path + 1;
-		if (row->type == 'f') {
-			j = lower_bound(r, rel);
-			if (j < r->nfiles && strcmp(r->files[j].path, rel) == 0)
-				cp_hex_encode(r->files[j].digest, CP_SHA256_LEN, row->actual);
-		} else if (row->type == 'd') {
-			prefix = join(rel, "");
-			plen = strlen(prefix);
-			n = 0;
-			for (j = lower_bound(r, prefix);
-			    j < r->nfiles && strncmp(r->files[j].path, prefix, plen) == 0; j++) {
-				if (n == cap) {
-					cap = cap ? 2 * cap : 256;
-					digests = xreallocarray(digests, cap, CP_SHA256_LEN);
-				}
-				memcpy(digests + n++ * CP_SHA256_LEN, r->files[j].digest, CP_SHA256_LEN);
+		rel = r->rows[i].path + 1;
+		len = strlen(rel);
+		for (k = 0; k < n; k++) {
+			p = u->fps.v[changed[k]].path;
+			if (strncmp(p, rel, len) == 0 && (p[len] == '\0' ||
+			    (p[len] == '/' && r->rows[i].type == 'd'))) {
+				classify_row(r, &r->rows[i], &d);
+				break;
 			}
-			cp_merkle_cp2_root(digests, n, row->actual);
-			free(prefix);
 		}
-		if (*row->expected == '\0')
-			row->status = CP_INTEGRITY_NO_HASH;
-		else
-			row->status = strcmp(row->actual, row->expected) == 0 ?
-			    CP_INTEGRITY_VALID : CP_INTEGRITY_INVALID;
 	}
-	free(digests);
+	free(d.v);
 }
 
 /* --- orphans ------------------------------------------------------------ */
@@ -975,7 +1007,10 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 			goto whole;
 		r->hashed = nchanged;
 		r->cached = r->nfiles > nchanged ? r->nfiles - nchanged : 0;
-		classify(u);
+		if (nchanged <= 64)
+			reclassify(u, changed, nchanged);
+		else
+			classify(u);
 		cp_integrity_root(r, r->scheme, r->root);
 		if (cp_istate_save(o->state, plane, opts, r, &u->fps) == -1)
 			warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
@@ -1049,9 +1084,9 @@ out:
 /* --- roots, health, MANIFEST.json -------------------------------------- */
 
 static int
-cmp_hex(const void *a, const void *b)
+cmp_digest(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return memcmp(a, b, CP_SHA256_LEN);
 }
 
 int
@@ -1060,7 +1095,6 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, char hex[CP_
 	struct cp_buf line = CP_BUF_INIT;
 	unsigned char leaf[32], root[32], *digests;
 	struct cp_merkle m;
-	const char **sorted;
 	size_t i, n = 0;
 
 	if (strcmp(scheme, "rfc6962") == 0) {
@@ -1081,17 +1115,15 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, char hex[CP_
 	}
 	if (strcmp(scheme, "cp2") != 0)
 		return -1;
-	sorted = xcalloc(r->nrows ? r->nrows : 1, sizeof(*sorted));
+	/* Sorted as bytes, which is the order of their lowercase hex. */
+	digests = xcalloc(r->nrows ? r->nrows : 1, CP_SHA256_LEN);
 	for (i = 0; i < r->nrows; i++)
-		if (*r->rows[i].actual != '\0' && *r->rows[i].expected != '\0')
-			sorted[n++] = r->rows[i].actual;
-	qsort(sorted, n, sizeof(*sorted), cmp_hex);
-	digests = xcalloc(n ? n : 1, CP_SHA256_LEN);
-	for (i = 0; i < n; i++)
-		cp_hex_decode(sorted[i], CP_SHA256_HEXLEN, digests + i * CP_SHA256_LEN);
+		if (*r->rows[i].actual != '\0' && *r->rows[i].expected != '\0' &&
+		    cp_hex_decode(r->rows[i].actual, CP_SHA256_HEXLEN, digests + n * CP_SHA256_LEN) == 0)
+			n++;
+	qsort(digests, n, CP_SHA256_LEN, cmp_digest);
 	cp_merkle_cp2_root(digests, n, hex);
 	free(digests);
-	free(sorted);
 	return 0;
 }
 

@@ -7,7 +7,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "fsatomic.h"
 #include "io.h"
 #include "istate.h"
@@ -81,102 +80,140 @@ cp_fplist_free(struct cp_fplist *l)
 
 /* --- writing -------------------------------------------------------------- */
 
+/*
+ * The state goes out through a small buffer, hashed as it goes: a buffer of
+ * the whole file would cost a page fault per 4 KiB before a byte is written.
+ */
+struct out {
+	struct cp_sha256 sum;
+	int fd, err;
+	size_t len;
+	unsigned char buf[1 << 16];
+};
+
 static void
-put(struct cp_buf *b, const void *p, size_t n)
+flush_out(struct out *o)
 {
-	cp_buf_add(b, p, n);
+	if (o->len == 0 || o->err)
+		return;
+	cp_sha256_update(&o->sum, o->buf, o->len);
+	if (cp_io_write_all(o->fd, o->buf, o->len) == -1)
+		o->err = errno;
+	o->len = 0;
 }
 
 static void
-put_u64(struct cp_buf *b, uint64_t v)
+put(struct out *o, const void *p, size_t n)
 {
-	put(b, &v, sizeof(v));
+	const unsigned char *q = p;
+	size_t k;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf))
+			flush_out(o);
+		k = sizeof(o->buf) - o->len < n ? sizeof(o->buf) - o->len : n;
+		memcpy(o->buf + o->len, q, k);
+		o->len += k;
+		q += k;
+		n -= k;
+	}
+}
+
+static void
+put_u64(struct out *o, uint64_t v)
+{
+	put(o, &v, sizeof(v));
 }
 
 /* A string: its length, its bytes and a NUL. */
 static void
-put_str(struct cp_buf *b, const char *s)
+put_str(struct out *o, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	put_u64(b, n);
-	put(b, s ? s : "", n + 1);
+	put_u64(o, n);
+	put(o, s ? s : "", n + 1);
 }
 
 int
 cp_istate_save(const char *path, const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps)
 {
-	struct cp_buf b = CP_BUF_INIT;
 	unsigned char sum[CP_SHA256_LEN];
 	struct cp_atomic a;
+	struct out *b;
 	size_t i;
 	int e;
 
-	/* Room for all of it at once: growing a buffer of megabytes copies it again and again. */
-	cp_buf_grow(&b, 4096 + 256 * r->nrows + 128 * r->nfiles + 128 * fps->n);
-	put(&b, MAGIC, strlen(MAGIC));
-	put_u64(&b, (uint64_t)plane->st_dev);
-	put_u64(&b, (uint64_t)plane->st_ino);
-	put_str(&b, opts);
-	put_u64(&b, fps->n);
+	if (cp_atomic_open(&a, path, 0644) == -1)
+		return -1;
+	a.nosync = 1;
+	fflush(a.fp);
+	b = xcalloc(1, sizeof(*b));	/* the digest context starts empty */
+	b->fd = fileno(a.fp);
+	b->err = 0;
+	b->len = 0;
+	if (cp_sha256_init(&b->sum) == -1)
+		b->err = ENOMEM;
+	put(b, MAGIC, strlen(MAGIC));
+	put_u64(b, (uint64_t)plane->st_dev);
+	put_u64(b, (uint64_t)plane->st_ino);
+	put_str(b, opts);
+	put_u64(b, fps->n);
 	for (i = 0; i < fps->n; i++) {
 		const struct cp_fp *f = &fps->v[i];
 
-		put_str(&b, f->path);
-		put_u64(&b, f->dev);
-		put_u64(&b, f->ino);
-		put_u64(&b, f->size);
-		put_u64(&b, (uint64_t)f->mtime);
-		put_u64(&b, (uint64_t)f->ctime);
-		put_u64(&b, (uint64_t)f->kind | (uint64_t)f->role << 8);
+		put_str(b, f->path);
+		put_u64(b, f->dev);
+		put_u64(b, f->ino);
+		put_u64(b, f->size);
+		put_u64(b, (uint64_t)f->mtime);
+		put_u64(b, (uint64_t)f->ctime);
+		put_u64(b, (uint64_t)f->kind | (uint64_t)f->role << 8);
 	}
-	put_u64(&b, r->nrows);
+	put_u64(b, r->nrows);
 	for (i = 0; i < r->nrows; i++) {
 		const struct cp_integrity_row *row = &r->rows[i];
 
-		put_str(&b, row->id);
-		put_str(&b, row->path);
-		put_str(&b, row->expected);
-		put_str(&b, row->actual);
-		put_u64(&b, (uint64_t)row->status);
-		put_u64(&b, (uint64_t)row->type);
+		put_str(b, row->id);
+		put_str(b, row->path);
+		put_str(b, row->expected);
+		put_str(b, row->actual);
+		put_u64(b, (uint64_t)row->status);
+		put_u64(b, (uint64_t)row->type);
 	}
-	put_u64(&b, r->nfiles);
+	put_u64(b, r->nfiles);
 	for (i = 0; i < r->nfiles; i++) {
-		put_str(&b, r->files[i].path);
-		put_u64(&b, r->files[i].size);
-		put(&b, r->files[i].digest, CP_SHA256_LEN);
+		put_str(b, r->files[i].path);
+		put_u64(b, r->files[i].size);
+		put(b, r->files[i].digest, CP_SHA256_LEN);
 	}
-	put_u64(&b, r->norphans);
+	put_u64(b, r->norphans);
 	for (i = 0; i < r->norphans; i++)
-		put_str(&b, r->orphans[i]);
-	put_u64(&b, r->nchain);
+		put_str(b, r->orphans[i]);
+	put_u64(b, r->nchain);
 	for (i = 0; i < r->nchain; i++)
-		put_str(&b, r->chain[i]);
-	put_u64(&b, (uint64_t)r->manifest);
-	put_str(&b, r->scheme);
-	put_str(&b, r->manifest_root);
-	put_u64(&b, r->manifest_root != NULL);
-	put_str(&b, r->manifest_error);
-	put_u64(&b, r->manifest_error != NULL);
-	put_str(&b, r->root);
-	cp_sha256(b.data, b.len, sum);
-	put(&b, sum, sizeof(sum));
-	if (cp_atomic_open(&a, path, 0644) == -1) {
-		cp_buf_free(&b);
-		return -1;
-	}
-	a.nosync = 1;
-	fflush(a.fp);
-	if (cp_io_write_all(fileno(a.fp), b.data, b.len) == -1) {
-		e = errno;
+		put_str(b, r->chain[i]);
+	put_u64(b, (uint64_t)r->manifest);
+	put_str(b, r->scheme);
+	put_str(b, r->manifest_root);
+	put_u64(b, r->manifest_root != NULL);
+	put_str(b, r->manifest_error);
+	put_u64(b, r->manifest_error != NULL);
+	put_str(b, r->root);
+	flush_out(b);
+	if (!b->err && cp_sha256_final(&b->sum, sum) == -1)
+		b->err = ENOMEM;
+	if (!b->err && cp_io_write_all(b->fd, sum, sizeof(sum)) == -1)
+		b->err = errno;
+	cp_sha256_free(&b->sum);
+	e = b->err;
+	free(b);
+	if (e != 0) {
 		cp_atomic_abort(&a);
-		cp_buf_free(&b);
 		errno = e;
 		return -1;
 	}
-	cp_buf_free(&b);
 	return cp_atomic_commit(&a);
 }
 
