@@ -121,18 +121,6 @@ jobs_of(const struct cp_integrity_opts *o)
 	return o->jobs > 0 ? o->jobs : ncpu > 0 ? (int)ncpu : 1;
 }
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = xmalloc(la + lb + 2);
-
-	memcpy(s, a, la);
-	s[la] = '/';
-	memcpy(s + la + 1, b, lb + 1);
-	return s;
-}
-
 /* artifact_path "/a/b" names a/b in the plane: no empty name, no "." or ".." component. */
 static int
 plane_relative(const char *p)
@@ -302,9 +290,9 @@ walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
 				isreg = S_ISREG(st.st_mode);
 			}
 			if (isdir)
-				strv_push(&todo, join(dir, de->d_name));
+				strv_push(&todo, xpathjoin(dir, de->d_name));
 			else if (isreg && (suffixes == NULL || has_suffix(de->d_name, suffixes)))
-				strv_push(out, join(dir, de->d_name));
+				strv_push(out, xpathjoin(dir, de->d_name));
 		}
 		closedir(d);
 		free(dir);
@@ -360,11 +348,11 @@ feed_next(void *arg, char **path, void **user)
 			f->next++;
 		if (f->next == r->nrows)
 			return 0;
-		*path = join(f->u->o->root, r->rows[f->next].path + 1);
+		*path = xpathjoin(f->u->o->root, r->rows[f->next].path + 1);
 	} else {
 		if (f->next == f->u->files.n)
 			return 0;
-		*path = join(f->u->o->root, f->u->files.v[f->next]);
+		*path = xpathjoin(f->u->o->root, f->u->files.v[f->next]);
 	}
 	*user = (void *)f->next++;
 	return 1;
@@ -511,7 +499,7 @@ classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digest
 		if (j < r->nfiles && strcmp(r->files[j].path, rel) == 0)
 			cp_hex_encode(r->files[j].digest, CP_SHA256_LEN, row->actual);
 	} else if (row->type == 'd') {
-		prefix = join(rel, "");
+		prefix = xpathjoin(rel, "");
 		plen = strlen(prefix);
 		n = 0;
 		for (j = lower_bound(r, prefix);
@@ -640,7 +628,7 @@ scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
 	sc->rootfd = rootfd;
 	split_words(o->governed ? o->governed : CP_INTEGRITY_GOVERNED, &words);
 	for (size_t i = 0; i < words.n; i++) {
-		slashed = join("", words.v[i]);
+		slashed = xpathjoin("", words.v[i]);
 		if (plane_relative(slashed))
 			strv_push(&sc->governed, words.v[i]);
 		else {
@@ -706,7 +694,7 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 		    (st.st_dev == self.st_dev && st.st_ino == self.st_ino))
 			continue;
 		fingerprint_input(u, u->children.v[i]);	/* its rows name files */
-		p = join(o->root, u->children.v[i]);
+		p = xpathjoin(o->root, u->children.v[i]);
 		rc = read_registry(p, on_child_row, u, err, sizeof(err));
 		if (rc == 1)
 			warn_msg(o, "%s: a child registry without artifact_path: its rows name nothing",
@@ -768,7 +756,7 @@ fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		p = join(dir, de->d_name);
+		p = xpathjoin(dir, de->d_name);
 		fingerprint_input(u, p);
 		free(p);
 	}
@@ -788,7 +776,7 @@ ledger(struct run *u)
 		return;
 	}
 	fingerprint_dir(u, "ledger", &st);
-	path = join(u->o->root, "ledger");
+	path = xpathjoin(u->o->root, "ledger");
 	memset(&s, 0, sizeof(s));
 	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, err, sizeof(err)) == -1) {
 		char *msg = xmalloc(strlen(err) + 32);
@@ -816,7 +804,7 @@ manifest(struct run *u)
 	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1)
 		return;
 	r->manifest = 1;
-	path = join(u->o->root, "MANIFEST.json");
+	path = xpathjoin(u->o->root, "MANIFEST.json");
 	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
 		snprintf(why, sizeof(why), "MANIFEST.json:%d: %s", e.line, e.text);
 	else if (!json_is_object(m))
@@ -887,7 +875,7 @@ full(struct run *u, const char *registry)
 		start(&tcache, &cstarted, cacheload_run, &cl);
 	/* Inputs are looked at before they are read: a change while reading shows next time. */
 	fingerprint_input(u, registry);
-	path = registry[0] == '/' ? xstrdup(registry) : join(o->root, registry);
+	path = registry[0] == '/' ? xstrdup(registry) : xpathjoin(o->root, registry);
 	reg = read_registry(path, on_row, u, u->errbuf, u->errlen);
 	if (cstarted)
 		pthread_join(tcache, NULL);
@@ -932,7 +920,7 @@ refeed_next(void *arg, char **path, void **user)
 	if (f->next == f->n)
 		return 0;
 	rel = f->u->fps.v[f->changed[f->next]].path;
-	*path = join(f->u->o->root, rel);
+	*path = xpathjoin(f->u->o->root, rel);
 	*user = (void *)f->next++;
 	return 1;
 }
@@ -1141,14 +1129,13 @@ cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int str
 }
 
 int
-cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, const char *timestamp,
-    const char *generator)
+cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, const char *root,
+    const char *timestamp, const char *generator)
 {
 	struct cp_atomic a;
-	char root[CP_SHA256_HEXLEN + 1], hex[CP_SHA256_HEXLEN + 1];
+	char hex[CP_SHA256_HEXLEN + 1];
 	size_t i;
 
-	cp_integrity_root(r, "rfc6962", root);
 	if (cp_atomic_open(&a, path, 0644) == -1)
 		return -1;
 	fputs("{\n  \"version\": \"1\",\n  \"generated\": ", a.fp);

@@ -108,11 +108,12 @@ int cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int
 
 /*
  * Write path (MANIFEST.json) atomically: version, generated (timestamp),
- * generator, checksums {path: {sha256, size}} of r->files, merkle_root (the
- * rfc6962 root) and merkle_scheme "rfc6962".  Returns 0, or -1 with errno.
+ * generator, checksums {path: {sha256, size}} of r->files, merkle_root
+ * (root, the rfc6962 root from cp_integrity_root, which the caller has
+ * already needed) and merkle_scheme "rfc6962".  Returns 0, or -1 with errno.
  */
 int cp_integrity_write_manifest(const struct cp_integrity *r, const char *path,
-    const char *timestamp, const char *generator);
+    const char *root, const char *timestamp, const char *generator);
 
 void cp_integrity_free(struct cp_integrity *r);
 

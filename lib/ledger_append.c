@@ -292,7 +292,7 @@ publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
     int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
     char *errbuf, size_t errlen)
 {
-	char *tmp = ledger_join(dir, ".cp-ledger-XXXXXX"), name[512];
+	char *tmp = xpathjoin(dir, ".cp-ledger-XXXXXX"), name[512];
 	int fd, k, rc = -1;
 
 	*path = NULL;
@@ -311,7 +311,7 @@ publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
 		else
 			snprintf(name, sizeof(name), "%s-%d%s", prefix, k, suffix);
 		free(*path);
-		*path = ledger_join(dir, name);
+		*path = xpathjoin(dir, name);
 		if (link(tmp, *path) == 0)
 			break;
 		if (errno != EEXIST) {
@@ -413,7 +413,7 @@ open_active(struct writer *w, char *errbuf, size_t errlen)
 			g = &set->seg[i];
 	w->mode = 0666;
 	if (g == NULL) {
-		path = set->file ? xstrdup(set->file) : ledger_join(set->dir, CP_LEDGER_BASE);
+		path = set->file ? xstrdup(set->file) : xpathjoin(set->dir, CP_LEDGER_BASE);
 		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (fd < 0) {
 			ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));

@@ -113,7 +113,4 @@ int lreader_done(const struct lreader *r);
 void ledger_err(char *errbuf, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* path joined to name, heap (exits 2 when out of memory). */
-char *ledger_join(const char *dir, const char *name);
-
 #endif

@@ -28,18 +28,6 @@ ledger_err(char *errbuf, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *
-ledger_join(const char *dir, const char *name)
-{
-	size_t d = strlen(dir), n = strlen(name);
-	char *p = xmalloc(d + n + 2);
-
-	memcpy(p, dir, d);
-	p[d] = '/';
-	memcpy(p + d + 1, name, n + 1);
-	return p;
-}
-
 static int
 digits(const char *s, size_t n)
 {
@@ -159,7 +147,7 @@ list_dir(struct lset *s, char *errbuf, size_t errlen)
 	errno = 0;
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		if (lseg_parse_name(e->d_name, &base, stamp, &suffix))
-			rc = lseg_open(s, ledger_join(s->dir, e->d_name), e->d_name, errbuf, errlen);
+			rc = lseg_open(s, xpathjoin(s->dir, e->d_name), e->d_name, errbuf, errlen);
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0) {
@@ -211,7 +199,7 @@ lset_load(struct lset *s, const char *path, int writer, char *errbuf, size_t err
 		ledger_err(errbuf, errlen, "%s: %s", path, strerror(e));
 		return -1;
 	}
-	lockpath = ledger_join(s->dir, CP_LEDGER_LOCKNAME);
+	lockpath = xpathjoin(s->dir, CP_LEDGER_LOCKNAME);
 	s->lockfd = writer ? cp_lock_acquire(lockpath) : cp_lock_acquire_shared(lockpath);
 	if (s->lockfd < 0 && (writer || errno != ENOENT)) {
 		ledger_err(errbuf, errlen, "%s: cannot lock: %s", lockpath, strerror(errno));

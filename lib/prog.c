@@ -1,5 +1,6 @@
 /* prog: exit statuses, --help, --version and the checked close of standard output. */
 #define _GNU_SOURCE
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,4 +62,17 @@ cp_prog_usage(const char *text)
 	fprintf(stderr, "%.*s\n", n, text);
 	fprintf(stderr, "Try '%s --help' for more information.\n", cp_prog_name());
 	exit(CP_EXIT_ERR);
+}
+
+int
+cp_prog_jobs(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1024)
+		errx(CP_EXIT_ERR, "invalid job count: %s", s);
+	return (int)n;
 }

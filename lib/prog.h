@@ -21,6 +21,9 @@ _Noreturn void cp_prog_help(const char *text);
 /* Print "usage: ..." (the first line(s) of text up to an empty line) to standard error, exit 2. */
 _Noreturn void cp_prog_usage(const char *text);
 
+/* The N of -j/--jobs N: 1 to 1024, else "invalid job count" and exit 2. */
+int cp_prog_jobs(const char *s);
+
 /*
  * Flush and close standard output, then exit with status.  A failed write
  * (full disk, closed pipe) is reported as "<program>: write error: ..." and

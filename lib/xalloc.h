@@ -11,5 +11,7 @@ void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* dir "/" name, a new string. */
+char *xpathjoin(const char *dir, const char *name);
 
 #endif

@@ -414,19 +414,6 @@ check_mode(struct run *r)
 	return r->status;
 }
 
-static int
-parse_jobs(const char *s)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1024)
-		errx(CP_EXIT_ERR, "invalid job count: %s", s);
-	return (int)n;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -442,7 +429,7 @@ main(int argc, char *argv[])
 		case '0': o.null = 1; break;
 		case 'T': o.files_from = optarg; break;
 		case 'c': o.check = 1; break;
-		case 'j': o.jobs = parse_jobs(optarg); break;
+		case 'j': o.jobs = cp_prog_jobs(optarg); break;
 		case OPT_CACHE: o.cache = optarg; break;
 		case OPT_FULL: o.full = 1; break;
 		case OPT_STATS: o.stats = 1; break;

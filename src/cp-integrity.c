@@ -218,10 +218,10 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 	for (i = 0; i < r->nchain; i++)
 		printf("  ledger   %s\n", r->chain[i]);
 	printf("  merkle root (%s): %s", r->scheme, *root ? root : "(empty)");
-	if (r->manifest_root != NULL)
-		printf(", MANIFEST.json %s%s%s", strcmp(r->manifest_root, root) == 0 ? "matches" :
-		    "DIFFERS (", strcmp(r->manifest_root, root) == 0 ? "" : r->manifest_root,
-		    strcmp(r->manifest_root, root) == 0 ? "" : ")");
+	if (r->manifest_root != NULL && strcmp(r->manifest_root, root) == 0)
+		fputs(", MANIFEST.json matches", stdout);
+	else if (r->manifest_root != NULL)
+		printf(", MANIFEST.json DIFFERS (%s)", r->manifest_root);
 	else if (r->manifest)
 		fputs(", MANIFEST.json holds no root", stdout);
 	printf("\n  files hashed %llu, from cache %llu\n", (unsigned long long)r->hashed,
@@ -263,24 +263,11 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	strcpy(path, o->run.root);
 	strcat(path, "/MANIFEST.json");
 	now(ts);
-	if (cp_integrity_write_manifest(r, path, ts, "cp-integrity " CP_VERSION) == -1)
+	if (cp_integrity_write_manifest(r, path, root, ts, "cp-integrity " CP_VERSION) == -1)
 		err(CP_EXIT_ERR, "%s", path);
 	warnx("MANIFEST.json: %zu files, root %s", r->nfiles, root);
 	free(path);
 	return CP_EXIT_YES;
-}
-
-static int
-jobs(const char *s)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1024)
-		errx(CP_EXIT_ERR, "invalid job count: %s", s);
-	return (int)n;
 }
 
 int
@@ -298,7 +285,7 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "C:hj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'C': dir = optarg; break;
-		case 'j': o.run.jobs = jobs(optarg); break;
+		case 'j': o.run.jobs = cp_prog_jobs(optarg); break;
 		case OPT_REGISTRY: o.run.registry = optarg; break;
 		case OPT_CACHE: o.run.cache = optarg; break;
 		case OPT_STATE: o.run.state = optarg; break;
