@@ -22,6 +22,24 @@ best_of() {
 	awk -v ns="$best" 'BEGIN { printf "%.3f\n", ns / 1e9 }'
 }
 
+# best_around CMD [BEFORE [AFTER]]: the best wall time of CMD alone, over
+# BENCH_RUNS runs (and a warm-up), each between BEFORE and AFTER (untimed).
+# CMD runs in this shell (eval): a few milliseconds of bash -c start-up
+# would weigh on a command that itself takes twenty.
+best_around() {
+	local best= t0 t1 dt i
+	for ((i = 0; i <= BENCH_RUNS; i++)); do
+		eval "${2:-:}" >/dev/null 2>&1
+		t0=$(date +%s%N)
+		eval "$1" >/dev/null 2>&1 || :
+		t1=$(date +%s%N)
+		eval "${3:-:}" >/dev/null 2>&1
+		dt=$(( t1 - t0 ))
+		if [ "$i" -gt 0 ] && { [ -z "$best" ] || [ "$dt" -lt "$best" ]; }; then best=$dt; fi
+	done
+	awk -v ns="$best" 'BEGIN { printf "%.3f\n", ns / 1e9 }'
+}
+
 # ratio A B: A / B to two decimals.
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b > 0 ? a / b : 0) }'

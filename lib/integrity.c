@@ -893,7 +893,7 @@ full(struct run *u, const char *registry)
 	if (o->ledger)
 		ledger(u);
 	manifest(u);
-	cp_integrity_root(u->r, u->r->scheme, u->r->root);
+	cp_integrity_root(u->r, u->r->scheme, jobs_of(u->o), u->r->root);
 	rc = 0;
 out:
 	free(path);
@@ -959,6 +959,8 @@ finish_run(void *arg)
 	struct finish *f = arg;
 
 	f->ok = cp_istate_finish(f->m, f->r);
+	/* OpenSSL sets itself up on first use (a millisecond): here, while the inputs are checked. */
+	cp_sha256_prepare();
 	return NULL;
 }
 
@@ -973,7 +975,7 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 	struct refeed f = { 0 };
 	size_t *changed = NULL, nchanged = 0;
 	pthread_t t;
-	int started, same;
+	int started, same, rc;
 
 	if (!cp_istate_map(o->state, plane, opts, &m, &u->fps))
 		return 0;
@@ -988,7 +990,8 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 		f.u = u;
 		f.changed = changed;
 		f.n = nchanged;
-		po.jobs = jobs_of(o);
+		/* A thread per file at most: one changed file is read in this thread. */
+		po.jobs = (size_t)jobs_of(o) < nchanged ? jobs_of(o) : (int)nchanged;
 		po.nofollow = 1;
 		cp_hashpool_run(&po, refeed_next, refeed_done, &f);
 		if (f.failed)
@@ -999,18 +1002,22 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 			reclassify(u, changed, nchanged);
 		else
 			classify(u);
-		cp_integrity_root(r, r->scheme, r->root);
-		if (cp_istate_save(o->state, plane, opts, r, &u->fps) == -1)
+		cp_integrity_root(r, r->scheme, jobs_of(o), r->root);
+		/* In place when it can be; a new file when a field changed its size. */
+		if ((rc = cp_istate_update(&m, r, &u->fps)) == 1)
+			rc = cp_istate_save(o->state, plane, opts, r, &u->fps);
+		if (rc == -1)
 			warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
 	}
 	free(changed);
+	cp_istate_close(&m);
 	return 1;
 whole:
 	free(changed);
 	cp_fplist_free(&u->fps);	/* before r and m: its paths are in the mapping */
 	if (fin.ok)
 		cp_integrity_free(r);
-	cp_istate_unmap(&m);
+	cp_istate_close(&m);
 	memset(r, 0, sizeof(*r));
 	return 0;
 }
@@ -1077,12 +1084,84 @@ cmp_digest(const void *a, const void *b)
 	return memcmp(a, b, CP_SHA256_LEN);
 }
 
+/* A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one. */
+static int
+leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN])
+{
+	return *row->expected != '\0' && row->actual[CP_SHA256_HEXLEN] == '\0' &&
+	    cp_hex_decode(row->actual, CP_SHA256_HEXLEN, d) == 0;
+}
+
+struct leafkey {
+	uint64_t key;	/* the first 8 bytes of the digest, as a number */
+	size_t row;	/* the leaf's place in row order */
+};
+
+/*
+ * The cp2 leaves of r, sorted as bytes (the order of their lowercase hex):
+ * *np digests, caller frees.  A radix sort on the first 8 bytes (qsort's
+ * callbacks cost as much as the hashing), then runs of equal first bytes
+ * by their whole digest.
+ */
+static unsigned char *
+cp2_leaves(const struct cp_integrity *r, size_t *np)
+{
+	size_t nr = r->nrows ? r->nrows : 1, n = 0, i, j, pass, count[256];
+	struct leafkey *a = xcalloc(nr, sizeof(*a)), *b = xcalloc(nr, sizeof(*b)), *tmp;
+	unsigned char *raw = xcalloc(nr, CP_SHA256_LEN), *sorted, *d;
+
+	/* In row order first: gathering from the rows in sorted order would miss the cache at each. */
+	for (i = 0; i < r->nrows; i++) {
+		d = raw + n * CP_SHA256_LEN;
+		if (leaf_of(&r->rows[i], d)) {
+			a[n].key = 0;
+			for (j = 0; j < 8; j++)
+				a[n].key = a[n].key << 8 | d[j];
+			a[n].row = n;
+			n++;
+		}
+	}
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = 8 * (unsigned)pass;
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[a[i].key >> shift & 0xff]++;
+		for (j = 0; j < 256; j++) {
+			size_t c = count[j];
+
+			count[j] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[a[i].key >> shift & 0xff]++] = a[i];
+		tmp = a, a = b, b = tmp;
+	}
+	sorted = xcalloc(nr, CP_SHA256_LEN);
+	for (i = 0; i < n; i++)
+		memcpy(sorted + i * CP_SHA256_LEN, raw + a[i].row * CP_SHA256_LEN, CP_SHA256_LEN);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i * CP_SHA256_LEN, j - i, CP_SHA256_LEN, cmp_digest);
+	}
+	free(a);
+	free(b);
+	free(raw);
+	*np = n;
+	return sorted;
+}
+
 int
-cp_integrity_root(const struct cp_integrity *r, const char *scheme, char hex[CP_SHA256_HEXLEN + 1])
+cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
+    char hex[CP_SHA256_HEXLEN + 1])
 {
 	struct cp_buf line = CP_BUF_INIT;
-	unsigned char leaf[32], root[32], *digests;
+	unsigned char leaf[32], root[32];
 	struct cp_merkle m;
+	unsigned char *leaves;
 	size_t i, n = 0;
 
 	if (strcmp(scheme, "rfc6962") == 0) {
@@ -1103,15 +1182,9 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, char hex[CP_
 	}
 	if (strcmp(scheme, "cp2") != 0)
 		return -1;
-	/* Sorted as bytes, which is the order of their lowercase hex. */
-	digests = xcalloc(r->nrows ? r->nrows : 1, CP_SHA256_LEN);
-	for (i = 0; i < r->nrows; i++)
-		if (*r->rows[i].actual != '\0' && *r->rows[i].expected != '\0' &&
-		    cp_hex_decode(r->rows[i].actual, CP_SHA256_HEXLEN, digests + n * CP_SHA256_LEN) == 0)
-			n++;
-	qsort(digests, n, CP_SHA256_LEN, cmp_digest);
-	cp_merkle_cp2_root(digests, n, hex);
-	free(digests);
+	leaves = cp2_leaves(r, &n);
+	cp_merkle_cp2_root_in(leaves, n, jobs, hex);
+	free(leaves);
 	return 0;
 }
 

@@ -97,9 +97,10 @@ int cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r,
  * sha256sum lines "<hex>  <path>" of r->files, without newlines; "cp2": the
  * legacy root over the sorted actual hashes of the rows that have a
  * content_hash and an actual hash) as 64 lowercase hex, or "" (cp2 of
- * nothing).  Returns 0, or -1 for an unknown scheme.
+ * nothing); cp2 on up to jobs threads (<= 0: one per online CPU).  Returns
+ * 0, or -1 for an unknown scheme.
  */
-int cp_integrity_root(const struct cp_integrity *r, const char *scheme,
+int cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
     char hex[CP_SHA256_HEXLEN + 1]);
 
 /* 1 when the report is healthy: nothing invalid or missing, no chain error,

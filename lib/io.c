@@ -152,6 +152,26 @@ cp_io_write_all(int fd, const void *buf, size_t n)
 }
 
 int
+cp_io_pwrite_all(int fd, const void *buf, size_t n, off_t off)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, p, n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+int
 cp_io_read_full(int fd, void *buf, size_t n, size_t *got)
 {
 	char *p = buf;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Read one record ending in delim (or at end of file) from fp into *buf,
@@ -51,6 +52,9 @@ void cp_io_reader_free(struct cp_io_reader *r);
 
 /* Write all n bytes to fd, retrying on EINTR and short writes.  Returns 0 or -1 (errno). */
 int cp_io_write_all(int fd, const void *buf, size_t n);
+
+/* Write all n bytes to fd at offset off (pwrite), retrying as cp_io_write_all.  Returns 0 or -1 (errno). */
+int cp_io_pwrite_all(int fd, const void *buf, size_t n, off_t off);
 
 /*
  * Read up to n bytes from fd into buf, retrying on EINTR and short reads,

@@ -4,17 +4,43 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include "buf.h"
 #include "fsatomic.h"
 #include "io.h"
 #include "istate.h"
-#include "sha256.h"
 #include "xalloc.h"
 
-#define MAGIC "cp-integrity-state 1\n"
+#define MAGIC "cp-integrity-state 2\n"
 #define MAX_FILE ((off_t)1 << 30)
+#define BLOCK ((size_t)1 << 16)	/* each block of the content has its CRC */
+#define TAIL 12			/* the content's length (8 bytes) and the CRC of the CRCs (4) */
+
+static size_t
+nblocks(uint64_t content)
+{
+	return (size_t)((content + BLOCK - 1) / BLOCK);
+}
+
+static uint32_t
+block_crc(const void *p, size_t len)
+{
+	return (uint32_t)crc32(crc32(0, NULL, 0), p, (uInt)len);
+}
+
+/* The CRC over the blocks' CRCs and the content's length. */
+static uint32_t
+table_crc(const uint32_t *crcs, size_t n, uint64_t content)
+{
+	uLong c = crc32(0, NULL, 0);
+
+	c = crc32(c, (const Bytef *)crcs, (uInt)(n * sizeof(*crcs)));
+	return (uint32_t)crc32(c, (const Bytef *)&content, 8);
+}
 
 static int64_t
 ns(const struct timespec *ts)
@@ -81,14 +107,16 @@ cp_fplist_free(struct cp_fplist *l)
 /* --- writing -------------------------------------------------------------- */
 
 /*
- * The state goes out through a small buffer, hashed as it goes: a buffer of
- * the whole file would cost a page fault per 4 KiB before a byte is written.
+ * The state goes out through a buffer of one block, each block's CRC taken
+ * as it goes: a buffer of the whole file would cost a page fault per 4 KiB
+ * before a byte is written.
  */
 struct out {
-	struct cp_sha256 sum;
 	int fd, err;
-	size_t len;
-	unsigned char buf[1 << 16];
+	size_t len, total;
+	uint32_t *crcs;
+	size_t ncrcs;
+	unsigned char buf[BLOCK];
 };
 
 static void
@@ -96,9 +124,12 @@ flush_out(struct out *o)
 {
 	if (o->len == 0 || o->err)
 		return;
-	cp_sha256_update(&o->sum, o->buf, o->len);
+	if (o->ncrcs % 64 == 0)
+		o->crcs = xreallocarray(o->crcs, o->ncrcs + 64, sizeof(*o->crcs));
+	o->crcs[o->ncrcs++] = block_crc(o->buf, o->len);
 	if (cp_io_write_all(o->fd, o->buf, o->len) == -1)
 		o->err = errno;
+	o->total += o->len;
 	o->len = 0;
 }
 
@@ -135,11 +166,26 @@ put_str(struct out *o, const char *s)
 	put(o, s ? s : "", n + 1);
 }
 
+/* The CRCs after the content: one per block, the content's length, and the CRC of those. */
+static int
+write_trailer(int fd, const uint32_t *crcs, size_t n, uint64_t total)
+{
+	unsigned char tail[12];
+	uint32_t c;
+
+	c = table_crc(crcs, n, total);
+	memcpy(tail, &total, 8);
+	memcpy(tail + 8, &c, 4);
+	if (cp_io_write_all(fd, crcs, n * sizeof(*crcs)) == -1 ||
+	    cp_io_write_all(fd, tail, sizeof(tail)) == -1)
+		return -1;
+	return 0;
+}
+
 int
 cp_istate_save(const char *path, const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps)
 {
-	unsigned char sum[CP_SHA256_LEN];
 	struct cp_atomic a;
 	struct out *b;
 	size_t i;
@@ -149,13 +195,10 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 		return -1;
 	a.nosync = 1;
 	fflush(a.fp);
-	b = xcalloc(1, sizeof(*b));	/* the digest context starts empty */
+	b = xcalloc(1, sizeof(*b));
 	b->fd = fileno(a.fp);
-	b->err = 0;
-	b->len = 0;
-	if (cp_sha256_init(&b->sum) == -1)
-		b->err = ENOMEM;
 	put(b, MAGIC, strlen(MAGIC));
+	put_u64(b, 0);		/* the generation */
 	put_u64(b, (uint64_t)plane->st_dev);
 	put_u64(b, (uint64_t)plane->st_ino);
 	put_str(b, opts);
@@ -202,12 +245,10 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_u64(b, r->manifest_error != NULL);
 	put_str(b, r->root);
 	flush_out(b);
-	if (!b->err && cp_sha256_final(&b->sum, sum) == -1)
-		b->err = ENOMEM;
-	if (!b->err && cp_io_write_all(b->fd, sum, sizeof(sum)) == -1)
+	if (!b->err && write_trailer(b->fd, b->crcs, b->ncrcs, b->total) == -1)
 		b->err = errno;
-	cp_sha256_free(&b->sum);
 	e = b->err;
+	free(b->crcs);
 	free(b);
 	if (e != 0) {
 		cp_atomic_abort(&a);
@@ -287,10 +328,18 @@ get_fixed(struct cp_istate_cur *c, char *out, size_t max)
 	strcpy(out, s);
 }
 
+/* Where the cursor is, as an offset in the file. */
+static size_t
+here(const struct cp_istate *m)
+{
+	return (size_t)(m->c.p - m->base);
+}
+
 /* The inputs, first in the file so that checking them can start at once. */
 static void
-parse_fps(struct cp_istate_cur *c, struct cp_fplist *fps)
+parse_fps(struct cp_istate *m, struct cp_fplist *fps)
 {
+	struct cp_istate_cur *c = &m->c;
 	size_t i, n;
 
 	n = get_count(c, 9 + 6 * 8);
@@ -301,6 +350,7 @@ parse_fps(struct cp_istate_cur *c, struct cp_fplist *fps)
 		uint64_t kr;
 
 		f->path = get_str(c);
+		f->off = here(m);
 		f->dev = get_u64(c);
 		f->ino = get_u64(c);
 		f->size = get_u64(c);
@@ -312,31 +362,36 @@ parse_fps(struct cp_istate_cur *c, struct cp_fplist *fps)
 	}
 }
 
-/* Everything after the inputs: the report. */
+/* Everything after the inputs: the report, and where its fixed fields are. */
 static void
-parse_report(struct cp_istate_cur *c, struct cp_integrity *r)
+parse_report(struct cp_istate *m, struct cp_integrity *r)
 {
+	struct cp_istate_cur *c = &m->c;
 	size_t i, n;
 	char *s;
 
 	n = get_count(c, 4 * 9 + 16);
 	r->rows = xcalloc(n ? n : 1, sizeof(*r->rows));
+	m->row_off = xcalloc(n ? n : 1, sizeof(*m->row_off));
 	for (i = 0; i < n && !c->bad; i++) {
 		struct cp_integrity_row *row = &r->rows[r->nrows++];
 
 		row->id = get_str(c);
 		row->path = get_str(c);
 		row->expected = get_str(c);
+		m->row_off[m->nrow_off++] = here(m);
 		get_fixed(c, row->actual, CP_SHA256_HEXLEN);
 		row->status = (int)get_u64(c);
 		row->type = (int)get_u64(c);
 	}
 	n = get_count(c, 9 + 8 + CP_SHA256_LEN);
 	r->files = xcalloc(n ? n : 1, sizeof(*r->files));
+	m->file_off = xcalloc(n ? n : 1, sizeof(*m->file_off));
 	for (i = 0; i < n && !c->bad; i++) {
 		struct cp_integrity_file *f = &r->files[r->nfiles++];
 
 		f->path = get_str(c);
+		m->file_off[m->nfile_off++] = here(m);
 		f->size = get_u64(c);
 		get_bytes(c, f->digest, CP_SHA256_LEN);
 	}
@@ -354,9 +409,25 @@ parse_report(struct cp_istate_cur *c, struct cp_integrity *r)
 	r->manifest_root = get_u64(c) ? s : NULL;
 	s = get_str(c);
 	r->manifest_error = get_u64(c) ? s : NULL;
+	m->root_off = here(m);
 	get_fixed(c, r->root, CP_SHA256_HEXLEN);
 	if (c->p != c->end)
 		c->bad = 1;
+}
+
+/* The length of the content before the CRCs, from the end of a file of len bytes; 0 if it cannot be. */
+static size_t
+content_of(const char *buf, size_t len)
+{
+	uint64_t total;
+
+	if (len < strlen(MAGIC) + 8 + TAIL)
+		return 0;
+	memcpy(&total, buf + len - TAIL, 8);
+	if (total < strlen(MAGIC) + 8 || total > len - TAIL ||
+	    (len - TAIL - total) / 4 != nblocks(total) || (len - TAIL - total) % 4 != 0)
+		return 0;
+	return (size_t)total;
 }
 
 int
@@ -369,54 +440,81 @@ cp_istate_map(const char *path, const struct stat *plane, const char *opts,
 
 	memset(m, 0, sizeof(*m));
 	memset(fps, 0, sizeof(*fps));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	m->fd = -1;
+	/* Read and written: a run that finds a change writes it in place.  Locked
+	 * by another run (only ever for an instant), it is as good as absent. */
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return 0;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE ||
-	    (size_t)st.st_size < strlen(MAGIC) + CP_SHA256_LEN) {
+	if (flock(fd, LOCK_SH | LOCK_NB) == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_FILE || st.st_size == 0) {
 		close(fd);
 		return 0;
 	}
 	/* Mapped with its pages at once: a fault per page costs more than the parsing. */
 	m->len = (size_t)st.st_size;
 	m->buf = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	close(fd);
 	if (m->buf == MAP_FAILED) {
 		m->buf = NULL;
+		close(fd);
 		return 0;
 	}
+	m->fd = fd;
+	m->base = m->buf;
 	st.st_mtim.tv_nsec = 0;
 	m->written = ns(&st.st_mtim);
 	fps->blob = m->buf;
 	fps->bloblen = m->len;
+	if ((m->content = content_of(m->buf, m->len)) == 0 ||
+	    memcmp(m->buf, MAGIC, strlen(MAGIC)) != 0)
+		goto bad;
 	m->c.p = m->buf + strlen(MAGIC);
-	m->c.end = m->buf + m->len - CP_SHA256_LEN;
-	if (memcmp(m->buf, MAGIC, strlen(MAGIC)) != 0 ||
-	    get_u64(&m->c) != (uint64_t)plane->st_dev || get_u64(&m->c) != (uint64_t)plane->st_ino ||
+	m->c.end = m->buf + m->content;
+	m->gen = get_u64(&m->c);
+	if (get_u64(&m->c) != (uint64_t)plane->st_dev || get_u64(&m->c) != (uint64_t)plane->st_ino ||
 	    (s = get_str(&m->c)) == NULL || strcmp(s, opts) != 0)
 		goto bad;
-	parse_fps(&m->c, fps);
+	parse_fps(m, fps);
 	if (!m->c.bad)
 		return 1;
 bad:
 	cp_fplist_free(fps);
-	cp_istate_unmap(m);
+	cp_istate_close(m);
 	return 0;
+}
+
+/* Do the CRCs at the end of the mapping vouch for its content? */
+static int
+sound(const struct cp_istate *m)
+{
+	const char *crcs = m->base + m->content;
+	size_t n = nblocks(m->content), k;
+	uint32_t want, *table = xcalloc(n ? n : 1, sizeof(*table));
+	int ok;
+
+	memcpy(table, crcs, n * sizeof(*table));
+	memcpy(&want, m->base + m->len - 4, 4);
+	ok = table_crc(table, n, m->content) == want;
+	for (k = 0; ok && k < n; k++) {
+		size_t len = m->content - k * BLOCK < BLOCK ? m->content - k * BLOCK : BLOCK;
+
+		ok = block_crc(m->base + k * BLOCK, len) == table[k];
+	}
+	free(table);
+	return ok;
 }
 
 int
 cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
 {
-	unsigned char sum[CP_SHA256_LEN];
-
 	memset(r, 0, sizeof(*r));
-	cp_sha256(m->buf, m->len - CP_SHA256_LEN, sum);
-	if (memcmp(sum, m->buf + m->len - CP_SHA256_LEN, CP_SHA256_LEN) != 0)
+	if (!sound(m))
 		return 0;
 	r->blob = m->buf;
 	r->bloblen = m->len;
-	parse_report(&m->c, r);
+	parse_report(m, r);
 	if (m->c.bad) {
-		r->blob = NULL;	/* still the mapping's: cp_istate_unmap */
+		r->blob = NULL;	/* still the mapping's: cp_istate_close */
 		cp_integrity_free(r);
 		return 0;
 	}
@@ -424,84 +522,251 @@ cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
 	return 1;
 }
 
+/* --- updating in place ------------------------------------------------------ */
+
+/* A run of bytes to write at off: a field that changed. */
+struct edit {
+	size_t off, len, at;	/* at: where its bytes are in the edits' buffer */
+};
+
+struct edits {
+	struct edit *v;
+	size_t n;
+	struct cp_buf bytes;
+};
+
+/* Record the field at off (len bytes, now p) when it differs from the state's. */
+static void
+edit_if(struct edits *e, const struct cp_istate *m, size_t off, const void *p, size_t len)
+{
+	if (memcmp(m->base + off, p, len) == 0)
+		return;
+	if (e->n % 64 == 0)
+		e->v = xreallocarray(e->v, e->n + 64, sizeof(*e->v));
+	e->v[e->n].off = off;
+	e->v[e->n].len = len;
+	e->v[e->n].at = e->bytes.len;
+	e->n++;
+	cp_buf_add(&e->bytes, p, len);
+}
+
+/* Every field of r and fps that differs from the state; 1 when one changed its size. */
+static int
+diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fplist *fps,
+    struct edits *e)
+{
+	unsigned char rec[2 * 8 + CP_SHA256_HEXLEN + 1 + 2 * 8];
+	uint64_t v[6], len, was;
+	size_t i;
+
+	for (i = 0; i < fps->n; i++) {
+		const struct cp_fp *f = &fps->v[i];
+
+		v[0] = f->dev, v[1] = f->ino, v[2] = f->size;
+		v[3] = (uint64_t)f->mtime, v[4] = (uint64_t)f->ctime;
+		v[5] = (uint64_t)f->kind | (uint64_t)f->role << 8;
+		edit_if(e, m, f->off, v, sizeof(v));
+	}
+	for (i = 0; i < r->nrows; i++) {
+		const struct cp_integrity_row *row = &r->rows[i];
+
+		len = strlen(row->actual);
+		memcpy(&was, m->base + m->row_off[i], 8);
+		if (len != was)
+			return 1;
+		memcpy(rec, &len, 8);
+		memcpy(rec + 8, row->actual, len + 1);
+		v[0] = (uint64_t)row->status, v[1] = (uint64_t)row->type;
+		memcpy(rec + 8 + len + 1, v, 16);
+		edit_if(e, m, m->row_off[i], rec, 8 + len + 1 + 16);
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		memcpy(rec, &r->files[i].size, 8);
+		memcpy(rec + 8, r->files[i].digest, CP_SHA256_LEN);
+		edit_if(e, m, m->file_off[i], rec, 8 + CP_SHA256_LEN);
+	}
+	len = strlen(r->root);
+	memcpy(&was, m->base + m->root_off, 8);
+	if (len != was)
+		return 1;
+	edit_if(e, m, m->root_off + 8, r->root, len);
+	return 0;
+}
+
+int
+cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
+    const struct cp_fplist *fps)
+{
+	struct edits e = { 0 };
+	size_t nb = nblocks(m->content), i, k;
+	uint32_t *table = NULL, c;
+	unsigned char *block = NULL, *touched = NULL;
+	uint64_t gen, next = m->gen + 1;
+	int rc = -1;
+
+	if (m->base == NULL || m->row_off == NULL || fps->n == 0 ||
+	    m->nrow_off != r->nrows || m->nfile_off != r->nfiles)
+		return 1;
+	e.bytes = (struct cp_buf)CP_BUF_INIT;
+	if (diff(m, r, fps, &e)) {
+		rc = 1;
+		goto out;
+	}
+	/* The generation always moves: the new mtime is then the state's second. */
+	edit_if(&e, m, strlen(MAGIC), &next, 8);
+	/* No one else reads or writes it now; and no one wrote it since it was read. */
+	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1 ||
+	    pread(m->fd, &gen, 8, (off_t)strlen(MAGIC)) != 8 || gen != m->gen) {
+		rc = 2;
+		goto out;
+	}
+	table = xcalloc(nb, sizeof(*table));
+	memcpy(table, m->base + m->content, nb * sizeof(*table));
+	touched = xcalloc(nb, 1);
+	block = xmalloc(BLOCK);
+	for (i = 0; i < e.n; i++)
+		for (k = e.v[i].off / BLOCK; k <= (e.v[i].off + e.v[i].len - 1) / BLOCK; k++)
+			touched[k] = 1;
+	/* Each touched block's new CRC, from a copy of what was verified with the edits laid on it. */
+	for (k = 0; k < nb; k++) {
+		size_t from = k * BLOCK, len = m->content - from < BLOCK ? m->content - from : BLOCK;
+
+		if (!touched[k])
+			continue;
+		memcpy(block, m->base + from, len);
+		for (i = 0; i < e.n; i++) {
+			size_t lo = e.v[i].off > from ? e.v[i].off : from;
+			size_t hi = e.v[i].off + e.v[i].len < from + len ? e.v[i].off + e.v[i].len : from + len;
+
+			if (lo < hi)
+				memcpy(block + (lo - from), e.bytes.data + e.v[i].at + (lo - e.v[i].off), hi - lo);
+		}
+		table[k] = block_crc(block, len);
+	}
+	/* Fields, then their blocks' CRCs, then the CRC of those: a crash between leaves a state that fails its check. */
+	for (i = 0; i < e.n; i++)
+		if (cp_io_pwrite_all(m->fd, e.bytes.data + e.v[i].at, e.v[i].len, (off_t)e.v[i].off) == -1)
+			goto out;
+	for (k = 0; k < nb; k++)
+		if (touched[k] && cp_io_pwrite_all(m->fd, &table[k], 4,
+		    (off_t)(m->content + 4 * k)) == -1)
+			goto out;
+	c = table_crc(table, nb, m->content);
+	if (cp_io_pwrite_all(m->fd, &c, 4, (off_t)(m->len - 4)) == -1)
+		goto out;
+	m->gen = next;
+	rc = 0;
+out:
+	free(e.v);
+	cp_buf_free(&e.bytes);
+	free(table);
+	free(touched);
+	free(block);
+	return rc;
+}
+
 void
-cp_istate_unmap(struct cp_istate *m)
+cp_istate_close(struct cp_istate *m)
 {
 	if (m->buf != NULL)
 		munmap(m->buf, m->len);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->row_off);
+	free(m->file_off);
 	m->buf = NULL;
+	m->base = NULL;
+	m->fd = -1;
+	m->row_off = m->file_off = NULL;
+	m->nrow_off = m->nfile_off = 0;
 }
 
 /* --- checking ------------------------------------------------------------- */
 
-struct slice {
+/*
+ * The inputs are taken 256 at a time from a shared counter rather than in
+ * fixed halves: the thread that reads the report meanwhile takes a core
+ * from one checker or another, and fixed halves would leave the other idle
+ * at the end.
+ */
+#define CHECK_BATCH 256
+
+struct checker {
 	int rootfd;
 	struct cp_fplist *fps;
-	size_t from, to;
 	int64_t written;
 	unsigned char *verdict;	/* per entry: 0 same, 'F' rehash, 'X' whole run */
+	pthread_mutex_t mu;
+	size_t next;		/* the first entry no thread has taken */
 };
 
-static void *
-check_slice(void *arg)
+static void
+check_range(struct checker *k, size_t from, size_t to)
 {
-	struct slice *s = arg;
 	struct cp_fp now;
 	struct stat st;
 
-	for (size_t i = s->from; i < s->to; i++) {
-		struct cp_fp *f = &s->fps->v[i];
+	for (size_t i = from; i < to; i++) {
+		struct cp_fp *f = &k->fps->v[i];
 		int same;
 
-		key_of(&now, fstatat(s->rootfd, f->path, &st,
+		key_of(&now, fstatat(k->rootfd, f->path, &st,
 		    f->role == 'L' ? 0 : AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
 		same = now.kind == f->kind && now.dev == f->dev && now.ino == f->ino &&
 		    now.size == f->size && now.mtime == f->mtime && now.ctime == f->ctime;
-		if (same && (f->kind == 0 || (f->mtime < s->written && f->ctime < s->written)))
+		if (same && (f->kind == 0 || (f->mtime < k->written && f->ctime < k->written)))
 			continue;
 		if (f->role == 'F' && now.kind == 'f') {
-			s->verdict[i] = 'F';
+			k->verdict[i] = 'F';
 			f->dev = now.dev, f->ino = now.ino, f->size = now.size;
 			f->mtime = now.mtime, f->ctime = now.ctime;
 		} else
-			s->verdict[i] = 'X';
+			k->verdict[i] = 'X';
 	}
-	return NULL;
+}
+
+static void *
+check_batches(void *arg)
+{
+	struct checker *k = arg;
+	size_t from;
+
+	for (;;) {
+		pthread_mutex_lock(&k->mu);
+		from = k->next;
+		k->next = from + CHECK_BATCH < k->fps->n ? from + CHECK_BATCH : k->fps->n;
+		pthread_mutex_unlock(&k->mu);
+		if (from == k->fps->n)
+			return NULL;
+		check_range(k, from, from + CHECK_BATCH < k->fps->n ? from + CHECK_BATCH : k->fps->n);
+	}
 }
 
 int
 cp_istate_check(int rootfd, struct cp_fplist *fps, int64_t written, int jobs,
     size_t **changed, size_t *nchanged)
 {
-	struct slice s[16];
+	struct checker k = { rootfd, fps, written, NULL, PTHREAD_MUTEX_INITIALIZER, 0 };
 	pthread_t t[16];
 	int started[16] = { 0 };
 	unsigned char *verdict = xcalloc(fps->n ? fps->n : 1, 1);
 	size_t i, n = 0;
-	int k, ok = 1;
+	int j, ok = 1;
 
+	k.verdict = verdict;
 	if (jobs < 1)
 		jobs = 1;
 	if (jobs > 16)
 		jobs = 16;
-	if ((size_t)jobs > fps->n / 256 + 1)
-		jobs = (int)(fps->n / 256 + 1);	/* threads only pay for themselves on many paths */
-	for (k = 0; k < jobs; k++) {
-		s[k].rootfd = rootfd;
-		s[k].fps = fps;
-		s[k].from = fps->n * (size_t)k / (size_t)jobs;
-		s[k].to = fps->n * (size_t)(k + 1) / (size_t)jobs;
-		s[k].written = written;
-		s[k].verdict = verdict;
-		if (k > 0)
-			started[k] = pthread_create(&t[k], NULL, check_slice, &s[k]) == 0;
-		if (!started[k] && k > 0)
-			check_slice(&s[k]);
-	}
-	check_slice(&s[0]);
-	for (k = 1; k < jobs; k++)
-		if (started[k])
-			pthread_join(t[k], NULL);
+	if ((size_t)jobs > fps->n / CHECK_BATCH + 1)
+		jobs = (int)(fps->n / CHECK_BATCH + 1);	/* threads only pay for themselves on many paths */
+	for (j = 1; j < jobs; j++)
+		started[j] = pthread_create(&t[j], NULL, check_batches, &k) == 0;
+	check_batches(&k);
+	for (j = 1; j < jobs; j++)
+		if (started[j])
+			pthread_join(t[j], NULL);
+	pthread_mutex_destroy(&k.mu);
 	*changed = NULL;
 	for (i = 0; i < fps->n; i++) {
 		if (verdict[i] == 'X')

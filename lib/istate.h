@@ -23,6 +23,7 @@ struct cp_fp {
 	unsigned char role;	/* 'F' a hashed file: a change means rehash it;
 				 * 'X' anything else: a change means a whole run;
 				 * 'L' as 'X', but by stat: where a link leads */
+	size_t off;		/* read from a state: where its numbers are in the file */
 };
 
 struct cp_fplist {
@@ -45,7 +46,10 @@ void cp_fplist_free(struct cp_fplist *l);
  * the key (the plane directory's device and inode, and opts, a text of the
  * options that shape the report), the report r (rows, files, orphans,
  * chain errors, MANIFEST.json's scheme, root and error, the plane root) and
- * the inputs fps.  A checksum closes it.  Returns 0, or -1 with errno.
+ * the inputs fps.  A CRC-32 of every 64 KiB block, and one of those, close
+ * it: they catch a torn or damaged state, not a forged one (whoever can
+ * write the state can write the plane; a full run is the audit).  Returns
+ * 0, or -1 with errno.
  */
 int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps);
@@ -58,31 +62,50 @@ struct cp_istate_cur {
 
 struct cp_istate {
 	char *buf;		/* the mapping, NULL once the report owns it */
-	size_t len;
+	const char *base;	/* the mapping, whoever owns it */
+	size_t len, content;	/* the file's length; the part before the CRCs */
+	int fd;			/* open, and locked shared until cp_istate_update */
+	uint64_t gen;		/* bumped by every update in place */
 	int64_t written;	/* the second it was written in, nanoseconds */
+	size_t *row_off, *file_off, root_off;	/* where the report's fixed fields are */
+	size_t nrow_off, nfile_off;
 	struct cp_istate_cur c;
 };
 
 /*
- * Map the state file path and read its inputs into fps (their paths point
- * into the mapping).  Returns 1 when its key (the plane directory's device
- * and inode, and opts, a text of the options that shape the report)
- * matches, else 0 (missing, foreign, other options: nothing to free).  The
- * checksum is not yet verified: the inputs can be checked meanwhile.
+ * Map the state file path, lock it shared and read its inputs into fps
+ * (their paths point into the mapping).  Returns 1 when its key (the plane
+ * directory's device and inode, and opts, a text of the options that shape
+ * the report) matches, else 0 (missing, foreign, other options: nothing to
+ * free).  The checksums are not yet verified: the inputs can be checked
+ * meanwhile.
  */
 int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
     struct cp_istate *m, struct cp_fplist *fps);
 
 /*
- * Verify the whole file's checksum and read the report into r (zeroed
- * first), which then owns the mapping (cp_integrity_free unmaps it: free
- * fps before r).  Returns 1, or 0 when the state is torn or corrupt (r
- * empty; the mapping still m's).
+ * Verify the file's checksums and read the report into r (zeroed first),
+ * which then owns the mapping (cp_integrity_free unmaps it: free fps
+ * before r).  Returns 1, or 0 when the state is torn or corrupt (r empty;
+ * the mapping still m's).
  */
 int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
 
-/* Unmap what the report did not take (after freeing fps). */
-void cp_istate_unmap(struct cp_istate *m);
+/*
+ * Write into the state m read (finished) what differs in r and fps, when
+ * every field that changed kept its size (the usual case: files' contents
+ * changed, and with them digests, rows and the root), so that a change
+ * costs its own bytes and not a new file.  Under an exclusive lock, and
+ * only if no other run updated the file since it was read.  Returns 0
+ * written, 1 when it cannot be done in place (the caller saves anew), 2
+ * when another run holds or changed the file (nothing written: the next
+ * run sees the change again), -1 with errno.
+ */
+int cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
+    const struct cp_fplist *fps);
+
+/* Release what m still holds: the mapping if the report did not take it, the file, the offsets. */
+void cp_istate_close(struct cp_istate *m);
 
 /*
  * lstat every input of fps again (relative to rootfd, on up to jobs

@@ -1,7 +1,10 @@
 /* merkle: RFC 9162 Merkle tree hashes and proofs, and the cp2 legacy root, over SHA-256. */
 #include <err.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hex.h"
 #include "merkle.h"
@@ -400,19 +403,119 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 	return 2 * HL;
 }
 
+/* --- cp2 over a whole array, level by level, on threads ------------------------ */
+
+#define CP2_CHUNK ((size_t)1 << 10)	/* leaves per thread's task: a whole subtree */
+#define CP2_CHUNK_LEVELS 10
+
+/* The node over digests l and r (each taken as its hex), at out (which may be l). */
+static void
+cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
+{
+	char text[4 * HL + 1];
+
+	cp_hex_encode(l, HL, text);
+	cp_hex_encode(r, HL, text + 2 * HL);
+	hash2(text, 4 * HL, NULL, 0, out);
+}
+
+/*
+ * Reduce the n >= 1 digests at t to their cp2 root, left in t[0..HL): node
+ * i of a level overwrites digest i, whose pair 2i, 2i + 1 it has read.
+ * Then, until height levels, the root is paired with itself, as a level's
+ * odd last node is: what a partial subtree becomes at the end of a longer
+ * level.
+ */
+static void
+cp2_reduce(unsigned char *t, size_t n, unsigned height)
+{
+	unsigned h = 0;
+	size_t i;
+
+	for (; n > 1; n = (n + 1) / 2, h++) {
+		for (i = 0; i < n / 2; i++)
+			cp2_pair(t + 2 * i * HL, t + (2 * i + 1) * HL, t + i * HL);
+		if (n & 1)
+			cp2_pair(t + (n - 1) * HL, t + (n - 1) * HL, t + (n / 2) * HL);
+	}
+	for (; h < height; h++)
+		cp2_pair(t, t, t);
+}
+
+struct cp2_task {
+	unsigned char *t;
+	size_t n, nchunks, first, step;
+};
+
+/* Chunks first, first + step, ...: each reduced to the root of its subtree, at its start. */
+static void *
+cp2_chunks(void *arg)
+{
+	const struct cp2_task *k = arg;
+
+	for (size_t c = k->first; c < k->nchunks; c += k->step) {
+		size_t len = k->n - c * CP2_CHUNK < CP2_CHUNK ? k->n - c * CP2_CHUNK : CP2_CHUNK;
+
+		cp2_reduce(k->t + c * CP2_CHUNK * HL, len, CP2_CHUNK_LEVELS);
+	}
+	return NULL;
+}
+
+void
+cp_merkle_cp2_root_in(unsigned char *t, size_t n, int jobs, char hex_out[65])
+{
+	struct cp2_task task[8];
+	pthread_t th[8];
+	int started[8] = { 0 };
+	size_t nchunks, c;
+	int k;
+
+	*hex_out = '\0';
+	if (n == 0)
+		return;
+	if (n == 1) {		/* one element is the root as it is: its hex */
+		cp_hex_encode(t, HL, hex_out);
+		return;
+	}
+	if (jobs <= 0)
+		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs > 8)
+		jobs = 8;
+	/*
+	 * Aligned chunks of CP2_CHUNK leaves are whole subtrees, and the last,
+	 * partial one grows as a tree of its own until it stands alone on its
+	 * level: so the chunks reduce apart, and their roots form the level above.
+	 */
+	if (jobs > 1 && n >= 4 * CP2_CHUNK) {
+		nchunks = (n + CP2_CHUNK - 1) / CP2_CHUNK;
+		for (k = 0; k < jobs; k++) {
+			task[k] = (struct cp2_task){ t, n, nchunks, (size_t)k, (size_t)jobs };
+			if (k > 0)
+				started[k] = pthread_create(&th[k], NULL, cp2_chunks, &task[k]) == 0;
+			if (k > 0 && !started[k])
+				cp2_chunks(&task[k]);
+		}
+		cp2_chunks(&task[0]);
+		for (k = 1; k < jobs; k++)
+			if (started[k])
+				pthread_join(th[k], NULL);
+		for (c = 1; c < nchunks; c++)
+			memmove(t + c * HL, t + c * CP2_CHUNK * HL, HL);
+		n = nchunks;
+	}
+	cp2_reduce(t, n, 0);
+	cp_hex_encode(t, HL, hex_out);
+}
+
 void
 cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65])
 {
-	struct cp_merkle_cp2 m;
-	char hex[2 * HL + 1];
-	char root[CP_MERKLE_CP2_ELEMMAX + 1];
-	uint64_t i;
+	unsigned char *t;
 
-	cp_merkle_cp2_init(&m);
-	for (i = 0; i < n; i++) {
-		cp_hex_encode(digests + i * HL, HL, hex);
-		cp_merkle_cp2_add(&m, hex, 2 * HL);
-	}
-	cp_merkle_cp2_final(&m, root);
-	memcpy(hex_out, root, 2 * HL + 1);
+	if (n > SIZE_MAX / HL)
+		errx(CP_EXIT_ERR, "merkle: too many elements");
+	t = xmalloc(n ? (size_t)n * HL : 1);
+	memcpy(t, digests, (size_t)n * HL);
+	cp_merkle_cp2_root_in(t, (size_t)n, 1, hex_out);
+	free(t);
 }

@@ -118,4 +118,11 @@ size_t cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out);
  */
 void cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65]);
 
+/*
+ * cp_merkle_cp2_root over the n digests at t, which it overwrites as its
+ * work area; on up to jobs threads (<= 0: one per online CPU) when n is
+ * large.
+ */
+void cp_merkle_cp2_root_in(unsigned char *t, size_t n, int jobs, char hex_out[65]);
+
 #endif

@@ -26,6 +26,12 @@ sha256_md(void)
 	return md != NULL ? md : EVP_sha256();
 }
 
+void
+cp_sha256_prepare(void)
+{
+	(void)sha256_md();
+}
+
 int
 cp_sha256_init(struct cp_sha256 *c)
 {

@@ -15,6 +15,9 @@ struct cp_sha256 {
 	struct evp_md_ctx_st *ctx;
 };
 
+/* Load and set up OpenSSL's SHA-256 now rather than at the first digest (any thread, any number of times). */
+void cp_sha256_prepare(void);
+
 /* Prepare ctx for a new digest.  Returns 0, or -1 if OpenSSL fails (out of memory). */
 int cp_sha256_init(struct cp_sha256 *c);
 

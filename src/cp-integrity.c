@@ -253,7 +253,7 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	if (strcmp(r->scheme, "rfc6962") == 0)
 		strcpy(root, r->root);
 	else
-		cp_integrity_root(r, "rfc6962", root);
+		cp_integrity_root(r, "rfc6962", o->run.jobs, root);
 	if (r->manifest_error == NULL && r->manifest_root != NULL &&
 	    strcmp(r->manifest_root, root) == 0 && strcmp(r->scheme, "rfc6962") == 0) {
 		warnx("MANIFEST.json: up to date (%s)", root);

@@ -88,6 +88,38 @@ setup() {
 	[[ "${lines[1]}" == "  valid 3, invalid 0, missing 0, no hash 1, orphans 0, chain errors 0" ]]
 }
 
+@test "the cp2 root of thousands of rows (split across threads), duplicates among them, as Python says" {
+	rm -rf frameworks modules registries/control_plane_registry.csv
+	mkdir -p frameworks
+	# 6,003 files, one in seven a copy of another (equal digests); the first three rows without a
+	# hash, so that n rows give n - 3 leaves: none, one, two, then around the threads' 4 x 1,024
+	# and with a last subtree of one leaf, which has to climb ten levels alone
+	python3 -c '
+import csv, hashlib
+cols = ["id", "name", "entity_type", "artifact_path", "status", "content_hash"]
+w = csv.DictWriter(open("registries/control_plane_registry.csv", "w", newline=""), fieldnames=cols)
+w.writeheader()
+for i in range(6003):
+    data = b"doc %d\n" % (i if i % 7 else i // 7)
+    open("frameworks/f%05d.md" % i, "wb").write(data)
+    h = "" if i < 3 else hashlib.sha256(data).hexdigest()
+    w.writerow({"id": "F%05d" % i, "name": "f", "entity_type": "framework",
+                "artifact_path": "/frameworks/f%05d.md" % i, "status": "active", "content_hash": h})
+'
+	for n in 3 4 5 4098 4099 4100 4103 5124 6003; do
+		head -n $((n + 1)) registries/control_plane_registry.csv > reg.csv
+		want=$(python3 -c '
+import csv, sys
+print("\n".join(r["content_hash"] for r in csv.DictReader(open("reg.csv")) if r["content_hash"]))' |
+			LC_ALL=C sort | cp2)
+		for j in 1 2; do	# -j 2: the root's subtrees on two threads
+			run --separate-stderr -0 cp-integrity --no-ledger --registry reg.csv -j $j --json
+			[ "$(jq -r .merkle_root <<< "$output")" = "$want" ] || {
+				echo "n=$n -j $j: $(jq -r .merkle_root <<< "$output") != $want" >&2; return 1; }
+		done
+	done
+}
+
 @test "invalid, missing, not plane-relative, a symlink and a FIFO: exit 1, each in its place" {
 	echo changed >> frameworks/a.md
 	rm frameworks/b.md
@@ -316,4 +348,52 @@ stable() { jq -S 'del(.timestamp, .hashed, .cached)'; }
 	# --full reads everything, whatever the state says
 	run --separate-stderr -0 cp-integrity --json --state .cp/state --full
 	jq -e '.hashed == 5' <<< "$output"
+}
+
+@test "--state: a changed file is written into the state in place; a damaged byte anywhere, or a lock, and it is not trusted" {
+	mkdir .cp
+	cp-integrity --state .cp/state > /dev/null
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null
+	ino=$(stat -c %i .cp/state)
+	printf 'edited\n' >> frameworks/a.md
+	run --separate-stderr -1 cp-integrity --json --state .cp/state
+	jq -e '.hashed == 1 and (.invalid | map(.id)) == ["FMWK-A"]' <<< "$output"
+	[ "$(stat -c %i .cp/state)" = "$ino" ]	# the same file, its changed fields rewritten
+	# a.md changed in the second the state was written in: read once more (racy), then settled
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null || :
+	run --separate-stderr -1 cp-integrity --json --state .cp/state
+	jq -e '.hashed == 0 and (.invalid | map(.id)) == ["FMWK-A"]' <<< "$output"
+	want=$(cp-integrity --json | stable) || :
+	[ "$(stable <<< "$output")" = "$want" ]
+	# one bit flipped: in the header, the inputs, the report, the CRCs, the length
+	cp .cp/state good
+	size=$(stat -c %s good)
+	for off in 0 25 40 200 $((size / 2)) $((size - 30)) $((size - 14)) $((size - 8)) $((size - 1)); do
+		cp good .cp/state
+		python3 -c '
+import sys
+f = open(sys.argv[1], "r+b"); f.seek(int(sys.argv[2])); b = f.read(1)
+f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 4]))' .cp/state "$off"
+		run --separate-stderr -1 cp-integrity --json --state .cp/state
+		jq -e '.hashed == 5' <<< "$output" || { echo "byte $off of $size: trusted" >&2; return 1; }
+		[ "$(stable <<< "$output")" = "$want" ]
+	done
+	# another run reading it (a shared lock): the change is not written, and is seen again
+	cp-integrity --state .cp/state > /dev/null || :
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null || :
+	cp .cp/state before
+	printf 'again\n' >> frameworks/a.md
+	run --separate-stderr -1 flock -s .cp/state cp-integrity --json --state .cp/state
+	jq -e '.hashed == 1' <<< "$output"
+	cmp .cp/state before
+	run --separate-stderr -1 cp-integrity --json --state .cp/state
+	jq -e '.hashed == 1' <<< "$output"
+	! cmp -s .cp/state before
+	# one writing it (an exclusive lock): as good as absent, a whole run
+	run --separate-stderr -1 flock -x .cp/state cp-integrity --json --state .cp/state
+	jq -e '.hashed == 5' <<< "$output"
+	[ "$(stable <<< "$output")" = "$(cp-integrity --json | stable)" ]
 }
