@@ -132,14 +132,15 @@ cp_io_reader_getrec(struct cp_io_reader *r, int delim, size_t max, char **rec,
 	return 1;
 }
 
-int
-cp_io_write_all(int fd, const void *buf, size_t n)
+/* Write all n bytes: at off (pwrite), or at the file's position when off is -1. */
+static int
+write_loop(int fd, const void *buf, size_t n, off_t off)
 {
 	const char *p = buf;
 	ssize_t w;
 
 	while (n > 0) {
-		w = write(fd, p, n);
+		w = off < 0 ? write(fd, p, n) : pwrite(fd, p, n, off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -147,28 +148,26 @@ cp_io_write_all(int fd, const void *buf, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		if (off >= 0)
+			off += w;
 	}
 	return 0;
 }
 
 int
+cp_io_write_all(int fd, const void *buf, size_t n)
+{
+	return write_loop(fd, buf, n, -1);
+}
+
+int
 cp_io_pwrite_all(int fd, const void *buf, size_t n, off_t off)
 {
-	const char *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, p, n, off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += w;
+	if (off < 0) {
+		errno = EINVAL;
+		return -1;
 	}
-	return 0;
+	return write_loop(fd, buf, n, off);
 }
 
 int
