@@ -200,6 +200,8 @@ struct run {
 	struct strv children;		/* plane-relative child registries */
 	struct cp_strmap *named;	/* plane-relative paths some row names */
 	struct cp_fplist fps;		/* every input's lstat, for the state file */
+	unsigned char *tree;		/* the cp2 tree of the root (scheme cp2), for the state file */
+	size_t nleaves;
 	char *errbuf;
 	size_t errlen;
 	int failed;
@@ -530,15 +532,20 @@ classify(struct run *u)
 	free(d.v);
 }
 
-/* Only the rows over the files at fps indexes changed[0..n): the file itself, or a directory above it. */
+/*
+ * Only the rows over the files at fps indexes changed[0..n): the file
+ * itself, or a directory above it.  Their indexes go to rows (nrows
+ * entries), *nrows of them.
+ */
 static void
-reclassify(struct run *u, const size_t *changed, size_t n)
+reclassify(struct run *u, const size_t *changed, size_t n, size_t *rows, size_t *nrows)
 {
 	struct cp_integrity *r = u->r;
 	struct digests d = { 0 };
 	const char *p, *rel;
 	size_t i, k, len;
 
+	*nrows = 0;
 	for (i = 0; i < r->nrows; i++) {
 		rel = r->rows[i].path + 1;
 		len = strlen(rel);
@@ -547,6 +554,7 @@ reclassify(struct run *u, const size_t *changed, size_t n)
 			if (strncmp(p, rel, len) == 0 && (p[len] == '\0' ||
 			    (p[len] == '/' && r->rows[i].type == 'd'))) {
 				classify_row(r, &r->rows[i], &d);
+				rows[(*nrows)++] = i;
 				break;
 			}
 		}
@@ -852,6 +860,22 @@ start(pthread_t *t, int *started, void *(*fn)(void *), void *arg)
 		fn(arg);
 }
 
+static unsigned char *cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np,
+    char hex[CP_SHA256_HEXLEN + 1]);
+
+/* The plane's root in its scheme; for cp2, with its tree kept for the state file. */
+static void
+plane_root(struct run *u)
+{
+	free(u->tree);
+	u->tree = NULL;
+	u->nleaves = 0;
+	if (strcmp(u->r->scheme, "cp2") == 0)
+		u->tree = cp2_tree_of(u->r, jobs_of(u->o), &u->nleaves, u->r->root);
+	else
+		cp_integrity_root(u->r, u->r->scheme, jobs_of(u->o), u->r->root);
+}
+
 /* The whole run: registry, hashing through the cache, orphans, ledger, MANIFEST.json. */
 static int
 full(struct run *u, const char *registry)
@@ -893,7 +917,7 @@ full(struct run *u, const char *registry)
 	if (o->ledger)
 		ledger(u);
 	manifest(u);
-	cp_integrity_root(u->r, u->r->scheme, jobs_of(u->o), u->r->root);
+	plane_root(u);
 	rc = 0;
 out:
 	free(path);
@@ -901,6 +925,72 @@ out:
 		cp_hashcache_free(cl.cache);
 	scan_free(&sc);
 	return rc;
+}
+
+static int leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN]);
+static int leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN]);
+static int cmp_digest(const void *a, const void *b);
+
+/*
+ * The cp2 root once the rows at rows[0..nrows) were recomputed, from the
+ * state's tree: the leaves that changed taken out, their new values put
+ * in.  Returns 1 (r->root and *p set: the tree's nodes that changed), or 0
+ * when it cannot be so (another scheme, a row that gained or lost its leaf,
+ * a tree that is not the root's): the caller builds it whole.
+ */
+static int
+retree(struct run *u, const struct cp_istate *m, const size_t *rows, size_t nrows,
+    struct cp_merkle_cp2_patch *p)
+{
+	struct cp_integrity *r = u->r;
+	unsigned char *out, *in;
+	char top[CP_SHA256_HEXLEN + 1];
+	size_t i, k = 0;
+	int ok = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(r->scheme, "cp2") != 0 || m->tree_leaves == 0)
+		return 0;
+	cp_hex_encode(m->tree + (cp_merkle_cp2_nodes(m->tree_leaves) - 1) * CP_SHA256_LEN,
+	    CP_SHA256_LEN, top);
+	if (strcmp(top, r->root) != 0)
+		return 0;
+	out = xcalloc(nrows ? nrows : 1, CP_SHA256_LEN);
+	in = xcalloc(nrows ? nrows : 1, CP_SHA256_LEN);
+	for (i = 0; i < nrows; i++) {
+		const struct cp_integrity_row *row = &r->rows[rows[i]];
+		int was = leaf_text(row->expected, cp_istate_actual(m, rows[i]), out + k * CP_SHA256_LEN);
+
+		if (was != leaf_of(row, in + k * CP_SHA256_LEN))
+			goto out;
+		if (was && memcmp(out + k * CP_SHA256_LEN, in + k * CP_SHA256_LEN, CP_SHA256_LEN) != 0)
+			k++;
+	}
+	if (k == 0) {		/* no leaf changed (nor, then, the root) */
+		p->leaves = m->tree_leaves;
+		ok = 1;
+		goto out;
+	}
+	qsort(out, k, CP_SHA256_LEN, cmp_digest);
+	qsort(in, k, CP_SHA256_LEN, cmp_digest);
+	ok = cp_merkle_cp2_retree(m->tree, m->tree_leaves, out, in, k, p, r->root) == 0;
+out:
+	free(out);
+	free(in);
+	return ok;
+}
+
+/* The whole of u's tree as one change (none for another scheme). */
+static void
+whole_tree(const struct run *u, struct cp_merkle_cp2_patch *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->leaves = u->nleaves;
+	if (u->tree != NULL && u->nleaves > 0) {
+		p->nspans = 1;
+		p->span[0].to = cp_merkle_cp2_nodes(u->nleaves);
+		p->nodes = u->tree;
+	}
 }
 
 /* Rehashing the files the state says changed: fps indexes in, files' digests out. */
@@ -973,9 +1063,10 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 	struct cp_istate m;
 	struct finish fin = { &m, r, 0 };
 	struct refeed f = { 0 };
-	size_t *changed = NULL, nchanged = 0;
+	struct cp_merkle_cp2_patch patch;
+	size_t *changed = NULL, nchanged = 0, *rows, nrows;
 	pthread_t t;
-	int started, same, rc;
+	int started, same, rc, patched = 0;
 
 	if (!cp_istate_map(o->state, plane, opts, &m, &u->fps))
 		return 0;
@@ -998,16 +1089,27 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 			goto whole;
 		r->hashed = nchanged;
 		r->cached = r->nfiles > nchanged ? r->nfiles - nchanged : 0;
-		if (nchanged <= 64)
-			reclassify(u, changed, nchanged);
-		else
+		if (nchanged <= 64) {
+			rows = xcalloc(r->nrows ? r->nrows : 1, sizeof(*rows));
+			reclassify(u, changed, nchanged, rows, &nrows);
+			patched = retree(u, &m, rows, nrows, &patch);
+			free(rows);
+		} else
 			classify(u);
-		cp_integrity_root(r, r->scheme, jobs_of(o), r->root);
+		if (!patched) {
+			plane_root(u);
+			whole_tree(u, &patch);
+		}
 		/* In place when it can be; a new file when a field changed its size. */
-		if ((rc = cp_istate_update(&m, r, &u->fps)) == 1)
-			rc = cp_istate_save(o->state, plane, opts, r, &u->fps);
+		if ((rc = cp_istate_update(&m, r, &u->fps, &patch)) == 1) {
+			if (patched)
+				plane_root(u);
+			rc = cp_istate_save(o->state, plane, opts, r, &u->fps, u->tree, u->nleaves);
+		}
 		if (rc == -1)
 			warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
+		if (patched)
+			free(patch.nodes);
 	}
 	free(changed);
 	cp_istate_close(&m);
@@ -1061,7 +1163,7 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char
 		goto out;
 	}
 	if ((rc = full(&u, registry)) == 0 && o->state != NULL &&
-	    cp_istate_save(o->state, &plane, opts.data, r, &u.fps) == -1)
+	    cp_istate_save(o->state, &plane, opts.data, r, &u.fps, u.tree, u.nleaves) == -1)
 		warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
 out:
 	if (u.rootfd >= 0)
@@ -1072,6 +1174,7 @@ out:
 	strv_free(&u.dirs);
 	strv_free(&u.children);
 	cp_strmap_free(u.named);
+	free(u.tree);
 	free(registry);
 	return rc;
 }
@@ -1086,10 +1189,16 @@ cmp_digest(const void *a, const void *b)
 
 /* A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one. */
 static int
+leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN])
+{
+	return *expected != '\0' && strlen(actual) == CP_SHA256_HEXLEN &&
+	    cp_hex_decode(actual, CP_SHA256_HEXLEN, d) == 0;
+}
+
+static int
 leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN])
 {
-	return *row->expected != '\0' && row->actual[CP_SHA256_HEXLEN] == '\0' &&
-	    cp_hex_decode(row->actual, CP_SHA256_HEXLEN, d) == 0;
+	return leaf_text(row->expected, row->actual, d);
 }
 
 struct leafkey {
@@ -1099,7 +1208,7 @@ struct leafkey {
 
 /*
  * The cp2 leaves of r, sorted as bytes (the order of their lowercase hex):
- * *np digests, caller frees.  A radix sort on the first 8 bytes (qsort's
+ * *np digests, with room for the tree above them; caller frees.  A radix sort on the first 8 bytes (qsort's
  * callbacks cost as much as the hashing), then runs of equal first bytes
  * by their whole digest.
  */
@@ -1138,7 +1247,7 @@ cp2_leaves(const struct cp_integrity *r, size_t *np)
 			b[count[a[i].key >> shift & 0xff]++] = a[i];
 		tmp = a, a = b, b = tmp;
 	}
-	sorted = xcalloc(nr, CP_SHA256_LEN);
+	sorted = xcalloc(cp_merkle_cp2_nodes(nr), CP_SHA256_LEN);	/* room for the tree above */
 	for (i = 0; i < n; i++)
 		memcpy(sorted + i * CP_SHA256_LEN, raw + a[i].row * CP_SHA256_LEN, CP_SHA256_LEN);
 	for (i = 0; i < n; i = j) {
@@ -1154,6 +1263,16 @@ cp2_leaves(const struct cp_integrity *r, size_t *np)
 	return sorted;
 }
 
+/* The cp2 tree over r's leaves (*np of them) and its root in hex; caller frees. */
+static unsigned char *
+cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np, char hex[CP_SHA256_HEXLEN + 1])
+{
+	unsigned char *tree = cp2_leaves(r, np);
+
+	cp_merkle_cp2_tree(tree, *np, jobs, hex);
+	return tree;
+}
+
 int
 cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
     char hex[CP_SHA256_HEXLEN + 1])
@@ -1161,7 +1280,6 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
 	struct cp_buf line = CP_BUF_INIT;
 	unsigned char leaf[32], root[32];
 	struct cp_merkle m;
-	unsigned char *leaves;
 	size_t i, n = 0;
 
 	if (strcmp(scheme, "rfc6962") == 0) {
@@ -1182,9 +1300,7 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
 	}
 	if (strcmp(scheme, "cp2") != 0)
 		return -1;
-	leaves = cp2_leaves(r, &n);
-	cp_merkle_cp2_root_in(leaves, n, jobs, hex);
-	free(leaves);
+	free(cp2_tree_of(r, jobs, &n, hex));
 	return 0;
 }
 

@@ -13,9 +13,10 @@
 #include "fsatomic.h"
 #include "io.h"
 #include "istate.h"
+#include "merkle.h"
 #include "xalloc.h"
 
-#define MAGIC "cp-integrity-state 2\n"
+#define MAGIC "cp-integrity-state 3\n"
 #define MAX_FILE ((off_t)1 << 30)
 #define BLOCK ((size_t)1 << 16)	/* each block of the content has its CRC */
 #define TAIL 12			/* the content's length (8 bytes) and the CRC of the CRCs (4) */
@@ -184,7 +185,8 @@ write_trailer(int fd, const uint32_t *crcs, size_t n, uint64_t total)
 
 int
 cp_istate_save(const char *path, const struct stat *plane, const char *opts,
-    const struct cp_integrity *r, const struct cp_fplist *fps)
+    const struct cp_integrity *r, const struct cp_fplist *fps, const unsigned char *tree,
+    size_t nleaves)
 {
 	struct cp_atomic a;
 	struct out *b;
@@ -244,6 +246,10 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_str(b, r->manifest_error);
 	put_u64(b, r->manifest_error != NULL);
 	put_str(b, r->root);
+	if (tree == NULL)
+		nleaves = 0;
+	put_u64(b, nleaves);
+	put(b, tree, cp_merkle_cp2_nodes(nleaves) * CP_MERKLE_HASHLEN);
 	flush_out(b);
 	if (!b->err && write_trailer(b->fd, b->crcs, b->ncrcs, b->total) == -1)
 		b->err = errno;
@@ -411,6 +417,16 @@ parse_report(struct cp_istate *m, struct cp_integrity *r)
 	r->manifest_error = get_u64(c) ? s : NULL;
 	m->root_off = here(m);
 	get_fixed(c, r->root, CP_SHA256_HEXLEN);
+	/* The cp2 tree of the root, to the end of the content. */
+	n = get_count(c, CP_MERKLE_HASHLEN);
+	if (!c->bad && cp_merkle_cp2_nodes(n) != (size_t)(c->end - c->p) / CP_MERKLE_HASHLEN)
+		c->bad = 1;
+	if (!c->bad) {
+		m->tree_off = here(m);
+		m->tree = (const unsigned char *)c->p;
+		m->tree_leaves = n;
+		c->p += cp_merkle_cp2_nodes(n) * CP_MERKLE_HASHLEN;
+	}
 	if (c->p != c->end)
 		c->bad = 1;
 }
@@ -595,22 +611,29 @@ diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fp
 
 int
 cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
-    const struct cp_fplist *fps)
+    const struct cp_fplist *fps, const struct cp_merkle_cp2_patch *tree)
 {
 	struct edits e = { 0 };
-	size_t nb = nblocks(m->content), i, k;
+	size_t nb = nblocks(m->content), i, k, at;
 	uint32_t *table = NULL, c;
 	unsigned char *block = NULL, *touched = NULL;
 	uint64_t gen, next = m->gen + 1;
 	int rc = -1;
 
 	if (m->base == NULL || m->row_off == NULL || fps->n == 0 ||
-	    m->nrow_off != r->nrows || m->nfile_off != r->nfiles)
+	    m->nrow_off != r->nrows || m->nfile_off != r->nfiles || tree->leaves != m->tree_leaves)
 		return 1;
 	e.bytes = (struct cp_buf)CP_BUF_INIT;
 	if (diff(m, r, fps, &e)) {
 		rc = 1;
 		goto out;
+	}
+	for (i = 0, at = 0; i < tree->nspans; i++) {
+		size_t len = (tree->span[i].to - tree->span[i].from) * CP_MERKLE_HASHLEN;
+
+		edit_if(&e, m, m->tree_off + tree->span[i].from * CP_MERKLE_HASHLEN,
+		    tree->nodes + at, len);
+		at += len;
 	}
 	/* The generation always moves: the new mtime is then the state's second. */
 	edit_if(&e, m, strlen(MAGIC), &next, 8);
@@ -679,6 +702,14 @@ cp_istate_close(struct cp_istate *m)
 	m->fd = -1;
 	m->row_off = m->file_off = NULL;
 	m->nrow_off = m->nfile_off = 0;
+	m->tree = NULL;
+	m->tree_leaves = 0;
+}
+
+const char *
+cp_istate_actual(const struct cp_istate *m, size_t row)
+{
+	return m->base + m->row_off[row] + 8;
 }
 
 /* --- checking ------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "integrity.h"
+#include "merkle.h"
 
 /*
  * One input of a run, by its lstat: a registered file, a file under a
@@ -45,14 +46,16 @@ void cp_fplist_free(struct cp_fplist *l);
  * Write the state file path (atomically, without fsync: it checks itself):
  * the key (the plane directory's device and inode, and opts, a text of the
  * options that shape the report), the report r (rows, files, orphans,
- * chain errors, MANIFEST.json's scheme, root and error, the plane root) and
- * the inputs fps.  A CRC-32 of every 64 KiB block, and one of those, close
+ * chain errors, MANIFEST.json's scheme, root and error, the plane root),
+ * the cp2 tree of that root (nleaves leaves, as cp_merkle_cp2_tree lays it
+ * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 64 KiB block, and one of those, close
  * it: they catch a torn or damaged state, not a forged one (whoever can
  * write the state can write the plane; a full run is the audit).  Returns
  * 0, or -1 with errno.
  */
 int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
-    const struct cp_integrity *r, const struct cp_fplist *fps);
+    const struct cp_integrity *r, const struct cp_fplist *fps, const unsigned char *tree,
+    size_t nleaves);
 
 /* A state file mapped for reading; its inputs are read first, the report after. */
 struct cp_istate_cur {
@@ -69,6 +72,8 @@ struct cp_istate {
 	int64_t written;	/* the second it was written in, nanoseconds */
 	size_t *row_off, *file_off, root_off;	/* where the report's fixed fields are */
 	size_t nrow_off, nfile_off;
+	const unsigned char *tree;	/* the cp2 tree of the root, in the mapping (finished) */
+	size_t tree_leaves, tree_off;
 	struct cp_istate_cur c;
 };
 
@@ -91,18 +96,22 @@ int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
  */
 int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
 
+/* The actual hash of row i as the state holds it (finished), whatever r says now. */
+const char *cp_istate_actual(const struct cp_istate *m, size_t row);
+
 /*
- * Write into the state m read (finished) what differs in r and fps, when
- * every field that changed kept its size (the usual case: files' contents
- * changed, and with them digests, rows and the root), so that a change
- * costs its own bytes and not a new file.  Under an exclusive lock, and
+ * Write into the state m read (finished) what differs in r and fps, and
+ * the nodes of its cp2 tree that tree says changed, when every field that
+ * changed kept its size and the tree its leaf count (the usual case: files'
+ * contents changed, and with them digests, rows and the root), so that a
+ * change costs its own bytes and not a new file.  Under an exclusive lock, and
  * only if no other run updated the file since it was read.  Returns 0
  * written, 1 when it cannot be done in place (the caller saves anew), 2
  * when another run holds or changed the file (nothing written: the next
  * run sees the change again), -1 with errno.
  */
 int cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
-    const struct cp_fplist *fps);
+    const struct cp_fplist *fps, const struct cp_merkle_cp2_patch *tree);
 
 /* Release what m still holds: the mapping if the report did not take it, the file, the offsets. */
 void cp_istate_close(struct cp_istate *m);

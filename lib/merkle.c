@@ -403,12 +403,12 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 	return 2 * HL;
 }
 
-/* --- cp2 over a whole array, level by level, on threads ------------------------ */
+/* --- the cp2 tree, every level kept ----------------------------------------- */
 
 #define CP2_CHUNK ((size_t)1 << 10)	/* leaves per thread's task: a whole subtree */
 #define CP2_CHUNK_LEVELS 10
 
-/* The node over digests l and r (each taken as its hex), at out (which may be l). */
+/* The node over digests l and r (each taken as its hex), at out. */
 static void
 cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
 {
@@ -419,92 +419,208 @@ cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
 	hash2(text, 4 * HL, NULL, 0, out);
 }
 
-/*
- * Reduce the n >= 1 digests at t to their cp2 root, left in t[0..HL): node
- * i of a level overwrites digest i, whose pair 2i, 2i + 1 it has read.
- * Then, until height levels, the root is paired with itself, as a level's
- * odd last node is: what a partial subtree becomes at the end of a longer
- * level.
- */
-static void
-cp2_reduce(unsigned char *t, size_t n, unsigned height)
+/* The widths of the levels over n >= 1 leaves (w[0] = n ... 1) and where each starts in the tree; returns their number. */
+static unsigned
+cp2_levels(size_t n, size_t w[64], size_t base[64])
 {
-	unsigned h = 0;
-	size_t i;
+	unsigned k = 0;
 
-	for (; n > 1; n = (n + 1) / 2, h++) {
-		for (i = 0; i < n / 2; i++)
-			cp2_pair(t + 2 * i * HL, t + (2 * i + 1) * HL, t + i * HL);
-		if (n & 1)
-			cp2_pair(t + (n - 1) * HL, t + (n - 1) * HL, t + (n / 2) * HL);
+	w[0] = n;
+	base[0] = 0;
+	while (w[k] > 1) {
+		w[k + 1] = (w[k] + 1) / 2;
+		base[k + 1] = base[k] + w[k];
+		k++;
 	}
-	for (; h < height; h++)
-		cp2_pair(t, t, t);
+	return k + 1;
+}
+
+size_t
+cp_merkle_cp2_nodes(size_t n)
+{
+	size_t w[64], base[64];
+	unsigned k;
+
+	if (n == 0)
+		return 0;
+	k = cp2_levels(n, w, base);
+	return base[k - 1] + 1;
+}
+
+/* Nodes [from, to) of level k >= 1: each over its pair below, a level's odd last node with itself. */
+static void
+cp2_fill(unsigned char *tree, const size_t *w, const size_t *base, unsigned k, size_t from,
+    size_t to)
+{
+	const unsigned char *below = tree + base[k - 1] * HL;
+
+	for (size_t j = from; j < to; j++) {
+		size_t l = 2 * j, r = l + 1 < w[k - 1] ? l + 1 : l;
+
+		cp2_pair(below + l * HL, below + r * HL, tree + (base[k] + j) * HL);
+	}
 }
 
 struct cp2_task {
-	unsigned char *t;
-	size_t n, nchunks, first, step;
+	unsigned char *tree;
+	const size_t *w, *base;
+	size_t nchunks, first, step;
 };
 
-/* Chunks first, first + step, ...: each reduced to the root of its subtree, at its start. */
+/*
+ * Chunks first, first + step, ...: an aligned chunk of CP2_CHUNK leaves
+ * is a whole subtree, whose first CP2_CHUNK_LEVELS levels above need nothing
+ * from outside it (the last, partial one ends where its levels end, with
+ * their odd last nodes).
+ */
 static void *
 cp2_chunks(void *arg)
 {
-	const struct cp2_task *k = arg;
+	const struct cp2_task *t = arg;
 
-	for (size_t c = k->first; c < k->nchunks; c += k->step) {
-		size_t len = k->n - c * CP2_CHUNK < CP2_CHUNK ? k->n - c * CP2_CHUNK : CP2_CHUNK;
+	for (size_t c = t->first; c < t->nchunks; c += t->step)
+		for (unsigned k = 1; k <= CP2_CHUNK_LEVELS; k++) {
+			size_t from = c * (CP2_CHUNK >> k), to = (c + 1) * (CP2_CHUNK >> k);
 
-		cp2_reduce(k->t + c * CP2_CHUNK * HL, len, CP2_CHUNK_LEVELS);
-	}
+			cp2_fill(t->tree, t->w, t->base, k, from, to < t->w[k] ? to : t->w[k]);
+		}
 	return NULL;
 }
 
 void
-cp_merkle_cp2_root_in(unsigned char *t, size_t n, int jobs, char hex_out[65])
+cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
 {
 	struct cp2_task task[8];
+	size_t w[64], base[64];
 	pthread_t th[8];
 	int started[8] = { 0 };
-	size_t nchunks, c;
-	int k;
+	unsigned levels, k = 1;
+	int j;
 
 	*hex_out = '\0';
 	if (n == 0)
 		return;
-	if (n == 1) {		/* one element is the root as it is: its hex */
-		cp_hex_encode(t, HL, hex_out);
-		return;
-	}
+	levels = cp2_levels(n, w, base);
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs > 8)
 		jobs = 8;
-	/*
-	 * Aligned chunks of CP2_CHUNK leaves are whole subtrees, and the last,
-	 * partial one grows as a tree of its own until it stands alone on its
-	 * level: so the chunks reduce apart, and their roots form the level above.
-	 */
 	if (jobs > 1 && n >= 4 * CP2_CHUNK) {
-		nchunks = (n + CP2_CHUNK - 1) / CP2_CHUNK;
-		for (k = 0; k < jobs; k++) {
-			task[k] = (struct cp2_task){ t, n, nchunks, (size_t)k, (size_t)jobs };
-			if (k > 0)
-				started[k] = pthread_create(&th[k], NULL, cp2_chunks, &task[k]) == 0;
-			if (k > 0 && !started[k])
-				cp2_chunks(&task[k]);
+		for (j = 0; j < jobs; j++) {
+			task[j] = (struct cp2_task){ tree, w, base, (n + CP2_CHUNK - 1) / CP2_CHUNK,
+			    (size_t)j, (size_t)jobs };
+			if (j > 0)
+				started[j] = pthread_create(&th[j], NULL, cp2_chunks, &task[j]) == 0;
+			if (j > 0 && !started[j])
+				cp2_chunks(&task[j]);
 		}
 		cp2_chunks(&task[0]);
-		for (k = 1; k < jobs; k++)
-			if (started[k])
-				pthread_join(th[k], NULL);
-		for (c = 1; c < nchunks; c++)
-			memmove(t + c * HL, t + c * CP2_CHUNK * HL, HL);
-		n = nchunks;
+		for (j = 1; j < jobs; j++)
+			if (started[j])
+				pthread_join(th[j], NULL);
+		k = CP2_CHUNK_LEVELS + 1;
 	}
-	cp2_reduce(t, n, 0);
-	cp_hex_encode(t, HL, hex_out);
+	for (; k < levels; k++)
+		cp2_fill(tree, w, base, k, 0, w[k]);
+	/* One element is the root as it is: its hex. */
+	cp_hex_encode(tree + base[levels - 1] * HL, HL, hex_out);
+}
+
+/* The first of the n sorted digests at v that is > key (upper) or >= key. */
+static size_t
+cp2_bound(const unsigned char *v, size_t n, const unsigned char *key, int upper)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(v + mid * HL, key, HL);
+		if (c < 0 || (upper && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int
+cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *out,
+    const unsigned char *in, size_t k, struct cp_merkle_cp2_patch *p, char hex_out[65])
+{
+	const unsigned char *lmin, *lmax, *v, *l, *r;
+	unsigned char *cur, *prev;
+	size_t w[64], base[64], a, b, total = 0, j, q, i, at, pa, pb;
+	unsigned levels, t;
+
+	memset(p, 0, sizeof(*p));
+	p->leaves = n;
+	if (k == 0 || k > n)
+		return -1;
+	levels = cp2_levels(n, w, base);
+	/*
+	 * Level 0 changes only between the least and the greatest digest
+	 * taken out or put in: outside, every leaf keeps its place.  Each
+	 * level's span is then the parents of the one below.
+	 */
+	lmin = memcmp(out, in, HL) < 0 ? out : in;
+	lmax = memcmp(out + (k - 1) * HL, in + (k - 1) * HL, HL) > 0 ?
+	    out + (k - 1) * HL : in + (k - 1) * HL;
+	a = cp2_bound(tree, n, lmin, 0);
+	b = cp2_bound(tree, n, lmax, 1);
+	if (b - a < k)
+		return -1;
+	for (t = 0; t < levels; t++) {
+		p->span[t].from = base[t] + a;
+		p->span[t].to = base[t] + b;
+		total += b - a;
+		a /= 2;
+		b = (b - 1) / 2 + 1;
+	}
+	p->nspans = levels;
+	p->nodes = xmalloc(total * HL);
+	/* The old span less out, merged with in. */
+	cur = p->nodes;
+	at = q = i = 0;
+	for (j = p->span[0].from; j < p->span[0].to; j++) {
+		int c;
+
+		v = tree + j * HL;
+		c = q < k ? memcmp(v, out + q * HL, HL) : -1;
+		if (c == 0) {
+			q++;
+			continue;
+		}
+		if (c > 0)
+			goto bad;	/* out[q] is not a leaf of the tree */
+		for (; i < k && memcmp(in + i * HL, v, HL) < 0; i++)
+			memcpy(cur + at++ * HL, in + i * HL, HL);
+		memcpy(cur + at++ * HL, v, HL);
+	}
+	if (q < k)
+		goto bad;
+	for (; i < k; i++)
+		memcpy(cur + at++ * HL, in + i * HL, HL);
+	/* Each level's span from the new span below it and the old nodes around it. */
+	for (t = 1; t < levels; t++) {
+		prev = cur;
+		cur = prev + (p->span[t - 1].to - p->span[t - 1].from) * HL;
+		pa = p->span[t - 1].from - base[t - 1];
+		pb = p->span[t - 1].to - base[t - 1];
+		for (j = p->span[t].from - base[t]; j < p->span[t].to - base[t]; j++) {
+			size_t li = 2 * j, ri = li + 1 < w[t - 1] ? li + 1 : li;
+
+			l = li >= pa && li < pb ? prev + (li - pa) * HL : tree + (base[t - 1] + li) * HL;
+			r = ri >= pa && ri < pb ? prev + (ri - pa) * HL : tree + (base[t - 1] + ri) * HL;
+			cp2_pair(l, r, cur + (j - (p->span[t].from - base[t])) * HL);
+		}
+	}
+	cp_hex_encode(cur, HL, hex_out);
+	return 0;
+bad:
+	free(p->nodes);
+	memset(p, 0, sizeof(*p));
+	return -1;
 }
 
 void
@@ -512,10 +628,10 @@ cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65])
 {
 	unsigned char *t;
 
-	if (n > SIZE_MAX / HL)
+	if (n > SIZE_MAX / (2 * HL))
 		errx(CP_EXIT_ERR, "merkle: too many elements");
-	t = xmalloc(n ? (size_t)n * HL : 1);
+	t = xcalloc(n ? cp_merkle_cp2_nodes((size_t)n) : 1, HL);
 	memcpy(t, digests, (size_t)n * HL);
-	cp_merkle_cp2_root_in(t, (size_t)n, 1, hex_out);
+	cp_merkle_cp2_tree(t, (size_t)n, 1, hex_out);
 	free(t);
 }

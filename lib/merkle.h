@@ -119,10 +119,43 @@ size_t cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out);
 void cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65]);
 
 /*
- * cp_merkle_cp2_root over the n digests at t, which it overwrites as its
- * work area; on up to jobs threads (<= 0: one per online CPU) when n is
- * large.
+ * The cp2 tree over n sorted digests, every level kept in one array, so
+ * that a few changed leaves cost a part of it and not the whole: level 0
+ * (the leaves) first, then each level above (its width half the one below,
+ * rounded up), up to the root.  cp_merkle_cp2_nodes(n) nodes of 32 bytes in
+ * all (0 for n == 0; fewer than 2n + 64).
  */
-void cp_merkle_cp2_root_in(unsigned char *t, size_t n, int jobs, char hex_out[65]);
+size_t cp_merkle_cp2_nodes(size_t n);
+
+/*
+ * Fill the levels above the n leaves at tree[0..n) (tree holds
+ * cp_merkle_cp2_nodes(n) nodes); hex_out gets the root as cp_merkle_cp2_root
+ * gives it.  On up to jobs threads (<= 0: one per online CPU) when n is large.
+ */
+void cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65]);
+
+/*
+ * What replacing some leaves of a cp2 tree changed: per level, the nodes
+ * [from, to) of the tree's array, and their new values one span after the
+ * other in nodes (the caller frees nodes).  leaves: the tree's leaf count.
+ */
+struct cp_merkle_cp2_patch {
+	size_t leaves, nspans;
+	struct {
+		size_t from, to;
+	} span[64];
+	unsigned char *nodes;
+};
+
+/*
+ * The tree (as cp_merkle_cp2_tree left it, n leaves, read only) with the k
+ * >= 1 leaves out[] taken out and the k digests in[] put in their sorted
+ * places (out and in each sorted): only the nodes between the least and
+ * the greatest of them are hashed again, into *p, and hex_out gets the new
+ * root.  Returns 0, or -1 when a digest of out is not a leaf of the tree
+ * (*p then empty, nothing to free).
+ */
+int cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *out,
+    const unsigned char *in, size_t k, struct cp_merkle_cp2_patch *p, char hex_out[65]);
 
 #endif

@@ -327,6 +327,72 @@ stable() { jq -S 'del(.timestamp, .hashed, .cached)'; }
 	done
 }
 
+@test "--state: after changed files the cp2 root comes from the tree kept in the state, and is Python's" {
+	rm -rf frameworks modules registries/control_plane_registry.csv
+	mkdir -p frameworks .cp
+	# 5,000 rows, one in nine a copy of another; the first three without a hash (not leaves)
+	python3 -c '
+import csv
+cols = ["id", "name", "entity_type", "artifact_path", "status", "content_hash"]
+w = csv.DictWriter(open("registries/control_plane_registry.csv", "w", newline=""), fieldnames=cols)
+w.writeheader()
+for i in range(5000):
+    open("frameworks/f%05d.md" % i, "wb").write(b"doc %d\n" % (i if i % 9 else i // 9))
+    w.writerow({"id": "F%05d" % i, "name": "f", "entity_type": "framework", "artifact_path":
+                "/frameworks/f%05d.md" % i, "status": "active", "content_hash": "" if i < 3 else "x"})
+'
+	want() {
+		python3 -c '
+import csv, hashlib
+for r in csv.DictReader(open("registries/control_plane_registry.csv")):
+    if r["content_hash"]:
+        print(hashlib.sha256(open(r["artifact_path"][1:], "rb").read()).hexdigest())' |
+			LC_ALL=C sort | cp2
+	}
+	cp-integrity --no-ledger --state .cp/state > /dev/null || :
+	sleep 1.1
+	cp-integrity --no-ledger --state .cp/state > /dev/null || :
+	ino=$(stat -c %i .cp/state)
+	for change in \
+		'echo x >> frameworks/f00010.md' \
+		'echo x >> frameworks/f00001.md' \
+		'cp frameworks/f00020.md frameworks/f00031.md' \
+		'printf "doc 10\n" > frameworks/f00010.md' \
+		'for i in 1400 2100 2800 3500 4200 4999; do echo y >> frameworks/f0$i.md; done' \
+		'for i in $(seq 1000 1070); do echo z >> frameworks/f0$i.md; done' \
+		'echo w >> frameworks/f04999.md'; do
+		eval "$change"
+		run --separate-stderr cp-integrity --no-ledger -j 2 --json --state .cp/state
+		[ "$(jq -r .merkle_root <<< "$output")" = "$(want)" ] || { echo "after: $change" >&2; return 1; }
+		[ "$(stat -c %i .cp/state)" = "$ino" ]	# in place: the tree's changed nodes rewritten
+	done
+	# a state whose tree lacks the leaf a changed file had (its CRCs made good again):
+	# the tree is built whole, and the root is still right
+	sleep 1.1
+	cp-integrity --no-ledger --state .cp/state > /dev/null || :
+	python3 -c '
+import hashlib, struct, sys, zlib
+st, old = sys.argv[1], hashlib.sha256(open("frameworks/f02500.md", "rb").read()).digest()
+b = bytearray(open(st, "rb").read())
+total = struct.unpack("<Q", b[-12:-4])[0]
+n = 4997
+w, nodes = n, n
+while w > 1:
+    w = (w + 1) // 2
+    nodes += w
+tree = total - 32 * nodes
+assert struct.unpack("<Q", b[tree - 8:tree])[0] == n
+at = next(tree + 32 * i for i in range(n) if b[tree + 32 * i:tree + 32 * i + 32] == old)
+b[at] ^= 1
+crcs = b"".join(struct.pack("<I", zlib.crc32(b[k:min(k + 65536, total)])) for k in range(0, total, 65536))
+b[total:] = crcs + struct.pack("<Q", total) + struct.pack("<I", zlib.crc32(struct.pack("<Q", total), zlib.crc32(crcs)))
+open(st, "wb").write(b)' .cp/state
+	echo v >> frameworks/f02500.md
+	run --separate-stderr cp-integrity --no-ledger --json --state .cp/state
+	jq -e '.hashed == 1' <<< "$output"
+	[ "$(jq -r .merkle_root <<< "$output")" = "$(want)" ]
+}
+
 @test "--state: a torn or foreign state file, or other options, mean a whole run" {
 	mkdir .cp
 	cp-integrity --state .cp/state > /dev/null
