@@ -973,7 +973,8 @@ retree(struct run *u, const struct cp_istate *m, const size_t *rows, size_t nrow
 	}
 	qsort(out, k, CP_SHA256_LEN, cmp_digest);
 	qsort(in, k, CP_SHA256_LEN, cmp_digest);
-	ok = cp_merkle_cp2_retree(m->tree, m->tree_leaves, out, in, k, p, r->root) == 0;
+	ok = cp_merkle_cp2_retree(m->tree, m->tree_leaves, out, in, k, jobs_of(u->o), p,
+	    r->root) == 0;
 out:
 	free(out);
 	free(in);

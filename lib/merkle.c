@@ -419,96 +419,110 @@ cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
 	hash2(text, 4 * HL, NULL, 0, out);
 }
 
-/* The widths of the levels over n >= 1 leaves (w[0] = n ... 1) and where each starts in the tree; returns their number. */
-static unsigned
-cp2_levels(size_t n, size_t w[64], size_t base[64])
-{
-	unsigned k = 0;
+/*
+ * A cp2 tree being built, whole or in part: level t has w[t] nodes from
+ * base[t] in the tree's array; its nodes [a[t], b[t]) are (re)computed into
+ * seg[t], and the others are read from old.  Built whole, the spans are the
+ * levels and seg[t] is the tree itself.
+ */
+struct cp2_work {
+	const unsigned char *old;
+	unsigned levels;
+	size_t w[64], base[64], a[64], b[64];
+	unsigned char *seg[64];
+};
 
-	w[0] = n;
-	base[0] = 0;
-	while (w[k] > 1) {
-		w[k + 1] = (w[k] + 1) / 2;
-		base[k + 1] = base[k] + w[k];
-		k++;
+/* The widths of the levels over n >= 1 leaves (w[0] = n ... 1) and where each starts. */
+static void
+cp2_levels(struct cp2_work *k, size_t n)
+{
+	unsigned t = 0;
+
+	k->w[0] = n;
+	k->base[0] = 0;
+	while (k->w[t] > 1) {
+		k->w[t + 1] = (k->w[t] + 1) / 2;
+		k->base[t + 1] = k->base[t] + k->w[t];
+		t++;
 	}
-	return k + 1;
+	k->levels = t + 1;
 }
 
 size_t
 cp_merkle_cp2_nodes(size_t n)
 {
-	size_t w[64], base[64];
-	unsigned k;
+	struct cp2_work k;
 
 	if (n == 0)
 		return 0;
-	k = cp2_levels(n, w, base);
-	return base[k - 1] + 1;
+	cp2_levels(&k, n);
+	return k.base[k.levels - 1] + 1;
 }
 
-/* Nodes [from, to) of level k >= 1: each over its pair below, a level's odd last node with itself. */
-static void
-cp2_fill(unsigned char *tree, const size_t *w, const size_t *base, unsigned k, size_t from,
-    size_t to)
+static const unsigned char *
+cp2_node_at(const struct cp2_work *k, unsigned t, size_t j)
 {
-	const unsigned char *below = tree + base[k - 1] * HL;
+	if (j >= k->a[t] && j < k->b[t])
+		return k->seg[t] + (j - k->a[t]) * HL;
+	return k->old + (k->base[t] + j) * HL;
+}
 
+/* Nodes [from, to) of level t >= 1: each over its pair below, a level's odd last node with itself. */
+static void
+cp2_fill(const struct cp2_work *k, unsigned t, size_t from, size_t to)
+{
 	for (size_t j = from; j < to; j++) {
-		size_t l = 2 * j, r = l + 1 < w[k - 1] ? l + 1 : l;
+		size_t l = 2 * j, r = l + 1 < k->w[t - 1] ? l + 1 : l;
 
-		cp2_pair(below + l * HL, below + r * HL, tree + (base[k] + j) * HL);
+		cp2_pair(cp2_node_at(k, t - 1, l), cp2_node_at(k, t - 1, r),
+		    k->seg[t] + (j - k->a[t]) * HL);
 	}
 }
 
 struct cp2_task {
-	unsigned char *tree;
-	const size_t *w, *base;
-	size_t nchunks, first, step;
+	const struct cp2_work *k;
+	size_t first, last, step;
 };
 
 /*
- * Chunks first, first + step, ...: an aligned chunk of CP2_CHUNK leaves
- * is a whole subtree, whose first CP2_CHUNK_LEVELS levels above need nothing
- * from outside it (the last, partial one ends where its levels end, with
- * their odd last nodes).
+ * Chunks first, first + step, ... up to last: an aligned chunk of
+ * CP2_CHUNK leaves is a whole subtree, whose first CP2_CHUNK_LEVELS levels
+ * above need nothing from outside it (the last, partial one ends where its
+ * levels end, with their odd last nodes).
  */
 static void *
 cp2_chunks(void *arg)
 {
-	const struct cp2_task *t = arg;
+	const struct cp2_task *c = arg;
+	const struct cp2_work *k = c->k;
 
-	for (size_t c = t->first; c < t->nchunks; c += t->step)
-		for (unsigned k = 1; k <= CP2_CHUNK_LEVELS; k++) {
-			size_t from = c * (CP2_CHUNK >> k), to = (c + 1) * (CP2_CHUNK >> k);
+	for (size_t i = c->first; i <= c->last; i += c->step)
+		for (unsigned t = 1; t <= CP2_CHUNK_LEVELS; t++) {
+			size_t from = i * (CP2_CHUNK >> t), to = (i + 1) * (CP2_CHUNK >> t);
 
-			cp2_fill(t->tree, t->w, t->base, k, from, to < t->w[k] ? to : t->w[k]);
+			cp2_fill(k, t, from > k->a[t] ? from : k->a[t], to < k->b[t] ? to : k->b[t]);
 		}
 	return NULL;
 }
 
-void
-cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
+/* Every level's span above level 0, on up to jobs threads when it is large; the root's hex out. */
+static void
+cp2_climb(const struct cp2_work *k, int jobs, char hex_out[65])
 {
 	struct cp2_task task[8];
-	size_t w[64], base[64];
 	pthread_t th[8];
 	int started[8] = { 0 };
-	unsigned levels, k = 1;
+	unsigned t = 1;
 	int j;
 
-	*hex_out = '\0';
-	if (n == 0)
-		return;
-	levels = cp2_levels(n, w, base);
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs > 8)
 		jobs = 8;
-	if (jobs > 1 && n >= 4 * CP2_CHUNK) {
+	if (jobs > 1 && k->b[0] - k->a[0] >= 2 * CP2_CHUNK && k->levels > CP2_CHUNK_LEVELS) {
 		for (j = 0; j < jobs; j++) {
-			task[j] = (struct cp2_task){ tree, w, base, (n + CP2_CHUNK - 1) / CP2_CHUNK,
-			    (size_t)j, (size_t)jobs };
+			task[j] = (struct cp2_task){ k, k->a[0] / CP2_CHUNK + (size_t)j,
+			    (k->b[0] - 1) / CP2_CHUNK, (size_t)jobs };
 			if (j > 0)
 				started[j] = pthread_create(&th[j], NULL, cp2_chunks, &task[j]) == 0;
 			if (j > 0 && !started[j])
@@ -518,12 +532,30 @@ cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
 		for (j = 1; j < jobs; j++)
 			if (started[j])
 				pthread_join(th[j], NULL);
-		k = CP2_CHUNK_LEVELS + 1;
+		t = CP2_CHUNK_LEVELS + 1;
 	}
-	for (; k < levels; k++)
-		cp2_fill(tree, w, base, k, 0, w[k]);
+	for (; t < k->levels; t++)
+		cp2_fill(k, t, k->a[t], k->b[t]);
 	/* One element is the root as it is: its hex. */
-	cp_hex_encode(tree + base[levels - 1] * HL, HL, hex_out);
+	cp_hex_encode(cp2_node_at(k, k->levels - 1, 0), HL, hex_out);
+}
+
+void
+cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
+{
+	struct cp2_work k;
+
+	*hex_out = '\0';
+	if (n == 0)
+		return;
+	cp2_levels(&k, n);
+	k.old = tree;
+	for (unsigned t = 0; t < k.levels; t++) {
+		k.a[t] = 0;
+		k.b[t] = k.w[t];
+		k.seg[t] = tree + k.base[t] * HL;
+	}
+	cp2_climb(&k, jobs, hex_out);
 }
 
 /* The first of the n sorted digests at v that is > key (upper) or >= key. */
@@ -546,76 +578,69 @@ cp2_bound(const unsigned char *v, size_t n, const unsigned char *key, int upper)
 
 int
 cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *out,
-    const unsigned char *in, size_t k, struct cp_merkle_cp2_patch *p, char hex_out[65])
+    const unsigned char *in, size_t nout, int jobs, struct cp_merkle_cp2_patch *p,
+    char hex_out[65])
 {
-	const unsigned char *lmin, *lmax, *v, *l, *r;
-	unsigned char *cur, *prev;
-	size_t w[64], base[64], a, b, total = 0, j, q, i, at, pa, pb;
-	unsigned levels, t;
+	struct cp2_work k;
+	const unsigned char *lmin, *lmax, *v;
+	unsigned char *seg;
+	size_t a, b, total = 0, j, q, i;
+	unsigned t;
 
 	memset(p, 0, sizeof(*p));
 	p->leaves = n;
-	if (k == 0 || k > n)
+	if (nout == 0 || nout > n)
 		return -1;
-	levels = cp2_levels(n, w, base);
+	cp2_levels(&k, n);
+	k.old = tree;
 	/*
 	 * Level 0 changes only between the least and the greatest digest
 	 * taken out or put in: outside, every leaf keeps its place.  Each
 	 * level's span is then the parents of the one below.
 	 */
 	lmin = memcmp(out, in, HL) < 0 ? out : in;
-	lmax = memcmp(out + (k - 1) * HL, in + (k - 1) * HL, HL) > 0 ?
-	    out + (k - 1) * HL : in + (k - 1) * HL;
+	lmax = memcmp(out + (nout - 1) * HL, in + (nout - 1) * HL, HL) > 0 ?
+	    out + (nout - 1) * HL : in + (nout - 1) * HL;
 	a = cp2_bound(tree, n, lmin, 0);
 	b = cp2_bound(tree, n, lmax, 1);
-	if (b - a < k)
+	if (b - a < nout)
 		return -1;
-	for (t = 0; t < levels; t++) {
-		p->span[t].from = base[t] + a;
-		p->span[t].to = base[t] + b;
+	for (t = 0; t < k.levels; t++) {
+		k.a[t] = a;
+		k.b[t] = b;
+		p->span[t].from = k.base[t] + a;
+		p->span[t].to = k.base[t] + b;
 		total += b - a;
 		a /= 2;
 		b = (b - 1) / 2 + 1;
 	}
-	p->nspans = levels;
+	p->nspans = k.levels;
 	p->nodes = xmalloc(total * HL);
+	for (t = 0, seg = p->nodes; t < k.levels; seg += (k.b[t] - k.a[t]) * HL, t++)
+		k.seg[t] = seg;
 	/* The old span less out, merged with in. */
-	cur = p->nodes;
-	at = q = i = 0;
-	for (j = p->span[0].from; j < p->span[0].to; j++) {
+	seg = k.seg[0];
+	for (j = k.a[0], q = i = 0; j < k.b[0]; j++) {
 		int c;
 
 		v = tree + j * HL;
-		c = q < k ? memcmp(v, out + q * HL, HL) : -1;
+		c = q < nout ? memcmp(v, out + q * HL, HL) : -1;
 		if (c == 0) {
 			q++;
 			continue;
 		}
 		if (c > 0)
 			goto bad;	/* out[q] is not a leaf of the tree */
-		for (; i < k && memcmp(in + i * HL, v, HL) < 0; i++)
-			memcpy(cur + at++ * HL, in + i * HL, HL);
-		memcpy(cur + at++ * HL, v, HL);
+		for (; i < nout && memcmp(in + i * HL, v, HL) < 0; i++, seg += HL)
+			memcpy(seg, in + i * HL, HL);
+		memcpy(seg, v, HL);
+		seg += HL;
 	}
-	if (q < k)
+	if (q < nout)
 		goto bad;
-	for (; i < k; i++)
-		memcpy(cur + at++ * HL, in + i * HL, HL);
-	/* Each level's span from the new span below it and the old nodes around it. */
-	for (t = 1; t < levels; t++) {
-		prev = cur;
-		cur = prev + (p->span[t - 1].to - p->span[t - 1].from) * HL;
-		pa = p->span[t - 1].from - base[t - 1];
-		pb = p->span[t - 1].to - base[t - 1];
-		for (j = p->span[t].from - base[t]; j < p->span[t].to - base[t]; j++) {
-			size_t li = 2 * j, ri = li + 1 < w[t - 1] ? li + 1 : li;
-
-			l = li >= pa && li < pb ? prev + (li - pa) * HL : tree + (base[t - 1] + li) * HL;
-			r = ri >= pa && ri < pb ? prev + (ri - pa) * HL : tree + (base[t - 1] + ri) * HL;
-			cp2_pair(l, r, cur + (j - (p->span[t].from - base[t])) * HL);
-		}
-	}
-	cp_hex_encode(cur, HL, hex_out);
+	for (; i < nout; i++, seg += HL)
+		memcpy(seg, in + i * HL, HL);
+	cp2_climb(&k, jobs, hex_out);
 	return 0;
 bad:
 	free(p->nodes);

@@ -148,14 +148,16 @@ struct cp_merkle_cp2_patch {
 };
 
 /*
- * The tree (as cp_merkle_cp2_tree left it, n leaves, read only) with the k
- * >= 1 leaves out[] taken out and the k digests in[] put in their sorted
- * places (out and in each sorted): only the nodes between the least and
- * the greatest of them are hashed again, into *p, and hex_out gets the new
- * root.  Returns 0, or -1 when a digest of out is not a leaf of the tree
- * (*p then empty, nothing to free).
+ * The tree (as cp_merkle_cp2_tree left it, n leaves, read only) with the
+ * nout >= 1 leaves out[] taken out and as many digests in[] put in their
+ * sorted places (out and in each sorted): only the nodes between the least
+ * and the greatest of them are hashed again, into *p (on up to jobs
+ * threads when they are many), and hex_out gets the new root.  Returns 0,
+ * or -1 when a digest of out is not a leaf of the tree (*p then empty,
+ * nothing to free).
  */
 int cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *out,
-    const unsigned char *in, size_t k, struct cp_merkle_cp2_patch *p, char hex_out[65]);
+    const unsigned char *in, size_t nout, int jobs, struct cp_merkle_cp2_patch *p,
+    char hex_out[65]);
 
 #endif
