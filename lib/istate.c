@@ -18,7 +18,7 @@
 
 #define MAGIC "cp-integrity-state 3\n"
 #define MAX_FILE ((off_t)1 << 30)
-#define BLOCK ((size_t)1 << 16)	/* each block of the content has its CRC */
+#define BLOCK ((size_t)1 << 12)	/* each block of the content has its CRC: a change re-sums its blocks */
 #define TAIL 12			/* the content's length (8 bytes) and the CRC of the CRCs (4) */
 
 static size_t
@@ -108,7 +108,7 @@ cp_fplist_free(struct cp_fplist *l)
 /* --- writing -------------------------------------------------------------- */
 
 /*
- * The state goes out through a buffer of one block, each block's CRC taken
+ * The state goes out through a buffer of 16 blocks, each block's CRC taken
  * as it goes: a buffer of the whole file would cost a page fault per 4 KiB
  * before a byte is written.
  */
@@ -117,17 +117,20 @@ struct out {
 	size_t len, total;
 	uint32_t *crcs;
 	size_t ncrcs;
-	unsigned char buf[BLOCK];
+	unsigned char buf[16 * BLOCK];
 };
 
+/* Write the buffer (whole blocks, but for the last), with the CRC of each block. */
 static void
 flush_out(struct out *o)
 {
 	if (o->len == 0 || o->err)
 		return;
-	if (o->ncrcs % 64 == 0)
-		o->crcs = xreallocarray(o->crcs, o->ncrcs + 64, sizeof(*o->crcs));
-	o->crcs[o->ncrcs++] = block_crc(o->buf, o->len);
+	for (size_t at = 0; at < o->len; at += BLOCK) {
+		if (o->ncrcs % 1024 == 0)
+			o->crcs = xreallocarray(o->crcs, o->ncrcs + 1024, sizeof(*o->crcs));
+		o->crcs[o->ncrcs++] = block_crc(o->buf + at, o->len - at < BLOCK ? o->len - at : BLOCK);
+	}
 	if (cp_io_write_all(o->fd, o->buf, o->len) == -1)
 		o->err = errno;
 	o->total += o->len;
@@ -543,6 +546,7 @@ cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
 /* A run of bytes to write at off: a field that changed. */
 struct edit {
 	size_t off, len, at;	/* at: where its bytes are in the edits' buffer */
+	const unsigned char *src;	/* or there, when not NULL (the caller's, for the update) */
 };
 
 struct edits {
@@ -551,9 +555,13 @@ struct edits {
 	struct cp_buf bytes;
 };
 
-/* Record the field at off (len bytes, now p) when it differs from the state's. */
+/*
+ * Record the field at off (len bytes, now p) when it differs from the
+ * state's: its bytes copied, or (ref) p itself, which outlives the edits.
+ */
 static void
-edit_if(struct edits *e, const struct cp_istate *m, size_t off, const void *p, size_t len)
+edit_if(struct edits *e, const struct cp_istate *m, size_t off, const void *p, size_t len,
+    int ref)
 {
 	if (memcmp(m->base + off, p, len) == 0)
 		return;
@@ -562,8 +570,16 @@ edit_if(struct edits *e, const struct cp_istate *m, size_t off, const void *p, s
 	e->v[e->n].off = off;
 	e->v[e->n].len = len;
 	e->v[e->n].at = e->bytes.len;
+	e->v[e->n].src = ref ? p : NULL;
 	e->n++;
-	cp_buf_add(&e->bytes, p, len);
+	if (!ref)
+		cp_buf_add(&e->bytes, p, len);
+}
+
+static const unsigned char *
+edit_bytes(const struct edits *e, size_t i)
+{
+	return e->v[i].src != NULL ? e->v[i].src : (const unsigned char *)e->bytes.data + e->v[i].at;
 }
 
 /* Every field of r and fps that differs from the state; 1 when one changed its size. */
@@ -581,7 +597,7 @@ diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fp
 		v[0] = f->dev, v[1] = f->ino, v[2] = f->size;
 		v[3] = (uint64_t)f->mtime, v[4] = (uint64_t)f->ctime;
 		v[5] = (uint64_t)f->kind | (uint64_t)f->role << 8;
-		edit_if(e, m, f->off, v, sizeof(v));
+		edit_if(e, m, f->off, v, sizeof(v), 0);
 	}
 	for (i = 0; i < r->nrows; i++) {
 		const struct cp_integrity_row *row = &r->rows[i];
@@ -594,18 +610,18 @@ diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fp
 		memcpy(rec + 8, row->actual, len + 1);
 		v[0] = (uint64_t)row->status, v[1] = (uint64_t)row->type;
 		memcpy(rec + 8 + len + 1, v, 16);
-		edit_if(e, m, m->row_off[i], rec, 8 + len + 1 + 16);
+		edit_if(e, m, m->row_off[i], rec, 8 + len + 1 + 16, 0);
 	}
 	for (i = 0; i < r->nfiles; i++) {
 		memcpy(rec, &r->files[i].size, 8);
 		memcpy(rec + 8, r->files[i].digest, CP_SHA256_LEN);
-		edit_if(e, m, m->file_off[i], rec, 8 + CP_SHA256_LEN);
+		edit_if(e, m, m->file_off[i], rec, 8 + CP_SHA256_LEN, 0);
 	}
 	len = strlen(r->root);
 	memcpy(&was, m->base + m->root_off, 8);
 	if (len != was)
 		return 1;
-	edit_if(e, m, m->root_off + 8, r->root, len);
+	edit_if(e, m, m->root_off + 8, r->root, len, 0);
 	return 0;
 }
 
@@ -632,11 +648,11 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
 		size_t len = (tree->span[i].to - tree->span[i].from) * CP_MERKLE_HASHLEN;
 
 		edit_if(&e, m, m->tree_off + tree->span[i].from * CP_MERKLE_HASHLEN,
-		    tree->nodes + at, len);
+		    tree->nodes + at, len, 1);
 		at += len;
 	}
 	/* The generation always moves: the new mtime is then the state's second. */
-	edit_if(&e, m, strlen(MAGIC), &next, 8);
+	edit_if(&e, m, strlen(MAGIC), &next, 8, 0);
 	/* No one else reads or writes it now; and no one wrote it since it was read. */
 	if (flock(m->fd, LOCK_EX | LOCK_NB) == -1 ||
 	    pread(m->fd, &gen, 8, (off_t)strlen(MAGIC)) != 8 || gen != m->gen) {
@@ -662,18 +678,23 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
 			size_t hi = e.v[i].off + e.v[i].len < from + len ? e.v[i].off + e.v[i].len : from + len;
 
 			if (lo < hi)
-				memcpy(block + (lo - from), e.bytes.data + e.v[i].at + (lo - e.v[i].off), hi - lo);
+				memcpy(block + (lo - from), edit_bytes(&e, i) + (lo - e.v[i].off), hi - lo);
 		}
 		table[k] = block_crc(block, len);
 	}
 	/* Fields, then their blocks' CRCs, then the CRC of those: a crash between leaves a state that fails its check. */
 	for (i = 0; i < e.n; i++)
-		if (cp_io_pwrite_all(m->fd, e.bytes.data + e.v[i].at, e.v[i].len, (off_t)e.v[i].off) == -1)
+		if (cp_io_pwrite_all(m->fd, edit_bytes(&e, i), e.v[i].len, (off_t)e.v[i].off) == -1)
 			goto out;
-	for (k = 0; k < nb; k++)
-		if (touched[k] && cp_io_pwrite_all(m->fd, &table[k], 4,
+	for (k = 0; k < nb; k = i) {	/* each run of touched blocks' CRCs in one write */
+		for (i = k; i < nb && touched[i]; i++)
+			;
+		if (i > k && cp_io_pwrite_all(m->fd, &table[k], 4 * (i - k),
 		    (off_t)(m->content + 4 * k)) == -1)
 			goto out;
+		if (i == k)
+			i++;
+	}
 	c = table_crc(table, nb, m->content);
 	if (cp_io_pwrite_all(m->fd, &c, 4, (off_t)(m->len - 4)) == -1)
 		goto out;

@@ -48,7 +48,7 @@ void cp_fplist_free(struct cp_fplist *l);
  * options that shape the report), the report r (rows, files, orphans,
  * chain errors, MANIFEST.json's scheme, root and error, the plane root),
  * the cp2 tree of that root (nleaves leaves, as cp_merkle_cp2_tree lays it
- * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 64 KiB block, and one of those, close
+ * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 4 KiB block, and one of those, close
  * it: they catch a torn or damaged state, not a forged one (whoever can
  * write the state can write the plane; a full run is the audit).  Returns
  * 0, or -1 with errno.

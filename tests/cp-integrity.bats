@@ -384,7 +384,7 @@ tree = total - 32 * nodes
 assert struct.unpack("<Q", b[tree - 8:tree])[0] == n
 at = next(tree + 32 * i for i in range(n) if b[tree + 32 * i:tree + 32 * i + 32] == old)
 b[at] ^= 1
-crcs = b"".join(struct.pack("<I", zlib.crc32(b[k:min(k + 65536, total)])) for k in range(0, total, 65536))
+crcs = b"".join(struct.pack("<I", zlib.crc32(b[k:min(k + 4096, total)])) for k in range(0, total, 4096))
 b[total:] = crcs + struct.pack("<Q", total) + struct.pack("<I", zlib.crc32(struct.pack("<Q", total), zlib.crc32(crcs)))
 open(st, "wb").write(b)' .cp/state
 	echo v >> frameworks/f02500.md
