@@ -533,8 +533,12 @@ cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
 	r->bloblen = m->len;
 	parse_report(m, r);
 	if (m->c.bad) {
-		r->blob = NULL;	/* still the mapping's: cp_istate_close */
-		cp_integrity_free(r);
+		/* Its strings are all in the mapping, which is still m's (cp_istate_close): only the arrays go. */
+		free(r->rows);
+		free(r->files);
+		free(r->orphans);
+		free(r->chain);
+		memset(r, 0, sizeof(*r));
 		return 0;
 	}
 	m->buf = NULL;		/* r's now */

@@ -393,6 +393,43 @@ open(st, "wb").write(b)' .cp/state
 	[ "$(jq -r .merkle_root <<< "$output")" = "$(want)" ]
 }
 
+@test "--state: a state damaged anywhere with its CRCs made good (forged) never crashes a run; --full recovers" {
+	mkdir -p .cp frameworks/many
+	for i in $(seq 40); do echo "doc $i" > frameworks/many/d$i.md; done
+	# the rows as they are: a file each, the directory as the cp2 root of its files
+	registry <<-EOF
+	FMWK-A,framework,/frameworks/a.md,$(sha frameworks/a.md)
+	MOD-M,module,/modules/m,$dirhash
+	$(for i in $(seq 40); do echo "D$i,framework,/frameworks/many/d$i.md,$(sha frameworks/many/d$i.md)"; done)
+	REG-CP,registry,/registries/control_plane_registry.csv,
+	EOF
+	cp-integrity --state .cp/state > /dev/null || :
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null || :
+	cp .cp/state good
+	for seed in $(seq 60); do
+		cp good .cp/state
+		python3 -c '
+import random, struct, sys, zlib
+random.seed(int(sys.argv[2]))
+b = bytearray(open(sys.argv[1], "rb").read())
+total = struct.unpack("<Q", b[-12:-4])[0]
+for _ in range(random.randint(1, 3)):
+    b[random.randrange(21, total)] ^= 1 << random.randrange(8)
+crcs = b"".join(struct.pack("<I", zlib.crc32(b[k:min(k + 4096, total)])) for k in range(0, total, 4096))
+b[total:] = crcs + struct.pack("<Q", total) + struct.pack("<I", zlib.crc32(struct.pack("<Q", total), zlib.crc32(crcs)))
+open(sys.argv[1], "wb").write(b)' .cp/state "$seed"
+		echo "edit $seed" >> frameworks/many/d$((seed % 40 + 1)).md
+		run --separate-stderr cp-integrity --json --state .cp/state
+		no_signal
+		[ "$status" -le 2 ]
+		run --separate-stderr cp-integrity --json --state .cp/state --full
+		no_signal
+		[ "$(stable <<< "$output")" = "$(cp-integrity --json | stable)" ] || {
+			echo "seed $seed: --full differs from a stateless run" >&2; return 1; }
+	done
+}
+
 @test "--state: a torn or foreign state file, or other options, mean a whole run" {
 	mkdir .cp
 	cp-integrity --state .cp/state > /dev/null
