@@ -860,8 +860,99 @@ start(pthread_t *t, int *started, void *(*fn)(void *), void *arg)
 		fn(arg);
 }
 
-static unsigned char *cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np,
-    char hex[CP_SHA256_HEXLEN + 1]);
+/* --- the cp2 root's tree ---------------------------------------------- */
+
+static int
+cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, CP_SHA256_LEN);
+}
+
+/* A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one. */
+static int
+leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN])
+{
+	return *expected != '\0' && strlen(actual) == CP_SHA256_HEXLEN &&
+	    cp_hex_decode(actual, CP_SHA256_HEXLEN, d) == 0;
+}
+
+static int
+leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN])
+{
+	return leaf_text(row->expected, row->actual, d);
+}
+
+struct leafkey {
+	uint64_t key;	/* the first 8 bytes of the digest, as a number */
+	size_t row;	/* the leaf's place in row order */
+};
+
+/*
+ * The cp2 leaves of r, sorted as bytes (the order of their lowercase hex):
+ * *np digests, with room for the tree above them; caller frees.  A radix
+ * sort on the first 8 bytes (qsort's callbacks cost as much as the
+ * hashing), then runs of equal first bytes by their whole digest.
+ */
+static unsigned char *
+cp2_leaves(const struct cp_integrity *r, size_t *np)
+{
+	size_t nr = r->nrows ? r->nrows : 1, n = 0, i, j, pass, count[256];
+	struct leafkey *a = xcalloc(nr, sizeof(*a)), *b = xcalloc(nr, sizeof(*b)), *tmp;
+	unsigned char *raw = xcalloc(nr, CP_SHA256_LEN), *sorted, *d;
+
+	/* In row order first: gathering from the rows in sorted order would miss the cache at each. */
+	for (i = 0; i < r->nrows; i++) {
+		d = raw + n * CP_SHA256_LEN;
+		if (leaf_of(&r->rows[i], d)) {
+			a[n].key = 0;
+			for (j = 0; j < 8; j++)
+				a[n].key = a[n].key << 8 | d[j];
+			a[n].row = n;
+			n++;
+		}
+	}
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = 8 * (unsigned)pass;
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[a[i].key >> shift & 0xff]++;
+		for (j = 0; j < 256; j++) {
+			size_t c = count[j];
+
+			count[j] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[a[i].key >> shift & 0xff]++] = a[i];
+		tmp = a, a = b, b = tmp;
+	}
+	sorted = xcalloc(cp_merkle_cp2_nodes(nr), CP_SHA256_LEN);	/* room for the tree above */
+	for (i = 0; i < n; i++)
+		memcpy(sorted + i * CP_SHA256_LEN, raw + a[i].row * CP_SHA256_LEN, CP_SHA256_LEN);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i * CP_SHA256_LEN, j - i, CP_SHA256_LEN, cmp_digest);
+	}
+	free(a);
+	free(b);
+	free(raw);
+	*np = n;
+	return sorted;
+}
+
+/* The cp2 tree over r's leaves (*np of them) and its root in hex; caller frees. */
+static unsigned char *
+cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np, char hex[CP_SHA256_HEXLEN + 1])
+{
+	unsigned char *tree = cp2_leaves(r, np);
+
+	cp_merkle_cp2_tree(tree, *np, jobs, hex);
+	return tree;
+}
 
 /* The plane's root in its scheme; for cp2, with its tree kept for the state file. */
 static void
@@ -926,10 +1017,6 @@ out:
 	scan_free(&sc);
 	return rc;
 }
-
-static int leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN]);
-static int leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN]);
-static int cmp_digest(const void *a, const void *b);
 
 /*
  * The cp2 root once the rows at rows[0..nrows) were recomputed, from the
@@ -1181,98 +1268,6 @@ out:
 }
 
 /* --- roots, health, MANIFEST.json -------------------------------------- */
-
-static int
-cmp_digest(const void *a, const void *b)
-{
-	return memcmp(a, b, CP_SHA256_LEN);
-}
-
-/* A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one. */
-static int
-leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN])
-{
-	return *expected != '\0' && strlen(actual) == CP_SHA256_HEXLEN &&
-	    cp_hex_decode(actual, CP_SHA256_HEXLEN, d) == 0;
-}
-
-static int
-leaf_of(const struct cp_integrity_row *row, unsigned char d[CP_SHA256_LEN])
-{
-	return leaf_text(row->expected, row->actual, d);
-}
-
-struct leafkey {
-	uint64_t key;	/* the first 8 bytes of the digest, as a number */
-	size_t row;	/* the leaf's place in row order */
-};
-
-/*
- * The cp2 leaves of r, sorted as bytes (the order of their lowercase hex):
- * *np digests, with room for the tree above them; caller frees.  A radix sort on the first 8 bytes (qsort's
- * callbacks cost as much as the hashing), then runs of equal first bytes
- * by their whole digest.
- */
-static unsigned char *
-cp2_leaves(const struct cp_integrity *r, size_t *np)
-{
-	size_t nr = r->nrows ? r->nrows : 1, n = 0, i, j, pass, count[256];
-	struct leafkey *a = xcalloc(nr, sizeof(*a)), *b = xcalloc(nr, sizeof(*b)), *tmp;
-	unsigned char *raw = xcalloc(nr, CP_SHA256_LEN), *sorted, *d;
-
-	/* In row order first: gathering from the rows in sorted order would miss the cache at each. */
-	for (i = 0; i < r->nrows; i++) {
-		d = raw + n * CP_SHA256_LEN;
-		if (leaf_of(&r->rows[i], d)) {
-			a[n].key = 0;
-			for (j = 0; j < 8; j++)
-				a[n].key = a[n].key << 8 | d[j];
-			a[n].row = n;
-			n++;
-		}
-	}
-	for (pass = 0; pass < 8; pass++) {
-		unsigned shift = 8 * (unsigned)pass;
-		size_t sum = 0;
-
-		memset(count, 0, sizeof(count));
-		for (i = 0; i < n; i++)
-			count[a[i].key >> shift & 0xff]++;
-		for (j = 0; j < 256; j++) {
-			size_t c = count[j];
-
-			count[j] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			b[count[a[i].key >> shift & 0xff]++] = a[i];
-		tmp = a, a = b, b = tmp;
-	}
-	sorted = xcalloc(cp_merkle_cp2_nodes(nr), CP_SHA256_LEN);	/* room for the tree above */
-	for (i = 0; i < n; i++)
-		memcpy(sorted + i * CP_SHA256_LEN, raw + a[i].row * CP_SHA256_LEN, CP_SHA256_LEN);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
-			;
-		if (j - i > 1)
-			qsort(sorted + i * CP_SHA256_LEN, j - i, CP_SHA256_LEN, cmp_digest);
-	}
-	free(a);
-	free(b);
-	free(raw);
-	*np = n;
-	return sorted;
-}
-
-/* The cp2 tree over r's leaves (*np of them) and its root in hex; caller frees. */
-static unsigned char *
-cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np, char hex[CP_SHA256_HEXLEN + 1])
-{
-	unsigned char *tree = cp2_leaves(r, np);
-
-	cp_merkle_cp2_tree(tree, *np, jobs, hex);
-	return tree;
-}
 
 int
 cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
