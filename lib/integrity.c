@@ -1046,7 +1046,7 @@ retree(struct run *u, const struct cp_istate *m, const size_t *rows, size_t nrow
 	in = xcalloc(nrows ? nrows : 1, CP_SHA256_LEN);
 	for (i = 0; i < nrows; i++) {
 		const struct cp_integrity_row *row = &r->rows[rows[i]];
-		int was = leaf_text(row->expected, cp_istate_actual(m, rows[i]), out + k * CP_SHA256_LEN);
+		int was = leaf_text(row->expected, cp_istate_actual(m, row), out + k * CP_SHA256_LEN);
 
 		if (was != leaf_of(row, in + k * CP_SHA256_LEN))
 			goto out;

@@ -359,7 +359,6 @@ parse_fps(struct cp_istate *m, struct cp_fplist *fps)
 		uint64_t kr;
 
 		f->path = get_str(c);
-		f->off = here(m);
 		f->dev = get_u64(c);
 		f->ino = get_u64(c);
 		f->size = get_u64(c);
@@ -381,26 +380,22 @@ parse_report(struct cp_istate *m, struct cp_integrity *r)
 
 	n = get_count(c, 4 * 9 + 16);
 	r->rows = xcalloc(n ? n : 1, sizeof(*r->rows));
-	m->row_off = xcalloc(n ? n : 1, sizeof(*m->row_off));
 	for (i = 0; i < n && !c->bad; i++) {
 		struct cp_integrity_row *row = &r->rows[r->nrows++];
 
 		row->id = get_str(c);
 		row->path = get_str(c);
 		row->expected = get_str(c);
-		m->row_off[m->nrow_off++] = here(m);
 		get_fixed(c, row->actual, CP_SHA256_HEXLEN);
 		row->status = (int)get_u64(c);
 		row->type = (int)get_u64(c);
 	}
 	n = get_count(c, 9 + 8 + CP_SHA256_LEN);
 	r->files = xcalloc(n ? n : 1, sizeof(*r->files));
-	m->file_off = xcalloc(n ? n : 1, sizeof(*m->file_off));
 	for (i = 0; i < n && !c->bad; i++) {
 		struct cp_integrity_file *f = &r->files[r->nfiles++];
 
 		f->path = get_str(c);
-		m->file_off[m->nfile_off++] = here(m);
 		f->size = get_u64(c);
 		get_bytes(c, f->digest, CP_SHA256_LEN);
 	}
@@ -586,6 +581,18 @@ edit_bytes(const struct edits *e, size_t i)
 	return e->v[i].src != NULL ? e->v[i].src : (const unsigned char *)e->bytes.data + e->v[i].at;
 }
 
+/*
+ * Where the fields that follow the string s begin in the state: past its
+ * NUL.  0 when s is not in the mapping (not a string the state gave).
+ */
+static size_t
+after(const struct cp_istate *m, const char *s)
+{
+	if (s == NULL || s < m->base || s >= m->base + m->content)
+		return 0;
+	return (size_t)(s - m->base) + strlen(s) + 1;
+}
+
 /* Every field of r and fps that differs from the state; 1 when one changed its size. */
 static int
 diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fplist *fps,
@@ -593,33 +600,40 @@ diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fp
 {
 	unsigned char rec[2 * 8 + CP_SHA256_HEXLEN + 1 + 2 * 8];
 	uint64_t v[6], len, was;
-	size_t i;
+	size_t i, off;
 
+	/* Each input's numbers follow its path; a row's actual hash its expected one; a file's size its path. */
 	for (i = 0; i < fps->n; i++) {
 		const struct cp_fp *f = &fps->v[i];
 
+		if ((off = after(m, f->path)) == 0)
+			return 1;
 		v[0] = f->dev, v[1] = f->ino, v[2] = f->size;
 		v[3] = (uint64_t)f->mtime, v[4] = (uint64_t)f->ctime;
 		v[5] = (uint64_t)f->kind | (uint64_t)f->role << 8;
-		edit_if(e, m, f->off, v, sizeof(v), 0);
+		edit_if(e, m, off, v, sizeof(v), 0);
 	}
 	for (i = 0; i < r->nrows; i++) {
 		const struct cp_integrity_row *row = &r->rows[i];
 
 		len = strlen(row->actual);
-		memcpy(&was, m->base + m->row_off[i], 8);
+		if ((off = after(m, row->expected)) == 0)
+			return 1;
+		memcpy(&was, m->base + off, 8);
 		if (len != was)
 			return 1;
 		memcpy(rec, &len, 8);
 		memcpy(rec + 8, row->actual, len + 1);
 		v[0] = (uint64_t)row->status, v[1] = (uint64_t)row->type;
 		memcpy(rec + 8 + len + 1, v, 16);
-		edit_if(e, m, m->row_off[i], rec, 8 + len + 1 + 16, 0);
+		edit_if(e, m, off, rec, 8 + len + 1 + 16, 0);
 	}
 	for (i = 0; i < r->nfiles; i++) {
+		if ((off = after(m, r->files[i].path)) == 0)
+			return 1;
 		memcpy(rec, &r->files[i].size, 8);
 		memcpy(rec + 8, r->files[i].digest, CP_SHA256_LEN);
-		edit_if(e, m, m->file_off[i], rec, 8 + CP_SHA256_LEN, 0);
+		edit_if(e, m, off, rec, 8 + CP_SHA256_LEN, 0);
 	}
 	len = strlen(r->root);
 	memcpy(&was, m->base + m->root_off, 8);
@@ -640,8 +654,8 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
 	uint64_t gen, next = m->gen + 1;
 	int rc = -1;
 
-	if (m->base == NULL || m->row_off == NULL || fps->n == 0 ||
-	    m->nrow_off != r->nrows || m->nfile_off != r->nfiles || tree->leaves != m->tree_leaves)
+	/* Only a report this state gave (its strings in the mapping) can be written back into it. */
+	if (m->base == NULL || r->blob != m->base || fps->n == 0 || tree->leaves != m->tree_leaves)
 		return 1;
 	e.bytes = (struct cp_buf)CP_BUF_INIT;
 	if (diff(m, r, fps, &e)) {
@@ -720,21 +734,19 @@ cp_istate_close(struct cp_istate *m)
 		munmap(m->buf, m->len);
 	if (m->fd >= 0)
 		close(m->fd);
-	free(m->row_off);
-	free(m->file_off);
 	m->buf = NULL;
 	m->base = NULL;
 	m->fd = -1;
-	m->row_off = m->file_off = NULL;
-	m->nrow_off = m->nfile_off = 0;
 	m->tree = NULL;
 	m->tree_leaves = 0;
 }
 
 const char *
-cp_istate_actual(const struct cp_istate *m, size_t row)
+cp_istate_actual(const struct cp_istate *m, const struct cp_integrity_row *row)
 {
-	return m->base + m->row_off[row] + 8;
+	size_t off = after(m, row->expected);
+
+	return off != 0 ? m->base + off + 8 : "";
 }
 
 /* --- checking ------------------------------------------------------------- */

@@ -24,7 +24,6 @@ struct cp_fp {
 	unsigned char role;	/* 'F' a hashed file: a change means rehash it;
 				 * 'X' anything else: a change means a whole run;
 				 * 'L' as 'X', but by stat: where a link leads */
-	size_t off;		/* read from a state: where its numbers are in the file */
 };
 
 struct cp_fplist {
@@ -70,8 +69,7 @@ struct cp_istate {
 	int fd;			/* open, and locked shared until cp_istate_update */
 	uint64_t gen;		/* bumped by every update in place */
 	int64_t written;	/* the second it was written in, nanoseconds */
-	size_t *row_off, *file_off, root_off;	/* where the report's fixed fields are */
-	size_t nrow_off, nfile_off;
+	size_t root_off;	/* where the root is (the other fixed fields follow their strings) */
 	const unsigned char *tree;	/* the cp2 tree of the root, in the mapping (finished) */
 	size_t tree_leaves, tree_off;
 	struct cp_istate_cur c;
@@ -96,8 +94,8 @@ int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
  */
 int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
 
-/* The actual hash of row i as the state holds it (finished), whatever r says now. */
-const char *cp_istate_actual(const struct cp_istate *m, size_t row);
+/* The actual hash of a row of the report m gave (finished) as the state holds it, whatever the row says now. */
+const char *cp_istate_actual(const struct cp_istate *m, const struct cp_integrity_row *row);
 
 /*
  * Write into the state m read (finished) what differs in r and fps, and
