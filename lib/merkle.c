@@ -326,15 +326,15 @@ cp2_node(const char *l, size_t llen, const char *r, size_t rlen, unsigned char o
 	hash2(l, llen, r, rlen, out);
 }
 
-/* A cp2 node of two level >= 1 nodes, each taken as its lowercase hex. */
+/* A cp2 node of two level >= 1 nodes, each taken as its lowercase hex, at out (which may be l or r). */
 static void
-cp2_node_hex(const unsigned char l[HL], const unsigned char r[HL], unsigned char out[HL])
+cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
 {
-	char lh[2 * HL + 1], rh[2 * HL + 1];
+	char text[4 * HL + 1];
 
-	cp_hex_encode(l, HL, lh);
-	cp_hex_encode(r, HL, rh);
-	cp2_node(lh, 2 * HL, rh, 2 * HL, out);
+	cp_hex_encode(l, HL, text);
+	cp_hex_encode(r, HL, text + 2 * HL);
+	cp2_node(text, 4 * HL, NULL, 0, out);
 }
 
 int
@@ -355,7 +355,7 @@ cp_merkle_cp2_add(struct cp_merkle_cp2 *m, const char *text, size_t len)
 	/* Pairs complete upwards like a binary counter; stack[i] pends while bit i of size is set. */
 	cp2_node(m->first, m->firstlen, text, len, h);
 	for (s = m->size >> 1, level = 1; s & 1; s >>= 1, level++)
-		cp2_node_hex(m->stack[level], h, h);
+		cp2_pair(m->stack[level], h, h);
 	memcpy(m->stack[level], h, HL);
 	m->size++;
 	return 0;
@@ -389,13 +389,13 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 		int alone = (m->size >> (level + 1)) == 0;
 
 		if (pending && have_carry) {
-			cp2_node_hex(m->stack[level], carry, carry);
+			cp2_pair(m->stack[level], carry, carry);
 		} else if (pending || have_carry) {
 			if (pending)
 				memcpy(carry, m->stack[level], HL);
 			if (alone)
 				break;
-			cp2_node_hex(carry, carry, carry);
+			cp2_pair(carry, carry, carry);
 		}
 		have_carry = pending || have_carry;
 	}
@@ -407,17 +407,6 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 
 #define CP2_CHUNK ((size_t)1 << 10)	/* leaves per thread's task: a whole subtree */
 #define CP2_CHUNK_LEVELS 10
-
-/* The node over digests l and r (each taken as its hex), at out. */
-static void
-cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
-{
-	char text[4 * HL + 1];
-
-	cp_hex_encode(l, HL, text);
-	cp_hex_encode(r, HL, text + 2 * HL);
-	hash2(text, 4 * HL, NULL, 0, out);
-}
 
 /*
  * A cp2 tree being built, whole or in part: level t has w[t] nodes from
