@@ -105,6 +105,46 @@ cp_fplist_free(struct cp_fplist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* --- the fixed-size records, as the state holds them ----------------------- */
+
+/*
+ * What follows a string in the state and may change in place: an input's
+ * lstat after its path, a row's actual hash, status and type after its
+ * expected hash, a file's size and digest after its path.  The writer and
+ * the in-place update both lay them out here.
+ */
+#define FP_REC (6 * 8)
+#define ROW_REC_MAX (8 + CP_SHA256_HEXLEN + 1 + 2 * 8)
+#define FILE_REC (8 + CP_SHA256_LEN)
+
+static void
+fp_rec(const struct cp_fp *f, unsigned char rec[FP_REC])
+{
+	uint64_t v[6] = { f->dev, f->ino, f->size, (uint64_t)f->mtime, (uint64_t)f->ctime,
+	    (uint64_t)f->kind | (uint64_t)f->role << 8 };
+
+	memcpy(rec, v, sizeof(v));
+}
+
+/* Returns the record's length: the actual hash is a string (its length, its bytes, a NUL). */
+static size_t
+row_rec(const struct cp_integrity_row *row, unsigned char rec[ROW_REC_MAX])
+{
+	uint64_t len = strlen(row->actual), v[2] = { (uint64_t)row->status, (uint64_t)row->type };
+
+	memcpy(rec, &len, 8);
+	memcpy(rec + 8, row->actual, len + 1);
+	memcpy(rec + 8 + len + 1, v, sizeof(v));
+	return 8 + len + 1 + sizeof(v);
+}
+
+static void
+file_rec(const struct cp_integrity_file *f, unsigned char rec[FILE_REC])
+{
+	memcpy(rec, &f->size, 8);
+	memcpy(rec + 8, f->digest, CP_SHA256_LEN);
+}
+
 /* --- writing -------------------------------------------------------------- */
 
 /*
@@ -193,6 +233,7 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 {
 	struct cp_atomic a;
 	struct out *b;
+	unsigned char rec[ROW_REC_MAX];
 	size_t i;
 	int e;
 
@@ -209,32 +250,22 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_str(b, opts);
 	put_u64(b, fps->n);
 	for (i = 0; i < fps->n; i++) {
-		const struct cp_fp *f = &fps->v[i];
-
-		put_str(b, f->path);
-		put_u64(b, f->dev);
-		put_u64(b, f->ino);
-		put_u64(b, f->size);
-		put_u64(b, (uint64_t)f->mtime);
-		put_u64(b, (uint64_t)f->ctime);
-		put_u64(b, (uint64_t)f->kind | (uint64_t)f->role << 8);
+		put_str(b, fps->v[i].path);
+		fp_rec(&fps->v[i], rec);
+		put(b, rec, FP_REC);
 	}
 	put_u64(b, r->nrows);
 	for (i = 0; i < r->nrows; i++) {
-		const struct cp_integrity_row *row = &r->rows[i];
-
-		put_str(b, row->id);
-		put_str(b, row->path);
-		put_str(b, row->expected);
-		put_str(b, row->actual);
-		put_u64(b, (uint64_t)row->status);
-		put_u64(b, (uint64_t)row->type);
+		put_str(b, r->rows[i].id);
+		put_str(b, r->rows[i].path);
+		put_str(b, r->rows[i].expected);
+		put(b, rec, row_rec(&r->rows[i], rec));
 	}
 	put_u64(b, r->nfiles);
 	for (i = 0; i < r->nfiles; i++) {
 		put_str(b, r->files[i].path);
-		put_u64(b, r->files[i].size);
-		put(b, r->files[i].digest, CP_SHA256_LEN);
+		file_rec(&r->files[i], rec);
+		put(b, rec, FILE_REC);
 	}
 	put_u64(b, r->norphans);
 	for (i = 0; i < r->norphans; i++)
@@ -598,42 +629,29 @@ static int
 diff(const struct cp_istate *m, const struct cp_integrity *r, const struct cp_fplist *fps,
     struct edits *e)
 {
-	unsigned char rec[2 * 8 + CP_SHA256_HEXLEN + 1 + 2 * 8];
-	uint64_t v[6], len, was;
+	unsigned char rec[ROW_REC_MAX];
+	uint64_t len, was;
 	size_t i, off;
 
-	/* Each input's numbers follow its path; a row's actual hash its expected one; a file's size its path. */
 	for (i = 0; i < fps->n; i++) {
-		const struct cp_fp *f = &fps->v[i];
-
-		if ((off = after(m, f->path)) == 0)
+		if ((off = after(m, fps->v[i].path)) == 0)
 			return 1;
-		v[0] = f->dev, v[1] = f->ino, v[2] = f->size;
-		v[3] = (uint64_t)f->mtime, v[4] = (uint64_t)f->ctime;
-		v[5] = (uint64_t)f->kind | (uint64_t)f->role << 8;
-		edit_if(e, m, off, v, sizeof(v), 0);
+		fp_rec(&fps->v[i], rec);
+		edit_if(e, m, off, rec, FP_REC, 0);
 	}
 	for (i = 0; i < r->nrows; i++) {
-		const struct cp_integrity_row *row = &r->rows[i];
-
-		len = strlen(row->actual);
-		if ((off = after(m, row->expected)) == 0)
+		if ((off = after(m, r->rows[i].expected)) == 0)
 			return 1;
-		memcpy(&was, m->base + off, 8);
-		if (len != was)
+		len = row_rec(&r->rows[i], rec);
+		if (memcmp(m->base + off, rec, 8) != 0)	/* the actual hash changed its length */
 			return 1;
-		memcpy(rec, &len, 8);
-		memcpy(rec + 8, row->actual, len + 1);
-		v[0] = (uint64_t)row->status, v[1] = (uint64_t)row->type;
-		memcpy(rec + 8 + len + 1, v, 16);
-		edit_if(e, m, off, rec, 8 + len + 1 + 16, 0);
+		edit_if(e, m, off, rec, len, 0);
 	}
 	for (i = 0; i < r->nfiles; i++) {
 		if ((off = after(m, r->files[i].path)) == 0)
 			return 1;
-		memcpy(rec, &r->files[i].size, 8);
-		memcpy(rec + 8, r->files[i].digest, CP_SHA256_LEN);
-		edit_if(e, m, off, rec, 8 + CP_SHA256_LEN, 0);
+		file_rec(&r->files[i], rec);
+		edit_if(e, m, off, rec, FILE_REC, 0);
 	}
 	len = strlen(r->root);
 	memcpy(&was, m->base + m->root_off, 8);
