@@ -11,18 +11,9 @@
 PATH="$CP_BIN:$PATH"
 export LC_ALL=C
 
-# best_of CMD...: run CMD (through bash -c) BENCH_RUNS times, print the best wall time in seconds.
+# best_of CMD: CMD through bash -c, timed as best_around times it (start-up included).
 best_of() {
-	local best= t0 t1 dt i
-	bash -c "$1" >/dev/null 2>&1
-	for ((i = 0; i < BENCH_RUNS; i++)); do
-		t0=$EPOCHREALTIME
-		bash -c "$1" >/dev/null 2>&1
-		t1=$EPOCHREALTIME
-		dt=$(( ${t1/[.,]/} - ${t0/[.,]/} ))
-		if [ -z "$best" ] || [ "$dt" -lt "$best" ]; then best=$dt; fi
-	done
-	awk -v us="$best" 'BEGIN { printf "%.4f\n", us / 1e6 }'
+	best_around "bash -c $(printf %q "$1")"
 }
 
 # best_around CMD [BEFORE [AFTER]]: the best wall time of CMD alone, over

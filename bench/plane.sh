@@ -38,7 +38,6 @@ EOF
 fi
 cd "$d"
 echo "plane: $n artifacts, $(du -sm frameworks | cut -f1) MiB"
-m() { make --no-print-directory -s "$@" > /dev/null 2>&1; }
 make -s integrity-json | jq -e '.healthy and .verified_count == '"$n" > /dev/null
 
 # Each command timed alone, in this shell; the edit that makes "one file

@@ -47,10 +47,10 @@ void cp_fplist_free(struct cp_fplist *l);
  * options that shape the report), the report r (rows, files, orphans,
  * chain errors, MANIFEST.json's scheme, root and error, the plane root),
  * the cp2 tree of that root (nleaves leaves, as cp_merkle_cp2_tree lays it
- * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 4 KiB block, and one of those, close
- * it: they catch a torn or damaged state, not a forged one (whoever can
- * write the state can write the plane; a full run is the audit).  Returns
- * 0, or -1 with errno.
+ * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 4 KiB
+ * block, and one of those, close it: they catch a torn or damaged state,
+ * not a forged one (whoever can write the state can write the plane; a full
+ * run is the audit).  Returns 0, or -1 with errno.
  */
 int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps, const unsigned char *tree,
@@ -94,7 +94,7 @@ int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
  */
 int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
 
-/* The actual hash of a row of the report m gave (finished) as the state holds it, whatever the row says now. */
+/* The actual hash of a row of the report m gave (finished), as the state holds it: what it was. */
 const char *cp_istate_actual(const struct cp_istate *m, const struct cp_integrity_row *row);
 
 /*
@@ -111,7 +111,7 @@ const char *cp_istate_actual(const struct cp_istate *m, const struct cp_integrit
 int cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
     const struct cp_fplist *fps, const struct cp_merkle_cp2_patch *tree);
 
-/* Release what m still holds: the mapping if the report did not take it, the file, the offsets. */
+/* Release what m still holds: the mapping if the report did not take it, and the file. */
 void cp_istate_close(struct cp_istate *m);
 
 /*

@@ -259,9 +259,7 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 		warnx("MANIFEST.json: up to date (%s)", root);
 		return CP_EXIT_YES;
 	}
-	path = xmalloc(strlen(o->run.root) + sizeof("/MANIFEST.json"));
-	strcpy(path, o->run.root);
-	strcat(path, "/MANIFEST.json");
+	path = xpathjoin(o->run.root, "MANIFEST.json");
 	now(ts);
 	if (cp_integrity_write_manifest(r, path, root, ts, "cp-integrity " CP_VERSION) == -1)
 		err(CP_EXIT_ERR, "%s", path);
