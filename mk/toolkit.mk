@@ -1,4 +1,4 @@
-# mk/toolkit.mk: build libcp (lib/*.c, static) and the programs (src/cp-*.c),
+# mk/toolkit.mk: build libcp (lib/<layer>/*.c, static) and the programs (src/cp-*.c),
 # install and uninstall them with their man pages.
 #
 # Flags the build always needs live in CP_*; the user's CC, CFLAGS, CPPFLAGS
@@ -24,7 +24,7 @@ ALL_CPPFLAGS = $(CP_CPPFLAGS) $(CP_PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(CP_CFLAGS) $(CP_SAN) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(CP_SAN) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:lib/%.c=build/lib/%.o)
 PROG_SRC := $(sort $(wildcard src/cp-*.c))
 PROGS := $(PROG_SRC:src/%.c=bin/%)

@@ -10,17 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "hex.h"
-#include "hmac.h"
-#include "io.h"
-#include "json.h"
-#include "ledger.h"
-#include "plane.h"
-#include "prog.h"
-#include "roles.h"
-#include "xalloc.h"
+#include "auth/auth.h"
+#include "auth/roles.h"
+#include "base/hex.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/layout.h"
+#include "base/wipe.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "hash/hmac.h"
+#include "ledger/ledger.h"
+#include "text/conf.h"
 
 static const char help[] =
 "usage: cp-authz [-q] [--json] [-C DIR] [--token T | --token-file FILE]\n"
@@ -191,7 +192,7 @@ get_token(const struct opts *o, char *buf)
 	memcpy(buf, src, len);
 	if (env != NULL) {
 		/* getenv points into the environment itself: leave no copy there. */
-		cp_hmac_wipe(env, strlen(env));
+		cp_wipe(env, strlen(env));
 		unsetenv("CONTROL_PLANE_TOKEN");
 	}
 	return len;
@@ -387,7 +388,7 @@ decide(const struct opts *o)
 	toklen = get_token(o, tok);
 	rc = cp_auth_authenticate(&a, toklen > 0 ? tok : NULL, toklen, &id, &d.reason,
 	    errbuf, sizeof(errbuf));
-	cp_hmac_wipe(tok, sizeof(tok));
+	cp_wipe(tok, sizeof(tok));
 	if (rc == -1) {
 		cp_auth_close(&a);
 		errx(CP_EXIT_ERR, "%s", errbuf);
@@ -446,7 +447,7 @@ print_tokens(const struct opts *o, const struct cp_auth_secret *s)
 			printf(",\"token\":\"%s\"}\n", token);
 		} else
 			puts(token);
-		cp_hmac_wipe(token, sizeof(token));
+		cp_wipe(token, sizeof(token));
 	}
 }
 
@@ -567,7 +568,7 @@ main(int argc, char *argv[])
 			free(o.token);
 			o.token = xstrdup(optarg);
 			/* Shorten the window in which ps shows it; --token-file closes it. */
-			cp_hmac_wipe(optarg, strlen(optarg));
+			cp_wipe(optarg, strlen(optarg));
 			break;
 		case OPT_TOKEN_FILE: o.token_file = optarg; break;
 		case OPT_SECRETS_FILE: o.secrets_file = optarg; break;
@@ -583,7 +584,7 @@ main(int argc, char *argv[])
 	o.args = argv + optind;
 	o.nargs = argc - optind;
 	check_usage(&o);
-	o.root = cp_plane_root(o.root);
+	o.root = cp_layout_root(o.root);
 	/* A mistyped plane must not quietly become an unconfigured one (passthrough). */
 	if (stat(o.root, &st) == -1)
 		err(CP_EXIT_ERR, "plane %s", o.root);
@@ -596,7 +597,7 @@ main(int argc, char *argv[])
 	default: c = decide(&o); break;
 	}
 	if (o.token != NULL)
-		cp_hmac_wipe(o.token, strlen(o.token));
+		cp_wipe(o.token, strlen(o.token));
 	free(o.token);
 	cp_prog_exit(c);
 }

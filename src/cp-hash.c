@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hashcache.h"
-#include "hashpool.h"
-#include "hex.h"
-#include "io.h"
-#include "json.h"
-#include "prog.h"
-#include "sumline.h"
-#include "xalloc.h"
+#include "base/hex.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "hash/hashcache.h"
+#include "hash/hashpool.h"
+#include "text/sumline.h"
 
 static const char help[] =
 "usage: cp-hash [-0] [--json] [-j N] [--cache FILE [--full]] [--stats]\n"

@@ -8,11 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "integrity.h"
-#include "json.h"
-#include "plane.h"
-#include "prog.h"
-#include "xalloc.h"
+#include "base/json.h"
+#include "base/layout.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "plane/integrity.h"
 
 static const char help[] =
 "usage: cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--state FILE]\n"
@@ -302,7 +302,7 @@ main(int argc, char *argv[])
 	if (optind != argc || (o.write_manifest && (o.json || o.strict)))
 		cp_prog_usage(help);
 	/* As if started in the plane (git -C, make -C): shorter paths to look up. */
-	dir = cp_plane_root(dir);
+	dir = cp_layout_root(dir);
 	if (chdir(dir) == -1)
 		err(CP_EXIT_ERR, "plane %s", dir);
 	o.run.root = ".";

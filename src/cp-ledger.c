@@ -10,19 +10,19 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "canon.h"
-#include "checkpoint.h"
-#include "hex.h"
-#include "io.h"
-#include "json.h"
-#include "jtree.h"
-#include "ledger.h"
-#include "ledger_text.h"
-#include "merkle.h"
-#include "plane.h"
-#include "prog.h"
-#include "xalloc.h"
+#include "base/buf.h"
+#include "base/hex.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/layout.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "hash/merkle.h"
+#include "ledger/checkpoint.h"
+#include "ledger/ledger.h"
+#include "ledger/ledger_text.h"
+#include "text/canon.h"
+#include "text/jtree.h"
 
 static const char help[] =
 "usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
@@ -605,7 +605,7 @@ default_path(const char *root)
 	struct cp_buf b = CP_BUF_INIT;
 
 	/* Segments are named as found: "ledger/..." for the current directory. */
-	if (strcmp(root = cp_plane_root(root), ".") != 0) {
+	if (strcmp(root = cp_layout_root(root), ".") != 0) {
 		cp_buf_adds(&b, root);
 		cp_buf_addc(&b, '/');
 	}

@@ -11,14 +11,14 @@
 
 #include <jansson.h>
 
-#include "hex.h"
-#include "io.h"
-#include "json.h"
-#include "merkle.h"
-#include "prog.h"
-#include "sha256.h"
-#include "sumline.h"
-#include "xalloc.h"
+#include "base/hex.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "hash/merkle.h"
+#include "hash/sha256.h"
+#include "text/sumline.h"
 
 static const char help[] =
 "usage: cp-merkle [--scheme rfc6962|cp2] [--hex | --text] [--json] [FILE ...]\n"

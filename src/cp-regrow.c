@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "csv.h"
-#include "depgraph.h"
-#include "fsatomic.h"
-#include "json.h"
-#include "lock.h"
-#include "prog.h"
-#include "registry.h"
-#include "utf8.h"
-#include "xalloc.h"
+#include "base/arena.h"
+#include "base/atomic.h"
+#include "base/json.h"
+#include "base/lock.h"
+#include "base/utf8.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "registry/depgraph.h"
+#include "registry/registry.h"
+#include "text/csv.h"
 
 static const char help[] =
 "usage: cp-regrow [-f FILE] [-k COLUMN] [--json | --field COLUMN] get ID\n"

@@ -12,18 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "extract.h"
-#include "fsatomic.h"
-#include "hex.h"
-#include "io.h"
-#include "json.h"
-#include "prog.h"
-#include "sha256.h"
-#include "sumline.h"
-#include "tarcheck.h"
-#include "tarpack.h"
-#include "tarread.h"
-#include "xalloc.h"
+#include "base/atomic.h"
+#include "base/hex.h"
+#include "base/io.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "hash/sha256.h"
+#include "tar/extract.h"
+#include "tar/tarcheck.h"
+#include "tar/tarpack.h"
+#include "tar/tarread.h"
+#include "text/sumline.h"
 
 static const char help[] =
 "usage: cp-tar -c [-0] [-C DIR] [-f ARCHIVE] [-l LEVEL] [-j N] [--allow-symlinks]\n"

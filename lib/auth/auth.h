@@ -1,0 +1,179 @@
+/*
+ * auth: who is asking.  Providers turn a token into an identity (a user and
+ * its roles); tokens "user:" + lowercase hex HMAC-SHA256(secret, user) as the
+ * Python tools made them; the shared secret and where it may live.
+ *
+ * Adding a provider (an "oidc" one, say): write its three functions and a
+ * struct cp_auth_provider in lib/, list it in auth.c's table.  Callers go on
+ * calling cp_auth_choose, cp_auth_open, cp_auth_authenticate, cp_auth_close
+ * unchanged; its name becomes valid for CONTROL_PLANE_AUTH_PROVIDER and
+ * plane.conf.
+ */
+#ifndef CP_AUTH_H
+#define CP_AUTH_H
+
+#include <stddef.h>
+
+#include "auth/roles.h"
+#include "hash/hmac.h"
+
+#define CP_AUTH_USER_MAX 256	/* bytes of a user name */
+#define CP_AUTH_TOKEN_MAX (CP_AUTH_USER_MAX + 1 + CP_HMAC_HEXLEN)
+
+/* The configuration keys (environment, plane.conf, secrets.env). */
+#define CP_AUTH_KEY_PROVIDER "CONTROL_PLANE_AUTH_PROVIDER"
+#define CP_AUTH_KEY_SECRET "CONTROL_PLANE_SHARED_SECRET"
+#define CP_AUTH_KEY_SECRETS_FILE "CONTROL_PLANE_SECRETS_FILE"
+#define CP_AUTH_DEFAULT_SECRETS ".control_plane_v2/secrets.env"	/* under $HOME */
+
+/*
+ * 1 if user[0..len) is a valid user name: 1 to CP_AUTH_USER_MAX bytes of
+ * printable ASCII other than blank and ':' (so a token splits at its first
+ * ':', and a name cannot smuggle control characters into logs), else 0.
+ */
+int cp_auth_user_valid(const char *user, size_t len);
+
+/*
+ * Write the token of user under secret to out (CP_AUTH_TOKEN_MAX + 1 bytes):
+ * user ":" lowercase hex HMAC-SHA256(key = secret, message = user).
+ * Returns 0, or -1 if user is not valid or OpenSSL fails.
+ */
+int cp_auth_token_make(const void *secret, size_t slen, const char *user, char *out);
+
+/*
+ * Check token[0..len) against secret, in constant time for the MAC.  On
+ * success returns 0 with the user in user (CP_AUTH_USER_MAX + 1 bytes).
+ * Otherwise returns 1 and *reason says why, in words that never quote the
+ * token: too long, a NUL byte, no ':', a user that is empty or not
+ * printable ASCII, a MAC of the wrong length or not lowercase hex, a MAC
+ * that does not match; user then holds the claimed user when it was a valid
+ * name (so that a denial can say whom it was for), else "".  Returns -1 if
+ * OpenSSL fails.
+ */
+int cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t len,
+    char *user, const char **reason);
+
+/* The shared secret.  Caller-allocated; free with cp_auth_secret_free, which wipes it. */
+struct cp_auth_secret {
+	unsigned char *key;
+	size_t len;
+	char *origin;		/* where it came from: the variable's name or the file's path */
+	int loose;		/* the file is readable or writable by group or others */
+};
+
+/*
+ * The secrets file to use: file if not NULL, else $CONTROL_PLANE_SECRETS_FILE
+ * if set and not empty, else $HOME/.control_plane_v2/secrets.env (the
+ * password database's home when HOME is unset).  Returns a string the caller
+ * frees, or NULL (errbuf says why) when there is no home directory.
+ */
+char *cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen);
+
+/*
+ * Load the shared secret: from the secrets file file when it is not NULL
+ * (an explicit choice beats the environment), else from
+ * $CONTROL_PLANE_SHARED_SECRET when set and not empty (its bytes in the
+ * environment are then wiped and the variable unset, so that no copy
+ * outlives its use), else from the file cp_auth_secrets_path names, key
+ * CONTROL_PLANE_SHARED_SECRET (see cp_conf_load for the syntax).  A secrets
+ * file inside plane (both resolved with cp_abspath_resolve) is refused: no
+ * secret ever lives in the plane.
+ * Returns 0, or -1 with errbuf saying what is wrong (no such file, no key,
+ * an empty secret, a malformed file with its line, a file in the plane).
+ */
+int cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *file,
+    char *errbuf, size_t errlen);
+
+void cp_auth_secret_free(struct cp_auth_secret *s);
+
+/*
+ * Create the secrets file path (canonical, outside the plane: see
+ * cp_auth_outside_plane) holding a new secret: 32 bytes from the OS's
+ * entropy (OpenSSL's private CSPRNG), written as 64 lowercase hex digits in
+ * a line CONTROL_PLANE_SHARED_SECRET=..., under a comment.  Missing parent
+ * directories are created with mode 0700.  The file is mode 0600 from its
+ * creation on: with replace 0 it is created with O_EXCL (an existing file,
+ * or a symlink, fails with EEXIST); with replace 1 it is written to a 0600
+ * temporary file beside it and renamed over it (lib/fsatomic), so the old
+ * secret stays whole until the new one is durable.  On success s holds the
+ * new secret (free it with cp_auth_secret_free).
+ * Returns 0, or -1 with errno set (EEXIST: the file exists) and nothing left
+ * behind but the parent directories.
+ */
+int cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace);
+
+/*
+ * 0 if path (a secrets file to read or create) lies outside plane, -1 with
+ * errbuf saying why not (inside it, or either cannot be resolved).  On
+ * success *resolved (if not NULL) receives the canonical path, caller frees.
+ */
+int cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
+    char *errbuf, size_t errlen);
+
+/* Who is asking.  Caller-allocated; zero it, free with cp_auth_identity_free. */
+struct cp_identity {
+	char *user;		/* the user; on a rejection the claimed user, or NULL */
+	int authenticated;	/* 1 if the token proved user */
+	struct cp_roles_list roles;
+};
+
+void cp_auth_identity_free(struct cp_identity *id);
+
+/* What providers may need from the caller. */
+struct cp_auth_setup {
+	const char *plane;		/* the plane root */
+	const char *secrets_file;	/* an explicit secrets file, or NULL */
+	const char *roles_file;		/* the plane's user -> roles file */
+};
+
+struct cp_auth;
+
+/* A provider.  Its functions fill errbuf (errlen bytes) when they fail. */
+struct cp_auth_provider {
+	const char *name;
+	/* 1 if the provider trusts every caller (development only): callers must say so loudly. */
+	int trusts_everyone;
+	/* Read what the provider needs (secret, roles).  Returns 0, or -1 if misconfigured. */
+	int (*open)(struct cp_auth *a, char *errbuf, size_t errlen);
+	/*
+	 * Authenticate token[0..len) (token NULL: the caller has none) into id.
+	 * Returns 0 authenticated, 1 rejected (*reason set), -1 an error (errbuf).
+	 */
+	int (*authenticate)(struct cp_auth *a, const char *token, size_t len,
+	    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen);
+	/* Release and wipe what open read. */
+	void (*close)(struct cp_auth *a);
+};
+
+/* A provider at work.  Caller-allocated; zero it. */
+struct cp_auth {
+	const struct cp_auth_provider *provider;
+	const char *chosen_by;		/* "plane", "environment" or "default" */
+	struct cp_auth_setup setup;
+	void *state;			/* the provider's own */
+	char warning[256];		/* after open: something the caller should print, or "" */
+};
+
+/* The provider named name, or NULL if there is none. */
+const struct cp_auth_provider *cp_auth_provider(const char *name);
+
+/*
+ * Choose the provider.  env is $CONTROL_PLANE_AUTH_PROVIDER (NULL or "" when
+ * unset), pinned the plane configuration's CONTROL_PLANE_AUTH_PROVIDER
+ * (NULL when it sets none).  An unknown name in either is an error, never a
+ * fallback.  A pinned provider wins, and then the environment may name the
+ * same one but no other (the plane pinned to hmac cannot be opened with
+ * passthrough by setting a variable).  With neither, passthrough is the
+ * development default (a->chosen_by "default": say so).
+ * Returns 0 with a->provider and a->chosen_by set, or -1 (errbuf).
+ */
+int cp_auth_choose(struct cp_auth *a, const char *env, const char *pinned,
+    char *errbuf, size_t errlen);
+
+/* Call a->provider's open, authenticate and close (see struct cp_auth_provider). */
+int cp_auth_open(struct cp_auth *a, char *errbuf, size_t errlen);
+int cp_auth_authenticate(struct cp_auth *a, const char *token, size_t len,
+    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen);
+void cp_auth_close(struct cp_auth *a);
+
+#endif

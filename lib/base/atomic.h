@@ -1,0 +1,38 @@
+/* atomic: write a file so that readers see the old bytes or the new, never a torn mix. */
+#ifndef CP_FSATOMIC_H
+#define CP_FSATOMIC_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Mode argument of cp_atomic_open: keep the target's mode (or 0666 & ~umask for a new file). */
+#define CP_ATOMIC_KEEP_MODE ((mode_t)-1)
+
+/* One write in progress.  Caller-allocated; fields are read-only to the caller but fp. */
+struct cp_atomic {
+	FILE *fp;	/* write the new content here */
+	char *path;	/* the target */
+	char *tmp;	/* the temporary file beside it */
+	int nosync;	/* set after open for a disposable file (a cache that checks
+			 * itself): renamed into place atomically, never fsynced */
+};
+
+/*
+ * Start replacing path: create a temporary file in path's directory
+ * (".<name>.XXXXXX", O_EXCL, mode 0600 from creation so a secret is never
+ * exposed; then set to mode, or see CP_ATOMIC_KEEP_MODE) and open a->fp on
+ * it.  Returns 0, or -1 with errno set and nothing created.
+ */
+int cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode);
+
+/*
+ * Finish: flush, fsync and close the temporary file, rename it over the
+ * target, fsync the directory.  Returns 0, or -1 with errno set, the target
+ * untouched and the temporary file removed.  Either way a is released.
+ */
+int cp_atomic_commit(struct cp_atomic *a);
+
+/* Give up: close and remove the temporary file, leave the target as it was, release a. */
+void cp_atomic_abort(struct cp_atomic *a);
+
+#endif

@@ -1,0 +1,80 @@
+/* tarcheck: the rules an archive entry must pass before anything is extracted, and the caps. */
+#ifndef CP_TARCHECK_H
+#define CP_TARCHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tar/tarread.h"
+
+/* Caps on what one archive may unpack to.  0 disables a cap (max_path and max_depth excepted). */
+struct cp_tarlimits {
+	uint64_t max_bytes;		/* total bytes of file data */
+	uint64_t max_entries;
+	uint64_t max_entry_size;	/* bytes of one file */
+	uint64_t max_ratio;		/* unpacked bytes per compressed byte */
+	uint64_t max_path;		/* bytes in a name or link target (at most PATH_MAX - 1) */
+	uint64_t max_depth;		/* components in a path */
+};
+
+/* The defaults: 8 GiB, 50,000 entries, 4 GiB, 200:1, 4095 bytes, 64 components. */
+void cp_tarlimits_default(struct cp_tarlimits *l);
+
+/*
+ * Normalise a relative path: empty and "." components dropped, so
+ * "./a//b/" is "a/b" (and "." or "./" is "").  Refused, with *why set: an
+ * empty name, an absolute path, a ".." component, a component longer than
+ * NAME_MAX, more than max_path bytes or max_depth components.  Returns 0
+ * and the normalised path in *out (caller frees), or -1.
+ */
+int cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
+    const char **why);
+
+/*
+ * May a symlink at path (normalised) point to target?  Only if target is
+ * relative, not empty, at most max_path bytes, its ".." components all
+ * lead it, and they do not climb above the top of the tree.  Returns 0, or
+ * -1 with the reason in why (whysz bytes).
+ */
+int cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlimits *l,
+    char *why, size_t whysz);
+
+struct cp_tarcheck;
+
+enum {
+	CP_TARCHECK_SYMLINKS = 1,	/* allow symlinks whose target stays inside */
+	CP_TARCHECK_LENIENT = 2		/* record entries, refuse nothing but too many (for listing) */
+};
+
+/* A checker for one archive.  Caller releases with cp_tarcheck_free. */
+struct cp_tarcheck *cp_tarcheck_new(const struct cp_tarlimits *l, int flags);
+
+/*
+ * Check entry e against every rule that needs only the archive: the caps
+ * (entries, total and single-entry bytes); the name (cp_tarcheck_path);
+ * the type (no devices, FIFOs, sockets or unknown types; symlinks only with
+ * CP_TARCHECK_SYMLINKS, and then only relative targets that stay inside
+ * without a ".." after a name); no setuid, setgid or sticky bit; a hard
+ * link only to an earlier regular file of the archive; no path twice, and
+ * no path that is a file (or link) in one entry and a directory's parent
+ * in another.  Accepted entries are remembered for the next checks.
+ * Returns 0 and sets *path to the normalised name (owned by c, valid until
+ * cp_tarcheck_free) -- NULL for a directory entry naming the destination
+ * itself ("./"), which is to be skipped; or returns -1 and writes why the
+ * entry is refused into why (whysz bytes).  With CP_TARCHECK_LENIENT only
+ * the entry cap applies, and *path is NULL when the name cannot be
+ * normalised.
+ */
+int cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *e,
+    const char **path, char *why, size_t whysz);
+
+/*
+ * The index (cp_tarentry.index) of the regular file an accepted hard link
+ * entry e points to, or 0 if it points to none.
+ */
+uint64_t cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *e);
+
+/* Release c; safe on NULL. */
+void cp_tarcheck_free(struct cp_tarcheck *c);
+
+#endif

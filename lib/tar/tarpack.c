@@ -1,0 +1,439 @@
+/* tarpack: collect, sort and write entries with normalised metadata; libarchive writes, gzout compresses. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "base/quote.h"
+#include "base/strmap.h"
+#include "base/utf8.h"
+#include "base/xalloc.h"
+#include "tar/gzout.h"
+#include "tar/tarcheck.h"
+#include "tar/tarpack.h"
+
+#define READBUF (256 * 1024)
+
+enum { T_DIR, T_FILE, T_SYMLINK };
+
+struct item {
+	const char *path;	/* owned by the map */
+	int type;
+};
+
+struct cp_tarpack {
+	struct cp_tarpack_opts o;
+	struct cp_tarlimits lim;
+	struct cp_strmap *seen;
+	struct item *items;
+	size_t n, cap;
+	unsigned long problems;
+};
+
+static void problem(struct cp_tarpack *p, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct cp_tarpack *p, const char *path, const char *fmt, ...)
+{
+	char what[512], q[600], msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof(msg), "%s: %s", cp_quote_cstr(q, sizeof(q), path), what);
+	p->problems++;
+	if (p->o.problem != NULL)
+		p->o.problem(p->o.arg, msg);
+}
+
+struct cp_tarpack *
+cp_tarpack_new(const struct cp_tarpack_opts *o)
+{
+	struct cp_tarpack *p = xcalloc(1, sizeof(*p));
+
+	p->o = *o;
+	cp_tarlimits_default(&p->lim);
+	p->seen = cp_strmap_new();
+	return p;
+}
+
+void
+cp_tarpack_free(struct cp_tarpack *p)
+{
+	if (p == NULL)
+		return;
+	cp_strmap_free(p->seen);
+	free(p->items);
+	free(p);
+}
+
+size_t
+cp_tarpack_count(const struct cp_tarpack *p)
+{
+	return p->n;
+}
+
+static void
+push(struct cp_tarpack *p, const char *path, int type)
+{
+	const char *stored;
+	int added;
+
+	cp_strmap_put(p->seen, path, strlen(path), &added, &stored);
+	if (!added)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 256;
+		p->items = xreallocarray(p->items, p->cap, sizeof(*p->items));
+	}
+	p->items[p->n].path = stored;
+	p->items[p->n].type = type;
+	p->n++;
+}
+
+/* Classify what lstat found at path; directories are walked by the caller. */
+static int
+classify(struct cp_tarpack *p, const char *path, const struct stat *st, int dfd,
+    const char *name)
+{
+	char target[PATH_MAX], why[700];
+	ssize_t n;
+
+	if (S_ISREG(st->st_mode))
+		return T_FILE;
+	if (S_ISDIR(st->st_mode))
+		return T_DIR;
+	if (S_ISLNK(st->st_mode)) {
+		if (!p->o.allow_symlinks) {
+			problem(p, path, "symbolic link (refused without --allow-symlinks)");
+			return -1;
+		}
+		n = readlinkat(dfd, name, target, sizeof(target));
+		if (n < 0 || (size_t)n >= sizeof(target)) {
+			problem(p, path, "%s", n < 0 ? strerror(errno) : "symlink target too long");
+			return -1;
+		}
+		target[n] = '\0';
+		if (cp_tarcheck_symlink(path, target, &p->lim, why, sizeof(why)) == -1) {
+			problem(p, path, "%s", why);
+			return -1;
+		}
+		return T_SYMLINK;
+	}
+	problem(p, path, "%s", S_ISFIFO(st->st_mode) ? "FIFO" : S_ISSOCK(st->st_mode) ?
+	    "socket" : S_ISCHR(st->st_mode) ? "character device" :
+	    S_ISBLK(st->st_mode) ? "block device" : "unknown file type");
+	return -1;
+}
+
+/* A name extraction would accept, in UTF-8 (pax stores names in UTF-8; anything else is not portable). */
+static int
+name_ok(struct cp_tarpack *p, const char *path)
+{
+	const char *why;
+	char *norm;
+	size_t bad;
+
+	if (!cp_utf8_valid(path, strlen(path), &bad)) {
+		problem(p, path, "name is not valid UTF-8");
+		return 0;
+	}
+	if (cp_tarcheck_path(path, &p->lim, &norm, &why) == -1) {
+		problem(p, path, "%s", why);
+		return 0;
+	}
+	free(norm);
+	return 1;
+}
+
+static void walk(struct cp_tarpack *p, int dfd, const char *dirpath);
+
+/* Add one thing found at name in directory dfd, whose full path is path. */
+static void
+add_at(struct cp_tarpack *p, int dfd, const char *name, const char *path)
+{
+	struct stat st;
+	int type, fd;
+
+	if (!name_ok(p, path))
+		return;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		problem(p, path, "%s", strerror(errno));
+		return;
+	}
+	if ((type = classify(p, path, &st, dfd, name)) == -1)
+		return;
+	push(p, path, type);
+	if (type != T_DIR)
+		return;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		problem(p, path, "%s", strerror(errno));
+		return;
+	}
+	walk(p, fd, path);
+}
+
+/* Everything under the directory open at dfd (which walk closes). */
+static void
+walk(struct cp_tarpack *p, int dfd, const char *dirpath)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	size_t dlen = strlen(dirpath), nlen;
+	char *child;
+
+	if (d == NULL) {
+		problem(p, *dirpath ? dirpath : ".", "%s", strerror(errno));
+		close(dfd);
+		return;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL)
+			break;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		nlen = strlen(de->d_name);
+		child = xmalloc(dlen + nlen + 2);
+		if (dlen > 0) {
+			memcpy(child, dirpath, dlen);
+			child[dlen] = '/';
+			memcpy(child + dlen + 1, de->d_name, nlen + 1);
+		} else
+			memcpy(child, de->d_name, nlen + 1);
+		add_at(p, dirfd(d), de->d_name, child);
+		free(child);
+	}
+	if (errno != 0)
+		problem(p, *dirpath ? dirpath : ".", "%s", strerror(errno));
+	closedir(d);
+}
+
+int
+cp_tarpack_add(struct cp_tarpack *p, const char *path)
+{
+	const char *why;
+	char *norm, *slash;
+	struct stat st;
+	unsigned long before = p->problems;
+	int fd;
+
+	if (cp_tarcheck_path(*path ? path : ".", &p->lim, &norm, &why) == -1) {
+		problem(p, path, "%s", why);
+		goto out;
+	}
+	if (*norm == '\0') {
+		fd = openat(p->o.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd == -1)
+			problem(p, ".", "%s", strerror(errno));
+		else
+			walk(p, fd, "");
+		goto out;
+	}
+	/* Each parent must be a real directory, and is stored as one. */
+	for (slash = strchr(norm, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (fstatat(p->o.dirfd, norm, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			problem(p, norm, "%s", strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			problem(p, norm, "not a directory (a parent of a listed path)");
+		else if (name_ok(p, norm))
+			push(p, norm, T_DIR);
+		*slash = '/';
+		if (p->problems > before)
+			goto out;
+	}
+	add_at(p, p->o.dirfd, norm, norm);
+out:
+	free(norm);
+	return p->problems > before ? -1 : 0;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->path, ((const struct item *)b)->path);
+}
+
+struct writer {
+	struct cp_gzout *gz;
+	int err;
+};
+
+static la_ssize_t
+write_cb(struct archive *a, void *arg, const void *buf, size_t n)
+{
+	struct writer *w = arg;
+
+	if (cp_gzout_write(w->gz, buf, n) == -1) {
+		w->err = errno;
+		archive_set_error(a, errno, "write error");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int fail(char *why, size_t whysz, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *why, size_t whysz, const char *path, const char *fmt, ...)
+{
+	char what[512], q[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (path != NULL)
+		snprintf(why, whysz, "%s: %s", cp_quote_cstr(q, sizeof(q), path), what);
+	else
+		snprintf(why, whysz, "%s", what);
+	return -1;
+}
+
+/* The data of one file, exactly as many bytes as its header said. */
+static int
+copy_file(struct archive *a, int fd, const char *path, uint64_t size, char *buf,
+    volatile sig_atomic_t *cancel, char *why, size_t whysz)
+{
+	uint64_t left = size;
+	ssize_t n;
+
+	while (left > 0) {
+		if (cancel != NULL && *cancel)
+			return fail(why, whysz, NULL, "interrupted");
+		n = read(fd, buf, left < READBUF ? (size_t)left : READBUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(why, whysz, path, "%s", strerror(errno));
+		if (n == 0)
+			return fail(why, whysz, path, "file shrank while it was read");
+		if (archive_write_data(a, buf, (size_t)n) != n)
+			return fail(why, whysz, NULL, "write error: %s", archive_error_string(a));
+		left -= (uint64_t)n;
+	}
+	while ((n = read(fd, buf, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 0)
+		return fail(why, whysz, path, "file grew while it was read");
+	return 0;
+}
+
+static int
+write_entry(struct cp_tarpack *p, struct archive *a, struct archive_entry *e,
+    const struct item *it, char *buf, char *why, size_t whysz)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd = -1, rc = 0;
+
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, it->path);
+	archive_entry_set_mtime(e, p->o.mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_copy_uname(e, "");
+	archive_entry_copy_gname(e, "");
+	switch (it->type) {
+	case T_DIR:
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, 0755);
+		archive_entry_set_size(e, 0);
+		break;
+	case T_SYMLINK:
+		n = readlinkat(p->o.dirfd, it->path, target, sizeof(target) - 1);
+		if (n < 0)
+			return fail(why, whysz, it->path, "%s", strerror(errno));
+		target[n] = '\0';
+		if (cp_tarcheck_symlink(it->path, target, &p->lim, buf, 512) == -1)
+			return fail(why, whysz, it->path, "%s", buf);
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_perm(e, 0777);
+		archive_entry_set_size(e, 0);
+		archive_entry_copy_symlink(e, target);
+		break;
+	case T_FILE:
+		fd = openat(p->o.dirfd, it->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) == -1)
+			rc = fail(why, whysz, it->path, "%s", strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			rc = fail(why, whysz, it->path, "no longer a regular file");
+		if (rc == -1)
+			goto out;
+		/* git's rule: only the owner's execute bit counts, so a chmod g+w or a umask changes nothing. */
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, st.st_mode & S_IXUSR ? 0755 : 0644);
+		archive_entry_set_size(e, st.st_size);
+		break;
+	}
+	if (archive_write_header(a, e) != ARCHIVE_OK) {
+		rc = fail(why, whysz, it->path, "%s", archive_error_string(a));
+		goto out;
+	}
+	if (fd != -1)
+		rc = copy_file(a, fd, it->path, (uint64_t)st.st_size, buf, p->o.cancel, why, whysz);
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+cp_tarpack_write(struct cp_tarpack *p, int fd, char *why, size_t whysz)
+{
+	struct writer w = { NULL, 0 };
+	struct archive *a;
+	struct archive_entry *e;
+	char *buf;
+	size_t i;
+	int rc = 0;
+
+	if (p->n > 0)	/* qsort's base may not be NULL, even for no items */
+		qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+	if ((w.gz = cp_gzout_new(fd, p->o.level, p->o.jobs)) == NULL)
+		return fail(why, whysz, NULL, "cannot start compression: %s", strerror(errno));
+	a = archive_write_new();
+	e = archive_entry_new();
+	buf = xmalloc(READBUF);
+	if (a == NULL || e == NULL ||
+	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_open2(a, &w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
+		rc = fail(why, whysz, NULL, "cannot start the archive: %s",
+		    a ? archive_error_string(a) : "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->n && rc == 0; i++) {
+		if (p->o.cancel != NULL && *p->o.cancel)
+			rc = fail(why, whysz, NULL, "interrupted");
+		else
+			rc = write_entry(p, a, e, &p->items[i], buf, why, whysz);
+	}
+	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
+		rc = fail(why, whysz, NULL, "write error: %s", strerror(w.err ? w.err : EIO));
+	if (rc == 0 && cp_gzout_finish(w.gz) == -1)
+		rc = fail(why, whysz, NULL, "write error: %s", strerror(errno));
+out:
+	if (rc == -1 && w.err != 0 && strstr(why, "write error") != NULL)
+		fail(why, whysz, NULL, "write error: %s", strerror(w.err));
+	archive_entry_free(e);
+	if (a != NULL)
+		archive_write_free(a);
+	cp_gzout_free(w.gz);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,283 @@
+/* tarread: libarchive's tar reader fed by gzin, every byte seen first by tarscan. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "base/quote.h"
+#include "base/xalloc.h"
+#include "tar/gzin.h"
+#include "tar/tarread.h"
+#include "tar/tarscan.h"
+
+#define OUTBUF (128 * 1024)
+#define RATIO_FLOOR (1024 * 1024)	/* small archives are never bombs; padding alone reaches 100:1 */
+
+struct cp_tarread {
+	struct archive *a;
+	struct cp_gzin *gz;
+	struct cp_tarscan *scan;
+	unsigned char *buf;
+	int stream_done, at_end, own;	/* own: the error came from gzin or tarscan */
+	uint64_t index, data_off;
+	char *name;			/* the current entry's name, for messages */
+	char err[1024];
+};
+
+static int la_error(struct cp_tarread *r, const char *what);
+
+static const char *const typenames[] = {
+	"file", "dir", "hardlink", "symlink", "chardev", "blockdev", "fifo",
+	"socket", "unknown"
+};
+
+const char *
+cp_tar_typename(int type)
+{
+	if (type < 0 || type > CP_TAR_OTHER)
+		type = CP_TAR_OTHER;
+	return typenames[type];
+}
+
+int
+cp_tarread_fail(struct cp_tarread *r, const char *fmt, ...)
+{
+	char what[512], q[600];
+	va_list ap;
+
+	if (r->err[0] != '\0')
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (r->name != NULL)
+		snprintf(r->err, sizeof(r->err), "entry %llu %s: %s",
+		    (unsigned long long)r->index, cp_quote_cstr(q, sizeof(q), r->name), what);
+	else
+		snprintf(r->err, sizeof(r->err), "entry %llu: %s",
+		    (unsigned long long)r->index + 1, what);
+	return -1;
+}
+
+/* An error of the gzip reader or the scanner: theirs is the better message. */
+static void
+own_error(struct cp_tarread *r, const char *msg)
+{
+	if (r->err[0] != '\0')
+		return;
+	r->own = 1;
+	snprintf(r->err, sizeof(r->err), "%s", msg);
+}
+
+/* The next piece of the stream: inflated, scanned, then handed over. */
+static ssize_t
+pull(struct cp_tarread *r)
+{
+	ssize_t n;
+
+	if (r->stream_done)
+		return 0;
+	n = cp_gzin_read(r->gz, r->buf, OUTBUF);
+	if (n < 0) {
+		char msg[512];
+
+		/* Name the entry whose data was being read, if one was. */
+		if (r->name != NULL) {
+			char q[600];
+
+			snprintf(msg, sizeof(msg), "entry %llu %s: %s",
+			    (unsigned long long)r->index,
+			    cp_quote_cstr(q, sizeof(q), r->name), cp_gzin_error(r->gz));
+			own_error(r, msg);
+		} else
+			own_error(r, cp_gzin_error(r->gz));
+		return -1;
+	}
+	if (n == 0) {
+		r->stream_done = 1;
+		if (cp_tarscan_end(r->scan) == -1) {
+			own_error(r, cp_tarscan_error(r->scan));
+			return -1;
+		}
+		return 0;
+	}
+	if (cp_tarscan_feed(r->scan, r->buf, (size_t)n) == -1) {
+		own_error(r, cp_tarscan_error(r->scan));
+		return -1;
+	}
+	return n;
+}
+
+static la_ssize_t
+read_cb(struct archive *a, void *arg, const void **buf)
+{
+	struct cp_tarread *r = arg;
+	ssize_t n = pull(r);
+
+	(void)a;
+	*buf = r->buf;
+	return n < 0 ? ARCHIVE_FATAL : n;
+}
+
+struct cp_tarread *
+cp_tarread_open(int fd, const struct cp_tarread_opts *o)
+{
+	struct cp_tarread *r = xcalloc(1, sizeof(*r));
+
+	r->buf = xmalloc(OUTBUF);
+	r->scan = cp_tarscan_new();
+	r->gz = cp_gzin_new(fd, o->max_ratio, RATIO_FLOOR, o->cancel);
+	r->a = archive_read_new();
+	if (r->gz == NULL || r->a == NULL ||
+	    archive_read_support_format_tar(r->a) != ARCHIVE_OK) {
+		cp_tarread_close(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Opening reads the first block: a failure there is the archive's, reported by next. */
+	if (archive_read_open(r->a, r, NULL, read_cb, NULL) != ARCHIVE_OK)
+		la_error(r, "cannot read the archive");
+	return r;
+}
+
+static int
+la_error(struct cp_tarread *r, const char *what)
+{
+	const char *s = archive_error_string(r->a);
+	char msg[512];
+
+	if (r->err[0] != '\0')
+		return -1;
+	/* libarchive capitalises its messages; ours are lowercase. */
+	snprintf(msg, sizeof(msg), "%s", s != NULL ? s : what);
+	if (msg[0] >= 'A' && msg[0] <= 'Z' && (msg[1] < 'A' || msg[1] > 'Z'))
+		msg[0] = (char)(msg[0] - 'A' + 'a');
+	return cp_tarread_fail(r, "%s", msg);
+}
+
+static int
+type_of(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e) != NULL)
+		return CP_TAR_HARDLINK;
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG: return CP_TAR_FILE;
+	case AE_IFDIR: return CP_TAR_DIR;
+	case AE_IFLNK: return CP_TAR_SYMLINK;
+	case AE_IFCHR: return CP_TAR_CHAR;
+	case AE_IFBLK: return CP_TAR_BLOCK;
+	case AE_IFIFO: return CP_TAR_FIFO;
+	case AE_IFSOCK: return CP_TAR_SOCKET;
+	}
+	return CP_TAR_OTHER;
+}
+
+/* After libarchive's end: read the rest, so that trailing garbage is seen and refused. */
+static int
+drain(struct cp_tarread *r)
+{
+	ssize_t n;
+	uint64_t off;
+
+	while ((n = pull(r)) > 0)
+		;
+	if (n < 0)
+		return -1;
+	if (cp_tarscan_pop(r->scan, &off))
+		return cp_tarread_fail(r, "an entry libarchive did not report (malformed archive)");
+	return 0;
+}
+
+int
+cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
+{
+	struct archive_entry *ae;
+	uint64_t off;
+	int rc;
+
+	if (r->err[0] != '\0')
+		return -1;
+	if (r->at_end)
+		return 0;
+	free(r->name);
+	r->name = NULL;
+	rc = archive_read_next_header(r->a, &ae);
+	if (rc == ARCHIVE_EOF) {
+		if (drain(r) == -1)
+			return -1;
+		r->at_end = 1;
+		return 0;
+	}
+	if (rc != ARCHIVE_OK)
+		return la_error(r, "malformed header");
+	r->index++;
+	r->data_off = 0;
+	if (archive_entry_pathname(ae) == NULL)
+		return cp_tarread_fail(r, "name not readable");
+	r->name = xstrdup(archive_entry_pathname(ae));
+	/* Both parsers must have found this entry where its headers start. */
+	if (!cp_tarscan_pop(r->scan, &off) || off != (uint64_t)archive_read_header_position(r->a))
+		return cp_tarread_fail(r, "inconsistent header structure (malformed archive)");
+	if (archive_entry_sparse_count(ae) > 0)
+		return cp_tarread_fail(r, "sparse file (not supported)");
+	memset(e, 0, sizeof(*e));
+	e->name = r->name;
+	e->type = type_of(ae);
+	if (e->type == CP_TAR_HARDLINK)
+		e->link = archive_entry_hardlink(ae);
+	else if (e->type == CP_TAR_SYMLINK)
+		e->link = archive_entry_symlink(ae);
+	if ((e->type == CP_TAR_HARDLINK || e->type == CP_TAR_SYMLINK) && e->link == NULL)
+		return cp_tarread_fail(r, "link target not readable");
+	e->mode = archive_entry_perm(ae) & 07777;
+	e->size = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 ?
+	    (uint64_t)archive_entry_size(ae) : 0;
+	if (e->type != CP_TAR_FILE && e->size != 0)
+		return cp_tarread_fail(r, "%s entry with data", cp_tar_typename(e->type));
+	e->index = r->index;
+	return 1;
+}
+
+ssize_t
+cp_tarread_data(struct cp_tarread *r, const void **buf)
+{
+	size_t size;
+	la_int64_t offset;
+	int rc;
+
+	if (r->err[0] != '\0')
+		return -1;
+	rc = archive_read_data_block(r->a, buf, &size, &offset);
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc != ARCHIVE_OK)
+		return la_error(r, "cannot read the data");
+	if (offset < 0 || (uint64_t)offset != r->data_off)
+		return cp_tarread_fail(r, "data out of order (sparse file?)");
+	r->data_off += size;
+	return (ssize_t)size;
+}
+
+const char *
+cp_tarread_error(const struct cp_tarread *r)
+{
+	return r->err;
+}
+
+void
+cp_tarread_close(struct cp_tarread *r)
+{
+	if (r == NULL)
+		return;
+	if (r->a != NULL)
+		archive_read_free(r->a);
+	cp_gzin_free(r->gz);
+	cp_tarscan_free(r->scan);
+	free(r->buf);
+	free(r->name);
+	free(r);
+}

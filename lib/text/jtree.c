@@ -1,0 +1,525 @@
+/* jtree: yajl's events built into a tree in an arena reused from text to text; jansson as the reference. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "base/utf8.h"
+#include "base/xalloc.h"
+#include "text/canon.h"
+#include "text/jtree.h"
+
+/*
+ * yajl allocates from the tree's arena, so a parse costs no malloc: free is
+ * a no-op and realloc copies, each block remembering its size in front.
+ */
+#define HDR (_Alignof(max_align_t))
+
+static void *
+ya_malloc(void *ctx, size_t sz)
+{
+	char *p = cp_arena_alloc(&((struct cp_jtree *)ctx)->arena, HDR + sz);
+
+	memcpy(p, &sz, sizeof(sz));
+	return p + HDR;
+}
+
+static void *
+ya_realloc(void *ctx, void *old, size_t sz)
+{
+	char *p = ya_malloc(ctx, sz);
+	size_t was;
+
+	if (old != NULL) {
+		memcpy(&was, (char *)old - HDR, sizeof(was));
+		memcpy(p, old, was < sz ? was : sz);
+	}
+	return p;
+}
+
+static void
+ya_free(void *ctx, void *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+/* Values an ordinary text needs at most; a stack grown past it by a hostile one is given back. */
+#define KEEP_VALUES 65536
+
+/* Start afresh: the previous tree is dropped, the memory kept (within reason). */
+static void
+reset(struct cp_jtree *t)
+{
+	cp_arena_reset(&t->arena);
+	if (t->capval > KEEP_VALUES) {
+		free(t->val);
+		t->val = NULL;
+		t->capval = 0;
+	}
+	t->nval = t->nopen = 0;
+	t->key = NULL;
+	t->klen = 0;
+	t->src = t->copy = NULL;
+	t->srclen = 0;
+	t->fail = 0;
+}
+
+/*
+ * A string yajl hands over, kept NUL-terminated: one without escapes lies
+ * in the text, so it is taken from the text's copy, its closing quote
+ * overwritten; a decoded one (in yajl's buffer) is copied, and *decoded
+ * (when not NULL) says so.
+ */
+static const char *
+keep(struct cp_jtree *t, const char *s, size_t len, int *decoded)
+{
+	uintptr_t at = (uintptr_t)s, src = (uintptr_t)t->src;
+	size_t off;
+	char *p;
+
+	if (t->src != NULL && at >= src && at - src < t->srclen &&
+	    (off = at - src) + len < t->srclen && t->src[off + len] == '"') {
+		p = t->copy + off;
+		p[len] = '\0';
+		if (decoded != NULL)
+			*decoded = 0;
+		return p;
+	}
+	if (decoded != NULL)
+		*decoded = 1;
+	return cp_arena_strndup(&t->arena, s, len);
+}
+
+/* Room for one more value; 0 when it would be deeper than jansson allows. */
+static struct cp_jnode *
+push(struct cp_jtree *t, int type)
+{
+	struct cp_jnode *v;
+
+	if (t->nopen + 1 > CP_JTREE_DEPTH_MAX) {
+		t->fail = 1;
+		return NULL;
+	}
+	if (t->nval == t->capval) {
+		t->capval = t->capval ? 2 * t->capval : 64;
+		t->val = xreallocarray(t->val, t->capval, sizeof(*t->val));
+	}
+	v = &t->val[t->nval++];
+	memset(v, 0, sizeof(*v));
+	v->type = type;
+	v->key = t->key;
+	v->klen = t->klen;
+	t->key = NULL;
+	t->klen = 0;
+	return v;
+}
+
+/* A value that holds no other, with its text, if any. */
+static int
+put(struct cp_jtree *t, int type, const char *s, size_t len)
+{
+	struct cp_jnode *v = push(t, type);
+
+	if (v == NULL)
+		return 0;
+	if (s != NULL) {
+		v->u.s = keep(t, s, len, NULL);
+		v->len = len;
+	}
+	return 1;
+}
+
+/* A scalar from yajl; at the top level jansson wants an object or an array. */
+static int
+scalar(struct cp_jtree *t, int type, const char *s, size_t len)
+{
+	if (t->nopen == 0) {
+		t->fail = 1;
+		return 0;
+	}
+	return put(t, type, s, len);
+}
+
+static int
+open_container(struct cp_jtree *t, int type)
+{
+	if (push(t, type) == NULL)
+		return 0;
+	if (t->nopen == t->capopen) {
+		t->capopen = t->capopen ? 2 * t->capopen : 64;
+		t->open = xreallocarray(t->open, t->capopen, sizeof(*t->open));
+	}
+	t->open[t->nopen++] = t->nval;
+	return 1;
+}
+
+static int
+keycmp(const struct cp_jnode *a, const struct cp_jnode *b)
+{
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c;
+
+	/* UTF-8 byte order is code point order, which is how Python sorts str keys. */
+	if (n > 0 && a->key[0] != b->key[0])
+		return (unsigned char)a->key[0] - (unsigned char)b->key[0];
+	if ((c = memcmp(a->key, b->key, n)) != 0)
+		return c;
+	return (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+static int
+keycmp_q(const void *a, const void *b)
+{
+	return keycmp(*(const struct cp_jnode *const *)a, *(const struct cp_jnode *const *)b);
+}
+
+/* Point s[0..n) at the members m[0..n) in key order.  Returns 0, or -1 when two keys are equal. */
+static int
+sort_members(const struct cp_jnode **s, const struct cp_jnode *m, size_t n)
+{
+	const struct cp_jnode *x;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		s[i] = &m[i];
+	if (n > 16)
+		qsort(s, n, sizeof(*s), keycmp_q);
+	else {
+		for (i = 1; i < n; i++) {
+			x = s[i];
+			for (j = i; j > 0 && keycmp(s[j - 1], x) > 0; j--)
+				s[j] = s[j - 1];
+			s[j] = x;
+		}
+	}
+	for (i = 1; i < n; i++)
+		if (keycmp(s[i - 1], s[i]) == 0)
+			return -1;
+	return 0;
+}
+
+int
+cp_jtree_object(struct cp_jnode *obj, const struct cp_jnode *m, const struct cp_jnode **sorted,
+    size_t n)
+{
+	obj->type = CP_JOBJECT;
+	obj->len = n;
+	obj->u.c.kid = m;
+	obj->u.c.sorted = sorted;
+	return sort_members(sorted, m, n);
+}
+
+/* The open container is complete: its values move into the arena, it stays as a value. */
+static int
+close_container(struct cp_jtree *t)
+{
+	size_t start = t->open[--t->nopen], n = t->nval - start;
+	struct cp_jnode *c = &t->val[start - 1], *kid = NULL;
+	const struct cp_jnode **sorted;
+
+	if (n > 0) {
+		if (n > SIZE_MAX / sizeof(*kid))
+			xmalloc(SIZE_MAX);	/* exits: out of memory */
+		kid = cp_arena_alloc(&t->arena, n * sizeof(*kid));
+		memcpy(kid, &t->val[start], n * sizeof(*kid));
+	}
+	t->nval = start;
+	c->len = n;
+	c->u.c.kid = kid;
+	if (c->type != CP_JOBJECT || n == 0)
+		return 1;
+	if (n > SIZE_MAX / sizeof(*sorted))
+		xmalloc(SIZE_MAX);	/* exits: out of memory */
+	sorted = cp_arena_alloc(&t->arena, n * sizeof(*sorted));
+	c->u.c.sorted = sorted;
+	if (sort_members(sorted, kid, n) == -1) {
+		t->fail = 1;	/* a duplicate key */
+		return 0;
+	}
+	return 1;
+}
+
+static int
+on_null(void *ctx)
+{
+	return scalar(ctx, CP_JNULL, NULL, 0);
+}
+
+static int
+on_boolean(void *ctx, int b)
+{
+	return scalar(ctx, b ? CP_JTRUE : CP_JFALSE, NULL, 0);
+}
+
+static int
+on_number(void *ctx, const char *s, size_t len)
+{
+	char text[CP_CANON_FLOATMAX];
+	int n = cp_canon_number(s, len, text);
+
+	if (n < 0) {
+		((struct cp_jtree *)ctx)->fail = 1;
+		return 0;
+	}
+	return scalar(ctx, memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len) ?
+	    CP_JREAL : CP_JINT, text, (size_t)n);
+}
+
+static int
+on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return scalar(ctx, CP_JSTRING, (const char *)s, len);
+}
+
+static int
+on_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct cp_jtree *t = ctx;
+	int decoded;
+	const char *k = keep(t, (const char *)s, len, &decoded);
+
+	/* jansson refuses "\u0000" in a key: only a decoded key can hold one. */
+	if (decoded && memchr(k, '\0', len) != NULL) {
+		t->fail = 1;
+		return 0;
+	}
+	t->key = k;
+	t->klen = len;
+	return 1;
+}
+
+static int
+on_start_map(void *ctx)
+{
+	return open_container(ctx, CP_JOBJECT);
+}
+
+static int
+on_start_array(void *ctx)
+{
+	return open_container(ctx, CP_JARRAY);
+}
+
+static int
+on_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	on_null, on_boolean, NULL, NULL, on_number, on_string,
+	on_start_map, on_key, on_end, on_start_array, on_end
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The code unit of the \u escape at p (6 bytes available), or -1. */
+static long
+uescape(const char *p)
+{
+	long v = 0;
+	int i, h;
+
+	if (p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		if ((h = hexval((unsigned char)p[i])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * 1 if every \u escape of a surrogate in text is a high one followed by a
+ * low one: yajl 2.1 turns a lone high surrogate into "?" and pairs one with
+ * any escape that follows, where jansson refuses both.  Backslashes only
+ * stand in strings, so escapes are found from one backslash to the next.
+ */
+static int
+surrogates_paired(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	long u, lo;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p < 6 || p[1] != 'u') {
+			p += 2;
+			if (p >= end)
+				break;
+			continue;
+		}
+		if ((u = uescape(p)) < 0)
+			return 1;	/* yajl refuses it */
+		p += 6;
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return 0;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			if (end - p < 6 || (lo = uescape(p)) < 0xDC00 || lo > 0xDFFF)
+				return 0;
+			p += 6;
+		}
+	}
+	return 1;
+}
+
+const struct cp_jnode *
+cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
+{
+	yajl_alloc_funcs afs = { ya_malloc, ya_realloc, ya_free, t };
+	const unsigned char *u = (const unsigned char *)text;
+	struct cp_jnode *root;
+	yajl_handle h;
+	yajl_status st;
+
+	reset(t);
+	/*
+	 * What yajl lets through and jansson does not: UTF-8 that only a
+	 * strict check refuses (overlong forms, encoded surrogates, beyond
+	 * U+10FFFF), \v and \f (white space to yajl), unpaired surrogates.
+	 */
+	if (!cp_utf8_valid(text, len, NULL) || memchr(text, '\v', len) != NULL ||
+	    memchr(text, '\f', len) != NULL || !surrogates_paired(text, len))
+		return NULL;
+	t->src = text;
+	t->srclen = len;
+	t->copy = cp_arena_alloc(&t->arena, len + 1);
+	memcpy(t->copy, text, len);
+	if ((h = yajl_alloc(&callbacks, &afs, t)) == NULL)
+		xmalloc(SIZE_MAX);	/* exits: out of memory */
+	yajl_config(h, yajl_dont_validate_strings, 1);
+	st = yajl_parse(h, u, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0)
+		return NULL;
+	root = cp_arena_alloc(&t->arena, sizeof(*root));
+	*root = t->val[0];
+	return root;
+}
+
+/* Walk v into t as yajl's events would come; the depth is checked before each step down. */
+static int
+from_json(struct cp_jtree *t, const json_t *v)
+{
+	char num[CP_CANON_FLOATMAX];
+	const char *key;
+	json_t *obj = (json_t *)(uintptr_t)v;	/* jansson's iterators take no const; they do not modify */
+	void *it;
+	size_t i;
+	int n;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (!open_container(t, CP_JOBJECT))
+			return 0;
+		for (it = json_object_iter(obj); it != NULL; it = json_object_iter_next(obj, it)) {
+			key = json_object_iter_key(it);
+			t->klen = json_object_iter_key_len(it);
+			t->key = cp_arena_strndup(&t->arena, key, t->klen);
+			if (!from_json(t, json_object_iter_value(it)))
+				return 0;
+		}
+		return close_container(t);
+	case JSON_ARRAY:
+		if (!open_container(t, CP_JARRAY))
+			return 0;
+		for (i = 0; i < json_array_size(v); i++)
+			if (!from_json(t, json_array_get(v, i)))
+				return 0;
+		return close_container(t);
+	case JSON_STRING:
+		return put(t, CP_JSTRING, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return put(t, CP_JINT, num, (size_t)n);
+	case JSON_REAL:
+		cp_canon_float(json_real_value(v), num);
+		return put(t, CP_JREAL, num, strlen(num));
+	case JSON_TRUE:
+		return put(t, CP_JTRUE, NULL, 0);
+	case JSON_FALSE:
+		return put(t, CP_JFALSE, NULL, 0);
+	default:
+		return put(t, CP_JNULL, NULL, 0);
+	}
+}
+
+const struct cp_jnode *
+cp_jtree_from_json(struct cp_jtree *t, const json_t *v)
+{
+	struct cp_jnode *root;
+
+	reset(t);
+	if (!from_json(t, v) || t->nval != 1)
+		return NULL;
+	root = cp_arena_alloc(&t->arena, sizeof(*root));
+	*root = t->val[0];
+	return root;
+}
+
+const struct cp_jnode *
+cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, json_error_t *e)
+{
+	const struct cp_jnode *root;
+	json_t *v;
+
+	if (!(flags & CP_JTREE_REFERENCE) && (root = cp_jtree_parse(t, text, len)) != NULL)
+		return root;
+	/* jansson decides what yajl did not vouch for, with its own words for what it refuses. */
+	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, e)) == NULL)
+		return NULL;
+	root = cp_jtree_from_json(t, v);
+	json_decref(v);
+	if (root == NULL)	/* not reached: jansson's parser keeps to the same depth */
+		snprintf(e->text, sizeof(e->text), "maximum parsing depth reached");
+	return root;
+}
+
+const struct cp_jnode *
+cp_jtree_get(const struct cp_jnode *obj, const char *key)
+{
+	size_t lo = 0, hi, mid, klen = strlen(key), n;
+	const struct cp_jnode *m;
+	int c;
+
+	if (obj == NULL || obj->type != CP_JOBJECT)
+		return NULL;
+	for (hi = obj->len; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		m = obj->u.c.sorted[mid];
+		n = m->klen < klen ? m->klen : klen;
+		if ((c = memcmp(m->key, key, n)) == 0)
+			c = (m->klen > klen) - (m->klen < klen);
+		if (c == 0)
+			return m;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void
+cp_jtree_free(struct cp_jtree *t)
+{
+	cp_arena_free(&t->arena);
+	free(t->val);
+	free(t->open);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,105 @@
+/* jtree: JSON values as a compact tree in an arena, parsed by yajl (jansson the reference), for canon. */
+#ifndef CP_JTREE_H
+#define CP_JTREE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "base/arena.h"
+
+/*
+ * The deepest value accepted, as jansson's parser counts: the top-level
+ * value is at depth 1, each container adds one for what it holds, and a
+ * value at depth 2049 (a scalar or an empty container) is refused.
+ */
+#define CP_JTREE_DEPTH_MAX 2048
+
+enum cp_jtype {
+	CP_JNULL, CP_JFALSE, CP_JTRUE, CP_JINT, CP_JREAL, CP_JSTRING, CP_JARRAY, CP_JOBJECT
+};
+
+/*
+ * One value.  Every string (s, key) is NUL-terminated and valid UTF-8, and
+ * may hold NUL characters before its end (as "\u0000" allows).  Nodes and
+ * strings live in the arena of the cp_jtree that made them.
+ */
+struct cp_jnode {
+	const char *key;	/* member of an object: its key, else NULL */
+	size_t klen;
+	int type;		/* enum cp_jtype */
+	size_t len;		/* STRING: bytes; INT, REAL: bytes of s; ARRAY: elements; OBJECT: members */
+	union {
+		const char *s;	/* STRING: the text; INT, REAL: as Python writes the number ("1.5e+300") */
+		struct {
+			const struct cp_jnode *kid;	/* ARRAY, OBJECT: in document order */
+			const struct cp_jnode *const *sorted;	/* OBJECT: members by key, code point order */
+		} c;
+	} u;
+};
+
+/*
+ * A parser and the arena its trees live in; a zeroed struct is ready.  Each
+ * parse (or copy) drops the tree made before and reuses its memory, so a
+ * reader of many records calls malloc only while its arena grows.  Not
+ * thread-safe: one per thread.
+ */
+struct cp_jtree {
+	struct cp_arena arena;
+	struct cp_jnode *val;	/* values of the containers still open */
+	size_t nval, capval;
+	size_t *open;		/* where each open container's values start in val */
+	size_t nopen, capopen;
+	const char *key;	/* the key the next value goes with */
+	size_t klen;
+	const char *src;	/* the text being parsed, and its copy in the arena */
+	char *copy;
+	size_t srclen;
+	int fail;		/* the text is not vouched for */
+};
+
+/* Flags of cp_jtree_load. */
+#define CP_JTREE_REFERENCE 0x1	/* parse with jansson alone (tests compare the two readers) */
+
+/*
+ * Parse text[0..len) as json_loadb(text, len, JSON_REJECT_DUPLICATES |
+ * JSON_ALLOW_NUL) does, and return its tree (valid until t is used again).
+ * yajl parses it when it can vouch for the text: strictly valid UTF-8, no
+ * lone or mismatched surrogate escapes, integers within 64 bits, finite
+ * reals, no duplicate keys, no deeper than CP_JTREE_DEPTH_MAX, an object
+ * or array at the top; anything else goes to jansson, whose verdict and
+ * message stand.  Returns NULL with *e filled by jansson when jansson
+ * refuses the text.  Exits 2 only when out of memory.
+ */
+const struct cp_jnode *cp_jtree_load(struct cp_jtree *t, const char *text, size_t len,
+    unsigned flags, json_error_t *e);
+
+/*
+ * The fast half of cp_jtree_load: the tree when yajl parses text and the
+ * checks above pass, else NULL.  NULL says nothing about why: only jansson
+ * has the words (and the final say) for a text this declines.
+ */
+const struct cp_jnode *cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len);
+
+/*
+ * A copy of the jansson value v as a tree (valid until t is used again).
+ * Returns NULL when v nests deeper than CP_JTREE_DEPTH_MAX (jansson's own
+ * parser never makes such a value).
+ */
+const struct cp_jnode *cp_jtree_from_json(struct cp_jtree *t, const json_t *v);
+
+/* The member key of the object obj, or NULL (also when obj is not an object). */
+const struct cp_jnode *cp_jtree_get(const struct cp_jnode *obj, const char *key);
+
+/*
+ * Make *obj an object whose members are m[0..n) (each with key and klen
+ * set), in that order; sorted (room for n pointers, the caller's) gets them
+ * in key order.  Returns 0, or -1 when two keys are equal.
+ */
+int cp_jtree_object(struct cp_jnode *obj, const struct cp_jnode *m, const struct cp_jnode **sorted,
+    size_t n);
+
+/* Release everything t holds; it is then ready again. */
+void cp_jtree_free(struct cp_jtree *t);
+
+#endif
