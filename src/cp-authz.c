@@ -427,9 +427,9 @@ check_users(const struct opts *o)
 	int i;
 
 	for (i = 0; i < o->nargs; i++)
-		if (!cp_auth_user_valid(o->args[i], strlen(o->args[i])))
+		if (!cp_user_valid(o->args[i], strlen(o->args[i])))
 			errx(CP_EXIT_ERR, "invalid user name '%.64s' (1 to %d printable ASCII "
-			    "characters, no blank, no ':')", o->args[i], CP_AUTH_USER_MAX);
+			    "characters, no blank, no ':')", o->args[i], CP_USER_MAX);
 }
 
 static void

@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "auth/roles.h"
+#include "auth/user.h"
 #include "base/abspath.h"
 #include "base/atomic.h"
 #include "base/hex.h"
@@ -22,25 +23,12 @@
 #include "text/conf.h"
 
 int
-cp_auth_user_valid(const char *user, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > CP_AUTH_USER_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (user[i] <= ' ' || user[i] > '~' || user[i] == ':')
-			return 0;
-	return 1;
-}
-
-int
 cp_auth_token_make(const void *secret, size_t slen, const char *user, char *out)
 {
 	unsigned char mac[CP_HMAC_LEN];
 	size_t ulen = strlen(user);
 
-	if (!cp_auth_user_valid(user, ulen) ||
+	if (!cp_user_valid(user, ulen) ||
 	    cp_hmac_sha256(secret, slen, user, ulen, mac) == -1)
 		return -1;
 	memcpy(out, user, ulen);
@@ -79,7 +67,7 @@ cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t l
 		*reason = "invalid token: empty user";
 		return 1;
 	}
-	if (!cp_auth_user_valid(token, ulen)) {
+	if (!cp_user_valid(token, ulen)) {
 		*reason = "invalid token: user is not printable ASCII";
 		return 1;
 	}
@@ -325,7 +313,7 @@ passthrough_authenticate(struct cp_auth *a, const char *token, size_t len,
 	const char *user = getenv("USER");
 
 	(void)a, (void)token, (void)len, (void)reason, (void)errbuf, (void)errlen;
-	if (user == NULL || !cp_auth_user_valid(user, strlen(user)))
+	if (user == NULL || !cp_user_valid(user, strlen(user)))
 		user = "dev";
 	id->user = xstrdup(user);
 	id->authenticated = 1;
@@ -367,7 +355,7 @@ hmac_authenticate(struct cp_auth *a, const char *token, size_t len,
 {
 	struct hmac_state *h = a->state;
 	const struct cp_roles_row *row;
-	char user[CP_AUTH_USER_MAX + 1];
+	char user[CP_USER_MAX + 1];
 	int rc;
 
 	if (token == NULL) {

@@ -15,10 +15,10 @@
 #include <stddef.h>
 
 #include "auth/roles.h"
+#include "auth/user.h"
 #include "hash/hmac.h"
 
-#define CP_AUTH_USER_MAX 256	/* bytes of a user name */
-#define CP_AUTH_TOKEN_MAX (CP_AUTH_USER_MAX + 1 + CP_HMAC_HEXLEN)
+#define CP_AUTH_TOKEN_MAX (CP_USER_MAX + 1 + CP_HMAC_HEXLEN)
 
 /* The configuration keys (environment, plane.conf, secrets.env). */
 #define CP_AUTH_KEY_PROVIDER "CONTROL_PLANE_AUTH_PROVIDER"
@@ -27,22 +27,15 @@
 #define CP_AUTH_DEFAULT_SECRETS ".control_plane_v2/secrets.env"	/* under $HOME */
 
 /*
- * 1 if user[0..len) is a valid user name: 1 to CP_AUTH_USER_MAX bytes of
- * printable ASCII other than blank and ':' (so a token splits at its first
- * ':', and a name cannot smuggle control characters into logs), else 0.
- */
-int cp_auth_user_valid(const char *user, size_t len);
-
-/*
  * Write the token of user under secret to out (CP_AUTH_TOKEN_MAX + 1 bytes):
  * user ":" lowercase hex HMAC-SHA256(key = secret, message = user).
- * Returns 0, or -1 if user is not valid or OpenSSL fails.
+ * Returns 0, or -1 if user is not valid (cp_user_valid) or OpenSSL fails.
  */
 int cp_auth_token_make(const void *secret, size_t slen, const char *user, char *out);
 
 /*
  * Check token[0..len) against secret, in constant time for the MAC.  On
- * success returns 0 with the user in user (CP_AUTH_USER_MAX + 1 bytes).
+ * success returns 0 with the user in user (CP_USER_MAX + 1 bytes).
  * Otherwise returns 1 and *reason says why, in words that never quote the
  * token: too long, a NUL byte, no ':', a user that is empty or not
  * printable ASCII, a MAC of the wrong length or not lowercase hex, a MAC

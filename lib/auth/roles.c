@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/auth.h"
 #include "auth/roles.h"
+#include "auth/user.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
 #include "registry/registry.h"
@@ -178,10 +178,10 @@ add_row(struct cp_roles_file *f, const char *path, const struct cp_csv_row *row,
 	char q[96];
 	size_t first;
 
-	if (!cp_auth_user_valid(user, row->len[cuser])) {
+	if (!cp_user_valid(user, row->len[cuser])) {
 		cp_registry_quote(q, sizeof(q), user, row->len[cuser]);
 		snprintf(errbuf, errlen, "%s:%lu: invalid user %s (1 to %d printable ASCII "
-		    "characters, no blank, no ':')", path, row->line, q, CP_AUTH_USER_MAX);
+		    "characters, no blank, no ':')", path, row->line, q, CP_USER_MAX);
 		return -1;
 	}
 	if (!cp_strmap_add(f->index, user, row->len[cuser], f->n, &first)) {

@@ -80,7 +80,7 @@ struct cp_roles_file {
  * capped at CP_ROLES_FIELD_MAX and CP_ROLES_RECORD_MAX).  Returns 0, or -1
  * with errbuf saying what is wrong and where ("PATH:LINE: ..."): the file
  * cannot be opened or read, is not a regular file, a malformed CSV record,
- * no user or roles column, an invalid user name (see cp_auth_user_valid)
+ * no user or roles column, an invalid user name (see cp_user_valid)
  * or role name, a user with two rows.  On failure f is left empty.  An
  * unknown but well-formed role name is kept: it grants nothing.
  */
