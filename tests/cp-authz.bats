@@ -526,6 +526,13 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 	[ "$(jq -r .user <<<"$output")" = x ]
 }
 
+@test "token --json: a user with '\"' or '\\' in its name gives JSON that parses" {
+	for u in 'a"b' 'c\d' '"'; do
+		run -0 env CONTROL_PLANE_SHARED_SECRET="$SECRET" cp-authz -C plane --json token "$u"
+		jq -e --arg u "$u" --arg t "$(tok "$u")" '.user == $u and .token == $t' <<<"$output"
+	done
+}
+
 @test "init refuses a path inside the plane, however it is spelt" {
 	ln -s "$PLANE" link
 	for p in plane/s.env "$PLANE/new/dir/s.env" link/s.env link/new/s.env \
