@@ -208,43 +208,30 @@ struct decision {
 };
 
 static void
-write_roles_json(const struct cp_roles_list *l)
-{
-	size_t i;
-
-	putchar('[');
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			putchar(',');
-		cp_json_write_cstr(stdout, l->name[i]);
-	}
-	putchar(']');
-}
-
-static void
 print_decision(const struct opts *o, const struct decision *d)
 {
 	const struct cp_identity *id = d->id;
+	struct cp_json w;
 	size_t i;
 
 	if (o->quiet)
 		return;
 	if (o->json) {
-		fputs("{\"user\":", stdout);
-		if (id->authenticated)
-			cp_json_write_cstr(stdout, id->user);
-		else
-			fputs("null", stdout);
-		fputs(",\"roles\":", stdout);
-		write_roles_json(&id->roles);
-		printf(",\"provider\":\"%s\",\"provider_chosen_by\":\"%s\",\"action\":\"%s\","
-		    "\"allowed\":%s,\"reason\":", d->auth->provider->name, d->auth->chosen_by,
-		    d->action, d->allowed ? "true" : "false");
-		if (d->reason != NULL)
-			cp_json_write_cstr(stdout, d->reason);
-		else
-			fputs("null", stdout);
-		printf(",\"ledgered\":%s}\n", d->ledgered ? "true" : "false");
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "user", id->authenticated ? id->user : NULL);
+		cp_json_key(&w, "roles");
+		cp_json_arr(&w);
+		for (i = 0; i < id->roles.n; i++)
+			cp_json_str(&w, id->roles.name[i]);
+		cp_json_end(&w);
+		cp_json_kstr(&w, "provider", d->auth->provider->name);
+		cp_json_kstr(&w, "provider_chosen_by", d->auth->chosen_by);
+		cp_json_kstr(&w, "action", d->action);
+		cp_json_kbool(&w, "allowed", d->allowed);
+		cp_json_kstr(&w, "reason", d->reason);
+		cp_json_kbool(&w, "ledgered", d->ledgered);
+		cp_json_endl(&w);
 		return;
 	}
 	printf("%s: ", d->allowed ? "allowed" : "denied");
@@ -436,15 +423,18 @@ static void
 print_tokens(const struct opts *o, const struct cp_auth_secret *s)
 {
 	char token[CP_AUTH_TOKEN_MAX + 1];
+	struct cp_json w;
 	int i;
 
+	cp_json_init(&w, stdout);
 	for (i = 0; i < o->nargs; i++) {
 		if (cp_auth_token_make(s->key, s->len, o->args[i], token) == -1)
 			errx(CP_EXIT_ERR, "openssl failure");
 		if (o->json) {
-			fputs("{\"user\":", stdout);
-			cp_json_write_cstr(stdout, o->args[i]);
-			printf(",\"token\":\"%s\"}\n", token);
+			cp_json_obj(&w);
+			cp_json_kstr(&w, "user", o->args[i]);
+			cp_json_kstr(&w, "token", token);
+			cp_json_endl(&w);
 		} else
 			puts(token);
 		cp_wipe(token, sizeof(token));
