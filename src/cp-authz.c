@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth/auth.h"
@@ -21,7 +20,6 @@
 #include "cli/prog.h"
 #include "hash/hmac.h"
 #include "ledger/ledger.h"
-#include "text/conf.h"
 
 static const char help[] =
 "usage: cp-authz [-q] [--json] [-C DIR] [--token T | --token-file FILE]\n"
@@ -81,10 +79,8 @@ struct opts {
 	int nargs;
 };
 
-/* Where things are in the plane. */
-#define PLANE_CONF "registries/plane.conf"
-#define ROLES_FILE "registries/roles.csv"
-#define LEDGER_DIR "ledger"
+/* The ledger's directory, for ledger_denial. */
+#define LEDGER_DIR cp_layout_rel(CP_LAYOUT_LEDGER)
 
 static char *
 plane_path(const char *root, const char *rel)
@@ -94,42 +90,6 @@ plane_path(const char *root, const char *rel)
 
 	snprintf(p, n, "%s/%s", root, rel);
 	return p;
-}
-
-/*
- * The provider the plane pins in its configuration (caller frees), or NULL.
- * A plane.conf that cannot be read or parsed, or that holds a secret, is an
- * error: a plane must not be opened on a guess.
- */
-static char *
-pinned_provider(const char *root)
-{
-	struct cp_conf c = { NULL, 0 };
-	char *path = plane_path(root, PLANE_CONF), *pin = NULL, why[PATH_MAX + 256];
-	const char *v;
-	unsigned long line;
-	int rc;
-
-	if ((rc = cp_conf_load(&c, path, why, sizeof(why))) == -1) {
-		if (errno != ENOENT)
-			err(CP_EXIT_ERR, "%s", path);
-		free(path);
-		return NULL;
-	}
-	if (rc == -2)
-		errx(CP_EXIT_ERR, "%s", why);
-	if (cp_conf_get(&c, CP_AUTH_KEY_SECRET, &line) != NULL)
-		errx(CP_EXIT_ERR, "%s:%lu: %s in the plane's configuration: no secret may "
-		    "live in the plane", path, line, CP_AUTH_KEY_SECRET);
-	if ((v = cp_conf_get(&c, CP_AUTH_KEY_PROVIDER, &line)) != NULL) {
-		if (cp_auth_provider(v) == NULL)
-			errx(CP_EXIT_ERR, "%s:%lu: unknown auth provider '%.64s' "
-			    "(known: passthrough, hmac)", path, line, v);
-		pin = xstrdup(v);
-	}
-	cp_conf_free(&c);
-	free(path);
-	return pin;
 }
 
 /* A token file's bytes: the longest valid token, a CRLF, and one byte to tell "too long". */
@@ -334,7 +294,7 @@ warn_unknown_roles(const struct cp_identity *id)
 		cp_roles_grants(id->roles.name[i], &known);
 		if (!known)
 			warnx("warning: %s: user %s holds unknown role '%s', which grants nothing",
-			    ROLES_FILE, id->user, id->roles.name[i]);
+			    cp_layout_rel(CP_LAYOUT_ROLES), id->user, id->roles.name[i]);
 	}
 }
 
@@ -344,41 +304,22 @@ decide(const struct opts *o)
 	struct cp_auth a = { 0 };
 	struct cp_identity id = { 0 };
 	struct decision d = { o->args[0], &a, &id, 0, NULL, 0 };
-	char errbuf[PATH_MAX + 512], *pin, *roles = plane_path(o->root, ROLES_FILE);
+	struct cp_err e;
 	char tok[TOKEN_FILE_MAX];
 	size_t toklen;
 	int rc;
 
-	pin = pinned_provider(o->root);
-	if (cp_auth_choose(&a, getenv(CP_AUTH_KEY_PROVIDER), pin, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	free(pin);
-	if (a.provider->trusts_everyone) {
-		if (strcmp(a.chosen_by, "default") == 0)
-			warnx("warning: no auth provider configured, so passthrough: every caller "
-			    "is admin (development only; set %s=hmac or pin it in %s)",
-			    CP_AUTH_KEY_PROVIDER, PLANE_CONF);
-		else
-			warnx("warning: auth provider passthrough (set by the %s): every caller "
-			    "is admin (development only)", a.chosen_by);
-	}
-	a.setup.plane = o->root;
-	a.setup.secrets_file = o->secrets_file;
-	a.setup.roles_file = roles;
-	if (cp_auth_open(&a, errbuf, sizeof(errbuf)) == -1) {
-		cp_auth_close(&a);
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	}
+	if (cp_auth_open_plane(&a, o->root, o->secrets_file, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (a.warning[0] != '\0')
 		warnx("warning: %s", a.warning);
 
 	toklen = get_token(o, tok);
-	rc = cp_auth_authenticate(&a, toklen > 0 ? tok : NULL, toklen, &id, &d.reason,
-	    errbuf, sizeof(errbuf));
+	rc = cp_auth_authenticate(&a, toklen > 0 ? tok : NULL, toklen, &id, &d.reason, &e);
 	cp_wipe(tok, sizeof(tok));
 	if (rc == -1) {
 		cp_auth_close(&a);
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (rc == 0) {
 		warn_unknown_roles(&id);
@@ -392,20 +333,20 @@ decide(const struct opts *o)
 	print_decision(o, &d);
 	cp_auth_identity_free(&id);
 	cp_auth_close(&a);
-	free(roles);
 	return rc;
 }
 
 static void
 load_secret(const struct opts *o, struct cp_auth_secret *s)
 {
-	char errbuf[PATH_MAX + 512];
+	struct cp_err e;
+	char warning[PATH_MAX + 64];
 
-	if (cp_auth_secret_load(s, o->root, o->secrets_file, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	if (s->loose)
-		warnx("warning: secrets file %s is readable or writable by others "
-		    "(chmod 600 it)", s->origin);
+	if (cp_auth_secret_load(s, o->root, o->secrets_file, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	cp_auth_secret_warning(s, warning, sizeof(warning));
+	if (warning[0] != '\0')
+		warnx("warning: %s", warning);
 }
 
 static void
@@ -445,17 +386,18 @@ static int
 init_mode(const struct opts *o)
 {
 	struct cp_auth_secret s;
-	char errbuf[PATH_MAX + 512], *path, *resolved;
+	struct cp_err e;
+	char *path, *resolved;
 
 	check_users(o);
-	if ((path = cp_auth_secrets_path(o->secrets_file, errbuf, sizeof(errbuf))) == NULL ||
-	    cp_auth_outside_plane(o->root, path, &resolved, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	if (cp_auth_secret_create(&s, resolved, o->force) == -1) {
-		if (errno == EEXIST && !o->force)
+	if ((path = cp_auth_secrets_path(o->secrets_file, &e)) == NULL ||
+	    cp_auth_outside_plane(o->root, path, &resolved, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (cp_auth_secret_create(&s, resolved, o->force, &e) == -1) {
+		if (e.errnum == EEXIST && !o->force)
 			errx(CP_EXIT_ERR, "%s exists: --force replaces it, and every token "
 			    "made from it stops working", resolved);
-		err(CP_EXIT_ERR, "%s", resolved);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	print_tokens(o, &s);
 	cp_auth_secret_free(&s);
@@ -547,7 +489,7 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o = { 0 };
-	struct stat st;
+	struct cp_err e;
 	int c;
 
 	cp_prog_init(argc, argv);
@@ -575,11 +517,8 @@ main(int argc, char *argv[])
 	o.nargs = argc - optind;
 	check_usage(&o);
 	o.root = cp_layout_root(o.root);
-	/* A mistyped plane must not quietly become an unconfigured one (passthrough). */
-	if (stat(o.root, &st) == -1)
-		err(CP_EXIT_ERR, "plane %s", o.root);
-	if (!S_ISDIR(st.st_mode))
-		errx(CP_EXIT_ERR, "plane %s: Not a directory", o.root);
+	if (cp_auth_plane_check(o.root, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	switch (o.mode) {
 	case INIT: c = init_mode(&o); break;
 	case TOKEN: c = token_mode(&o); break;

@@ -1,4 +1,4 @@
-/* auth: tokens, the shared secret, and the providers that turn a token into an identity. */
+/* auth: tokens, the shared secret, the providers that turn a token into an identity, and the plane's policy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -15,8 +15,10 @@
 #include "auth/user.h"
 #include "base/abspath.h"
 #include "base/atomic.h"
+#include "base/err.h"
 #include "base/hex.h"
 #include "base/io.h"
+#include "base/layout.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
 #include "hash/hmac.h"
@@ -95,7 +97,7 @@ cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t l
 }
 
 char *
-cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen)
+cp_auth_secrets_path(const char *file, struct cp_err *e)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
@@ -109,7 +111,7 @@ cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen)
 	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
 		home = pw->pw_dir;
 	if (home == NULL || *home == '\0') {
-		snprintf(errbuf, errlen, "no home directory for the default secrets file "
+		cp_err_set(e, 0, "no home directory for the default secrets file "
 		    "(set HOME or %s)", CP_AUTH_KEY_SECRETS_FILE);
 		return NULL;
 	}
@@ -121,23 +123,21 @@ cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen)
 
 int
 cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	char *root, *p;
 	int inside;
 
-	if ((root = realpath(plane, NULL)) == NULL) {
-		snprintf(errbuf, errlen, "plane %s: %s", plane, strerror(errno));
-		return -1;
-	}
+	if ((root = realpath(plane, NULL)) == NULL)
+		return cp_err_set(e, errno, "plane %s", plane);
 	if ((p = cp_abspath_resolve(path)) == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		cp_err_set(e, errno, "%s", path);
 		free(root);
 		return -1;
 	}
 	inside = cp_abspath_within(root, p);
 	if (inside)
-		snprintf(errbuf, errlen, "secrets file %s is inside the plane %s: "
+		cp_err_set(e, 0, "secrets file %s is inside the plane %s: "
 		    "no secret may live in the plane", p, root);
 	free(root);
 	if (inside || resolved == NULL)
@@ -149,27 +149,23 @@ cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
 
 static int
 secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	struct cp_conf c = { NULL, 0 };
 	struct stat st;
 	const char *v;
-	char why[512];
 	int rc;
 
 	s->origin = xstrdup(path);
-	if (cp_auth_outside_plane(plane, path, NULL, errbuf, errlen) == -1)
+	if (cp_auth_outside_plane(plane, path, NULL, e) == -1)
 		return -1;
-	if ((rc = cp_conf_load(&c, path, why, sizeof(why))) != 0) {
+	if ((rc = cp_conf_load(&c, path, e)) != 0) {
 		if (rc == -1)
-			snprintf(errbuf, errlen, "no secret for hmac: %s: %s", path,
-			    strerror(errno));
-		else
-			snprintf(errbuf, errlen, "%s", why);
+			cp_err_prefix(e, "no secret for hmac");
 		return -1;
 	}
 	if ((v = cp_conf_get(&c, CP_AUTH_KEY_SECRET, NULL)) == NULL || *v == '\0') {
-		snprintf(errbuf, errlen, "no secret for hmac: %s sets no %s", path,
+		cp_err_set(e, 0, "no secret for hmac: %s sets no %s", path,
 		    v == NULL ? CP_AUTH_KEY_SECRET : "value for " CP_AUTH_KEY_SECRET);
 		cp_conf_free(&c);
 		return -1;
@@ -184,7 +180,7 @@ secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
 
 int
 cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *file,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	char *env = getenv(CP_AUTH_KEY_SECRET), *path;
 	int rc;
@@ -200,13 +196,23 @@ cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *fil
 		unsetenv(CP_AUTH_KEY_SECRET);
 		return 0;
 	}
-	if ((path = cp_auth_secrets_path(file, errbuf, errlen)) == NULL)
+	if ((path = cp_auth_secrets_path(file, e)) == NULL)
 		return -1;
-	rc = secret_from_file(s, plane, path, errbuf, errlen);
+	rc = secret_from_file(s, plane, path, e);
 	free(path);
 	if (rc == -1)
 		cp_auth_secret_free(s);
 	return rc;
+}
+
+void
+cp_auth_secret_warning(const struct cp_auth_secret *s, char *buf, size_t size)
+{
+	if (s->loose)
+		snprintf(buf, size, "secrets file %s is readable or writable by others "
+		    "(chmod 600 it)", s->origin);
+	else if (size > 0)
+		buf[0] = '\0';
 }
 
 void
@@ -256,19 +262,20 @@ write_secret_file(const char *path, const char *text, size_t len, int replace)
 }
 
 int
-cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace)
+cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace,
+    struct cp_err *e)
 {
 	static const char head[] = "# The shared secret of cp-authz's hmac tokens.  "
 	    "Keep it out of the plane, mode 0600.\n" CP_AUTH_KEY_SECRET "=";
 	unsigned char raw[32];
 	char text[sizeof(head) - 1 + 2 * sizeof(raw) + 1];
 	size_t hlen = sizeof(head) - 1;
-	int rc = -1, e;
+	int rc = -1, saved;
 
 	memset(s, 0, sizeof(*s));
 	if (RAND_priv_bytes(raw, sizeof(raw)) != 1) {
 		errno = EIO;
-		return -1;
+		return cp_err_set(e, EIO, "%s", path);
 	}
 	memcpy(text, head, hlen);
 	cp_hex_encode(raw, sizeof(raw), text + hlen);
@@ -281,10 +288,12 @@ cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace)
 		s->origin = xstrdup(path);
 		rc = 0;
 	}
-	e = errno;
+	saved = errno;
 	cp_wipe(raw, sizeof(raw));
 	cp_wipe(text, sizeof(text));
-	errno = e;
+	if (rc == -1)
+		cp_err_set(e, saved, "%s", path);
+	errno = saved;
 	return rc;
 }
 
@@ -300,19 +309,19 @@ cp_auth_identity_free(struct cp_identity *id)
 /* passthrough: development only; every caller is $USER (or "dev") with role admin. */
 
 static int
-passthrough_open(struct cp_auth *a, char *errbuf, size_t errlen)
+passthrough_open(struct cp_auth *a, struct cp_err *e)
 {
-	(void)a, (void)errbuf, (void)errlen;
+	(void)a, (void)e;
 	return 0;
 }
 
 static int
 passthrough_authenticate(struct cp_auth *a, const char *token, size_t len,
-    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen)
+    struct cp_identity *id, const char **reason, struct cp_err *e)
 {
 	const char *user = getenv("USER");
 
-	(void)a, (void)token, (void)len, (void)reason, (void)errbuf, (void)errlen;
+	(void)a, (void)token, (void)len, (void)reason, (void)e;
 	if (user == NULL || !cp_user_valid(user, strlen(user)))
 		user = "dev";
 	id->user = xstrdup(user);
@@ -335,23 +344,20 @@ struct hmac_state {
 };
 
 static int
-hmac_open(struct cp_auth *a, char *errbuf, size_t errlen)
+hmac_open(struct cp_auth *a, struct cp_err *e)
 {
 	struct hmac_state *h = xcalloc(1, sizeof(*h));
 
 	a->state = h;
-	if (cp_auth_secret_load(&h->secret, a->setup.plane, a->setup.secrets_file,
-	    errbuf, errlen) == -1)
+	if (cp_auth_secret_load(&h->secret, a->setup.plane, a->setup.secrets_file, e) == -1)
 		return -1;
-	if (h->secret.loose)
-		snprintf(a->warning, sizeof(a->warning), "secrets file %s is readable or "
-		    "writable by others (chmod 600 it)", h->secret.origin);
-	return cp_roles_load(&h->roles, a->setup.roles_file, errbuf, errlen);
+	cp_auth_secret_warning(&h->secret, a->warning, sizeof(a->warning));
+	return cp_roles_load(&h->roles, a->setup.roles_file, e);
 }
 
 static int
 hmac_authenticate(struct cp_auth *a, const char *token, size_t len,
-    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen)
+    struct cp_identity *id, const char **reason, struct cp_err *e)
 {
 	struct hmac_state *h = a->state;
 	const struct cp_roles_row *row;
@@ -363,10 +369,8 @@ hmac_authenticate(struct cp_auth *a, const char *token, size_t len,
 		return 1;
 	}
 	rc = cp_auth_token_check(h->secret.key, h->secret.len, token, len, user, reason);
-	if (rc == -1) {
-		snprintf(errbuf, errlen, "hmac: openssl failure");
-		return -1;
-	}
+	if (rc == -1)
+		return cp_err_set(e, 0, "hmac: openssl failure");
 	if (*user != '\0')
 		id->user = xstrdup(user);
 	if (rc != 0)
@@ -395,8 +399,8 @@ static const struct cp_auth_provider providers[] = {
 	{ "hmac", 0, hmac_open, hmac_authenticate, hmac_close },
 };
 
-const struct cp_auth_provider *
-cp_auth_provider(const char *name)
+static const struct cp_auth_provider *
+provider_named(const char *name)
 {
 	size_t i;
 
@@ -406,51 +410,137 @@ cp_auth_provider(const char *name)
 	return NULL;
 }
 
+/* "unknown auth provider 'NAME'", where (" in ..." or ""), and the names there are. */
 static int
-unknown(const char *name, const char *where, char *errbuf, size_t errlen)
+unknown_provider(struct cp_err *e, const char *name, const char *where)
 {
-	snprintf(errbuf, errlen, "unknown auth provider '%.64s' in %s "
-	    "(known: passthrough, hmac)", name, where);
-	return -1;
+	char known[128] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+		if (i > 0)
+			strcat(known, ", ");
+		strcat(known, providers[i].name);
+	}
+	return cp_err_set(e, 0, "unknown auth provider '%.64s'%s (known: %s)", name, where,
+	    known);
 }
 
 int
-cp_auth_choose(struct cp_auth *a, const char *env, const char *pinned,
-    char *errbuf, size_t errlen)
+cp_auth_plane_check(const char *root, struct cp_err *e)
 {
-	const struct cp_auth_provider *e = NULL, *p = NULL;
+	struct stat st;
 
-	if (env != NULL && *env != '\0' && (e = cp_auth_provider(env)) == NULL)
-		return unknown(env, "the environment (" CP_AUTH_KEY_PROVIDER ")", errbuf, errlen);
-	if (pinned != NULL && (p = cp_auth_provider(pinned)) == NULL)
-		return unknown(pinned, "the plane's configuration", errbuf, errlen);
-	if (p != NULL && e != NULL && p != e) {
-		snprintf(errbuf, errlen, "the plane pins auth provider %s: the environment "
-		    "(%s=%s) cannot select another", p->name, CP_AUTH_KEY_PROVIDER, e->name);
+	if (stat(root, &st) == -1)
+		return cp_err_set(e, errno, "plane %s", root);
+	if (!S_ISDIR(st.st_mode))
+		return cp_err_set(e, ENOTDIR, "plane %s", root);
+	return 0;
+}
+
+/*
+ * The provider the plane's configuration pins, into *pinned (NULL when it
+ * pins none, or there is no configuration).  A configuration that cannot be
+ * read or parsed, or that holds a secret, is an error: a plane must not be
+ * opened on a guess.  Returns 0 or -1 (e).
+ */
+static int
+pinned_provider(const char *root, const struct cp_auth_provider **pinned, struct cp_err *e)
+{
+	struct cp_conf c = { NULL, 0 };
+	char *path = cp_layout_path(root, CP_LAYOUT_CONF);
+	const char *v;
+	unsigned long line;
+	int rc;
+
+	*pinned = NULL;
+	if ((rc = cp_conf_load(&c, path, e)) != 0) {
+		free(path);
+		if (rc == -1 && errno == ENOENT) {
+			cp_err_clear(e);	/* no configuration: nothing pinned */
+			return 0;
+		}
 		return -1;
 	}
-	a->provider = p != NULL ? p : e != NULL ? e : cp_auth_provider("passthrough");
-	a->chosen_by = p != NULL ? "plane" : e != NULL ? "environment" : "default";
+	rc = 0;
+	if (cp_conf_get(&c, CP_AUTH_KEY_SECRET, &line) != NULL)
+		rc = cp_err_set(e, 0, "%s:%lu: %s in the plane's configuration: no secret "
+		    "may live in the plane", path, line, CP_AUTH_KEY_SECRET);
+	else if ((v = cp_conf_get(&c, CP_AUTH_KEY_PROVIDER, &line)) != NULL &&
+	    (*pinned = provider_named(v)) == NULL) {
+		unknown_provider(e, v, "");
+		rc = cp_err_prefix(e, "%s:%lu", path, line);
+	}
+	cp_conf_free(&c);
+	free(path);
+	return rc;
+}
+
+/*
+ * Choose the provider: pinned (the plane's, or NULL) wins, and then the
+ * environment may name the same one but no other; else the environment's;
+ * else passthrough, the development default.  Returns 0 or -1 (e).
+ */
+static int
+choose(struct cp_auth *a, const struct cp_auth_provider *pinned, struct cp_err *e)
+{
+	const char *name = getenv(CP_AUTH_KEY_PROVIDER);
+	const struct cp_auth_provider *env = NULL;
+
+	if (name != NULL && *name != '\0' && (env = provider_named(name)) == NULL)
+		return unknown_provider(e, name, " in the environment (" CP_AUTH_KEY_PROVIDER ")");
+	if (pinned != NULL && env != NULL && pinned != env)
+		return cp_err_set(e, 0, "the plane pins auth provider %s: the environment "
+		    "(%s=%s) cannot select another", pinned->name, CP_AUTH_KEY_PROVIDER,
+		    env->name);
+	a->provider = pinned != NULL ? pinned : env != NULL ? env :
+	    provider_named("passthrough");
+	a->chosen_by = pinned != NULL ? "plane" : env != NULL ? "environment" : "default";
 	return 0;
 }
 
 int
-cp_auth_open(struct cp_auth *a, char *errbuf, size_t errlen)
+cp_auth_open_plane(struct cp_auth *a, const char *root, const char *secrets_file,
+    struct cp_err *e)
 {
+	const struct cp_auth_provider *pinned;
+
 	a->warning[0] = '\0';
-	return a->provider->open(a, errbuf, errlen);
+	if (cp_auth_plane_check(root, e) == -1 || pinned_provider(root, &pinned, e) == -1 ||
+	    choose(a, pinned, e) == -1)
+		return -1;
+	a->setup.plane = root;
+	a->setup.secrets_file = secrets_file;
+	a->setup.roles_file = cp_layout_path(root, CP_LAYOUT_ROLES);
+	if (a->provider->open(a, e) == -1) {
+		cp_auth_close(a);
+		return -1;
+	}
+	/* A provider that trusts everyone must be said loudly (it reads nothing to warn of). */
+	if (a->provider->trusts_everyone && strcmp(a->chosen_by, "default") == 0)
+		snprintf(a->warning, sizeof(a->warning), "no auth provider configured, so "
+		    "passthrough: every caller is admin (development only; set %s=hmac or "
+		    "pin it in %s)", CP_AUTH_KEY_PROVIDER, cp_layout_rel(CP_LAYOUT_CONF));
+	else if (a->provider->trusts_everyone)
+		snprintf(a->warning, sizeof(a->warning), "auth provider passthrough (set by "
+		    "the %s): every caller is admin (development only)", a->chosen_by);
+	return 0;
 }
 
 int
 cp_auth_authenticate(struct cp_auth *a, const char *token, size_t len,
-    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen)
+    struct cp_identity *id, const char **reason, struct cp_err *e)
 {
 	*reason = NULL;
-	return a->provider->authenticate(a, token, len, id, reason, errbuf, errlen);
+	return a->provider->authenticate(a, token, len, id, reason, e);
 }
 
 void
 cp_auth_close(struct cp_auth *a)
 {
-	a->provider->close(a);
+	if (a->provider != NULL)
+		a->provider->close(a);
+	free(a->setup.roles_file);
+	a->setup.roles_file = NULL;
+	a->provider = NULL;
 }

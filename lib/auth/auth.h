@@ -1,11 +1,14 @@
 /*
  * auth: who is asking.  Providers turn a token into an identity (a user and
  * its roles); tokens "user:" + lowercase hex HMAC-SHA256(secret, user) as the
- * Python tools made them; the shared secret and where it may live.
+ * Python tools made them; the shared secret and where it may live; and the
+ * plane's policy (which provider, pinned how, the roles file, no secret in
+ * the plane's configuration), which cp_auth_open_plane applies for every
+ * caller.
  *
  * Adding a provider (an "oidc" one, say): write its three functions and a
- * struct cp_auth_provider in lib/, list it in auth.c's table.  Callers go on
- * calling cp_auth_choose, cp_auth_open, cp_auth_authenticate, cp_auth_close
+ * struct cp_auth_provider in lib/auth/, list it in auth.c's table.  Callers
+ * go on calling cp_auth_open_plane, cp_auth_authenticate, cp_auth_close
  * unchanged; its name becomes valid for CONTROL_PLANE_AUTH_PROVIDER and
  * plane.conf.
  */
@@ -16,6 +19,7 @@
 
 #include "auth/roles.h"
 #include "auth/user.h"
+#include "base/err.h"
 #include "hash/hmac.h"
 
 #define CP_AUTH_TOKEN_MAX (CP_USER_MAX + 1 + CP_HMAC_HEXLEN)
@@ -58,9 +62,9 @@ struct cp_auth_secret {
  * The secrets file to use: file if not NULL, else $CONTROL_PLANE_SECRETS_FILE
  * if set and not empty, else $HOME/.control_plane_v2/secrets.env (the
  * password database's home when HOME is unset).  Returns a string the caller
- * frees, or NULL (errbuf says why) when there is no home directory.
+ * frees, or NULL (e says why) when there is no home directory.
  */
-char *cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen);
+char *cp_auth_secrets_path(const char *file, struct cp_err *e);
 
 /*
  * Load the shared secret: from the secrets file file when it is not NULL
@@ -71,11 +75,18 @@ char *cp_auth_secrets_path(const char *file, char *errbuf, size_t errlen);
  * CONTROL_PLANE_SHARED_SECRET (see cp_conf_load for the syntax).  A secrets
  * file inside plane (both resolved with cp_abspath_resolve) is refused: no
  * secret ever lives in the plane.
- * Returns 0, or -1 with errbuf saying what is wrong (no such file, no key,
+ * Returns 0, or -1 with e saying what is wrong (no such file, no key,
  * an empty secret, a malformed file with its line, a file in the plane).
  */
 int cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *file,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
+
+/*
+ * The warning a secret from a loose file deserves ("secrets file PATH is
+ * readable or writable by others (chmod 600 it)") into buf (size bytes),
+ * or "" when s->loose is 0.
+ */
+void cp_auth_secret_warning(const struct cp_auth_secret *s, char *buf, size_t size);
 
 void cp_auth_secret_free(struct cp_auth_secret *s);
 
@@ -90,18 +101,26 @@ void cp_auth_secret_free(struct cp_auth_secret *s);
  * temporary file beside it and renamed over it (lib/fsatomic), so the old
  * secret stays whole until the new one is durable.  On success s holds the
  * new secret (free it with cp_auth_secret_free).
- * Returns 0, or -1 with errno set (EEXIST: the file exists) and nothing left
- * behind but the parent directories.
+ * Returns 0, or -1 with e "PATH: strerror" and e->errnum (and errno) set
+ * (EEXIST: the file exists) and nothing left behind but the parent
+ * directories.
  */
-int cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace);
+int cp_auth_secret_create(struct cp_auth_secret *s, const char *path, int replace,
+    struct cp_err *e);
 
 /*
  * 0 if path (a secrets file to read or create) lies outside plane, -1 with
- * errbuf saying why not (inside it, or either cannot be resolved).  On
+ * e saying why not (inside it, or either cannot be resolved).  On
  * success *resolved (if not NULL) receives the canonical path, caller frees.
  */
 int cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
+
+/*
+ * 0 if root is a directory, else -1 with e "plane ROOT: why": a mistyped
+ * plane must not quietly become an unconfigured one (with passthrough).
+ */
+int cp_auth_plane_check(const char *root, struct cp_err *e);
 
 /* Who is asking.  Caller-allocated; zero it, free with cp_auth_identity_free. */
 struct cp_identity {
@@ -116,24 +135,24 @@ void cp_auth_identity_free(struct cp_identity *id);
 struct cp_auth_setup {
 	const char *plane;		/* the plane root */
 	const char *secrets_file;	/* an explicit secrets file, or NULL */
-	const char *roles_file;		/* the plane's user -> roles file */
+	char *roles_file;		/* the plane's user -> roles file (the struct's own) */
 };
 
 struct cp_auth;
 
-/* A provider.  Its functions fill errbuf (errlen bytes) when they fail. */
+/* A provider.  Its functions fill e when they fail. */
 struct cp_auth_provider {
 	const char *name;
 	/* 1 if the provider trusts every caller (development only): callers must say so loudly. */
 	int trusts_everyone;
 	/* Read what the provider needs (secret, roles).  Returns 0, or -1 if misconfigured. */
-	int (*open)(struct cp_auth *a, char *errbuf, size_t errlen);
+	int (*open)(struct cp_auth *a, struct cp_err *e);
 	/*
 	 * Authenticate token[0..len) (token NULL: the caller has none) into id.
-	 * Returns 0 authenticated, 1 rejected (*reason set), -1 an error (errbuf).
+	 * Returns 0 authenticated, 1 rejected (*reason set), -1 an error (e).
 	 */
 	int (*authenticate)(struct cp_auth *a, const char *token, size_t len,
-	    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen);
+	    struct cp_identity *id, const char **reason, struct cp_err *e);
 	/* Release and wipe what open read. */
 	void (*close)(struct cp_auth *a);
 };
@@ -147,26 +166,35 @@ struct cp_auth {
 	char warning[256];		/* after open: something the caller should print, or "" */
 };
 
-/* The provider named name, or NULL if there is none. */
-const struct cp_auth_provider *cp_auth_provider(const char *name);
-
 /*
- * Choose the provider.  env is $CONTROL_PLANE_AUTH_PROVIDER (NULL or "" when
- * unset), pinned the plane configuration's CONTROL_PLANE_AUTH_PROVIDER
- * (NULL when it sets none).  An unknown name in either is an error, never a
- * fallback.  A pinned provider wins, and then the environment may name the
- * same one but no other (the plane pinned to hmac cannot be opened with
- * passthrough by setting a variable).  With neither, passthrough is the
- * development default (a->chosen_by "default": say so).
- * Returns 0 with a->provider and a->chosen_by set, or -1 (errbuf).
+ * Open authentication for the plane at root, by the plane's policy:
+ *  - root must be a directory (cp_auth_plane_check);
+ *  - the plane's configuration (registries/plane.conf, lib/base/layout),
+ *    when there is one, must parse and must not hold
+ *    CONTROL_PLANE_SHARED_SECRET (no secret lives in the plane); its
+ *    CONTROL_PLANE_AUTH_PROVIDER pins the provider;
+ *  - the provider: the pinned one wins, and then
+ *    $CONTROL_PLANE_AUTH_PROVIDER may name the same one but no other (a
+ *    plane pinned to hmac cannot be opened with passthrough by setting a
+ *    variable); else the one the environment names; with neither,
+ *    passthrough, the development default (a->chosen_by "default").  An
+ *    unknown name in either place is an error, never a fallback;
+ *  - the provider is opened with the plane's roles file
+ *    (registries/roles.csv) and secrets_file (an explicit secrets file, or
+ *    NULL: see cp_auth_secret_load).
+ * Returns 0 with a->provider and a->chosen_by set and a->warning holding
+ * what the caller must print (a provider that trusts everyone, a loose
+ * secrets file) or "".  Returns -1 with e saying what is wrong; a is then
+ * closed.  Either way, cp_auth_close releases a.
  */
-int cp_auth_choose(struct cp_auth *a, const char *env, const char *pinned,
-    char *errbuf, size_t errlen);
+int cp_auth_open_plane(struct cp_auth *a, const char *root, const char *secrets_file,
+    struct cp_err *e);
 
-/* Call a->provider's open, authenticate and close (see struct cp_auth_provider). */
-int cp_auth_open(struct cp_auth *a, char *errbuf, size_t errlen);
+/* Call a->provider's authenticate (see struct cp_auth_provider). */
 int cp_auth_authenticate(struct cp_auth *a, const char *token, size_t len,
-    struct cp_identity *id, const char **reason, char *errbuf, size_t errlen);
+    struct cp_identity *id, const char **reason, struct cp_err *e);
+
+/* Release and wipe what cp_auth_open_plane read (safe on a zeroed or closed a). */
 void cp_auth_close(struct cp_auth *a);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "auth/roles.h"
 #include "auth/user.h"
+#include "base/err.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
 #include "registry/registry.h"
@@ -145,33 +146,36 @@ cp_roles_list_free(struct cp_roles_list *l)
  * planted in the plane cannot hang the caller, then cleared.
  */
 static FILE *
-open_regular(const char *path, char *errbuf, size_t errlen)
+open_regular(const char *path, struct cp_err *e)
 {
 	struct stat st;
 	FILE *fp = NULL;
-	int fd, e;
+	int fd, errnum;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) == -1) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		cp_err_set(e, errno, "%s", path);
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1)
-		e = errno;
+		errnum = errno;
 	else if (!S_ISREG(st.st_mode))
-		e = 0;
+		errnum = 0;
 	else if (fcntl(fd, F_SETFL, 0) == -1 || (fp = fdopen(fd, "r")) == NULL)
-		e = errno;
+		errnum = errno;
 	else
 		return fp;
-	snprintf(errbuf, errlen, "%s: %s", path, e != 0 ? strerror(e) : "not a regular file");
+	if (errnum != 0)
+		cp_err_set(e, errnum, "%s", path);
+	else
+		cp_err_set(e, 0, "%s: not a regular file", path);
 	close(fd);
 	return NULL;
 }
 
-/* Add one record of the roles file to f.  Returns 0, or -1 (errbuf). */
+/* Add one record of the roles file to f.  Returns 0, or -1 (e). */
 static int
 add_row(struct cp_roles_file *f, const char *path, const struct cp_csv_row *row,
-    long cuser, long croles, char *errbuf, size_t errlen)
+    long cuser, long croles, struct cp_err *e)
 {
 	const char *user = row->field[cuser];
 	struct cp_roles_row *r;
@@ -180,14 +184,12 @@ add_row(struct cp_roles_file *f, const char *path, const struct cp_csv_row *row,
 
 	if (!cp_user_valid(user, row->len[cuser])) {
 		cp_registry_quote(q, sizeof(q), user, row->len[cuser]);
-		snprintf(errbuf, errlen, "%s:%lu: invalid user %s (1 to %d printable ASCII "
+		return cp_err_set(e, 0, "%s:%lu: invalid user %s (1 to %d printable ASCII "
 		    "characters, no blank, no ':')", path, row->line, q, CP_USER_MAX);
-		return -1;
 	}
 	if (!cp_strmap_add(f->index, user, row->len[cuser], f->n, &first)) {
-		snprintf(errbuf, errlen, "%s:%lu: user %s has a second row (the first is on "
+		return cp_err_set(e, 0, "%s:%lu: user %s has a second row (the first is on "
 		    "line %lu)", path, row->line, user, f->row[first].line);
-		return -1;
 	}
 	f->row = xreallocarray(f->row, f->n + 1, sizeof(*f->row));
 	r = &f->row[f->n++];
@@ -197,15 +199,14 @@ add_row(struct cp_roles_file *f, const char *path, const struct cp_csv_row *row,
 	r->roles.n = 0;
 	if (cp_roles_list_parse(&r->roles, row->field[croles]) == -1) {
 		cp_registry_quote(q, sizeof(q), row->field[croles], row->len[croles]);
-		snprintf(errbuf, errlen, "%s:%lu: user %s: invalid roles %s (a comma list of "
+		return cp_err_set(e, 0, "%s:%lu: user %s: invalid roles %s (a comma list of "
 		    "names made of A-Z a-z 0-9 _ . -)", path, row->line, user, q);
-		return -1;
 	}
 	return 0;
 }
 
 int
-cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t errlen)
+cp_roles_load(struct cp_roles_file *f, const char *path, struct cp_err *e)
 {
 	static const struct cp_csv_limits lim = { CP_ROLES_FIELD_MAX, CP_ROLES_RECORD_MAX, 0 };
 	struct cp_csv_reader *r;
@@ -217,7 +218,7 @@ cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t er
 	f->row = NULL;
 	f->n = 0;
 	f->index = NULL;
-	if ((fp = open_regular(path, errbuf, errlen)) == NULL)
+	if ((fp = open_regular(path, e)) == NULL)
 		return -1;
 	f->index = cp_strmap_new();
 	r = cp_csv_open(fp, &lim);
@@ -225,19 +226,19 @@ cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t er
 		cuser = cp_csv_column(r, "user");
 		croles = cp_csv_column(r, "roles");
 		if (cuser == -1 || croles == -1) {
-			snprintf(errbuf, errlen, "%s:%lu: the header has no %s column (the "
+			cp_err_set(e, 0, "%s:%lu: the header has no %s column (the "
 			    "columns are user,roles)", path, cp_csv_header_row(r)->line,
 			    cuser == -1 ? "user" : "roles");
 			rc = -2;
 		}
 	}
 	while (rc == 0 && (rc = cp_csv_read_row(r, &row)) == 1)
-		rc = add_row(f, path, &row, cuser, croles, errbuf, errlen) == 0 ? 0 : -2;
+		rc = add_row(f, path, &row, cuser, croles, e) == 0 ? 0 : -2;
 	if (rc == -1) {
 		if (cp_csv_errno(r) != 0)
-			snprintf(errbuf, errlen, "%s: %s", path, strerror(cp_csv_errno(r)));
+			cp_err_set(e, cp_csv_errno(r), "%s", path);
 		else
-			snprintf(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r),
+			cp_err_set(e, 0, "%s:%lu: %s", path, cp_csv_errline(r),
 			    cp_csv_errmsg(r));
 	}
 	cp_csv_close(r);

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 /* The actions, one bit each, in the order of design.md's table. */
 enum {
 	CP_ACT_CREATE = 1 << 0,
@@ -78,13 +80,13 @@ struct cp_roles_file {
  * comma list of role names (quoted in the CSV: "maintainer,auditor"), read
  * through lib/csv as every registry is (CRLF or LF, fields and records
  * capped at CP_ROLES_FIELD_MAX and CP_ROLES_RECORD_MAX).  Returns 0, or -1
- * with errbuf saying what is wrong and where ("PATH:LINE: ..."): the file
+ * with e saying what is wrong and where ("PATH:LINE: ..."): the file
  * cannot be opened or read, is not a regular file, a malformed CSV record,
  * no user or roles column, an invalid user name (see cp_user_valid)
  * or role name, a user with two rows.  On failure f is left empty.  An
  * unknown but well-formed role name is kept: it grants nothing.
  */
-int cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t errlen);
+int cp_roles_load(struct cp_roles_file *f, const char *path, struct cp_err *e);
 
 /* The row of user, or NULL when the user has none (and so no roles). */
 const struct cp_roles_row *cp_roles_find(const struct cp_roles_file *f, const char *user);

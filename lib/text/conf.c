@@ -1,10 +1,10 @@
 /* conf: the env-style file parser shared by secrets.env and the plane's configuration. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/io.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
@@ -21,27 +21,6 @@ is_keychar(char c, int first)
 {
 	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (!first && c >= '0' && c <= '9');
-}
-
-/* Where a malformed file went wrong, for the caller's error buffer. */
-struct where {
-	const char *path;
-	unsigned long line;
-	char *errbuf;
-	size_t errlen;
-};
-
-static int
-bad(const struct where *w, const char *fmt, ...)
-{
-	char what[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(w->errbuf, w->errlen, "%s:%lu: %s", w->path, w->line, what);
-	return -2;
 }
 
 static struct cp_conf_item *
@@ -74,9 +53,13 @@ set(struct cp_conf *c, const char *key, size_t klen, const char *val, size_t vle
 	it->line = line;
 }
 
-/* Parse one line (its newline removed) into c.  Returns 0 or -2 (errbuf set). */
+/*
+ * Parse line (its newline removed) into c.  Returns 0, or -2 with e saying
+ * what is wrong (the caller puts "PATH:N: " before it).
+ */
 static int
-parse_line(struct cp_conf *c, const char *p, size_t len, const struct where *w)
+parse_line(struct cp_conf *c, const char *p, size_t len, unsigned long line,
+    struct cp_err *e)
 {
 	size_t klen;
 	const char *key;
@@ -102,37 +85,43 @@ parse_line(struct cp_conf *c, const char *p, size_t len, const struct where *w)
 	p += klen, len -= klen;
 	while (len > 0 && is_blank(*p))
 		p++, len--;
-	if (klen == 0 || len == 0 || *p != '=')
-		return bad(w, "expected KEY=value");
+	if (klen == 0 || len == 0 || *p != '=') {
+		cp_err_set(e, 0, "expected KEY=value");
+		return -2;
+	}
 	p++, len--;
 	while (len > 0 && is_blank(*p))
 		p++, len--;
 	if (len > 0 && (*p == '"' || *p == '\'')) {
 		q = *p;
-		if (len < 2 || p[len - 1] != q)
-			return bad(w, "unterminated %c quote", q);
+		if (len < 2 || p[len - 1] != q) {
+			cp_err_set(e, 0, "unterminated %c quote", q);
+			return -2;
+		}
 		p++, len -= 2;
 	}
-	if (c->n >= CP_CONF_KEYS_MAX && find(c, key, klen) == NULL)
-		return bad(w, "more than %d keys", CP_CONF_KEYS_MAX);
-	set(c, key, klen, p, len, w->line);
+	if (c->n >= CP_CONF_KEYS_MAX && find(c, key, klen) == NULL) {
+		cp_err_set(e, 0, "more than %d keys", CP_CONF_KEYS_MAX);
+		return -2;
+	}
+	set(c, key, klen, p, len, line);
 	return 0;
 }
 
 int
-cp_conf_load(struct cp_conf *c, const char *path, char *errbuf, size_t errlen)
+cp_conf_load(struct cp_conf *c, const char *path, struct cp_err *e)
 {
 	/* Sized so that neither stdio nor cp_io_getrec ever allocates: both are wiped below. */
 	size_t cap = CP_CONF_LINE_MAX + 2, len;
 	char *buf = xmalloc(cap), *iobuf = xmalloc(BUFSIZ);
-	struct where w = { path, 0, errbuf, errlen };
-	int ended, rc = 0, e = 0;
+	unsigned long line = 0;
+	int ended, rc = 0, errnum = 0;
 	FILE *fp;
 
 	c->item = NULL;
 	c->n = 0;
 	if ((fp = fopen(path, "re")) == NULL) {
-		e = errno;
+		errnum = errno;
 		rc = -1;
 		goto out;
 	}
@@ -140,29 +129,34 @@ cp_conf_load(struct cp_conf *c, const char *path, char *errbuf, size_t errlen)
 	while (rc == 0) {
 		int r = cp_io_getrec(fp, '\n', CP_CONF_LINE_MAX, &buf, &cap, &len, &ended);
 
-		w.line++;
+		line++;
 		if (r == 0)
 			break;
 		if (r == -1) {
-			e = errno;
+			errnum = errno;
 			rc = -1;
-		} else if (r == -2)
-			rc = bad(&w, "line too long (over %d bytes)",
-			    CP_CONF_LINE_MAX);
-		else if (strlen(buf) != len)
-			rc = bad(&w, "NUL byte");
-		else
-			rc = parse_line(c, buf, len, &w);
+		} else if (r == -2) {
+			cp_err_set(e, 0, "line too long (over %d bytes)", CP_CONF_LINE_MAX);
+			rc = -2;
+		} else if (strlen(buf) != len) {
+			cp_err_set(e, 0, "NUL byte");
+			rc = -2;
+		} else
+			rc = parse_line(c, buf, len, line, e);
 	}
 	fclose(fp);
 out:
+	if (rc == -1)
+		cp_err_set(e, errnum, "%s", path);
+	else if (rc == -2)
+		cp_err_prefix(e, "%s:%lu", path, line);
 	cp_wipe(buf, cap);
 	cp_wipe(iobuf, BUFSIZ);
 	free(buf);
 	free(iobuf);
 	if (rc != 0)
 		cp_conf_free(c);
-	errno = e;
+	errno = errnum;
 	return rc;
 }
 

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 #define CP_CONF_LINE_MAX 4096	/* bytes of one line, without its newline */
 #define CP_CONF_KEYS_MAX 1000	/* distinct keys in one file */
 
@@ -32,13 +34,14 @@ struct cp_conf {
  * last one wins.
  * Every buffer that held the file's bytes is wiped before it is freed (the
  * file may hold a secret), and stdio gets no buffer of its own.
- * Returns 0; -1 when the file cannot be opened or read (errno set, errbuf
- * unused: the caller tells ENOENT apart); -2 when the file is malformed,
- * with errbuf holding "PATH:N: what is wrong" (a line too long or holding a
- * NUL byte, no '=', a bad key, an unterminated quote, too many keys).
+ * Returns 0; -1 when the file cannot be opened or read, with e "PATH:
+ * strerror" and e->errnum (and errno) the error, so that the caller can tell
+ * ENOENT apart; -2 when the file is malformed, with e "PATH:N: what is
+ * wrong" (a line too long or holding a NUL byte, no '=', a bad key, an
+ * unterminated quote, too many keys) and e->errnum 0.
  * On failure c is left empty.
  */
-int cp_conf_load(struct cp_conf *c, const char *path, char *errbuf, size_t errlen);
+int cp_conf_load(struct cp_conf *c, const char *path, struct cp_err *e);
 
 /* The value of key, or NULL if the file does not set it; *line (if not NULL) receives its line. */
 const char *cp_conf_get(const struct cp_conf *c, const char *key, unsigned long *line);
