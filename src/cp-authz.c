@@ -1,7 +1,6 @@
 /* cp-authz: who is asking, and may they? Authenticate a token, authorize an action, ledger denials. */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -90,72 +89,6 @@ plane_path(const char *root, const char *rel)
 
 	snprintf(p, n, "%s/%s", root, rel);
 	return p;
-}
-
-/* A token file's bytes: the longest valid token, a CRLF, and one byte to tell "too long". */
-#define TOKEN_FILE_MAX (CP_AUTH_TOKEN_MAX + 3)
-
-/*
- * Read the token file (- = standard input) into buf (TOKEN_FILE_MAX bytes),
- * without stdio, so that no unwiped buffer ever holds it.  Its one line
- * ending is dropped; anything longer than a token is kept too long to pass.
- */
-static size_t
-read_token_file(const char *name, char *buf)
-{
-	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-
-	if (fd == -1)
-		err(CP_EXIT_ERR, "%s", name);
-	while (len < TOKEN_FILE_MAX &&
-	    (n = read(fd, buf + len, TOKEN_FILE_MAX - len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			err(CP_EXIT_ERR, "%s", name);
-		len += (size_t)n;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (len == TOKEN_FILE_MAX)
-		return len;
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	return len;
-}
-
-/*
- * The caller's token into buf (TOKEN_FILE_MAX bytes; the caller wipes it):
- * --token or --token-file (an explicit choice beats the environment), else
- * $CONTROL_PLANE_TOKEN.  Returns its length, 0 when there is none.
- */
-static size_t
-get_token(const struct opts *o, char *buf)
-{
-	char *env = NULL;
-	const char *src = o->token;
-	size_t len;
-
-	if (src == NULL && o->token_file != NULL)
-		return read_token_file(o->token_file, buf);
-	if (src == NULL && (env = getenv("CONTROL_PLANE_TOKEN")) != NULL && *env != '\0')
-		src = env;
-	if (src == NULL)
-		return 0;
-	len = strlen(src);
-	if (len > TOKEN_FILE_MAX)
-		len = TOKEN_FILE_MAX;
-	memcpy(buf, src, len);
-	if (env != NULL) {
-		/* getenv points into the environment itself: leave no copy there. */
-		cp_wipe(env, strlen(env));
-		unsetenv("CONTROL_PLANE_TOKEN");
-	}
-	return len;
 }
 
 struct decision {
@@ -305,7 +238,7 @@ decide(const struct opts *o)
 	struct cp_identity id = { 0 };
 	struct decision d = { o->args[0], &a, &id, 0, NULL, 0 };
 	struct cp_err e;
-	char tok[TOKEN_FILE_MAX];
+	char tok[CP_AUTH_TOKEN_READ_MAX];
 	size_t toklen;
 	int rc;
 
@@ -314,7 +247,10 @@ decide(const struct opts *o)
 	if (a.warning[0] != '\0')
 		warnx("warning: %s", a.warning);
 
-	toklen = get_token(o, tok);
+	if (cp_auth_token_get(o->token, o->token_file, tok, &toklen, &e) == -1) {
+		cp_auth_close(&a);
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	}
 	rc = cp_auth_authenticate(&a, toklen > 0 ? tok : NULL, toklen, &id, &d.reason, &e);
 	cp_wipe(tok, sizeof(tok));
 	if (rc == -1) {

@@ -96,6 +96,64 @@ cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t l
 	return 0;
 }
 
+/* Read the token file name (- = standard input) into buf; see cp_auth_token_get. */
+static int
+token_from_file(const char *name, char *buf, size_t *len, struct cp_err *e)
+{
+	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd == -1)
+		return cp_err_set(e, errno, "%s", name);
+	while (n < CP_AUTH_TOKEN_READ_MAX &&
+	    (r = read(fd, buf + n, CP_AUTH_TOKEN_READ_MAX - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			cp_err_set(e, errno, "%s", name);
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (n < CP_AUTH_TOKEN_READ_MAX && n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n < CP_AUTH_TOKEN_READ_MAX && n > 0 && buf[n - 1] == '\r')
+		n--;
+	*len = n;
+	return 0;
+}
+
+int
+cp_auth_token_get(const char *token, const char *file, char *buf, size_t *len,
+    struct cp_err *e)
+{
+	char *env = NULL;
+	const char *src = token;
+
+	*len = 0;
+	if (src == NULL && file != NULL)
+		return token_from_file(file, buf, len, e);
+	if (src == NULL && (env = getenv(CP_AUTH_KEY_TOKEN)) != NULL && *env != '\0')
+		src = env;
+	if (src == NULL)
+		return 0;
+	*len = strlen(src);
+	if (*len > CP_AUTH_TOKEN_READ_MAX)
+		*len = CP_AUTH_TOKEN_READ_MAX;
+	memcpy(buf, src, *len);
+	if (env != NULL) {
+		/* getenv points into the environment itself: leave no copy there. */
+		cp_wipe(env, strlen(env));
+		unsetenv(CP_AUTH_KEY_TOKEN);
+	}
+	return 0;
+}
+
 char *
 cp_auth_secrets_path(const char *file, struct cp_err *e)
 {

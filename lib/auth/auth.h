@@ -28,6 +28,7 @@
 #define CP_AUTH_KEY_PROVIDER "CONTROL_PLANE_AUTH_PROVIDER"
 #define CP_AUTH_KEY_SECRET "CONTROL_PLANE_SHARED_SECRET"
 #define CP_AUTH_KEY_SECRETS_FILE "CONTROL_PLANE_SECRETS_FILE"
+#define CP_AUTH_KEY_TOKEN "CONTROL_PLANE_TOKEN"
 #define CP_AUTH_DEFAULT_SECRETS ".control_plane_v2/secrets.env"	/* under $HOME */
 
 /*
@@ -49,6 +50,24 @@ int cp_auth_token_make(const void *secret, size_t slen, const char *user, char *
  */
 int cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t len,
     char *user, const char **reason);
+
+/* The bytes of a token as read: the longest valid token, a CRLF, and one byte to tell "too long". */
+#define CP_AUTH_TOKEN_READ_MAX (CP_AUTH_TOKEN_MAX + 3)
+
+/*
+ * The caller's token into buf (CP_AUTH_TOKEN_READ_MAX bytes; the caller
+ * wipes it), as every tool takes it: token (an option's copy) when not
+ * NULL, else the first line of the file file (- = standard input) when not
+ * NULL (an explicit choice beats the environment), else
+ * $CONTROL_PLANE_TOKEN when set and not empty (its bytes in the environment
+ * are then wiped and the variable unset, so that no copy outlives its use).
+ * A file is read without stdio, so that no unwiped buffer ever holds it; its
+ * one line ending is dropped; anything longer than a token is kept too long
+ * to pass.  Returns 0 with *len its length (0: the caller has no token),
+ * or -1 with e "FILE: strerror" when the file cannot be read.
+ */
+int cp_auth_token_get(const char *token, const char *file, char *buf, size_t *len,
+    struct cp_err *e);
 
 /* The shared secret.  Caller-allocated; free with cp_auth_secret_free, which wipes it. */
 struct cp_auth_secret {
