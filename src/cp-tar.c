@@ -225,7 +225,7 @@ create_mode(const struct opts *o)
 	struct cp_tarpack_opts po = { 0 };
 	struct cp_atomic at;
 	struct cp_tarpack *p;
-	char why[1024];
+	struct cp_err e;
 	int status = CP_EXIT_YES, fd = STDOUT_FILENO, i;
 
 	po.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -253,10 +253,10 @@ create_mode(const struct opts *o)
 			err(CP_EXIT_ERR, "%s", o->file);
 		fd = fileno(at.fp);
 	}
-	if (cp_tarpack_write(p, fd, why, sizeof(why)) == -1) {
+	if (cp_tarpack_write(p, fd, &e) == -1) {
 		if (o->file != NULL)
 			cp_atomic_abort(&at);
-		errx(CP_EXIT_ERR, "%s", why);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (o->file != NULL && cp_atomic_commit(&at) == -1)
 		err(CP_EXIT_ERR, "%s", o->file);
@@ -338,7 +338,8 @@ list_mode(const struct opts *o)
 	size_t ndig = 0;
 	unsigned char *sha;
 	const char *path;
-	char why[700], hex[CP_SHA256_HEXLEN + 1];
+	struct cp_err why;
+	char hex[CP_SHA256_HEXLEN + 1];
 	uint64_t size, li;
 	int rc, fd = open_archive(o);
 
@@ -347,8 +348,8 @@ list_mode(const struct opts *o)
 	chk = cp_tarcheck_new(&o->lim, (o->check ? 0 : CP_TARCHECK_LENIENT) |
 	    (o->symlinks ? CP_TARCHECK_SYMLINKS : 0));
 	while ((rc = cp_tarread_next(r, &e)) == 1) {
-		if (cp_tarcheck_entry(chk, &e, &path, why, sizeof(why)) == -1) {
-			cp_tarread_fail(r, "%s", why);
+		if (cp_tarcheck_entry(chk, &e, &path, &why) == -1) {
+			cp_tarread_fail(r, "%s", why.msg);
 			rc = -1;
 			break;
 		}
@@ -389,7 +390,7 @@ list_mode(const struct opts *o)
 		putchar('\n');
 	}
 	if (rc == -1)
-		warnx("%s", cp_tarread_error(r));
+		warnx("%s", cp_tarread_error(r)->msg);
 	cp_tarread_close(r);
 	cp_tarcheck_free(chk);
 	free(dig);
@@ -427,7 +428,7 @@ extract_mode(const struct opts *o)
 	struct cp_extract_opts xo;
 	struct cp_extract *x;
 	struct cp_receipt rc;
-	char why[2048];
+	struct cp_err why;
 	int fd = open_archive(o), e;
 
 	xo.lim = o->lim;
@@ -438,15 +439,15 @@ extract_mode(const struct opts *o)
 	catch_signals();
 	/* A closed standard output is an error to report and roll back from, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, why, sizeof(why)) == -1)
-		errx(CP_EXIT_ERR, "%s", why);
+	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, &why) == -1)
+		errx(CP_EXIT_ERR, "%s", why.msg);
 	if ((e = print_receipt(o, &rc)) != 0) {
 		cp_extract_abort(x);
 		errx(CP_EXIT_ERR, "write error: %s (nothing extracted)", strerror(e));
 	}
 	cp_receipt_free(&rc);
-	if (cp_extract_commit(x, why, sizeof(why)) == -1)
-		errx(CP_EXIT_ERR, "%s", why);
+	if (cp_extract_commit(x, &why) == -1)
+		errx(CP_EXIT_ERR, "%s", why.msg);
 	return CP_EXIT_YES;
 }
 
