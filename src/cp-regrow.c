@@ -128,10 +128,7 @@ struct assign {
 static int
 csv_failed(const struct run *x)
 {
-	if (cp_csv_errno(x->r) != 0)
-		warnx("%s: %s", x->name, strerror(cp_csv_errno(x->r)));
-	else
-		warnx("%s:%lu: %s", x->name, cp_csv_errline(x->r), cp_csv_errmsg(x->r));
+	warnx("%s", cp_csv_error(x->r)->msg);
 	return CP_EXIT_ERR;
 }
 
@@ -674,7 +671,7 @@ in_place(struct run *x)
 		cp_lock_release(lock);
 		return CP_EXIT_ERR;
 	}
-	x->r = cp_csv_open(in, &x->o->lim);
+	x->r = cp_csv_open(in, x->name, &x->o->lim);
 	x->out = a.fp;
 	status = run_verb(x);
 	cp_csv_close(x->r);
@@ -700,7 +697,7 @@ from_stream(struct run *x)
 		warn("%s", x->o->file);
 		return CP_EXIT_ERR;
 	}
-	x->r = cp_csv_open(in, &x->o->lim);
+	x->r = cp_csv_open(in, x->name, &x->o->lim);
 	x->out = stdout;
 	status = run_verb(x);
 	cp_csv_close(x->r);

@@ -220,7 +220,7 @@ cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t er
 	if ((fp = open_regular(path, errbuf, errlen)) == NULL)
 		return -1;
 	f->index = cp_strmap_new();
-	r = cp_csv_open(fp, &lim);
+	r = cp_csv_open(fp, path, &lim);
 	if ((rc = cp_csv_read_header(r)) == 0) {
 		cuser = cp_csv_column(r, "user");
 		croles = cp_csv_column(r, "roles");
@@ -233,13 +233,8 @@ cp_roles_load(struct cp_roles_file *f, const char *path, char *errbuf, size_t er
 	}
 	while (rc == 0 && (rc = cp_csv_read_row(r, &row)) == 1)
 		rc = add_row(f, path, &row, cuser, croles, errbuf, errlen) == 0 ? 0 : -2;
-	if (rc == -1) {
-		if (cp_csv_errno(r) != 0)
-			snprintf(errbuf, errlen, "%s: %s", path, strerror(cp_csv_errno(r)));
-		else
-			snprintf(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r),
-			    cp_csv_errmsg(r));
-	}
+	if (rc == -1)
+		snprintf(errbuf, errlen, "%s", cp_csv_error(r)->msg);
 	cp_csv_close(r);
 	fclose(fp);
 	if (rc != 0) {
