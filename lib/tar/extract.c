@@ -228,13 +228,12 @@ fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (j->err.msg[0] != '\0')
-		return -1;
 	va_start(ap, fmt);
-	cp_err_vset(&j->err, 0, fmt, ap);
-	va_end(ap);
 	if (r != NULL)
-		cp_tarerr_entry(&j->err, r->index, r->path, strlen(r->path));
+		cp_tarerr_vset(&j->err, r->index, r->path, strlen(r->path), fmt, ap);
+	else
+		cp_tarerr_vset(&j->err, 0, NULL, 0, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -43,26 +43,19 @@ cp_tar_typename(int type)
 	return typenames[type];
 }
 
-/* Put the current entry (or the one about to be read) before e's message. */
-static int
-name_entry(const struct cp_tarread *r, struct cp_err *e)
-{
-	if (r->name != NULL)
-		return cp_tarerr_entry(e, r->index, r->name, strlen(r->name));
-	return cp_tarerr_entry(e, r->index + 1, NULL, 0);
-}
-
 int
 cp_tarread_fail(struct cp_tarread *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->err.msg[0] != '\0')
-		return -1;
+	/* The current entry, or the one about to be read. */
 	va_start(ap, fmt);
-	cp_err_vset(&r->err, 0, fmt, ap);
+	if (r->name != NULL)
+		cp_tarerr_vset(&r->err, r->index, r->name, strlen(r->name), fmt, ap);
+	else
+		cp_tarerr_vset(&r->err, r->index + 1, NULL, 0, fmt, ap);
 	va_end(ap);
-	return name_entry(r, &r->err);
+	return -1;
 }
 
 /* An error of the gzip reader or the scanner: theirs is the better message; gzin's lacks the entry. */
@@ -73,7 +66,7 @@ own_error(struct cp_tarread *r, const struct cp_err *e, int named)
 		return;
 	r->err = *e;
 	if (named && r->name != NULL)
-		name_entry(r, &r->err);
+		cp_tarerr_entry(&r->err, r->index, r->name, strlen(r->name));
 }
 
 /* The next piece of the stream: inflated, scanned, then handed over. */
@@ -141,16 +134,13 @@ static int
 la_error(struct cp_tarread *r, const char *what)
 {
 	const char *s = archive_error_string(r->a);
-	char *msg;
+	char msg[512];
 
-	if (r->err.msg[0] != '\0')
-		return -1;
-	cp_err_set(&r->err, 0, "%s", s != NULL ? s : what);
 	/* libarchive capitalises its messages; ours are lowercase. */
-	msg = r->err.msg;
+	snprintf(msg, sizeof(msg), "%s", s != NULL ? s : what);
 	if (msg[0] >= 'A' && msg[0] <= 'Z' && (msg[1] < 'A' || msg[1] > 'Z'))
 		msg[0] = (char)(msg[0] - 'A' + 'a');
-	return name_entry(r, &r->err);
+	return cp_tarread_fail(r, "%s", msg);
 }
 
 static int

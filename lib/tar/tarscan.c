@@ -50,15 +50,11 @@ fail(struct cp_tarscan *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->err.msg[0] != '\0')
-		return -1;
 	va_start(ap, fmt);
-	cp_err_vset(&s->err, 0, fmt, ap);
+	cp_tarerr_vset(&s->err, s->whole ? 0 : s->entries + 1, s->namelen > 0 ? s->name : NULL,
+	    s->namelen, fmt, ap);
 	va_end(ap);
-	if (s->whole)
-		return -1;
-	return cp_tarerr_entry(&s->err, s->entries + 1, s->namelen > 0 ? s->name : NULL,
-	    s->namelen);
+	return -1;
 }
 
 struct cp_tarscan *
