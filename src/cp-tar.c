@@ -364,10 +364,10 @@ list_mode(const struct opts *o)
 			cp_hex_encode(sha, CP_SHA256_LEN, hex);
 		printf("%s %04o %" PRIu64 " %s ", cp_tar_typename(e.type), e.mode, size,
 		    sha != NULL ? hex : "-");
-		cp_sumline_write_name(stdout, path, 0);
+		cp_sumline_write_name(stdout, path);
 		if (e.link != NULL) {
 			fputs(" -> ", stdout);
-			cp_sumline_write_name(stdout, e.link, 0);
+			cp_sumline_write_name(stdout, e.link);
 		}
 		putchar('\n');
 	}
