@@ -269,7 +269,7 @@ print_json(const char *path, int type, uint64_t size, unsigned mode,
 	cp_json_init(&w, stdout);
 	cp_json_obj(&w);
 	cp_json_kstr(&w, "path", path);
-	cp_json_kstr(&w, "type", cp_tar_typename(type));
+	cp_json_kstr(&w, "type", cp_tarread_typename(type));
 	cp_json_kuint(&w, "size", size);
 	cp_json_kstr(&w, "mode", octal);
 	cp_json_key(&w, "sha256");
@@ -362,7 +362,7 @@ list_mode(const struct opts *o)
 		}
 		if (sha != NULL)
 			cp_hex_encode(sha, CP_SHA256_LEN, hex);
-		printf("%s %04o %" PRIu64 " %s ", cp_tar_typename(e.type), e.mode, size,
+		printf("%s %04o %" PRIu64 " %s ", cp_tarread_typename(e.type), e.mode, size,
 		    sha != NULL ? hex : "-");
 		cp_sumline_write_name(stdout, path);
 		if (e.link != NULL) {
@@ -427,7 +427,7 @@ extract_mode(const struct opts *o)
 		cp_extract_abort(x);
 		errx(CP_EXIT_ERR, "write error: %s (nothing extracted)", strerror(e));
 	}
-	cp_receipt_free(&rc);
+	cp_extract_receipt_free(&rc);
 	if (cp_extract_commit(x, &why) == -1)
 		errx(CP_EXIT_ERR, "%s", why.msg);
 	return CP_EXIT_YES;
@@ -487,7 +487,7 @@ main(int argc, char *argv[])
 	cp_prog_init(argc, argv);
 	/* Fixed, not the user's: names convert the same way (UTF-8) on every machine. */
 	setlocale(LC_CTYPE, "C.UTF-8");
-	cp_tarlimits_default(&o.lim);
+	cp_tarcheck_limits(&o.lim);
 	o.level = 6;
 	o.jobs = cp_cpus_online(64);
 	o.sync = 1;

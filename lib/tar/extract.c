@@ -814,7 +814,7 @@ cp_extract_abort(struct cp_extract *j)
 }
 
 void
-cp_receipt_free(struct cp_receipt *r)
+cp_extract_receipt_free(struct cp_receipt *r)
 {
 	size_t i;
 

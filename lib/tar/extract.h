@@ -49,10 +49,10 @@ struct cp_extract;
  * then replaces by rename, never writing through it.
  * On success returns 0, sets *x (to be passed to cp_extract_commit or
  * cp_extract_abort) and fills *out with the receipt-to-be (caller frees
- * with cp_receipt_free): the files, hard links and symlinks to place, the
- * directories to create (also those no entry names) and the directory
- * entries already there.  On failure the staging directory is removed and
- * -1 is returned with the reason, naming the entry, in e.
+ * with cp_extract_receipt_free): the files, hard links and symlinks to
+ * place, the directories to create (also those no entry names) and the
+ * directory entries already there.  On failure the staging directory is
+ * removed and -1 is returned with the reason, naming the entry, in e.
  * o must stay valid until the commit or abort.
  */
 int cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
@@ -71,6 +71,6 @@ int cp_extract_commit(struct cp_extract *x, struct cp_err *e);
 void cp_extract_abort(struct cp_extract *x);
 
 /* Release what a receipt holds; safe on an empty one. */
-void cp_receipt_free(struct cp_receipt *r);
+void cp_extract_receipt_free(struct cp_receipt *r);
 
 #endif

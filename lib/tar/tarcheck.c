@@ -26,7 +26,7 @@ struct cp_tarcheck {
 };
 
 void
-cp_tarlimits_default(struct cp_tarlimits *l)
+cp_tarcheck_limits(struct cp_tarlimits *l)
 {
 	l->max_bytes = (uint64_t)8 << 30;
 	l->max_entries = 50000;

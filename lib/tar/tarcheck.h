@@ -18,8 +18,8 @@ struct cp_tarlimits {
 	uint64_t max_depth;		/* components in a path */
 };
 
-/* The defaults: 8 GiB, 50,000 entries, 4 GiB, 200:1, 4095 bytes, 64 components. */
-void cp_tarlimits_default(struct cp_tarlimits *l);
+/* Set l to the defaults: 8 GiB, 50,000 entries, 4 GiB, 200:1, 4095 bytes, 64 components. */
+void cp_tarcheck_limits(struct cp_tarlimits *l);
 
 /*
  * Normalise a relative path: empty and "." components dropped, so

@@ -64,7 +64,7 @@ cp_tarpack_new(const struct cp_tarpack_opts *o)
 	struct cp_tarpack *p = xcalloc(1, sizeof(*p));
 
 	p->o = *o;
-	cp_tarlimits_default(&p->lim);
+	cp_tarcheck_limits(&p->lim);
 	p->seen = cp_strmap_new();
 	return p;
 }

@@ -36,7 +36,7 @@ static const char *const typenames[] = {
 };
 
 const char *
-cp_tar_typename(int type)
+cp_tarread_typename(int type)
 {
 	if (type < 0 || type > CP_TAR_OTHER)
 		type = CP_TAR_OTHER;
@@ -221,7 +221,7 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 	e->size = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 ?
 	    (uint64_t)archive_entry_size(ae) : 0;
 	if (e->type != CP_TAR_FILE && e->size != 0)
-		return cp_tarread_fail(r, "%s entry with data", cp_tar_typename(e->type));
+		return cp_tarread_fail(r, "%s entry with data", cp_tarread_typename(e->type));
 	e->index = r->index;
 	return 1;
 }

@@ -15,7 +15,7 @@ enum cp_tartype {
 };
 
 /* "file", "dir", "hardlink", "symlink", "chardev", "blockdev", "fifo", "socket", "unknown". */
-const char *cp_tar_typename(int type);
+const char *cp_tarread_typename(int type);
 
 /* One entry's header, as stored.  Strings are valid until the next cp_tarread_next. */
 struct cp_tarentry {
