@@ -346,7 +346,7 @@ print_check(const char *path, const char *verdict)
 {
 	if (strchr(path, '\n') != NULL) {
 		putc('\\', stdout);
-		cp_sumline_write_name(stdout, path, 0);
+		cp_sumline_write_name(stdout, path);
 	} else
 		fputs(path, stdout);
 	printf(": %s\n", verdict);

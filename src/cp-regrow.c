@@ -14,8 +14,9 @@
 #include "base/utf8.h"
 #include "base/xalloc.h"
 #include "cli/prog.h"
-#include "registry/depgraph.h"
+#include "cli/num.h"
 #include "registry/registry.h"
+#include "registry/view.h"
 #include "text/csv.h"
 
 static const char help[] =
@@ -112,10 +113,8 @@ struct run {
 	size_t ncols;
 	char **field;		/* a row being built: ncols fields */
 	size_t *len;
-	char **keys;		/* the JSON keys of the columns */
-	size_t *keylen;
-	char *obj;		/* a JSON object being built */
-	size_t objcap;
+	struct cp_view *view;	/* --json: rows as objects */
+	struct cp_json w;	/* on out */
 };
 
 /* COLUMN=VALUE, checked against the header. */
@@ -128,10 +127,7 @@ struct assign {
 static int
 csv_failed(const struct run *x)
 {
-	if (cp_csv_errno(x->r) != 0)
-		warnx("%s: %s", x->name, strerror(cp_csv_errno(x->r)));
-	else
-		warnx("%s:%lu: %s", x->name, cp_csv_errline(x->r), cp_csv_errmsg(x->r));
+	warnx("%s", cp_csv_error(x->r)->msg);
 	return CP_EXIT_ERR;
 }
 
@@ -178,67 +174,6 @@ parse_assignments(const struct run *x, char **args, int n, struct assign *as)
 		}
 	}
 	return 0;
-}
-
-/* The bytes a JSON string cannot hold as they are: control bytes, '"' and '\\'. */
-static const unsigned char json_special[256] = {
-	[0x00] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1
-};
-
-static void
-write_object(FILE *fp, struct run *x, char *const *field, const size_t *len)
-{
-	size_t k, i, n = 0, need;
-
-	/*
-	 * A field needing no escape (the record is valid UTF-8, so only '"',
-	 * '\\' and control bytes would) is copied into one buffer written
-	 * once a row; cp_json_write_str writes the others.
-	 */
-	x->obj[n++] = '{';
-	for (k = 0; k < x->ncols; k++) {
-		need = n + x->keylen[k] + len[k] + 3;
-		if (need > x->objcap)
-			x->obj = xrealloc(x->obj, x->objcap = 2 * need);
-		memcpy(x->obj + n, x->keys[k], x->keylen[k]);
-		n += x->keylen[k];
-		/* The field's terminating NUL, a control byte, stops the scan. */
-		for (i = 0; !json_special[(unsigned char)field[k][i]]; i++)
-			;
-		if (i < len[k]) {
-			fwrite(x->obj, 1, n, fp);
-			cp_json_write_str(fp, field[k], len[k]);
-			n = 0;
-			continue;
-		}
-		x->obj[n++] = '"';
-		memcpy(x->obj + n, field[k], len[k]);
-		n += len[k];
-		x->obj[n++] = '"';
-	}
-	x->obj[n++] = '}';
-	fwrite(x->obj, 1, n, fp);
-}
-
-/* Each column's JSON key ("name": and the comma before it), encoded once rather than per row. */
-static void
-encode_keys(struct run *x)
-{
-	size_t k;
-	FILE *fp;
-
-	x->obj = xmalloc(x->objcap = 4096);
-	x->keys = xcalloc(x->ncols, sizeof(*x->keys));
-	x->keylen = xcalloc(x->ncols, sizeof(*x->keylen));
-	for (k = 0; k < x->ncols; k++) {
-		if ((fp = open_memstream(&x->keys[k], &x->keylen[k])) == NULL)
-			errx(CP_EXIT_ERR, "out of memory");
-		cp_json_write_key(fp, cp_csv_colname(x->r, k), k == 0);
-		if (fclose(fp) == EOF)
-			errx(CP_EXIT_ERR, "out of memory");
-	}
 }
 
 /*
@@ -301,8 +236,8 @@ get_mode(struct run *x)
 			return CP_EXIT_ERR;
 		}
 	} else if (found && x->o->json) {
-		write_object(x->out, x, x->field, x->len);
-		putc('\n', x->out);
+		cp_view_row(x->view, &x->w, x->field, x->len);
+		cp_json_endl(&x->w);
 	} else if (found) {
 		cp_csv_write_header(x->out, x->r);
 		cp_csv_write_fields(x->out, x->ncols, x->field, x->len);
@@ -334,8 +269,8 @@ select_mode(struct run *x)
 			if (!field_line(x, (const char *const *)row.field, row.len, row.line))
 				break;
 		} else if (x->o->json) {
-			write_object(x->out, x, row.field, row.len);
-			putc('\n', x->out);
+			cp_view_row(x->view, &x->w, row.field, row.len);
+			cp_json_endl(&x->w);
 		} else
 			cp_csv_write_row(x->out, &row);
 	}
@@ -436,55 +371,19 @@ error:
 static int
 sync_mode(struct run *x)
 {
-	struct cp_depgraph *g = cp_depgraph_new();
-	struct cp_arena ids = { NULL };
-	const char **id = NULL, *p, *end, *item;
-	size_t n = 0, cap = 0, k, len, *order, forced;
-	long deps = cp_csv_column(x->r, "deps");
-	struct cp_csv_row row;
-	int rc;
+	struct cp_err e;
+	size_t forced;
 
-	if (deps < 0)
-		deps = cp_csv_column(x->r, "dependencies");
-	fputs("{\"packages\":[", x->out);
-	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
-		if (n == cap)
-			id = xreallocarray(id, cap = cap ? 2 * cap : 1024, sizeof(*id));
-		id[n] = cp_arena_strndup(&ids, row.field[x->key], row.len[x->key]);
-		cp_depgraph_add(g, row.field[x->key], row.len[x->key], NULL);
-		p = deps >= 0 ? row.field[deps] : "";
-		end = p + (deps >= 0 ? row.len[deps] : 0);
-		while (cp_registry_list_next(&p, end, &item, &len))
-			cp_depgraph_dep(g, n, item, cp_registry_dep_idlen(item, len));
-		if (n++ > 0)
-			putc(',', x->out);
-		write_object(x->out, x, row.field, row.len);
+	if (cp_view_sync(x->r, (size_t)x->key, x->out, &forced, &e) == -1) {
+		warnx("%s", e.msg);
+		return CP_EXIT_ERR;
 	}
-	if (rc < 0) {
-		rc = csv_failed(x);
-		goto out;
-	}
-	order = xreallocarray(NULL, n + 1, sizeof(*order));
-	forced = cp_depgraph_order(g, order);
-	fputs("],\"install_order\":[", x->out);
-	for (k = 0; k < n; k++) {
-		if (k > 0)
-			putc(',', x->out);
-		cp_json_write_cstr(x->out, id[order[k]]);
-	}
-	fputs("]}\n", x->out);
-	free(order);
-	rc = CP_EXIT_YES;
 	if (forced > 0) {
 		warnx("%s: dependency cycles: %zu row%s placed before a dependency (see validate)",
 		    x->name, forced, forced == 1 ? "" : "s");
-		rc = CP_EXIT_ERR;
+		return CP_EXIT_ERR;
 	}
-out:
-	free(id);
-	cp_arena_free(&ids);
-	cp_depgraph_free(g);
-	return rc;
+	return CP_EXIT_YES;
 }
 
 static void
@@ -501,28 +400,30 @@ print_problem(const struct run *x, const struct cp_registry_problem *p)
 }
 
 static void
-print_report(const struct run *x, enum cp_registry_kind kind, size_t rows,
+print_report(struct run *x, enum cp_registry_kind kind, size_t rows,
     const struct cp_registry_problem *p, size_t n, size_t fails)
 {
+	struct cp_json *w = &x->w;
 	size_t i;
 
-	fputs("{\"file\":", x->out);
-	cp_json_write_cstr(x->out, x->name);
-	fprintf(x->out, ",\"kind\":\"%s\",\"valid\":%s,\"rows\":%zu,\"failures\":%zu,"
-	    "\"warnings\":%zu,\"problems\":[", cp_registry_kind_name(kind),
-	    fails ? "false" : "true", rows, fails, n - fails);
+	cp_json_obj(w);
+	cp_json_kstr(w, "file", x->name);
+	cp_json_kstr(w, "kind", cp_registry_kind_name(kind));
+	cp_json_kbool(w, "valid", fails == 0);
+	cp_json_kuint(w, "rows", rows);
+	cp_json_kuint(w, "failures", fails);
+	cp_json_kuint(w, "warnings", n - fails);
+	cp_json_key(w, "problems");
+	cp_json_arr(w);
 	for (i = 0; i < n; i++) {
-		fprintf(x->out, "%s{\"level\":\"%s\",\"line\":%lu,\"id\":", i ? "," : "",
-		    p[i].fail ? "FAIL" : "WARN", p[i].line);
-		if (p[i].id != NULL)
-			cp_json_write_cstr(x->out, p[i].id);
-		else
-			fputs("null", x->out);
-		fputs(",\"message\":", x->out);
-		cp_json_write_cstr(x->out, p[i].what);
-		putc('}', x->out);
+		cp_json_obj(w);
+		cp_json_kstr(w, "level", p[i].fail ? "FAIL" : "WARN");
+		cp_json_kuint(w, "line", p[i].line);
+		cp_json_kstr(w, "id", p[i].id);
+		cp_json_kstr(w, "message", p[i].what);
+		cp_json_end(w);
 	}
-	fputs("]}\n", x->out);
+	cp_json_endl(w);
 }
 
 static int
@@ -593,6 +494,7 @@ field_columns(struct run *x)
 static int
 run_verb(struct run *x)
 {
+	struct cp_err e;
 	int status;
 
 	if (cp_csv_read_header(x->r) == -1)
@@ -607,7 +509,10 @@ run_verb(struct run *x)
 		return CP_EXIT_ERR;
 	x->field = xreallocarray(NULL, x->ncols, sizeof(*x->field));
 	x->len = xreallocarray(NULL, x->ncols, sizeof(*x->len));
-	encode_keys(x);
+	cp_json_init(&x->w, x->out);
+	if (x->o->json && (x->verb == GET || x->verb == SELECT) &&
+	    (x->view = cp_view_new(x->r, &e)) == NULL)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	/* One thread writes: skip stdio's locking on every putc and fwrite of the output. */
 	__fsetlocking(x->out, FSETLOCKING_BYCALLER);
 	switch (x->verb) {
@@ -617,11 +522,7 @@ run_verb(struct run *x)
 	case VALIDATE: status = validate_mode(x); break;
 	default: status = edit_mode(x); break;
 	}
-	for (size_t k = 0; k < x->ncols; k++)
-		free(x->keys[k]);
-	free(x->keys);
-	free(x->keylen);
-	free(x->obj);
+	cp_view_free(x->view);
 	free(x->field);
 	free(x->len);
 	free(x->fieldcol);
@@ -674,7 +575,7 @@ in_place(struct run *x)
 		cp_lock_release(lock);
 		return CP_EXIT_ERR;
 	}
-	x->r = cp_csv_open(in, &x->o->lim);
+	x->r = cp_csv_open(in, x->name, &x->o->lim);
 	x->out = a.fp;
 	status = run_verb(x);
 	cp_csv_close(x->r);
@@ -700,26 +601,13 @@ from_stream(struct run *x)
 		warn("%s", x->o->file);
 		return CP_EXIT_ERR;
 	}
-	x->r = cp_csv_open(in, &x->o->lim);
+	x->r = cp_csv_open(in, x->name, &x->o->lim);
 	x->out = stdout;
 	status = run_verb(x);
 	cp_csv_close(x->r);
 	if (in != stdin)
 		fclose(in);
 	return status;
-}
-
-static size_t
-parse_size(const char *s)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n < 1 || n > (1ULL << 30))
-		errx(CP_EXIT_ERR, "invalid field size: %s (1 to 1073741824)", s);
-	return (size_t)n;
 }
 
 int
@@ -742,7 +630,7 @@ main(int argc, char *argv[])
 			if ((o.kind = cp_registry_kind_parse(optarg)) == CP_REGISTRY_UNKNOWN)
 				errx(CP_EXIT_ERR, "unknown kind %s (packages or control-plane)", optarg);
 			break;
-		case OPT_MAX_FIELD: o.lim.max_field = parse_size(optarg); break;
+		case OPT_MAX_FIELD: o.lim.max_field = xnum(optarg, 1, (uint64_t)1 << 30, "field size"); break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);

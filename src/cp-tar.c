@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "base/atomic.h"
+#include "base/cpus.h"
 #include "base/hex.h"
-#include "base/io.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "cli/names.h"
+#include "cli/num.h"
 #include "cli/prog.h"
 #include "hash/sha256.h"
 #include "tar/extract.h"
@@ -135,42 +137,38 @@ catch_signals(void)
 static uint64_t
 parse_size(const char *opt, const char *s, uint64_t max)
 {
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
+	static const char suffix[] = "KMGT";
+	const char *p;
+	size_t n = strlen(s);
+	uint64_t v, mul = 1;
+	char *digits;
+	int rc;
 
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			errx(CP_EXIT_ERR, "--%s: number too large: %s", opt, s);
-		v = v * 10 + (uint64_t)(*p - '0');
+	if (n > 0 && (p = strchr(suffix, s[n - 1])) != NULL) {
+		mul = (uint64_t)1 << (10 * (p - suffix + 1));
+		n--;
 	}
-	if (p == s)
-		errx(CP_EXIT_ERR, "--%s: not a number: %s", opt, s);
-	switch (*p) {
-	case 'K': mul = (uint64_t)1 << 10; p++; break;
-	case 'M': mul = (uint64_t)1 << 20; p++; break;
-	case 'G': mul = (uint64_t)1 << 30; p++; break;
-	case 'T': mul = (uint64_t)1 << 40; p++; break;
-	}
-	if (*p != '\0')
-		errx(CP_EXIT_ERR, "--%s: not a number: %s", opt, s);
+	digits = xstrndup(s, n);
+	rc = cp_num_parse(digits, 0, UINT64_MAX, &v);
+	free(digits);
+	if (rc == -1)
+		errx(CP_EXIT_ERR, errno == ERANGE ? "--%s: number too large: %s" :
+		    "--%s: not a number: %s", opt, s);
 	if (v > max / mul)
 		errx(CP_EXIT_ERR, "--%s: at most %" PRIu64 ": %s", opt, max, s);
 	return v * mul;
 }
 
-/* SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since the epoch, else 0. */
+/* SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since the epoch (to 9999), else 0. */
 static int64_t
 source_date_epoch(void)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
 	if (s == NULL || *s == '\0')
 		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > 253402300799ULL)
+	if (cp_num_parse(s, 0, 253402300799ULL, &v) == -1)
 		errx(CP_EXIT_ERR, "SOURCE_DATE_EPOCH is not a number of seconds: %s", s);
 	return (int64_t)v;
 }
@@ -186,36 +184,18 @@ problem(void *arg, const char *msg)
 static int
 read_list(struct cp_tarpack *p, const struct opts *o)
 {
-	char *rec = NULL;
-	size_t cap = 0, len, lineno = 0;
-	int ended, rc, status = CP_EXIT_YES;
+	struct cp_names n;
+	const char *name;
+	int rc, status = CP_EXIT_YES;
 
-	for (;;) {
-		rc = cp_io_getrec(stdin, o->null ? '\0' : '\n', PATH_MAX, &rec, &cap, &len, &ended);
-		lineno++;
-		if (rc == 0)
-			break;
-		if (rc == -1) {
-			warn("-");
-			status = CP_EXIT_ERR;
-			break;
-		}
-		if (rc == -2) {
-			warnx("-:%zu: name too long", lineno);
-			status = CP_EXIT_ERR;
-			continue;
-		}
-		if (len == 0)
-			continue;
-		if (strlen(rec) != len) {
-			warnx("-:%zu: name holds a NUL byte (use -0)", lineno);
-			status = CP_EXIT_ERR;
-			continue;
-		}
-		if (cp_tarpack_add(p, rec) == -1)
+	cp_names_init(&n, stdin, "-", o->null);
+	while ((rc = cp_names_next(&n, &name)) != 0 && rc != -2) {
+		if (rc == -1 || cp_tarpack_add(p, name) == -1)
 			status = CP_EXIT_ERR;
 	}
-	free(rec);
+	if (rc == -2)
+		status = CP_EXIT_ERR;
+	cp_names_free(&n);
 	return status;
 }
 
@@ -225,7 +205,7 @@ create_mode(const struct opts *o)
 	struct cp_tarpack_opts po = { 0 };
 	struct cp_atomic at;
 	struct cp_tarpack *p;
-	char why[1024];
+	struct cp_err e;
 	int status = CP_EXIT_YES, fd = STDOUT_FILENO, i;
 
 	po.dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -253,10 +233,10 @@ create_mode(const struct opts *o)
 			err(CP_EXIT_ERR, "%s", o->file);
 		fd = fileno(at.fp);
 	}
-	if (cp_tarpack_write(p, fd, why, sizeof(why)) == -1) {
+	if (cp_tarpack_write(p, fd, &e) == -1) {
 		if (o->file != NULL)
 			cp_atomic_abort(&at);
-		errx(CP_EXIT_ERR, "%s", why);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (o->file != NULL && cp_atomic_commit(&at) == -1)
 		err(CP_EXIT_ERR, "%s", o->file);
@@ -282,24 +262,26 @@ static void
 print_json(const char *path, int type, uint64_t size, unsigned mode,
     const unsigned char *sha, const char *target, int existed)
 {
-	char hex[CP_SHA256_HEXLEN + 1];
+	struct cp_json w;
+	char octal[16];
 
-	fputs("{\"path\":", stdout);
-	cp_json_write_cstr(stdout, path);
-	printf(",\"type\":\"%s\",\"size\":%" PRIu64 ",\"mode\":\"%04o\",\"sha256\":",
-	    cp_tar_typename(type), size, mode);
-	if (sha != NULL) {
-		cp_hex_encode(sha, CP_SHA256_LEN, hex);
-		printf("\"%s\"", hex);
-	} else
-		fputs("null", stdout);
-	if (target != NULL) {
-		fputs(",\"target\":", stdout);
-		cp_json_write_cstr(stdout, target);
-	}
+	snprintf(octal, sizeof(octal), "%04o", mode);
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "path", path);
+	cp_json_kstr(&w, "type", cp_tarread_typename(type));
+	cp_json_kuint(&w, "size", size);
+	cp_json_kstr(&w, "mode", octal);
+	cp_json_key(&w, "sha256");
+	if (sha != NULL)
+		cp_json_hex(&w, sha, CP_SHA256_LEN);
+	else
+		cp_json_null(&w);
+	if (target != NULL)
+		cp_json_kstr(&w, "target", target);
 	if (existed >= 0)
-		printf(",\"existed\":%s", existed ? "true" : "false");
-	fputs("}\n", stdout);
+		cp_json_kbool(&w, "existed", existed);
+	cp_json_endl(&w);
 }
 
 /* A file's digest and size, kept by entry index for the hard links that follow it. */
@@ -338,7 +320,8 @@ list_mode(const struct opts *o)
 	size_t ndig = 0;
 	unsigned char *sha;
 	const char *path;
-	char why[700], hex[CP_SHA256_HEXLEN + 1];
+	struct cp_err why;
+	char hex[CP_SHA256_HEXLEN + 1];
 	uint64_t size, li;
 	int rc, fd = open_archive(o);
 
@@ -347,8 +330,8 @@ list_mode(const struct opts *o)
 	chk = cp_tarcheck_new(&o->lim, (o->check ? 0 : CP_TARCHECK_LENIENT) |
 	    (o->symlinks ? CP_TARCHECK_SYMLINKS : 0));
 	while ((rc = cp_tarread_next(r, &e)) == 1) {
-		if (cp_tarcheck_entry(chk, &e, &path, why, sizeof(why)) == -1) {
-			cp_tarread_fail(r, "%s", why);
+		if (cp_tarcheck_entry(chk, &e, &path, &why) == -1) {
+			cp_tarread_fail(r, "%s", why.msg);
 			rc = -1;
 			break;
 		}
@@ -379,17 +362,17 @@ list_mode(const struct opts *o)
 		}
 		if (sha != NULL)
 			cp_hex_encode(sha, CP_SHA256_LEN, hex);
-		printf("%s %04o %" PRIu64 " %s ", cp_tar_typename(e.type), e.mode, size,
+		printf("%s %04o %" PRIu64 " %s ", cp_tarread_typename(e.type), e.mode, size,
 		    sha != NULL ? hex : "-");
-		cp_sumline_write_name(stdout, path, 0);
+		cp_sumline_write_name(stdout, path);
 		if (e.link != NULL) {
 			fputs(" -> ", stdout);
-			cp_sumline_write_name(stdout, e.link, 0);
+			cp_sumline_write_name(stdout, e.link);
 		}
 		putchar('\n');
 	}
 	if (rc == -1)
-		warnx("%s", cp_tarread_error(r));
+		warnx("%s", cp_tarread_error(r)->msg);
 	cp_tarread_close(r);
 	cp_tarcheck_free(chk);
 	free(dig);
@@ -427,7 +410,7 @@ extract_mode(const struct opts *o)
 	struct cp_extract_opts xo;
 	struct cp_extract *x;
 	struct cp_receipt rc;
-	char why[2048];
+	struct cp_err why;
 	int fd = open_archive(o), e;
 
 	xo.lim = o->lim;
@@ -438,15 +421,15 @@ extract_mode(const struct opts *o)
 	catch_signals();
 	/* A closed standard output is an error to report and roll back from, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, why, sizeof(why)) == -1)
-		errx(CP_EXIT_ERR, "%s", why);
+	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, &why) == -1)
+		errx(CP_EXIT_ERR, "%s", why.msg);
 	if ((e = print_receipt(o, &rc)) != 0) {
 		cp_extract_abort(x);
 		errx(CP_EXIT_ERR, "write error: %s (nothing extracted)", strerror(e));
 	}
-	cp_receipt_free(&rc);
-	if (cp_extract_commit(x, why, sizeof(why)) == -1)
-		errx(CP_EXIT_ERR, "%s", why);
+	cp_extract_receipt_free(&rc);
+	if (cp_extract_commit(x, &why) == -1)
+		errx(CP_EXIT_ERR, "%s", why.msg);
 	return CP_EXIT_YES;
 }
 
@@ -461,12 +444,9 @@ set_mode(struct opts *o, int m)
 static int
 parse_int(const char *opt, const char *s, int lo, int hi)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+	if (cp_num_parse(s, (uint64_t)lo, (uint64_t)hi, &v) == -1)
 		errx(CP_EXIT_ERR, "--%s: not a number from %d to %d: %s", opt, lo, hi, s);
 	return (int)v;
 }
@@ -502,15 +482,14 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o = { 0 };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
 
 	cp_prog_init(argc, argv);
 	/* Fixed, not the user's: names convert the same way (UTF-8) on every machine. */
 	setlocale(LC_CTYPE, "C.UTF-8");
-	cp_tarlimits_default(&o.lim);
+	cp_tarcheck_limits(&o.lim);
 	o.level = 6;
-	o.jobs = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
+	o.jobs = cp_cpus_online(64);
 	o.sync = 1;
 	while ((c = getopt_long(argc, argv, "ctxf:C:0l:j:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -519,7 +498,7 @@ main(int argc, char *argv[])
 		case 'C': o.dir = optarg; break;
 		case '0': o.null = 1; break;
 		case 'l': o.level = parse_int("level", optarg, 0, 9); break;
-		case 'j': o.jobs = parse_int("jobs", optarg, 1, 256); break;
+		case 'j': o.jobs = cp_prog_jobs(optarg); break;
 		case OPT_SYMLINKS: o.symlinks = 1; break;
 		case OPT_CHECK: o.check = 1; break;
 		case OPT_FORCE: o.force = 1; break;

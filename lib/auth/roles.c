@@ -221,7 +221,7 @@ cp_roles_load(struct cp_roles_file *f, const char *path, struct cp_err *e)
 	if ((fp = open_regular(path, e)) == NULL)
 		return -1;
 	f->index = cp_strmap_new();
-	r = cp_csv_open(fp, &lim);
+	r = cp_csv_open(fp, path, &lim);
 	if ((rc = cp_csv_read_header(r)) == 0) {
 		cuser = cp_csv_column(r, "user");
 		croles = cp_csv_column(r, "roles");
@@ -234,13 +234,8 @@ cp_roles_load(struct cp_roles_file *f, const char *path, struct cp_err *e)
 	}
 	while (rc == 0 && (rc = cp_csv_read_row(r, &row)) == 1)
 		rc = add_row(f, path, &row, cuser, croles, e) == 0 ? 0 : -2;
-	if (rc == -1) {
-		if (cp_csv_errno(r) != 0)
-			cp_err_set(e, cp_csv_errno(r), "%s", path);
-		else
-			cp_err_set(e, 0, "%s:%lu: %s", path, cp_csv_errline(r),
-			    cp_csv_errmsg(r));
-	}
+	if (rc == -1 && e != NULL)
+		*e = *cp_csv_error(r);
 	cp_csv_close(r);
 	fclose(fp);
 	if (rc != 0) {

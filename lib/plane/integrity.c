@@ -164,9 +164,9 @@ read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errle
 		fail(errbuf, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	r = cp_csv_open(fp, NULL);
+	r = cp_csv_open(fp, path, NULL);
 	if (cp_csv_read_header(r) == -1) {
-		fail(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r), cp_csv_errmsg(r));
+		fail(errbuf, errlen, "%s", cp_csv_error(r)->msg);
 		ret = -1;
 		goto out;
 	}
@@ -181,7 +181,7 @@ read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errle
 	while ((rc = cp_csv_read_row(r, &row)) == 1)
 		fn(arg, col(&row, cid), col(&row, ctype), col(&row, cpath), col(&row, chash));
 	if (rc == -1) {
-		fail(errbuf, errlen, "%s:%lu: %s", path, cp_csv_errline(r), cp_csv_errmsg(r));
+		fail(errbuf, errlen, "%s", cp_csv_error(r)->msg);
 		ret = -1;
 	}
 out:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/err.h"
 #include "base/hex.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
@@ -218,16 +219,19 @@ get(const struct cp_registry_check *c, const struct cp_csv_row *row, enum col k)
 	return v;
 }
 
+static void problem(struct cp_registry_check *c, int fail, unsigned long line, const char *id,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 static void
 problem(struct cp_registry_check *c, int fail, unsigned long line, const char *id,
     const char *fmt, ...)
 {
 	struct problem *p;
-	char buf[1024];
+	struct cp_err what;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	cp_err_vset(&what, 0, fmt, ap);
 	va_end(ap);
 	if (c->nprobs == c->probcap) {
 		c->probcap = c->probcap ? 2 * c->probcap : 64;
@@ -238,7 +242,7 @@ problem(struct cp_registry_check *c, int fail, unsigned long line, const char *i
 	p->p.fail = fail;
 	p->p.line = line;
 	p->p.id = id ? cp_arena_strndup(&c->strs, id, strlen(id)) : NULL;
-	p->p.what = cp_arena_strndup(&c->strs, buf, strlen(buf));
+	p->p.what = cp_arena_strndup(&c->strs, what.msg, strlen(what.msg));
 }
 
 struct cp_registry_check *

@@ -17,6 +17,7 @@
 #include "base/strmap.h"
 #include "base/xalloc.h"
 #include "tar/extract.h"
+#include "tar/tarerr.h"
 #include "tar/tarread.h"
 
 /*
@@ -215,8 +216,7 @@ struct cp_extract {
 	struct cp_strmap *mkdirs;	/* directories the commit will create, no entry naming them */
 	const char **implicit;
 	size_t nimplicit, capimplicit;
-	char *why;
-	size_t whysz;
+	struct cp_err err;		/* why it failed; the first reason sticks */
 };
 
 static int fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
@@ -226,19 +226,14 @@ static int fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
 static int
 fail(struct cp_extract *j, const struct rec *r, const char *fmt, ...)
 {
-	char what[700], q[600];
 	va_list ap;
 
-	if (j->why[0] != '\0')
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	if (r != NULL)
-		snprintf(j->why, j->whysz, "entry %llu %s: %s", (unsigned long long)r->index,
-		    cp_quote_cstr(q, sizeof(q), r->path), what);
+		cp_tarerr_vset(&j->err, r->index, r->path, strlen(r->path), fmt, ap);
 	else
-		snprintf(j->why, j->whysz, "%s", what);
+		cp_tarerr_vset(&j->err, 0, NULL, 0, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -400,7 +395,7 @@ stage_all(struct cp_extract *j, int fd)
 	struct cp_tarentry e;
 	struct cp_tarread *tr;
 	const char *path;
-	char msg[700];
+	struct cp_err why;
 	int rc;
 
 	if ((tr = cp_tarread_open(fd, &ro)) == NULL)
@@ -412,8 +407,8 @@ stage_all(struct cp_extract *j, int fd)
 			rc = cp_tarread_fail(tr, "interrupted");
 			break;
 		}
-		if (cp_tarcheck_entry(j->check, &e, &path, msg, sizeof(msg)) == -1) {
-			rc = cp_tarread_fail(tr, "%s", msg);
+		if (cp_tarcheck_entry(j->check, &e, &path, &why) == -1) {
+			rc = cp_tarread_fail(tr, "%s", why.msg);
 			break;
 		}
 		if (path != NULL && stage_entry(j, tr, &w, &aux, &e, path) == -1) {
@@ -421,8 +416,8 @@ stage_all(struct cp_extract *j, int fd)
 			break;
 		}
 	}
-	if (rc == -1)
-		fail(j, NULL, "%s", cp_tarread_error(tr));
+	if (rc == -1 && j->err.msg[0] == '\0')
+		j->err = *cp_tarread_error(tr);
 	walker_free(&w);
 	walker_free(&aux);
 	cp_tarread_close(tr);
@@ -680,9 +675,10 @@ commit(struct cp_extract *j)
 	if (rc == 0 && w.sync_err != 0)
 		rc = fail(j, NULL, "fsync: %s", strerror(w.sync_err));
 	if (rc == -1 && rollback(j) == -1) {
-		size_t len = strlen(j->why);
+		size_t len = strlen(j->err.msg);
 
-		snprintf(j->why + len, j->whysz - len, "; rolling back failed, the destination may hold part of the archive");
+		snprintf(j->err.msg + len, sizeof(j->err.msg) - len,
+		    "; rolling back failed, the destination may hold part of the archive");
 	}
 	return rc;
 }
@@ -745,9 +741,19 @@ release(struct cp_extract *j)
 	free(j);
 }
 
+/* Hand the reason over to the caller and release j.  Returns -1. */
+static int
+give_up(struct cp_extract *j, struct cp_err *e)
+{
+	if (e != NULL)
+		*e = j->err;
+	release(j);
+	return -1;
+}
+
 int
 cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_extract **x, struct cp_receipt *out, char *why, size_t whysz)
+    struct cp_extract **x, struct cp_receipt *out, struct cp_err *e)
 {
 	struct cp_extract *j = xcalloc(1, sizeof(*j));
 	int rc;
@@ -755,10 +761,7 @@ cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
 	*x = NULL;
 	memset(out, 0, sizeof(*out));
 	j->o = o;
-	j->why = why;
-	j->whysz = whysz;
 	j->stagefd = -1;
-	why[0] = '\0';
 	j->maxdepth = o->lim.max_depth > 0 && o->lim.max_depth < PATH_MAX / 2 ?
 	    (size_t)o->lim.max_depth : PATH_MAX / 2;
 	j->check = cp_tarcheck_new(&o->lim, o->allow_symlinks ? CP_TARCHECK_SYMLINKS : 0);
@@ -768,8 +771,7 @@ cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
 		char q[600];
 
 		fail(j, NULL, "%s: %s", cp_quote_cstr(q, sizeof(q), dir), strerror(errno));
-		release(j);
-		return -1;
+		return give_up(j, e);
 	}
 	rc = make_stage(j);
 	if (rc == 0)
@@ -778,23 +780,18 @@ cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
 		rc = precheck(j);
 	if (rc == 0 && o->sync && syncfs(j->stagefd) == -1)
 		rc = fail(j, NULL, "syncfs: %s", strerror(errno));
-	if (rc == -1) {
-		release(j);
-		return -1;
-	}
+	if (rc == -1)
+		return give_up(j, e);
 	receipt(j, out);
 	*x = j;
 	return 0;
 }
 
 int
-cp_extract_commit(struct cp_extract *j, char *why, size_t whysz)
+cp_extract_commit(struct cp_extract *j, struct cp_err *e)
 {
 	int rc;
 
-	j->why = why;
-	j->whysz = whysz;
-	why[0] = '\0';
 	rc = commit(j);
 	close(j->stagefd);
 	j->stagefd = -1;
@@ -803,8 +800,10 @@ cp_extract_commit(struct cp_extract *j, char *why, size_t whysz)
 		    j->stagename, strerror(errno));
 	if (j->o->sync && fsync(j->dirfd) == -1 && rc == 0)
 		rc = fail(j, NULL, "fsync: %s", strerror(errno));
+	if (rc == -1)
+		return give_up(j, e);
 	release(j);
-	return rc;
+	return 0;
 }
 
 void
@@ -815,7 +814,7 @@ cp_extract_abort(struct cp_extract *j)
 }
 
 void
-cp_receipt_free(struct cp_receipt *r)
+cp_extract_receipt_free(struct cp_receipt *r)
 {
 	size_t i;
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "hash/sha256.h"
 #include "tar/tarcheck.h"
 
@@ -48,28 +49,28 @@ struct cp_extract;
  * then replaces by rename, never writing through it.
  * On success returns 0, sets *x (to be passed to cp_extract_commit or
  * cp_extract_abort) and fills *out with the receipt-to-be (caller frees
- * with cp_receipt_free): the files, hard links and symlinks to place, the
- * directories to create (also those no entry names) and the directory
- * entries already there.  On failure the staging directory is removed and
- * -1 is returned with the reason, naming the entry, in why (whysz bytes).
+ * with cp_extract_receipt_free): the files, hard links and symlinks to
+ * place, the directories to create (also those no entry names) and the
+ * directory entries already there.  On failure the staging directory is
+ * removed and -1 is returned with the reason, naming the entry, in e.
  * o must stay valid until the commit or abort.
  */
 int cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_extract **x, struct cp_receipt *out, char *why, size_t whysz);
+    struct cp_extract **x, struct cp_receipt *out, struct cp_err *e);
 
 /*
  * Put everything in place: directories created (mode 0755; the umask is
  * not applied), files renamed in (mode 0644, or 0755 if the archive gave
  * the owner execute permission).  On any failure, including o->cancel,
  * everything done in dir is undone and -1 is returned with the reason in
- * why.  Either way the staging directory is removed and x is released.
+ * e.  Either way the staging directory is removed and x is released.
  */
-int cp_extract_commit(struct cp_extract *x, char *why, size_t whysz);
+int cp_extract_commit(struct cp_extract *x, struct cp_err *e);
 
 /* Give up before the commit: remove the staging directory, release x; dir is as it was. */
 void cp_extract_abort(struct cp_extract *x);
 
 /* Release what a receipt holds; safe on an empty one. */
-void cp_receipt_free(struct cp_receipt *r);
+void cp_extract_receipt_free(struct cp_receipt *r);
 
 #endif

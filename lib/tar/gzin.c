@@ -1,7 +1,5 @@
 /* gzin: gzip decompression that refuses what is not exactly gzip, and bombs. */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,21 +18,8 @@ struct cp_gzin {
 	uint64_t bytes_in, bytes_out, consumed;
 	uint64_t max_ratio, floor;
 	volatile sig_atomic_t *cancel;
-	char err[256];
+	struct cp_err err;	/* set once: every later read fails with it */
 };
-
-static ssize_t
-fail(struct cp_gzin *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (g->err[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(g->err, sizeof(g->err), fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 struct cp_gzin *
 cp_gzin_new(int fd, uint64_t max_ratio, uint64_t floor, volatile sig_atomic_t *cancel)
@@ -71,8 +56,8 @@ fill(struct cp_gzin *g, size_t want)
 			if (errno == EINTR && (g->cancel == NULL || !*g->cancel))
 				continue;
 			if (errno == EINTR)
-				return (int)fail(g, "interrupted");
-			return (int)fail(g, "read error: %s", strerror(errno));
+				return cp_err_set(&g->err, 0, "interrupted");
+			return cp_err_set(&g->err, errno, "read error");
 		}
 		if (n == 0)
 			g->eof = 1;
@@ -90,16 +75,16 @@ next_member(struct cp_gzin *g, int first)
 		return -1;
 	if (g->zs.avail_in == 0) {
 		if (first)
-			return (int)fail(g, "empty input, not gzip data");
+			return cp_err_set(&g->err, 0, "empty input, not gzip data");
 		return 0;
 	}
 	if (g->zs.avail_in < 2 || g->zs.next_in[0] != 0x1f || g->zs.next_in[1] != 0x8b) {
 		if (first)
-			return (int)fail(g, "not gzip data");
-		return (int)fail(g, "trailing garbage after the gzip data");
+			return cp_err_set(&g->err, 0, "not gzip data");
+		return cp_err_set(&g->err, 0, "trailing garbage after the gzip data");
 	}
 	if (!first && inflateReset(&g->zs) != Z_OK)
-		return (int)fail(g, "zlib failure");
+		return cp_err_set(&g->err, 0, "zlib failure");
 	g->member_done = 0;
 	return 1;
 }
@@ -110,7 +95,7 @@ cp_gzin_read(struct cp_gzin *g, void *buf, size_t n)
 	uInt before;
 	int rc;
 
-	if (g->err[0] != '\0')
+	if (g->err.msg[0] != '\0')
 		return -1;
 	if (!g->started) {
 		g->started = 1;
@@ -130,19 +115,19 @@ cp_gzin_read(struct cp_gzin *g, void *buf, size_t n)
 		if (g->zs.avail_in == 0 && fill(g, 1) == -1)
 			return -1;
 		if (g->zs.avail_in == 0 && g->eof)
-			return fail(g, "gzip data is truncated");
+			return cp_err_set(&g->err, 0, "gzip data is truncated");
 		before = g->zs.avail_in;
 		rc = inflate(&g->zs, Z_NO_FLUSH);
 		g->consumed += before - g->zs.avail_in;
 		if (rc == Z_STREAM_END)
 			g->member_done = 1;
 		else if (rc == Z_DATA_ERROR)
-			return fail(g, "gzip data is corrupt (%s)",
+			return cp_err_set(&g->err, 0, "gzip data is corrupt (%s)",
 			    g->zs.msg ? g->zs.msg : "bad data");
 		else if (rc == Z_MEM_ERROR)
-			return fail(g, "out of memory in zlib");
+			return cp_err_set(&g->err, 0, "out of memory in zlib");
 		else if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return fail(g, "zlib failure");
+			return cp_err_set(&g->err, 0, "zlib failure");
 		if ((size_t)(n - g->zs.avail_out) > 0 && !g->member_done)
 			break;
 	}
@@ -150,15 +135,15 @@ cp_gzin_read(struct cp_gzin *g, void *buf, size_t n)
 	g->bytes_out += n;
 	if (g->max_ratio > 0 && g->bytes_out > g->floor &&
 	    g->bytes_out / (g->consumed ? g->consumed : 1) > g->max_ratio)
-		return fail(g, "compression ratio over %llu:1 (a decompression bomb?)",
+		return cp_err_set(&g->err, 0, "compression ratio over %llu:1 (a decompression bomb?)",
 		    (unsigned long long)g->max_ratio);
 	return (ssize_t)n;
 }
 
-const char *
+const struct cp_err *
 cp_gzin_error(const struct cp_gzin *g)
 {
-	return g->err;
+	return &g->err;
 }
 
 uint64_t

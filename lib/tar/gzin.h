@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/err.h"
+
 struct cp_gzin;
 
 /*
@@ -29,8 +31,8 @@ struct cp_gzin *cp_gzin_new(int fd, uint64_t max_ratio, uint64_t floor,
  */
 ssize_t cp_gzin_read(struct cp_gzin *g, void *buf, size_t n);
 
-/* What went wrong, lowercase, without the entry (the caller knows that); "" before any error. */
-const char *cp_gzin_error(const struct cp_gzin *g);
+/* What went wrong, lowercase, without the entry (the caller knows that); msg "" before any error. */
+const struct cp_err *cp_gzin_error(const struct cp_gzin *g);
 
 /* Bytes read from fd so far, and bytes inflated so far. */
 uint64_t cp_gzin_bytes_in(const struct cp_gzin *g);

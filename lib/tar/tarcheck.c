@@ -1,7 +1,5 @@
 /* tarcheck: names, types, modes, links, duplicates and caps of archive entries. */
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +26,7 @@ struct cp_tarcheck {
 };
 
 void
-cp_tarlimits_default(struct cp_tarlimits *l)
+cp_tarcheck_limits(struct cp_tarlimits *l)
 {
 	l->max_bytes = (uint64_t)8 << 30;
 	l->max_entries = 50000;
@@ -40,7 +38,7 @@ cp_tarlimits_default(struct cp_tarlimits *l)
 
 int
 cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
-    const char **why)
+    struct cp_err *e)
 {
 	const char *p = name, *c;
 	size_t n, depth = 0, len = strlen(name), o = 0;
@@ -48,11 +46,11 @@ cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
 
 	*out = NULL;
 	if (len == 0)
-		return *why = "empty name", -1;
+		return cp_err_set(e, 0, "empty name");
 	if (len > l->max_path)
-		return *why = "name too long", -1;
+		return cp_err_set(e, 0, "name too long");
 	if (name[0] == '/')
-		return *why = "absolute path", -1;
+		return cp_err_set(e, 0, "absolute path");
 	buf = xmalloc(len + 1);
 	while (*p != '\0') {
 		for (c = p; *c != '\0' && *c != '/'; c++)
@@ -60,16 +58,16 @@ cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
 		n = (size_t)(c - p);
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
 			free(buf);
-			return *why = "'..' in the path", -1;
+			return cp_err_set(e, 0, "'..' in the path");
 		}
 		if (n > NAME_MAX) {
 			free(buf);
-			return *why = "a path component is longer than NAME_MAX", -1;
+			return cp_err_set(e, 0, "a path component is longer than NAME_MAX");
 		}
 		if (n > 0 && !(n == 1 && p[0] == '.')) {
 			if (++depth > l->max_depth) {
 				free(buf);
-				return *why = "path too deep", -1;
+				return cp_err_set(e, 0, "path too deep");
 			}
 			if (o > 0)
 				buf[o++] = '/';
@@ -103,20 +101,6 @@ cp_tarcheck_free(struct cp_tarcheck *c)
 	free(c);
 }
 
-static int refuse(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-refuse(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * Each ".." of a leading run climbs a real directory (no symlink can be on
  * the way to an entry); a ".." after a name could climb out of whatever
@@ -124,7 +108,7 @@ refuse(char *why, size_t whysz, const char *fmt, ...)
  */
 int
 cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlimits *l,
-    char *why, size_t whysz)
+    struct cp_err *e)
 {
 	const char *p = target, *c;
 	size_t n, ups = 0, depth = 0, named = 0;
@@ -132,11 +116,11 @@ cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlim
 
 	cp_quote_cstr(q, sizeof(q), target);
 	if (*target == '\0')
-		return refuse(why, whysz, "empty symlink target");
+		return cp_err_set(e, 0, "empty symlink target");
 	if (strlen(target) > l->max_path)
-		return refuse(why, whysz, "symlink target too long");
+		return cp_err_set(e, 0, "symlink target too long");
 	if (target[0] == '/')
-		return refuse(why, whysz, "symlink to an absolute path %s", q);
+		return cp_err_set(e, 0, "symlink to an absolute path %s", q);
 	for (c = path; *c != '\0'; c++)
 		depth += *c == '/';
 	while (*p != '\0') {
@@ -145,9 +129,9 @@ cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlim
 		n = (size_t)(c - p);
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
 			if (named)
-				return refuse(why, whysz, "symlink target %s has '..' after a name", q);
+				return cp_err_set(e, 0, "symlink target %s has '..' after a name", q);
 			if (++ups > depth)
-				return refuse(why, whysz, "symlink target %s leaves the destination", q);
+				return cp_err_set(e, 0, "symlink target %s leaves the destination", q);
 		} else if (n > 0 && !(n == 1 && p[0] == '.'))
 			named++;
 		p = *c == '/' ? c + 1 : c;
@@ -163,125 +147,123 @@ kind_of(int type)
 
 /* The rules on type, mode, size and link target; the name is already normal. */
 static int
-entry_rules(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path,
-    char *why, size_t whysz)
+entry_rules(struct cp_tarcheck *c, const struct cp_tarentry *ent, const char *path,
+    struct cp_err *e)
 {
-	const char *lwhy;
+	struct cp_err lerr;
 	char *target;
 	size_t *v;
 	char q[QUOTED];
 
-	if (e->link != NULL)
-		cp_quote_cstr(q, sizeof(q), e->link);
-	switch (e->type) {
-	case CP_TAR_CHAR: return refuse(why, whysz, "character device");
-	case CP_TAR_BLOCK: return refuse(why, whysz, "block device");
-	case CP_TAR_FIFO: return refuse(why, whysz, "FIFO");
-	case CP_TAR_SOCKET: return refuse(why, whysz, "socket");
-	case CP_TAR_OTHER: return refuse(why, whysz, "unknown entry type");
+	if (ent->link != NULL)
+		cp_quote_cstr(q, sizeof(q), ent->link);
+	switch (ent->type) {
+	case CP_TAR_CHAR: return cp_err_set(e, 0, "character device");
+	case CP_TAR_BLOCK: return cp_err_set(e, 0, "block device");
+	case CP_TAR_FIFO: return cp_err_set(e, 0, "FIFO");
+	case CP_TAR_SOCKET: return cp_err_set(e, 0, "socket");
+	case CP_TAR_OTHER: return cp_err_set(e, 0, "unknown entry type");
 	case CP_TAR_SYMLINK:
 		if (!(c->flags & CP_TARCHECK_SYMLINKS))
-			return refuse(why, whysz, "symbolic link to %s (refused without --allow-symlinks)", q);
-		if (cp_tarcheck_symlink(path, e->link, &c->lim, why, whysz) == -1)
+			return cp_err_set(e, 0, "symbolic link to %s (refused without --allow-symlinks)", q);
+		if (cp_tarcheck_symlink(path, ent->link, &c->lim, e) == -1)
 			return -1;
 		break;
 	}
-	if (e->mode & 04000)
-		return refuse(why, whysz, "setuid bit");
-	if (e->mode & 02000)
-		return refuse(why, whysz, "setgid bit");
-	if (e->mode & 01000)
-		return refuse(why, whysz, "sticky bit");
-	if (c->lim.max_entry_size > 0 && e->size > c->lim.max_entry_size)
-		return refuse(why, whysz, "%llu bytes, over the single-entry cap of %llu",
-		    (unsigned long long)e->size, (unsigned long long)c->lim.max_entry_size);
-	c->total += e->size;
+	if (ent->mode & 04000)
+		return cp_err_set(e, 0, "setuid bit");
+	if (ent->mode & 02000)
+		return cp_err_set(e, 0, "setgid bit");
+	if (ent->mode & 01000)
+		return cp_err_set(e, 0, "sticky bit");
+	if (c->lim.max_entry_size > 0 && ent->size > c->lim.max_entry_size)
+		return cp_err_set(e, 0, "%llu bytes, over the single-entry cap of %llu",
+		    (unsigned long long)ent->size, (unsigned long long)c->lim.max_entry_size);
+	c->total += ent->size;
 	if (c->lim.max_bytes > 0 && c->total > c->lim.max_bytes)
-		return refuse(why, whysz, "the archive unpacks to more than %llu bytes",
+		return cp_err_set(e, 0, "the archive unpacks to more than %llu bytes",
 		    (unsigned long long)c->lim.max_bytes);
-	if (e->type == CP_TAR_HARDLINK) {
-		if (cp_tarcheck_path(e->link, &c->lim, &target, &lwhy) == -1)
-			return refuse(why, whysz, "hard link to %s: %s", q, lwhy);
+	if (ent->type == CP_TAR_HARDLINK) {
+		if (cp_tarcheck_path(ent->link, &c->lim, &target, &lerr) == -1)
+			return cp_err_set(e, 0, "hard link to %s: %s", q, lerr.msg);
 		v = cp_strmap_ref(c->paths, target, strlen(target));
 		free(target);
 		if (v == NULL || *v % 4 != K_FILE)
-			return refuse(why, whysz, "hard link to %s, which is not an earlier regular file", q);
+			return cp_err_set(e, 0, "hard link to %s, which is not an earlier regular file", q);
 	}
 	return 0;
 }
 
 /* Every ancestor must be a directory; the path itself must be new (or a directory made implicit earlier). */
 static int
-place(struct cp_tarcheck *c, const struct cp_tarentry *e, const char *path,
-    const char **stored, char *why, size_t whysz)
+place(struct cp_tarcheck *c, const struct cp_tarentry *ent, const char *path,
+    const char **stored, struct cp_err *e)
 {
 	const char *slash;
 	size_t *v;
-	int added, kind = kind_of(e->type), lenient = c->flags & CP_TARCHECK_LENIENT;
+	int added, kind = kind_of(ent->type), lenient = c->flags & CP_TARCHECK_LENIENT;
 	char q[QUOTED];
 
 	for (slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
 		v = cp_strmap_put(c->paths, path, (size_t)(slash - path), &added, NULL);
 		if (added || *v % 4 == K_IMPLICIT || *v % 4 == K_DIR || lenient)
 			continue;
-		return refuse(why, whysz, "%s is not a directory in this archive",
+		return cp_err_set(e, 0, "%s is not a directory in this archive",
 		    cp_quote(q, sizeof(q), path, (size_t)(slash - path)));
 	}
 	v = cp_strmap_put(c->paths, path, strlen(path), &added, stored);
 	if (!added && !lenient) {
 		if (*v % 4 == K_IMPLICIT && kind != K_DIR)
-			return refuse(why, whysz, "also a directory's parent in this archive");
+			return cp_err_set(e, 0, "also a directory's parent in this archive");
 		if (*v % 4 != K_IMPLICIT)
-			return refuse(why, whysz, "appears twice in the archive");
+			return cp_err_set(e, 0, "appears twice in the archive");
 	}
-	*v = (size_t)e->index * 4 + kind;
+	*v = (size_t)ent->index * 4 + kind;
 	return 0;
 }
 
 int
-cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *e,
-    const char **path, char *why, size_t whysz)
+cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *ent,
+    const char **path, struct cp_err *e)
 {
-	const char *pwhy;
 	char *norm;
 	int rc;
 
 	*path = NULL;
-	if (c->lim.max_entries > 0 && e->index > c->lim.max_entries)
-		return refuse(why, whysz, "more than %llu entries in the archive",
+	if (c->lim.max_entries > 0 && ent->index > c->lim.max_entries)
+		return cp_err_set(e, 0, "more than %llu entries in the archive",
 		    (unsigned long long)c->lim.max_entries);
 	if (c->flags & CP_TARCHECK_LENIENT) {
-		if (cp_tarcheck_path(e->name, &c->lim, &norm, &pwhy) == -1 || *norm == '\0') {
+		if (cp_tarcheck_path(ent->name, &c->lim, &norm, NULL) == -1 || *norm == '\0') {
 			free(norm);
 			return 0;
 		}
-		rc = place(c, e, norm, path, why, whysz);
+		rc = place(c, ent, norm, path, e);
 		free(norm);
 		return rc;
 	}
-	if (cp_tarcheck_path(e->name, &c->lim, &norm, &pwhy) == -1)
-		return refuse(why, whysz, "%s", pwhy);
+	if (cp_tarcheck_path(ent->name, &c->lim, &norm, e) == -1)
+		return -1;
 	if (*norm == '\0') {
 		free(norm);
-		if (e->type == CP_TAR_DIR)
+		if (ent->type == CP_TAR_DIR)
 			return 0;
-		return refuse(why, whysz, "names the destination directory itself");
+		return cp_err_set(e, 0, "names the destination directory itself");
 	}
-	rc = entry_rules(c, e, norm, why, whysz);
+	rc = entry_rules(c, ent, norm, e);
 	if (rc == 0)
-		rc = place(c, e, norm, path, why, whysz);
+		rc = place(c, ent, norm, path, e);
 	free(norm);
 	return rc;
 }
 
 uint64_t
-cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *e)
+cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *ent)
 {
-	const char *why;
 	char *target;
 	size_t *v;
 
-	if (e->type != CP_TAR_HARDLINK || cp_tarcheck_path(e->link, &c->lim, &target, &why) == -1)
+	if (ent->type != CP_TAR_HARDLINK || cp_tarcheck_path(ent->link, &c->lim, &target, NULL) == -1)
 		return 0;
 	v = cp_strmap_ref(c->paths, target, strlen(target));
 	free(target);

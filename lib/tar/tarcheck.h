@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "tar/tarread.h"
 
 /* Caps on what one archive may unpack to.  0 disables a cap (max_path and max_depth excepted). */
@@ -17,27 +18,28 @@ struct cp_tarlimits {
 	uint64_t max_depth;		/* components in a path */
 };
 
-/* The defaults: 8 GiB, 50,000 entries, 4 GiB, 200:1, 4095 bytes, 64 components. */
-void cp_tarlimits_default(struct cp_tarlimits *l);
+/* Set l to the defaults: 8 GiB, 50,000 entries, 4 GiB, 200:1, 4095 bytes, 64 components. */
+void cp_tarcheck_limits(struct cp_tarlimits *l);
 
 /*
  * Normalise a relative path: empty and "." components dropped, so
- * "./a//b/" is "a/b" (and "." or "./" is "").  Refused, with *why set: an
- * empty name, an absolute path, a ".." component, a component longer than
- * NAME_MAX, more than max_path bytes or max_depth components.  Returns 0
- * and the normalised path in *out (caller frees), or -1.
+ * "./a//b/" is "a/b" (and "." or "./" is "").  Refused, with the reason in
+ * e ("'..' in the path"): an empty name, an absolute path, a ".."
+ * component, a component longer than NAME_MAX, more than max_path bytes or
+ * max_depth components.  Returns 0 and the normalised path in *out (caller
+ * frees), or -1.
  */
 int cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
-    const char **why);
+    struct cp_err *e);
 
 /*
  * May a symlink at path (normalised) point to target?  Only if target is
  * relative, not empty, at most max_path bytes, its ".." components all
  * lead it, and they do not climb above the top of the tree.  Returns 0, or
- * -1 with the reason in why (whysz bytes).
+ * -1 with the reason in e.
  */
 int cp_tarcheck_symlink(const char *path, const char *target, const struct cp_tarlimits *l,
-    char *why, size_t whysz);
+    struct cp_err *e);
 
 struct cp_tarcheck;
 
@@ -50,7 +52,7 @@ enum {
 struct cp_tarcheck *cp_tarcheck_new(const struct cp_tarlimits *l, int flags);
 
 /*
- * Check entry e against every rule that needs only the archive: the caps
+ * Check entry ent against every rule that needs only the archive: the caps
  * (entries, total and single-entry bytes); the name (cp_tarcheck_path);
  * the type (no devices, FIFOs, sockets or unknown types; symlinks only with
  * CP_TARCHECK_SYMLINKS, and then only relative targets that stay inside
@@ -60,19 +62,18 @@ struct cp_tarcheck *cp_tarcheck_new(const struct cp_tarlimits *l, int flags);
  * in another.  Accepted entries are remembered for the next checks.
  * Returns 0 and sets *path to the normalised name (owned by c, valid until
  * cp_tarcheck_free) -- NULL for a directory entry naming the destination
- * itself ("./"), which is to be skipped; or returns -1 and writes why the
- * entry is refused into why (whysz bytes).  With CP_TARCHECK_LENIENT only
- * the entry cap applies, and *path is NULL when the name cannot be
- * normalised.
+ * itself ("./"), which is to be skipped; or returns -1 with why the entry
+ * is refused in e.  With CP_TARCHECK_LENIENT only the entry cap applies,
+ * and *path is NULL when the name cannot be normalised.
  */
-int cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *e,
-    const char **path, char *why, size_t whysz);
+int cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *ent,
+    const char **path, struct cp_err *e);
 
 /*
  * The index (cp_tarentry.index) of the regular file an accepted hard link
- * entry e points to, or 0 if it points to none.
+ * entry ent points to, or 0 if it points to none.
  */
-uint64_t cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *e);
+uint64_t cp_tarcheck_link_index(const struct cp_tarcheck *c, const struct cp_tarentry *ent);
 
 /* Release c; safe on NULL. */
 void cp_tarcheck_free(struct cp_tarcheck *c);

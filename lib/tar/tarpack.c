@@ -45,16 +45,17 @@ static void problem(struct cp_tarpack *p, const char *path, const char *fmt, ...
 static void
 problem(struct cp_tarpack *p, const char *path, const char *fmt, ...)
 {
-	char what[512], q[600], msg[1200];
+	struct cp_err e;
+	char q[600];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	cp_err_vset(&e, 0, fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof(msg), "%s: %s", cp_quote_cstr(q, sizeof(q), path), what);
+	cp_err_prefix(&e, "%s", cp_quote_cstr(q, sizeof(q), path));
 	p->problems++;
 	if (p->o.problem != NULL)
-		p->o.problem(p->o.arg, msg);
+		p->o.problem(p->o.arg, e.msg);
 }
 
 struct cp_tarpack *
@@ -63,7 +64,7 @@ cp_tarpack_new(const struct cp_tarpack_opts *o)
 	struct cp_tarpack *p = xcalloc(1, sizeof(*p));
 
 	p->o = *o;
-	cp_tarlimits_default(&p->lim);
+	cp_tarcheck_limits(&p->lim);
 	p->seen = cp_strmap_new();
 	return p;
 }
@@ -107,7 +108,8 @@ static int
 classify(struct cp_tarpack *p, const char *path, const struct stat *st, int dfd,
     const char *name)
 {
-	char target[PATH_MAX], why[700];
+	char target[PATH_MAX];
+	struct cp_err e;
 	ssize_t n;
 
 	if (S_ISREG(st->st_mode))
@@ -125,8 +127,8 @@ classify(struct cp_tarpack *p, const char *path, const struct stat *st, int dfd,
 			return -1;
 		}
 		target[n] = '\0';
-		if (cp_tarcheck_symlink(path, target, &p->lim, why, sizeof(why)) == -1) {
-			problem(p, path, "%s", why);
+		if (cp_tarcheck_symlink(path, target, &p->lim, &e) == -1) {
+			problem(p, path, "%s", e.msg);
 			return -1;
 		}
 		return T_SYMLINK;
@@ -141,7 +143,7 @@ classify(struct cp_tarpack *p, const char *path, const struct stat *st, int dfd,
 static int
 name_ok(struct cp_tarpack *p, const char *path)
 {
-	const char *why;
+	struct cp_err e;
 	char *norm;
 	size_t bad;
 
@@ -149,8 +151,8 @@ name_ok(struct cp_tarpack *p, const char *path)
 		problem(p, path, "name is not valid UTF-8");
 		return 0;
 	}
-	if (cp_tarcheck_path(path, &p->lim, &norm, &why) == -1) {
-		problem(p, path, "%s", why);
+	if (cp_tarcheck_path(path, &p->lim, &norm, &e) == -1) {
+		problem(p, path, "%s", e.msg);
 		return 0;
 	}
 	free(norm);
@@ -224,14 +226,14 @@ walk(struct cp_tarpack *p, int dfd, const char *dirpath)
 int
 cp_tarpack_add(struct cp_tarpack *p, const char *path)
 {
-	const char *why;
+	struct cp_err e;
 	char *norm, *slash;
 	struct stat st;
 	unsigned long before = p->problems;
 	int fd;
 
-	if (cp_tarcheck_path(*path ? path : ".", &p->lim, &norm, &why) == -1) {
-		problem(p, path, "%s", why);
+	if (cp_tarcheck_path(*path ? path : ".", &p->lim, &norm, &e) == -1) {
+		problem(p, path, "%s", e.msg);
 		goto out;
 	}
 	if (*norm == '\0') {
@@ -285,108 +287,107 @@ write_cb(struct archive *a, void *arg, const void *buf, size_t n)
 	return (la_ssize_t)n;
 }
 
-static int fail(char *why, size_t whysz, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int fail(struct cp_err *e, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* Why the archive could not be written, naming the file when one is to blame. */
 static int
-fail(char *why, size_t whysz, const char *path, const char *fmt, ...)
+fail(struct cp_err *e, const char *path, const char *fmt, ...)
 {
-	char what[512], q[600];
+	char q[600];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	cp_err_vset(e, 0, fmt, ap);
 	va_end(ap);
 	if (path != NULL)
-		snprintf(why, whysz, "%s: %s", cp_quote_cstr(q, sizeof(q), path), what);
-	else
-		snprintf(why, whysz, "%s", what);
+		cp_err_prefix(e, "%s", cp_quote_cstr(q, sizeof(q), path));
 	return -1;
 }
 
 /* The data of one file, exactly as many bytes as its header said. */
 static int
 copy_file(struct archive *a, int fd, const char *path, uint64_t size, char *buf,
-    volatile sig_atomic_t *cancel, char *why, size_t whysz)
+    volatile sig_atomic_t *cancel, struct cp_err *e)
 {
 	uint64_t left = size;
 	ssize_t n;
 
 	while (left > 0) {
 		if (cancel != NULL && *cancel)
-			return fail(why, whysz, NULL, "interrupted");
+			return fail(e, NULL, "interrupted");
 		n = read(fd, buf, left < READBUF ? (size_t)left : READBUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return fail(why, whysz, path, "%s", strerror(errno));
+			return fail(e, path, "%s", strerror(errno));
 		if (n == 0)
-			return fail(why, whysz, path, "file shrank while it was read");
+			return fail(e, path, "file shrank while it was read");
 		if (archive_write_data(a, buf, (size_t)n) != n)
-			return fail(why, whysz, NULL, "write error: %s", archive_error_string(a));
+			return fail(e, NULL, "write error: %s", archive_error_string(a));
 		left -= (uint64_t)n;
 	}
 	while ((n = read(fd, buf, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 0)
-		return fail(why, whysz, path, "file grew while it was read");
+		return fail(e, path, "file grew while it was read");
 	return 0;
 }
 
 static int
-write_entry(struct cp_tarpack *p, struct archive *a, struct archive_entry *e,
-    const struct item *it, char *buf, char *why, size_t whysz)
+write_entry(struct cp_tarpack *p, struct archive *a, struct archive_entry *ae,
+    const struct item *it, char *buf, struct cp_err *e)
 {
-	char target[PATH_MAX];
+	char target[PATH_MAX], q[600];
 	struct stat st;
 	ssize_t n;
 	int fd = -1, rc = 0;
 
-	archive_entry_clear(e);
-	archive_entry_copy_pathname(e, it->path);
-	archive_entry_set_mtime(e, p->o.mtime, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	archive_entry_copy_uname(e, "");
-	archive_entry_copy_gname(e, "");
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, it->path);
+	archive_entry_set_mtime(ae, p->o.mtime, 0);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_copy_uname(ae, "");
+	archive_entry_copy_gname(ae, "");
 	switch (it->type) {
 	case T_DIR:
-		archive_entry_set_filetype(e, AE_IFDIR);
-		archive_entry_set_perm(e, 0755);
-		archive_entry_set_size(e, 0);
+		archive_entry_set_filetype(ae, AE_IFDIR);
+		archive_entry_set_perm(ae, 0755);
+		archive_entry_set_size(ae, 0);
 		break;
 	case T_SYMLINK:
 		n = readlinkat(p->o.dirfd, it->path, target, sizeof(target) - 1);
 		if (n < 0)
-			return fail(why, whysz, it->path, "%s", strerror(errno));
+			return fail(e, it->path, "%s", strerror(errno));
 		target[n] = '\0';
-		if (cp_tarcheck_symlink(it->path, target, &p->lim, buf, 512) == -1)
-			return fail(why, whysz, it->path, "%s", buf);
-		archive_entry_set_filetype(e, AE_IFLNK);
-		archive_entry_set_perm(e, 0777);
-		archive_entry_set_size(e, 0);
-		archive_entry_copy_symlink(e, target);
+		if (cp_tarcheck_symlink(it->path, target, &p->lim, e) == -1)
+			return cp_err_prefix(e, "%s", cp_quote_cstr(q, sizeof(q), it->path));
+		archive_entry_set_filetype(ae, AE_IFLNK);
+		archive_entry_set_perm(ae, 0777);
+		archive_entry_set_size(ae, 0);
+		archive_entry_copy_symlink(ae, target);
 		break;
 	case T_FILE:
 		fd = openat(p->o.dirfd, it->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1 || fstat(fd, &st) == -1)
-			rc = fail(why, whysz, it->path, "%s", strerror(errno));
+			rc = fail(e, it->path, "%s", strerror(errno));
 		else if (!S_ISREG(st.st_mode))
-			rc = fail(why, whysz, it->path, "no longer a regular file");
+			rc = fail(e, it->path, "no longer a regular file");
 		if (rc == -1)
 			goto out;
 		/* git's rule: only the owner's execute bit counts, so a chmod g+w or a umask changes nothing. */
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, st.st_mode & S_IXUSR ? 0755 : 0644);
-		archive_entry_set_size(e, st.st_size);
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_perm(ae, st.st_mode & S_IXUSR ? 0755 : 0644);
+		archive_entry_set_size(ae, st.st_size);
 		break;
 	}
-	if (archive_write_header(a, e) != ARCHIVE_OK) {
-		rc = fail(why, whysz, it->path, "%s", archive_error_string(a));
+	if (archive_write_header(a, ae) != ARCHIVE_OK) {
+		rc = fail(e, it->path, "%s", archive_error_string(a));
 		goto out;
 	}
 	if (fd != -1)
-		rc = copy_file(a, fd, it->path, (uint64_t)st.st_size, buf, p->o.cancel, why, whysz);
+		rc = copy_file(a, fd, it->path, (uint64_t)st.st_size, buf, p->o.cancel, e);
 out:
 	if (fd != -1)
 		close(fd);
@@ -394,43 +395,46 @@ out:
 }
 
 int
-cp_tarpack_write(struct cp_tarpack *p, int fd, char *why, size_t whysz)
+cp_tarpack_write(struct cp_tarpack *p, int fd, struct cp_err *e)
 {
 	struct writer w = { NULL, 0 };
 	struct archive *a;
-	struct archive_entry *e;
+	struct archive_entry *ae;
+	struct cp_err local;
 	char *buf;
 	size_t i;
 	int rc = 0;
 
+	if (e == NULL)
+		e = &local;
 	if (p->n > 0)	/* qsort's base may not be NULL, even for no items */
 		qsort(p->items, p->n, sizeof(*p->items), cmp_item);
 	if ((w.gz = cp_gzout_new(fd, p->o.level, p->o.jobs)) == NULL)
-		return fail(why, whysz, NULL, "cannot start compression: %s", strerror(errno));
+		return fail(e, NULL, "cannot start compression: %s", strerror(errno));
 	a = archive_write_new();
-	e = archive_entry_new();
+	ae = archive_entry_new();
 	buf = xmalloc(READBUF);
-	if (a == NULL || e == NULL ||
+	if (a == NULL || ae == NULL ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_open2(a, &w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
-		rc = fail(why, whysz, NULL, "cannot start the archive: %s",
+		rc = fail(e, NULL, "cannot start the archive: %s",
 		    a ? archive_error_string(a) : "out of memory");
 		goto out;
 	}
 	for (i = 0; i < p->n && rc == 0; i++) {
 		if (p->o.cancel != NULL && *p->o.cancel)
-			rc = fail(why, whysz, NULL, "interrupted");
+			rc = fail(e, NULL, "interrupted");
 		else
-			rc = write_entry(p, a, e, &p->items[i], buf, why, whysz);
+			rc = write_entry(p, a, ae, &p->items[i], buf, e);
 	}
 	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
-		rc = fail(why, whysz, NULL, "write error: %s", strerror(w.err ? w.err : EIO));
+		rc = fail(e, NULL, "write error: %s", strerror(w.err ? w.err : EIO));
 	if (rc == 0 && cp_gzout_finish(w.gz) == -1)
-		rc = fail(why, whysz, NULL, "write error: %s", strerror(errno));
+		rc = fail(e, NULL, "write error: %s", strerror(errno));
 out:
-	if (rc == -1 && w.err != 0 && strstr(why, "write error") != NULL)
-		fail(why, whysz, NULL, "write error: %s", strerror(w.err));
-	archive_entry_free(e);
+	if (rc == -1 && w.err != 0 && strstr(e->msg, "write error") != NULL)
+		fail(e, NULL, "write error: %s", strerror(w.err));
+	archive_entry_free(ae);
 	if (a != NULL)
 		archive_write_free(a);
 	cp_gzout_free(w.gz);

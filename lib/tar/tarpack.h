@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 struct cp_tarpack_opts {
 	int dirfd;		/* paths are relative to this directory */
 	int level;		/* gzip level, 0-9 */
@@ -41,12 +43,11 @@ int cp_tarpack_add(struct cp_tarpack *p, const char *path);
  * huge sizes), mtime o->mtime, uid and gid 0, empty user and group
  * names, mode 0755 for directories and files whose owner may execute
  * them, 0644 for other files, 0777 for symlinks; gzip as cp_gzout writes
- * it.  Returns 0, or -1 with the reason in why (whysz bytes): a file that
- * cannot be read or changed while it was read, a write error, or
- * o->cancel ("interrupted").  After
- * an error fd may hold part of an archive.
+ * it.  Returns 0, or -1 with the reason in e: a file that cannot be read
+ * or changed while it was read, a write error, or o->cancel
+ * ("interrupted").  After an error fd may hold part of an archive.
  */
-int cp_tarpack_write(struct cp_tarpack *p, int fd, char *why, size_t whysz);
+int cp_tarpack_write(struct cp_tarpack *p, int fd, struct cp_err *e);
 
 /* The number of entries added so far. */
 size_t cp_tarpack_count(const struct cp_tarpack *p);

@@ -8,9 +8,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "base/quote.h"
 #include "base/xalloc.h"
 #include "tar/gzin.h"
+#include "tar/tarerr.h"
 #include "tar/tarread.h"
 #include "tar/tarscan.h"
 
@@ -22,10 +22,10 @@ struct cp_tarread {
 	struct cp_gzin *gz;
 	struct cp_tarscan *scan;
 	unsigned char *buf;
-	int stream_done, at_end, own;	/* own: the error came from gzin or tarscan */
+	int stream_done, at_end;
 	uint64_t index, data_off;
 	char *name;			/* the current entry's name, for messages */
-	char err[1024];
+	struct cp_err err;		/* the first error; it sticks */
 };
 
 static int la_error(struct cp_tarread *r, const char *what);
@@ -36,7 +36,7 @@ static const char *const typenames[] = {
 };
 
 const char *
-cp_tar_typename(int type)
+cp_tarread_typename(int type)
 {
 	if (type < 0 || type > CP_TAR_OTHER)
 		type = CP_TAR_OTHER;
@@ -46,31 +46,27 @@ cp_tar_typename(int type)
 int
 cp_tarread_fail(struct cp_tarread *r, const char *fmt, ...)
 {
-	char what[512], q[600];
 	va_list ap;
 
-	if (r->err[0] != '\0')
-		return -1;
+	/* The current entry, or the one about to be read. */
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	if (r->name != NULL)
-		snprintf(r->err, sizeof(r->err), "entry %llu %s: %s",
-		    (unsigned long long)r->index, cp_quote_cstr(q, sizeof(q), r->name), what);
+		cp_tarerr_vset(&r->err, r->index, r->name, strlen(r->name), fmt, ap);
 	else
-		snprintf(r->err, sizeof(r->err), "entry %llu: %s",
-		    (unsigned long long)r->index + 1, what);
+		cp_tarerr_vset(&r->err, r->index + 1, NULL, 0, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
-/* An error of the gzip reader or the scanner: theirs is the better message. */
+/* An error of the gzip reader or the scanner: theirs is the better message; gzin's lacks the entry. */
 static void
-own_error(struct cp_tarread *r, const char *msg)
+own_error(struct cp_tarread *r, const struct cp_err *e, int named)
 {
-	if (r->err[0] != '\0')
+	if (r->err.msg[0] != '\0')
 		return;
-	r->own = 1;
-	snprintf(r->err, sizeof(r->err), "%s", msg);
+	r->err = *e;
+	if (named && r->name != NULL)
+		cp_tarerr_entry(&r->err, r->index, r->name, strlen(r->name));
 }
 
 /* The next piece of the stream: inflated, scanned, then handed over. */
@@ -83,30 +79,20 @@ pull(struct cp_tarread *r)
 		return 0;
 	n = cp_gzin_read(r->gz, r->buf, OUTBUF);
 	if (n < 0) {
-		char msg[512];
-
 		/* Name the entry whose data was being read, if one was. */
-		if (r->name != NULL) {
-			char q[600];
-
-			snprintf(msg, sizeof(msg), "entry %llu %s: %s",
-			    (unsigned long long)r->index,
-			    cp_quote_cstr(q, sizeof(q), r->name), cp_gzin_error(r->gz));
-			own_error(r, msg);
-		} else
-			own_error(r, cp_gzin_error(r->gz));
+		own_error(r, cp_gzin_error(r->gz), 1);
 		return -1;
 	}
 	if (n == 0) {
 		r->stream_done = 1;
 		if (cp_tarscan_end(r->scan) == -1) {
-			own_error(r, cp_tarscan_error(r->scan));
+			own_error(r, cp_tarscan_error(r->scan), 0);
 			return -1;
 		}
 		return 0;
 	}
 	if (cp_tarscan_feed(r->scan, r->buf, (size_t)n) == -1) {
-		own_error(r, cp_tarscan_error(r->scan));
+		own_error(r, cp_tarscan_error(r->scan), 0);
 		return -1;
 	}
 	return n;
@@ -150,8 +136,6 @@ la_error(struct cp_tarread *r, const char *what)
 	const char *s = archive_error_string(r->a);
 	char msg[512];
 
-	if (r->err[0] != '\0')
-		return -1;
 	/* libarchive capitalises its messages; ours are lowercase. */
 	snprintf(msg, sizeof(msg), "%s", s != NULL ? s : what);
 	if (msg[0] >= 'A' && msg[0] <= 'Z' && (msg[1] < 'A' || msg[1] > 'Z'))
@@ -199,7 +183,7 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 	uint64_t off;
 	int rc;
 
-	if (r->err[0] != '\0')
+	if (r->err.msg[0] != '\0')
 		return -1;
 	if (r->at_end)
 		return 0;
@@ -237,7 +221,7 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 	e->size = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 ?
 	    (uint64_t)archive_entry_size(ae) : 0;
 	if (e->type != CP_TAR_FILE && e->size != 0)
-		return cp_tarread_fail(r, "%s entry with data", cp_tar_typename(e->type));
+		return cp_tarread_fail(r, "%s entry with data", cp_tarread_typename(e->type));
 	e->index = r->index;
 	return 1;
 }
@@ -249,7 +233,7 @@ cp_tarread_data(struct cp_tarread *r, const void **buf)
 	la_int64_t offset;
 	int rc;
 
-	if (r->err[0] != '\0')
+	if (r->err.msg[0] != '\0')
 		return -1;
 	rc = archive_read_data_block(r->a, buf, &size, &offset);
 	if (rc == ARCHIVE_EOF)
@@ -262,10 +246,10 @@ cp_tarread_data(struct cp_tarread *r, const void **buf)
 	return (ssize_t)size;
 }
 
-const char *
+const struct cp_err *
 cp_tarread_error(const struct cp_tarread *r)
 {
-	return r->err;
+	return &r->err;
 }
 
 void

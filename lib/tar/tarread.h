@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/err.h"
+
 /* What an entry is. */
 enum cp_tartype {
 	CP_TAR_FILE, CP_TAR_DIR, CP_TAR_HARDLINK, CP_TAR_SYMLINK,
@@ -13,7 +15,7 @@ enum cp_tartype {
 };
 
 /* "file", "dir", "hardlink", "symlink", "chardev", "blockdev", "fifo", "socket", "unknown". */
-const char *cp_tar_typename(int type);
+const char *cp_tarread_typename(int type);
 
 /* One entry's header, as stored.  Strings are valid until the next cp_tarread_next. */
 struct cp_tarentry {
@@ -52,8 +54,8 @@ int cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e);
 /* The next piece of the current entry's data: sets *buf and returns its length, 0 at its end, -1 on an error. */
 ssize_t cp_tarread_data(struct cp_tarread *r, const void **buf);
 
-/* The first error, naming the entry: "entry N 'name': what" (or "entry N: what"); "" if none. */
-const char *cp_tarread_error(const struct cp_tarread *r);
+/* The first error, naming the entry: "entry N 'name': what" (or "entry N: what"); msg "" if none. */
+const struct cp_err *cp_tarread_error(const struct cp_tarread *r);
 
 /* Record an error about the current entry (the first error sticks); returns -1. */
 int cp_tarread_fail(struct cp_tarread *r, const char *fmt, ...)

@@ -1,12 +1,11 @@
 /* tarscan: block-by-block validation of ustar, pax and GNU headers (POSIX.1-2001 pax, GNU tar's formats). */
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/quote.h"
 #include "base/xalloc.h"
+#include "tar/tarerr.h"
 #include "tar/tarscan.h"
 
 #define BLOCK 512
@@ -40,29 +39,21 @@ struct cp_tarscan {
 	/* Entry starts not yet popped. */
 	uint64_t *starts;
 	size_t nstarts, headstart, capstarts;
-	char err[1024];
+	struct cp_err err;		/* the first error; it sticks */
 };
+
+static int fail(struct cp_tarscan *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct cp_tarscan *s, const char *fmt, ...)
 {
-	char what[256], q[NAME_SHOWN + 16];
 	va_list ap;
 
-	if (s->err[0] != '\0')
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	cp_tarerr_vset(&s->err, s->whole ? 0 : s->entries + 1, s->namelen > 0 ? s->name : NULL,
+	    s->namelen, fmt, ap);
 	va_end(ap);
-	if (s->whole)
-		snprintf(s->err, sizeof(s->err), "%s", what);
-	else if (s->namelen > 0)
-		snprintf(s->err, sizeof(s->err), "entry %llu %s: %s",
-		    (unsigned long long)s->entries + 1,
-		    cp_quote(q, sizeof(q), s->name, s->namelen), what);
-	else
-		snprintf(s->err, sizeof(s->err), "entry %llu: %s",
-		    (unsigned long long)s->entries + 1, what);
 	return -1;
 }
 
@@ -82,10 +73,10 @@ cp_tarscan_free(struct cp_tarscan *s)
 	free(s);
 }
 
-const char *
+const struct cp_err *
 cp_tarscan_error(const struct cp_tarscan *s)
 {
-	return s->err;
+	return &s->err;
 }
 
 int
@@ -363,7 +354,7 @@ cp_tarscan_feed(struct cp_tarscan *s, const void *buf, size_t n)
 	const unsigned char *p = buf;
 	size_t take;
 
-	if (s->err[0] != '\0')
+	if (s->err.msg[0] != '\0')
 		return -1;
 	while (n > 0) {
 		switch (s->state) {
@@ -421,7 +412,7 @@ cp_tarscan_feed(struct cp_tarscan *s, const void *buf, size_t n)
 int
 cp_tarscan_end(struct cp_tarscan *s)
 {
-	if (s->err[0] != '\0')
+	if (s->err.msg[0] != '\0')
 		return -1;
 	if (s->state == S_END)
 		return 0;

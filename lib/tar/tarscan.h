@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 /*
  * libarchive reads leniently: it truncates a pax "path" at an embedded NUL,
  * treats unknown type flags as regular files, resynchronises after a
@@ -37,8 +39,8 @@ int cp_tarscan_end(struct cp_tarscan *s);
  */
 int cp_tarscan_pop(struct cp_tarscan *s, uint64_t *off);
 
-/* The first error, as "entry N 'name': what" or "entry N: what"; "" if none. */
-const char *cp_tarscan_error(const struct cp_tarscan *s);
+/* The first error, as "entry N 'name': what" or "entry N: what"; msg "" if none. */
+const struct cp_err *cp_tarscan_error(const struct cp_tarscan *s);
 
 /* Release s; safe on NULL. */
 void cp_tarscan_free(struct cp_tarscan *s);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/strmap.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
@@ -14,6 +15,7 @@
 
 struct cp_csv_reader {
 	FILE *fp;
+	char *name;		/* the input, as messages name it */
 	struct cp_csv_limits lim;
 
 	char *in;		/* read-ahead from fp */
@@ -36,9 +38,7 @@ struct cp_csv_reader {
 	struct cp_csv_row header;
 
 	int failed;
-	char msg[192];
-	unsigned long errline;
-	int errnum;
+	struct cp_err err;
 };
 
 /* Bytes that end a run of plain bytes in an unquoted field. */
@@ -47,11 +47,12 @@ static const unsigned char stop[256] = {
 };
 
 struct cp_csv_reader *
-cp_csv_open(FILE *fp, const struct cp_csv_limits *lim)
+cp_csv_open(FILE *fp, const char *name, const struct cp_csv_limits *lim)
 {
 	struct cp_csv_reader *r = xcalloc(1, sizeof(*r));
 
 	r->fp = fp;
+	r->name = xstrdup(name);
 	if (lim != NULL)
 		r->lim = *lim;
 	if (r->lim.max_field == 0)
@@ -64,18 +65,20 @@ cp_csv_open(FILE *fp, const struct cp_csv_limits *lim)
 	return r;
 }
 
+static int fail(struct cp_csv_reader *r, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Malformed input: "NAME:LINE: what". */
 static int
-fail(struct cp_csv_reader *r, unsigned long line, int errnum, const char *fmt, ...)
+fail(struct cp_csv_reader *r, unsigned long line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	cp_err_vset(&r->err, 0, fmt, ap);
 	va_end(ap);
 	r->failed = 1;
-	r->errline = line;
-	r->errnum = errnum;
-	return -1;
+	return cp_err_prefix(&r->err, "%s:%lu", r->name, line);
 }
 
 /*
@@ -95,8 +98,10 @@ append_line(struct cp_csv_reader *r, unsigned long rec_line)
 				break;
 			n = fread(r->in, 1, INBUF_SIZE, r->fp);
 			if (n == 0) {
-				if (ferror(r->fp))
-					return fail(r, 0, errno ? errno : EIO, "read error");
+				if (ferror(r->fp)) {
+					r->failed = 1;
+					return cp_err_set(&r->err, errno ? errno : EIO, "%s", r->name);
+				}
 				r->eof = 1;
 				break;
 			}
@@ -108,7 +113,7 @@ append_line(struct cp_csv_reader *r, unsigned long rec_line)
 		nl = memchr(p, '\n', n);
 		take = nl ? (size_t)(nl - p) + 1 : n;
 		if (take > r->lim.max_record - r->rawlen)
-			return fail(r, rec_line, 0, "record longer than %zu bytes",
+			return fail(r, rec_line, "record longer than %zu bytes",
 			    r->lim.max_record);
 		if (r->rawlen + take + 1 > r->rawcap) {
 			r->rawcap = r->rawcap ? r->rawcap : 4096;
@@ -174,11 +179,11 @@ field_end(struct cp_csv_reader *r, size_t *i, int *lf_only, const char *what,
 		return 0;
 	}
 	if (c == '\r')
-		return fail(r, line_of(r, first, *i), 0,
+		return fail(r, line_of(r, first, *i),
 		    "carriage return inside a field or as a line end (quote it, or end lines with CRLF or LF)");
 	if (c == '\0')
-		return fail(r, line_of(r, first, *i), 0, "NUL byte");
-	return fail(r, line_of(r, first, *i), 0, "%s", what);
+		return fail(r, line_of(r, first, *i), "NUL byte");
+	return fail(r, line_of(r, first, *i), "%s", what);
 }
 
 /* Bring dec up to date with raw from byte from on: fields are cut out of this copy in place. */
@@ -211,9 +216,9 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 	mirror(r, 0);
 	do {
 		if (nf == maxfields && r->ncols > 0)
-			return fail(r, first, 0, "more fields than the header's %zu", maxfields);
+			return fail(r, first, "more fields than the header's %zu", maxfields);
 		if (nf == maxfields)
-			return fail(r, first, 0, "more than %zu columns", maxfields);
+			return fail(r, first, "more than %zu columns", maxfields);
 		if (nf == r->fieldcap) {
 			r->fieldcap = r->fieldcap ? 2 * r->fieldcap : 32;
 			r->off = xreallocarray(r->off, r->fieldcap, sizeof(*r->off));
@@ -254,14 +259,14 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 					if ((rc = append_line(r, first)) < 0)
 						return -1;
 					if (rc == 0)
-						return fail(r, line_of(r, first, start), 0,
+						return fail(r, line_of(r, first, start),
 						    "unterminated quoted field");
 					mirror(r, i);
 					raw = r->raw;
 					continue;
 				}
 				if (c == '\0')
-					return fail(r, line_of(r, first, i), 0, "NUL byte");
+					return fail(r, line_of(r, first, i), "NUL byte");
 				if (c == ',' || c == '\r' || c == '\n')
 					special = 1;
 				r->dec[o++] = (char)c;
@@ -277,7 +282,7 @@ parse_record(struct cp_csv_reader *r, struct cp_csv_row *row, unsigned long firs
 		r->off[nf] = start;
 		r->len[nf] = o - start;
 		if (r->len[nf] > r->lim.max_field)
-			return fail(r, first, 0, "field %zu longer than %zu bytes", nf + 1,
+			return fail(r, first, "field %zu longer than %zu bytes", nf + 1,
 			    r->lim.max_field);
 		r->dec[o] = '\0';
 		/* Canonical: quoted exactly when DictWriter would quote it. */
@@ -351,7 +356,7 @@ read_record(struct cp_csv_reader *r, struct cp_csv_row *row, size_t maxfields)
 		return rc;
 	skip = ascii_prefix(r->raw, r->rawlen);
 	if (skip < r->rawlen && !cp_utf8_valid(r->raw + skip, r->rawlen - skip, &bad))
-		return fail(r, line_of(r, first, skip + bad), 0, "invalid UTF-8");
+		return fail(r, line_of(r, first, skip + bad), "invalid UTF-8");
 	return 1;
 }
 
@@ -366,18 +371,18 @@ cp_csv_read_header(struct cp_csv_reader *r)
 
 	rc = read_record(r, &row, r->lim.max_columns);
 	if (rc == 0)
-		return fail(r, r->line ? r->line : 1, 0, "no header line");
+		return fail(r, r->line ? r->line : 1, "no header line");
 	if (rc < 0)
 		return -1;
 	seen = cp_strmap_new();
 	for (k = 0; k < row.nfields; k++) {
 		if (row.len[k] == 0) {
 			cp_strmap_free(seen);
-			return fail(r, row.line, 0, "column %zu of the header has no name", k + 1);
+			return fail(r, row.line, "column %zu of the header has no name", k + 1);
 		}
 		if (!cp_strmap_add(seen, row.field[k], row.len[k], k, &first)) {
 			cp_strmap_free(seen);
-			return fail(r, row.line, 0, "column name %.64s repeated (columns %zu and %zu)",
+			return fail(r, row.line, "column name %.64s repeated (columns %zu and %zu)",
 			    row.field[k], first + 1, k + 1);
 		}
 	}
@@ -432,31 +437,19 @@ cp_csv_read_row(struct cp_csv_reader *r, struct cp_csv_row *row)
 	int rc;
 
 	if (r->ncols == 0 && !r->failed)
-		return fail(r, 0, 0, "internal error: row read before the header");
+		return fail(r, 0, "internal error: row read before the header");
 	if ((rc = read_record(r, row, r->ncols)) <= 0)
 		return rc;
 	if (row->nfields != r->ncols)
-		return fail(r, row->line, 0, "%zu field%s, the header has %zu", row->nfields,
+		return fail(r, row->line, "%zu field%s, the header has %zu", row->nfields,
 		    row->nfields == 1 ? "" : "s", r->ncols);
 	return 1;
 }
 
-const char *
-cp_csv_errmsg(const struct cp_csv_reader *r)
+const struct cp_err *
+cp_csv_error(const struct cp_csv_reader *r)
 {
-	return r->failed ? r->msg : "no error";
-}
-
-unsigned long
-cp_csv_errline(const struct cp_csv_reader *r)
-{
-	return r->errline;
-}
-
-int
-cp_csv_errno(const struct cp_csv_reader *r)
-{
-	return r->errnum;
+	return &r->err;
 }
 
 void
@@ -469,6 +462,7 @@ cp_csv_close(struct cp_csv_reader *r)
 	for (k = 0; k < r->ncols; k++)
 		free(r->names[k]);
 	free(r->names);
+	free(r->name);
 	free(r->header.len);
 	free((char *)(uintptr_t)r->header.raw);
 	free(r->in);

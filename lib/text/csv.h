@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/err.h"
+
 /*
  * The dialect is Python's "excel": fields separated by ',', a field quoted
  * with '"' only when it holds ',' '"' CR or LF (a '"' inside is doubled),
@@ -53,15 +55,15 @@ struct cp_csv_row {
 struct cp_csv_reader;
 
 /*
- * Start reading fp (not closed by the reader) with the caps lim (NULL for
- * the defaults).  Never returns NULL (exits 2 when out of memory).  Caller
- * frees with cp_csv_close.
+ * Start reading fp (not closed by the reader), called name in messages
+ * (copied), with the caps lim (NULL for the defaults).  Never returns NULL
+ * (exits 2 when out of memory).  Caller frees with cp_csv_close.
  */
-struct cp_csv_reader *cp_csv_open(FILE *fp, const struct cp_csv_limits *lim);
+struct cp_csv_reader *cp_csv_open(FILE *fp, const char *name, const struct cp_csv_limits *lim);
 
 /*
  * Read the header record.  Returns 0, or -1 on an error (see
- * cp_csv_errmsg); an input with no record at all is an error.
+ * cp_csv_error); an input with no record at all is an error.
  */
 int cp_csv_read_header(struct cp_csv_reader *r);
 
@@ -79,18 +81,16 @@ long cp_csv_column(const struct cp_csv_reader *r, const char *name);
 /*
  * Read the next record into *row (which points into the reader's buffers).
  * Returns 1 for a record, 0 at the end of the input, -1 on an error (a read
- * error or malformed input; see cp_csv_errmsg).
+ * error or malformed input; see cp_csv_error).
  */
 int cp_csv_read_row(struct cp_csv_reader *r, struct cp_csv_row *row);
 
 /*
- * After an error: what went wrong ("unterminated quoted field"...), the line
- * it names (0 for an I/O error), and the errno of an I/O error (else 0).
- * The message is valid until cp_csv_close.
+ * After an error, the whole message: "NAME:LINE: what" for malformed input
+ * ("packages.csv:3: unterminated quoted field"; errnum 0), "NAME: strerror"
+ * for a read error (errnum set).  Valid until cp_csv_close.
  */
-const char *cp_csv_errmsg(const struct cp_csv_reader *r);
-unsigned long cp_csv_errline(const struct cp_csv_reader *r);
-int cp_csv_errno(const struct cp_csv_reader *r);
+const struct cp_err *cp_csv_error(const struct cp_csv_reader *r);
 
 /* Free the reader (fp stays open). */
 void cp_csv_close(struct cp_csv_reader *r);

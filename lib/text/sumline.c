@@ -5,48 +5,45 @@
 #include "base/xalloc.h"
 #include "text/sumline.h"
 
-int
-cp_sumline_write_name(FILE *fp, const char *name, int dry_run)
+/* How a sum line writes byte c of a name: an escape, or NULL for c itself. */
+static const char *
+escape(char c)
 {
-	const char *p;
-	int escaped = 0;
+	switch (c) {
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	}
+	return NULL;
+}
+
+void
+cp_sumline_write_name(FILE *fp, const char *name)
+{
+	const char *p, *esc;
 
 	for (p = name; *p != '\0'; p++) {
-		const char *esc = NULL;
-
-		switch (*p) {
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		}
-		if (esc != NULL)
-			escaped = 1;
-		if (dry_run)
-			continue;
-		if (esc != NULL)
+		if ((esc = escape(*p)) != NULL)
 			fputs(esc, fp);
 		else
 			putc(*p, fp);
 	}
-	return escaped;
 }
 
 void
 cp_sumline_format(struct cp_buf *b, const char *hex, const char *name)
 {
-	const char *p;
+	const char *p, *esc;
 
 	if (strpbrk(name, "\\\n\r") != NULL)
 		cp_buf_addc(b, '\\');
 	cp_buf_adds(b, hex);
 	cp_buf_adds(b, "  ");
 	for (p = name; *p != '\0'; p++) {
-		switch (*p) {
-		case '\\': cp_buf_adds(b, "\\\\"); break;
-		case '\n': cp_buf_adds(b, "\\n"); break;
-		case '\r': cp_buf_adds(b, "\\r"); break;
-		default: cp_buf_addc(b, *p);
-		}
+		if ((esc = escape(*p)) != NULL)
+			cp_buf_adds(b, esc);
+		else
+			cp_buf_addc(b, *p);
 	}
 }
 

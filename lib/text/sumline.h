@@ -16,8 +16,8 @@ void cp_sumline_write(FILE *fp, const char *hex, const char *name);
 /* Append the same line to b, without its newline (the leaf of a plane's rfc6962 root). */
 void cp_sumline_format(struct cp_buf *b, const char *hex, const char *name);
 
-/* Write name alone, escaped as in a sum line (no leading '\'); returns 1 if anything needed escaping. */
-int cp_sumline_write_name(FILE *fp, const char *name, int dry_run);
+/* Write name alone, escaped as in a sum line (no leading '\'). */
+void cp_sumline_write_name(FILE *fp, const char *name);
 
 /*
  * Parse one line (without its newline; a trailing CR is not stripped) in
