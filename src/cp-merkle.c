@@ -193,7 +193,8 @@ leaf_of_line(const struct opts *o, const struct lines *l, const char *line, size
 	static size_t cap;
 
 	if (!o->hex) {
-		cp_merkle_leaf_hash(line, len, out);
+		if (cp_merkle_leaf_hash(line, len, out) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		return;
 	}
 	if (len / 2 + 1 > cap) {
@@ -202,7 +203,8 @@ leaf_of_line(const struct opts *o, const struct lines *l, const char *line, size
 	}
 	if (cp_hex_decode(line, len, buf) == -1)
 		errx(CP_EXIT_ERR, "%s:%" PRIu64 ": not hex", l->name, l->lineno);
-	cp_merkle_leaf_hash(buf, len / 2, out);
+	if (cp_merkle_leaf_hash(buf, len / 2, out) == -1)
+		err(CP_EXIT_ERR, "merkle");
 }
 
 /* The cp2 element of one line: the line itself (--text), or the lowercase hex of its digest. */
@@ -252,7 +254,8 @@ root_mode(const struct opts *o)
 			leaf_of_line(o, &l, line, len, h);
 			cp_merkle_add(&m, h);
 		}
-		cp_merkle_root(&m, h);
+		if (cp_merkle_root(&m, h) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		cp_hex_encode(h, HL, hex);
 		hexlen = 2 * HL;
 		n = cp_merkle_size(&m);
@@ -264,7 +267,8 @@ root_mode(const struct opts *o)
 			line = cp2_element(o, &l, line, &len);
 			cp_merkle_cp2_add(&m, line, len);
 		}
-		hexlen = cp_merkle_cp2_final(&m, hex);
+		if (cp_merkle_cp2_final(&m, hex, &hexlen) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		n = m.size;
 	}
 	lines_free(&l);
@@ -336,6 +340,7 @@ proof_mode(const struct opts *o)
 {
 	unsigned char *leaves, *proof, root[HL];
 	char leafhex[2 * HL + 1], roothex[2 * HL + 1];
+	struct cp_err e;
 	uint64_t n, index;
 	size_t len;
 	int i;
@@ -343,13 +348,13 @@ proof_mode(const struct opts *o)
 	for (i = 1; i < o->nargs; i++)
 		parse_u64(o->args[i], "leaf index");
 	leaves = read_leaves(o, &n);
-	cp_merkle_root_of(leaves, n, root);
+	if (cp_merkle_root_of(leaves, n, root) == -1)
+		err(CP_EXIT_ERR, "merkle");
 	cp_hex_encode(root, HL, roothex);
 	for (i = 1; i < o->nargs; i++) {
 		index = parse_u64(o->args[i], "leaf index");
-		if (cp_merkle_inclusion_proof(leaves, n, index, &proof, &len) == -1)
-			errx(CP_EXIT_ERR, "leaf index %" PRIu64 " is not below the tree size %" PRIu64,
-			    index, n);
+		if (cp_merkle_inclusion_proof(leaves, n, index, &proof, &len, &e) == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
 		cp_hex_encode(leaves + index * HL, HL, leafhex);
 		printf("{\"tree_size\":%" PRIu64 ",\"leaf_index\":%" PRIu64
 		    ",\"leaf_hash\":\"%s\",\"root\":\"%s\"", n, index, leafhex, roothex);
@@ -366,6 +371,7 @@ consistency_mode(const struct opts *o)
 {
 	unsigned char *leaves, *proof, root[HL], old_root[HL];
 	char oldhex[2 * HL + 1], newhex[2 * HL + 1];
+	struct cp_err e;
 	uint64_t n, old;
 	size_t len;
 	int i;
@@ -373,14 +379,15 @@ consistency_mode(const struct opts *o)
 	for (i = 1; i < o->nargs; i++)
 		parse_u64(o->args[i], "old size");
 	leaves = read_leaves(o, &n);
-	cp_merkle_root_of(leaves, n, root);
+	if (cp_merkle_root_of(leaves, n, root) == -1)
+		err(CP_EXIT_ERR, "merkle");
 	cp_hex_encode(root, HL, newhex);
 	for (i = 1; i < o->nargs; i++) {
 		old = parse_u64(o->args[i], "old size");
-		if (cp_merkle_consistency_proof(leaves, n, old, &proof, &len) == -1)
-			errx(CP_EXIT_ERR, "old size %" PRIu64 " is not between 1 and the tree size %"
-			    PRIu64, old, n);
-		cp_merkle_root_of(leaves, old, old_root);
+		if (cp_merkle_consistency_proof(leaves, n, old, &proof, &len, &e) == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
+		if (cp_merkle_root_of(leaves, old, old_root) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		cp_hex_encode(old_root, HL, oldhex);
 		printf("{\"old_size\":%" PRIu64 ",\"new_size\":%" PRIu64
 		    ",\"old_root\":\"%s\",\"new_root\":\"%s\"", old, n, oldhex, newhex);
@@ -532,6 +539,7 @@ verify_object(const struct opts *o, const struct trusted *t, const struct where 
 	char hex[2 * HL + 1];
 	size_t len;
 	int i, ok;
+	struct cp_err e;
 
 	for (i = 0; i < 2; i++) {
 		if (get_size(w, obj, sk[i], &size[i]) == -1)
@@ -546,10 +554,12 @@ verify_object(const struct opts *o, const struct trusted *t, const struct where 
 		return CP_EXIT_ERR;
 	}
 	if (o->mode == VERIFY_PROOF)
-		ok = cp_merkle_verify_inclusion(size[1], size[0], hash[0], proof, len, hash[1]);
+		ok = cp_merkle_verify_inclusion(size[1], size[0], hash[0], proof, len, hash[1], &e);
 	else
-		ok = cp_merkle_verify_consistency(size[0], size[1], hash[0], hash[1], proof, len);
+		ok = cp_merkle_verify_consistency(size[0], size[1], hash[0], hash[1], proof, len, &e);
 	free(proof);
+	if (ok == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
 		printf("{\"%s\":%" PRIu64 ",\"%s\":%" PRIu64, sk[0], size[0], sk[1], size[1]);
 		for (i = 0; i < 2; i++) {
@@ -586,14 +596,16 @@ trusted_leaf(const struct opts *o, struct trusted *t)
 		return;
 	len = strlen(o->leaf);
 	if (!o->hex) {
-		cp_merkle_leaf_hash(o->leaf, len, t->hash[0]);
+		if (cp_merkle_leaf_hash(o->leaf, len, t->hash[0]) == -1)
+			err(CP_EXIT_ERR, "merkle");
 	} else {
 		data = xmalloc(len / 2 + 1);
 		if (cp_hex_decode(o->leaf, len, data) == -1) {
 			free(data);
 			errx(CP_EXIT_ERR, "--leaf: not hex: %s", o->leaf);
 		}
-		cp_merkle_leaf_hash(data, len / 2, t->hash[0]);
+		if (cp_merkle_leaf_hash(data, len / 2, t->hash[0]) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		free(data);
 	}
 	t->set[0] = 1;
