@@ -24,6 +24,7 @@
 #include "hash/merkle.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_text.h"
+#include "plane/fplist.h"
 #include "plane/integrity.h"
 #include "plane/istate.h"
 #include "text/csv.h"
