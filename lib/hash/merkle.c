@@ -75,11 +75,11 @@ hash2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[
 	return 0;
 }
 
-/* What a function that takes a struct cp_err says when the hashing failed. */
+/* What a function that takes a struct cp_err says when the hashing failed: "merkle: <ENOMEM's text>". */
 static int
 hash_failed(struct cp_err *e)
 {
-	return cp_err_set(e, ENOMEM, "merkle: openssl failure");
+	return cp_err_set(e, ENOMEM, "merkle");
 }
 
 int

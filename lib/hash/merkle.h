@@ -14,8 +14,8 @@
  * first use and freed when the thread exits.  Every function here is
  * thread-safe, and none exits: a function that hashes returns -1 when
  * OpenSSL fails (it could not make or use that context: out of memory, in
- * practice never), with errno ENOMEM, or with e set ("merkle: openssl
- * failure: ...") where it takes a struct cp_err.  Memory comes from the
+ * practice never), with errno ENOMEM, or with e set ("merkle: " and
+ * ENOMEM's text, as err(3) would say it) where it takes a struct cp_err.  Memory comes from the
  * x-allocators (exit 2 when there is none, as everywhere).
  */
 

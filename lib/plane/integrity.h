@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "plane/report.h"
 
 /* Defaults of the orphan scan (design.md section 5), space-separated. */
@@ -40,12 +41,12 @@ struct cp_integrity_opts {
  * that cannot be read is said in r->manifest_error, not a failure, so that
  * it can be rewritten).  Files hash on
  * o->jobs threads through the cache, which is saved when it changed.
- * Returns 0, or -1 with errbuf (unreadable registry or file:
- * the check could not be completed).  Free r with cp_integrity_free in
- * every case.
+ * Returns 0, or -1 with e (unreadable registry or file, a hashing that
+ * failed: the check could not be completed).  Free r with cp_integrity_free
+ * in every case.
  */
 int cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
 
 /*
  * The plane's Merkle root in scheme ("rfc6962": RFC 9162 over the
@@ -53,10 +54,10 @@ int cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r,
  * legacy root over the sorted actual hashes of the rows that have a
  * content_hash and an actual hash) as 64 lowercase hex, or "" (cp2 of
  * nothing); cp2 on up to jobs threads (<= 0: one per online CPU).  Returns
- * 0, or -1 for an unknown scheme.
+ * 0, or -1 with e (an unknown scheme, a hashing that failed).
  */
 int cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
-    char hex[CP_SHA256_HEXLEN + 1]);
+    char hex[CP_SHA256_HEXLEN + 1], struct cp_err *e);
 
 /* 1 when the report is healthy: nothing invalid or missing, no chain error,
  * no MANIFEST.json root that differs, and (strict) no orphan. */
