@@ -6,12 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/cpus.h"
 #include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "cli/names.h"
 #include "cli/prog.h"
 #include "hash/hashcache.h"
 #include "hash/hashpool.h"
@@ -73,10 +74,12 @@ struct run {
 	int stdin_used;
 	FILE *in;		/* the list (hash mode) or checksum file (check mode) being read */
 	const char *in_name;
-	size_t lineno;
+	struct cp_names names;	/* hash mode: the names in the list in */
+	size_t lineno;		/* check mode: of the checksum file */
 	int in_good;		/* well-formed lines read from the current checksum file */
 	char *rec;
 	size_t cap;
+	struct cp_json json;
 	int status;
 	unsigned long files, cached, mismatched, unreadable, malformed;
 };
@@ -124,8 +127,8 @@ next_file(void *arg, char **path, void **user)
 {
 	struct run *r = arg;
 	const struct opts *o = r->o;
-	size_t len;
-	int ended, rc;
+	const char *name;
+	int rc;
 
 	*user = NULL;
 	while (r->i < o->nargs) {
@@ -140,35 +143,21 @@ next_file(void *arg, char **path, void **user)
 		return 1;
 	}
 	while (r->in != NULL) {
-		rc = cp_io_getrec(r->in, o->null ? '\0' : '\n', PATH_MAX, &r->rec,
-		    &r->cap, &len, &ended);
-		r->lineno++;
-		if (rc == 0 || rc == -1) {
-			if (rc == -1) {
-				warn("%s", r->in_name);
+		rc = cp_names_next(&r->names, &name);
+		if (rc == 0 || rc == -2) {
+			if (rc == -2)
 				worse(r, CP_EXIT_ERR);
-			}
 			close_input(r);
 			break;
 		}
-		if (rc == -2) {
-			warnx("%s:%zu: name too long", r->in_name, r->lineno);
+		if (rc == -1 || (strcmp(name, "-") == 0 && r->stdin_used++)) {
+			if (rc == 1)
+				warnx("%s:%zu: standard input is used twice", r->in_name,
+				    r->names.lineno);
 			worse(r, CP_EXIT_ERR);
 			continue;
 		}
-		if (len == 0)
-			continue;
-		if (strlen(r->rec) != len) {
-			warnx("%s:%zu: name holds a NUL byte (use -0)", r->in_name, r->lineno);
-			worse(r, CP_EXIT_ERR);
-			continue;
-		}
-		if (strcmp(r->rec, "-") == 0 && r->stdin_used++) {
-			warnx("%s:%zu: standard input is used twice", r->in_name, r->lineno);
-			worse(r, CP_EXIT_ERR);
-			continue;
-		}
-		*path = xstrdup(r->rec);
+		*path = xstrdup(name);
 		return 1;
 	}
 	return 0;
@@ -192,10 +181,12 @@ hashed(void *arg, struct cp_hashjob *j)
 		cp_sumline_write(stdout, hex, j->path);
 		return;
 	}
-	fputs("{\"path\":", stdout);
-	cp_json_write_cstr(stdout, j->path);
-	printf(",\"sha256\":\"%s\",\"size\":%llu,\"cached\":%s}\n", hex,
-	    (unsigned long long)j->size, j->cached ? "true" : "false");
+	cp_json_obj(&r->json);
+	cp_json_kstr(&r->json, "path", j->path);
+	cp_json_kstr(&r->json, "sha256", hex);
+	cp_json_kuint(&r->json, "size", j->size);
+	cp_json_kbool(&r->json, "cached", j->cached);
+	cp_json_endl(&r->json);
 }
 
 static int
@@ -218,6 +209,7 @@ hash_mode(struct run *r)
 	if (o->files_from != NULL) {
 		r->in_name = o->files_from;
 		r->in = open_input(r, o->files_from);
+		cp_names_init(&r->names, r->in, o->files_from, o->null);
 	}
 	if (o->cache != NULL) {
 		cache = cp_hashcache_load(o->cache, &why);
@@ -227,6 +219,7 @@ hash_mode(struct run *r)
 	}
 	cp_hashpool_run(&po, next_file, hashed, r);
 	close_input(r);
+	cp_names_free(&r->names);
 	if (cache != NULL && cp_hashcache_save(cache, o->cache) == -1) {
 		warn("%s: cannot write cache", o->cache);
 		worse(r, CP_EXIT_ERR);
@@ -375,14 +368,12 @@ checked(void *arg, struct cp_hashjob *j)
 	}
 	r->files++;
 	if (r->o->json) {
-		fputs("{\"path\":", stdout);
-		cp_json_write_cstr(stdout, j->path);
-		printf(",\"expected\":\"%s\",\"actual\":", x->hex);
-		if (j->err == 0)
-			printf("\"%s\"", hex);
-		else
-			fputs("null", stdout);
-		printf(",\"status\":\"%s\"}\n", status);
+		cp_json_obj(&r->json);
+		cp_json_kstr(&r->json, "path", j->path);
+		cp_json_kstr(&r->json, "expected", x->hex);
+		cp_json_kstr(&r->json, "actual", j->err == 0 ? hex : NULL);
+		cp_json_kstr(&r->json, "status", status);
+		cp_json_endl(&r->json);
 	} else if (!r->o->status) {
 		if (j->err != 0)
 			print_check(j->path, "FAILED open or read");
@@ -419,11 +410,10 @@ main(int argc, char *argv[])
 {
 	struct opts o = { 0 };
 	struct run r = { 0 };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
 
 	cp_prog_init(argc, argv);
-	o.jobs = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
+	o.jobs = cp_cpus_online(64);
 	while ((c = getopt_long(argc, argv, "0T:cj:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case '0': o.null = 1; break;
@@ -450,5 +440,6 @@ main(int argc, char *argv[])
 	if (o.full && !o.cache)
 		errx(CP_EXIT_ERR, "--full needs --cache");
 	r.o = &o;
+	cp_json_init(&r.json, stdout);
 	cp_prog_exit(o.check ? check_mode(&r) : hash_mode(&r));
 }

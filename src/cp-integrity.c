@@ -10,7 +10,6 @@
 
 #include "base/json.h"
 #include "base/layout.h"
-#include "base/xalloc.h"
 #include "cli/prog.h"
 #include "plane/integrity.h"
 
@@ -106,95 +105,88 @@ count(const struct cp_integrity *r, int status)
 	return n;
 }
 
-/* A JSON array of the ids of the rows in status. */
+/*
+ * The rows in status, as the member key: an array of their ids (fields
+ * NULL), or of objects {"id", fields[0]: the row's expected hash or path,
+ * fields[1]: its actual hash}.
+ */
 static void
-ids_json(const struct cp_integrity *r, int status)
+rows_json(struct cp_json *w, const char *key, const struct cp_integrity *r, int status,
+    const char *const fields[2])
 {
-	size_t i, n = 0;
+	const struct cp_integrity_row *row;
 
-	putchar('[');
-	for (i = 0; i < r->nrows; i++)
-		if (r->rows[i].status == status) {
-			if (n++)
-				putchar(',');
-			cp_json_write_cstr(stdout, r->rows[i].id);
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < r->nrows; i++) {
+		row = &r->rows[i];
+		if (row->status != status)
+			continue;
+		if (fields == NULL) {
+			cp_json_str(w, row->id);
+			continue;
 		}
-	putchar(']');
+		cp_json_obj(w);
+		cp_json_kstr(w, "id", row->id);
+		if (status == CP_INTEGRITY_MISSING) {
+			cp_json_kstr(w, fields[0], row->path);
+		} else {
+			cp_json_kstr(w, fields[0], row->expected);
+			cp_json_kstr(w, fields[1], row->actual);
+		}
+		cp_json_end(w);
+	}
+	cp_json_end(w);
 }
 
 static void
-strings_json(char *const *v, size_t n)
+strings_json(struct cp_json *w, const char *key, char *const *v, size_t n)
 {
-	putchar('[');
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			putchar(',');
-		cp_json_write_cstr(stdout, v[i]);
-	}
-	putchar(']');
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++)
+		cp_json_str(w, v[i]);
+	cp_json_end(w);
 }
 
 static void
 report_json(const struct opts *o, const struct cp_integrity *r, const char *root, int healthy)
 {
-	const char *matches = r->manifest_root == NULL ? "null" :
-	    strcmp(r->manifest_root, root) == 0 ? "true" : "false";
-	struct cp_integrity_row *row;
+	static const char *const invalid[2] = { "expected", "actual" }, *const missing[2] = { "path" };
+	struct cp_json w;
 	char ts[32];
-	size_t i, n;
 
 	now(ts);
-	fputs("{\"timestamp\":", stdout);
-	cp_json_write_cstr(stdout, ts);
-	printf(",\"healthy\":%s,\"merkle_root\":", healthy ? "true" : "false");
-	cp_json_write_cstr(stdout, root);
-	printf(",\"verified_count\":%zu,\"valid\":", count(r, CP_INTEGRITY_VALID));
-	ids_json(r, CP_INTEGRITY_VALID);
-	fputs(",\"invalid\":[", stdout);
-	for (i = n = 0; i < r->nrows; i++) {
-		row = &r->rows[i];
-		if (row->status != CP_INTEGRITY_INVALID)
-			continue;
-		fputs(n++ ? ",{\"id\":" : "{\"id\":", stdout);
-		cp_json_write_cstr(stdout, row->id);
-		fputs(",\"expected\":", stdout);
-		cp_json_write_cstr(stdout, row->expected);
-		fputs(",\"actual\":", stdout);
-		cp_json_write_cstr(stdout, row->actual);
-		putchar('}');
-	}
-	fputs("],\"missing\":[", stdout);
-	for (i = n = 0; i < r->nrows; i++) {
-		row = &r->rows[i];
-		if (row->status != CP_INTEGRITY_MISSING)
-			continue;
-		fputs(n++ ? ",{\"id\":" : "{\"id\":", stdout);
-		cp_json_write_cstr(stdout, row->id);
-		fputs(",\"path\":", stdout);
-		cp_json_write_cstr(stdout, row->path);
-		putchar('}');
-	}
-	fputs("],\"no_hash\":", stdout);
-	ids_json(r, CP_INTEGRITY_NO_HASH);
-	fputs(",\"chain_errors\":", stdout);
-	strings_json(r->chain, r->nchain);
-	printf(",\"chain_error_count\":%zu,\"orphans\":", r->nchain);
-	strings_json(r->orphans, r->norphans);
-	printf(",\"orphan_count\":%zu,\"merkle_scheme\":", r->norphans);
-	cp_json_write_cstr(stdout, r->scheme);
-	fputs(",\"manifest_root\":", stdout);
-	if (r->manifest_root != NULL)
-		cp_json_write_cstr(stdout, r->manifest_root);
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "timestamp", ts);
+	cp_json_kbool(&w, "healthy", healthy);
+	cp_json_kstr(&w, "merkle_root", root);
+	cp_json_kuint(&w, "verified_count", count(r, CP_INTEGRITY_VALID));
+	rows_json(&w, "valid", r, CP_INTEGRITY_VALID, NULL);
+	rows_json(&w, "invalid", r, CP_INTEGRITY_INVALID, invalid);
+	rows_json(&w, "missing", r, CP_INTEGRITY_MISSING, missing);
+	rows_json(&w, "no_hash", r, CP_INTEGRITY_NO_HASH, NULL);
+	strings_json(&w, "chain_errors", r->chain, r->nchain);
+	cp_json_kuint(&w, "chain_error_count", r->nchain);
+	strings_json(&w, "orphans", r->orphans, r->norphans);
+	cp_json_kuint(&w, "orphan_count", r->norphans);
+	cp_json_kstr(&w, "merkle_scheme", r->scheme);
+	cp_json_kstr(&w, "manifest_root", r->manifest_root);	/* null when none */
+	if (r->manifest_root == NULL)
+		cp_json_knull(&w, "merkle_root_matches");
 	else
-		fputs("null", stdout);
-	printf(",\"merkle_root_matches\":%s,\"strict\":%s,\"hashed\":%llu,\"cached\":%llu}\n",
-	    matches, o->strict ? "true" : "false", (unsigned long long)r->hashed,
-	    (unsigned long long)r->cached);
+		cp_json_kbool(&w, "merkle_root_matches", strcmp(r->manifest_root, root) == 0);
+	cp_json_kbool(&w, "strict", o->strict);
+	cp_json_kuint(&w, "hashed", r->hashed);
+	cp_json_kuint(&w, "cached", r->cached);
+	cp_json_endl(&w);
 }
 
 static void
 report_text(const struct cp_integrity *r, const char *root, int healthy)
 {
+	const char *manifest = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	const struct cp_integrity_row *row;
 	size_t i;
 
@@ -219,11 +211,11 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 		printf("  ledger   %s\n", r->chain[i]);
 	printf("  merkle root (%s): %s", r->scheme, *root ? root : "(empty)");
 	if (r->manifest_root != NULL && strcmp(r->manifest_root, root) == 0)
-		fputs(", MANIFEST.json matches", stdout);
+		printf(", %s matches", manifest);
 	else if (r->manifest_root != NULL)
-		printf(", MANIFEST.json DIFFERS (%s)", r->manifest_root);
+		printf(", %s DIFFERS (%s)", manifest, r->manifest_root);
 	else if (r->manifest)
-		fputs(", MANIFEST.json holds no root", stdout);
+		printf(", %s holds no root", manifest);
 	printf("\n  files hashed %llu, from cache %llu\n", (unsigned long long)r->hashed,
 	    (unsigned long long)r->cached);
 }
@@ -248,22 +240,24 @@ check(const struct opts *o, const struct cp_integrity *r)
 static int
 write_manifest(const struct opts *o, const struct cp_integrity *r)
 {
+	const char *rel = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	char root[CP_SHA256_HEXLEN + 1], ts[32], *path;
+	struct cp_err e;
 
 	if (strcmp(r->scheme, "rfc6962") == 0)
 		strcpy(root, r->root);
-	else
-		cp_integrity_root(r, "rfc6962", o->run.jobs, root);
+	else if (cp_integrity_root(r, "rfc6962", o->run.jobs, root, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (r->manifest_error == NULL && r->manifest_root != NULL &&
 	    strcmp(r->manifest_root, root) == 0 && strcmp(r->scheme, "rfc6962") == 0) {
-		warnx("MANIFEST.json: up to date (%s)", root);
+		warnx("%s: up to date (%s)", rel, root);
 		return CP_EXIT_YES;
 	}
-	path = xpathjoin(o->run.root, "MANIFEST.json");
+	path = cp_layout_path(o->run.root, CP_LAYOUT_MANIFEST);
 	now(ts);
 	if (cp_integrity_write_manifest(r, path, root, ts, "cp-integrity " CP_VERSION) == -1)
 		err(CP_EXIT_ERR, "%s", path);
-	warnx("MANIFEST.json: %zu files, root %s", r->nfiles, root);
+	warnx("%s: %zu files, root %s", rel, r->nfiles, root);
 	free(path);
 	return CP_EXIT_YES;
 }
@@ -274,7 +268,7 @@ main(int argc, char *argv[])
 	struct opts o = { 0 };
 	struct cp_integrity r;
 	const char *dir = NULL;
-	char errbuf[1024];
+	struct cp_err e;
 	int c, status;
 
 	cp_prog_init(argc, argv);
@@ -310,8 +304,8 @@ main(int argc, char *argv[])
 		o.run.ledger = 0;
 		o.run.state = NULL;	/* a run of other options: it would only displace the state */
 	}
-	if (cp_integrity_run(&o.run, &r, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (cp_integrity_run(&o.run, &r, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	status = o.write_manifest ? write_manifest(&o, &r) : check(&o, &r);
 	cp_integrity_free(&r);
 	cp_prog_exit(status);

@@ -365,15 +365,21 @@ check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp
 	size_t len = 0;
 	int ok;
 
-	cp_merkle_root(&s->tree, root);
+	if (cp_merkle_root(&s->tree, root) == -1)
+		err(CP_EXIT_ERR, "merkle");
 	if (c->size > s->entries)
 		ok = 0;
 	else if (c->size == 0) {
-		cp_merkle_root_of(NULL, 0, old);
+		if (cp_merkle_root_of(NULL, 0, old) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		ok = memcmp(old, c->root, 32) == 0;
 	} else {
-		cp_merkle_consistency_proof(s->leaves, s->entries, c->size, &proof, &len);
-		ok = cp_merkle_verify_consistency(c->size, s->entries, c->root, root, proof, len);
+		struct cp_err e;
+
+		if (cp_merkle_consistency_proof(s->leaves, s->entries, c->size, &proof, &len, &e) == -1 ||
+		    (ok = cp_merkle_verify_consistency(c->size, s->entries, c->root, root, proof, len,
+		    &e)) == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (o->json) {
 		fputs(",\"since\":{", stdout);
@@ -422,7 +428,8 @@ mode_verify(const struct opts *o)
 		cp_ledger_summary_free(&s);
 		errx(CP_EXIT_ERR, "%s", errbuf);
 	}
-	cp_merkle_root(&s.tree, root);
+	if (cp_merkle_root(&s.tree, root) == -1)
+		err(CP_EXIT_ERR, "merkle");
 	cp_checkpoint_b64(root, b64);
 	if (o->json) {
 		fputs("],\"segments\":[", stdout);
@@ -473,7 +480,8 @@ mode_head(const struct opts *o)
 	}
 	snprintf(c.origin, sizeof(c.origin), "%s", o->origin);
 	c.size = s.entries;
-	cp_merkle_root(&s.tree, c.root);
+	if (cp_merkle_root(&s.tree, c.root) == -1)
+		err(CP_EXIT_ERR, "merkle");
 	if (o->json) {
 		cp_hex_encode(c.root, 32, hex);
 		cp_checkpoint_b64(c.root, b64);

@@ -9,14 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "cli/num.h"
 #include "cli/prog.h"
 #include "hash/merkle.h"
+#include "hash/proof.h"
 #include "hash/sha256.h"
 #include "text/sumline.h"
 
@@ -83,7 +83,6 @@ static const char *const mode_names[] = {
 
 #define HL CP_MERKLE_HASHLEN
 #define LEAF_MAX (1 << 20)	/* longest leaf line, in bytes */
-#define JSON_MAX (1 << 20)	/* longest JSON proof object, in bytes */
 
 struct opts {
 	enum mode mode;
@@ -193,7 +192,8 @@ leaf_of_line(const struct opts *o, const struct lines *l, const char *line, size
 	static size_t cap;
 
 	if (!o->hex) {
-		cp_merkle_leaf_hash(line, len, out);
+		if (cp_merkle_leaf_hash(line, len, out) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		return;
 	}
 	if (len / 2 + 1 > cap) {
@@ -202,7 +202,8 @@ leaf_of_line(const struct opts *o, const struct lines *l, const char *line, size
 	}
 	if (cp_hex_decode(line, len, buf) == -1)
 		errx(CP_EXIT_ERR, "%s:%" PRIu64 ": not hex", l->name, l->lineno);
-	cp_merkle_leaf_hash(buf, len / 2, out);
+	if (cp_merkle_leaf_hash(buf, len / 2, out) == -1)
+		err(CP_EXIT_ERR, "merkle");
 }
 
 /* The cp2 element of one line: the line itself (--text), or the lowercase hex of its digest. */
@@ -241,6 +242,7 @@ root_mode(const struct opts *o)
 	uint64_t n;
 	char hex[CP_MERKLE_CP2_ELEMMAX + 1];
 	size_t hexlen;
+	struct cp_json w;
 
 	lines_open(&l, o->args, o->nargs);
 	if (o->scheme == RFC6962) {
@@ -252,7 +254,8 @@ root_mode(const struct opts *o)
 			leaf_of_line(o, &l, line, len, h);
 			cp_merkle_add(&m, h);
 		}
-		cp_merkle_root(&m, h);
+		if (cp_merkle_root(&m, h) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		cp_hex_encode(h, HL, hex);
 		hexlen = 2 * HL;
 		n = cp_merkle_size(&m);
@@ -264,7 +267,8 @@ root_mode(const struct opts *o)
 			line = cp2_element(o, &l, line, &len);
 			cp_merkle_cp2_add(&m, line, len);
 		}
-		hexlen = cp_merkle_cp2_final(&m, hex);
+		if (cp_merkle_cp2_final(&m, hex, &hexlen) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		n = m.size;
 	}
 	lines_free(&l);
@@ -273,24 +277,14 @@ root_mode(const struct opts *o)
 		putchar('\n');
 		return CP_EXIT_YES;
 	}
-	printf("{\"scheme\":\"%s\",\"tree_size\":%" PRIu64 ",\"root\":",
-	    o->scheme == RFC6962 ? "rfc6962" : "cp2", n);
-	cp_json_write_str(stdout, hex, hexlen);
-	fputs("}\n", stdout);
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "scheme", o->scheme == RFC6962 ? "rfc6962" : "cp2");
+	cp_json_kuint(&w, "tree_size", n);
+	cp_json_key(&w, "root");
+	cp_json_strn(&w, hex, hexlen);
+	cp_json_endl(&w);
 	return CP_EXIT_YES;
-}
-
-/* A decimal operand: digits only, at most UINT64_MAX; exits 2 otherwise. */
-static uint64_t
-parse_u64(const char *s, const char *what)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (*s < '0' || *s > '9' || (v = strtoull(s, &end, 10), errno != 0) || *end != '\0')
-		errx(CP_EXIT_ERR, "invalid %s: %s", what, s);
-	return v;
 }
 
 /* Every leaf hash of standard input, n*32 bytes (caller frees). */
@@ -317,267 +311,104 @@ read_leaves(const struct opts *o, uint64_t *n)
 	return leaves;
 }
 
+/* proof and consistency: one proof per operand (a leaf index, an old size) over the leaves on standard input. */
+static int
+prove_mode(const struct opts *o)
+{
+	enum cp_proof_kind kind = o->mode == PROOF ? CP_PROOF_INCLUSION : CP_PROOF_CONSISTENCY;
+	const char *what = o->mode == PROOF ? "leaf index" : "old size";
+	unsigned char *leaves, root[HL];
+	struct cp_proof p;
+	struct cp_json w;
+	struct cp_err e;
+	uint64_t n;
+	int i;
+
+	for (i = 1; i < o->nargs; i++)
+		xnum(o->args[i], 0, UINT64_MAX, what);
+	leaves = read_leaves(o, &n);
+	if (cp_merkle_root_of(leaves, n, root) == -1)
+		err(CP_EXIT_ERR, "merkle");
+	cp_json_init(&w, stdout);
+	for (i = 1; i < o->nargs; i++) {
+		if (cp_proof_make(&p, kind, leaves, n, root, xnum(o->args[i], 0, UINT64_MAX, what),
+		    &e) == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
+		cp_proof_write(&w, &p);
+		cp_proof_free(&p);
+	}
+	free(leaves);
+	return CP_EXIT_YES;
+}
+
+/* One verdict: the proof's sizes and hashes with "verified" (--json), or a line. */
 static void
-print_hashes(const char *key, const unsigned char *h, size_t len)
+print_verdict(const struct opts *o, struct cp_json *w, const struct cp_proof *p, int ok)
 {
-	char hex[2 * HL + 1];
-	size_t i;
-
-	printf(",\"%s\":[", key);
-	for (i = 0; i < len; i++) {
-		cp_hex_encode(h + i * HL, HL, hex);
-		printf("%s\"%s\"", i ? "," : "", hex);
-	}
-	putchar(']');
-}
-
-static int
-proof_mode(const struct opts *o)
-{
-	unsigned char *leaves, *proof, root[HL];
-	char leafhex[2 * HL + 1], roothex[2 * HL + 1];
-	uint64_t n, index;
-	size_t len;
-	int i;
-
-	for (i = 1; i < o->nargs; i++)
-		parse_u64(o->args[i], "leaf index");
-	leaves = read_leaves(o, &n);
-	cp_merkle_root_of(leaves, n, root);
-	cp_hex_encode(root, HL, roothex);
-	for (i = 1; i < o->nargs; i++) {
-		index = parse_u64(o->args[i], "leaf index");
-		if (cp_merkle_inclusion_proof(leaves, n, index, &proof, &len) == -1)
-			errx(CP_EXIT_ERR, "leaf index %" PRIu64 " is not below the tree size %" PRIu64,
-			    index, n);
-		cp_hex_encode(leaves + index * HL, HL, leafhex);
-		printf("{\"tree_size\":%" PRIu64 ",\"leaf_index\":%" PRIu64
-		    ",\"leaf_hash\":\"%s\",\"root\":\"%s\"", n, index, leafhex, roothex);
-		print_hashes("proof", proof, len);
-		puts("}");
-		free(proof);
-	}
-	free(leaves);
-	return CP_EXIT_YES;
-}
-
-static int
-consistency_mode(const struct opts *o)
-{
-	unsigned char *leaves, *proof, root[HL], old_root[HL];
-	char oldhex[2 * HL + 1], newhex[2 * HL + 1];
-	uint64_t n, old;
-	size_t len;
-	int i;
-
-	for (i = 1; i < o->nargs; i++)
-		parse_u64(o->args[i], "old size");
-	leaves = read_leaves(o, &n);
-	cp_merkle_root_of(leaves, n, root);
-	cp_hex_encode(root, HL, newhex);
-	for (i = 1; i < o->nargs; i++) {
-		old = parse_u64(o->args[i], "old size");
-		if (cp_merkle_consistency_proof(leaves, n, old, &proof, &len) == -1)
-			errx(CP_EXIT_ERR, "old size %" PRIu64 " is not between 1 and the tree size %"
-			    PRIu64, old, n);
-		cp_merkle_root_of(leaves, old, old_root);
-		cp_hex_encode(old_root, HL, oldhex);
-		printf("{\"old_size\":%" PRIu64 ",\"new_size\":%" PRIu64
-		    ",\"old_root\":\"%s\",\"new_root\":\"%s\"", old, n, oldhex, newhex);
-		print_hashes("proof", proof, len);
-		puts("}");
-		free(proof);
-	}
-	free(leaves);
-	return CP_EXIT_YES;
-}
-
-/* A stream of JSON objects, read one byte at a time so that each parse stops at its closing brace. */
-struct jsrc {
-	FILE *fp;
-	uint64_t lineno;	/* newlines consumed so far */
-	size_t bytes;		/* bytes of the current object */
-};
-
-static size_t
-jsrc_read(void *buf, size_t size, void *arg)
-{
-	struct jsrc *s = arg;
-	int c;
-
-	if (size == 0)
-		return 0;
-	if (s->bytes >= JSON_MAX)
-		return (size_t)-1;
-	if ((c = getc(s->fp)) == EOF)
-		return ferror(s->fp) ? (size_t)-1 : 0;
-	s->bytes++;
-	s->lineno += c == '\n';
-	*(unsigned char *)buf = (unsigned char)c;
-	return 1;
-}
-
-/* Skip white space; 1 if an object (or anything else) follows, 0 at end of file. */
-static int
-jsrc_more(struct jsrc *s)
-{
-	int c;
-
-	while ((c = getc(s->fp)) == ' ' || c == '\t' || c == '\r' || c == '\n')
-		s->lineno += c == '\n';
-	if (c == EOF)
-		return 0;
-	ungetc(c, s->fp);
-	return 1;
-}
-
-/* Where a proof object is, for diagnostics. */
-struct where {
-	const char *name;
-	uint64_t line;
-};
-
-static int
-bad(const struct where *w, const char *what, const char *key)
-{
-	warnx("%s:%" PRIu64 ": %s%s%s%s", w->name, w->line, key ? "\"" : "", key ? key : "",
-	    key ? "\" " : "", what);
-	return -1;
-}
-
-static int
-get_size(const struct where *w, json_t *obj, const char *key, uint64_t *v)
-{
-	json_t *j = json_object_get(obj, key);
-
-	if (j == NULL)
-		return bad(w, "is missing", key);
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return bad(w, "is not a non-negative integer", key);
-	*v = (uint64_t)json_integer_value(j);
-	return 0;
-}
-
-static int
-hash_of(const char *s, size_t len, unsigned char out[HL])
-{
-	return len == 2 * HL && cp_hex_decode(s, len, out) == 0 ? 0 : -1;
-}
-
-static int
-get_hash(const struct where *w, json_t *obj, const char *key, unsigned char out[HL])
-{
-	json_t *j = json_object_get(obj, key);
-
-	if (j == NULL)
-		return bad(w, "is missing", key);
-	if (!json_is_string(j) || hash_of(json_string_value(j), json_string_length(j), out) == -1)
-		return bad(w, "is not a SHA-256 hash in hex", key);
-	return 0;
-}
-
-/* The "proof" array into *proof (caller frees) and *len. */
-static int
-get_proof(const struct where *w, json_t *obj, unsigned char **proof, size_t *len)
-{
-	json_t *a = json_object_get(obj, "proof"), *j;
-	size_t i;
-
-	*proof = NULL;
-	if (a == NULL)
-		return bad(w, "is missing", "proof");
-	if (!json_is_array(a))
-		return bad(w, "is not an array", "proof");
-	*len = json_array_size(a);
-	*proof = xreallocarray(NULL, *len ? *len : 1, HL);
-	json_array_foreach(a, i, j) {
-		if (!json_is_string(j) ||
-		    hash_of(json_string_value(j), json_string_length(j), *proof + i * HL) == -1) {
-			warnx("%s:%" PRIu64 ": \"proof\" element %zu is not a SHA-256 hash in hex",
-			    w->name, w->line, i);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * What a verify command reads from each object: two sizes and two hashes,
- * and the proof.  Inclusion: tree_size, leaf_index, leaf_hash, root.
- * Consistency: old_size, new_size, old_root, new_root.
- */
-static const char *const size_keys[][2] = {
-	[VERIFY_PROOF] = { "tree_size", "leaf_index" },
-	[VERIFY_CONSISTENCY] = { "old_size", "new_size" }
-};
-static const char *const hash_keys[][2] = {
-	[VERIFY_PROOF] = { "leaf_hash", "root" },
-	[VERIFY_CONSISTENCY] = { "old_root", "new_root" }
-};
-
-/* The hashes given on the command line, which take the place of the same keys in each object. */
-struct trusted {
-	int set[2];
-	unsigned char hash[2][HL];
-};
-
-/* Check one proof object: 0 it proves, 1 it does not, 2 malformed. */
-static int
-verify_object(const struct opts *o, const struct trusted *t, const struct where *w,
-    json_t *obj)
-{
-	const char *const *sk = size_keys[o->mode], *const *hk = hash_keys[o->mode];
-	uint64_t size[2];
-	unsigned char hash[2][HL], *proof = NULL;
-	char hex[2 * HL + 1];
-	size_t len;
-	int i, ok;
-
-	for (i = 0; i < 2; i++) {
-		if (get_size(w, obj, sk[i], &size[i]) == -1)
-			return CP_EXIT_ERR;
-		if (t->set[i])
-			memcpy(hash[i], t->hash[i], HL);
-		else if (get_hash(w, obj, hk[i], hash[i]) == -1)
-			return CP_EXIT_ERR;
-	}
-	if (get_proof(w, obj, &proof, &len) == -1) {
-		free(proof);
-		return CP_EXIT_ERR;
-	}
-	if (o->mode == VERIFY_PROOF)
-		ok = cp_merkle_verify_inclusion(size[1], size[0], hash[0], proof, len, hash[1]);
-	else
-		ok = cp_merkle_verify_consistency(size[0], size[1], hash[0], hash[1], proof, len);
-	free(proof);
 	if (o->json) {
-		printf("{\"%s\":%" PRIu64 ",\"%s\":%" PRIu64, sk[0], size[0], sk[1], size[1]);
-		for (i = 0; i < 2; i++) {
-			cp_hex_encode(hash[i], HL, hex);
-			printf(",\"%s\":\"%s\"", hk[i], hex);
-		}
-		printf(",\"verified\":%s}\n", ok ? "true" : "false");
-	} else if (!o->quiet && o->mode == VERIFY_PROOF) {
-		printf("leaf %" PRIu64 " of %" PRIu64 ": %s\n", size[1], size[0], ok ? "OK" : "FAILED");
+		cp_json_obj(w);
+		cp_proof_members(w, p);
+		cp_json_kbool(w, "verified", ok);
+		cp_json_endl(w);
+	} else if (!o->quiet && p->kind == CP_PROOF_INCLUSION) {
+		printf("leaf %" PRIu64 " of %" PRIu64 ": %s\n", p->size[1], p->size[0],
+		    ok ? "OK" : "FAILED");
 	} else if (!o->quiet) {
-		printf("size %" PRIu64 " to %" PRIu64 ": %s\n", size[0], size[1], ok ? "OK" : "FAILED");
+		printf("size %" PRIu64 " to %" PRIu64 ": %s\n", p->size[0], p->size[1],
+		    ok ? "OK" : "FAILED");
 	}
-	return ok ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+/* Check every proof object in fp: the worst status of them (a malformed one is warned about, and the next checked). */
+static int
+verify_stream(const struct opts *o, const struct cp_proof_trust *t, FILE *fp, const char *name,
+    int *found)
+{
+	enum cp_proof_kind kind = o->mode == VERIFY_PROOF ? CP_PROOF_INCLUSION :
+	    CP_PROOF_CONSISTENCY;
+	struct cp_proof_reader rd;
+	struct cp_proof p;
+	struct cp_json w;
+	struct cp_err e;
+	int status = CP_EXIT_YES, rc, ok;
+
+	cp_json_init(&w, stdout);
+	cp_proof_reader_init(&rd, fp, name);
+	while ((rc = cp_proof_read(&rd, kind, t, &p, &e)) != 0) {
+		if (rc == -2) {
+			warnx("%s", e.msg);
+			return CP_EXIT_ERR;
+		}
+		++*found;
+		if (rc == -1) {
+			warnx("%s", e.msg);
+			status = CP_EXIT_ERR;
+			continue;
+		}
+		ok = cp_proof_verify(&p, &e);
+		if (ok == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
+		print_verdict(o, &w, &p, ok);
+		cp_proof_free(&p);
+		if (!ok && status == CP_EXIT_YES)
+			status = CP_EXIT_NO;
+	}
+	return status;
 }
 
 static void
-trusted_hash(const char *arg, const char *opt, struct trusted *t, int i)
+trusted_hash(const char *arg, const char *opt, struct cp_proof_trust *t, int i)
 {
 	if (arg == NULL)
 		return;
-	if (hash_of(arg, strlen(arg), t->hash[i]) == -1)
+	if (cp_proof_hash(arg, strlen(arg), t->hash[i]) == -1)
 		errx(CP_EXIT_ERR, "%s: not a SHA-256 hash in hex: %s", opt, arg);
 	t->set[i] = 1;
 }
 
 /* --leaf: the leaf hash of DATA (hex with --hex). */
 static void
-trusted_leaf(const struct opts *o, struct trusted *t)
+trusted_leaf(const struct opts *o, struct cp_proof_trust *t)
 {
 	size_t len;
 	unsigned char *data;
@@ -586,68 +417,25 @@ trusted_leaf(const struct opts *o, struct trusted *t)
 		return;
 	len = strlen(o->leaf);
 	if (!o->hex) {
-		cp_merkle_leaf_hash(o->leaf, len, t->hash[0]);
+		if (cp_merkle_leaf_hash(o->leaf, len, t->hash[0]) == -1)
+			err(CP_EXIT_ERR, "merkle");
 	} else {
 		data = xmalloc(len / 2 + 1);
 		if (cp_hex_decode(o->leaf, len, data) == -1) {
 			free(data);
 			errx(CP_EXIT_ERR, "--leaf: not hex: %s", o->leaf);
 		}
-		cp_merkle_leaf_hash(data, len / 2, t->hash[0]);
+		if (cp_merkle_leaf_hash(data, len / 2, t->hash[0]) == -1)
+			err(CP_EXIT_ERR, "merkle");
 		free(data);
 	}
 	t->set[0] = 1;
 }
 
-/* Check every proof object in fp: the worst status of them. */
-static int
-verify_stream(const struct opts *o, const struct trusted *t, FILE *fp, const char *name,
-    int *found)
-{
-	struct jsrc s = { fp, 1, 0 };
-	struct where w = { name, 1 };
-	json_error_t e;
-	json_t *obj;
-	int status = CP_EXIT_YES, rc;
-
-	while (jsrc_more(&s)) {
-		w.line = s.lineno;
-		s.bytes = 0;
-		obj = json_load_callback(jsrc_read, &s,
-		    JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
-		if (obj == NULL) {
-			/* After a syntax error the stream cannot be resynchronised: skip the rest. */
-			if (s.bytes >= JSON_MAX)
-				warnx("%s:%" PRIu64 ": proof longer than %d bytes", name, w.line,
-				    JSON_MAX);
-			else if (ferror(fp))
-				warn("%s", name);
-			else
-				warnx("%s:%" PRIu64 ": %s", name, w.line + (uint64_t)e.line - 1, e.text);
-			return CP_EXIT_ERR;
-		}
-		++*found;
-		if (!json_is_object(obj)) {
-			bad(&w, "not a JSON object", NULL);
-			rc = CP_EXIT_ERR;
-		} else {
-			rc = verify_object(o, t, &w, obj);
-		}
-		json_decref(obj);
-		if (rc > status)
-			status = rc;
-	}
-	if (ferror(fp)) {
-		warn("%s", name);
-		status = CP_EXIT_ERR;
-	}
-	return status;
-}
-
 static int
 verify_mode(const struct opts *o)
 {
-	struct trusted t = { 0 };
+	struct cp_proof_trust t = { 0 };
 	const char *name;
 	FILE *fp;
 	int status = CP_EXIT_YES, rc, found = 0, i, stdin_used = 0;
@@ -746,8 +534,8 @@ main(int argc, char *argv[])
 	check_opts(&o);
 	switch (o.mode) {
 	case ROOT: cp_prog_exit(root_mode(&o));
-	case PROOF: cp_prog_exit(proof_mode(&o));
-	case CONSISTENCY: cp_prog_exit(consistency_mode(&o));
+	case PROOF:
+	case CONSISTENCY: cp_prog_exit(prove_mode(&o));
 	default: cp_prog_exit(verify_mode(&o));
 	}
 }

@@ -377,6 +377,14 @@ print(hashlib.sha256(b"\1" + l + l).hexdigest())')
 	run -2 cp-merkle consistency 3 < t
 	run -0 cp-merkle consistency 2 < t
 	jq -e '.proof == [] and .old_root == .new_root' <<<"$output"
+	run --separate-stderr -2 cp-merkle consistency 3 < t
+	[ "$stderr" = "cp-merkle: old size 3 is not between 1 and the tree size 2" ]
+	# an operand that is not a number fails before standard input is read
+	run --separate-stderr -2 cp-merkle proof 0 1x < t
+	[ -z "$output" ]
+	[ "$stderr" = "cp-merkle: invalid leaf index: 1x (0 to 18446744073709551615)" ]
+	run --separate-stderr -2 cp-merkle consistency 18446744073709551616 < t
+	[ "$stderr" = "cp-merkle: invalid old size: 18446744073709551616 (0 to 18446744073709551615)" ]
 }
 
 @test "bad usage exits 2 with a message on stderr" {

@@ -194,7 +194,8 @@ load(struct cp_hashcache *c, char *buf, size_t len)
 			if (sscanf(line, "end %zu %64[0-9a-f]%n", &records, want, &n) != 2 ||
 			    line[n] != '\0' || records != count || nl + 1 != end)
 				break;
-			cp_sha256(buf, (size_t)(line - buf), d);
+			if (cp_sha256(buf, (size_t)(line - buf), d) == -1)
+				return "cannot be checked (out of memory)";
 			cp_hex_encode(d, sizeof(d), hex);
 			return strcmp(hex, want) == 0 ? NULL : "is corrupt";
 		}
@@ -335,7 +336,13 @@ cp_hashcache_save(struct cp_hashcache *c, const char *path)
 		fwrite(line, 1, (size_t)len, a.fp);
 		cp_sha256_update(&sum, line, (size_t)len);
 	}
-	cp_sha256_final(&sum, d);
+	if (cp_sha256_final(&sum, d) == -1) {
+		cp_sha256_free(&sum);
+		free(all);
+		cp_atomic_abort(&a);
+		errno = ENOMEM;
+		return -1;
+	}
 	cp_sha256_free(&sum);
 	cp_hex_encode(d, sizeof(d), hex);
 	fprintf(a.fp, "end %zu %s\n", n, hex);

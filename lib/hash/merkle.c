@@ -1,14 +1,15 @@
 /* merkle: RFC 9162 Merkle tree hashes and proofs, and the cp2 legacy root, over SHA-256. */
-#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/cpus.h"
+#include "base/err.h"
 #include "base/hex.h"
 #include "base/xalloc.h"
-#include "cli/prog.h"
 #include "hash/merkle.h"
 #include "hash/sha256.h"
 
@@ -39,41 +40,57 @@ make_key(void)
 	key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
+/* The thread's context, ready for a new digest; NULL with errno ENOMEM when OpenSSL fails. */
 static struct cp_sha256 *
 hasher(void)
 {
 	if (tctx.ctx == NULL) {
 		pthread_once(&key_once, make_key);
 		if (cp_sha256_init(&tctx) == -1)
-			errx(CP_EXIT_ERR, "merkle: openssl failure");
+			goto fail;
 		if (key_ok)
 			pthread_setspecific(ctx_key, tctx.ctx);
 	} else if (cp_sha256_init(&tctx) == -1) {
-		errx(CP_EXIT_ERR, "merkle: openssl failure");
+		goto fail;
 	}
 	return &tctx;
+fail:
+	errno = ENOMEM;
+	return NULL;
 }
 
-/* SHA-256 of a || b (either may be empty). */
-static void
+/* SHA-256 of a || b (either may be empty): 0, or -1 with errno ENOMEM. */
+static int
 hash2(const void *a, size_t alen, const void *b, size_t blen, unsigned char out[HL])
 {
 	struct cp_sha256 *c = hasher();
 
+	if (c == NULL)
+		return -1;
 	if (cp_sha256_update(c, a, alen) == -1 || cp_sha256_update(c, b, blen) == -1 ||
-	    cp_sha256_final(c, out) == -1)
-		errx(CP_EXIT_ERR, "merkle: openssl failure");
+	    cp_sha256_final(c, out) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
-void
+/* What a function that takes a struct cp_err says when the hashing failed: "merkle: <ENOMEM's text>". */
+static int
+hash_failed(struct cp_err *e)
+{
+	return cp_err_set(e, ENOMEM, "merkle");
+}
+
+int
 cp_merkle_leaf_hash(const void *data, size_t len, unsigned char out[HL])
 {
 	static const unsigned char prefix = 0x00;
 
-	hash2(&prefix, 1, data, len, out);
+	return hash2(&prefix, 1, data, len, out);
 }
 
-void
+int
 cp_merkle_node_hash(const unsigned char left[HL], const unsigned char right[HL],
     unsigned char out[HL])
 {
@@ -83,7 +100,7 @@ cp_merkle_node_hash(const unsigned char left[HL], const unsigned char right[HL],
 	buf[0] = 0x01;
 	memcpy(buf + 1, left, HL);
 	memcpy(buf + 1 + HL, right, HL);
-	hash2(buf, sizeof(buf), NULL, 0, out);
+	return hash2(buf, sizeof(buf), NULL, 0, out);
 }
 
 void
@@ -91,20 +108,29 @@ cp_merkle_init(struct cp_merkle *m)
 {
 	m->depth = 0;
 	m->size = 0;
+	m->failed = 0;
 }
 
-void
+int
 cp_merkle_add(struct cp_merkle *m, const unsigned char leaf_hash[HL])
 {
 	unsigned char h[HL];
 	uint64_t s;
 
+	if (m->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
 	/* Each trailing 1 bit of the old size is a complete subtree the same size as h. */
 	memcpy(h, leaf_hash, HL);
 	for (s = m->size; s & 1; s >>= 1)
-		cp_merkle_node_hash(m->stack[--m->depth], h, h);
+		if (cp_merkle_node_hash(m->stack[--m->depth], h, h) == -1) {
+			m->failed = 1;
+			return -1;
+		}
 	memcpy(m->stack[m->depth++], h, HL);
 	m->size++;
+	return 0;
 }
 
 uint64_t
@@ -113,24 +139,28 @@ cp_merkle_size(const struct cp_merkle *m)
 	return m->size;
 }
 
-void
+int
 cp_merkle_root(const struct cp_merkle *m, unsigned char out[HL])
 {
 	unsigned char h[HL];
 	unsigned i;
 
-	if (m->depth == 0) {
-		cp_sha256("", 0, out);
-		return;
+	if (m->failed) {
+		errno = ENOMEM;
+		return -1;
 	}
+	if (m->depth == 0)
+		return cp_sha256("", 0, out);
 	/* The smallest subtree is rightmost; fold right to left, as the split at powers of two does. */
 	memcpy(h, m->stack[m->depth - 1], HL);
 	for (i = m->depth - 1; i > 0; i--)
-		cp_merkle_node_hash(m->stack[i - 1], h, h);
+		if (cp_merkle_node_hash(m->stack[i - 1], h, h) == -1)
+			return -1;
 	memcpy(out, h, HL);
+	return 0;
 }
 
-void
+int
 cp_merkle_root_of(const unsigned char *leaves, uint64_t n, unsigned char out[HL])
 {
 	struct cp_merkle m;
@@ -138,8 +168,9 @@ cp_merkle_root_of(const unsigned char *leaves, uint64_t n, unsigned char out[HL]
 
 	cp_merkle_init(&m);
 	for (i = 0; i < n; i++)
-		cp_merkle_add(&m, leaves + i * HL);
-	cp_merkle_root(&m, out);
+		if (cp_merkle_add(&m, leaves + i * HL) == -1)
+			return -1;
+	return cp_merkle_root(&m, out);
 }
 
 /* The largest power of two smaller than n (n >= 2): RFC 9162's split point k. */
@@ -170,22 +201,27 @@ emit(unsigned char (*path)[HL], size_t count, unsigned char **proof, size_t *len
 
 int
 cp_merkle_inclusion_proof(const unsigned char *leaves, uint64_t n, uint64_t index,
-    unsigned char **proof, size_t *len)
+    unsigned char **proof, size_t *len, struct cp_err *e)
 {
 	unsigned char path[64][HL];
 	uint64_t off = 0, size = n, k;
 	size_t count = 0;
 
+	*proof = NULL;
+	*len = 0;
 	if (index >= n)
-		return -1;
+		return cp_err_set(e, 0, "leaf index %" PRIu64 " is not below the tree size %" PRIu64,
+		    index, n);
 	/* PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]), or PATH(m - k, D[k:n]) : MTH(D[0:k]). */
 	while (size > 1) {
 		k = split(size);
 		if (index < k) {
-			cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]);
+			if (cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]) == -1)
+				return hash_failed(e);
 			size = k;
 		} else {
-			cp_merkle_root_of(leaves + off * HL, k, path[count++]);
+			if (cp_merkle_root_of(leaves + off * HL, k, path[count++]) == -1)
+				return hash_failed(e);
 			off += k;
 			index -= k;
 			size -= k;
@@ -197,7 +233,7 @@ cp_merkle_inclusion_proof(const unsigned char *leaves, uint64_t n, uint64_t inde
 
 int
 cp_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char leaf_hash[HL],
-    const unsigned char *proof, size_t len, const unsigned char root[HL])
+    const unsigned char *proof, size_t len, const unsigned char root[HL], struct cp_err *e)
 {
 	unsigned char r[HL];
 	uint64_t fn = index, sn;
@@ -213,13 +249,14 @@ cp_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char le
 		if (sn == 0)
 			return 0;
 		if ((fn & 1) || fn == sn) {
-			cp_merkle_node_hash(p, r, r);
+			if (cp_merkle_node_hash(p, r, r) == -1)
+				return hash_failed(e);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
-		} else {
-			cp_merkle_node_hash(r, p, r);
+		} else if (cp_merkle_node_hash(r, p, r) == -1) {
+			return hash_failed(e);
 		}
 		fn >>= 1;
 		sn >>= 1;
@@ -229,15 +266,18 @@ cp_merkle_verify_inclusion(uint64_t index, uint64_t size, const unsigned char le
 
 int
 cp_merkle_consistency_proof(const unsigned char *leaves, uint64_t n, uint64_t old_size,
-    unsigned char **proof, size_t *len)
+    unsigned char **proof, size_t *len, struct cp_err *e)
 {
 	unsigned char path[65][HL];
 	uint64_t off = 0, size = n, m = old_size, k;
 	size_t count = 0;
 	int whole = 1;	/* RFC 9162's b: the old tree is a whole subtree of the proof so far */
 
+	*proof = NULL;
+	*len = 0;
 	if (old_size == 0 || old_size > n)
-		return -1;
+		return cp_err_set(e, 0, "old size %" PRIu64 " is not between 1 and the tree size %"
+		    PRIu64, old_size, n);
 	/*
 	 * SUBPROOF(m, D[m], b) = {} if b, else {MTH(D[m])};
 	 * SUBPROOF(m, D[n], b) = SUBPROOF(m, D[0:k], b) : MTH(D[k:n]) if m <= k,
@@ -246,18 +286,20 @@ cp_merkle_consistency_proof(const unsigned char *leaves, uint64_t n, uint64_t ol
 	while (m != size) {
 		k = split(size);
 		if (m <= k) {
-			cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]);
+			if (cp_merkle_root_of(leaves + (off + k) * HL, size - k, path[count++]) == -1)
+				return hash_failed(e);
 			size = k;
 		} else {
-			cp_merkle_root_of(leaves + off * HL, k, path[count++]);
+			if (cp_merkle_root_of(leaves + off * HL, k, path[count++]) == -1)
+				return hash_failed(e);
 			off += k;
 			m -= k;
 			size -= k;
 			whole = 0;
 		}
 	}
-	if (!whole)
-		cp_merkle_root_of(leaves + off * HL, size, path[count++]);
+	if (!whole && cp_merkle_root_of(leaves + off * HL, size, path[count++]) == -1)
+		return hash_failed(e);
 	emit(path, count, proof, len);
 	return 0;
 }
@@ -265,7 +307,7 @@ cp_merkle_consistency_proof(const unsigned char *leaves, uint64_t n, uint64_t ol
 int
 cp_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
     const unsigned char old_root[HL], const unsigned char new_root[HL],
-    const unsigned char *proof, size_t len)
+    const unsigned char *proof, size_t len, struct cp_err *e)
 {
 	unsigned char fr[HL], sr[HL];
 	uint64_t fn, sn;
@@ -297,14 +339,14 @@ cp_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 		if (sn == 0)
 			return 0;
 		if ((fn & 1) || fn == sn) {
-			cp_merkle_node_hash(c, fr, fr);
-			cp_merkle_node_hash(c, sr, sr);
+			if (cp_merkle_node_hash(c, fr, fr) == -1 || cp_merkle_node_hash(c, sr, sr) == -1)
+				return hash_failed(e);
 			while (!(fn & 1) && fn != 0) {
 				fn >>= 1;
 				sn >>= 1;
 			}
-		} else {
-			cp_merkle_node_hash(sr, c, sr);
+		} else if (cp_merkle_node_hash(sr, c, sr) == -1) {
+			return hash_failed(e);
 		}
 		fn >>= 1;
 		sn >>= 1;
@@ -317,24 +359,25 @@ cp_merkle_cp2_init(struct cp_merkle_cp2 *m)
 {
 	m->firstlen = 0;
 	m->size = 0;
+	m->failed = 0;
 }
 
 /* The cp2 node: SHA-256 of the two texts, one after the other. */
-static void
+static int
 cp2_node(const char *l, size_t llen, const char *r, size_t rlen, unsigned char out[HL])
 {
-	hash2(l, llen, r, rlen, out);
+	return hash2(l, llen, r, rlen, out);
 }
 
 /* A cp2 node of two level >= 1 nodes, each taken as its lowercase hex, at out (which may be l or r). */
-static void
+static int
 cp2_pair(const unsigned char *l, const unsigned char *r, unsigned char *out)
 {
 	char text[4 * HL + 1];
 
 	cp_hex_encode(l, HL, text);
 	cp_hex_encode(r, HL, text + 2 * HL);
-	cp2_node(text, 4 * HL, NULL, 0, out);
+	return cp2_node(text, 4 * HL, NULL, 0, out);
 }
 
 int
@@ -344,8 +387,14 @@ cp_merkle_cp2_add(struct cp_merkle_cp2 *m, const char *text, size_t len)
 	uint64_t s;
 	unsigned level;
 
-	if (len > CP_MERKLE_CP2_ELEMMAX)
+	if (m->failed) {
+		errno = ENOMEM;
 		return -1;
+	}
+	if (len > CP_MERKLE_CP2_ELEMMAX) {
+		errno = EOVERFLOW;
+		return -1;
+	}
 	if (!(m->size & 1)) {
 		memcpy(m->first, text, len);
 		m->firstlen = len;
@@ -353,26 +402,36 @@ cp_merkle_cp2_add(struct cp_merkle_cp2 *m, const char *text, size_t len)
 		return 0;
 	}
 	/* Pairs complete upwards like a binary counter; stack[i] pends while bit i of size is set. */
-	cp2_node(m->first, m->firstlen, text, len, h);
+	if (cp2_node(m->first, m->firstlen, text, len, h) == -1)
+		goto fail;
 	for (s = m->size >> 1, level = 1; s & 1; s >>= 1, level++)
-		cp2_pair(m->stack[level], h, h);
+		if (cp2_pair(m->stack[level], h, h) == -1)
+			goto fail;
 	memcpy(m->stack[level], h, HL);
 	m->size++;
 	return 0;
+fail:
+	m->failed = 1;
+	return -1;
 }
 
-size_t
-cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
+int
+cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out, size_t *len)
 {
 	unsigned char carry[HL];
 	int have_carry = 0;
 	unsigned level;
 
+	if (m->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (m->size <= 1) {
 		/* One element is the root unchanged: the Python tool returned it as it was. */
-		memcpy(out, m->first, m->size ? m->firstlen : 0);
-		out[m->size ? m->firstlen : 0] = '\0';
-		return m->size ? m->firstlen : 0;
+		*len = m->size ? m->firstlen : 0;
+		memcpy(out, m->first, *len);
+		out[*len] = '\0';
+		return 0;
 	}
 	/*
 	 * Finish each level from the bottom: its unpaired tail is the pending
@@ -381,7 +440,8 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 	 * else it is paired with itself.
 	 */
 	if (m->size & 1) {
-		cp2_node(m->first, m->firstlen, m->first, m->firstlen, carry);
+		if (cp2_node(m->first, m->firstlen, m->first, m->firstlen, carry) == -1)
+			return -1;
 		have_carry = 1;
 	}
 	for (level = 1; level < 64; level++) {
@@ -389,18 +449,21 @@ cp_merkle_cp2_final(const struct cp_merkle_cp2 *m, char *out)
 		int alone = (m->size >> (level + 1)) == 0;
 
 		if (pending && have_carry) {
-			cp2_pair(m->stack[level], carry, carry);
+			if (cp2_pair(m->stack[level], carry, carry) == -1)
+				return -1;
 		} else if (pending || have_carry) {
 			if (pending)
 				memcpy(carry, m->stack[level], HL);
 			if (alone)
 				break;
-			cp2_pair(carry, carry, carry);
+			if (cp2_pair(carry, carry, carry) == -1)
+				return -1;
 		}
 		have_carry = pending || have_carry;
 	}
 	cp_hex_encode(carry, HL, out);
-	return 2 * HL;
+	*len = 2 * HL;
+	return 0;
 }
 
 /* --- the cp2 tree, every level kept ----------------------------------------- */
@@ -456,21 +519,27 @@ cp2_node_at(const struct cp2_work *k, unsigned t, size_t j)
 	return k->old + (k->base[t] + j) * HL;
 }
 
-/* Nodes [from, to) of level t >= 1: each over its pair below, a level's odd last node with itself. */
-static void
+/*
+ * Nodes [from, to) of level t >= 1: each over its pair below, a level's odd
+ * last node with itself.  0, or -1 when the hashing failed.
+ */
+static int
 cp2_fill(const struct cp2_work *k, unsigned t, size_t from, size_t to)
 {
 	for (size_t j = from; j < to; j++) {
 		size_t l = 2 * j, r = l + 1 < k->w[t - 1] ? l + 1 : l;
 
-		cp2_pair(cp2_node_at(k, t - 1, l), cp2_node_at(k, t - 1, r),
-		    k->seg[t] + (j - k->a[t]) * HL);
+		if (cp2_pair(cp2_node_at(k, t - 1, l), cp2_node_at(k, t - 1, r),
+		    k->seg[t] + (j - k->a[t]) * HL) == -1)
+			return -1;
 	}
+	return 0;
 }
 
 struct cp2_task {
 	const struct cp2_work *k;
 	size_t first, last, step;
+	int failed;		/* the hashing failed: the tree is not whole */
 };
 
 /*
@@ -482,61 +551,75 @@ struct cp2_task {
 static void *
 cp2_chunks(void *arg)
 {
-	const struct cp2_task *c = arg;
+	struct cp2_task *c = arg;
 	const struct cp2_work *k = c->k;
 
-	for (size_t i = c->first; i <= c->last; i += c->step)
+	for (size_t i = c->first; i <= c->last && !c->failed; i += c->step)
 		for (unsigned t = 1; t <= CP2_CHUNK_LEVELS; t++) {
 			size_t from = i * (CP2_CHUNK >> t), to = (i + 1) * (CP2_CHUNK >> t);
 
-			cp2_fill(k, t, from > k->a[t] ? from : k->a[t], to < k->b[t] ? to : k->b[t]);
+			if (cp2_fill(k, t, from > k->a[t] ? from : k->a[t],
+			    to < k->b[t] ? to : k->b[t]) == -1) {
+				c->failed = 1;
+				break;
+			}
 		}
 	return NULL;
 }
 
-/* Every level's span above level 0, on up to jobs threads when it is large; the root's hex out. */
-static void
+/*
+ * Every level's span above level 0, on up to jobs threads when it is large;
+ * the root's hex out.  0, or -1 with errno ENOMEM when the hashing failed.
+ */
+static int
 cp2_climb(const struct cp2_work *k, int jobs, char hex_out[65])
 {
 	struct cp2_task task[8];
 	pthread_t th[8];
 	int started[8] = { 0 };
 	unsigned t = 1;
-	int j;
+	int j, failed = 0;
 
 	if (jobs <= 0)
-		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cp_cpus_online(8);
 	if (jobs > 8)
 		jobs = 8;
 	if (jobs > 1 && k->b[0] - k->a[0] >= 2 * CP2_CHUNK && k->levels > CP2_CHUNK_LEVELS) {
 		for (j = 0; j < jobs; j++) {
 			task[j] = (struct cp2_task){ k, k->a[0] / CP2_CHUNK + (size_t)j,
-			    (k->b[0] - 1) / CP2_CHUNK, (size_t)jobs };
+			    (k->b[0] - 1) / CP2_CHUNK, (size_t)jobs, 0 };
 			if (j > 0)
 				started[j] = pthread_create(&th[j], NULL, cp2_chunks, &task[j]) == 0;
 			if (j > 0 && !started[j])
 				cp2_chunks(&task[j]);
 		}
 		cp2_chunks(&task[0]);
-		for (j = 1; j < jobs; j++)
-			if (started[j])
+		for (j = 0; j < jobs; j++) {
+			if (j > 0 && started[j])
 				pthread_join(th[j], NULL);
+			failed |= task[j].failed;
+		}
 		t = CP2_CHUNK_LEVELS + 1;
 	}
-	for (; t < k->levels; t++)
-		cp2_fill(k, t, k->a[t], k->b[t]);
+	for (; t < k->levels && !failed; t++)
+		failed = cp2_fill(k, t, k->a[t], k->b[t]) == -1;
+	if (failed) {
+		errno = ENOMEM;
+		return -1;
+	}
 	/* One element is the root as it is: its hex. */
 	cp_hex_encode(cp2_node_at(k, k->levels - 1, 0), HL, hex_out);
+	return 0;
 }
 
-void
+int
 cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
 {
 	struct cp2_work k;
 
 	*hex_out = '\0';
 	if (n == 0)
-		return;
+		return 0;
 	cp2_levels(&k, n);
 	k.old = tree;
 	for (unsigned t = 0; t < k.levels; t++) {
@@ -544,7 +627,7 @@ cp_merkle_cp2_tree(unsigned char *tree, size_t n, int jobs, char hex_out[65])
 		k.b[t] = k.w[t];
 		k.seg[t] = tree + k.base[t] * HL;
 	}
-	cp2_climb(&k, jobs, hex_out);
+	return cp2_climb(&k, jobs, hex_out);
 }
 
 /* The first of the n sorted digests at v that is > key (upper) or >= key. */
@@ -578,8 +661,10 @@ cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *o
 
 	memset(p, 0, sizeof(*p));
 	p->leaves = n;
-	if (nout == 0 || nout > n)
+	if (nout == 0 || nout > n) {
+		errno = EINVAL;
 		return -1;
+	}
 	cp2_levels(&k, n);
 	k.old = tree;
 	/*
@@ -592,8 +677,10 @@ cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *o
 	    out + (nout - 1) * HL : in + (nout - 1) * HL;
 	a = cp2_bound(tree, n, lmin, 0);
 	b = cp2_bound(tree, n, lmax, 1);
-	if (b - a < nout)
+	if (b - a < nout) {
+		errno = EINVAL;
 		return -1;
+	}
 	for (t = 0; t < k.levels; t++) {
 		k.a[t] = a;
 		k.b[t] = b;
@@ -629,23 +716,31 @@ cp_merkle_cp2_retree(const unsigned char *tree, size_t n, const unsigned char *o
 		goto bad;
 	for (; i < nout; i++, seg += HL)
 		memcpy(seg, in + i * HL, HL);
-	cp2_climb(&k, jobs, hex_out);
+	if (cp2_climb(&k, jobs, hex_out) == -1)
+		goto fail;
 	return 0;
 bad:
+	errno = EINVAL;
+fail:
 	free(p->nodes);
 	memset(p, 0, sizeof(*p));
 	return -1;
 }
 
-void
+int
 cp_merkle_cp2_root(const unsigned char *digests, uint64_t n, char hex_out[65])
 {
 	unsigned char *t;
+	int rc;
 
-	if (n > SIZE_MAX / (2 * HL))
-		errx(CP_EXIT_ERR, "merkle: too many elements");
+	*hex_out = '\0';
+	if (n > SIZE_MAX / (2 * HL)) {
+		errno = ENOMEM;	/* a tree that could not be held */
+		return -1;
+	}
 	t = xcalloc(n ? cp_merkle_cp2_nodes((size_t)n) : 1, HL);
 	memcpy(t, digests, (size_t)n * HL);
-	cp_merkle_cp2_tree(t, (size_t)n, 1, hex_out);
+	rc = cp_merkle_cp2_tree(t, (size_t)n, 1, hex_out);
 	free(t);
+	return rc;
 }

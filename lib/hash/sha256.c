@@ -1,12 +1,10 @@
 /* sha256: SHA-256 through OpenSSL EVP, with the algorithm fetched once per process. */
-#include <err.h>
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "cli/prog.h"
 #include "hash/sha256.h"
 
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
@@ -59,11 +57,14 @@ cp_sha256_free(struct cp_sha256 *c)
 	c->ctx = NULL;
 }
 
-void
+int
 cp_sha256(const void *data, size_t len, unsigned char out[CP_SHA256_LEN])
 {
-	if (EVP_Digest(data, len, out, NULL, sha256_md(), NULL) != 1)
-		errx(CP_EXIT_ERR, "sha256: openssl failure");
+	if (EVP_Digest(data, len, out, NULL, sha256_md(), NULL) != 1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 int

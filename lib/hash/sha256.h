@@ -30,8 +30,8 @@ int cp_sha256_final(struct cp_sha256 *c, unsigned char out[CP_SHA256_LEN]);
 /* Release the context's OpenSSL state (safe on a zeroed or already freed context). */
 void cp_sha256_free(struct cp_sha256 *c);
 
-/* One-shot digest of a buffer; aborts only if OpenSSL cannot allocate (exit 2). */
-void cp_sha256(const void *data, size_t len, unsigned char out[CP_SHA256_LEN]);
+/* One-shot digest of a buffer.  Returns 0, or -1 with errno ENOMEM if OpenSSL fails. */
+int cp_sha256(const void *data, size_t len, unsigned char out[CP_SHA256_LEN]);
 
 /*
  * Digest everything readable from fd (to end of file), in constant memory,

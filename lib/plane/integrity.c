@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,8 +16,11 @@
 
 #include "base/atomic.h"
 #include "base/buf.h"
+#include "base/cpus.h"
+#include "base/err.h"
 #include "base/hex.h"
 #include "base/json.h"
+#include "base/layout.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
 #include "hash/hashcache.h"
@@ -24,12 +28,11 @@
 #include "hash/merkle.h"
 #include "ledger/ledger.h"
 #include "ledger/ledger_text.h"
+#include "plane/fplist.h"
 #include "plane/integrity.h"
 #include "plane/istate.h"
 #include "text/csv.h"
 #include "text/sumline.h"
-
-#define REGISTRY "registries/control_plane_registry.csv"
 
 /* A growable array of strings. */
 struct strv {
@@ -88,37 +91,30 @@ strv_sort_unique(struct strv *s)
 	s->n = k;
 }
 
+/* Tell o's warn callback the formatted message (": strerror(errnum)" after it when errnum is not 0). */
 static void
-fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
+warn_msg(const struct cp_integrity_opts *o, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
-warn_msg(const struct cp_integrity_opts *o, const char *fmt, ...)
+warn_msg(const struct cp_integrity_opts *o, int errnum, const char *fmt, ...)
 {
-	char msg[1024];
+	struct cp_err w;
 	va_list ap;
 
 	if (o->warn == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cp_err_vset(&w, errnum, fmt, ap);
 	va_end(ap);
-	o->warn(o->warn_arg, msg);
+	o->warn(o->warn_arg, w.msg);
 }
 
 /* Threads: -j, else one per online CPU. */
 static int
 jobs_of(const struct cp_integrity_opts *o)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return o->jobs > 0 ? o->jobs : ncpu > 0 ? (int)ncpu : 1;
+	return o->jobs > 0 ? o->jobs : cp_cpus_online(INT_MAX);
 }
 
 /* artifact_path "/a/b" names a/b in the plane: no empty name, no "." or ".." component. */
@@ -150,9 +146,9 @@ col(const struct cp_csv_row *row, long i)
 typedef void (*row_fn)(void *arg, const char *id, const char *type, const char *path,
     const char *hash);
 
-/* Read registry path; returns 0, 1 when it has no artifact_path column, -1 on error (errbuf). */
+/* Read registry path; returns 0, 1 when it has no artifact_path column, -1 on error (e). */
 static int
-read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errlen)
+read_registry(const char *path, row_fn fn, void *arg, struct cp_err *e)
 {
 	struct cp_csv_reader *r;
 	struct cp_csv_row row;
@@ -160,13 +156,12 @@ read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errle
 	FILE *fp;
 	int rc, ret = 0;
 
-	if ((fp = fopen(path, "re")) == NULL) {
-		fail(errbuf, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if ((fp = fopen(path, "re")) == NULL)
+		return cp_err_set(e, errno, "%s", path);
 	r = cp_csv_open(fp, path, NULL);
 	if (cp_csv_read_header(r) == -1) {
-		fail(errbuf, errlen, "%s", cp_csv_error(r)->msg);
+		if (e != NULL)
+			*e = *cp_csv_error(r);
 		ret = -1;
 		goto out;
 	}
@@ -181,7 +176,8 @@ read_registry(const char *path, row_fn fn, void *arg, char *errbuf, size_t errle
 	while ((rc = cp_csv_read_row(r, &row)) == 1)
 		fn(arg, col(&row, cid), col(&row, ctype), col(&row, cpath), col(&row, chash));
 	if (rc == -1) {
-		fail(errbuf, errlen, "%s", cp_csv_error(r)->msg);
+		if (e != NULL)
+			*e = *cp_csv_error(r);
 		ret = -1;
 	}
 out:
@@ -202,8 +198,7 @@ struct run {
 	struct cp_fplist fps;		/* every input's lstat, for the state file */
 	unsigned char *tree;		/* the cp2 tree of the root (scheme cp2), for the state file */
 	size_t nleaves;
-	char *errbuf;
-	size_t errlen;
+	struct cp_err *e;		/* why the run failed */
 	int failed;
 };
 
@@ -231,8 +226,8 @@ on_row(void *arg, const char *id, const char *type, const char *path, const char
 	if ((n = strlen(rel)) > 0)
 		cp_strmap_add(u->named, rel, n, 0, NULL);
 	if (!plane_relative(path)) {
-		warn_msg(u->o, "%s: artifact_path %s is not plane-relative: counted as missing", id,
-		    path);
+		warn_msg(u->o, 0, "%s: artifact_path %s is not plane-relative: counted as missing",
+		    id, path);
 		return;
 	}
 	if (strcmp(type, "registry") == 0 && n >= 12 && strcmp(rel + n - 12, "registry.csv") == 0)
@@ -257,7 +252,7 @@ has_suffix(const char *name, const struct strv *suffixes)
  */
 static int
 walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
-    struct cp_fplist *fps, char *errbuf, size_t errlen)
+    struct cp_fplist *fps, struct cp_err *e)
 {
 	struct strv todo = { 0 };
 	struct dirent *de;
@@ -271,7 +266,7 @@ walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
 		dir = todo.v[--todo.n];
 		fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-			fail(errbuf, errlen, "%s: %s", dir, strerror(errno));
+			cp_err_set(e, errno, "%s", dir);
 			if (fd != -1)
 				close(fd);
 			free(dir);
@@ -409,7 +404,7 @@ feed_done(void *arg, struct cp_hashjob *job)
 		return;		/* missing (or gone since the walk) */
 	}
 	if (!u->failed)
-		fail(u->errbuf, u->errlen, "%s: %s", rel, strerror(job->err));
+		cp_err_set(u->e, job->err, "%s", rel);
 	u->failed = 1;
 }
 
@@ -431,8 +426,7 @@ hash_files(struct run *u, struct cp_hashcache *cache)
 	f.rows = 1;
 	cp_hashpool_run(&po, feed_next, feed_done, &f);
 	for (i = 0; i < u->dirs.n && !u->failed; i++)
-		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, &u->fps, u->errbuf,
-		    u->errlen) == -1)
+		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, &u->fps, u->e) == -1)
 			u->failed = 1;
 	if (!u->failed) {
 		strv_sort_unique(&u->files);	/* nested registered directories */
@@ -441,7 +435,7 @@ hash_files(struct run *u, struct cp_hashcache *cache)
 		cp_hashpool_run(&po, feed_next, feed_done, &f);
 	}
 	if (cache != NULL && !u->failed && cp_hashcache_save(cache, o->cache) == -1)
-		warn_msg(o, "%s: cannot save: %s", o->cache, strerror(errno));
+		warn_msg(o, errno, "%s: cannot save", o->cache);
 	/* The files in bytewise path order, each once. */
 	r->files = xcalloc(f.found.n ? f.found.n : 1, sizeof(*r->files));
 	h = (const struct hashed *)f.digests.data;
@@ -486,8 +480,11 @@ struct digests {
 	size_t cap;
 };
 
-/* The actual hash of one row: its file's digest, or its directory's cp2 root; then its status. */
-static void
+/*
+ * The actual hash of one row: its file's digest, or its directory's cp2
+ * root; then its status.  0, or -1 when the hashing failed.
+ */
+static int
 classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digests *d)
 {
 	const char *rel = row->path + 1;
@@ -495,7 +492,7 @@ classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digest
 	char *prefix;
 
 	if (row->type == 0)
-		return;
+		return 0;
 	if (row->type == 'f') {
 		j = lower_bound(r, rel);
 		if (j < r->nfiles && strcmp(r->files[j].path, rel) == 0)
@@ -512,54 +509,63 @@ classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digest
 			}
 			memcpy(d->v + n++ * CP_SHA256_LEN, r->files[j].digest, CP_SHA256_LEN);
 		}
-		cp_merkle_cp2_root(d->v, n, row->actual);
 		free(prefix);
+		if (cp_merkle_cp2_root(d->v, n, row->actual) == -1)
+			return -1;
 	}
 	if (*row->expected == '\0')
 		row->status = CP_INTEGRITY_NO_HASH;
 	else
 		row->status = strcmp(row->actual, row->expected) == 0 ?
 		    CP_INTEGRITY_VALID : CP_INTEGRITY_INVALID;
+	return 0;
 }
 
-static void
+/* Every row's actual hash and status: 0, or -1 (u->e) when the hashing failed. */
+static int
 classify(struct run *u)
 {
 	struct digests d = { 0 };
+	int rc = 0;
 
-	for (size_t i = 0; i < u->r->nrows; i++)
-		classify_row(u->r, &u->r->rows[i], &d);
+	for (size_t i = 0; i < u->r->nrows && rc == 0; i++)
+		rc = classify_row(u->r, &u->r->rows[i], &d);
 	free(d.v);
+	if (rc == -1)
+		cp_err_set(u->e, errno, "merkle");
+	return rc;
 }
 
 /*
  * Only the rows over the files at fps indexes changed[0..n): the file
  * itself, or a directory above it.  Their indexes go to rows (nrows
- * entries), *nrows of them.
+ * entries), *nrows of them.  0, or -1 when the hashing failed.
  */
-static void
+static int
 reclassify(struct run *u, const size_t *changed, size_t n, size_t *rows, size_t *nrows)
 {
 	struct cp_integrity *r = u->r;
 	struct digests d = { 0 };
 	const char *p, *rel;
 	size_t i, k, len;
+	int rc = 0;
 
 	*nrows = 0;
-	for (i = 0; i < r->nrows; i++) {
+	for (i = 0; i < r->nrows && rc == 0; i++) {
 		rel = r->rows[i].path + 1;
 		len = strlen(rel);
 		for (k = 0; k < n; k++) {
 			p = u->fps.v[changed[k]].path;
 			if (strncmp(p, rel, len) == 0 && (p[len] == '\0' ||
 			    (p[len] == '/' && r->rows[i].type == 'd'))) {
-				classify_row(r, &r->rows[i], &d);
+				rc = classify_row(r, &r->rows[i], &d);
 				rows[(*nrows)++] = i;
 				break;
 			}
 		}
 	}
 	free(d.v);
+	return rc;
 }
 
 /* --- orphans ------------------------------------------------------------ */
@@ -600,7 +606,7 @@ struct scan {
 	int rootfd;
 	struct strv governed, suffixes, found;
 	struct cp_fplist fps;
-	char err[512];
+	struct cp_err err;
 	int rc;
 };
 
@@ -620,7 +626,7 @@ scan_run(void *arg)
 			continue;
 		}
 		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->found, &sc->fps,
-		    sc->err, sizeof(sc->err));
+		    &sc->err);
 	}
 	return NULL;
 }
@@ -641,8 +647,8 @@ scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
 			strv_push(&sc->governed, words.v[i]);
 		else {
 			if (sc->rc == 0)
-				snprintf(sc->err, sizeof(sc->err),
-				    "governed directory %s is not plane-relative", words.v[i]);
+				cp_err_set(&sc->err, 0, "governed directory %s is not plane-relative",
+				    words.v[i]);
 			sc->rc = -1;
 			free(words.v[i]);
 		}
@@ -687,14 +693,13 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 	const struct cp_integrity_opts *o = u->o;
 	struct strv out = { 0 };
 	struct stat st, self;
-	char err[512], *p;
+	struct cp_err err;
+	char *p;
 	size_t i;
 	int rc;
 
-	if (sc->rc != 0) {
-		fail(u->errbuf, u->errlen, "%s", sc->err);
-		return -1;
-	}
+	if (sc->rc != 0)
+		return cp_err_set(u->e, 0, "%s", sc->err.msg);
 	if (stat(registry, &self) == -1)
 		memset(&self, 0, sizeof(self));
 	for (i = 0; i < u->children.n; i++) {
@@ -703,12 +708,12 @@ orphans(struct run *u, const char *registry, struct scan *sc)
 			continue;
 		fingerprint_input(u, u->children.v[i]);	/* its rows name files */
 		p = xpathjoin(o->root, u->children.v[i]);
-		rc = read_registry(p, on_child_row, u, err, sizeof(err));
+		rc = read_registry(p, on_child_row, u, &err);
 		if (rc == 1)
-			warn_msg(o, "%s: a child registry without artifact_path: its rows name nothing",
+			warn_msg(o, 0, "%s: a child registry without artifact_path: its rows name nothing",
 			    u->children.v[i]);
 		else if (rc == -1)
-			warn_msg(o, "%s", err);
+			warn_msg(o, 0, "%s", err.msg);
 		free(p);
 	}
 	for (i = 0; i < sc->found.n; i++) {
@@ -774,17 +779,18 @@ fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
 static void
 ledger(struct run *u)
 {
+	const char *rel = cp_layout_rel(CP_LAYOUT_LEDGER);
 	struct cp_ledger_summary s;
 	struct chain c = { { 0 }, u->o->root };
 	struct stat st;
 	char err[512], *path;
 
-	if (fstatat(u->rootfd, "ledger", &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		cp_fplist_add(&u->fps, "ledger", NULL, 'X');
+	if (fstatat(u->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		cp_fplist_add(&u->fps, rel, NULL, 'X');
 		return;
 	}
-	fingerprint_dir(u, "ledger", &st);
-	path = xpathjoin(u->o->root, "ledger");
+	fingerprint_dir(u, rel, &st);
+	path = xpathjoin(u->o->root, rel);
 	memset(&s, 0, sizeof(s));
 	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, err, sizeof(err)) == -1) {
 		char *msg = xmalloc(strlen(err) + 32);
@@ -801,34 +807,36 @@ ledger(struct run *u)
 static void
 manifest(struct run *u)
 {
+	const char *rel = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	struct cp_integrity *r = u->r;
-	char why[256] = "";
+	struct cp_err why;
 	json_error_t e;
 	json_t *m, *v;
 	struct stat st;
 	char *path;
 
-	fingerprint_input(u, "MANIFEST.json");
-	if (fstatat(u->rootfd, "MANIFEST.json", &st, 0) == -1)
+	cp_err_clear(&why);
+	fingerprint_input(u, rel);
+	if (fstatat(u->rootfd, rel, &st, 0) == -1)
 		return;
 	r->manifest = 1;
-	path = xpathjoin(u->o->root, "MANIFEST.json");
+	path = xpathjoin(u->o->root, rel);
 	if ((m = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
-		snprintf(why, sizeof(why), "MANIFEST.json:%d: %s", e.line, e.text);
+		cp_err_set(&why, 0, "%s:%d: %s", rel, e.line, e.text);
 	else if (!json_is_object(m))
-		snprintf(why, sizeof(why), "MANIFEST.json: not a JSON object");
+		cp_err_set(&why, 0, "%s: not a JSON object", rel);
 	else if ((v = json_object_get(m, "merkle_scheme")) != NULL && !json_is_null(v)) {
 		if (json_is_string(v) && (strcmp(json_string_value(v), "rfc6962") == 0 ||
 		    strcmp(json_string_value(v), "cp2") == 0))
 			strcpy(r->scheme, json_string_value(v));
 		else
-			snprintf(why, sizeof(why), "MANIFEST.json: unknown merkle_scheme");
+			cp_err_set(&why, 0, "%s: unknown merkle_scheme", rel);
 	}
 	v = json_object_get(m, "merkle_root");
-	if (*why == '\0' && json_is_string(v) && *json_string_value(v) != '\0')
+	if (*why.msg == '\0' && json_is_string(v) && *json_string_value(v) != '\0')
 		r->manifest_root = xstrdup(json_string_value(v));
-	if (*why != '\0')
-		r->manifest_error = xstrdup(why);
+	if (*why.msg != '\0')
+		r->manifest_error = xstrdup(why.msg);
 	json_decref(m);
 	free(path);
 }
@@ -944,27 +952,46 @@ cp2_leaves(const struct cp_integrity *r, size_t *np)
 	return sorted;
 }
 
-/* The cp2 tree over r's leaves (*np of them) and its root in hex; caller frees. */
-static unsigned char *
-cp2_tree_of(const struct cp_integrity *r, int jobs, size_t *np, char hex[CP_SHA256_HEXLEN + 1])
+/*
+ * The cp2 tree over r's leaves (*np of them) into *tree (caller frees) and
+ * its root in hex.  0, or -1 with errno when the hashing failed (*tree NULL).
+ */
+static int
+cp2_tree_of(const struct cp_integrity *r, int jobs, unsigned char **tree, size_t *np,
+    char hex[CP_SHA256_HEXLEN + 1])
 {
-	unsigned char *tree = cp2_leaves(r, np);
-
-	cp_merkle_cp2_tree(tree, *np, jobs, hex);
-	return tree;
+	*tree = cp2_leaves(r, np);
+	if (cp_merkle_cp2_tree(*tree, *np, jobs, hex) == 0)
+		return 0;
+	free(*tree);
+	*tree = NULL;
+	*np = 0;
+	errno = ENOMEM;
+	return -1;
 }
 
-/* The plane's root in its scheme; for cp2, with its tree kept for the state file. */
-static void
+/*
+ * The plane's root in its scheme into u->r->root; for cp2, with its tree
+ * kept for the state file.  0, or -1 (u->e; the root as it was) when the
+ * hashing failed.
+ */
+static int
 plane_root(struct run *u)
 {
+	char hex[CP_SHA256_HEXLEN + 1];
+	int rc;
+
 	free(u->tree);
 	u->tree = NULL;
 	u->nleaves = 0;
 	if (strcmp(u->r->scheme, "cp2") == 0)
-		u->tree = cp2_tree_of(u->r, jobs_of(u->o), &u->nleaves, u->r->root);
+		rc = cp2_tree_of(u->r, jobs_of(u->o), &u->tree, &u->nleaves, hex);
 	else
-		cp_integrity_root(u->r, u->r->scheme, jobs_of(u->o), u->r->root);
+		rc = cp_integrity_root(u->r, u->r->scheme, jobs_of(u->o), hex, u->e);
+	if (rc == -1)
+		return cp_err_set(u->e, ENOMEM, "merkle");
+	memcpy(u->r->root, hex, sizeof(hex));
+	return 0;
 }
 
 /* The whole run: registry, hashing through the cache, orphans, ledger, MANIFEST.json. */
@@ -981,7 +1008,7 @@ full(struct run *u, const char *registry)
 	strcpy(u->r->scheme, "cp2");	/* unless MANIFEST.json names one */
 	scan_init(&sc, o, u->rootfd);
 	if (sc.rc != 0) {
-		fail(u->errbuf, u->errlen, "%s", sc.err);
+		cp_err_set(u->e, 0, "%s", sc.err.msg);
 		scan_free(&sc);
 		return -1;
 	}
@@ -991,24 +1018,23 @@ full(struct run *u, const char *registry)
 	/* Inputs are looked at before they are read: a change while reading shows next time. */
 	fingerprint_input(u, registry);
 	path = registry[0] == '/' ? xstrdup(registry) : xpathjoin(o->root, registry);
-	reg = read_registry(path, on_row, u, u->errbuf, u->errlen);
+	reg = read_registry(path, on_row, u, u->e);
 	if (cstarted)
 		pthread_join(tcache, NULL);
 	if (sstarted)
 		pthread_join(tscan, NULL);
 	if (cl.warning != NULL)
-		warn_msg(o, "%s %s", o->cache, cl.warning);
+		warn_msg(o, 0, "%s %s", o->cache, cl.warning);
 	if (reg == 1)
-		fail(u->errbuf, u->errlen, "%s: no artifact_path column", registry);
-	if (reg != 0 || hash_files(u, cl.cache) == -1)
-		goto out;
-	classify(u);
-	if (orphans(u, path, &sc) == -1)
+		cp_err_set(u->e, 0, "%s: no artifact_path column", registry);
+	if (reg != 0 || hash_files(u, cl.cache) == -1 || classify(u) == -1 ||
+	    orphans(u, path, &sc) == -1)
 		goto out;
 	if (o->ledger)
 		ledger(u);
 	manifest(u);
-	plane_root(u);
+	if (plane_root(u) == -1)
+		goto out;
 	rc = 0;
 out:
 	free(path);
@@ -1177,25 +1203,29 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 			goto whole;
 		r->hashed = nchanged;
 		r->cached = r->nfiles > nchanged ? r->nfiles - nchanged : 0;
+		/* A hashing that fails here fails the whole run too, which says so. */
 		if (nchanged <= 64) {
 			rows = xcalloc(r->nrows ? r->nrows : 1, sizeof(*rows));
-			reclassify(u, changed, nchanged, rows, &nrows);
-			patched = retree(u, &m, rows, nrows, &patch);
+			rc = reclassify(u, changed, nchanged, rows, &nrows);
+			if (rc == 0)
+				patched = retree(u, &m, rows, nrows, &patch);
 			free(rows);
 		} else
-			classify(u);
-		if (!patched) {
-			plane_root(u);
+			rc = classify(u);
+		if (rc == -1 || (!patched && plane_root(u) == -1))
+			goto whole;
+		if (!patched)
 			whole_tree(u, &patch);
-		}
 		/* In place when it can be; a new file when a field changed its size. */
 		if ((rc = cp_istate_update(&m, r, &u->fps, &patch)) == 1) {
-			if (patched)
-				plane_root(u);
-			rc = cp_istate_save(o->state, plane, opts, r, &u->fps, u->tree, u->nleaves);
+			if (patched && plane_root(u) == -1)
+				rc = -1;
+			else
+				rc = cp_istate_save(o->state, plane, opts, r, &u->fps, u->tree,
+				    u->nleaves);
 		}
 		if (rc == -1)
-			warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
+			warn_msg(o, errno, "%s: cannot save", o->state);
 		if (patched)
 			free(patch.nodes);
 	}
@@ -1213,8 +1243,7 @@ whole:
 }
 
 int
-cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char *errbuf,
-    size_t errlen)
+cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, struct cp_err *e)
 {
 	struct run u = { 0 };
 	struct cp_buf opts = CP_BUF_INIT;
@@ -1226,17 +1255,16 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char
 	strcpy(r->scheme, "cp2");
 	u.o = o;
 	u.r = r;
-	u.errbuf = errbuf;
-	u.errlen = errlen;
+	u.e = e;
 	u.named = cp_strmap_new();
 	/* The registry as the state file names it: plane-relative, or absolute. */
 	if (o->registry == NULL)
-		registry = xstrdup(REGISTRY);
+		registry = xstrdup(cp_layout_rel(CP_LAYOUT_CPREG));
 	else if (o->registry[0] == '/' || (registry = realpath(o->registry, NULL)) == NULL)
 		registry = xstrdup(o->registry);
 	if ((u.rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fstat(u.rootfd, &plane) == -1) {
-		fail(errbuf, errlen, "%s: %s", o->root, strerror(errno));
+		cp_err_set(e, errno, "%s", o->root);
 		goto out;
 	}
 	cp_buf_adds(&opts, "registry=");
@@ -1252,7 +1280,7 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, char
 	}
 	if ((rc = full(&u, registry)) == 0 && o->state != NULL &&
 	    cp_istate_save(o->state, &plane, opts.data, r, &u.fps, u.tree, u.nleaves) == -1)
-		warn_msg(o, "%s: cannot save: %s", o->state, strerror(errno));
+		warn_msg(o, errno, "%s: cannot save", o->state);
 out:
 	if (u.rootfd >= 0)
 		close(u.rootfd);
@@ -1271,10 +1299,10 @@ out:
 
 int
 cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
-    char hex[CP_SHA256_HEXLEN + 1])
+    char hex[CP_SHA256_HEXLEN + 1], struct cp_err *e)
 {
 	struct cp_buf line = CP_BUF_INIT;
-	unsigned char leaf[32], root[32];
+	unsigned char leaf[32], root[32], *tree;
 	struct cp_merkle m;
 	size_t i, n = 0;
 
@@ -1286,17 +1314,23 @@ cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
 			cp_buf_reset(&line);
 			cp_hex_encode(r->files[i].digest, CP_SHA256_LEN, dhex);
 			cp_sumline_format(&line, dhex, r->files[i].path);
-			cp_merkle_leaf_hash(line.data, line.len, leaf);
-			cp_merkle_add(&m, leaf);
+			if (cp_merkle_leaf_hash(line.data, line.len, leaf) == -1 ||
+			    cp_merkle_add(&m, leaf) == -1) {
+				cp_buf_free(&line);
+				return cp_err_set(e, ENOMEM, "merkle");
+			}
 		}
 		cp_buf_free(&line);
-		cp_merkle_root(&m, root);
+		if (cp_merkle_root(&m, root) == -1)
+			return cp_err_set(e, ENOMEM, "merkle");
 		cp_hex_encode(root, sizeof(root), hex);
 		return 0;
 	}
 	if (strcmp(scheme, "cp2") != 0)
-		return -1;
-	free(cp2_tree_of(r, jobs, &n, hex));
+		return cp_err_set(e, 0, "unknown merkle scheme: %s", scheme);
+	if (cp2_tree_of(r, jobs, &tree, &n, hex) == -1)
+		return cp_err_set(e, ENOMEM, "merkle");
+	free(tree);
 	return 0;
 }
 

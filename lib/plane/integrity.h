@@ -5,35 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash/sha256.h"
+#include "base/err.h"
+#include "plane/report.h"
 
 /* Defaults of the orphan scan (design.md section 5), space-separated. */
 #define CP_INTEGRITY_GOVERNED "frameworks scripts lib prompts modules specs"
 #define CP_INTEGRITY_SUFFIXES ".py .md .csv .json .yaml .yml"
-
-/* What became of one registry row that names an artifact_path. */
-enum cp_integrity_status {
-	CP_INTEGRITY_VALID,	/* its content hashes to content_hash */
-	CP_INTEGRITY_INVALID,	/* it does not (or it is neither a file nor a directory) */
-	CP_INTEGRITY_MISSING,	/* nothing at the path, or the path leaves the plane */
-	CP_INTEGRITY_NO_HASH	/* it exists; content_hash is empty */
-};
-
-struct cp_integrity_row {
-	char *id;
-	char *path;		/* artifact_path as the registry holds it ("/frameworks/x.md") */
-	char *expected;		/* content_hash, "" when empty */
-	char actual[CP_SHA256_HEXLEN + 1];	/* its hash now; "" when not a file or a directory */
-	int type;		/* what is there: 'f' file, 'd' directory, 'o' other, 0 nothing */
-	int status;		/* enum cp_integrity_status */
-};
-
-/* A regular file hashed: registered, or under a registered directory. */
-struct cp_integrity_file {
-	char *path;		/* plane-relative ("frameworks/x.md") */
-	uint64_t size;
-	unsigned char digest[CP_SHA256_LEN];
-};
 
 struct cp_integrity_opts {
 	const char *root;	/* the plane */
@@ -52,27 +29,6 @@ struct cp_integrity_opts {
 	void *warn_arg;
 };
 
-/* The answer.  Arrays in registry order (rows), bytewise path order (files, orphans). */
-struct cp_integrity {
-	struct cp_integrity_row *rows;
-	size_t nrows;
-	struct cp_integrity_file *files;
-	size_t nfiles;
-	char **orphans;
-	size_t norphans;
-	char **chain;		/* the ledger's problems, one line each */
-	size_t nchain;
-	uint64_t hashed, cached;	/* files read, files whose digest the cache gave */
-	int manifest;		/* 1 when <root>/MANIFEST.json exists */
-	char scheme[8];		/* the scheme it names: "rfc6962", or "cp2" (none named) */
-	char *manifest_root;	/* its merkle_root, or NULL */
-	char *manifest_error;	/* why MANIFEST.json could not be read, or NULL */
-	char root[CP_SHA256_HEXLEN + 1];	/* the plane's root in scheme (cp_integrity_root) */
-	char *blob;		/* internal: a state file's read-only mapping, which the
-				 * strings above may point into (never write through them) */
-	size_t bloblen;
-};
-
 /*
  * Check the plane o->root: read the control-plane registry; for each row with
  * an artifact_path (plane-relative, starting with "/"), lstat it and hash it
@@ -85,12 +41,12 @@ struct cp_integrity {
  * that cannot be read is said in r->manifest_error, not a failure, so that
  * it can be rewritten).  Files hash on
  * o->jobs threads through the cache, which is saved when it changed.
- * Returns 0, or -1 with errbuf (unreadable registry or file:
- * the check could not be completed).  Free r with cp_integrity_free in
- * every case.
+ * Returns 0, or -1 with e (unreadable registry or file, a hashing that
+ * failed: the check could not be completed).  Free r with cp_integrity_free
+ * in every case.
  */
 int cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
 
 /*
  * The plane's Merkle root in scheme ("rfc6962": RFC 9162 over the
@@ -98,10 +54,10 @@ int cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r,
  * legacy root over the sorted actual hashes of the rows that have a
  * content_hash and an actual hash) as 64 lowercase hex, or "" (cp2 of
  * nothing); cp2 on up to jobs threads (<= 0: one per online CPU).  Returns
- * 0, or -1 for an unknown scheme.
+ * 0, or -1 with e (an unknown scheme, a hashing that failed).
  */
 int cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs,
-    char hex[CP_SHA256_HEXLEN + 1]);
+    char hex[CP_SHA256_HEXLEN + 1], struct cp_err *e);
 
 /* 1 when the report is healthy: nothing invalid or missing, no chain error,
  * no MANIFEST.json root that differs, and (strict) no orphan. */

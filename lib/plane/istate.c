@@ -43,68 +43,6 @@ table_crc(const uint32_t *crcs, size_t n, uint64_t content)
 	return (uint32_t)crc32(c, (const Bytef *)&content, 8);
 }
 
-static int64_t
-ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
-static void
-key_of(struct cp_fp *f, const struct stat *st)
-{
-	if (st == NULL) {
-		f->kind = 0;
-		f->dev = f->ino = f->size = 0;
-		f->mtime = f->ctime = 0;
-		return;
-	}
-	f->kind = S_ISREG(st->st_mode) ? 'f' : S_ISDIR(st->st_mode) ? 'd' : 'o';
-	f->dev = (uint64_t)st->st_dev;
-	f->ino = (uint64_t)st->st_ino;
-	f->size = (uint64_t)st->st_size;
-	f->mtime = ns(&st->st_mtim);
-	f->ctime = ns(&st->st_ctim);
-}
-
-void
-cp_fplist_add(struct cp_fplist *l, const char *path, const struct stat *st, int role)
-{
-	struct cp_fp *f;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 256;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	f = &l->v[l->n++];
-	f->path = xstrdup(path);
-	f->role = (unsigned char)role;
-	key_of(f, st);
-}
-
-void
-cp_fplist_take(struct cp_fplist *to, struct cp_fplist *from)
-{
-	for (size_t i = 0; i < from->n; i++) {
-		if (to->n == to->cap) {
-			to->cap = to->cap ? 2 * to->cap : 256;
-			to->v = xreallocarray(to->v, to->cap, sizeof(*to->v));
-		}
-		to->v[to->n++] = from->v[i];
-	}
-	free(from->v);
-	memset(from, 0, sizeof(*from));
-}
-
-void
-cp_fplist_free(struct cp_fplist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->blob == NULL || l->v[i].path < l->blob || l->v[i].path >= l->blob + l->bloblen)
-			free(l->v[i].path);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 /* --- the fixed-size records, as the state holds them ----------------------- */
 
 /*
@@ -506,8 +444,7 @@ cp_istate_map(const char *path, const struct stat *plane, const char *opts,
 	}
 	m->fd = fd;
 	m->base = m->buf;
-	st.st_mtim.tv_nsec = 0;
-	m->written = ns(&st.st_mtim);
+	m->written = (int64_t)st.st_mtim.tv_sec * 1000000000;	/* its second */
 	fps->blob = m->buf;
 	fps->bloblen = m->len;
 	if ((m->content = content_of(m->buf, m->len)) == 0 ||
@@ -796,7 +733,7 @@ check_range(struct checker *k, size_t from, size_t to)
 		struct cp_fp *f = &k->fps->v[i];
 		int same;
 
-		key_of(&now, fstatat(k->rootfd, f->path, &st,
+		cp_fplist_key(&now, fstatat(k->rootfd, f->path, &st,
 		    f->role == 'L' ? 0 : AT_SYMLINK_NOFOLLOW) == 0 ? &st : NULL);
 		same = now.kind == f->kind && now.dev == f->dev && now.ino == f->ino &&
 		    now.size == f->size && now.mtime == f->mtime && now.ctime == f->ctime;
