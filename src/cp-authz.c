@@ -324,13 +324,14 @@ denial_event(const struct opts *o, const struct decision *d)
 static int
 ledger_denial(const struct opts *o, struct decision *d)
 {
-	char errbuf[PATH_MAX + 512], *dir = plane_path(o->root, LEDGER_DIR);
+	struct cp_err e;
+	char *dir = plane_path(o->root, LEDGER_DIR);
 	json_t *ev = denial_event(o, d);
 	int rc;
 
-	rc = cp_ledger_append(dir, ev, NULL, errbuf, sizeof(errbuf));
+	rc = cp_ledger_append(dir, ev, NULL, &e);
 	if (rc == -1)
-		warnx("cannot ledger the denial (still denied): %s", errbuf);
+		warnx("cannot ledger the denial (still denied): %s", e.msg);
 	d->ledgered = rc == 0;
 	json_decref(ev);
 	free(dir);

@@ -98,7 +98,6 @@ struct opts {
 	const char *since, *origin;
 };
 
-#define ERRLEN 512
 #define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
 
 static json_t *
@@ -157,10 +156,10 @@ read_event(struct batch *b)
 }
 
 static int
-next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
+next_event(void *arg, const struct cp_jnode **event, struct cp_err *e)
 {
 	struct batch *b = arg;
-	json_error_t e;
+	json_error_t je;
 	char *rec;
 	size_t len, i;
 	int ended, rc;
@@ -176,31 +175,22 @@ next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen
 		if (rc == 0)
 			return 0;
 		if (rc == -1) {
-			snprintf(errbuf, errlen, "standard input: %s", strerror(errno));
-			return -1;
+			return cp_err_set(e, errno, "standard input");
 		}
 		if (rc == -2) {
-			snprintf(errbuf, errlen, "standard input:%llu: event longer than %d bytes",
+			return cp_err_set(e, 0, "standard input:%llu: event longer than %d bytes",
 			    (unsigned long long)b->lineno, CP_LEDGER_LINE_MAX);
-			return -1;
 		}
 		for (i = 0; i < len && strchr(" \t\r", rec[i]) != NULL; i++)
 			;
 		if (i < len)
 			break;
 	}
-	if ((*event = load(b, rec, len, &e)) == NULL) {
-		snprintf(errbuf, errlen, "standard input:%llu: invalid JSON at column %d: %s",
-		    (unsigned long long)b->lineno, e.column, e.text);
-		return -1;
-	}
-	if (cp_ledger_event_check(*event, errbuf, errlen) == -1) {
-		char why[ERRLEN];
-
-		snprintf(why, sizeof(why), "%s", errbuf);
-		snprintf(errbuf, errlen, "standard input:%llu: %s", (unsigned long long)b->lineno, why);
-		return -1;
-	}
+	if ((*event = load(b, rec, len, &je)) == NULL)
+		return cp_err_set(e, 0, "standard input:%llu: invalid JSON at column %d: %s",
+		    (unsigned long long)b->lineno, je.column, je.text);
+	if (cp_ledger_event_check(*event, e) == -1)
+		return cp_err_prefix(e, "standard input:%llu", (unsigned long long)b->lineno);
 	return 1;
 }
 
@@ -216,7 +206,7 @@ static int
 mode_append(const struct opts *o)
 {
 	struct batch b = { .reader = o->reader };
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	int rc;
 
 	cp_io_reader_init(&b.rd, STDIN_FILENO);
@@ -226,15 +216,15 @@ mode_append(const struct opts *o)
 			b.single = read_event(&b);
 		else if ((b.single = cp_jtree_from_json(&b.tree, o->fields)) == NULL)
 			errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
-		if (cp_ledger_event_check(b.single, errbuf, sizeof(errbuf)) == -1)
-			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", errbuf);
+		if (cp_ledger_event_check(b.single, &e) == -1)
+			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", e.msg);
 	}
 	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
-	    o->quiet ? NULL : print_line, NULL, NULL, errbuf, sizeof(errbuf));
+	    o->quiet ? NULL : print_line, NULL, NULL, &e);
 	cp_io_reader_free(&b.rd);
 	cp_jtree_free(&b.tree);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s; nothing appended", errbuf);
+		errx(CP_EXIT_ERR, "%s; nothing appended", e.msg);
 	return CP_EXIT_YES;
 }
 
@@ -313,7 +303,7 @@ static void
 load_checkpoint(const char *path, struct cp_checkpoint *c)
 {
 	struct cp_buf b = CP_BUF_INIT;
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	const char *text;
 	FILE *fp;
 	size_t n;
@@ -351,8 +341,8 @@ load_checkpoint(const char *path, struct cp_checkpoint *c)
 		cp_buf_addc(&b, '\n');
 		json_decref(v);
 	}
-	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s: %s", path, errbuf);
+	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, &e) == -1)
+		errx(CP_EXIT_ERR, "%s: %s", path, e.msg);
 	cp_buf_free(&b);
 }
 
@@ -408,7 +398,8 @@ mode_verify(const struct opts *o)
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c;
 	unsigned char root[32];
-	char errbuf[ERRLEN], b64[45];
+	struct cp_err e;
+	char b64[45];
 	int rc, since_bad = 0;
 
 	if (o->since != NULL)
@@ -417,10 +408,10 @@ mode_verify(const struct opts *o)
 		fputs("{\"findings\":[", stdout);
 	/* Only --json prints the root, and --since proves with the leaves. */
 	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
-	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, errbuf, sizeof(errbuf));
+	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, &e);
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	cp_merkle_root(&s.tree, root);
 	cp_checkpoint_b64(root, b64);
@@ -458,12 +449,13 @@ mode_head(const struct opts *o)
 {
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c = { 0 };
-	char errbuf[ERRLEN], hex[65], b64[45], *text;
+	struct cp_err e;
+	char hex[65], b64[45], *text;
 	int rc;
 
-	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, errbuf, sizeof(errbuf));
+	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (rc == 1) {
 		warnx("%s: %llu problem%s: no checkpoint of a ledger that does not verify "
 		    "(see cp-ledger verify)", o->path, (unsigned long long)s.problems,
@@ -497,12 +489,12 @@ mode_cat(const struct opts *o)
 	struct cp_ledger *l;
 	const struct cp_ledger_line *ln;
 	struct cp_buf b = CP_BUF_INIT;
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	int rc, status = CP_EXIT_YES;
 
-	if (cp_ledger_open(&l, o->path, o->reader, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	while ((rc = cp_ledger_read(l, &ln, errbuf, sizeof(errbuf))) == 1) {
+	if (cp_ledger_open(&l, o->path, o->reader, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	while ((rc = cp_ledger_read(l, &ln, &e)) == 1) {
 		if (ln->kind == CP_LEDGER_BLANK)
 			continue;
 		if (ln->kind == CP_LEDGER_MALFORMED) {
@@ -522,7 +514,7 @@ mode_cat(const struct opts *o)
 	cp_buf_free(&b);
 	cp_ledger_close(l);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	return status;
 }
 
@@ -530,10 +522,10 @@ static int
 mode_repair(const struct opts *o)
 {
 	struct cp_ledger_repair r;
-	char errbuf[ERRLEN];
+	struct cp_err e;
 
-	if (cp_ledger_repair(o->path, &r, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (cp_ledger_repair(o->path, &r, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
 		printf("{\"repaired\":%s,\"completed\":%s", r.repaired ? "true" : "false",
 		    r.completed ? "true" : "false");

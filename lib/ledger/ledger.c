@@ -147,18 +147,17 @@ struct cp_ledger {
 };
 
 int
-cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, char *errbuf,
-    size_t errlen)
+cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e)
 {
 	struct cp_ledger *l = xcalloc(1, sizeof(*l));
 
 	*lp = NULL;
 	l->parser.flags = flags & CP_LEDGER_REFERENCE;
-	if (lset_load(&l->set, path, 0, errbuf, errlen) == -1) {
+	if (lset_load(&l->set, path, 0, e) == -1) {
 		free(l);
 		return -1;
 	}
-	if (lset_order(&l->set, errbuf, errlen) == -1) {
+	if (lset_order(&l->set, e) == -1) {
 		lset_free(&l->set);
 		free(l);
 		return -1;
@@ -183,8 +182,7 @@ cp_ledger_segment(const struct cp_ledger *l, size_t i)
 }
 
 int
-cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *errbuf,
-    size_t errlen)
+cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp_err *e)
 {
 	struct cp_ledger_line *ln = &l->line;
 	struct lseg *g;
@@ -203,7 +201,7 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *err
 		}
 		rc = lreader_next(&l->rd, &text, &len, &ended);
 		if (rc == -1) {
-			ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+			cp_err_set(e, errno, "%s", g->path);
 			return -1;
 		}
 		if (rc == 0) {
@@ -415,7 +413,7 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 
 int
 cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
-    struct cp_ledger_summary *s, char *errbuf, size_t errlen)
+    struct cp_ledger_summary *s, struct cp_err *e)
 {
 	struct verifier v = { 0 };
 	struct cp_ledger *l;
@@ -424,7 +422,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 
 	memset(s, 0, sizeof(*s));
 	cp_merkle_init(&s->tree);
-	if (cp_ledger_open(&l, path, flags, errbuf, errlen) == -1)
+	if (cp_ledger_open(&l, path, flags, e) == -1)
 		return -1;
 	v.flags = flags;
 	v.fn = fn;
@@ -435,7 +433,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 	s->segment = xreallocarray(NULL, s->segments + 1, sizeof(*s->segment));
 	for (size_t i = 0; i < s->segments; i++)
 		s->segment[i] = xstrdup(cp_ledger_segment(l, i));
-	while ((rc = cp_ledger_read(l, &ln, errbuf, errlen)) == 1)
+	while ((rc = cp_ledger_read(l, &ln, e)) == 1)
 		verify_line(&v, ln);
 	cp_buf_free(&v.expect);
 	cp_ledger_close(l);

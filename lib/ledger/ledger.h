@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "hash/merkle.h"
 #include "text/jtree.h"
 
@@ -62,11 +63,10 @@ struct cp_ledger;
  * segment follows the one whose last entry_hash its first previous_hash
  * names; what no link places goes in name order, the base file first).
  * Lines are parsed as cp_jtree_load does (CP_LEDGER_REFERENCE in flags:
- * by jansson alone).  Returns 0, or -1 with a message in errbuf (missing
+ * by jansson alone).  Returns 0, or -1 with the message in e (missing
  * ledger, unreadable segment).  Caller frees with cp_ledger_close.
  */
-int cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, char *errbuf,
-    size_t errlen);
+int cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e);
 
 /* The number of segments, and the path of the i-th in chain order. */
 size_t cp_ledger_nsegments(const struct cp_ledger *l);
@@ -75,10 +75,9 @@ const char *cp_ledger_segment(const struct cp_ledger *l, size_t i);
 /*
  * Read the next line in chain order, parsed and, for entries, hashed; *ln
  * points into l (valid until the next call).  Returns 1, 0 at the end, or
- * -1 on a read error (errbuf).
+ * -1 on a read error (e).
  */
-int cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **ln, char *errbuf,
-    size_t errlen);
+int cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **ln, struct cp_err *e);
 
 void cp_ledger_close(struct cp_ledger *l);
 
@@ -134,10 +133,10 @@ void cp_ledger_summary_free(struct cp_ledger_summary *s);
  * parses as cp_ledger_open says; CP_LEDGER_NO_TREE (without KEEP_LEAVES)
  * spares the two hashes an entry's leaf and nodes cost.  Returns 0 intact
  * (warnings allowed), 1 when anything was found, -1 when the ledger cannot
- * be read (errbuf).  Free *s with cp_ledger_summary_free in every case.
+ * be read (e).  Free *s with cp_ledger_summary_free in every case.
  */
 int cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
-    struct cp_ledger_summary *s, char *errbuf, size_t errlen);
+    struct cp_ledger_summary *s, struct cp_err *e);
 
 /* Leaf hash of an entry whose recomputed hash is hash (cp_merkle_leaf_hash over its 32 bytes). */
 void cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);
@@ -147,9 +146,9 @@ void cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);
  * event_type (not empty), submission_id, decision and reason, optionally
  * prompts_used (an array of strings) and metadata (an object), and nothing
  * else: id, timestamp, previous_hash and entry_hash are the ledger's to
- * fill.  Returns 0, or -1 with the reason in errbuf.
+ * fill.  Returns 0, or -1 with the reason in e.
  */
-int cp_ledger_event_check(const struct cp_jnode *event, char *errbuf, size_t errlen);
+int cp_ledger_event_check(const struct cp_jnode *event, struct cp_err *e);
 
 /* How to append. */
 struct cp_ledger_opts {
@@ -158,9 +157,8 @@ struct cp_ledger_opts {
 	const char *timestamp;	/* tests only: this timestamp instead of the clock's */
 };
 
-/* Source of events for a batch: 1 with *event set (valid until the next call), 0 at the end, -1 error (errbuf). */
-typedef int (*cp_ledger_next_fn)(void *arg, const struct cp_jnode **event, char *errbuf,
-    size_t errlen);
+/* Source of events for a batch: 1 with *event set (valid until the next call), 0 at the end, -1 error (e). */
+typedef int (*cp_ledger_next_fn)(void *arg, const struct cp_jnode **event, struct cp_err *e);
 
 /* Told each line written (without its newline), in order, once all of them are durable. */
 typedef void (*cp_ledger_line_fn)(void *arg, const char *line, size_t len);
@@ -173,11 +171,11 @@ typedef void (*cp_ledger_line_fn)(void *arg, const char *line, size_t len);
  * in the order of design.md section 5.  All or nothing: on any error (a bad
  * event, a torn tail, a write error) the segments are cut back to where
  * they were and new ones removed.  *count (may be NULL) gets the number
- * appended.  Returns 0, or -1 with a message in errbuf.
+ * appended.  Returns 0, or -1 with the message in e.
  */
 int cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
     cp_ledger_next_fn next, void *arg, cp_ledger_line_fn done, void *done_arg,
-    uint64_t *count, char *errbuf, size_t errlen);
+    uint64_t *count, struct cp_err *e);
 
 /*
  * Append one event (a JSON object with event_type, submission_id,
@@ -186,10 +184,10 @@ int cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
  * previous_hash, entry_hash under the exclusive lock, one O_APPEND write,
  * fdatasync.  On success *line (when line is not NULL) gets the written
  * line without its newline (caller frees).  Returns 0, or -1 with a
- * message in errbuf.
+ * message in e.
  */
 int cp_ledger_append(const char *path, const json_t *event, char **line,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
 
 /* What cp_ledger_repair did. */
 struct cp_ledger_repair {
@@ -207,8 +205,8 @@ struct cp_ledger_repair {
  * newline gets the newline; otherwise the torn bytes (the unfinished last
  * line, or an unparsable last line) are written to a new side file
  * <segment>.torn-YYYYMMDD-HHMMSS[-N] (fsynced) and then cut from the
- * segment.  Returns 0 (r says what was done), or -1 with errbuf.
+ * segment.  Returns 0 (r says what was done), or -1 (e).
  */
-int cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, size_t errlen);
+int cp_ledger_repair(const char *path, struct cp_ledger_repair *r, struct cp_err *e);
 
 #endif

@@ -60,8 +60,7 @@ quote_key(char *out, size_t outlen, const char *key, size_t len)
 
 /* Check event as cp_ledger_event_check says, and point f[] at its fields (NULL when absent). */
 static int
-event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], char *errbuf,
-    size_t errlen)
+event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], struct cp_err *e)
 {
 	const struct cp_jnode *m, *v;
 	char q[128];
@@ -69,7 +68,7 @@ event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], cha
 	int i;
 
 	if (event->type != CP_JOBJECT) {
-		ledger_err(errbuf, errlen, "an event is a JSON object");
+		cp_err_set(e, 0, "an event is a JSON object");
 		return -1;
 	}
 	for (i = 0; i < NEVENT; i++)
@@ -77,51 +76,51 @@ event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], cha
 	for (k = 0; k < event->len; k++) {
 		m = &event->u.c.kid[k];
 		if ((i = field_of(m->key, m->klen)) >= NEVENT) {
-			ledger_err(errbuf, errlen, "%s is filled by the ledger, not by the event",
+			cp_err_set(e, 0, "%s is filled by the ledger, not by the event",
 			    fields[i].name);
 			return -1;
 		}
 		if (i < 0) {
 			quote_key(q, sizeof(q), m->key, m->klen);
-			ledger_err(errbuf, errlen, "unknown field %s (put it in metadata)", q);
+			cp_err_set(e, 0, "unknown field %s (put it in metadata)", q);
 			return -1;
 		}
 		f[i] = m;
 	}
 	for (i = 0; i < NSTRINGS; i++)
 		if (f[i] == NULL || f[i]->type != CP_JSTRING) {
-			ledger_err(errbuf, errlen, "%s %s", fields[i].name,
+			cp_err_set(e, 0, "%s %s", fields[i].name,
 			    f[i] == NULL ? "is missing" : "is not a string");
 			return -1;
 		}
 	if (f[F_EVENT_TYPE]->len == 0) {
-		ledger_err(errbuf, errlen, "event_type is empty");
+		cp_err_set(e, 0, "event_type is empty");
 		return -1;
 	}
 	if ((v = f[F_PROMPTS]) != NULL) {
 		if (v->type != CP_JARRAY) {
-			ledger_err(errbuf, errlen, "prompts_used is not an array");
+			cp_err_set(e, 0, "prompts_used is not an array");
 			return -1;
 		}
 		for (k = 0; k < v->len; k++)
 			if (v->u.c.kid[k].type != CP_JSTRING) {
-				ledger_err(errbuf, errlen, "prompts_used[%zu] is not a string", k);
+				cp_err_set(e, 0, "prompts_used[%zu] is not a string", k);
 				return -1;
 			}
 	}
 	if ((v = f[F_METADATA]) != NULL && v->type != CP_JOBJECT) {
-		ledger_err(errbuf, errlen, "metadata is not an object");
+		cp_err_set(e, 0, "metadata is not an object");
 		return -1;
 	}
 	return 0;
 }
 
 int
-cp_ledger_event_check(const struct cp_jnode *event, char *errbuf, size_t errlen)
+cp_ledger_event_check(const struct cp_jnode *event, struct cp_err *e)
 {
 	const struct cp_jnode *f[NEVENT];
 
-	return event_fields(event, f, errbuf, errlen);
+	return event_fields(event, f, e);
 }
 
 static int
@@ -194,7 +193,7 @@ struct rnd {
 };
 
 static int
-random_id(struct rnd *r, char out[16], char *errbuf, size_t errlen)
+random_id(struct rnd *r, char out[16], struct cp_err *e)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -204,7 +203,7 @@ random_id(struct rnd *r, char out[16], char *errbuf, size_t errlen)
 			if ((n = getrandom(r->buf + got, sizeof(r->buf) - got, 0)) < 0) {
 				if (errno == EINTR)
 					continue;
-				ledger_err(errbuf, errlen, "getrandom: %s", strerror(errno));
+				cp_err_set(e, errno, "getrandom");
 				return -1;
 			}
 			got += (size_t)n;
@@ -290,19 +289,19 @@ make_line(struct entry *e, const struct cp_jnode *f[NEVENT], const char *id, con
 static int
 publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
     int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	char *tmp = xpathjoin(dir, ".cp-ledger-XXXXXX"), name[512];
 	int fd, k, rc = -1;
 
 	*path = NULL;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		ledger_err(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		cp_err_set(e, errno, "%s", dir);
 		free(tmp);
 		return -1;
 	}
 	if (fchmod(fd, mode) == -1 || fill(fd, arg) == -1 || fsync(fd) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", tmp, strerror(errno));
+		cp_err_set(e, errno, "%s", tmp);
 		goto out;
 	}
 	for (k = 1; k < 10000; k++) {
@@ -315,16 +314,16 @@ publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
 		if (link(tmp, *path) == 0)
 			break;
 		if (errno != EEXIST) {
-			ledger_err(errbuf, errlen, "%s: %s", *path, strerror(errno));
+			cp_err_set(e, errno, "%s", *path);
 			goto out;
 		}
 	}
 	if (k == 10000) {
-		ledger_err(errbuf, errlen, "%s: no free name", *path);
+		cp_err_set(e, 0, "%s: no free name", *path);
 		goto out;
 	}
 	if (cp_io_fsync_parent(*path) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		cp_err_set(e, errno, "%s", dir);
 		unlink(*path);
 		goto out;
 	}
@@ -382,14 +381,14 @@ add_span(struct writer *w, int fd, char *path, off_t at, int created)
 }
 
 static int
-flush_pending(struct writer *w, char *errbuf, size_t errlen)
+flush_pending(struct writer *w, struct cp_err *e)
 {
 	struct span *s = &w->spans[w->nspans - 1];
 
 	if (w->pending.len == 0)
 		return 0;
 	if (cp_io_write_all(s->fd, w->pending.data, w->pending.len) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+		cp_err_set(e, errno, "%s", s->path);
 		return -1;
 	}
 	s->to += (off_t)w->pending.len;
@@ -399,7 +398,7 @@ flush_pending(struct writer *w, char *errbuf, size_t errlen)
 
 /* Open the segment appends go to: the last of the chain, or a new base file; its tail must be sound. */
 static int
-open_active(struct writer *w, char *errbuf, size_t errlen)
+open_active(struct writer *w, struct cp_err *e)
 {
 	struct lset *set = &w->set;
 	struct lseg *g = NULL;
@@ -416,7 +415,7 @@ open_active(struct writer *w, char *errbuf, size_t errlen)
 		path = set->file ? xstrdup(set->file) : xpathjoin(set->dir, CP_LEDGER_BASE);
 		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (fd < 0) {
-			ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+			cp_err_set(e, errno, "%s", path);
 			free(path);
 			return -1;
 		}
@@ -426,15 +425,10 @@ open_active(struct writer *w, char *errbuf, size_t errlen)
 		add_span(w, fd, path, 0, 1);
 		return 0;
 	}
-	if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1) {
-		char why[256];
-
-		snprintf(why, sizeof(why), "%s", errbuf);
-		ledger_err(errbuf, errlen, "%s: %s", g->path, why);
-		return -1;
-	}
+	if (ledger_tail(g->fd, g->size, &t, e) == -1)
+		return cp_err_prefix(e, "%s", g->path);
 	if (t.torn || t.last_hash == NULL) {
-		ledger_err(errbuf, errlen, "%s: torn last line at byte %lld (an append cut short?): "
+		cp_err_set(e, 0, "%s: torn last line at byte %lld (an append cut short?): "
 		    "see cp-ledger repair", g->path, (long long)t.good_end);
 		free(t.last_hash);
 		return -1;
@@ -444,7 +438,10 @@ open_active(struct writer *w, char *errbuf, size_t errlen)
 	fd = open(g->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) == -1 || fstat(g->fd, &st2) == -1 ||
 	    st.st_ino != st2.st_ino || st.st_dev != st2.st_dev) {
-		ledger_err(errbuf, errlen, "%s: %s", g->path, fd < 0 ? strerror(errno) : "replaced while locked");
+		if (fd < 0)
+			cp_err_set(e, errno, "%s", g->path);
+		else
+			cp_err_set(e, 0, "%s: replaced while locked", g->path);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -469,13 +466,13 @@ fill_bytes(int fd, void *arg)
 
 /* Start a new segment named after the entry's time, holding the line in w->line. */
 static int
-rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
+rotate(struct writer *w, const char *ts, struct cp_err *e)
 {
 	char prefix[64], *path;
 	struct bytes b;
 	int fd;
 
-	if (flush_pending(w, errbuf, errlen) == -1)
+	if (flush_pending(w, e) == -1)
 		return -1;
 	snprintf(prefix, sizeof(prefix), "governance-%.4s%.2s%.2s-%.2s%.2s%.2s",
 	    ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
@@ -483,10 +480,10 @@ rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
 	b.p = w->line.data;
 	b.n = w->line.len;
 	if (publish(w->set.dir, prefix, ".jsonl", w->mode, fill_bytes, &b, &path, &fd,
-	    errbuf, errlen) == -1)
+	    e) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFL, O_APPEND) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+		cp_err_set(e, errno, "%s", path);
 		close(fd);
 		unlink(path);
 		free(path);
@@ -497,7 +494,7 @@ rotate(struct writer *w, const char *ts, char *errbuf, size_t errlen)
 }
 
 static int
-append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t errlen)
+append_one(struct writer *w, const struct cp_jnode *event, struct cp_err *e)
 {
 	const struct cp_ledger_opts *o = w->o;
 	struct span *s = &w->spans[w->nspans - 1];
@@ -505,11 +502,11 @@ append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t 
 	char id[16], ts[40], hex[CP_LEDGER_HEXLEN + 1];
 	off_t size;
 
-	if (event_fields(event, f, errbuf, errlen) == -1)
+	if (event_fields(event, f, e) == -1)
 		return -1;
 	if (o->id != NULL)
 		snprintf(id, sizeof(id), "%s", o->id);
-	else if (random_id(&w->rnd, id, errbuf, errlen) == -1)
+	else if (random_id(&w->rnd, id, e) == -1)
 		return -1;
 	if (o->timestamp != NULL)
 		snprintf(ts, sizeof(ts), "%s", o->timestamp);
@@ -517,7 +514,7 @@ append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t 
 		now_timestamp(&w->clock, ts);
 	make_line(&w->entry, f, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex);
 	if (w->line.len > CP_LEDGER_LINE_MAX) {
-		ledger_err(errbuf, errlen, "the entry would be %zu bytes, over the %d a line may hold",
+		cp_err_set(e, 0, "the entry would be %zu bytes, over the %d a line may hold",
 		    w->line.len, CP_LEDGER_LINE_MAX);
 		return -1;
 	}
@@ -525,28 +522,28 @@ append_one(struct writer *w, const struct cp_jnode *event, char *errbuf, size_t 
 	size = s->to + (off_t)w->pending.len;
 	if (o->rotate_bytes > 0 && size > 0 &&
 	    (uint64_t)size + w->line.len + 1 > o->rotate_bytes)
-		return rotate(w, ts, errbuf, errlen);
+		return rotate(w, ts, e);
 	cp_buf_add(&w->pending, w->line.data, w->line.len);
 	cp_buf_addc(&w->pending, '\n');
 	if (w->pending.len >= FLUSH_AT)
-		return flush_pending(w, errbuf, errlen);
+		return flush_pending(w, e);
 	return 0;
 }
 
 /* Make everything written durable. */
 static int
-commit(struct writer *w, char *errbuf, size_t errlen)
+commit(struct writer *w, struct cp_err *e)
 {
 	for (size_t i = 0; i < w->nspans; i++) {
 		struct span *s = &w->spans[i];
 
 		if (s->to > s->from && fdatasync(s->fd) == -1) {
-			ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+			cp_err_set(e, errno, "%s", s->path);
 			return -1;
 		}
 	}
 	if (w->made_base && cp_io_fsync_parent(w->spans[0].path) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", w->set.dir, strerror(errno));
+		cp_err_set(e, errno, "%s", w->set.dir);
 		return -1;
 	}
 	return 0;
@@ -570,7 +567,7 @@ rollback(struct writer *w)
 
 /* Hand the lines written to done(), read back from the segments. */
 static int
-report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, char *errbuf, size_t errlen)
+report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, struct cp_err *e)
 {
 	struct lreader r;
 	const char *line;
@@ -583,7 +580,7 @@ report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, char *errbuf, 
 		if (s->to == s->from)
 			continue;
 		if (lseek(s->fd, s->from, SEEK_SET) == -1) {
-			ledger_err(errbuf, errlen, "%s: %s", s->path, strerror(errno));
+			cp_err_set(e, errno, "%s", s->path);
 			return -1;
 		}
 		lreader_init(&r, s->fd, s->to - s->from);
@@ -591,7 +588,7 @@ report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, char *errbuf, 
 			done(arg, line, len);
 		lreader_free(&r);
 		if (rc != 0) {
-			ledger_err(errbuf, errlen, "%s: cannot read back: %s", s->path, strerror(errno));
+			cp_err_set(e, errno, "%s: cannot read back", s->path);
 			return -1;
 		}
 	}
@@ -616,7 +613,7 @@ writer_free(struct writer *w)
 int
 cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
     cp_ledger_next_fn next, void *arg, cp_ledger_line_fn done, void *done_arg,
-    uint64_t *count, char *errbuf, size_t errlen)
+    uint64_t *count, struct cp_err *e)
 {
 	static const struct cp_ledger_opts none;
 	struct writer w = { .rnd.used = sizeof(w.rnd.buf) };
@@ -628,26 +625,26 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 		*count = 0;
 	w.o = o = o ? o : &none;
 	if (o->id != NULL && !valid_id(o->id)) {
-		ledger_err(errbuf, errlen, "invalid id %s (LED- and 8 lowercase hex digits)", o->id);
+		cp_err_set(e, 0, "invalid id %s (LED- and 8 lowercase hex digits)", o->id);
 		return -1;
 	}
 	if (o->timestamp != NULL && !valid_timestamp(o->timestamp)) {
-		ledger_err(errbuf, errlen, "invalid timestamp %s (like 2026-01-31T22:00:11.074330+00:00)",
+		cp_err_set(e, 0, "invalid timestamp %s (like 2026-01-31T22:00:11.074330+00:00)",
 		    o->timestamp);
 		return -1;
 	}
-	if (lset_load(&w.set, path, 1, errbuf, errlen) == -1)
+	if (lset_load(&w.set, path, 1, e) == -1)
 		return -1;
 	if (o->rotate_bytes > 0 && w.set.file != NULL) {
-		ledger_err(errbuf, errlen, "%s: rotation needs a ledger directory", path);
+		cp_err_set(e, 0, "%s: rotation needs a ledger directory", path);
 		rc = -1;
 	} else
-		rc = lset_order(&w.set, errbuf, errlen) == -1 || open_active(&w, errbuf, errlen) == -1 ? -1 : 0;
-	while (rc == 0 && (rc = next(arg, &event, errbuf, errlen)) == 1) {
-		rc = append_one(&w, event, errbuf, errlen) == -1 ? -1 : 0;
+		rc = lset_order(&w.set, e) == -1 || open_active(&w, e) == -1 ? -1 : 0;
+	while (rc == 0 && (rc = next(arg, &event, e)) == 1) {
+		rc = append_one(&w, event, e) == -1 ? -1 : 0;
 		n++;
 	}
-	if (rc == 0 && (flush_pending(&w, errbuf, errlen) == -1 || commit(&w, errbuf, errlen) == -1))
+	if (rc == 0 && (flush_pending(&w, e) == -1 || commit(&w, e) == -1))
 		rc = -1;
 	if (rc == -1) {
 		rollback(&w);
@@ -657,7 +654,7 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 	/* Durable: let other writers in before the lines are handed out. */
 	lset_unlock(&w.set);
 	if (done != NULL)
-		rc = report_lines(&w, done, done_arg, errbuf, errlen);
+		rc = report_lines(&w, done, done_arg, e);
 	writer_free(&w);
 	if (count != NULL)
 		*count = n;
@@ -671,12 +668,11 @@ struct one {
 };
 
 static int
-next_one(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
+next_one(void *arg, const struct cp_jnode **event, struct cp_err *e)
 {
 	struct one *one = arg;
 
-	(void)errbuf;
-	(void)errlen;
+	(void)e;
 	if (one->given++)
 		return 0;
 	*event = one->event;
@@ -693,7 +689,7 @@ keep_line(void *arg, const char *line, size_t len)
 
 int
 cp_ledger_append(const char *path, const json_t *event, char **line,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	struct cp_buf b = CP_BUF_INIT;
 	struct cp_jtree t = { 0 };
@@ -701,10 +697,10 @@ cp_ledger_append(const char *path, const json_t *event, char **line,
 	int rc = 0;
 
 	if (one.event == NULL) {
-		ledger_err(errbuf, errlen, "the event nests deeper than %d levels", CP_JTREE_DEPTH_MAX);
+		cp_err_set(e, 0, "the event nests deeper than %d levels", CP_JTREE_DEPTH_MAX);
 		rc = -1;
 	} else if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL,
-	    &one, NULL, errbuf, errlen) == -1)
+	    &one, NULL, e) == -1)
 		rc = -1;
 	cp_jtree_free(&t);
 	if (rc == -1) {
@@ -746,7 +742,7 @@ fill_copy(int fd, void *arg)
 }
 
 int
-cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, size_t errlen)
+cp_ledger_repair(const char *path, struct cp_ledger_repair *r, struct cp_err *e)
 {
 	struct lset set;
 	struct lseg *g = NULL;
@@ -757,9 +753,9 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 	int fd = -1, rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (lset_load(&set, path, 1, errbuf, errlen) == -1)
+	if (lset_load(&set, path, 1, e) == -1)
 		return -1;
-	if (lset_order(&set, errbuf, errlen) == -1)
+	if (lset_order(&set, e) == -1)
 		goto out;
 	for (size_t i = 0; i < set.n; i++)
 		if (set.seg[i].size > 0)
@@ -768,7 +764,7 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 		rc = 0;
 		goto out;
 	}
-	if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1)
+	if (ledger_tail(g->fd, g->size, &t, e) == -1)
 		goto out;
 	if (!t.torn) {
 		rc = 0;
@@ -777,13 +773,13 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 	snprintf(r->segment, sizeof(r->segment), "%s", g->path);
 	r->offset = (uint64_t)t.good_end;
 	if ((fd = open(g->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		cp_err_set(e, errno, "%s", g->path);
 		goto out;
 	}
 	if (t.completable) {
 		/* The entry is whole and sound; only its newline is missing. */
 		if (cp_io_write_all(fd, "\n", 1) == -1 || fdatasync(fd) == -1) {
-			ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+			cp_err_set(e, errno, "%s", g->path);
 			goto out;
 		}
 		r->repaired = r->completed = 1;
@@ -797,10 +793,10 @@ cp_ledger_repair(const char *path, struct cp_ledger_repair *r, char *errbuf, siz
 	c.off = t.good_end;
 	c.end = g->size;
 	/* The torn bytes are kept, durably, before they leave the segment. */
-	if (publish(set.dir, prefix, "", 0600, fill_copy, &c, &side, NULL, errbuf, errlen) == -1)
+	if (publish(set.dir, prefix, "", 0600, fill_copy, &c, &side, NULL, e) == -1)
 		goto out;
 	if (ftruncate(fd, t.good_end) == -1 || fdatasync(fd) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		cp_err_set(e, errno, "%s", g->path);
 		goto out;
 	}
 	snprintf(r->sidefile, sizeof(r->sidefile), "%s", side);

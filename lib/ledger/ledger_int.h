@@ -36,12 +36,12 @@ struct lset {
  * Find the ledger at path and open its segments.  A reader (writer == 0)
  * needs the ledger to exist and holds a shared lock only while noting the
  * sizes; a writer creates the directory when missing, takes and keeps the
- * exclusive lock (released by lset_free).  Returns 0 or -1 (errbuf).
+ * exclusive lock (released by lset_free).  Returns 0 or -1 (e).
  */
-int lset_load(struct lset *s, const char *path, int writer, char *errbuf, size_t errlen);
+int lset_load(struct lset *s, const char *path, int writer, struct cp_err *e);
 
 /* Put the segments in chain order (reads each one's first and last line when there are several). */
-int lset_order(struct lset *s, char *errbuf, size_t errlen);
+int lset_order(struct lset *s, struct cp_err *e);
 
 /* Release the lock early (the segments stay open). */
 void lset_unlock(struct lset *s);
@@ -84,8 +84,8 @@ struct ltail {
 	char *last_hash;	/* entry_hash of the last entry: "" for legacy or none; NULL unknown */
 };
 
-/* Examine the end of the segment fd of size bytes.  Returns 0 or -1 (errbuf).  Caller frees t->last_hash. */
-int ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen);
+/* Examine the end of the segment fd of size bytes.  Returns 0 or -1 (e).  Caller frees t->last_hash. */
+int ledger_tail(int fd, off_t size, struct ltail *t, struct cp_err *e);
 
 /* A forward line reader over fd, bounded to the first size bytes. */
 struct lreader {
@@ -108,9 +108,5 @@ int lreader_next(struct lreader *r, const char **line, size_t *len, int *ended);
 
 /* 1 if the reader has nothing more to give. */
 int lreader_done(const struct lreader *r);
-
-/* snprintf into errbuf. */
-void ledger_err(char *errbuf, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

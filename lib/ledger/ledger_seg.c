@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,6 @@
 #include "ledger/ledger_int.h"
 
 #define CHUNK 65536
-
-void
-ledger_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 digits(const char *s, size_t n)
@@ -101,20 +88,22 @@ lset_free(struct lset *s)
 
 /* Open one segment read-only, never through a symlink, and note its size. */
 static int
-lseg_open(struct lset *s, char *path, const char *name, char *errbuf, size_t errlen)
+lseg_open(struct lset *s, char *path, const char *name, struct cp_err *e)
 {
 	struct lseg *g;
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+		cp_err_set(e, errno, "%s", path);
 		free(path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		ledger_err(errbuf, errlen, "%s: %s", path,
-		    S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+		if (!S_ISREG(st.st_mode))
+			cp_err_set(e, 0, "%s: not a regular file", path);
+		else
+			cp_err_set(e, errno, "%s", path);
 		close(fd);
 		free(path);
 		return -1;
@@ -132,26 +121,26 @@ lseg_open(struct lset *s, char *path, const char *name, char *errbuf, size_t err
 }
 
 static int
-list_dir(struct lset *s, char *errbuf, size_t errlen)
+list_dir(struct lset *s, struct cp_err *e)
 {
 	DIR *d;
-	struct dirent *e;
+	struct dirent *de;
 	char stamp[16];
 	unsigned long suffix;
 	int base, rc = 0;
 
 	if ((d = opendir(s->dir)) == NULL) {
-		ledger_err(errbuf, errlen, "%s: %s", s->dir, strerror(errno));
+		cp_err_set(e, errno, "%s", s->dir);
 		return -1;
 	}
 	errno = 0;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (lseg_parse_name(e->d_name, &base, stamp, &suffix))
-			rc = lseg_open(s, xpathjoin(s->dir, e->d_name), e->d_name, errbuf, errlen);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (lseg_parse_name(de->d_name, &base, stamp, &suffix))
+			rc = lseg_open(s, xpathjoin(s->dir, de->d_name), de->d_name, e);
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0) {
-		ledger_err(errbuf, errlen, "%s: %s", s->dir, strerror(errno));
+		cp_err_set(e, errno, "%s", s->dir);
 		rc = -1;
 	}
 	closedir(d);
@@ -171,38 +160,38 @@ dir_of(const char *path)
 }
 
 int
-lset_load(struct lset *s, const char *path, int writer, char *errbuf, size_t errlen)
+lset_load(struct lset *s, const char *path, int writer, struct cp_err *e)
 {
 	struct stat st;
 	char *lockpath;
 	size_t n = strlen(path);
-	int e = stat(path, &st) == 0 ? 0 : errno;
+	int serr = stat(path, &st) == 0 ? 0 : errno;
 
 	memset(s, 0, sizeof(*s));
 	s->lockfd = -1;
-	if (e == 0 && S_ISDIR(st.st_mode))
+	if (serr == 0 && S_ISDIR(st.st_mode))
 		s->dir = xstrdup(path);
-	else if (e == 0 && !S_ISREG(st.st_mode)) {
-		ledger_err(errbuf, errlen, "%s: not a ledger directory or segment file", path);
+	else if (serr == 0 && !S_ISREG(st.st_mode)) {
+		cp_err_set(e, 0, "%s: not a ledger directory or segment file", path);
 		return -1;
-	} else if (e == 0 || (e == ENOENT && writer && n >= 6 && strcmp(path + n - 6, ".jsonl") == 0)) {
+	} else if (serr == 0 || (serr == ENOENT && writer && n >= 6 && strcmp(path + n - 6, ".jsonl") == 0)) {
 		s->file = xstrdup(path);
 		s->dir = dir_of(path);
-	} else if (e == ENOENT && writer) {
+	} else if (serr == ENOENT && writer) {
 		/* A missing ledger directory is made, as the Python tools did on their first append. */
 		if (mkdir(path, 0777) == -1 && errno != EEXIST) {
-			ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+			cp_err_set(e, errno, "%s", path);
 			return -1;
 		}
 		s->dir = xstrdup(path);
 	} else {
-		ledger_err(errbuf, errlen, "%s: %s", path, strerror(e));
+		cp_err_set(e, serr, "%s", path);
 		return -1;
 	}
 	lockpath = xpathjoin(s->dir, CP_LEDGER_LOCKNAME);
 	s->lockfd = writer ? cp_lock_acquire(lockpath) : cp_lock_acquire_shared(lockpath);
 	if (s->lockfd < 0 && (writer || errno != ENOENT)) {
-		ledger_err(errbuf, errlen, "%s: cannot lock: %s", lockpath, strerror(errno));
+		cp_err_set(e, errno, "%s: cannot lock", lockpath);
 		free(lockpath);
 		lset_free(s);
 		return -1;
@@ -210,12 +199,12 @@ lset_load(struct lset *s, const char *path, int writer, char *errbuf, size_t err
 	free(lockpath);
 	if (s->file != NULL) {
 		if (stat(s->file, &st) == 0 || errno != ENOENT || !writer) {
-			if (lseg_open(s, xstrdup(s->file), NULL, errbuf, errlen) == -1) {
+			if (lseg_open(s, xstrdup(s->file), NULL, e) == -1) {
 				lset_free(s);
 				return -1;
 			}
 		}
-	} else if (list_dir(s, errbuf, errlen) == -1) {
+	} else if (list_dir(s, e) == -1) {
 		lset_free(s);
 		return -1;
 	}
@@ -310,7 +299,7 @@ parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *
 }
 
 int
-ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
+ledger_tail(int fd, off_t size, struct ltail *t, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
@@ -362,7 +351,10 @@ ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
 	rc = 0;
 	goto out;
 ioerr:
-	ledger_err(errbuf, errlen, "read error: %s", errno ? strerror(errno) : "file changed while read");
+	if (errno != 0)
+		cp_err_set(e, errno, "read error");
+	else
+		cp_err_set(e, 0, "read error: file changed while read");
 out:
 	ledger_line_clear(&ln);
 	cp_buf_free(&b);
@@ -388,7 +380,7 @@ name_cmp(const void *a, const void *b)
 
 /* Note the previous_hash of the first line and the entry_hash of the last entry of g. */
 static int
-read_ends(struct lseg *g, char *errbuf, size_t errlen)
+read_ends(struct lseg *g, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
@@ -399,7 +391,7 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 	if (g->size == 0)
 		return 0;
 	if (read_line_at(g->fd, 0, g->size, &b, &toolong) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		cp_err_set(e, errno, "%s", g->path);
 		rc = -1;
 	} else if (!toolong) {
 		int k = ledger_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
@@ -413,7 +405,7 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 	cp_buf_free(&b);
 	lparser_free(&p);
 	if (rc == 0) {
-		if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1)
+		if (ledger_tail(g->fd, g->size, &t, e) == -1)
 			return -1;
 		g->last_hash = t.last_hash;
 	}
@@ -421,7 +413,7 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 }
 
 int
-lset_order(struct lset *s, char *errbuf, size_t errlen)
+lset_order(struct lset *s, struct cp_err *e)
 {
 	size_t n = s->n, i, j, k = 0;
 	size_t *succ, *order;
@@ -434,7 +426,7 @@ lset_order(struct lset *s, char *errbuf, size_t errlen)
 	if (n == 1)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (read_ends(&s->seg[i], errbuf, errlen) == -1)
+		if (read_ends(&s->seg[i], e) == -1)
 			return -1;
 	succ = xreallocarray(NULL, n, sizeof(*succ));
 	order = xreallocarray(NULL, n, sizeof(*order));

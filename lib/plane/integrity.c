@@ -777,7 +777,8 @@ ledger(struct run *u)
 	struct cp_ledger_summary s;
 	struct chain c = { { 0 }, u->o->root };
 	struct stat st;
-	char err[512], *path;
+	struct cp_err err;
+	char *path;
 
 	if (fstatat(u->rootfd, "ledger", &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		cp_fplist_add(&u->fps, "ledger", NULL, 'X');
@@ -786,10 +787,10 @@ ledger(struct run *u)
 	fingerprint_dir(u, "ledger", &st);
 	path = xpathjoin(u->o->root, "ledger");
 	memset(&s, 0, sizeof(s));
-	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, err, sizeof(err)) == -1) {
-		char *msg = xmalloc(strlen(err) + 32);
+	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, &err) == -1) {
+		char *msg = xmalloc(strlen(err.msg) + 32);
 
-		sprintf(msg, "ledger unreadable: %s", err);
+		sprintf(msg, "ledger unreadable: %s", err.msg);
 		strv_push(&c.lines, msg);
 	}
 	cp_ledger_summary_free(&s);
