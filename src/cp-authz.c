@@ -20,7 +20,7 @@
 #include "base/xalloc.h"
 #include "cli/prog.h"
 #include "hash/hmac.h"
-#include "ledger/ledger.h"
+#include "ledger/append.h"
 #include "text/conf.h"
 
 static const char help[] =
@@ -327,9 +327,13 @@ ledger_denial(const struct opts *o, struct decision *d)
 	struct cp_err e;
 	char *dir = plane_path(o->root, LEDGER_DIR);
 	json_t *ev = denial_event(o, d);
+	char *text = json_dumps(ev, JSON_COMPACT);
 	int rc;
 
-	rc = cp_ledger_append(dir, ev, NULL, &e);
+	if (text == NULL)
+		errx(CP_EXIT_ERR, "out of memory");
+	rc = cp_append(dir, text, strlen(text), NULL, &e);
+	free(text);
 	if (rc == -1)
 		warnx("cannot ledger the denial (still denied): %s", e.msg);
 	d->ledgered = rc == 0;

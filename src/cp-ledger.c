@@ -19,8 +19,10 @@
 #include "cli/prog.h"
 #include "hash/merkle.h"
 #include "ledger/checkpoint.h"
+#include "ledger/append.h"
+#include "ledger/finding.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_text.h"
+#include "ledger/repair.h"
 #include "text/canon.h"
 #include "text/jtree.h"
 
@@ -93,7 +95,7 @@ struct opts {
 	const char *path;
 	int batch, quiet, json, canonical;
 	unsigned reader;	/* CP_LEDGER_REFERENCE with --jansson */
-	struct cp_ledger_opts ledger;
+	struct cp_append_opts ledger;
 	json_t *fields;		/* the event the field options build, or NULL */
 	const char *since, *origin;
 };
@@ -189,7 +191,7 @@ next_event(void *arg, const struct cp_jnode **event, struct cp_err *e)
 	if ((*event = load(b, rec, len, &je)) == NULL)
 		return cp_err_set(e, 0, "standard input:%llu: invalid JSON at column %d: %s",
 		    (unsigned long long)b->lineno, je.column, je.text);
-	if (cp_ledger_event_check(*event, e) == -1)
+	if (cp_append_check(*event, e) == -1)
 		return cp_err_prefix(e, "standard input:%llu", (unsigned long long)b->lineno);
 	return 1;
 }
@@ -216,10 +218,10 @@ mode_append(const struct opts *o)
 			b.single = read_event(&b);
 		else if ((b.single = cp_jtree_from_json(&b.tree, o->fields)) == NULL)
 			errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
-		if (cp_ledger_event_check(b.single, &e) == -1)
+		if (cp_append_check(b.single, &e) == -1)
 			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", e.msg);
 	}
-	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
+	rc = cp_append_batch(o->path, &o->ledger, next_event, &b,
 	    o->quiet ? NULL : print_line, NULL, NULL, &e);
 	cp_io_reader_free(&b.rd);
 	cp_jtree_free(&b.tree);
@@ -281,7 +283,7 @@ finding_text(const struct cp_ledger_finding *f)
 {
 	struct cp_buf b = CP_BUF_INIT;
 
-	cp_ledger_finding_text(&b, f, NULL);
+	cp_finding_text(&b, f, NULL);
 	cp_buf_addc(&b, '\n');
 	fwrite(b.data, 1, b.len, stdout);
 	cp_buf_free(&b);
@@ -521,10 +523,10 @@ mode_cat(const struct opts *o)
 static int
 mode_repair(const struct opts *o)
 {
-	struct cp_ledger_repair r;
+	struct cp_repair r;
 	struct cp_err e;
 
-	if (cp_ledger_repair(o->path, &r, &e) == -1)
+	if (cp_repair(o->path, &r, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
 		printf("{\"repaired\":%s,\"completed\":%s", r.repaired ? "true" : "false",

@@ -23,7 +23,7 @@
 #include "hash/hashpool.h"
 #include "hash/merkle.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_text.h"
+#include "ledger/finding.h"
 #include "plane/integrity.h"
 #include "plane/istate.h"
 #include "text/csv.h"
@@ -740,7 +740,7 @@ on_finding(void *arg, const struct cp_ledger_finding *f)
 
 	if (f->warning)
 		return;
-	cp_ledger_finding_text(&b, f, c->root);
+	cp_finding_text(&b, f, c->root);
 	strv_push(&c->lines, b.data ? b.data : xstrdup(""));
 }
 

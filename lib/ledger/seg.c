@@ -1,5 +1,5 @@
-/* ledger_seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines. */
-#define _GNU_SOURCE	/* memrchr */
+/* seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines, new files. */
+#define _GNU_SOURCE	/* memrchr, mkostemp */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "base/lock.h"
 #include "base/xalloc.h"
-#include "ledger/ledger_int.h"
+#include "ledger/entry.h"
+#include "ledger/seg.h"
 
 #define CHUNK 65536
 
@@ -24,8 +26,9 @@ digits(const char *s, size_t n)
 	return 1;
 }
 
-int
-lseg_parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix)
+/* 1 if name is a segment name: governance.jsonl or governance-YYYYMMDD-HHMMSS[-N].jsonl. */
+static int
+parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix)
 {
 	size_t n = strlen(name), k;
 	const char *p;
@@ -57,7 +60,7 @@ lseg_parse_name(const char *name, int *base, char stamp[16], unsigned long *suff
 }
 
 static void
-lseg_free(struct lseg *g)
+seg_close(struct cp_seg *g)
 {
 	if (g->fd >= 0)
 		close(g->fd);
@@ -67,17 +70,17 @@ lseg_free(struct lseg *g)
 }
 
 void
-lset_unlock(struct lset *s)
+cp_seg_unlock(struct cp_segset *s)
 {
 	cp_lock_release(s->lockfd);
 	s->lockfd = -1;
 }
 
 void
-lset_free(struct lset *s)
+cp_seg_free(struct cp_segset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		lseg_free(&s->seg[i]);
+		seg_close(&s->seg[i]);
 	free(s->seg);
 	free(s->dir);
 	free(s->file);
@@ -88,9 +91,9 @@ lset_free(struct lset *s)
 
 /* Open one segment read-only, never through a symlink, and note its size. */
 static int
-lseg_open(struct lset *s, char *path, const char *name, struct cp_err *e)
+seg_open(struct cp_segset *s, char *path, const char *name, struct cp_err *e)
 {
-	struct lseg *g;
+	struct cp_seg *g;
 	struct stat st;
 	int fd;
 
@@ -116,12 +119,12 @@ lseg_open(struct lset *s, char *path, const char *name, struct cp_err *e)
 	g->fd = fd;
 	g->size = st.st_size;
 	if (name != NULL)
-		lseg_parse_name(name, &g->base, g->stamp, &g->suffix);
+		parse_name(name, &g->base, g->stamp, &g->suffix);
 	return 0;
 }
 
 static int
-list_dir(struct lset *s, struct cp_err *e)
+list_dir(struct cp_segset *s, struct cp_err *e)
 {
 	DIR *d;
 	struct dirent *de;
@@ -135,8 +138,8 @@ list_dir(struct lset *s, struct cp_err *e)
 	}
 	errno = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (lseg_parse_name(de->d_name, &base, stamp, &suffix))
-			rc = lseg_open(s, xpathjoin(s->dir, de->d_name), de->d_name, e);
+		if (parse_name(de->d_name, &base, stamp, &suffix))
+			rc = seg_open(s, xpathjoin(s->dir, de->d_name), de->d_name, e);
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0) {
@@ -160,7 +163,7 @@ dir_of(const char *path)
 }
 
 int
-lset_load(struct lset *s, const char *path, int writer, struct cp_err *e)
+cp_seg_load(struct cp_segset *s, const char *path, int writer, struct cp_err *e)
 {
 	struct stat st;
 	char *lockpath;
@@ -193,24 +196,24 @@ lset_load(struct lset *s, const char *path, int writer, struct cp_err *e)
 	if (s->lockfd < 0 && (writer || errno != ENOENT)) {
 		cp_err_set(e, errno, "%s: cannot lock", lockpath);
 		free(lockpath);
-		lset_free(s);
+		cp_seg_free(s);
 		return -1;
 	}
 	free(lockpath);
 	if (s->file != NULL) {
 		if (stat(s->file, &st) == 0 || errno != ENOENT || !writer) {
-			if (lseg_open(s, xstrdup(s->file), NULL, e) == -1) {
-				lset_free(s);
+			if (seg_open(s, xstrdup(s->file), NULL, e) == -1) {
+				cp_seg_free(s);
 				return -1;
 			}
 		}
 	} else if (list_dir(s, e) == -1) {
-		lset_free(s);
+		cp_seg_free(s);
 		return -1;
 	}
 	if (!writer) {
 		/* The sizes are noted: the snapshot is taken, writers may go on. */
-		lset_unlock(s);
+		cp_seg_unlock(s);
 	}
 	return 0;
 }
@@ -282,28 +285,28 @@ nl_before(int fd, off_t end)
 /* Parse the bytes [off, end) of fd as one line (kind MALFORMED when longer than the cap). */
 static int
 parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *ln,
-    struct cp_buf *b, struct lparser *p)
+    struct cp_buf *b, struct cp_entry_parser *p)
 {
+	char why[64];
 	int toolong;
 
 	if (end - off > CP_LEDGER_LINE_MAX) {
-		ledger_line_clear(ln);
-		ln->kind = CP_LEDGER_MALFORMED;
-		snprintf(ln->detail, sizeof(ln->detail), "line longer than %d bytes", CP_LEDGER_LINE_MAX);
+		snprintf(why, sizeof(why), "line longer than %d bytes", CP_LEDGER_LINE_MAX);
+		cp_entry_malformed(ln, why);
 		return 0;
 	}
 	if (read_line_at(fd, off, end, b, &toolong) == -1)
 		return -1;
-	ledger_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
+	cp_entry_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
 	return 0;
 }
 
 int
-ledger_tail(int fd, off_t size, struct ltail *t, struct cp_err *e)
+cp_seg_tail(int fd, off_t size, struct cp_seg_tail *t, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
-	struct lparser p = { 0 };
+	struct cp_entry_parser p = { 0 };
 	off_t end = size, nl;
 	char last;
 	int rc = -1;
@@ -356,9 +359,9 @@ ioerr:
 	else
 		cp_err_set(e, 0, "read error: file changed while read");
 out:
-	ledger_line_clear(&ln);
+	cp_entry_clear(&ln);
 	cp_buf_free(&b);
-	lparser_free(&p);
+	cp_entry_parser_free(&p);
 	return rc;
 }
 
@@ -366,7 +369,7 @@ out:
 static int
 name_cmp(const void *a, const void *b)
 {
-	const struct lseg *x = a, *y = b;
+	const struct cp_seg *x = a, *y = b;
 	int c;
 
 	if (x->base != y->base)
@@ -380,12 +383,12 @@ name_cmp(const void *a, const void *b)
 
 /* Note the previous_hash of the first line and the entry_hash of the last entry of g. */
 static int
-read_ends(struct lseg *g, struct cp_err *e)
+read_ends(struct cp_seg *g, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
-	struct lparser p = { 0 };
-	struct ltail t;
+	struct cp_entry_parser p = { 0 };
+	struct cp_seg_tail t;
 	int toolong, rc = 0;
 
 	if (g->size == 0)
@@ -394,18 +397,18 @@ read_ends(struct lseg *g, struct cp_err *e)
 		cp_err_set(e, errno, "%s", g->path);
 		rc = -1;
 	} else if (!toolong) {
-		int k = ledger_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
+		int k = cp_entry_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
 
 		if (k == CP_LEDGER_ENTRY)
 			g->first_prev = xstrdup(ln.previous_hash);
 		else if (k == CP_LEDGER_LEGACY)
 			g->first_prev = xstrdup("");
 	}
-	ledger_line_clear(&ln);
+	cp_entry_clear(&ln);
 	cp_buf_free(&b);
-	lparser_free(&p);
+	cp_entry_parser_free(&p);
 	if (rc == 0) {
-		if (ledger_tail(g->fd, g->size, &t, e) == -1)
+		if (cp_seg_tail(g->fd, g->size, &t, e) == -1)
 			return -1;
 		g->last_hash = t.last_hash;
 	}
@@ -413,12 +416,12 @@ read_ends(struct lseg *g, struct cp_err *e)
 }
 
 int
-lset_order(struct lset *s, struct cp_err *e)
+cp_seg_order(struct cp_segset *s, struct cp_err *e)
 {
 	size_t n = s->n, i, j, k = 0;
 	size_t *succ, *order;
 	char *has_pred, *placed;
-	struct lseg *sorted;
+	struct cp_seg *sorted;
 
 	if (n == 0)
 		return 0;
@@ -470,7 +473,7 @@ lset_order(struct lset *s, struct cp_err *e)
 }
 
 void
-lreader_init(struct lreader *r, int fd, off_t size)
+cp_seg_reader_init(struct cp_seg_reader *r, int fd, off_t size)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
@@ -480,20 +483,20 @@ lreader_init(struct lreader *r, int fd, off_t size)
 }
 
 void
-lreader_free(struct lreader *r)
+cp_seg_reader_free(struct cp_seg_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
 }
 
 int
-lreader_done(const struct lreader *r)
+cp_seg_reader_done(const struct cp_seg_reader *r)
 {
 	return r->start == r->end && r->left == 0 && !r->skipping;
 }
 
 int
-lreader_next(struct lreader *r, const char **line, size_t *len, int *ended)
+cp_seg_reader_next(struct cp_seg_reader *r, const char **line, size_t *len, int *ended)
 {
 	char *nl;
 	ssize_t n;
@@ -543,4 +546,60 @@ lreader_next(struct lreader *r, const char **line, size_t *len, int *ended)
 		r->end += (size_t)n;
 		r->left -= n;
 	}
+}
+
+int
+cp_seg_publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
+    int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
+    struct cp_err *e)
+{
+	char *tmp = xpathjoin(dir, ".cp-ledger-XXXXXX"), name[512];
+	int fd, k, rc = -1;
+
+	*path = NULL;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		cp_err_set(e, errno, "%s", dir);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1 || fill(fd, arg) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "%s", tmp);
+		goto out;
+	}
+	for (k = 1; k < 10000; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), "%s%s", prefix, suffix);
+		else
+			snprintf(name, sizeof(name), "%s-%d%s", prefix, k, suffix);
+		free(*path);
+		*path = xpathjoin(dir, name);
+		if (link(tmp, *path) == 0)
+			break;
+		if (errno != EEXIST) {
+			cp_err_set(e, errno, "%s", *path);
+			goto out;
+		}
+	}
+	if (k == 10000) {
+		cp_err_set(e, 0, "%s: no free name", *path);
+		goto out;
+	}
+	if (cp_io_fsync_parent(*path) == -1) {
+		cp_err_set(e, errno, "%s", dir);
+		unlink(*path);
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	if (rc == -1 || fdp == NULL)
+		close(fd);
+	else
+		*fdp = fd;
+	if (rc == -1) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
 }

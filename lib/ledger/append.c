@@ -1,5 +1,4 @@
-/* ledger_append: appending entries under the lock (with rotation), and repairing a torn tail. */
-#define _GNU_SOURCE	/* mkostemp */
+/* append: events made entries and appended under the lock (with rotation), all or nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -8,14 +7,16 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/hex.h"
 #include "base/io.h"
+#include "base/wipe.h"
 #include "base/xalloc.h"
 #include "hash/sha256.h"
-#include "ledger/ledger_int.h"
+#include "ledger/append.h"
+#include "ledger/entry.h"
+#include "ledger/seg.h"
 #include "text/canon.h"
 
 #define FLUSH_AT (1024 * 1024)	/* bytes gathered before a write, in a batch */
@@ -58,7 +59,7 @@ quote_key(char *out, size_t outlen, const char *key, size_t len)
 	cp_buf_free(&b);
 }
 
-/* Check event as cp_ledger_event_check says, and point f[] at its fields (NULL when absent). */
+/* Check event as cp_append_check says, and point f[] at its fields (NULL when absent). */
 static int
 event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], struct cp_err *e)
 {
@@ -116,74 +117,11 @@ event_fields(const struct cp_jnode *event, const struct cp_jnode *f[NEVENT], str
 }
 
 int
-cp_ledger_event_check(const struct cp_jnode *event, struct cp_err *e)
+cp_append_check(const struct cp_jnode *event, struct cp_err *e)
 {
 	const struct cp_jnode *f[NEVENT];
 
 	return event_fields(event, f, e);
-}
-
-static int
-valid_id(const char *id)
-{
-	return strlen(id) == 12 && strncmp(id, "LED-", 4) == 0 && cp_hex_is_lower(id + 4, 8);
-}
-
-/* Python's datetime.isoformat() of an aware UTC time: 2026-01-31T22:00:11.074330+00:00, or no fraction. */
-static int
-valid_timestamp(const char *t)
-{
-	static const char form[] = "dddd-dd-ddTdd:dd:dd";
-	size_t n = strlen(t), i;
-
-	if (n != 25 && n != 32)
-		return 0;
-	for (i = 0; i < 19; i++)
-		if (form[i] == 'd' ? t[i] < '0' || t[i] > '9' : t[i] != form[i])
-			return 0;
-	if (n == 32) {
-		if (t[19] != '.')
-			return 0;
-		for (i = 20; i < 26; i++)
-			if (t[i] < '0' || t[i] > '9')
-				return 0;
-		/* isoformat leaves the fraction out when it is zero */
-		if (strncmp(t + 20, "000000", 6) == 0)
-			return 0;
-	}
-	return strcmp(t + n - 6, "+00:00") == 0;
-}
-
-/* The clock's date and time to the second, formatted once a second. */
-struct clock {
-	time_t sec;
-	char base[20];		/* YYYY-MM-DDTHH:MM:SS */
-};
-
-static void
-now_timestamp(struct clock *c, char out[40])
-{
-	struct timespec ts;
-	struct tm tm;
-	long us;
-	int i;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (c->base[0] == '\0' || ts.tv_sec != c->sec) {
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(c->base, sizeof(c->base), "%Y-%m-%dT%H:%M:%S", &tm);
-		c->sec = ts.tv_sec;
-	}
-	memcpy(out, c->base, 19);
-	us = ts.tv_nsec / 1000 % 1000000;
-	if (us == 0) {
-		memcpy(out + 19, "+00:00", 7);
-		return;
-	}
-	out[19] = '.';
-	for (i = 25; i > 19; i--, us /= 10)
-		out[i] = (char)('0' + us % 10);
-	memcpy(out + 26, "+00:00", 7);
 }
 
 /* Bytes from the OS CSPRNG, fetched a block at a time: one getrandom call per 64 ids. */
@@ -213,7 +151,7 @@ random_id(struct rnd *r, char out[16], struct cp_err *e)
 	memcpy(out, "LED-", 4);
 	cp_hex_encode(r->buf + r->used, 4, out + 4);
 	/* Used bytes do not stay behind in memory. */
-	explicit_bzero(r->buf + r->used, 4);
+	cp_wipe(r->buf + r->used, 4);
 	r->used += 4;
 	return 0;
 }
@@ -270,76 +208,13 @@ make_line(struct entry *e, const struct cp_jnode *f[NEVENT], const char *id, con
 	e->obj.len = NFIELDS - 1;
 	cp_buf_reset(scratch);
 	cp_canon_dump(scratch, &e->obj, CP_CANON_SORT_KEYS, NULL);
-	ledger_digest(sha, scratch->data, scratch->len, h);
+	cp_entry_digest(sha, scratch->data, scratch->len, h);
 	cp_hex_encode(h, sizeof(h), hex);
 	/* The stored line, in document order (sorted holds only the first NFIELDS - 1). */
 	member(&e->m[F_ENTRY_HASH], F_ENTRY_HASH, NULL, hex);
 	e->obj.len = NFIELDS;
 	cp_buf_reset(line);
 	cp_canon_dump(line, &e->obj, 0, NULL);
-}
-
-/*
- * Write a new file in dir named prefix + suffix, or prefix-N + suffix when
- * that exists (N = 2, 3, ...): content written to a temporary file by
- * fill(), fsynced, then linked into place (never over an existing file) and
- * the directory fsynced.  On success *path gets the name (caller frees) and
- * *fdp, if not NULL, the open descriptor (read-write).  Returns 0 or -1.
- */
-static int
-publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
-    int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
-    struct cp_err *e)
-{
-	char *tmp = xpathjoin(dir, ".cp-ledger-XXXXXX"), name[512];
-	int fd, k, rc = -1;
-
-	*path = NULL;
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		cp_err_set(e, errno, "%s", dir);
-		free(tmp);
-		return -1;
-	}
-	if (fchmod(fd, mode) == -1 || fill(fd, arg) == -1 || fsync(fd) == -1) {
-		cp_err_set(e, errno, "%s", tmp);
-		goto out;
-	}
-	for (k = 1; k < 10000; k++) {
-		if (k == 1)
-			snprintf(name, sizeof(name), "%s%s", prefix, suffix);
-		else
-			snprintf(name, sizeof(name), "%s-%d%s", prefix, k, suffix);
-		free(*path);
-		*path = xpathjoin(dir, name);
-		if (link(tmp, *path) == 0)
-			break;
-		if (errno != EEXIST) {
-			cp_err_set(e, errno, "%s", *path);
-			goto out;
-		}
-	}
-	if (k == 10000) {
-		cp_err_set(e, 0, "%s: no free name", *path);
-		goto out;
-	}
-	if (cp_io_fsync_parent(*path) == -1) {
-		cp_err_set(e, errno, "%s", dir);
-		unlink(*path);
-		goto out;
-	}
-	rc = 0;
-out:
-	unlink(tmp);
-	free(tmp);
-	if (rc == -1 || fdp == NULL)
-		close(fd);
-	else
-		*fdp = fd;
-	if (rc == -1) {
-		free(*path);
-		*path = NULL;
-	}
-	return rc;
 }
 
 /* A region this append wrote, to print afterwards or to take back on failure. */
@@ -351,8 +226,8 @@ struct span {
 };
 
 struct writer {
-	struct lset set;
-	const struct cp_ledger_opts *o;
+	struct cp_segset set;
+	const struct cp_append_opts *o;
 	struct span *spans;	/* the last one is the active segment */
 	size_t nspans;
 	mode_t mode;		/* of new segments */
@@ -360,7 +235,7 @@ struct writer {
 	struct cp_buf line, scratch;
 	struct cp_sha256 sha;
 	struct entry entry;
-	struct clock clock;
+	struct cp_entry_clock clock;
 	struct rnd rnd;
 	char prev[CP_LEDGER_HEXLEN + 1];
 	int made_base;		/* created the first segment: fsync the directory */
@@ -400,9 +275,9 @@ flush_pending(struct writer *w, struct cp_err *e)
 static int
 open_active(struct writer *w, struct cp_err *e)
 {
-	struct lset *set = &w->set;
-	struct lseg *g = NULL;
-	struct ltail t;
+	struct cp_segset *set = &w->set;
+	struct cp_seg *g = NULL;
+	struct cp_seg_tail t;
 	struct stat st, st2;
 	char *path;
 	int fd;
@@ -425,7 +300,7 @@ open_active(struct writer *w, struct cp_err *e)
 		add_span(w, fd, path, 0, 1);
 		return 0;
 	}
-	if (ledger_tail(g->fd, g->size, &t, e) == -1)
+	if (cp_seg_tail(g->fd, g->size, &t, e) == -1)
 		return cp_err_prefix(e, "%s", g->path);
 	if (t.torn || t.last_hash == NULL) {
 		cp_err_set(e, 0, "%s: torn last line at byte %lld (an append cut short?): "
@@ -479,7 +354,7 @@ rotate(struct writer *w, const char *ts, struct cp_err *e)
 	cp_buf_addc(&w->line, '\n');
 	b.p = w->line.data;
 	b.n = w->line.len;
-	if (publish(w->set.dir, prefix, ".jsonl", w->mode, fill_bytes, &b, &path, &fd,
+	if (cp_seg_publish(w->set.dir, prefix, ".jsonl", w->mode, fill_bytes, &b, &path, &fd,
 	    e) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFL, O_APPEND) == -1) {
@@ -496,7 +371,7 @@ rotate(struct writer *w, const char *ts, struct cp_err *e)
 static int
 append_one(struct writer *w, const struct cp_jnode *event, struct cp_err *e)
 {
-	const struct cp_ledger_opts *o = w->o;
+	const struct cp_append_opts *o = w->o;
 	struct span *s = &w->spans[w->nspans - 1];
 	const struct cp_jnode *f[NEVENT];
 	char id[16], ts[40], hex[CP_LEDGER_HEXLEN + 1];
@@ -511,7 +386,7 @@ append_one(struct writer *w, const struct cp_jnode *event, struct cp_err *e)
 	if (o->timestamp != NULL)
 		snprintf(ts, sizeof(ts), "%s", o->timestamp);
 	else
-		now_timestamp(&w->clock, ts);
+		cp_entry_now(&w->clock, ts);
 	make_line(&w->entry, f, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex);
 	if (w->line.len > CP_LEDGER_LINE_MAX) {
 		cp_err_set(e, 0, "the entry would be %zu bytes, over the %d a line may hold",
@@ -567,9 +442,9 @@ rollback(struct writer *w)
 
 /* Hand the lines written to done(), read back from the segments. */
 static int
-report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, struct cp_err *e)
+report_lines(struct writer *w, cp_append_line_fn done, void *arg, struct cp_err *e)
 {
-	struct lreader r;
+	struct cp_seg_reader r;
 	const char *line;
 	size_t len;
 	int ended, rc = 0;
@@ -583,10 +458,10 @@ report_lines(struct writer *w, cp_ledger_line_fn done, void *arg, struct cp_err 
 			cp_err_set(e, errno, "%s", s->path);
 			return -1;
 		}
-		lreader_init(&r, s->fd, s->to - s->from);
-		while ((rc = lreader_next(&r, &line, &len, &ended)) == 1)
+		cp_seg_reader_init(&r, s->fd, s->to - s->from);
+		while ((rc = cp_seg_reader_next(&r, &line, &len, &ended)) == 1)
 			done(arg, line, len);
-		lreader_free(&r);
+		cp_seg_reader_free(&r);
 		if (rc != 0) {
 			cp_err_set(e, errno, "%s: cannot read back", s->path);
 			return -1;
@@ -607,15 +482,15 @@ writer_free(struct writer *w)
 	cp_buf_free(&w->line);
 	cp_buf_free(&w->scratch);
 	cp_sha256_free(&w->sha);
-	lset_free(&w->set);
+	cp_seg_free(&w->set);
 }
 
 int
-cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
-    cp_ledger_next_fn next, void *arg, cp_ledger_line_fn done, void *done_arg,
+cp_append_batch(const char *path, const struct cp_append_opts *o,
+    cp_append_next_fn next, void *arg, cp_append_line_fn done, void *done_arg,
     uint64_t *count, struct cp_err *e)
 {
-	static const struct cp_ledger_opts none;
+	static const struct cp_append_opts none;
 	struct writer w = { .rnd.used = sizeof(w.rnd.buf) };
 	const struct cp_jnode *event;
 	uint64_t n = 0;
@@ -624,22 +499,22 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 	if (count != NULL)
 		*count = 0;
 	w.o = o = o ? o : &none;
-	if (o->id != NULL && !valid_id(o->id)) {
+	if (o->id != NULL && !cp_entry_id_ok(o->id)) {
 		cp_err_set(e, 0, "invalid id %s (LED- and 8 lowercase hex digits)", o->id);
 		return -1;
 	}
-	if (o->timestamp != NULL && !valid_timestamp(o->timestamp)) {
+	if (o->timestamp != NULL && !cp_entry_timestamp_ok(o->timestamp)) {
 		cp_err_set(e, 0, "invalid timestamp %s (like 2026-01-31T22:00:11.074330+00:00)",
 		    o->timestamp);
 		return -1;
 	}
-	if (lset_load(&w.set, path, 1, e) == -1)
+	if (cp_seg_load(&w.set, path, 1, e) == -1)
 		return -1;
 	if (o->rotate_bytes > 0 && w.set.file != NULL) {
 		cp_err_set(e, 0, "%s: rotation needs a ledger directory", path);
 		rc = -1;
 	} else
-		rc = lset_order(&w.set, e) == -1 || open_active(&w, e) == -1 ? -1 : 0;
+		rc = cp_seg_order(&w.set, e) == -1 || open_active(&w, e) == -1 ? -1 : 0;
 	while (rc == 0 && (rc = next(arg, &event, e)) == 1) {
 		rc = append_one(&w, event, e) == -1 ? -1 : 0;
 		n++;
@@ -652,7 +527,7 @@ cp_ledger_append_batch(const char *path, const struct cp_ledger_opts *o,
 		return -1;
 	}
 	/* Durable: let other writers in before the lines are handed out. */
-	lset_unlock(&w.set);
+	cp_seg_unlock(&w.set);
 	if (done != NULL)
 		rc = report_lines(&w, done, done_arg, e);
 	writer_free(&w);
@@ -688,19 +563,19 @@ keep_line(void *arg, const char *line, size_t len)
 }
 
 int
-cp_ledger_append(const char *path, const json_t *event, char **line,
-    struct cp_err *e)
+cp_append(const char *path, const char *text, size_t len, char **line, struct cp_err *e)
 {
 	struct cp_buf b = CP_BUF_INIT;
 	struct cp_jtree t = { 0 };
-	struct one one = { cp_jtree_from_json(&t, event), 0, &b };
+	json_error_t je;
+	struct one one = { cp_jtree_load(&t, text, len, 0, &je), 0, &b };
 	int rc = 0;
 
-	if (one.event == NULL) {
-		cp_err_set(e, 0, "the event nests deeper than %d levels", CP_JTREE_DEPTH_MAX);
-		rc = -1;
-	} else if (cp_ledger_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL,
-	    &one, NULL, e) == -1)
+	if (one.event == NULL)
+		rc = cp_err_set(e, 0, "the event is not JSON: line %d, column %d: %s", je.line,
+		    je.column, je.text);
+	else if (cp_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL, &one, NULL,
+	    e) == -1)
 		rc = -1;
 	cp_jtree_free(&t);
 	if (rc == -1) {
@@ -710,104 +585,4 @@ cp_ledger_append(const char *path, const json_t *event, char **line,
 	if (line != NULL)
 		*line = b.data ? b.data : xstrdup("");
 	return 0;
-}
-
-struct copy {
-	int from;
-	off_t off, end;
-};
-
-static int
-fill_copy(int fd, void *arg)
-{
-	struct copy *c = arg;
-	char buf[65536];
-	ssize_t r;
-
-	while (c->off < c->end) {
-		size_t want = (size_t)(c->end - c->off < (off_t)sizeof(buf) ? c->end - c->off : (off_t)sizeof(buf));
-
-		if ((r = pread(c->from, buf, want, c->off)) <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		if (cp_io_write_all(fd, buf, (size_t)r) == -1)
-			return -1;
-		c->off += r;
-	}
-	return 0;
-}
-
-int
-cp_ledger_repair(const char *path, struct cp_ledger_repair *r, struct cp_err *e)
-{
-	struct lset set;
-	struct lseg *g = NULL;
-	struct ltail t = { 0 };
-	struct clock clock = { 0 };
-	struct copy c;
-	char prefix[4200], ts[40], *side = NULL;
-	int fd = -1, rc = -1;
-
-	memset(r, 0, sizeof(*r));
-	if (lset_load(&set, path, 1, e) == -1)
-		return -1;
-	if (lset_order(&set, e) == -1)
-		goto out;
-	for (size_t i = 0; i < set.n; i++)
-		if (set.seg[i].size > 0)
-			g = &set.seg[i];
-	if (g == NULL) {
-		rc = 0;
-		goto out;
-	}
-	if (ledger_tail(g->fd, g->size, &t, e) == -1)
-		goto out;
-	if (!t.torn) {
-		rc = 0;
-		goto out;
-	}
-	snprintf(r->segment, sizeof(r->segment), "%s", g->path);
-	r->offset = (uint64_t)t.good_end;
-	if ((fd = open(g->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		cp_err_set(e, errno, "%s", g->path);
-		goto out;
-	}
-	if (t.completable) {
-		/* The entry is whole and sound; only its newline is missing. */
-		if (cp_io_write_all(fd, "\n", 1) == -1 || fdatasync(fd) == -1) {
-			cp_err_set(e, errno, "%s", g->path);
-			goto out;
-		}
-		r->repaired = r->completed = 1;
-		rc = 0;
-		goto out;
-	}
-	now_timestamp(&clock, ts);
-	snprintf(prefix, sizeof(prefix), "%s.torn-%.4s%.2s%.2s-%.2s%.2s%.2s", g->name,
-	    ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
-	c.from = g->fd;
-	c.off = t.good_end;
-	c.end = g->size;
-	/* The torn bytes are kept, durably, before they leave the segment. */
-	if (publish(set.dir, prefix, "", 0600, fill_copy, &c, &side, NULL, e) == -1)
-		goto out;
-	if (ftruncate(fd, t.good_end) == -1 || fdatasync(fd) == -1) {
-		cp_err_set(e, errno, "%s", g->path);
-		goto out;
-	}
-	snprintf(r->sidefile, sizeof(r->sidefile), "%s", side);
-	r->bytes = (uint64_t)(g->size - t.good_end);
-	r->repaired = 1;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(side);
-	free(t.last_hash);
-	lset_free(&set);
-	return rc;
 }
