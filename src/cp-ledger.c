@@ -11,14 +11,16 @@
 #include <jansson.h>
 
 #include "base/buf.h"
-#include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
 #include "base/layout.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
+#include "cli/num.h"
 #include "cli/prog.h"
 #include "hash/merkle.h"
 #include "ledger/checkpoint.h"
+#include "ledger/event.h"
 #include "ledger/append.h"
 #include "ledger/finding.h"
 #include "ledger/ledger.h"
@@ -67,6 +69,20 @@ enum {
 	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON
 };
 
+enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR };
+
+static const struct {
+	const char *name;
+	enum verb verb;
+	int json;		/* takes --json */
+} verbs[] = {
+	{ "append", APPEND, 0 },
+	{ "verify", VERIFY, 1 },
+	{ "head", HEAD, 1 },
+	{ "cat", CAT, 0 },
+	{ "repair", REPAIR, 1 },
+};
+
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -91,12 +107,21 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The event the field options give (--event-type ... --metadata), built when append runs. */
+struct fields {
+	int given;		/* 1 when any field option was */
+	const char *event_type, *submission_id, *decision, *reason;	/* NULL when not given */
+	const char **prompt;
+	size_t nprompt;
+	const char *metadata;	/* JSON text jansson accepted, or NULL */
+};
+
 struct opts {
 	const char *path;
 	int batch, quiet, json, canonical;
 	unsigned reader;	/* CP_LEDGER_REFERENCE with --jansson */
 	struct cp_append_opts ledger;
-	json_t *fields;		/* the event the field options build, or NULL */
+	struct fields fields;
 	const char *since, *origin;
 };
 
@@ -196,6 +221,33 @@ next_event(void *arg, const struct cp_jnode **event, struct cp_err *e)
 	return 1;
 }
 
+/*
+ * The event of the field options, through the event builder.  Each piece
+ * is JSON already (--metadata was parsed when given), so the text can only
+ * fail to load by nesting: metadata sits one level deeper in the event.
+ */
+static const struct cp_jnode *
+fields_event(struct batch *b, const struct fields *f)
+{
+	const struct cp_jnode *v;
+	struct cp_event ev;
+	struct cp_err e;
+	json_error_t je;
+
+	if (cp_event_begin(&ev, f->event_type, f->submission_id, f->decision, f->reason, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	for (size_t i = 0; i < f->nprompt; i++)
+		cp_event_prompt(&ev, f->prompt[i]);
+	if (f->metadata != NULL)
+		cp_event_metadata_raw(&ev, f->metadata, strlen(f->metadata));
+	if (cp_event_end(&ev, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if ((v = load(b, ev.text, ev.len, &je)) == NULL)
+		errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
+	cp_event_free(&ev);
+	return v;
+}
+
 static void
 print_line(void *arg, const char *line, size_t len)
 {
@@ -214,12 +266,9 @@ mode_append(const struct opts *o)
 	cp_io_reader_init(&b.rd, STDIN_FILENO);
 
 	if (!o->batch) {
-		if (o->fields == NULL)
-			b.single = read_event(&b);
-		else if ((b.single = cp_jtree_from_json(&b.tree, o->fields)) == NULL)
-			errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
+		b.single = o->fields.given ? fields_event(&b, &o->fields) : read_event(&b);
 		if (cp_append_check(b.single, &e) == -1)
-			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", e.msg);
+			errx(CP_EXIT_ERR, "%s: %s", o->fields.given ? "event" : "standard input", e.msg);
 	}
 	rc = cp_append_batch(o->path, &o->ledger, next_event, &b,
 	    o->quiet ? NULL : print_line, NULL, NULL, &e);
@@ -245,37 +294,31 @@ struct report {
 	int nfindings;
 };
 
-static void
-json_str_or_null(const char *key, const char *s)
-{
-	cp_json_write_key(stdout, key, 0);
-	if (s != NULL)
-		cp_json_write_cstr(stdout, s);
-	else
-		fputs("null", stdout);
-}
-
+/* A finding of verify --json: each on a line of its own, written as it is found. */
 static void
 finding_json(struct report *r, const struct cp_ledger_finding *f)
 {
-	fputs(r->nfindings++ ? ",\n{" : "\n{", stdout);
-	cp_json_write_key(stdout, "kind", 1);
-	cp_json_write_cstr(stdout, kind_name[f->kind]);
-	printf(",\"severity\":\"%s\"", f->warning ? "warning" : "error");
-	json_str_or_null("segment", f->segment);
-	printf(",\"line\":%llu", (unsigned long long)f->lineno);
-	json_str_or_null("id", f->id);
+	struct cp_json w;
+
+	fputs(r->nfindings++ ? ",\n" : "\n", stdout);
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "kind", kind_name[f->kind]);
+	cp_json_kstr(&w, "severity", f->warning ? "warning" : "error");
+	cp_json_kstr(&w, "segment", f->segment);
+	cp_json_kuint(&w, "line", f->lineno);
+	cp_json_kstr(&w, "id", f->id);
 	if (f->expected != NULL || f->actual != NULL) {
-		json_str_or_null("expected", f->expected);
-		json_str_or_null("actual", f->actual);
+		cp_json_kstr(&w, "expected", f->expected);
+		cp_json_kstr(&w, "actual", f->actual);
 	}
 	if (f->names_segment != NULL) {
-		json_str_or_null("names_segment", f->names_segment);
-		printf(",\"names_line\":%llu", (unsigned long long)f->names_lineno);
+		cp_json_kstr(&w, "names_segment", f->names_segment);
+		cp_json_kuint(&w, "names_line", f->names_lineno);
 	}
 	if (f->detail != NULL)
-		json_str_or_null("detail", f->detail);
-	putchar('}');
+		cp_json_kstr(&w, "detail", f->detail);
+	cp_json_end(&w);
 }
 
 static void
@@ -350,7 +393,8 @@ load_checkpoint(const char *path, struct cp_checkpoint *c)
 
 /* Does the ledger (its leaf hashes) extend the checkpoint c?  Prints the answer; returns 1 if not. */
 static int
-check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s)
+check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s,
+    struct cp_json *w)
 {
 	unsigned char root[32], *proof = NULL, old[32];
 	char b64[45];
@@ -368,17 +412,21 @@ check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp
 		ok = cp_merkle_verify_consistency(c->size, s->entries, c->root, root, proof, len);
 	}
 	if (o->json) {
-		fputs(",\"since\":{", stdout);
-		cp_json_write_key(stdout, "origin", 1);
-		cp_json_write_cstr(stdout, c->origin);
+		cp_json_key(w, "since");
+		cp_json_obj(w);
+		cp_json_kstr(w, "origin", c->origin);
+		cp_json_kuint(w, "size", c->size);
 		cp_checkpoint_b64(c->root, b64);
-		printf(",\"size\":%llu,\"root\":\"%s\",\"consistent\":%s,\"proof\":[",
-		    (unsigned long long)c->size, b64, ok ? "true" : "false");
+		cp_json_kstr(w, "root", b64);
+		cp_json_kbool(w, "consistent", ok);
+		cp_json_key(w, "proof");
+		cp_json_arr(w);
 		for (size_t i = 0; ok && i < len; i++) {
 			cp_checkpoint_b64(proof + 32 * i, b64);
-			printf("%s\"%s\"", i ? "," : "", b64);
+			cp_json_str(w, b64);
 		}
-		fputs("]}", stdout);
+		cp_json_end(w);
+		cp_json_end(w);
 	} else if (ok)
 		printf("consistent with the checkpoint of %llu entries: the ledger only grew\n",
 		    (unsigned long long)c->size);
@@ -397,6 +445,7 @@ static int
 mode_verify(const struct opts *o)
 {
 	struct report r = { o, 0 };
+	struct cp_json w;
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c;
 	unsigned char root[32];
@@ -406,8 +455,12 @@ mode_verify(const struct opts *o)
 
 	if (o->since != NULL)
 		load_checkpoint(o->since, &c);
-	if (o->json)
-		fputs("{\"findings\":[", stdout);
+	cp_json_init(&w, stdout);
+	if (o->json) {
+		cp_json_obj(&w);
+		cp_json_key(&w, "findings");
+		cp_json_arr(&w);
+	}
 	/* Only --json prints the root, and --since proves with the leaves. */
 	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
 	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, &e);
@@ -418,23 +471,27 @@ mode_verify(const struct opts *o)
 	cp_merkle_root(&s.tree, root);
 	cp_checkpoint_b64(root, b64);
 	if (o->json) {
-		fputs("],\"segments\":[", stdout);
-		for (size_t i = 0; i < s.segments; i++) {
-			if (i > 0)
-				putchar(',');
-			cp_json_write_cstr(stdout, s.segment[i]);
-		}
-		printf("],\"entries\":%llu,\"legacy\":%llu,\"problems\":%llu,\"warnings\":%llu",
-		    (unsigned long long)s.entries, (unsigned long long)s.legacy,
-		    (unsigned long long)s.problems, (unsigned long long)s.warnings);
+		cp_json_end(&w);
+		cp_json_key(&w, "segments");
+		cp_json_arr(&w);
+		for (size_t i = 0; i < s.segments; i++)
+			cp_json_str(&w, s.segment[i]);
+		cp_json_end(&w);
+		cp_json_kuint(&w, "entries", s.entries);
+		cp_json_kuint(&w, "legacy", s.legacy);
+		cp_json_kuint(&w, "problems", s.problems);
+		cp_json_kuint(&w, "warnings", s.warnings);
 		/* As stored: a tampered last entry's hash may hold anything. */
-		json_str_or_null("head", s.head);
-		printf(",\"size\":%llu,\"root\":\"%s\"", (unsigned long long)s.entries, b64);
+		cp_json_kstr(&w, "head", s.head);
+		cp_json_kuint(&w, "size", s.entries);
+		cp_json_kstr(&w, "root", b64);
 	}
 	if (o->since != NULL)
-		since_bad = check_since(o, &c, &s);
-	if (o->json)
-		printf(",\"intact\":%s}\n", rc == 0 && !since_bad ? "true" : "false");
+		since_bad = check_since(o, &c, &s, &w);
+	if (o->json) {
+		cp_json_kbool(&w, "intact", rc == 0 && !since_bad);
+		cp_json_endl(&w);
+	}
 	else if (rc == 0)
 		printf("intact: %llu entries in %zu segment%s, head %s\n",
 		    (unsigned long long)s.entries, s.segments, s.segments == 1 ? "" : "s",
@@ -453,7 +510,8 @@ mode_head(const struct opts *o)
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c = { 0 };
 	struct cp_err e;
-	char hex[65], b64[45], *text;
+	struct cp_json w;
+	char b64[45], *text;
 	int rc;
 
 	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
@@ -470,13 +528,17 @@ mode_head(const struct opts *o)
 	c.size = s.entries;
 	cp_merkle_root(&s.tree, c.root);
 	if (o->json) {
-		cp_hex_encode(c.root, 32, hex);
 		cp_checkpoint_b64(c.root, b64);
-		fputs("{", stdout);
-		cp_json_write_key(stdout, "origin", 1);
-		cp_json_write_cstr(stdout, c.origin);
-		printf(",\"size\":%llu,\"root\":\"%s\",\"root_hex\":\"%s\",\"head\":\"%s\","
-		    "\"segments\":%zu}\n", (unsigned long long)c.size, b64, hex, s.head, s.segments);
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "origin", c.origin);
+		cp_json_kuint(&w, "size", c.size);
+		cp_json_kstr(&w, "root", b64);
+		cp_json_key(&w, "root_hex");
+		cp_json_hex(&w, c.root, 32);
+		cp_json_kstr(&w, "head", s.head);
+		cp_json_kuint(&w, "segments", s.segments);
+		cp_json_endl(&w);
 	} else {
 		text = cp_checkpoint_format(&c);
 		fputs(text, stdout);
@@ -525,20 +587,23 @@ static int
 mode_repair(const struct opts *o)
 {
 	struct cp_repair r;
+	struct cp_json w;
 	struct cp_err e;
 
 	if (cp_repair(o->path, &r, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
-		printf("{\"repaired\":%s,\"completed\":%s", r.repaired ? "true" : "false",
-		    r.completed ? "true" : "false");
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kbool(&w, "repaired", r.repaired);
+		cp_json_kbool(&w, "completed", r.completed);
 		if (r.repaired) {
-			json_str_or_null("segment", r.segment);
-			printf(",\"offset\":%llu,\"bytes\":%llu", (unsigned long long)r.offset,
-			    (unsigned long long)r.bytes);
-			json_str_or_null("sidefile", r.sidefile[0] ? r.sidefile : NULL);
+			cp_json_kstr(&w, "segment", r.segment);
+			cp_json_kuint(&w, "offset", r.offset);
+			cp_json_kuint(&w, "bytes", r.bytes);
+			cp_json_kstr(&w, "sidefile", r.sidefile[0] ? r.sidefile : NULL);
 		}
-		puts("}");
+		cp_json_endl(&w);
 	} else if (!r.repaired)
 		puts("nothing to repair: the last line is whole");
 	else if (r.completed)
@@ -549,73 +614,33 @@ mode_repair(const struct opts *o)
 	return CP_EXIT_YES;
 }
 
-static json_t *
-fields(struct opts *o)
+/* A field option's string (name as the event spells it) into *slot. */
+static void
+set_field(struct fields *f, const char **slot, const char *name, const char *value)
 {
-	if (o->fields == NULL && (o->fields = json_object()) == NULL)
-		errx(CP_EXIT_ERR, "out of memory");
-	return o->fields;
+	if (!cp_utf8_valid(value, strlen(value), NULL))
+		errx(CP_EXIT_ERR, "--%s: not valid UTF-8", name);
+	*slot = value;
+	f->given = 1;
 }
 
 static void
-set_field(struct opts *o, const char *key, const char *value)
+add_prompt(struct fields *f, const char *id)
 {
-	json_t *s = json_stringn(value, strlen(value));
-
-	if (s == NULL)
-		errx(CP_EXIT_ERR, "--%s: not valid UTF-8", key);
-	json_object_set_new(fields(o), key, s);
-}
-
-static void
-add_prompt(struct opts *o, const char *id)
-{
-	json_t *a = json_object_get(fields(o), "prompts_used"), *s = json_string(id);
-
-	if (s == NULL)
-		errx(CP_EXIT_ERR, "--prompt: not valid UTF-8");
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(o->fields, "prompts_used", a);
-	}
-	json_array_append_new(a, s);
-}
-
-static uint64_t
-parse_size(const char *s)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n == 0)
-		errx(CP_EXIT_ERR, "invalid byte count: %s", s);
-	return n;
-}
-
-static char *
-default_path(const char *root)
-{
-	struct cp_buf b = CP_BUF_INIT;
-
-	/* Segments are named as found: "ledger/..." for the current directory. */
-	if (strcmp(root = cp_layout_root(root), ".") != 0) {
-		cp_buf_adds(&b, root);
-		cp_buf_addc(&b, '/');
-	}
-	cp_buf_adds(&b, "ledger");
-	return b.data;
+	f->prompt = xreallocarray(f->prompt, f->nprompt + 1, sizeof(*f->prompt));
+	set_field(f, &f->prompt[f->nprompt++], "prompt", id);
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const char *const verbs[] = { "append", "verify", "head", "cat", "repair" };
 	struct opts o = { .origin = "localhost/cp-ledger" };
-	const char *root = NULL, *verb;
+	struct fields *f = &o.fields;
+	const char *root = NULL;
 	char *path = NULL;
-	int c, v, rc;
+	enum verb verb;
+	size_t v;
+	int c, rc = CP_EXIT_ERR;
 
 	cp_prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "C:f:qh", longopts, NULL)) != -1) {
@@ -624,15 +649,16 @@ main(int argc, char *argv[])
 		case 'f': o.path = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case OPT_BATCH: o.batch = 1; break;
-		case OPT_ROTATE: o.ledger.rotate_bytes = parse_size(optarg); break;
-		case OPT_EVENT_TYPE: set_field(&o, "event_type", optarg); break;
-		case OPT_SUBMISSION_ID: set_field(&o, "submission_id", optarg); break;
-		case OPT_DECISION: set_field(&o, "decision", optarg); break;
-		case OPT_REASON: set_field(&o, "reason", optarg); break;
-		case OPT_PROMPT: add_prompt(&o, optarg); break;
+		case OPT_ROTATE: o.ledger.rotate_bytes = xnum(optarg, 1, UINT64_MAX, "byte count"); break;
+		case OPT_EVENT_TYPE: set_field(f, &f->event_type, "event_type", optarg); break;
+		case OPT_SUBMISSION_ID: set_field(f, &f->submission_id, "submission_id", optarg); break;
+		case OPT_DECISION: set_field(f, &f->decision, "decision", optarg); break;
+		case OPT_REASON: set_field(f, &f->reason, "reason", optarg); break;
+		case OPT_PROMPT: add_prompt(f, optarg); break;
 		case OPT_METADATA:
-			json_object_set_new(fields(&o), "metadata",
-			    parse_json(optarg, strlen(optarg), "--metadata"));
+			json_decref(parse_json(optarg, strlen(optarg), "--metadata"));
+			f->metadata = optarg;
+			f->given = 1;
 			break;
 		case OPT_ID: o.ledger.id = optarg; break;
 		case OPT_TIMESTAMP: o.ledger.timestamp = optarg; break;
@@ -648,34 +674,35 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc - 1)
 		cp_prog_usage(help);
-	verb = argv[optind];
-	for (v = 0; v < 5 && strcmp(verb, verbs[v]) != 0; v++)
-		;
-	if (v == 5) {
-		warnx("unknown command: %s", verb);
+	for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (strcmp(argv[optind], verbs[v].name) == 0)
+			break;
+	if (v == sizeof(verbs) / sizeof(verbs[0])) {
+		warnx("unknown command: %s", argv[optind]);
 		cp_prog_usage(help);
 	}
-	if (v != 0 && (o.batch || o.quiet || o.ledger.rotate_bytes || o.fields || o.ledger.id ||
-	    o.ledger.timestamp))
+	verb = verbs[v].verb;
+	if (verb != APPEND && (o.batch || o.quiet || o.ledger.rotate_bytes || f->given ||
+	    o.ledger.id || o.ledger.timestamp))
 		errx(CP_EXIT_ERR, "append's options are for append only");
-	if (o.batch && o.fields)
+	if (o.batch && f->given)
 		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
-	if ((o.json && v != 1 && v != 2 && v != 4) || (o.since && v != 1) ||
-	    (o.canonical && v != 3))
+	if ((o.json && !verbs[v].json) || (o.since && verb != VERIFY) || (o.canonical && verb != CAT))
 		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
 	if (!cp_checkpoint_origin_ok(o.origin))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);
+	/* Segments are named as found: "ledger/..." for the current directory. */
 	if (o.path == NULL)
-		o.path = path = default_path(root);
-	switch (v) {
-	case 0: rc = mode_append(&o); break;
-	case 1: rc = mode_verify(&o); break;
-	case 2: rc = mode_head(&o); break;
-	case 3: rc = mode_cat(&o); break;
-	default: rc = mode_repair(&o); break;
+		o.path = path = cp_layout_path(cp_layout_root(root), CP_LAYOUT_LEDGER);
+	switch (verb) {
+	case APPEND: rc = mode_append(&o); break;
+	case VERIFY: rc = mode_verify(&o); break;
+	case HEAD: rc = mode_head(&o); break;
+	case CAT: rc = mode_cat(&o); break;
+	case REPAIR: rc = mode_repair(&o); break;
 	}
-	json_decref(o.fields);
+	free(f->prompt);
 	free(path);
 	cp_prog_exit(rc);
 }
