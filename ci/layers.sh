@@ -89,7 +89,9 @@ loops() {
 loops "$incedges" "#include"
 
 if [ -n "$objdir" ]; then
-	objs=$(cd "$objdir" 2>/dev/null && ls -1 */*.o 2>/dev/null)
+	# Only the objects of sources there now: a build dir may keep a removed module's.
+	objs=$(cd "$objdir" 2>/dev/null && for o in */*.o; do
+		[ -f "$libdir/${o%.o}.c" ] && echo "$o"; done)
 	if [ -z "$objs" ]; then
 		echo "layers.sh: no objects in $objdir" >&2
 		exit 2

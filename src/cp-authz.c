@@ -18,7 +18,7 @@
 #include "base/xalloc.h"
 #include "cli/prog.h"
 #include "hash/hmac.h"
-#include "ledger/ledger.h"
+#include "ledger/event.h"
 
 static const char help[] =
 "usage: cp-authz [-q] [--json] [-C DIR] [--token T | --token-file FILE]\n"
@@ -78,19 +78,6 @@ struct opts {
 	int nargs;
 };
 
-/* The ledger's directory, for ledger_denial. */
-#define LEDGER_DIR cp_layout_rel(CP_LAYOUT_LEDGER)
-
-static char *
-plane_path(const char *root, const char *rel)
-{
-	size_t n = strlen(root) + 1 + strlen(rel) + 1;
-	char *p = xmalloc(n);
-
-	snprintf(p, n, "%s/%s", root, rel);
-	return p;
-}
-
 struct decision {
 	const char *action;
 	const struct cp_auth *auth;
@@ -141,58 +128,35 @@ print_decision(const struct opts *o, const struct decision *d)
 	putchar('\n');
 }
 
-static json_t *
-xjson(json_t *v)
-{
-	if (v == NULL)
-		errx(CP_EXIT_ERR, "out of memory");
-	return v;
-}
-
-static void
-xjson_set(json_t *obj, const char *key, json_t *v)
-{
-	if (json_object_set_new(obj, key, xjson(v)) == -1)
-		errx(CP_EXIT_ERR, "out of memory");
-}
-
-/* A string of the decision, or null. */
-static json_t *
-jstr(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 /*
  * The ledger event of a denial: who (the user the token proved or only
  * claimed), with which roles, asked for what, through which provider, and
  * why not.  Never the token or the secret: a claimed user is only the part
  * before the ':', and the reasons never quote the token.
  */
-static json_t *
-denial_event(const struct opts *o, const struct decision *d)
+static int
+denial_event(const struct opts *o, const struct decision *d, struct cp_event *ev,
+    struct cp_err *e)
 {
-	json_t *ev = xjson(json_object()), *md = xjson(json_object()), *roles;
+	struct cp_json *w;
 	size_t i;
 
-	roles = xjson(json_array());
+	if (cp_event_begin(ev, "authz_denied", o->submission != NULL ? o->submission : "",
+	    "DENIED", d->reason, e) == -1)
+		return -1;
+	w = cp_event_metadata(ev);
+	cp_json_kstr(w, "user", d->id->user);
+	cp_json_kbool(w, "authenticated", d->id->authenticated);
+	cp_json_key(w, "roles");
+	cp_json_arr(w);
 	for (i = 0; i < d->id->roles.n; i++)
-		if (json_array_append_new(roles, xjson(json_string(d->id->roles.name[i]))) == -1)
-			errx(CP_EXIT_ERR, "out of memory");
-	xjson_set(md, "user", jstr(d->id->user));
-	xjson_set(md, "authenticated", json_boolean(d->id->authenticated));
-	xjson_set(md, "roles", roles);
-	xjson_set(md, "action", json_string(d->action));
-	xjson_set(md, "provider", json_string(d->auth->provider->name));
-	xjson_set(md, "provider_chosen_by", json_string(d->auth->chosen_by));
-	xjson_set(md, "reason", json_string(d->reason));
-	xjson_set(ev, "event_type", json_string("authz_denied"));
-	xjson_set(ev, "submission_id", json_string(o->submission != NULL ? o->submission : ""));
-	xjson_set(ev, "decision", json_string("DENIED"));
-	xjson_set(ev, "reason", json_string(d->reason));
-	xjson_set(ev, "prompts_used", json_array());
-	xjson_set(ev, "metadata", md);
-	return ev;
+		cp_json_str(w, d->id->roles.name[i]);
+	cp_json_end(w);
+	cp_json_kstr(w, "action", d->action);
+	cp_json_kstr(w, "provider", d->auth->provider->name);
+	cp_json_kstr(w, "provider_chosen_by", d->auth->chosen_by);
+	cp_json_kstr(w, "reason", d->reason);
+	return 0;
 }
 
 /*
@@ -204,15 +168,16 @@ denial_event(const struct opts *o, const struct decision *d)
 static int
 ledger_denial(const struct opts *o, struct decision *d)
 {
-	char errbuf[PATH_MAX + 512], *dir = plane_path(o->root, LEDGER_DIR);
-	json_t *ev = denial_event(o, d);
+	struct cp_event ev;
+	struct cp_err e;
+	char *dir = cp_layout_path(o->root, CP_LAYOUT_LEDGER);
 	int rc;
 
-	rc = cp_ledger_append(dir, ev, NULL, errbuf, sizeof(errbuf));
+	rc = denial_event(o, d, &ev, &e) == -1 ? -1 : cp_event_append(&ev, dir, NULL, &e);
 	if (rc == -1)
-		warnx("cannot ledger the denial (still denied): %s", errbuf);
+		warnx("cannot ledger the denial (still denied): %s", e.msg);
 	d->ledgered = rc == 0;
-	json_decref(ev);
+	cp_event_free(&ev);
 	free(dir);
 	return rc;
 }

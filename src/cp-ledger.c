@@ -11,16 +11,20 @@
 #include <jansson.h>
 
 #include "base/buf.h"
-#include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
 #include "base/layout.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
+#include "cli/num.h"
 #include "cli/prog.h"
 #include "hash/merkle.h"
 #include "ledger/checkpoint.h"
+#include "ledger/event.h"
+#include "ledger/append.h"
+#include "ledger/finding.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_text.h"
+#include "ledger/repair.h"
 #include "text/canon.h"
 #include "text/jtree.h"
 
@@ -65,6 +69,20 @@ enum {
 	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON
 };
 
+enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR };
+
+static const struct {
+	const char *name;
+	enum verb verb;
+	int json;		/* takes --json */
+} verbs[] = {
+	{ "append", APPEND, 0 },
+	{ "verify", VERIFY, 1 },
+	{ "head", HEAD, 1 },
+	{ "cat", CAT, 0 },
+	{ "repair", REPAIR, 1 },
+};
+
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -89,16 +107,24 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* The event the field options give (--event-type ... --metadata), built when append runs. */
+struct fields {
+	int given;		/* 1 when any field option was */
+	const char *event_type, *submission_id, *decision, *reason;	/* NULL when not given */
+	const char **prompt;
+	size_t nprompt;
+	const char *metadata;	/* JSON text jansson accepted, or NULL */
+};
+
 struct opts {
 	const char *path;
 	int batch, quiet, json, canonical;
 	unsigned reader;	/* CP_LEDGER_REFERENCE with --jansson */
-	struct cp_ledger_opts ledger;
-	json_t *fields;		/* the event the field options build, or NULL */
+	struct cp_append_opts ledger;
+	struct fields fields;
 	const char *since, *origin;
 };
 
-#define ERRLEN 512
 #define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
 
 static json_t *
@@ -157,10 +183,10 @@ read_event(struct batch *b)
 }
 
 static int
-next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen)
+next_event(void *arg, const struct cp_jnode **event, struct cp_err *e)
 {
 	struct batch *b = arg;
-	json_error_t e;
+	json_error_t je;
 	char *rec;
 	size_t len, i;
 	int ended, rc;
@@ -176,32 +202,50 @@ next_event(void *arg, const struct cp_jnode **event, char *errbuf, size_t errlen
 		if (rc == 0)
 			return 0;
 		if (rc == -1) {
-			snprintf(errbuf, errlen, "standard input: %s", strerror(errno));
-			return -1;
+			return cp_err_set(e, errno, "standard input");
 		}
 		if (rc == -2) {
-			snprintf(errbuf, errlen, "standard input:%llu: event longer than %d bytes",
+			return cp_err_set(e, 0, "standard input:%llu: event longer than %d bytes",
 			    (unsigned long long)b->lineno, CP_LEDGER_LINE_MAX);
-			return -1;
 		}
 		for (i = 0; i < len && strchr(" \t\r", rec[i]) != NULL; i++)
 			;
 		if (i < len)
 			break;
 	}
-	if ((*event = load(b, rec, len, &e)) == NULL) {
-		snprintf(errbuf, errlen, "standard input:%llu: invalid JSON at column %d: %s",
-		    (unsigned long long)b->lineno, e.column, e.text);
-		return -1;
-	}
-	if (cp_ledger_event_check(*event, errbuf, errlen) == -1) {
-		char why[ERRLEN];
-
-		snprintf(why, sizeof(why), "%s", errbuf);
-		snprintf(errbuf, errlen, "standard input:%llu: %s", (unsigned long long)b->lineno, why);
-		return -1;
-	}
+	if ((*event = load(b, rec, len, &je)) == NULL)
+		return cp_err_set(e, 0, "standard input:%llu: invalid JSON at column %d: %s",
+		    (unsigned long long)b->lineno, je.column, je.text);
+	if (cp_append_check(*event, e) == -1)
+		return cp_err_prefix(e, "standard input:%llu", (unsigned long long)b->lineno);
 	return 1;
+}
+
+/*
+ * The event of the field options, through the event builder.  Each piece
+ * is JSON already (--metadata was parsed when given), so the text can only
+ * fail to load by nesting: metadata sits one level deeper in the event.
+ */
+static const struct cp_jnode *
+fields_event(struct batch *b, const struct fields *f)
+{
+	const struct cp_jnode *v;
+	struct cp_event ev;
+	struct cp_err e;
+	json_error_t je;
+
+	if (cp_event_begin(&ev, f->event_type, f->submission_id, f->decision, f->reason, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	for (size_t i = 0; i < f->nprompt; i++)
+		cp_event_prompt(&ev, f->prompt[i]);
+	if (f->metadata != NULL)
+		cp_event_metadata_raw(&ev, f->metadata, strlen(f->metadata));
+	if (cp_event_end(&ev, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if ((v = load(b, ev.text, ev.len, &je)) == NULL)
+		errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
+	cp_event_free(&ev);
+	return v;
 }
 
 static void
@@ -216,25 +260,22 @@ static int
 mode_append(const struct opts *o)
 {
 	struct batch b = { .reader = o->reader };
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	int rc;
 
 	cp_io_reader_init(&b.rd, STDIN_FILENO);
 
 	if (!o->batch) {
-		if (o->fields == NULL)
-			b.single = read_event(&b);
-		else if ((b.single = cp_jtree_from_json(&b.tree, o->fields)) == NULL)
-			errx(CP_EXIT_ERR, "--metadata: nested deeper than %d levels", CP_JTREE_DEPTH_MAX);
-		if (cp_ledger_event_check(b.single, errbuf, sizeof(errbuf)) == -1)
-			errx(CP_EXIT_ERR, "%s: %s", o->fields ? "event" : "standard input", errbuf);
+		b.single = o->fields.given ? fields_event(&b, &o->fields) : read_event(&b);
+		if (cp_append_check(b.single, &e) == -1)
+			errx(CP_EXIT_ERR, "%s: %s", o->fields.given ? "event" : "standard input", e.msg);
 	}
-	rc = cp_ledger_append_batch(o->path, &o->ledger, next_event, &b,
-	    o->quiet ? NULL : print_line, NULL, NULL, errbuf, sizeof(errbuf));
+	rc = cp_append_batch(o->path, &o->ledger, next_event, &b,
+	    o->quiet ? NULL : print_line, NULL, NULL, &e);
 	cp_io_reader_free(&b.rd);
 	cp_jtree_free(&b.tree);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s; nothing appended", errbuf);
+		errx(CP_EXIT_ERR, "%s; nothing appended", e.msg);
 	return CP_EXIT_YES;
 }
 
@@ -253,37 +294,31 @@ struct report {
 	int nfindings;
 };
 
-static void
-json_str_or_null(const char *key, const char *s)
-{
-	cp_json_write_key(stdout, key, 0);
-	if (s != NULL)
-		cp_json_write_cstr(stdout, s);
-	else
-		fputs("null", stdout);
-}
-
+/* A finding of verify --json: each on a line of its own, written as it is found. */
 static void
 finding_json(struct report *r, const struct cp_ledger_finding *f)
 {
-	fputs(r->nfindings++ ? ",\n{" : "\n{", stdout);
-	cp_json_write_key(stdout, "kind", 1);
-	cp_json_write_cstr(stdout, kind_name[f->kind]);
-	printf(",\"severity\":\"%s\"", f->warning ? "warning" : "error");
-	json_str_or_null("segment", f->segment);
-	printf(",\"line\":%llu", (unsigned long long)f->lineno);
-	json_str_or_null("id", f->id);
+	struct cp_json w;
+
+	fputs(r->nfindings++ ? ",\n" : "\n", stdout);
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "kind", kind_name[f->kind]);
+	cp_json_kstr(&w, "severity", f->warning ? "warning" : "error");
+	cp_json_kstr(&w, "segment", f->segment);
+	cp_json_kuint(&w, "line", f->lineno);
+	cp_json_kstr(&w, "id", f->id);
 	if (f->expected != NULL || f->actual != NULL) {
-		json_str_or_null("expected", f->expected);
-		json_str_or_null("actual", f->actual);
+		cp_json_kstr(&w, "expected", f->expected);
+		cp_json_kstr(&w, "actual", f->actual);
 	}
 	if (f->names_segment != NULL) {
-		json_str_or_null("names_segment", f->names_segment);
-		printf(",\"names_line\":%llu", (unsigned long long)f->names_lineno);
+		cp_json_kstr(&w, "names_segment", f->names_segment);
+		cp_json_kuint(&w, "names_line", f->names_lineno);
 	}
 	if (f->detail != NULL)
-		json_str_or_null("detail", f->detail);
-	putchar('}');
+		cp_json_kstr(&w, "detail", f->detail);
+	cp_json_end(&w);
 }
 
 static void
@@ -291,7 +326,7 @@ finding_text(const struct cp_ledger_finding *f)
 {
 	struct cp_buf b = CP_BUF_INIT;
 
-	cp_ledger_finding_text(&b, f, NULL);
+	cp_finding_text(&b, f, NULL);
 	cp_buf_addc(&b, '\n');
 	fwrite(b.data, 1, b.len, stdout);
 	cp_buf_free(&b);
@@ -313,7 +348,7 @@ static void
 load_checkpoint(const char *path, struct cp_checkpoint *c)
 {
 	struct cp_buf b = CP_BUF_INIT;
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	const char *text;
 	FILE *fp;
 	size_t n;
@@ -351,14 +386,15 @@ load_checkpoint(const char *path, struct cp_checkpoint *c)
 		cp_buf_addc(&b, '\n');
 		json_decref(v);
 	}
-	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s: %s", path, errbuf);
+	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, &e) == -1)
+		errx(CP_EXIT_ERR, "%s: %s", path, e.msg);
 	cp_buf_free(&b);
 }
 
 /* Does the ledger (its leaf hashes) extend the checkpoint c?  Prints the answer; returns 1 if not. */
 static int
-check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s)
+check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s,
+    struct cp_json *w)
 {
 	unsigned char root[32], *proof = NULL, old[32];
 	char b64[45];
@@ -382,17 +418,21 @@ check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp
 			errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (o->json) {
-		fputs(",\"since\":{", stdout);
-		cp_json_write_key(stdout, "origin", 1);
-		cp_json_write_cstr(stdout, c->origin);
+		cp_json_key(w, "since");
+		cp_json_obj(w);
+		cp_json_kstr(w, "origin", c->origin);
+		cp_json_kuint(w, "size", c->size);
 		cp_checkpoint_b64(c->root, b64);
-		printf(",\"size\":%llu,\"root\":\"%s\",\"consistent\":%s,\"proof\":[",
-		    (unsigned long long)c->size, b64, ok ? "true" : "false");
+		cp_json_kstr(w, "root", b64);
+		cp_json_kbool(w, "consistent", ok);
+		cp_json_key(w, "proof");
+		cp_json_arr(w);
 		for (size_t i = 0; ok && i < len; i++) {
 			cp_checkpoint_b64(proof + 32 * i, b64);
-			printf("%s\"%s\"", i ? "," : "", b64);
+			cp_json_str(w, b64);
 		}
-		fputs("]}", stdout);
+		cp_json_end(w);
+		cp_json_end(w);
 	} else if (ok)
 		printf("consistent with the checkpoint of %llu entries: the ledger only grew\n",
 		    (unsigned long long)c->size);
@@ -411,43 +451,54 @@ static int
 mode_verify(const struct opts *o)
 {
 	struct report r = { o, 0 };
+	struct cp_json w;
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c;
 	unsigned char root[32];
-	char errbuf[ERRLEN], b64[45];
+	struct cp_err e;
+	char b64[45];
 	int rc, since_bad = 0;
 
 	if (o->since != NULL)
 		load_checkpoint(o->since, &c);
-	if (o->json)
-		fputs("{\"findings\":[", stdout);
+	cp_json_init(&w, stdout);
+	if (o->json) {
+		cp_json_obj(&w);
+		cp_json_key(&w, "findings");
+		cp_json_arr(&w);
+	}
 	/* Only --json prints the root, and --since proves with the leaves. */
 	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
-	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, errbuf, sizeof(errbuf));
+	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, &e);
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
 	if (cp_merkle_root(&s.tree, root) == -1)
 		err(CP_EXIT_ERR, "merkle");
 	cp_checkpoint_b64(root, b64);
 	if (o->json) {
-		fputs("],\"segments\":[", stdout);
-		for (size_t i = 0; i < s.segments; i++) {
-			if (i > 0)
-				putchar(',');
-			cp_json_write_cstr(stdout, s.segment[i]);
-		}
-		printf("],\"entries\":%llu,\"legacy\":%llu,\"problems\":%llu,\"warnings\":%llu,"
-		    "\"head\":\"%s\",\"size\":%llu,\"root\":\"%s\"",
-		    (unsigned long long)s.entries, (unsigned long long)s.legacy,
-		    (unsigned long long)s.problems, (unsigned long long)s.warnings, s.head,
-		    (unsigned long long)s.entries, b64);
+		cp_json_end(&w);
+		cp_json_key(&w, "segments");
+		cp_json_arr(&w);
+		for (size_t i = 0; i < s.segments; i++)
+			cp_json_str(&w, s.segment[i]);
+		cp_json_end(&w);
+		cp_json_kuint(&w, "entries", s.entries);
+		cp_json_kuint(&w, "legacy", s.legacy);
+		cp_json_kuint(&w, "problems", s.problems);
+		cp_json_kuint(&w, "warnings", s.warnings);
+		/* As stored: a tampered last entry's hash may hold anything. */
+		cp_json_kstr(&w, "head", s.head);
+		cp_json_kuint(&w, "size", s.entries);
+		cp_json_kstr(&w, "root", b64);
 	}
 	if (o->since != NULL)
-		since_bad = check_since(o, &c, &s);
-	if (o->json)
-		printf(",\"intact\":%s}\n", rc == 0 && !since_bad ? "true" : "false");
+		since_bad = check_since(o, &c, &s, &w);
+	if (o->json) {
+		cp_json_kbool(&w, "intact", rc == 0 && !since_bad);
+		cp_json_endl(&w);
+	}
 	else if (rc == 0)
 		printf("intact: %llu entries in %zu segment%s, head %s\n",
 		    (unsigned long long)s.entries, s.segments, s.segments == 1 ? "" : "s",
@@ -465,12 +516,14 @@ mode_head(const struct opts *o)
 {
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c = { 0 };
-	char errbuf[ERRLEN], hex[65], b64[45], *text;
+	struct cp_err e;
+	struct cp_json w;
+	char b64[45], *text;
 	int rc;
 
-	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, errbuf, sizeof(errbuf));
+	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (rc == 1) {
 		warnx("%s: %llu problem%s: no checkpoint of a ledger that does not verify "
 		    "(see cp-ledger verify)", o->path, (unsigned long long)s.problems,
@@ -483,13 +536,17 @@ mode_head(const struct opts *o)
 	if (cp_merkle_root(&s.tree, c.root) == -1)
 		err(CP_EXIT_ERR, "merkle");
 	if (o->json) {
-		cp_hex_encode(c.root, 32, hex);
 		cp_checkpoint_b64(c.root, b64);
-		fputs("{", stdout);
-		cp_json_write_key(stdout, "origin", 1);
-		cp_json_write_cstr(stdout, c.origin);
-		printf(",\"size\":%llu,\"root\":\"%s\",\"root_hex\":\"%s\",\"head\":\"%s\","
-		    "\"segments\":%zu}\n", (unsigned long long)c.size, b64, hex, s.head, s.segments);
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "origin", c.origin);
+		cp_json_kuint(&w, "size", c.size);
+		cp_json_kstr(&w, "root", b64);
+		cp_json_key(&w, "root_hex");
+		cp_json_hex(&w, c.root, 32);
+		cp_json_kstr(&w, "head", s.head);
+		cp_json_kuint(&w, "segments", s.segments);
+		cp_json_endl(&w);
 	} else {
 		text = cp_checkpoint_format(&c);
 		fputs(text, stdout);
@@ -505,12 +562,12 @@ mode_cat(const struct opts *o)
 	struct cp_ledger *l;
 	const struct cp_ledger_line *ln;
 	struct cp_buf b = CP_BUF_INIT;
-	char errbuf[ERRLEN];
+	struct cp_err e;
 	int rc, status = CP_EXIT_YES;
 
-	if (cp_ledger_open(&l, o->path, o->reader, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
-	while ((rc = cp_ledger_read(l, &ln, errbuf, sizeof(errbuf))) == 1) {
+	if (cp_ledger_open(&l, o->path, o->reader, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	while ((rc = cp_ledger_read(l, &ln, &e)) == 1) {
 		if (ln->kind == CP_LEDGER_BLANK)
 			continue;
 		if (ln->kind == CP_LEDGER_MALFORMED) {
@@ -530,28 +587,31 @@ mode_cat(const struct opts *o)
 	cp_buf_free(&b);
 	cp_ledger_close(l);
 	if (rc == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	return status;
 }
 
 static int
 mode_repair(const struct opts *o)
 {
-	struct cp_ledger_repair r;
-	char errbuf[ERRLEN];
+	struct cp_repair r;
+	struct cp_json w;
+	struct cp_err e;
 
-	if (cp_ledger_repair(o->path, &r, errbuf, sizeof(errbuf)) == -1)
-		errx(CP_EXIT_ERR, "%s", errbuf);
+	if (cp_repair(o->path, &r, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
-		printf("{\"repaired\":%s,\"completed\":%s", r.repaired ? "true" : "false",
-		    r.completed ? "true" : "false");
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kbool(&w, "repaired", r.repaired);
+		cp_json_kbool(&w, "completed", r.completed);
 		if (r.repaired) {
-			json_str_or_null("segment", r.segment);
-			printf(",\"offset\":%llu,\"bytes\":%llu", (unsigned long long)r.offset,
-			    (unsigned long long)r.bytes);
-			json_str_or_null("sidefile", r.sidefile[0] ? r.sidefile : NULL);
+			cp_json_kstr(&w, "segment", r.segment);
+			cp_json_kuint(&w, "offset", r.offset);
+			cp_json_kuint(&w, "bytes", r.bytes);
+			cp_json_kstr(&w, "sidefile", r.sidefile[0] ? r.sidefile : NULL);
 		}
-		puts("}");
+		cp_json_endl(&w);
 	} else if (!r.repaired)
 		puts("nothing to repair: the last line is whole");
 	else if (r.completed)
@@ -562,73 +622,33 @@ mode_repair(const struct opts *o)
 	return CP_EXIT_YES;
 }
 
-static json_t *
-fields(struct opts *o)
+/* A field option's string (name as the event spells it) into *slot. */
+static void
+set_field(struct fields *f, const char **slot, const char *name, const char *value)
 {
-	if (o->fields == NULL && (o->fields = json_object()) == NULL)
-		errx(CP_EXIT_ERR, "out of memory");
-	return o->fields;
+	if (!cp_utf8_valid(value, strlen(value), NULL))
+		errx(CP_EXIT_ERR, "--%s: not valid UTF-8", name);
+	*slot = value;
+	f->given = 1;
 }
 
 static void
-set_field(struct opts *o, const char *key, const char *value)
+add_prompt(struct fields *f, const char *id)
 {
-	json_t *s = json_stringn(value, strlen(value));
-
-	if (s == NULL)
-		errx(CP_EXIT_ERR, "--%s: not valid UTF-8", key);
-	json_object_set_new(fields(o), key, s);
-}
-
-static void
-add_prompt(struct opts *o, const char *id)
-{
-	json_t *a = json_object_get(fields(o), "prompts_used"), *s = json_string(id);
-
-	if (s == NULL)
-		errx(CP_EXIT_ERR, "--prompt: not valid UTF-8");
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(o->fields, "prompts_used", a);
-	}
-	json_array_append_new(a, s);
-}
-
-static uint64_t
-parse_size(const char *s)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || n == 0)
-		errx(CP_EXIT_ERR, "invalid byte count: %s", s);
-	return n;
-}
-
-static char *
-default_path(const char *root)
-{
-	struct cp_buf b = CP_BUF_INIT;
-
-	/* Segments are named as found: "ledger/..." for the current directory. */
-	if (strcmp(root = cp_layout_root(root), ".") != 0) {
-		cp_buf_adds(&b, root);
-		cp_buf_addc(&b, '/');
-	}
-	cp_buf_adds(&b, "ledger");
-	return b.data;
+	f->prompt = xreallocarray(f->prompt, f->nprompt + 1, sizeof(*f->prompt));
+	set_field(f, &f->prompt[f->nprompt++], "prompt", id);
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const char *const verbs[] = { "append", "verify", "head", "cat", "repair" };
 	struct opts o = { .origin = "localhost/cp-ledger" };
-	const char *root = NULL, *verb;
+	struct fields *f = &o.fields;
+	const char *root = NULL;
 	char *path = NULL;
-	int c, v, rc;
+	enum verb verb;
+	size_t v;
+	int c, rc = CP_EXIT_ERR;
 
 	cp_prog_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "C:f:qh", longopts, NULL)) != -1) {
@@ -637,15 +657,16 @@ main(int argc, char *argv[])
 		case 'f': o.path = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case OPT_BATCH: o.batch = 1; break;
-		case OPT_ROTATE: o.ledger.rotate_bytes = parse_size(optarg); break;
-		case OPT_EVENT_TYPE: set_field(&o, "event_type", optarg); break;
-		case OPT_SUBMISSION_ID: set_field(&o, "submission_id", optarg); break;
-		case OPT_DECISION: set_field(&o, "decision", optarg); break;
-		case OPT_REASON: set_field(&o, "reason", optarg); break;
-		case OPT_PROMPT: add_prompt(&o, optarg); break;
+		case OPT_ROTATE: o.ledger.rotate_bytes = xnum(optarg, 1, UINT64_MAX, "byte count"); break;
+		case OPT_EVENT_TYPE: set_field(f, &f->event_type, "event_type", optarg); break;
+		case OPT_SUBMISSION_ID: set_field(f, &f->submission_id, "submission_id", optarg); break;
+		case OPT_DECISION: set_field(f, &f->decision, "decision", optarg); break;
+		case OPT_REASON: set_field(f, &f->reason, "reason", optarg); break;
+		case OPT_PROMPT: add_prompt(f, optarg); break;
 		case OPT_METADATA:
-			json_object_set_new(fields(&o), "metadata",
-			    parse_json(optarg, strlen(optarg), "--metadata"));
+			json_decref(parse_json(optarg, strlen(optarg), "--metadata"));
+			f->metadata = optarg;
+			f->given = 1;
 			break;
 		case OPT_ID: o.ledger.id = optarg; break;
 		case OPT_TIMESTAMP: o.ledger.timestamp = optarg; break;
@@ -661,34 +682,35 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc - 1)
 		cp_prog_usage(help);
-	verb = argv[optind];
-	for (v = 0; v < 5 && strcmp(verb, verbs[v]) != 0; v++)
-		;
-	if (v == 5) {
-		warnx("unknown command: %s", verb);
+	for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (strcmp(argv[optind], verbs[v].name) == 0)
+			break;
+	if (v == sizeof(verbs) / sizeof(verbs[0])) {
+		warnx("unknown command: %s", argv[optind]);
 		cp_prog_usage(help);
 	}
-	if (v != 0 && (o.batch || o.quiet || o.ledger.rotate_bytes || o.fields || o.ledger.id ||
-	    o.ledger.timestamp))
+	verb = verbs[v].verb;
+	if (verb != APPEND && (o.batch || o.quiet || o.ledger.rotate_bytes || f->given ||
+	    o.ledger.id || o.ledger.timestamp))
 		errx(CP_EXIT_ERR, "append's options are for append only");
-	if (o.batch && o.fields)
+	if (o.batch && f->given)
 		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
-	if ((o.json && v != 1 && v != 2 && v != 4) || (o.since && v != 1) ||
-	    (o.canonical && v != 3))
+	if ((o.json && !verbs[v].json) || (o.since && verb != VERIFY) || (o.canonical && verb != CAT))
 		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
 	if (!cp_checkpoint_origin_ok(o.origin))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);
+	/* Segments are named as found: "ledger/..." for the current directory. */
 	if (o.path == NULL)
-		o.path = path = default_path(root);
-	switch (v) {
-	case 0: rc = mode_append(&o); break;
-	case 1: rc = mode_verify(&o); break;
-	case 2: rc = mode_head(&o); break;
-	case 3: rc = mode_cat(&o); break;
-	default: rc = mode_repair(&o); break;
+		o.path = path = cp_layout_path(cp_layout_root(root), CP_LAYOUT_LEDGER);
+	switch (verb) {
+	case APPEND: rc = mode_append(&o); break;
+	case VERIFY: rc = mode_verify(&o); break;
+	case HEAD: rc = mode_head(&o); break;
+	case CAT: rc = mode_cat(&o); break;
+	case REPAIR: rc = mode_repair(&o); break;
 	}
-	json_decref(o.fields);
+	free(f->prompt);
 	free(path);
 	cp_prog_exit(rc);
 }

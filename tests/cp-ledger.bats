@@ -655,6 +655,13 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	run -0 cp-ledger -f dir repair
 }
 
+@test "verify --json stays JSON when a stored entry_hash holds a quote or a control character" {
+	printf '%s\n' '{"event_type":"t","submission_id":"s","decision":"d","reason":"r","prompts_used":[],"metadata":{},"id":"LED-00000001","timestamp":"2026-11-24T12:00:00+00:00","previous_hash":"","entry_hash":"a\"b\u0001c"}' > q.jsonl
+	run -1 cp-ledger -f q.jsonl verify --json
+	jq -e '.head == "a\"b\u0001c" and .findings[0].kind == "tampered" and .findings[0].actual == .head
+		and .intact == false' <<<"$output"
+}
+
 @test "usage errors, --help and --version" {
 	run -0 cp-ledger --help
 	[[ ${lines[0]} == "usage: cp-ledger [-C DIR] [-f PATH] append"* ]]

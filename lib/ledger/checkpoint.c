@@ -44,15 +44,14 @@ cp_checkpoint_format(const struct cp_checkpoint *c)
 }
 
 static int
-bad(char *errbuf, size_t errlen, const char *why)
+bad(struct cp_err *e, const char *why)
 {
-	snprintf(errbuf, errlen, "%s", why);
-	return -1;
+	return cp_err_set(e, 0, "%s", why);
 }
 
 int
 cp_checkpoint_parse(const char *text, size_t len, struct cp_checkpoint *c,
-    char *errbuf, size_t errlen)
+    struct cp_err *e)
 {
 	const char *line[3], *nl, *p = text, *end = text + len;
 	size_t n[3];
@@ -63,33 +62,33 @@ cp_checkpoint_parse(const char *text, size_t len, struct cp_checkpoint *c,
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < 3; i++) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return bad(errbuf, errlen, "not a checkpoint: fewer than three lines");
+			return bad(e, "not a checkpoint: fewer than three lines");
 		line[i] = p;
 		n[i] = (size_t)(nl - p);
 		if (n[i] == 0 || memchr(p, '\0', n[i]) != NULL)
-			return bad(errbuf, errlen, "not a checkpoint: an empty line among the first three");
+			return bad(e, "not a checkpoint: an empty line among the first three");
 		p = nl + 1;
 	}
 	if (n[0] > CP_CHECKPOINT_ORIGIN_MAX)
-		return bad(errbuf, errlen, "checkpoint origin too long");
+		return bad(e, "checkpoint origin too long");
 	memcpy(c->origin, line[0], n[0]);
 	if (!cp_checkpoint_origin_ok(c->origin))
-		return bad(errbuf, errlen, "checkpoint origin holds white space, '+' or control characters");
+		return bad(e, "checkpoint origin holds white space, '+' or control characters");
 	if (n[1] > 20 || (n[1] > 1 && line[1][0] == '0'))
-		return bad(errbuf, errlen, "checkpoint tree size is not a decimal number");
+		return bad(e, "checkpoint tree size is not a decimal number");
 	for (size_t i = 0; i < n[1]; i++) {
 		if (line[1][i] < '0' || line[1][i] > '9' ||
 		    size > (~0ULL - (unsigned)(line[1][i] - '0')) / 10)
-			return bad(errbuf, errlen, "checkpoint tree size is not a decimal number");
+			return bad(e, "checkpoint tree size is not a decimal number");
 		size = size * 10 + (unsigned)(line[1][i] - '0');
 	}
 	c->size = size;
 	/* 32 bytes are 44 characters with one '='; re-encoding rejects any other spelling. */
 	if (n[2] != 44 || EVP_DecodeBlock(raw, (const unsigned char *)line[2], 44) != 33)
-		return bad(errbuf, errlen, "checkpoint root is not the base64 of 32 bytes");
+		return bad(e, "checkpoint root is not the base64 of 32 bytes");
 	memcpy(c->root, raw, 32);
 	cp_checkpoint_b64(c->root, again);
 	if (memcmp(again, line[2], 44) != 0)
-		return bad(errbuf, errlen, "checkpoint root is not the base64 of 32 bytes");
+		return bad(e, "checkpoint root is not the base64 of 32 bytes");
 	return 0;
 }

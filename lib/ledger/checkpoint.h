@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 #define CP_CHECKPOINT_ORIGIN_MAX 255	/* longest origin accepted */
 
 /* A tree head: the log's origin, its size, and its RFC 9162 root. */
@@ -29,10 +31,10 @@ char *cp_checkpoint_format(const struct cp_checkpoint *c);
  * ending in a newline; extension lines after the root, and a signed
  * note's blank line and signature lines, are accepted and ignored.  The
  * size must be decimal without leading zeros, the root exactly 32 bytes in
- * canonical base64.  Returns 0, or -1 with the reason in errbuf.
+ * canonical base64.  Returns 0, or -1 with the reason in e.
  */
 int cp_checkpoint_parse(const char *text, size_t len, struct cp_checkpoint *c,
-    char *errbuf, size_t errlen);
+    struct cp_err *e);
 
 /* Standard padded base64 of 32 bytes (44 characters and a NUL). */
 void cp_checkpoint_b64(const unsigned char in[32], char out[45]);

@@ -1,165 +1,38 @@
-/* ledger: parsing and hashing entries, reading a ledger in chain order, verifying its chain. */
+/* ledger: reading a ledger in chain order, and verifying its chain. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/hex.h"
 #include "base/xalloc.h"
-#include "hash/sha256.h"
-#include "ledger/ledger_int.h"
-#include "text/canon.h"
-
-void
-ledger_line_clear(struct cp_ledger_line *ln)
-{
-	ln->entry = NULL;
-	ln->id = ln->entry_hash = ln->previous_hash = NULL;
-	ln->hash_hex[0] = '\0';
-	ln->detail[0] = '\0';
-}
-
-/* 1 if the token jansson stopped at is NaN or [-]Infinity, which Python writes but JSON has not. */
-static int
-nonfinite_token(const char *text, size_t len, const json_error_t *e)
-{
-	size_t at = e->position > 0 ? (size_t)e->position - 1 : 0;
-
-	if (strstr(e->text, "near 'NaN") != NULL || strstr(e->text, "near 'Inf") != NULL)
-		return 1;
-	if (at >= len)
-		return 0;
-	if (text[at] == '-' && at + 1 < len)
-		at++;
-	return (len - at >= 3 && memcmp(text + at, "NaN", 3) == 0) ||
-	    (len - at >= 8 && memcmp(text + at, "Infinity", 8) == 0);
-}
-
-/* jansson's reason, said the way a ledger's reader needs it. */
-static const char *
-json_why(const char *text, size_t len, const json_error_t *e)
-{
-	if (json_error_code(e) == json_error_invalid_syntax && nonfinite_token(text, len, e))
-		return "NaN or Infinity, which JSON does not have";
-	switch (json_error_code(e)) {
-	case json_error_invalid_utf8:
-		return "invalid UTF-8";
-	case json_error_numeric_overflow:
-		return "number out of range (integers must fit in 64 bits, reals must be finite)";
-	case json_error_duplicate_key:
-		return "duplicate key";
-	case json_error_stack_overflow:
-		return "nested deeper than 2048 levels";
-	case json_error_null_byte_in_key:
-		return "NUL character in a key";
-	default:
-		return e->text;
-	}
-}
-
-static int
-all_space(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return 0;
-	return 1;
-}
-
-static int
-malformed(struct cp_ledger_line *ln, const char *why, const char *what)
-{
-	ln->entry = NULL;
-	ln->id = ln->entry_hash = ln->previous_hash = NULL;
-	snprintf(ln->detail, sizeof(ln->detail), "%s%s", why, what);
-	return ln->kind = CP_LEDGER_MALFORMED;
-}
-
-void
-lparser_free(struct lparser *p)
-{
-	cp_jtree_free(&p->tree);
-	cp_buf_free(&p->canon);
-	cp_sha256_free(&p->sha);
-}
-
-void
-ledger_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32])
-{
-	if (cp_sha256_init(c) == -1 || cp_sha256_update(c, data, len) == -1 ||
-	    cp_sha256_final(c, out) == -1)
-		cp_sha256(data, len, out);
-}
-
-int
-ledger_parse(struct lparser *p, const char *text, size_t len, int want_hash,
-    struct cp_ledger_line *ln)
-{
-	json_error_t e;
-	const struct cp_jnode *v;
-
-	ledger_line_clear(ln);
-	if (all_space(text, len))
-		return ln->kind = CP_LEDGER_BLANK;
-	/* Python accepts "\u0000" in strings, so must we; NaN and huge numbers it would hash differently. */
-	ln->entry = cp_jtree_load(&p->tree, text, len,
-	    p->flags & CP_LEDGER_REFERENCE ? CP_JTREE_REFERENCE : 0, &e);
-	if (ln->entry == NULL) {
-		snprintf(ln->detail, sizeof(ln->detail), "%s (column %d)", json_why(text, len, &e), e.column);
-		return ln->kind = CP_LEDGER_MALFORMED;
-	}
-	if (ln->entry->type != CP_JOBJECT)
-		return malformed(ln, "not a JSON object", "");
-	if ((v = cp_jtree_get(ln->entry, "id")) != NULL && v->type == CP_JSTRING)
-		ln->id = v->u.s;
-	ln->previous_hash = "";
-	if ((v = cp_jtree_get(ln->entry, "previous_hash")) != NULL) {
-		if (v->type != CP_JSTRING)
-			return malformed(ln, "previous_hash is not a string", "");
-		ln->previous_hash = v->u.s;
-	}
-	v = cp_jtree_get(ln->entry, "entry_hash");
-	if (v != NULL && v->type != CP_JSTRING)
-		return malformed(ln, "entry_hash is not a string", "");
-	if (v == NULL || v->len == 0)
-		ln->kind = CP_LEDGER_LEGACY;
-	else {
-		ln->kind = CP_LEDGER_ENTRY;
-		ln->entry_hash = v->u.s;
-	}
-	if (want_hash) {
-		cp_buf_reset(&p->canon);
-		cp_canon_dump(&p->canon, ln->entry, CP_CANON_SORT_KEYS, "entry_hash");
-		ledger_digest(&p->sha, p->canon.data, p->canon.len, ln->hash);
-		cp_hex_encode(ln->hash, sizeof(ln->hash), ln->hash_hex);
-	}
-	return ln->kind;
-}
+#include "ledger/entry.h"
+#include "ledger/ledger.h"
+#include "ledger/seg.h"
 
 struct cp_ledger {
-	struct lset set;
+	struct cp_segset set;
 	size_t cur;		/* segment being read */
 	size_t lastseg;		/* the last segment holding anything */
 	int reading;		/* rd is open on seg[cur] */
-	struct lreader rd;
+	struct cp_seg_reader rd;
 	uint64_t lineno;
-	struct lparser parser;
+	struct cp_entry_parser parser;
 	struct cp_ledger_line line;
 };
 
 int
-cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, char *errbuf,
-    size_t errlen)
+cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e)
 {
 	struct cp_ledger *l = xcalloc(1, sizeof(*l));
 
 	*lp = NULL;
-	l->parser.flags = flags & CP_LEDGER_REFERENCE;
-	if (lset_load(&l->set, path, 0, errbuf, errlen) == -1) {
+	l->parser.reference = (flags & CP_LEDGER_REFERENCE) != 0;
+	if (cp_seg_load(&l->set, path, 0, e) == -1) {
 		free(l);
 		return -1;
 	}
-	if (lset_order(&l->set, errbuf, errlen) == -1) {
-		lset_free(&l->set);
+	if (cp_seg_order(&l->set, e) == -1) {
+		cp_seg_free(&l->set);
 		free(l);
 		return -1;
 	}
@@ -183,11 +56,10 @@ cp_ledger_segment(const struct cp_ledger *l, size_t i)
 }
 
 int
-cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *errbuf,
-    size_t errlen)
+cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp_err *e)
 {
 	struct cp_ledger_line *ln = &l->line;
-	struct lseg *g;
+	struct cp_seg *g;
 	const char *text;
 	size_t len;
 	int ended, rc;
@@ -197,17 +69,17 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *err
 			return 0;
 		g = &l->set.seg[l->cur];
 		if (!l->reading) {
-			lreader_init(&l->rd, g->fd, g->size);
+			cp_seg_reader_init(&l->rd, g->fd, g->size);
 			l->reading = 1;
 			l->lineno = 0;
 		}
-		rc = lreader_next(&l->rd, &text, &len, &ended);
+		rc = cp_seg_reader_next(&l->rd, &text, &len, &ended);
 		if (rc == -1) {
-			ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+			cp_err_set(e, errno, "%s", g->path);
 			return -1;
 		}
 		if (rc == 0) {
-			lreader_free(&l->rd);
+			cp_seg_reader_free(&l->rd);
 			l->reading = 0;
 			l->cur++;
 			continue;
@@ -217,13 +89,13 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, char *err
 	ln->segment = g->path;
 	ln->lineno = ++l->lineno;
 	ln->ended = ended;
-	ln->last = l->cur == l->lastseg && lreader_done(&l->rd);
+	ln->last = l->cur == l->lastseg && cp_seg_reader_done(&l->rd);
 	if (rc == -2) {
 		ln->text = NULL;
 		ln->len = 0;
-		malformed(ln, "line longer than 1 MiB", "");
+		cp_entry_malformed(ln, "line longer than 1 MiB");
 	} else {
-		ledger_parse(&l->parser, text, len, 1, ln);
+		cp_entry_parse(&l->parser, text, len, 1, ln);
 		ln->text = text;
 		ln->len = len;
 	}
@@ -237,10 +109,10 @@ cp_ledger_close(struct cp_ledger *l)
 	if (l == NULL)
 		return;
 	if (l->reading)
-		lreader_free(&l->rd);
-	ledger_line_clear(&l->line);
-	lparser_free(&l->parser);
-	lset_free(&l->set);
+		cp_seg_reader_free(&l->rd);
+	cp_entry_clear(&l->line);
+	cp_entry_parser_free(&l->parser);
+	cp_seg_free(&l->set);
 	free(l);
 }
 
@@ -415,7 +287,7 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 
 int
 cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
-    struct cp_ledger_summary *s, char *errbuf, size_t errlen)
+    struct cp_ledger_summary *s, struct cp_err *e)
 {
 	struct verifier v = { 0 };
 	struct cp_ledger *l;
@@ -424,7 +296,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 
 	memset(s, 0, sizeof(*s));
 	cp_merkle_init(&s->tree);
-	if (cp_ledger_open(&l, path, flags, errbuf, errlen) == -1)
+	if (cp_ledger_open(&l, path, flags, e) == -1)
 		return -1;
 	v.flags = flags;
 	v.fn = fn;
@@ -435,7 +307,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 	s->segment = xreallocarray(NULL, s->segments + 1, sizeof(*s->segment));
 	for (size_t i = 0; i < s->segments; i++)
 		s->segment[i] = xstrdup(cp_ledger_segment(l, i));
-	while ((rc = cp_ledger_read(l, &ln, errbuf, errlen)) == 1)
+	while ((rc = cp_ledger_read(l, &ln, e)) == 1)
 		verify_line(&v, ln);
 	cp_buf_free(&v.expect);
 	cp_ledger_close(l);

@@ -27,7 +27,7 @@
 #include "hash/hashpool.h"
 #include "hash/merkle.h"
 #include "ledger/ledger.h"
-#include "ledger/ledger_text.h"
+#include "ledger/finding.h"
 #include "plane/fplist.h"
 #include "plane/integrity.h"
 #include "plane/istate.h"
@@ -745,7 +745,7 @@ on_finding(void *arg, const struct cp_ledger_finding *f)
 
 	if (f->warning)
 		return;
-	cp_ledger_finding_text(&b, f, c->root);
+	cp_finding_text(&b, f, c->root);
 	strv_push(&c->lines, b.data ? b.data : xstrdup(""));
 }
 
@@ -783,7 +783,8 @@ ledger(struct run *u)
 	struct cp_ledger_summary s;
 	struct chain c = { { 0 }, u->o->root };
 	struct stat st;
-	char err[512], *path;
+	struct cp_err err;
+	char *path;
 
 	if (fstatat(u->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		cp_fplist_add(&u->fps, rel, NULL, 'X');
@@ -792,10 +793,10 @@ ledger(struct run *u)
 	fingerprint_dir(u, rel, &st);
 	path = xpathjoin(u->o->root, rel);
 	memset(&s, 0, sizeof(s));
-	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, err, sizeof(err)) == -1) {
-		char *msg = xmalloc(strlen(err) + 32);
+	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, &err) == -1) {
+		char *msg = xmalloc(strlen(err.msg) + 32);
 
-		sprintf(msg, "ledger unreadable: %s", err);
+		sprintf(msg, "ledger unreadable: %s", err.msg);
 		strv_push(&c.lines, msg);
 	}
 	cp_ledger_summary_free(&s);

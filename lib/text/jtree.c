@@ -8,7 +8,7 @@
 
 #include "base/utf8.h"
 #include "base/xalloc.h"
-#include "text/canon.h"
+#include "text/pynum.h"
 #include "text/jtree.h"
 
 /*
@@ -257,8 +257,8 @@ on_boolean(void *ctx, int b)
 static int
 on_number(void *ctx, const char *s, size_t len)
 {
-	char text[CP_CANON_FLOATMAX];
-	int n = cp_canon_number(s, len, text);
+	char text[CP_PYNUM_MAX];
+	int n = cp_pynum_number(s, len, text);
 
 	if (n < 0) {
 		((struct cp_jtree *)ctx)->fail = 1;
@@ -416,7 +416,7 @@ cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
 static int
 from_json(struct cp_jtree *t, const json_t *v)
 {
-	char num[CP_CANON_FLOATMAX];
+	char num[CP_PYNUM_MAX];
 	const char *key;
 	json_t *obj = (json_t *)(uintptr_t)v;	/* jansson's iterators take no const; they do not modify */
 	void *it;
@@ -448,7 +448,7 @@ from_json(struct cp_jtree *t, const json_t *v)
 		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return put(t, CP_JINT, num, (size_t)n);
 	case JSON_REAL:
-		cp_canon_float(json_real_value(v), num);
+		cp_pynum_float(json_real_value(v), num);
 		return put(t, CP_JREAL, num, strlen(num));
 	case JSON_TRUE:
 		return put(t, CP_JTRUE, NULL, 0);

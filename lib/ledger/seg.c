@@ -1,32 +1,21 @@
-/* ledger_seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines. */
-#define _GNU_SOURCE	/* memrchr */
+/* seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines, new files. */
+#define _GNU_SOURCE	/* memrchr, mkostemp */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "base/lock.h"
 #include "base/xalloc.h"
-#include "ledger/ledger_int.h"
+#include "ledger/entry.h"
+#include "ledger/seg.h"
 
 #define CHUNK 65536
-
-void
-ledger_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 digits(const char *s, size_t n)
@@ -37,8 +26,9 @@ digits(const char *s, size_t n)
 	return 1;
 }
 
-int
-lseg_parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix)
+/* 1 if name is a segment name: governance.jsonl or governance-YYYYMMDD-HHMMSS[-N].jsonl. */
+static int
+parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix)
 {
 	size_t n = strlen(name), k;
 	const char *p;
@@ -70,7 +60,7 @@ lseg_parse_name(const char *name, int *base, char stamp[16], unsigned long *suff
 }
 
 static void
-lseg_free(struct lseg *g)
+seg_close(struct cp_seg *g)
 {
 	if (g->fd >= 0)
 		close(g->fd);
@@ -80,17 +70,17 @@ lseg_free(struct lseg *g)
 }
 
 void
-lset_unlock(struct lset *s)
+cp_seg_unlock(struct cp_segset *s)
 {
 	cp_lock_release(s->lockfd);
 	s->lockfd = -1;
 }
 
 void
-lset_free(struct lset *s)
+cp_seg_free(struct cp_segset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		lseg_free(&s->seg[i]);
+		seg_close(&s->seg[i]);
 	free(s->seg);
 	free(s->dir);
 	free(s->file);
@@ -101,20 +91,22 @@ lset_free(struct lset *s)
 
 /* Open one segment read-only, never through a symlink, and note its size. */
 static int
-lseg_open(struct lset *s, char *path, const char *name, char *errbuf, size_t errlen)
+seg_open(struct cp_segset *s, char *path, const char *name, struct cp_err *e)
 {
-	struct lseg *g;
+	struct cp_seg *g;
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+		cp_err_set(e, errno, "%s", path);
 		free(path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		ledger_err(errbuf, errlen, "%s: %s", path,
-		    S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+		if (!S_ISREG(st.st_mode))
+			cp_err_set(e, 0, "%s: not a regular file", path);
+		else
+			cp_err_set(e, errno, "%s", path);
 		close(fd);
 		free(path);
 		return -1;
@@ -127,31 +119,31 @@ lseg_open(struct lset *s, char *path, const char *name, char *errbuf, size_t err
 	g->fd = fd;
 	g->size = st.st_size;
 	if (name != NULL)
-		lseg_parse_name(name, &g->base, g->stamp, &g->suffix);
+		parse_name(name, &g->base, g->stamp, &g->suffix);
 	return 0;
 }
 
 static int
-list_dir(struct lset *s, char *errbuf, size_t errlen)
+list_dir(struct cp_segset *s, struct cp_err *e)
 {
 	DIR *d;
-	struct dirent *e;
+	struct dirent *de;
 	char stamp[16];
 	unsigned long suffix;
 	int base, rc = 0;
 
 	if ((d = opendir(s->dir)) == NULL) {
-		ledger_err(errbuf, errlen, "%s: %s", s->dir, strerror(errno));
+		cp_err_set(e, errno, "%s", s->dir);
 		return -1;
 	}
 	errno = 0;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (lseg_parse_name(e->d_name, &base, stamp, &suffix))
-			rc = lseg_open(s, xpathjoin(s->dir, e->d_name), e->d_name, errbuf, errlen);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (parse_name(de->d_name, &base, stamp, &suffix))
+			rc = seg_open(s, xpathjoin(s->dir, de->d_name), de->d_name, e);
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0) {
-		ledger_err(errbuf, errlen, "%s: %s", s->dir, strerror(errno));
+		cp_err_set(e, errno, "%s", s->dir);
 		rc = -1;
 	}
 	closedir(d);
@@ -171,57 +163,57 @@ dir_of(const char *path)
 }
 
 int
-lset_load(struct lset *s, const char *path, int writer, char *errbuf, size_t errlen)
+cp_seg_load(struct cp_segset *s, const char *path, int writer, struct cp_err *e)
 {
 	struct stat st;
 	char *lockpath;
 	size_t n = strlen(path);
-	int e = stat(path, &st) == 0 ? 0 : errno;
+	int serr = stat(path, &st) == 0 ? 0 : errno;
 
 	memset(s, 0, sizeof(*s));
 	s->lockfd = -1;
-	if (e == 0 && S_ISDIR(st.st_mode))
+	if (serr == 0 && S_ISDIR(st.st_mode))
 		s->dir = xstrdup(path);
-	else if (e == 0 && !S_ISREG(st.st_mode)) {
-		ledger_err(errbuf, errlen, "%s: not a ledger directory or segment file", path);
+	else if (serr == 0 && !S_ISREG(st.st_mode)) {
+		cp_err_set(e, 0, "%s: not a ledger directory or segment file", path);
 		return -1;
-	} else if (e == 0 || (e == ENOENT && writer && n >= 6 && strcmp(path + n - 6, ".jsonl") == 0)) {
+	} else if (serr == 0 || (serr == ENOENT && writer && n >= 6 && strcmp(path + n - 6, ".jsonl") == 0)) {
 		s->file = xstrdup(path);
 		s->dir = dir_of(path);
-	} else if (e == ENOENT && writer) {
+	} else if (serr == ENOENT && writer) {
 		/* A missing ledger directory is made, as the Python tools did on their first append. */
 		if (mkdir(path, 0777) == -1 && errno != EEXIST) {
-			ledger_err(errbuf, errlen, "%s: %s", path, strerror(errno));
+			cp_err_set(e, errno, "%s", path);
 			return -1;
 		}
 		s->dir = xstrdup(path);
 	} else {
-		ledger_err(errbuf, errlen, "%s: %s", path, strerror(e));
+		cp_err_set(e, serr, "%s", path);
 		return -1;
 	}
 	lockpath = xpathjoin(s->dir, CP_LEDGER_LOCKNAME);
 	s->lockfd = writer ? cp_lock_acquire(lockpath) : cp_lock_acquire_shared(lockpath);
 	if (s->lockfd < 0 && (writer || errno != ENOENT)) {
-		ledger_err(errbuf, errlen, "%s: cannot lock: %s", lockpath, strerror(errno));
+		cp_err_set(e, errno, "%s: cannot lock", lockpath);
 		free(lockpath);
-		lset_free(s);
+		cp_seg_free(s);
 		return -1;
 	}
 	free(lockpath);
 	if (s->file != NULL) {
 		if (stat(s->file, &st) == 0 || errno != ENOENT || !writer) {
-			if (lseg_open(s, xstrdup(s->file), NULL, errbuf, errlen) == -1) {
-				lset_free(s);
+			if (seg_open(s, xstrdup(s->file), NULL, e) == -1) {
+				cp_seg_free(s);
 				return -1;
 			}
 		}
-	} else if (list_dir(s, errbuf, errlen) == -1) {
-		lset_free(s);
+	} else if (list_dir(s, e) == -1) {
+		cp_seg_free(s);
 		return -1;
 	}
 	if (!writer) {
 		/* The sizes are noted: the snapshot is taken, writers may go on. */
-		lset_unlock(s);
+		cp_seg_unlock(s);
 	}
 	return 0;
 }
@@ -293,28 +285,28 @@ nl_before(int fd, off_t end)
 /* Parse the bytes [off, end) of fd as one line (kind MALFORMED when longer than the cap). */
 static int
 parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *ln,
-    struct cp_buf *b, struct lparser *p)
+    struct cp_buf *b, struct cp_entry_parser *p)
 {
+	char why[64];
 	int toolong;
 
 	if (end - off > CP_LEDGER_LINE_MAX) {
-		ledger_line_clear(ln);
-		ln->kind = CP_LEDGER_MALFORMED;
-		snprintf(ln->detail, sizeof(ln->detail), "line longer than %d bytes", CP_LEDGER_LINE_MAX);
+		snprintf(why, sizeof(why), "line longer than %d bytes", CP_LEDGER_LINE_MAX);
+		cp_entry_malformed(ln, why);
 		return 0;
 	}
 	if (read_line_at(fd, off, end, b, &toolong) == -1)
 		return -1;
-	ledger_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
+	cp_entry_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
 	return 0;
 }
 
 int
-ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
+cp_seg_tail(int fd, off_t size, struct cp_seg_tail *t, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
-	struct lparser p = { 0 };
+	struct cp_entry_parser p = { 0 };
 	off_t end = size, nl;
 	char last;
 	int rc = -1;
@@ -362,11 +354,14 @@ ledger_tail(int fd, off_t size, struct ltail *t, char *errbuf, size_t errlen)
 	rc = 0;
 	goto out;
 ioerr:
-	ledger_err(errbuf, errlen, "read error: %s", errno ? strerror(errno) : "file changed while read");
+	if (errno != 0)
+		cp_err_set(e, errno, "read error");
+	else
+		cp_err_set(e, 0, "read error: file changed while read");
 out:
-	ledger_line_clear(&ln);
+	cp_entry_clear(&ln);
 	cp_buf_free(&b);
-	lparser_free(&p);
+	cp_entry_parser_free(&p);
 	return rc;
 }
 
@@ -374,7 +369,7 @@ out:
 static int
 name_cmp(const void *a, const void *b)
 {
-	const struct lseg *x = a, *y = b;
+	const struct cp_seg *x = a, *y = b;
 	int c;
 
 	if (x->base != y->base)
@@ -388,32 +383,32 @@ name_cmp(const void *a, const void *b)
 
 /* Note the previous_hash of the first line and the entry_hash of the last entry of g. */
 static int
-read_ends(struct lseg *g, char *errbuf, size_t errlen)
+read_ends(struct cp_seg *g, struct cp_err *e)
 {
 	struct cp_ledger_line ln = { 0 };
 	struct cp_buf b = CP_BUF_INIT;
-	struct lparser p = { 0 };
-	struct ltail t;
+	struct cp_entry_parser p = { 0 };
+	struct cp_seg_tail t;
 	int toolong, rc = 0;
 
 	if (g->size == 0)
 		return 0;
 	if (read_line_at(g->fd, 0, g->size, &b, &toolong) == -1) {
-		ledger_err(errbuf, errlen, "%s: %s", g->path, strerror(errno));
+		cp_err_set(e, errno, "%s", g->path);
 		rc = -1;
 	} else if (!toolong) {
-		int k = ledger_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
+		int k = cp_entry_parse(&p, b.data ? b.data : "", b.len, 0, &ln);
 
 		if (k == CP_LEDGER_ENTRY)
 			g->first_prev = xstrdup(ln.previous_hash);
 		else if (k == CP_LEDGER_LEGACY)
 			g->first_prev = xstrdup("");
 	}
-	ledger_line_clear(&ln);
+	cp_entry_clear(&ln);
 	cp_buf_free(&b);
-	lparser_free(&p);
+	cp_entry_parser_free(&p);
 	if (rc == 0) {
-		if (ledger_tail(g->fd, g->size, &t, errbuf, errlen) == -1)
+		if (cp_seg_tail(g->fd, g->size, &t, e) == -1)
 			return -1;
 		g->last_hash = t.last_hash;
 	}
@@ -421,12 +416,12 @@ read_ends(struct lseg *g, char *errbuf, size_t errlen)
 }
 
 int
-lset_order(struct lset *s, char *errbuf, size_t errlen)
+cp_seg_order(struct cp_segset *s, struct cp_err *e)
 {
 	size_t n = s->n, i, j, k = 0;
 	size_t *succ, *order;
 	char *has_pred, *placed;
-	struct lseg *sorted;
+	struct cp_seg *sorted;
 
 	if (n == 0)
 		return 0;
@@ -434,7 +429,7 @@ lset_order(struct lset *s, char *errbuf, size_t errlen)
 	if (n == 1)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (read_ends(&s->seg[i], errbuf, errlen) == -1)
+		if (read_ends(&s->seg[i], e) == -1)
 			return -1;
 	succ = xreallocarray(NULL, n, sizeof(*succ));
 	order = xreallocarray(NULL, n, sizeof(*order));
@@ -478,7 +473,7 @@ lset_order(struct lset *s, char *errbuf, size_t errlen)
 }
 
 void
-lreader_init(struct lreader *r, int fd, off_t size)
+cp_seg_reader_init(struct cp_seg_reader *r, int fd, off_t size)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
@@ -488,20 +483,20 @@ lreader_init(struct lreader *r, int fd, off_t size)
 }
 
 void
-lreader_free(struct lreader *r)
+cp_seg_reader_free(struct cp_seg_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
 }
 
 int
-lreader_done(const struct lreader *r)
+cp_seg_reader_done(const struct cp_seg_reader *r)
 {
 	return r->start == r->end && r->left == 0 && !r->skipping;
 }
 
 int
-lreader_next(struct lreader *r, const char **line, size_t *len, int *ended)
+cp_seg_reader_next(struct cp_seg_reader *r, const char **line, size_t *len, int *ended)
 {
 	char *nl;
 	ssize_t n;
@@ -551,4 +546,60 @@ lreader_next(struct lreader *r, const char **line, size_t *len, int *ended)
 		r->end += (size_t)n;
 		r->left -= n;
 	}
+}
+
+int
+cp_seg_publish(const char *dir, const char *prefix, const char *suffix, mode_t mode,
+    int (*fill)(int fd, void *arg), void *arg, char **path, int *fdp,
+    struct cp_err *e)
+{
+	char *tmp = xpathjoin(dir, ".cp-ledger-XXXXXX"), name[512];
+	int fd, k, rc = -1;
+
+	*path = NULL;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		cp_err_set(e, errno, "%s", dir);
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1 || fill(fd, arg) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "%s", tmp);
+		goto out;
+	}
+	for (k = 1; k < 10000; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), "%s%s", prefix, suffix);
+		else
+			snprintf(name, sizeof(name), "%s-%d%s", prefix, k, suffix);
+		free(*path);
+		*path = xpathjoin(dir, name);
+		if (link(tmp, *path) == 0)
+			break;
+		if (errno != EEXIST) {
+			cp_err_set(e, errno, "%s", *path);
+			goto out;
+		}
+	}
+	if (k == 10000) {
+		cp_err_set(e, 0, "%s: no free name", *path);
+		goto out;
+	}
+	if (cp_io_fsync_parent(*path) == -1) {
+		cp_err_set(e, errno, "%s", dir);
+		unlink(*path);
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	if (rc == -1 || fdp == NULL)
+		close(fd);
+	else
+		*fdp = fd;
+	if (rc == -1) {
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
 }

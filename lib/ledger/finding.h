@@ -1,6 +1,6 @@
-/* ledger_text: a ledger finding as the one line cp-ledger verify prints for it. */
-#ifndef CP_LEDGER_TEXT_H
-#define CP_LEDGER_TEXT_H
+/* finding: a ledger finding (ledger.h) as the one line cp-ledger verify and the integrity report print for it. */
+#ifndef CP_FINDING_H
+#define CP_FINDING_H
 
 #include "base/buf.h"
 #include "ledger/ledger.h"
@@ -12,7 +12,7 @@
  * strip is not NULL and a segment path starts with strip + "/", that prefix
  * is left out (plane-relative paths).
  */
-void cp_ledger_finding_text(struct cp_buf *b, const struct cp_ledger_finding *f,
+void cp_finding_text(struct cp_buf *b, const struct cp_ledger_finding *f,
     const char *strip);
 
 #endif

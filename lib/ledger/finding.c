@@ -1,9 +1,9 @@
-/* ledger_text: the words for a ledger finding, shared by cp-ledger verify and the integrity report. */
+/* finding: the words for a ledger finding, shared by cp-ledger verify and the integrity report. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/ledger_text.h"
+#include "ledger/finding.h"
 
 static const char *
 shown(const char *path, const char *strip)
@@ -28,7 +28,7 @@ addf_u64(struct cp_buf *b, uint64_t v)
 }
 
 void
-cp_ledger_finding_text(struct cp_buf *b, const struct cp_ledger_finding *f, const char *strip)
+cp_finding_text(struct cp_buf *b, const struct cp_ledger_finding *f, const char *strip)
 {
 	const char *id = f->id ? f->id : "?";
 
