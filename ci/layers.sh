@@ -30,6 +30,8 @@ while getopts o: opt; do
 done
 shift $((OPTIND - 1))
 libdir=${1:-lib}
+[ -d "$libdir" ] || { echo "layers.sh: $libdir: not a directory" >&2; exit 2; }
+libdir=$(cd "$libdir" && pwd)
 hacking=$libdir/../HACKING.md
 
 order=$(sed -n 's/^layers: *//p' "$hacking" 2>/dev/null | head -n 1)
