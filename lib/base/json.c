@@ -53,14 +53,6 @@ cp_json_write_cstr(FILE *fp, const char *s)
 	cp_json_write_str(fp, s, strlen(s));
 }
 
-void
-cp_json_write_key(FILE *fp, const char *key, int first)
-{
-	if (!first)
-		putc(',', fp);
-	cp_json_write_cstr(fp, key);
-	putc(':', fp);
-}
 
 void
 cp_json_init(struct cp_json *w, FILE *fp)

@@ -18,8 +18,6 @@ void cp_json_write_str(FILE *fp, const char *s, size_t len);
 /* Same, for a NUL-terminated string. */
 void cp_json_write_cstr(FILE *fp, const char *s);
 
-/* Write "key": (a JSON string key and the colon), preceded by a comma unless first. */
-void cp_json_write_key(FILE *fp, const char *key, int first);
 
 /*
  * A writer of compact JSON ({"a":1,"b":[true,null]}) to a stdio stream
