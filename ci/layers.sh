@@ -15,7 +15,10 @@
 #  4. no two modules need each other, directly or round a longer loop (tsort);
 #  5. only cli/ and base/xalloc end the process or print on their own: no
 #     other object calls exit, abort, err(3), warn(3), printf or puts, or
-#     names stdout or stderr.
+#     names stdout or stderr;
+#  6. every global name an object defines says where it lives: cp_MODULE...
+#     for lib/LAYER/MODULE.c (x... for a function that may exit, only in cli/
+#     and base/xalloc).
 # Prints one line per violation and exits 1 when there is any, 2 on a usage
 # or setup error, 0 when the library keeps to its layers.
 set -u
@@ -115,6 +118,13 @@ if [ -n "$objdir" ]; then
 			say "$from.o uses $sym of $to.o: ${to%%/*} is not below ${from%%/*}"
 	done <<<"$edges"
 	loops "$(awk '{ print $1, $2 }' <<<"$edges")" "symbols"
+	# A global name says where it lives: cp_MODULE... (x... for what may exit).
+	while read -r kind mod sym; do
+		[ "$kind" = D ] || continue
+		case $sym in "cp_${mod##*/}"* | __* | .*) continue ;; esac
+		case $mod/$sym in cli/*/x* | base/xalloc/x*) continue ;; esac
+		say "$mod.o defines $sym: a library name is cp_${mod##*/}_... (x... only in cli/ and base/xalloc)"
+	done <<<"$syms"
 	forbidden=' exit _exit abort err errx warn warnx verr verrx vwarn vwarnx perror error printf vprintf puts putchar stdout stderr __printf_chk __vprintf_chk '
 	while read -r kind mod sym; do
 		[ "$kind" = U ] || continue

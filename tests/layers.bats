@@ -76,18 +76,34 @@ copy_lib() {
 	o="$BATS_TEST_TMPDIR/o"
 	mkdir -p "$o/base" "$o/text" "$o/cli"
 	cd "$L"
-	printf 'void t_a(void); void b_a(void) { t_a(); }\n' > base/b.c
-	printf 'void b_a(void); void t_a(void) { b_a(); }\nvoid t_x(int n) { __builtin_exit(n); }\n' > text/t.c
-	printf '#include <stdlib.h>\nvoid c_x(int n) { exit(n); }\n' > cli/c.c
+	printf 'void cp_t_a(void); void cp_b_a(void) { cp_t_a(); }\n' > base/b.c
+	printf 'void cp_b_a(void); void cp_t_a(void) { cp_b_a(); }\nvoid cp_t_x(int n) { __builtin_exit(n); }\n' > text/t.c
+	printf '#include <stdlib.h>\nvoid xc(int n) { exit(n); }\n' > cli/c.c
 	for m in base/b text/t cli/c; do cc -c -o "$o/$m.o" "$m.c"; done
 	# An object whose source is gone (a stale build) is not looked at.
 	cp "$o/text/t.o" "$o/text/gone.o"
 	run -1 bash "$CHECK" -o "$o" "$L"
-	[[ "$output" == *"base/b.o uses t_a of text/t.o: text is not below base"* ]]
+	[[ "$output" == *"base/b.o uses cp_t_a of text/t.o: text is not below base"* ]]
 	[[ "$output" == *"modules that need each other (symbols)"*"base/b"* ]]
 	[[ "$output" == *"text/t.o uses exit: only cli/ and base/xalloc may exit or print"* ]]
 	[[ "$output" != *"cli/c.o"* ]]
 	[[ "$output" != *"gone"* ]]
+	[[ "$output" != *"defines"* ]]
+}
+
+@test "objects: a global name that does not say its module, or an x name below cli/, fails" {
+	copy_lib
+	o="$BATS_TEST_TMPDIR/o"
+	mkdir -p "$o/text" "$o/base"
+	cd "$L"
+	printf 'int cp_u_ok(void) { return 1; }\nint helper(void) { return 2; }\nint cp_other_x(void) { return 3; }\n' > text/u.c
+	printf 'void *xgrab(void) { return 0; }\n' > base/v.c
+	for m in text/u base/v; do cc -c -o "$o/$m.o" "$m.c"; done
+	run -1 bash "$CHECK" -o "$o" "$L"
+	[[ "$output" == *"text/u.o defines helper: a library name is cp_u_..."* ]]
+	[[ "$output" == *"text/u.o defines cp_other_x"* ]]
+	[[ "$output" == *"base/v.o defines xgrab"* ]]
+	[[ "$output" != *"cp_u_ok"* ]]
 }
 
 @test "no layers: line in HACKING.md is a setup error (status 2)" {
