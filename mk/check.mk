@@ -34,7 +34,7 @@ check: export ASAN_OPTIONS = abort_on_error=1:detect_leaks=1:allocator_may_retur
 check: export UBSAN_OPTIONS = abort_on_error=1:halt_on_error=1:print_stacktrace=1
 
 check: all $(UNIT_PROGS) $(UNIT_BATS)
-	@CC='$(CC)' CP_BIN=$(CURDIR)/bin BATS=$(BATS) tests/run.sh $(TESTS) $(UNIT_BATS)
+	@CC='$(CC)' CP_TOP=$(CURDIR) CP_BIN=$(CURDIR)/bin BATS=$(BATS) tests/run.sh $(TESTS) $(UNIT_BATS)
 
 bench: all
 	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
