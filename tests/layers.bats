@@ -16,7 +16,9 @@ copy_lib() {
 }
 
 @test "the library keeps to its layers: includes, symbols, loops, no exit or print" {
-	run -0 --separate-stderr bash "$CHECK" -o "$CP_BIN/../build/lib" "$TOP/lib"
+	run --separate-stderr bash "$CHECK" -o "$CP_BIN/../build/lib" "$TOP/lib"
+	printf '%s\n' "$output" "$stderr"	# what is wrong, shown when the test fails
+	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	[ "$stderr" = "" ]
 }
