@@ -88,7 +88,7 @@ done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$libdir"/*/*.
 # loops EDGES WHAT: the modules on each loop of the graph "from to" lines draw.
 loops() {
 	local l
-	l=$(sort -u <<<"$1" | tsort 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: //')
+	l=$(sort -u <<<"$1" | tsort 2>&1 >/dev/null | grep -v 'input contains a loop' | sed 's/^tsort: //' | awk '!seen[$0]++')
 	[ -z "$l" ] || say "modules that need each other ($2), a loop through:" $l
 }
 loops "$incedges" "#include"
