@@ -453,7 +453,7 @@ open_beneath(int destfd, const char *path, enum cp_receipt_state *state)
 		fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1) {
 			e = errno;
-			if (e == ENOENT)
+			if (e == ENOENT || e == ENAMETOOLONG)
 				*state = CP_RECEIPT_MISSING, e = 0;
 			else if (e == ENOTDIR || e == ELOOP) {
 				/* A symlink on the way is refused; a file where a directory was means ours is gone. */
@@ -475,7 +475,8 @@ open_beneath(int destfd, const char *path, enum cp_receipt_state *state)
 	/* Only a regular file is opened: opening a device or a FIFO may do something. */
 	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		e = errno;
-		if (e == ENOENT || e == ENOTDIR)
+		/* A name longer than NAME_MAX cannot be there (relpath caps only the whole path). */
+		if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG)
 			*state = CP_RECEIPT_MISSING, e = 0;
 		goto done;
 	}

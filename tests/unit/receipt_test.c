@@ -450,6 +450,7 @@ check(void)
 	size_t n = sizeof(paths) / sizeof(paths[0]), i, ok = 0;
 	struct cp_receipt_pair r = pair("K", ".", CP_RECEIPT_EXTENSION);
 	enum cp_receipt_state st[sizeof(paths) / sizeof(paths[0])];
+	char longname[300];
 	struct cp_err e;
 	long bad;
 	int dfd;
@@ -486,6 +487,11 @@ check(void)
 		CHECK_STR(e.msg, "'same': Permission denied", "  naming it");
 		chmod(sub("d/same"), 0644);
 	}
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	set(&r.v[0].path, longname);
+	CHECK(cp_receipt_check(dfd, &r, st, &e) == 1 && st[0] == CP_RECEIPT_MISSING,
+	    "a name longer than NAME_MAX: missing, not an error");
 	r.n = n;
 	cp_receipt_free(&r);
 	close(dfd);
