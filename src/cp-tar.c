@@ -381,7 +381,7 @@ list_mode(const struct opts *o)
 
 /* The receipt goes out, flushed, before anything is committed: exit 0 means both happened.  Returns 0 or an errno. */
 static int
-print_receipt(const struct opts *o, const struct cp_receipt *rc)
+print_receipt(const struct opts *o, const struct cp_extract_receipt *rc)
 {
 	const struct cp_placed *p;
 	char hex[CP_SHA256_HEXLEN + 1];
@@ -409,7 +409,7 @@ extract_mode(const struct opts *o)
 {
 	struct cp_extract_opts xo;
 	struct cp_extract *x;
-	struct cp_receipt rc;
+	struct cp_extract_receipt rc;
 	struct cp_err why;
 	int fd = open_archive(o), e;
 

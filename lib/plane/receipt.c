@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/atomic.h"
+#include "base/beneath.h"
 #include "base/hex.h"
 #include "base/io.h"
 #include "base/layout.h"
@@ -71,7 +72,7 @@ cp_receipt_type_parse(const char *s, enum cp_receipt_type *t)
 }
 
 void
-cp_receipt_free(struct cp_receipt_pair *r)
+cp_receipt_free(struct cp_receipt *r)
 {
 	size_t i;
 
@@ -188,7 +189,7 @@ rfile_line(struct rfile *f, size_t max, char **s, size_t *len, struct cp_err *e)
 }
 
 static int
-read_info(int dirfd, const char *id, struct cp_receipt_pair *r, struct cp_err *e)
+read_info(int dirfd, const char *id, struct cp_receipt *r, struct cp_err *e)
 {
 	struct rfile f;
 	unsigned long seen[K_N] = { 0 };
@@ -266,7 +267,7 @@ fail:
 }
 
 static int
-read_sums(int dirfd, const char *id, struct cp_receipt_pair *r, struct cp_err *e)
+read_sums(int dirfd, const char *id, struct cp_receipt *r, struct cp_err *e)
 {
 	struct rfile f;
 	struct cp_strmap *seen = cp_strmap_new();
@@ -315,7 +316,7 @@ out:
 }
 
 int
-cp_receipt_read(int dirfd, const char *id, struct cp_receipt_pair *r, struct cp_err *e)
+cp_receipt_read(int dirfd, const char *id, struct cp_receipt *r, struct cp_err *e)
 {
 	struct cp_err why;
 	char q[CP_RECEIPT_ID_MAX + 8];
@@ -335,7 +336,7 @@ cp_receipt_read(int dirfd, const char *id, struct cp_receipt_pair *r, struct cp_
 
 /* What the reader would refuse in r, checked before anything is written. */
 static int
-check_pair(const struct cp_receipt_pair *r, struct cp_err *e)
+check_pair(const struct cp_receipt *r, struct cp_err *e)
 {
 	struct cp_strmap *seen;
 	struct cp_err why;
@@ -377,8 +378,8 @@ check_pair(const struct cp_receipt_pair *r, struct cp_err *e)
 
 /* Write one file of the pair: dir/ID.ext, its content from fill. */
 static int
-write_one(const char *dir, const struct cp_receipt_pair *r, const char *ext,
-    void (*fill)(FILE *, const struct cp_receipt_pair *), struct cp_err *e)
+write_one(const char *dir, const struct cp_receipt *r, const char *ext,
+    void (*fill)(FILE *, const struct cp_receipt *), struct cp_err *e)
 {
 	struct cp_atomic a;
 	char *base, *path;
@@ -404,7 +405,7 @@ write_one(const char *dir, const struct cp_receipt_pair *r, const char *ext,
 }
 
 static void
-fill_sums(FILE *fp, const struct cp_receipt_pair *r)
+fill_sums(FILE *fp, const struct cp_receipt *r)
 {
 	size_t i;
 
@@ -413,14 +414,14 @@ fill_sums(FILE *fp, const struct cp_receipt_pair *r)
 }
 
 static void
-fill_info(FILE *fp, const struct cp_receipt_pair *r)
+fill_info(FILE *fp, const struct cp_receipt *r)
 {
 	fprintf(fp, "package=%s\ndigest=%s\ndestination=%s\noutput_type=%s\n",
 	    r->package, r->digest, r->destination, cp_receipt_type_name(r->output_type));
 }
 
 int
-cp_receipt_write(const char *dir, const struct cp_receipt_pair *r, struct cp_err *e)
+cp_receipt_write(const char *dir, const struct cp_receipt *r, struct cp_err *e)
 {
 	if (check_pair(r, e) == -1)
 		return -1;
@@ -433,90 +434,62 @@ cp_receipt_write(const char *dir, const struct cp_receipt_pair *r, struct cp_err
 /* --- checking the files ------------------------------------------------------ */
 
 /*
- * Minimal confinement: walk path beneath destfd one component at a time
- * with O_NOFOLLOW, and open the last only if it is a regular file.
- * TO BE REPLACED BY base/beneath (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
- * where the kernel has it) once that module lands.
- * Returns an open descriptor (*state SAME, to be hashed), or -1 with *state
- * MISSING or CHANGED (errno 0), or -1 with errno set on a real error.
+ * Open path beneath destfd (base/beneath: no symlink followed, none on the
+ * way), and only if it is a regular file: opening a device or a FIFO may do
+ * something.  Returns an open descriptor (*state SAME, to be hashed), or -1
+ * with *state MISSING or CHANGED (errno 0), or -1 with errno set on a real
+ * error.
  */
 static int
 open_beneath(int destfd, const char *path, enum cp_receipt_state *state)
 {
-	char *copy = xstrdup(path), *comp = copy, *slash;
+	struct cp_err err;
 	struct stat st, st2;
-	int dfd = destfd, fd = -1, e;
+	const char *base;
+	int dfd, fd = -1, e = 0;
 
-	errno = 0;
-	while ((slash = strchr(comp, '/')) != NULL) {
-		*slash = '\0';
-		fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1) {
-			e = errno;
-			if (e == ENOENT || e == ENAMETOOLONG)
-				*state = CP_RECEIPT_MISSING, e = 0;
-			else if (e == ENOTDIR || e == ELOOP) {
-				/* A symlink on the way is refused; a file where a directory was means ours is gone. */
-				if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1)
-					*state = CP_RECEIPT_MISSING;
-				else
-					*state = S_ISLNK(st.st_mode) ? CP_RECEIPT_CHANGED
-					    : CP_RECEIPT_MISSING;
-				e = 0;
-			}
-			goto done;
-		}
-		if (dfd != destfd)
-			close(dfd);
-		dfd = fd;
-		fd = -1;
-		comp = slash + 1;
+	if ((dfd = cp_beneath_parent(destfd, path, 0, &base, &err)) == -1) {
+		e = err.errnum;
+		/* A symlink on the way is refused; a file where a directory was means ours is gone. */
+		if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG)
+			*state = CP_RECEIPT_MISSING, e = 0;
+		else if (e == ELOOP)
+			*state = CP_RECEIPT_CHANGED, e = 0;
+		errno = e;
+		return -1;
 	}
-	/* Only a regular file is opened: opening a device or a FIFO may do something. */
-	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		e = errno;
 		/* A name longer than NAME_MAX cannot be there (relpath caps only the whole path). */
 		if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG)
 			*state = CP_RECEIPT_MISSING, e = 0;
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*state = CP_RECEIPT_CHANGED, e = 0;
-		goto done;
-	}
-	fd = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
+	} else if (!S_ISREG(st.st_mode)) {
+		*state = CP_RECEIPT_CHANGED;
+	} else if ((fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1) {
 		e = errno;
 		if (e == ENOENT)
 			*state = CP_RECEIPT_MISSING, e = 0;
 		else if (e == ELOOP)
 			*state = CP_RECEIPT_CHANGED, e = 0;
-		goto done;
-	}
-	if (fstat(fd, &st2) == -1) {
+	} else if (fstat(fd, &st2) == -1) {
 		e = errno;
 		close(fd);
 		fd = -1;
-		goto done;
-	}
-	if (!S_ISREG(st2.st_mode)) {	/* swapped since the fstatat */
+	} else if (!S_ISREG(st2.st_mode)) {	/* swapped since the fstatat */
 		close(fd);
 		fd = -1;
-		*state = CP_RECEIPT_CHANGED, e = 0;
-		goto done;
+		*state = CP_RECEIPT_CHANGED;
+	} else {
+		*state = CP_RECEIPT_SAME;
 	}
-	*state = CP_RECEIPT_SAME;
-	e = 0;
-done:
-	if (dfd != destfd)
-		close(dfd);
-	free(copy);
+	close(dfd);
 	errno = e;
 	return fd;
 }
 
 long
-cp_receipt_check(int destfd, const struct cp_receipt_pair *r,
+cp_receipt_check(int destfd, const struct cp_receipt *r,
     enum cp_receipt_state *state, struct cp_err *e)
 {
 	struct cp_sha256 c = { 0 };

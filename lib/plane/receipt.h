@@ -48,11 +48,11 @@ struct cp_receipt_entry {
 };
 
 /*
- * A receipt: both files' contents.  (Not "struct cp_receipt": that is
- * tar/extract's list of what one extraction placed.)  Every string is
- * heap memory owned by the struct: free with cp_receipt_free.
+ * A receipt: both files' contents (tar/extract's list of what one
+ * extraction placed is struct cp_extract_receipt).  Every string is heap
+ * memory owned by the struct: free with cp_receipt_free.
  */
-struct cp_receipt_pair {
+struct cp_receipt {
 	char *package;				/* the package id (cp_receipt_id_ok) */
 	char digest[CP_SHA256_HEXLEN + 1];	/* the archive's digest, lowercase hex */
 	char *destination;			/* "." (the plane root), a plane-relative or an
@@ -102,7 +102,7 @@ int cp_receipt_type_parse(const char *s, enum cp_receipt_type *t);
  * *r empty and e set; e->errnum is ENOENT when a file of the pair does not
  * exist (the package is not installed, or half a receipt is left).
  */
-int cp_receipt_read(int dirfd, const char *id, struct cp_receipt_pair *r, struct cp_err *e);
+int cp_receipt_read(int dirfd, const char *id, struct cp_receipt *r, struct cp_err *e);
 
 /*
  * Write r as dir/ID.sha256, then dir/ID.info (ID = r->package), each
@@ -115,7 +115,7 @@ int cp_receipt_read(int dirfd, const char *id, struct cp_receipt_pair *r, struct
  * renames leaves the new .sha256 beside the old .info: the engine's
  * journal is what makes the pair one change).
  */
-int cp_receipt_write(const char *dir, const struct cp_receipt_pair *r, struct cp_err *e);
+int cp_receipt_write(const char *dir, const struct cp_receipt *r, struct cp_err *e);
 
 /*
  * Which of r's files are missing or changed under the destination open as
@@ -126,10 +126,10 @@ int cp_receipt_write(const char *dir, const struct cp_receipt_pair *r, struct cp
  * Returns the number of entries not CP_RECEIPT_SAME, or -1 with e set on
  * an error that says nothing about the file (EACCES, EIO...), naming it.
  */
-long cp_receipt_check(int destfd, const struct cp_receipt_pair *r,
+long cp_receipt_check(int destfd, const struct cp_receipt *r,
     enum cp_receipt_state *state, struct cp_err *e);
 
 /* Release what r holds and empty it; safe on an emptied or zeroed pair. */
-void cp_receipt_free(struct cp_receipt_pair *r);
+void cp_receipt_free(struct cp_receipt *r);
 
 #endif

@@ -691,7 +691,7 @@ cmp_placed(const void *a, const void *b)
 
 /* The receipt: every record, and the directories the commit will have to create. */
 static void
-receipt(struct cp_extract *j, struct cp_receipt *out)
+receipt(struct cp_extract *j, struct cp_extract_receipt *out)
 {
 	struct cp_placed *p;
 	size_t i;
@@ -753,7 +753,7 @@ give_up(struct cp_extract *j, struct cp_err *e)
 
 int
 cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_extract **x, struct cp_receipt *out, struct cp_err *e)
+    struct cp_extract **x, struct cp_extract_receipt *out, struct cp_err *e)
 {
 	struct cp_extract *j = xcalloc(1, sizeof(*j));
 	int rc;
@@ -814,7 +814,7 @@ cp_extract_abort(struct cp_extract *j)
 }
 
 void
-cp_extract_receipt_free(struct cp_receipt *r)
+cp_extract_receipt_free(struct cp_extract_receipt *r)
 {
 	size_t i;
 

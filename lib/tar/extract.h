@@ -30,7 +30,7 @@ struct cp_placed {
 };
 
 /* The receipt: what was placed, in bytewise path order. */
-struct cp_receipt {
+struct cp_extract_receipt {
 	struct cp_placed *v;
 	size_t n;
 };
@@ -56,7 +56,7 @@ struct cp_extract;
  * o must stay valid until the commit or abort.
  */
 int cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
-    struct cp_extract **x, struct cp_receipt *out, struct cp_err *e);
+    struct cp_extract **x, struct cp_extract_receipt *out, struct cp_err *e);
 
 /*
  * Put everything in place: directories created (mode 0755; the umask is
@@ -71,6 +71,6 @@ int cp_extract_commit(struct cp_extract *x, struct cp_err *e);
 void cp_extract_abort(struct cp_extract *x);
 
 /* Release what a receipt holds; safe on an empty one. */
-void cp_extract_receipt_free(struct cp_receipt *r);
+void cp_extract_receipt_free(struct cp_extract_receipt *r);
 
 #endif

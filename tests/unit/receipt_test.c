@@ -102,10 +102,10 @@ opendir_fd(const char *path)
 }
 
 /* A receipt in memory, its strings copied (free with cp_receipt_free). */
-static struct cp_receipt_pair
+static struct cp_receipt
 pair(const char *package, const char *dest, enum cp_receipt_type t)
 {
-	struct cp_receipt_pair r = { 0 };
+	struct cp_receipt r = { 0 };
 
 	r.package = strdup(package);
 	memcpy(r.digest, DIGEST, sizeof(r.digest));
@@ -115,7 +115,7 @@ pair(const char *package, const char *dest, enum cp_receipt_type t)
 }
 
 static void
-add(struct cp_receipt_pair *r, const char *path, const char *hex)
+add(struct cp_receipt *r, const char *path, const char *hex)
 {
 	r->v = realloc(r->v, (r->n + 1) * sizeof(*r->v));
 	r->v[r->n].path = strdup(path);
@@ -135,7 +135,7 @@ set(char **field, const char *s)
 static void
 example_plane(void)
 {
-	struct cp_receipt_pair r;
+	struct cp_receipt r;
 	struct cp_err e;
 	struct dirent *de;
 	DIR *d = opendir("installed");
@@ -186,7 +186,7 @@ example_plane(void)
 static void
 escaped_names(void)
 {
-	struct cp_receipt_pair w = pair("PKG-ESC", "/opt/ext", CP_RECEIPT_EXTERNAL), r;
+	struct cp_receipt w = pair("PKG-ESC", "/opt/ext", CP_RECEIPT_EXTERNAL), r;
 	struct cp_err e;
 	const char *want_sums =
 	    "\\" H_HELLO "  a\\\\b\n"
@@ -226,7 +226,7 @@ escaped_names(void)
 static void
 refused(const char *sums, const char *info, const char *want, const char *what)
 {
-	struct cp_receipt_pair r;
+	struct cp_receipt r;
 	struct cp_err e;
 	int dfd;
 
@@ -293,7 +293,7 @@ hostile(void)
 static void
 files(void)
 {
-	struct cp_receipt_pair r;
+	struct cp_receipt r;
 	struct cp_err e;
 	char big[20 << 10];
 	int dfd, fd;
@@ -393,7 +393,7 @@ types(void)
 static void
 write_refused(void)
 {
-	struct cp_receipt_pair w = pair("W", ".", CP_RECEIPT_EXTENSION);
+	struct cp_receipt w = pair("W", ".", CP_RECEIPT_EXTENSION);
 	struct cp_err e;
 	struct stat st;
 
@@ -448,7 +448,7 @@ check(void)
 		CP_RECEIPT_CHANGED, CP_RECEIPT_MISSING,
 	};
 	size_t n = sizeof(paths) / sizeof(paths[0]), i, ok = 0;
-	struct cp_receipt_pair r = pair("K", ".", CP_RECEIPT_EXTENSION);
+	struct cp_receipt r = pair("K", ".", CP_RECEIPT_EXTENSION);
 	enum cp_receipt_state st[sizeof(paths) / sizeof(paths[0])];
 	char longname[300];
 	struct cp_err e;
@@ -500,8 +500,11 @@ check(void)
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && chdir(argv[1]) == -1) {
-		perror(argv[1]);
+	/* The example plane's receipts are read from the repository's root: the argument, else $CP_TOP (make check). */
+	const char *top = argc > 1 ? argv[1] : getenv("CP_TOP");
+
+	if (top != NULL && chdir(top) == -1) {
+		perror(top);
 		return 2;
 	}
 	if (mkdtemp(tmp) == NULL) {
