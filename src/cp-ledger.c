@@ -639,6 +639,15 @@ add_prompt(struct fields *f, const char *id)
 	set_field(f, &f->prompt[f->nprompt++], "prompt", id);
 }
 
+/* The plane's ledger, named as found: "ledger/..." for the current directory. */
+static char *
+default_path(const char *root)
+{
+	if (strcmp(root, ".") == 0)
+		return xstrdup(cp_layout_rel(CP_LAYOUT_LEDGER));
+	return cp_layout_path(root, CP_LAYOUT_LEDGER);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -700,9 +709,8 @@ main(int argc, char *argv[])
 	if (!cp_checkpoint_origin_ok(o.origin))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);
-	/* Segments are named as found: "ledger/..." for the current directory. */
 	if (o.path == NULL)
-		o.path = path = cp_layout_path(cp_layout_root(root), CP_LAYOUT_LEDGER);
+		o.path = path = default_path(cp_layout_root(root));
 	switch (verb) {
 	case APPEND: rc = mode_append(&o); break;
 	case VERIFY: rc = mode_verify(&o); break;

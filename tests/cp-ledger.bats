@@ -692,3 +692,34 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	run -0 cp-ledger -f l.jsonl verify
 	[[ $output == "intact: 1 entries in 1 segment"* ]]
 }
+
+# failing_openssl: $pre, an LD_PRELOAD whose OpenSSL digests fail (see
+# failsha.c), with the sanitizers' runtime first when the tools have one.
+failing_openssl() {
+	cc -shared -fPIC -o failsha.so "$G/failsha.c" -ldl
+	pre=$BATS_TEST_TMPDIR/failsha.so
+	asan=$(ldd "$(command -v cp-ledger)" | awk '/libasan/ { print $3 }')
+	[ -z "$asan" ] || pre="$asan $pre"
+}
+
+@test "a hash OpenSSL cannot compute is an error (status 2), never a wrong entry_hash or root" {
+	failing_openssl
+	golden_copy l.jsonl
+	cp l.jsonl before
+	run -2 --separate-stderr env LD_PRELOAD="$pre" FAIL_AFTER=0 \
+		cp-ledger -f l.jsonl append --event-type t --submission-id s --decision d --reason r
+	[ "$stderr" = "cp-ledger: sha256: openssl failure; nothing appended" ]
+	cmp l.jsonl before
+	run -2 --separate-stderr env LD_PRELOAD="$pre" FAIL_AFTER=0 cp-ledger -f l.jsonl verify
+	[ "$stderr" = "cp-ledger: l.jsonl:1: sha256: openssl failure" ]
+	# The first entry hashed, its leaf hash refused: no checkpoint, not a wrong one.
+	run -2 --separate-stderr env LD_PRELOAD="$pre" FAIL_AFTER=1 FAIL_COUNT=1 cp-ledger -f l.jsonl head
+	[ "$output" = "" ]
+	[[ "$stderr" == "cp-ledger: merkle: "* ]]
+	run -0 cp-ledger -f l.jsonl verify
+}
+
+@test "an empty ledger path is named as err(3) names it, ': ' and the reason" {
+	run -2 --separate-stderr cp-ledger -f '' verify
+	[ "$stderr" = "cp-ledger: : No such file or directory" ]
+}

@@ -186,9 +186,9 @@ struct entry {
  * The entry for the event whose fields are f, chained to prev: the fields
  * in the order of design.md section 5, then entry_hash over the sorted
  * canonical form of the rest.  The stored line goes to line; the
- * entry_hash to hex.
+ * entry_hash to hex.  Returns 0, or -1 when the hash failed (OpenSSL).
  */
-static void
+static int
 make_line(struct entry *e, const struct cp_jnode *f[NEVENT], const char *id, const char *ts,
     const char *prev, struct cp_buf *line, struct cp_buf *scratch, struct cp_sha256 *sha,
     char hex[CP_LEDGER_HEXLEN + 1])
@@ -208,13 +208,15 @@ make_line(struct entry *e, const struct cp_jnode *f[NEVENT], const char *id, con
 	e->obj.len = NFIELDS - 1;
 	cp_buf_reset(scratch);
 	cp_canon_dump(scratch, &e->obj, CP_CANON_SORT_KEYS, NULL);
-	cp_entry_digest(sha, scratch->data, scratch->len, h);
+	if (cp_entry_digest(sha, scratch->data, scratch->len, h) == -1)
+		return -1;
 	cp_hex_encode(h, sizeof(h), hex);
 	/* The stored line, in document order (sorted holds only the first NFIELDS - 1). */
 	member(&e->m[F_ENTRY_HASH], F_ENTRY_HASH, NULL, hex);
 	e->obj.len = NFIELDS;
 	cp_buf_reset(line);
 	cp_canon_dump(line, &e->obj, 0, NULL);
+	return 0;
 }
 
 /* A region this append wrote, to print afterwards or to take back on failure. */
@@ -387,7 +389,8 @@ append_one(struct writer *w, const struct cp_jnode *event, struct cp_err *e)
 		snprintf(ts, sizeof(ts), "%s", o->timestamp);
 	else
 		cp_entry_now(&w->clock, ts);
-	make_line(&w->entry, f, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex);
+	if (make_line(&w->entry, f, id, ts, w->prev, &w->line, &w->scratch, &w->sha, hex) == -1)
+		return cp_err_set(e, 0, CP_ENTRY_DIGEST_FAILED);
 	if (w->line.len > CP_LEDGER_LINE_MAX) {
 		cp_err_set(e, 0, "the entry would be %zu bytes, over the %d a line may hold",
 		    w->line.len, CP_LEDGER_LINE_MAX);

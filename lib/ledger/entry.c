@@ -85,12 +85,13 @@ cp_entry_parser_free(struct cp_entry_parser *p)
 	cp_sha256_free(&p->sha);
 }
 
-void
+int
 cp_entry_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32])
 {
 	if (cp_sha256_init(c) == -1 || cp_sha256_update(c, data, len) == -1 ||
 	    cp_sha256_final(c, out) == -1)
-		cp_sha256(data, len, out);
+		return cp_sha256(data, len, out);
+	return 0;
 }
 
 int
@@ -131,7 +132,8 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
 	if (want_hash) {
 		cp_buf_reset(&p->canon);
 		cp_canon_dump(&p->canon, ln->entry, CP_CANON_SORT_KEYS, "entry_hash");
-		cp_entry_digest(&p->sha, p->canon.data, p->canon.len, ln->hash);
+		if (cp_entry_digest(&p->sha, p->canon.data, p->canon.len, ln->hash) == -1)
+			return -1;
 		cp_hex_encode(ln->hash, sizeof(ln->hash), ln->hash_hex);
 	}
 	return ln->kind;

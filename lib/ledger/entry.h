@@ -54,7 +54,9 @@ void cp_entry_parser_free(struct cp_entry_parser *p);
  * entry_hash, previous_hash, detail, and when want_hash the SHA-256 of its
  * canonical form (Python's json.dumps(entry, sort_keys=True,
  * ensure_ascii=False) without entry_hash) in hash and hash_hex.  What ln
- * points to lives in p until its next parse.  Returns ln->kind.
+ * points to lives in p until its next parse.  Returns ln->kind, or -1
+ * when the hash was wanted and could not be computed (OpenSSL failed:
+ * CP_ENTRY_DIGEST_FAILED, an error, never a verdict on the line).
  */
 int cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want_hash,
     struct cp_ledger_line *ln);
@@ -65,8 +67,15 @@ void cp_entry_malformed(struct cp_ledger_line *ln, const char *why);
 /* Forget the parsed entry ln points to. */
 void cp_entry_clear(struct cp_ledger_line *ln);
 
-/* SHA-256 of data through the context c, reused from call to call (the one-shot cp_sha256 if c fails). */
-void cp_entry_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32]);
+/*
+ * SHA-256 of data through the context c, reused from call to call (the
+ * one-shot cp_sha256 if c fails).  Returns 0, or -1 when OpenSSL failed
+ * both ways (out is then not a digest: never to be used).
+ */
+int cp_entry_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char out[32]);
+
+/* The message of a failed cp_entry_digest, the same wherever it is reported. */
+#define CP_ENTRY_DIGEST_FAILED "sha256: openssl failure"
 
 /* 1 if id is an entry id: LED- and 8 lowercase hex digits. */
 int cp_entry_id_ok(const char *id);

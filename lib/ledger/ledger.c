@@ -95,7 +95,9 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp
 		ln->len = 0;
 		cp_entry_malformed(ln, "line longer than 1 MiB");
 	} else {
-		cp_entry_parse(&l->parser, text, len, 1, ln);
+		if (cp_entry_parse(&l->parser, text, len, 1, ln) == -1)
+			return cp_err_set(e, 0, "%s:%llu: %s", g->path,
+			    (unsigned long long)ln->lineno, CP_ENTRY_DIGEST_FAILED);
 		ln->text = text;
 		ln->len = len;
 	}
@@ -116,10 +118,10 @@ cp_ledger_close(struct cp_ledger *l)
 	free(l);
 }
 
-void
+int
 cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32])
 {
-	cp_merkle_leaf_hash(hash, 32, out);
+	return cp_merkle_leaf_hash(hash, 32, out);
 }
 
 /* The last few entries read, so that a chain break can say which entry its previous_hash names. */
@@ -177,7 +179,11 @@ add_leaf(struct verifier *v, const struct cp_ledger_line *ln)
 		s->entries++;
 		return;
 	}
-	cp_ledger_leaf(ln->hash, leaf);
+	if (cp_ledger_leaf(ln->hash, leaf) == -1) {
+		s->tree.failed = 1;	/* no root, no leaves: the caller's cp_merkle_root fails */
+		s->entries++;
+		return;
+	}
 	if (v->flags & CP_LEDGER_KEEP_LEAVES) {
 		if (s->entries == v->leafcap) {
 			v->leafcap = v->leafcap ? v->leafcap * 2 : 1024;

@@ -101,7 +101,7 @@ void cp_ledger_summary_free(struct cp_ledger_summary *s);
 int cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
     struct cp_ledger_summary *s, struct cp_err *e);
 
-/* Leaf hash of an entry whose recomputed hash is hash (cp_merkle_leaf_hash over its 32 bytes). */
-void cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);
+/* Leaf hash of an entry whose recomputed hash is hash (cp_merkle_leaf_hash over its 32 bytes); 0, or -1 when OpenSSL failed. */
+int cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);
 
 #endif

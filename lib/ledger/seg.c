@@ -282,7 +282,11 @@ nl_before(int fd, off_t end)
 	return -1;
 }
 
-/* Parse the bytes [off, end) of fd as one line (kind MALFORMED when longer than the cap). */
+/*
+ * Parse the bytes [off, end) of fd as one line (kind MALFORMED when longer
+ * than the cap).  Returns 0, -1 on a read error (errno), or -2 when its
+ * hash could not be computed.
+ */
 static int
 parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *ln,
     struct cp_buf *b, struct cp_entry_parser *p)
@@ -297,7 +301,10 @@ parse_range(int fd, off_t off, off_t end, int want_hash, struct cp_ledger_line *
 	}
 	if (read_line_at(fd, off, end, b, &toolong) == -1)
 		return -1;
-	cp_entry_parse(p, b->data ? b->data : "", b->len, want_hash, ln);
+	if (cp_entry_parse(p, b->data ? b->data : "", b->len, want_hash, ln) == -1) {
+		errno = 0;
+		return -2;
+	}
 	return 0;
 }
 
@@ -309,7 +316,7 @@ cp_seg_tail(int fd, off_t size, struct cp_seg_tail *t, struct cp_err *e)
 	struct cp_entry_parser p = { 0 };
 	off_t end = size, nl;
 	char last;
-	int rc = -1;
+	int rc = -1, pr;
 
 	memset(t, 0, sizeof(*t));
 	t->good_end = size;
@@ -325,7 +332,11 @@ cp_seg_tail(int fd, off_t size, struct cp_seg_tail *t, struct cp_err *e)
 			goto ioerr;
 		t->torn = 1;
 		t->good_end = end = nl + 1;
-		if (parse_range(fd, end, size, 1, &ln, &b, &p) == -1)
+		if ((pr = parse_range(fd, end, size, 1, &ln, &b, &p)) == -2) {
+			cp_err_set(e, 0, CP_ENTRY_DIGEST_FAILED);
+			goto out;
+		}
+		if (pr == -1)
 			goto ioerr;
 		t->completable = ln.kind == CP_LEDGER_ENTRY && strcmp(ln.entry_hash, ln.hash_hex) == 0;
 	}
