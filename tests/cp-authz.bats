@@ -305,7 +305,10 @@ ACTIONS="create install update remove pack verify hash_update"
 	[ -z "$output" ]
 	echo 'CONTROL_PLANE_AUTH_PROVIDER=oidc' > plane/registries/plane.conf
 	run --separate-stderr -2 cp-authz -C plane verify
-	[[ "$stderr" == *"registries/plane.conf:1: unknown auth provider 'oidc'"* ]]
+	[ "$stderr" = "cp-authz: plane/registries/plane.conf:1: unknown auth provider 'oidc' (known: passthrough, hmac)" ]
+	# Without -C the plane is ".", and the file is named as it always was.
+	(cd plane && run --separate-stderr -2 cp-authz verify &&
+		[ "$stderr" = "cp-authz: ./registries/plane.conf:1: unknown auth provider 'oidc' (known: passthrough, hmac)" ])
 	hmac_plane
 	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -2 cp-authz -C plane --token x create
 	[[ "$stderr" == *"the plane pins auth provider hmac"*"cannot select another"* ]]
@@ -597,4 +600,12 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 	run --separate-stderr -2 bash -c 'cp-authz -C plane verify > /dev/full'
 	[[ "$stderr" == *"cp-authz: write error: No space left on device"* ]]
 	run -2 bash -c 'CONTROL_PLANE_SHARED_SECRET=s cp-authz token a > /dev/full'
+}
+
+@test "a message about a path of 1200 bytes keeps the path and ends with the reason" {
+	hmac_plane
+	long=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..200})
+	for i in 1 2 3 4 5; do long=$long/$(printf 'e%.0s' {1..200}); done
+	run --separate-stderr -2 cp-authz -C plane --secrets-file "$long/x.env" --token "$(tok ada)" verify
+	[ "$stderr" = "cp-authz: no secret for hmac: $long/x.env: No such file or directory" ]
 }

@@ -27,21 +27,22 @@ int
 cp_err_vset(struct cp_err *e, int errnum, const char *fmt, va_list ap)
 {
 	int saved = errno, n;
-	size_t len;
+	char why[256] = "";
+	size_t room = sizeof(e->msg), wlen = 0;
 
 	if (e == NULL)
 		return -1;
 	e->errnum = errnum;
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	if (errnum != 0) {
+		snprintf(why, sizeof(why), ": %s", strerror(errnum));
+		wlen = strlen(why);
+		room -= wlen;		/* the reason is kept whole: the message is cut instead */
+	}
+	n = vsnprintf(e->msg, room, fmt, ap);
 	if (n < 0)
 		e->msg[0] = '\0';
-	mark_cut(e->msg, sizeof(e->msg), n);
-	if (errnum != 0) {
-		len = strlen(e->msg);
-		n = snprintf(e->msg + len, sizeof(e->msg) - len, "%s%s", len ? ": " : "",
-		    strerror(errnum));
-		mark_cut(e->msg + len, sizeof(e->msg) - len, n);
-	}
+	mark_cut(e->msg, room, n);
+	memcpy(e->msg + strlen(e->msg), why, wlen + 1);
 	errno = saved;
 	return -1;
 }
@@ -63,17 +64,20 @@ cp_err_prefix(struct cp_err *e, const char *fmt, ...)
 	char old[sizeof(e->msg)];
 	va_list ap;
 	int saved = errno, n;
-	size_t len;
+	size_t len, olen, room;
 
 	if (e == NULL)
 		return -1;
 	memcpy(old, e->msg, sizeof(old));
+	olen = strlen(old);
+	/* The message already there says what is wrong: the prefix is cut first. */
+	room = olen + 2 + 16 < sizeof(e->msg) ? sizeof(e->msg) - olen - 2 : 16;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	n = vsnprintf(e->msg, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		e->msg[0] = '\0';
-	mark_cut(e->msg, sizeof(e->msg), n);
+	mark_cut(e->msg, room, n);
 	len = strlen(e->msg);
 	n = snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", old);
 	mark_cut(e->msg + len, sizeof(e->msg) - len, n);

@@ -2,6 +2,7 @@
 #ifndef CP_ERR_H
 #define CP_ERR_H
 
+#include <limits.h>
 #include <stdarg.h>
 
 /* The exit statuses of every tool and make target (design.md section 3). */
@@ -22,7 +23,7 @@ enum {
  */
 struct cp_err {
 	int errnum;
-	char msg[1024];
+	char msg[PATH_MAX + 512];	/* a whole path and what is wrong with it */
 };
 
 /* Zero errnum, empty msg. */
@@ -30,7 +31,9 @@ void cp_err_clear(struct cp_err *e);
 
 /*
  * Set e to the formatted message, followed by ": strerror(errnum)" when
- * errnum is not 0.  A message too long for msg is cut (ending in "...").
+ * errnum is not 0 (as err(3) does, even after an empty message).  A message
+ * too long for msg is cut, ending in "...", before the strerror part: the
+ * reason always survives.
  * Returns -1, so that a failing function can `return cp_err_set(...)`.
  * errno is left as it was.
  */

@@ -1,6 +1,5 @@
 /* layout: -C DIR, else CONTROL_PLANE_ROOT, else the current directory; and the plane's file names. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/layout.h"
 #include "base/xalloc.h"
@@ -41,7 +40,5 @@ cp_layout_rel(enum cp_layout_item item)
 char *
 cp_layout_path(const char *root, enum cp_layout_item item)
 {
-	if (strcmp(root, ".") == 0)
-		return xstrdup(rel[item]);
 	return xpathjoin(root, rel[item]);
 }

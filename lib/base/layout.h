@@ -30,9 +30,9 @@ enum cp_layout_item {
 const char *cp_layout_rel(enum cp_layout_item item);
 
 /*
- * The item's path under root: "ROOT/REL", or REL alone when root is "." (so
- * that messages name "ledger/..." as found).  Caller frees (exits 2 when
- * out of memory).
+ * The item's path under root: "ROOT/REL" ("./registries/roles.csv" for the
+ * current directory, as messages have always named it).  Caller frees
+ * (exits 2 when out of memory).
  */
 char *cp_layout_path(const char *root, enum cp_layout_item item);
 
