@@ -568,6 +568,13 @@ keep_line(void *arg, const char *line, size_t len)
 int
 cp_append(const char *path, const char *text, size_t len, char **line, struct cp_err *e)
 {
+	return cp_append_with(path, NULL, text, len, line, e);
+}
+
+int
+cp_append_with(const char *path, const struct cp_append_opts *o, const char *text,
+    size_t len, char **line, struct cp_err *e)
+{
 	struct cp_buf b = CP_BUF_INIT;
 	struct cp_jtree t = { 0 };
 	json_error_t je;
@@ -577,7 +584,7 @@ cp_append(const char *path, const char *text, size_t len, char **line, struct cp
 	if (one.event == NULL)
 		rc = cp_err_set(e, 0, "the event is not JSON: line %d, column %d: %s", je.line,
 		    je.column, je.text);
-	else if (cp_append_batch(path, NULL, next_one, &one, line ? keep_line : NULL, &one, NULL,
+	else if (cp_append_batch(path, o, next_one, &one, line ? keep_line : NULL, &one, NULL,
 	    e) == -1)
 		rc = -1;
 	cp_jtree_free(&t);

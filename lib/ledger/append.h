@@ -20,7 +20,8 @@ int cp_append_check(const struct cp_jnode *event, struct cp_err *e);
 /* How to append. */
 struct cp_append_opts {
 	uint64_t rotate_bytes;	/* > 0: start a new segment when a line would take the last past this */
-	const char *id;		/* tests only: this id instead of a random one */
+	const char *id;		/* this id instead of a random one: for one event whose
+				 * entry the caller must find again (plane/journal), and tests */
 	const char *timestamp;	/* tests only: this timestamp instead of the clock's */
 };
 
@@ -52,5 +53,9 @@ int cp_append_batch(const char *path, const struct cp_append_opts *o,
  * its newline (caller frees).  Returns 0, or -1 with the message in e.
  */
 int cp_append(const char *path, const char *text, size_t len, char **line, struct cp_err *e);
+
+/* cp_append with options o (may be NULL): a chosen id (see cp_append_opts), rotation. */
+int cp_append_with(const char *path, const struct cp_append_opts *o, const char *text,
+    size_t len, char **line, struct cp_err *e);
 
 #endif
