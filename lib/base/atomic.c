@@ -18,6 +18,9 @@ release(struct cp_atomic *a)
 	free(a->tmp);
 	a->path = a->tmp = NULL;
 	a->fp = NULL;
+	if (a->dirfd >= 0)
+		close(a->dirfd);
+	a->dirfd = -1;
 }
 
 int
@@ -31,6 +34,7 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 
 	a->fp = NULL;
 	a->nosync = 0;
+	a->dirfd = -1;
 	a->path = xstrdup(path);
 	a->tmp = xmalloc(strlen(path) + 10);
 	memcpy(a->tmp, path, dirlen);
@@ -66,6 +70,50 @@ fail:
 }
 
 int
+cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
+{
+	static const char digit[] = "0123456789abcdef";
+	unsigned char r[8];
+	int fd = -1, e, tries, i;
+
+	a->fp = NULL;
+	a->nosync = 0;
+	a->path = xstrdup(name);
+	a->tmp = xmalloc(strlen(name) + 2 + 2 * sizeof(r) + 1);
+	if ((a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		goto fail;
+	for (tries = 0; fd == -1 && tries < 100; tries++) {
+		if (getentropy(r, sizeof(r)) == -1)
+			goto fail;
+		i = sprintf(a->tmp, ".%s.", name);
+		for (size_t k = 0; k < sizeof(r); k++) {
+			a->tmp[i++] = digit[r[k] >> 4];
+			a->tmp[i++] = digit[r[k] & 15];
+		}
+		a->tmp[i] = '\0';
+		fd = openat(a->dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+		if (fd == -1 && errno != EEXIST)
+			goto fail;
+	}
+	if (fd == -1)
+		goto fail;
+	if (fchmod(fd, mode) == -1 || (a->fp = fdopen(fd, "w")) == NULL) {
+		e = errno;
+		close(fd);
+		unlinkat(a->dirfd, a->tmp, 0);
+		errno = e;
+		goto fail;
+	}
+	return 0;
+fail:
+	e = errno;
+	release(a);
+	errno = e;
+	return -1;
+}
+
+int
 cp_atomic_commit(struct cp_atomic *a)
 {
 	int e = 0;
@@ -76,15 +124,24 @@ cp_atomic_commit(struct cp_atomic *a)
 		e = errno;
 	if (fclose(a->fp) == EOF && e == 0)
 		e = errno;
-	if (e == 0 && rename(a->tmp, a->path) == -1)
+	if (e == 0 && (a->dirfd >= 0 ? renameat(a->dirfd, a->tmp, a->dirfd, a->path)
+	    : rename(a->tmp, a->path)) == -1)
 		e = errno;
 	if (e != 0) {
-		unlink(a->tmp);
+		if (a->dirfd >= 0)
+			unlinkat(a->dirfd, a->tmp, 0);
+		else
+			unlink(a->tmp);
 		release(a);
 		errno = e;
 		return -1;
 	}
-	e = !a->nosync && cp_io_fsync_parent(a->path) == -1 ? errno : 0;
+	if (a->nosync)
+		e = 0;
+	else if (a->dirfd >= 0)
+		e = fsync(a->dirfd) == -1 ? errno : 0;
+	else
+		e = cp_io_fsync_parent(a->path) == -1 ? errno : 0;
 	release(a);
 	errno = e;
 	return e ? -1 : 0;
@@ -97,8 +154,12 @@ cp_atomic_abort(struct cp_atomic *a)
 
 	if (a->fp != NULL)
 		fclose(a->fp);
-	if (a->tmp != NULL)
-		unlink(a->tmp);
+	if (a->tmp != NULL) {
+		if (a->dirfd >= 0)
+			unlinkat(a->dirfd, a->tmp, 0);
+		else
+			unlink(a->tmp);
+	}
 	release(a);
 	errno = e;
 }

@@ -11,8 +11,9 @@
 /* One write in progress.  Caller-allocated; fields are read-only to the caller but fp. */
 struct cp_atomic {
 	FILE *fp;	/* write the new content here */
-	char *path;	/* the target */
+	char *path;	/* the target (a name in dirfd, with cp_atomic_openat) */
 	char *tmp;	/* the temporary file beside it */
+	int dirfd;	/* cp_atomic_openat's directory (a duplicate), else -1 */
 	int nosync;	/* set after open for a disposable file (a cache that checks
 			 * itself): renamed into place atomically, never fsynced */
 };
@@ -24,6 +25,17 @@ struct cp_atomic {
  * it.  Returns 0, or -1 with errno set and nothing created.
  */
 int cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode);
+
+/*
+ * The same for the file name in the directory open as dirfd: the temporary
+ * file is made there with openat (O_EXCL, O_NOFOLLOW), renamed with renameat
+ * and the directory fsynced through the descriptor, so that no path to the
+ * directory is ever resolved again (it cannot be swapped for a symlink in
+ * between).  name is one component.  dirfd stays the caller's (a is given
+ * a duplicate, closed on commit or abort).  CP_ATOMIC_KEEP_MODE is not
+ * taken here.
+ */
+int cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode);
 
 /*
  * Finish: flush, fsync and close the temporary file, rename it over the

@@ -31,6 +31,13 @@ cp_lock_acquire(const char *lockpath)
 }
 
 int
+cp_lock_acquire_at(int dirfd, const char *name)
+{
+	return lock_fd(openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644),
+	    LOCK_EX);
+}
+
+int
 cp_lock_acquire_shared(const char *lockpath)
 {
 	return lock_fd(open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), LOCK_SH);

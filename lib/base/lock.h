@@ -12,6 +12,12 @@
 int cp_lock_acquire(const char *lockpath);
 
 /*
+ * The same for the lock file name in the directory open as dirfd (openat:
+ * never through a symlink, whatever the path to dirfd was).
+ */
+int cp_lock_acquire_at(int dirfd, const char *name);
+
+/*
  * Take a shared flock on the existing lock file lockpath (opened read-only,
  * never created, never through a symlink), waiting for an exclusive holder,
  * so a reader sees what no writer is in the middle of.  Returns the

@@ -93,16 +93,6 @@ random_hex(char *out, size_t nbytes, struct cp_err *e)
 	return 0;
 }
 
-/* "/proc/self/fd/N/name": a path to name in the directory open as fd, for the modules that take paths. */
-static char *
-fd_path(int fd, const char *name)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "/proc/self/fd/%d/%s", fd, name);
-	return xstrdup(buf);
-}
-
 /* Append name escaped as sumline does, with a leading '\' when escaped (the form of a journal line). */
 static void
 esc(struct cp_buf *b, const char *name)
@@ -249,18 +239,13 @@ rm_tree(int at, const char *name, int depth, struct cp_err *e)
 static int
 lock_plane(struct cp_journal *j, int create, struct cp_err *e)
 {
-	char *path;
-
 	if (create)
 		j->cpfd = cp_beneath_mkdirs(j->planefd, STATE, 0755, e);
 	else
 		j->cpfd = cp_beneath_open(j->planefd, STATE, O_RDONLY | O_DIRECTORY, 0, e);
 	if (j->cpfd == -1)
 		return -1;
-	path = fd_path(j->cpfd, LOCKNAME);
-	j->lockfd = cp_lock_acquire(path);
-	free(path);
-	if (j->lockfd == -1)
+	if ((j->lockfd = cp_lock_acquire_at(j->cpfd, LOCKNAME)) == -1)
 		return cp_err_set(e, errno, "%s/%s", STATE, LOCKNAME);
 	return 0;
 }
@@ -901,13 +886,12 @@ journal_write(struct cp_journal *j, char digest[CP_SHA256_HEXLEN + 1], struct cp
 	struct cp_buf b = CP_BUF_INIT;
 	unsigned char d[CP_SHA256_LEN];
 	struct cp_atomic a;
-	char *path = fd_path(j->cpfd, JOURNAL);
 	int rc = 0;
 
 	journal_text(j, &b);
 	if (cp_sha256(b.data, b.len, d) == -1)
 		rc = cp_err_set(e, errno, "sha256");
-	else if (cp_atomic_open(&a, path, 0644) == -1)
+	else if (cp_atomic_openat(&a, j->cpfd, JOURNAL, 0644) == -1)
 		rc = cp_err_set(e, errno, "%s/%s", STATE, JOURNAL);
 	else if (fwrite(b.data, 1, b.len, a.fp) != b.len) {
 		rc = cp_err_set(e, errno, "%s/%s", STATE, JOURNAL);
@@ -917,7 +901,6 @@ journal_write(struct cp_journal *j, char digest[CP_SHA256_HEXLEN + 1], struct cp
 	cp_hex_encode(d, sizeof(d), digest);
 	digest[CP_SHA256_HEXLEN] = '\0';
 	free(b.data);
-	free(path);
 	return rc;
 }
 

@@ -71,10 +71,10 @@
  * A name or path holding '\', LF or CR is written with those escaped as
  * \\ \n \r and a '\' before it, as in a sha256sum line (text/sumline).
  *
- * Every function needs Linux's /proc (the lock file and the journal are
- * reached by path through /proc/self/fd/N of the .cp descriptor, so that
- * base/lock and base/atomic never follow a .cp swapped for a symlink).
- * None is thread-safe on one handle; the plane's lock serializes processes.
+ * The lock file and the journal are reached through the .cp descriptor
+ * (cp_lock_acquire_at, cp_atomic_openat), never by a path that a .cp
+ * swapped for a symlink could redirect.  None is thread-safe on one
+ * handle; the plane's lock serializes processes.
  */
 
 #define CP_JOURNAL_MAX_STEPS 1000000	/* steps a journal may hold */
