@@ -23,6 +23,37 @@ release(struct cp_atomic *a)
 	a->dirfd = -1;
 }
 
+/* Remove the temporary file, through the directory descriptor when there is one. */
+static void
+remove_tmp(const struct cp_atomic *a)
+{
+	if (a->dirfd >= 0)
+		unlinkat(a->dirfd, a->tmp, 0);
+	else
+		unlink(a->tmp);
+}
+
+/*
+ * The temporary file fd (or -1, errno set) made: give it its mode and a
+ * stream.  Returns 0, or -1 with errno set, the file removed and a released.
+ */
+static int
+finish_open(struct cp_atomic *a, int fd, mode_t mode)
+{
+	int e;
+
+	if (fd >= 0 && fchmod(fd, mode) == 0 && (a->fp = fdopen(fd, "w")) != NULL)
+		return 0;
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		remove_tmp(a);
+	}
+	release(a);
+	errno = e;
+	return -1;
+}
+
 int
 cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 {
@@ -30,7 +61,6 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	struct stat st;
 	mode_t mask;
-	int fd, e;
 
 	a->fp = NULL;
 	a->nosync = 0;
@@ -51,22 +81,7 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 			mode = 0666 & ~mask;
 		}
 	}
-	fd = mkostemp(a->tmp, O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	if (fchmod(fd, mode) == -1 || (a->fp = fdopen(fd, "w")) == NULL) {
-		e = errno;
-		close(fd);
-		unlink(a->tmp);
-		errno = e;
-		goto fail;
-	}
-	return 0;
-fail:
-	e = errno;
-	release(a);
-	errno = e;
-	return -1;
+	return finish_open(a, mkostemp(a->tmp, O_CLOEXEC), mode);
 }
 
 int
@@ -74,17 +89,17 @@ cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
 {
 	static const char digit[] = "0123456789abcdef";
 	unsigned char r[8];
-	int fd = -1, e, tries, i;
+	int fd = -1, tries, i;
 
 	a->fp = NULL;
 	a->nosync = 0;
 	a->path = xstrdup(name);
 	a->tmp = xmalloc(strlen(name) + 2 + 2 * sizeof(r) + 1);
 	if ((a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
-		goto fail;
+		return finish_open(a, -1, mode);
 	for (tries = 0; fd == -1 && tries < 100; tries++) {
 		if (getentropy(r, sizeof(r)) == -1)
-			goto fail;
+			return finish_open(a, -1, mode);
 		i = sprintf(a->tmp, ".%s.", name);
 		for (size_t k = 0; k < sizeof(r); k++) {
 			a->tmp[i++] = digit[r[k] >> 4];
@@ -94,23 +109,9 @@ cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
 		fd = openat(a->dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
 		if (fd == -1 && errno != EEXIST)
-			goto fail;
+			break;
 	}
-	if (fd == -1)
-		goto fail;
-	if (fchmod(fd, mode) == -1 || (a->fp = fdopen(fd, "w")) == NULL) {
-		e = errno;
-		close(fd);
-		unlinkat(a->dirfd, a->tmp, 0);
-		errno = e;
-		goto fail;
-	}
-	return 0;
-fail:
-	e = errno;
-	release(a);
-	errno = e;
-	return -1;
+	return finish_open(a, fd, mode);
 }
 
 int
@@ -128,10 +129,7 @@ cp_atomic_commit(struct cp_atomic *a)
 	    : rename(a->tmp, a->path)) == -1)
 		e = errno;
 	if (e != 0) {
-		if (a->dirfd >= 0)
-			unlinkat(a->dirfd, a->tmp, 0);
-		else
-			unlink(a->tmp);
+		remove_tmp(a);
 		release(a);
 		errno = e;
 		return -1;
@@ -154,12 +152,8 @@ cp_atomic_abort(struct cp_atomic *a)
 
 	if (a->fp != NULL)
 		fclose(a->fp);
-	if (a->tmp != NULL) {
-		if (a->dirfd >= 0)
-			unlinkat(a->dirfd, a->tmp, 0);
-		else
-			unlink(a->tmp);
-	}
+	if (a->tmp != NULL)
+		remove_tmp(a);
 	release(a);
 	errno = e;
 }
