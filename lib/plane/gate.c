@@ -748,8 +748,8 @@ stage_archive(struct op *o)
 		return refuse(o, 1, "repack, or restore the archive and its sidecar",
 		    "sidecar mismatch: %s.sha256 holds %s, registry %s", source, side, o->f[F_DIGEST]);
 	if ((fd = cp_beneath_open(o->g->fd, source, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e)) == -1)
-		return refuse(o, 2, "pack it: make pack SRC=... ID=...", "no archive: %s",
-		    e.msg);
+		return refuse(o, 2, e.errnum == ENOENT ? "pack it: make pack SRC=... ID=..." : NULL,
+		    "%s: %s", e.errnum == ENOENT ? "no archive" : "archive", e.msg);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(o, 2, NULL, "%s is not a regular file", source);
@@ -2166,6 +2166,18 @@ open_root(const char *root, char **canon, struct cp_err *e)
 	return fd;
 }
 
+/* Say what stops recovery and what to do. */
+static void
+recover_failed(struct cp_err *e)
+{
+	if (e->errnum == ELOOP)
+		cp_err_prefix(e, "recovery: .cp/ (or a file in it) is a symlink, refused; make .cp a "
+		    "real directory");
+	else
+		cp_err_prefix(e, "recovery: look at .cp/journal (the journal of an unfinished step), "
+		    "then move it away by hand if it is not ours");
+}
+
 int
 cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *e)
 {
@@ -2177,8 +2189,7 @@ cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *
 	ledger = cp_layout_path(canon, CP_LAYOUT_LEDGER);
 	rc = cp_journal_recover(fd, ledger, rec, e);
 	if (rc == -1)
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 	free(ledger);
 	free(canon);
 	close(fd);
@@ -2207,9 +2218,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 		cp_err_prefix(e, "%s is not a plane", g->root);
 		goto fail;
 	}
+	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, e) == -1)
+		goto fail;
 	if (cp_journal_recover(g->fd, g->ledger, rec != NULL ? rec : &dummy, e) == -1) {
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 		goto fail;
 	}
 	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1)
