@@ -183,6 +183,8 @@ common_meta(struct op *o, struct cp_json *w)
 	cp_json_kstr(w, "provider", o->g->auth.provider->name);
 }
 
+static int plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e);
+
 /* --- the operation's frame ---------------------------------------------------- */
 
 static void
@@ -243,7 +245,7 @@ static int __attribute__((format(printf, 4, 5)))
 refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 {
 	struct cp_gate_result *r = o->r;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	struct cp_json *w;
 	char *line = NULL, *s;
@@ -260,7 +262,8 @@ refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 	outcome(r, exit, exit == 2 ? "error" : "refused", "%s", s);
 	free(s);
 	set_hint(r, hint);
-	if (cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
+	if (plane_dir_ok(o->g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
 	    &e) == 0) {
 		w = cp_event_metadata(&ev);
 		common_meta(o, w);
@@ -295,7 +298,7 @@ authorize(struct op *o)
 	struct cp_gate *g = o->g;
 	struct cp_gate_result *r = o->r;
 	const char *reason = g->reject;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	char *line = NULL, roles[256] = "";
 	size_t i, n = 0;
@@ -318,7 +321,8 @@ authorize(struct op *o)
 		    g->id.user != NULL ? "'" : "", o->action, reason != NULL ? reason : "not authenticated");
 	set_hint(r, g->authenticated ? "ask an admin for a role that grants it (registries/roles.csv)" :
 	    "give a valid token: --token-file FILE or CONTROL_PLANE_TOKEN (cp-authz token USER makes one)");
-	if (cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
 	    reason != NULL ? reason : "not authenticated", &e) == 0 &&
 	    cp_event_append(&ev, g->ledger, &line, &e) == 0)
 		note_entry(r, line);
@@ -2037,7 +2041,8 @@ manifest_tx(struct op *o, const char *why)
 		cp_integrity_free(&ir);
 		return refuse_err(o, "integrity", &e);
 	}
-	memcpy(r->digest, root, sizeof(r->digest));
+	if (why == NULL)	/* a follow-up keeps the operation's digest */
+		memcpy(r->digest, root, sizeof(r->digest));
 	if (ir.manifest_error == NULL && ir.manifest_root != NULL &&
 	    strcmp(ir.manifest_root, root) == 0 && strcmp(ir.scheme, "rfc6962") == 0) {
 		cp_integrity_free(&ir);
