@@ -1,6 +1,7 @@
 /* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate. */
 #include <err.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,8 @@ main(int argc, char *argv[])
 	int c, nargs, want, status;
 
 	cp_prog_init(argc, argv);
+	/* pax names convert losslessly only in a UTF-8 locale (tar/tarread, tarpack) */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	while ((c = getopt_long(argc, argv, "C:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'C': o.root = optarg; break;

@@ -339,6 +339,28 @@ authorize(struct op *o)
 
 /* --- reading the plane --------------------------------------------------------- */
 
+/* The governed part of the plane a plane-relative path lies in, or NULL when none. */
+static const char *
+reserved(const char *rel)
+{
+	static const enum cp_layout_item dirs[] = {
+		CP_LAYOUT_STATE, CP_LAYOUT_LEDGER, CP_LAYOUT_INSTALLED, CP_LAYOUT_REGISTRIES,
+		CP_LAYOUT_STORE
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		const char *d = cp_layout_rel(dirs[i]);
+
+		n = strlen(d);
+		if (strncmp(rel, d, n) == 0 && (rel[n] == '/' || rel[n] == '\0'))
+			return d;
+	}
+	if (strcmp(rel, cp_layout_rel(CP_LAYOUT_MANIFEST)) == 0)
+		return cp_layout_rel(CP_LAYOUT_MANIFEST);
+	return NULL;
+}
+
 /* The plane directory rel must not be a symlink (nor anything but a directory, if there). Returns 0 or -1 (e). */
 static int
 plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e)
@@ -1347,6 +1369,42 @@ files_meta(struct op *o, struct cp_json *w)
 	cp_json_end(w);
 }
 
+/* The nearest existing directory of an absolute path, open.  Returns it or -1 (e). */
+static int
+nearest_dir(const char *abs, struct cp_err *e)
+{
+	char *p = xstrdup(abs), *slash;
+	int fd;
+
+	while ((fd = open(*p ? p : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 && errno == ENOENT &&
+	    (slash = strrchr(p, '/')) != NULL)
+		*slash = '\0';
+	if (fd == -1)
+		cp_err_set(e, errno, "%s", abs);
+	free(p);
+	return fd;
+}
+
+/*
+ * The plane's own state is never a package's to write: no file of a package
+ * installed in the plane may land in .cp/, ledger/, installed/, registries/
+ * or packages_store/, nor be MANIFEST.json.  Returns 0 or r->exit.
+ */
+static int
+reserved_check(struct op *o)
+{
+	for (size_t i = 0; !o->ext && i < o->nsf; i++) {
+		char *t = target(o, o->sf[i].path);
+		const char *what = reserved(t);
+
+		free(t);
+		if (what != NULL)
+			return refuse(o, 2, "a package may not hold the plane's own state",
+			    "%s/%s: inside the plane's %s: refused", o->shown, o->sf[i].path, what);
+	}
+	return 0;
+}
+
 /*
  * Install or update from the staged archive over the old receipt (NULL:
  * none).  state: the old files' states.  Checks every target, stages the
@@ -1363,23 +1421,33 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	struct stat st;
 	char **gone = NULL, hex[CP_SHA256_HEXLEN + 1];
 	size_t ngone = 0, i, k;
-	int rootfd, owned, rc;
+	int rootfd, owned, rc, fresh = 0;
 
 	if ((rc = stage_archive(o)) != 0)
 		return rc;
-	if (join_external(o, &e) == -1)
-		return refuse_err(o, "destination", &e);
-	if ((rootfd = probe_root(o, &owned, &e)) == -1)
-		return refuse_err(o, "destination", &e);
+	if ((rc = reserved_check(o)) != 0)
+		return rc;
+	if ((rootfd = probe_root(o, &owned, &e)) == -1) {
+		if (!o->ext || errno != ENOENT)
+			return refuse_err(o, "destination", &e);
+		/* not made yet: nothing is in the way; its nearest existing directory says the filesystem */
+		if ((rootfd = nearest_dir(o->dest_abs, &e)) == -1)
+			return refuse_err(o, "destination", &e);
+		fresh = 1;
+	}
 	if (same_fs(o, rootfd, &e) == -1) {
-		if (owned)
+		if (owned || fresh)
 			close(rootfd);
 		return refuse(o, 2, NULL, "%s", e.msg);
+	}
+	if (fresh) {
+		close(rootfd);
+		rootfd = -1;
 	}
 	/* Each new file: its place free, ours and unchanged, or holding its bytes already. */
 	for (i = 0; i < o->nsf; i++) {
 		char *t = target(o, o->sf[i].path);
-		enum probe p = probe(rootfd, t, &st);
+		enum probe p = fresh ? P_NONE : probe(rootfd, t, &st);
 		const struct cp_receipt_entry *mine = NULL;
 
 		for (k = 0; old != NULL && k < old->n; k++)
@@ -1404,7 +1472,7 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		}
 		free(t);
 	}
-	if (owned)
+	if (owned && rootfd >= 0)
 		close(rootfd);
 	if (r->nmissing > 0) {
 		/* here: files in the way that the package does not own */
@@ -1423,6 +1491,8 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		return refuse(o, 1, "FORCE=1 (--force) replaces them",
 		    "%zu file(s) changed since install, e.g. %s/%s", r->nmodified, o->shown,
 		    r->modified[0]);
+	if (join_external(o, &e) == -1)
+		return refuse_err(o, "destination", &e);
 	/* Puts, then the old files the new version lacks. */
 	for (i = 0; i < o->nsf; i++) {
 		char *t = target(o, o->sf[i].path);
@@ -1805,6 +1875,41 @@ plane_relative(const struct cp_gate *g, const char *src, struct cp_err *e)
 	return out;
 }
 
+/* 1 if the tree under the directory dirfd holds the file dev:ino (symlinks not followed). */
+static int
+holds_inode(int dirfd, dev_t dev, ino_t ino, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	int fd, found = 0;
+	DIR *d;
+
+	if (depth > 64 || (fd = dup(dirfd)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+			found = 1;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				found = holds_inode(sub, dev, ino, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 static void
 pack_problem(void *arg, const char *msg)
 {
@@ -1850,8 +1955,10 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		s = refuse(&o, 2, NULL, "SRC %s", e.msg);
 		goto out;
 	}
-	if (strcmp(rel, ".cp") == 0 || strncmp(rel, ".cp/", 4) == 0) {
-		s = refuse(&o, 2, NULL, "SRC %s is the plane's private state (.cp/): refused", rel);
+	if (*rel == '\0' || reserved(rel) != NULL) {
+		s = refuse(&o, 2, "pack a file or directory of the plane's content",
+		    "SRC %s is %s: refused", *rel ? rel : ".", *rel ? "the plane's own state" :
+		    "the whole plane (its .cp/, ledger/, installed/ with it)");
 		goto out;
 	}
 	fd = *rel ? cp_beneath_open(g->fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e) :
@@ -1867,6 +1974,10 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	}
 	if (g->has_secret && st.st_dev == g->secret_dev && st.st_ino == g->secret_ino) {
 		s = refuse(&o, 2, NULL, "SRC %s is the secrets file: refused", rel);
+		goto out;
+	}
+	if (g->has_secret && S_ISDIR(st.st_mode) && holds_inode(fd, g->secret_dev, g->secret_ino, 0)) {
+		s = refuse(&o, 2, NULL, "SRC %s holds the secrets file (a hard link to it): refused", rel);
 		goto out;
 	}
 	/* The base: entries are stored relative to where install puts them back. */
@@ -2041,8 +2152,7 @@ manifest_tx(struct op *o, const char *why)
 		cp_integrity_free(&ir);
 		return refuse_err(o, "integrity", &e);
 	}
-	if (why == NULL)	/* a follow-up keeps the operation's digest */
-		memcpy(r->digest, root, sizeof(r->digest));
+	memcpy(r->digest, root, sizeof(r->digest));
 	if (ir.manifest_error == NULL && ir.manifest_root != NULL &&
 	    strcmp(ir.manifest_root, root) == 0 && strcmp(ir.scheme, "rfc6962") == 0) {
 		cp_integrity_free(&ir);
@@ -2095,23 +2205,7 @@ manifest_tx(struct op *o, const char *why)
 	if (why != NULL)
 		cp_json_kstr(w, "after", why);
 	cp_integrity_free(&ir);
-	if (why != NULL) {
-		/* a follow-up: its entry must not replace the operation's in r */
-		struct cp_gate_result keep = *r, tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		o->r = &tmp;
-		s = commit(o, &ev, keep.status);
-		if (tmp.warning != NULL || s != 0) {
-			free(keep.warning);
-			keep.warning = tmp.warning != NULL ? tmp.warning :
-			    (tmp.reason != NULL ? xstrdup(tmp.reason) : NULL);
-			tmp.warning = NULL;
-		}
-		cp_gate_result_free(&tmp);
-		*r = keep;
-		o->r = r;
-	} else
-		s = commit(o, &ev, "manifest");
+	s = commit(o, &ev, "manifest");
 	cp_event_free(&ev);
 	return s;
 }
@@ -2120,7 +2214,7 @@ static void
 refresh_manifest(struct op *o)
 {
 	struct op m;
-	struct cp_gate_result *r = o->r;
+	struct cp_gate_result *r = o->r, mr;
 	char why[300];
 	struct stat st;
 
@@ -2129,15 +2223,24 @@ refresh_manifest(struct op *o)
 		return;
 	snprintf(why, sizeof(why), "%s %s", o->event, o->id);
 	memset(&m, 0, sizeof(m));
+	memset(&mr, 0, sizeof(mr));
+	mr.provider = r->provider;
 	m.g = o->g;
-	m.r = r;
+	m.r = &mr;
 	m.event = "manifest_update";
 	m.action = "hash_update";
 	m.id = o->id;
 	m.locks[0] = m.locks[1] = -1;
-	if (begin(&m) == 0)
-		manifest_tx(&m, why);
+	if (begin(&m) != 0 || manifest_tx(&m, why) != 0 || mr.warning != NULL) {
+		/* the step is done and ledgered; the manifest's failure is a warning about it */
+		free(r->warning);
+		if (asprintf(&r->warning, "%s not refreshed: %s (make manifest)",
+		    cp_layout_rel(CP_LAYOUT_MANIFEST), mr.warning != NULL ? mr.warning :
+		    mr.reason != NULL ? mr.reason : "failed") == -1)
+			r->warning = NULL;
+	}
 	op_free(&m);
+	cp_gate_result_free(&mr);
 }
 
 int
@@ -2186,13 +2289,14 @@ recover_failed(struct cp_err *e)
 int
 cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *e)
 {
+	struct cp_journal_report dummy;
 	char *canon, *ledger;
 	int fd, rc;
 
 	if ((fd = open_root(root, &canon, e)) == -1)
 		return -1;
 	ledger = cp_layout_path(canon, CP_LAYOUT_LEDGER);
-	rc = cp_journal_recover(fd, ledger, rec, e);
+	rc = cp_journal_recover(fd, ledger, rec != NULL ? rec : &dummy, e);
 	if (rc == -1)
 		recover_failed(e);
 	free(ledger);
