@@ -1591,6 +1591,29 @@ check_files(struct op *o, const struct cp_receipt *rc, enum cp_receipt_state *st
 			add_name(&r->missing, &r->nmissing, rc->v[i].path);
 		else if (state[i] == CP_RECEIPT_CHANGED)
 			add_name(&r->modified, &r->nmodified, rc->v[i].path);
+	/* A symlink (or a file) on the way is no change --force could take: refused. */
+	if (r->nmodified > 0) {
+		int owned, rootfd = probe_root(o, &owned, &e), blocked = 0;
+		struct stat st;
+
+		for (size_t i = 0; rootfd >= 0 && i < rc->n && !blocked; i++) {
+			char *t;
+
+			if (state[i] != CP_RECEIPT_CHANGED)
+				continue;
+			t = target(o, rc->v[i].path);
+			if (probe(rootfd, t, &st) == P_BLOCKED) {
+				blocked = 1;
+				refuse(o, 2, "make it a real directory", "%s/%s: a symlink (or a file) "
+				    "on the way: refused", o->shown, rc->v[i].path);
+			}
+			free(t);
+		}
+		if (owned && rootfd >= 0)
+			close(rootfd);
+		if (blocked)
+			return r->exit;
+	}
 	return 0;
 }
 
