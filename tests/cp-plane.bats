@@ -96,7 +96,8 @@ outside() {
 		tree_state "$d"
 	done
 	echo "== $T"
-	ls -A "$T"
+	# (bats keeps run --separate-stderr's files there)
+	ls -A "$T" | grep -v '^separate-stderr-'
 }
 
 ledger_n() { cat "$P"/ledger/*.jsonl 2> /dev/null | wc -l; }
@@ -192,7 +193,6 @@ doc_lint_b() {
 	id=PKG-MOD-DOC-LINT
 	n=$(ledger_n)
 	run --separate-stderr -0 cpp --json remove $id
-	[[ "$stderr" == *"cp-plane: $id: removed (2 files)"* ]]
 	jq -e '.operation == "remove" and .package == "PKG-MOD-DOC-LINT" and .status == "removed" and
 		.changed == true and .exit == 0 and .user == "alice" and .provider == "hmac"' <<< "$output"
 	[ "$(ledger_n)" -eq $((n + 1)) ]
@@ -204,7 +204,6 @@ doc_lint_b() {
 	[ ! -e installed/$id.info ]
 
 	run --separate-stderr -0 cpp --json install $id
-	[[ "$stderr" == *"cp-plane: $id: installed into "*"(2 files)"* ]]
 	d=$(sha packages_store/$id.tar.gz)
 	jq -e --arg d "$d" '.operation == "install" and .status == "installed" and .changed == true and
 		.exit == 0 and .digest == $d and (.destination | endswith("modules"))' <<< "$output"
@@ -226,11 +225,40 @@ doc_lint_b() {
 	# again: nothing to do, nothing ledgered
 	before=$(snapshot)
 	run --separate-stderr -0 cpp --json install $id
-	[[ "$stderr" == *"already installed"* ]]
 	jq -e '.status == "already-installed" and .changed == false and .exit == 0' <<< "$output"
 	[ "$(ledger_n)" -eq $((n + 2)) ]
 	[ "$(snapshot)" = "$before" ]
 	ledger_ok
+}
+
+@test "messages on stderr: 'cp-plane: ID: installed into DEST (N files)', already installed (DIGEST), up to date, removed (N files), a refusal's reason and hint" {
+	id=PKG-MOD-DOC-LINT
+	d=$(sha packages_store/$id.tar.gz)
+	# every message is checked; the misses are listed together at the end
+	miss=
+	says() { [[ "$stderr" == *"$1"* ]] || miss+=$'\n'"want: $1"$'\n'" got: $stderr"; }
+	run --separate-stderr -0 cpp remove $id
+	[ -z "$output" ]
+	says "cp-plane: $id: removed (2 files)"
+	run --separate-stderr -0 cpp install $id
+	[ -z "$output" ]
+	says "cp-plane: $id: installed into modules (2 files)"
+	run --separate-stderr -0 cpp install $id
+	says "cp-plane: $id: already installed ($d)"
+	run --separate-stderr -0 cpp update $id
+	says "cp-plane: $id: up to date"
+	rm modules/doc_lint/README.md
+	run --separate-stderr -1 cpp install $id
+	says "cp-plane: $id: "
+	says doc_lint/README.md
+	says "--force"
+	run --separate-stderr -1 cpp install PKG-NOPE
+	says "cp-plane: PKG-NOPE: no such package"
+	# -q: nothing but errors
+	run --separate-stderr -0 cpp -q --force install $id
+	[ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$miss" ] || { echo "$miss" >&2; false; }
 }
 
 @test "pack prints '<digest>  packages_store/ID.tar.gz'; archive, sidecar and registry agree; update installs it" {
@@ -568,14 +596,12 @@ doc_lint_b() {
 # ---------------------------------------------------------------------------
 # symlinked plane directories
 
-@test "symlinked plane directories (output_path, modules/, installed/, ledger/, packages_store/, .cp/, registries/, frameworks/): refused, nothing written through the link" {
-	# each case in a fresh plane; the link target lies in the canary
-	# an output_path that is a symlink, or holds one on its way
+@test "symlinked output_path of a module (the path itself, a directory on its way): install refused (exit 2), nothing written through the link" {
 	for op in plugins modules/lnk/plug; do
 		make_plane
 		run -0 cpp remove PKG-MOD-DOC-LINT
 		setrow PKG-MOD-DOC-LINT "output_path=$op"
-		mkdir -p "$C/tgt"
+		mkdir -p "$C/tgt" modules
 		case $op in
 		plugins) ln -s "$C/tgt" plugins ;;
 		*) ln -s "$C/tgt" modules/lnk ;;
@@ -585,39 +611,48 @@ doc_lint_b() {
 		refused package_install
 		[ -z "$(ls -A "$C/tgt")" ]
 	done
+}
 
-	# modules/ a symlink: install into it, remove from it
-	make_plane
+@test "modules/ a symlink: install into it and remove from it refused (exit 2), nothing written or deleted through it" {
 	run -0 cpp remove PKG-MOD-DOC-LINT
-	mv modules "$C/mods" && ln -s "$C/mods" modules
+	mkdir -p modules
+	mv modules "$C/mods"
+	ln -s "$C/mods" modules
 	mark
 	run -2 cpp install PKG-MOD-DOC-LINT
 	refused package_install
 	make_plane
-	mv modules "$C/mods2" && ln -s "$C/mods2" modules
-	mark
-	run -2 cpp remove PKG-MOD-DOC-LINT
-	refused package_remove
-	[ -f "$C/mods2/doc_lint/README.md" ]
+	mv modules "$C/mods2"
+	ln -s "$C/mods2" modules
+	for op in remove "--force remove" "--force install"; do
+		mark
+		run -2 cpp $op PKG-MOD-DOC-LINT
+		refused "package_${op##* }"
+		[ -f "$C/mods2/doc_lint/README.md" ]
+	done
+}
 
-	# installed/ a symlink
-	make_plane
+@test "installed/ a symlink: remove and install refused (exit 2), no receipt read, written or deleted through it" {
 	run -0 cpp remove PKG-FMWK-200
-	mv installed "$C/inst" && ln -s "$C/inst" installed
-	mark
-	run -2 cpp remove PKG-FMWK-100
-	refused package_remove
-	[ -f frameworks/FMWK-100_agent_development_standard.md ]
-	[ -f "$C/inst/PKG-FMWK-100.sha256" ]
+	mv installed "$C/inst"
+	ln -s "$C/inst" installed
+	for op in remove "--force remove"; do
+		mark
+		run -2 cpp $op PKG-FMWK-100
+		refused package_remove
+		[ -f frameworks/FMWK-100_agent_development_standard.md ]
+		[ -f "$C/inst/PKG-FMWK-100.sha256" ]
+	done
 	mark
 	run -2 cpp install PKG-FMWK-200
 	refused package_install
 	[ ! -e "$C/inst/PKG-FMWK-200.sha256" ]
+}
 
-	# packages_store/ a symlink: no archive read or written through it
-	make_plane
+@test "packages_store/ a symlink: install and pack refused (exit 2), no archive read or written through it" {
 	run -0 cpp remove PKG-FMWK-200
-	mv packages_store "$C/store" && ln -s "$C/store" packages_store
+	mv packages_store "$C/store"
+	ln -s "$C/store" packages_store
 	mark
 	run -2 cpp install PKG-FMWK-200
 	refused package_install
@@ -625,24 +660,28 @@ doc_lint_b() {
 	mark
 	run -2 cpp pack frameworks/FMWK-100_agent_development_standard.md PKG-FMWK-100
 	refused package_pack
+}
 
-	# frameworks/ (a directory on the way to an installed file) a symlink
-	make_plane
+@test "frameworks/ (a directory on the way to installed files) a symlink: remove, install refused (exit 2), nothing deleted or written through it" {
 	run -0 cpp remove PKG-FMWK-200
-	mv frameworks "$C/fw" && ln -s "$C/fw" frameworks
-	mark
-	run -2 cpp remove PKG-FMWK-300
-	refused package_remove
-	[ -f "$C/fw/FMWK-300_package_standard.md" ]
+	mv frameworks "$C/fw"
+	ln -s "$C/fw" frameworks
+	for op in "--force remove" "--force install" remove; do
+		mark
+		run -2 cpp $op PKG-FMWK-300
+		refused "package_${op##* }"
+		[ -f "$C/fw/FMWK-300_package_standard.md" ]
+	done
 	mark
 	run -2 cpp install PKG-FMWK-200
 	refused package_install
 	[ ! -e "$C/fw/FMWK-200_ledger_protocol.md" ]
+}
 
-	# .cp/ a symlink: no lock, journal or staging through it (before or after authorization)
-	make_plane
-	mkdir "$C/cpst" && ln -s "$C/cpst" .cp
-	for op in "remove PKG-FMWK-300" "install PKG-FMWK-300" recover manifest; do
+@test ".cp/ a symlink: every operation refused (exit 2), no lock, journal or staging through it" {
+	mkdir "$C/cpst"
+	ln -s "$C/cpst" .cp
+	for op in "remove PKG-FMWK-300" "install PKG-FMWK-300" "pack frameworks/FMWK-300_package_standard.md PKG-FMWK-300" recover manifest; do
 		mark
 		run -2 cpp $op
 		unchanged
@@ -650,25 +689,35 @@ doc_lint_b() {
 		[ -z "$(ls -A "$C/cpst")" ]
 	done
 	[ -f frameworks/FMWK-300_package_standard.md ]
+}
 
-	# registries/ a symlink
-	make_plane
-	mv registries "$C/reg" && ln -s "$C/reg" registries
-	mark
-	run -2 cpp remove PKG-FMWK-300
-	unchanged
-	[ "$(ledger_n)" -le $((before_n + 1)) ]
+@test "registries/ a symlink: remove refused (exit 2), nothing read or written through it" {
+	mv registries "$C/reg"
+	ln -s "$C/reg" registries
+	for op in remove install; do
+		mark
+		run -2 cpp $op PKG-FMWK-300
+		unchanged
+		[ "$(ledger_n)" -le $((before_n + 1)) ]
+	done
 	[ -f frameworks/FMWK-300_package_standard.md ]
+}
 
-	# ledger/ a symlink: nothing appended through it, nothing done
-	make_plane
-	mv ledger "$C/led" && ln -s "$C/led" ledger
+@test "ledger/ a symlink: refused (exit 2), nothing appended through it, nothing done" {
+	mv ledger "$C/led"
+	ln -s "$C/led" ledger
 	mark
 	run -2 cpp remove PKG-FMWK-300
 	outside_unchanged
 	[ "$(snapshot)" = "$before_plane" ]
 	[ -f frameworks/FMWK-300_package_standard.md ]
-	rm ledger && mv "$C/led" ledger
+	# a denial is not appended through it either
+	CONTROL_PLANE_TOKEN=$(token guest) run cpp remove PKG-FMWK-300
+	[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+	outside_unchanged
+	[ "$(snapshot)" = "$before_plane" ]
+	rm ledger
+	mv "$C/led" ledger
 	ledger_ok
 }
 
@@ -701,6 +750,7 @@ doc_lint_b() {
 @test "3000 files and names holding '\\' and a newline: install, ledger files, sha256sum -c, pack, remove exactly them" {
 	id=PKG-MOD-DOC-LINT
 	run -0 cpp remove $id
+	mkdir -p modules
 	printf 'not ours\n' > modules/keep.md
 	python3 - "$S/big.tgz" "$S/want.json" <<'EOF'
 import hashlib, io, json, sys, tarfile
@@ -747,7 +797,7 @@ assert sorted(got, key=key) == sorted(want, key=key), "receipt differs"
 EOF
 	[ -f $'modules/doc_lint/new\nline.md' ]
 	[ -f 'modules/doc_lint/back\slash.md' ]
-	[ "$(find modules/doc_lint -type f | wc -l)" -eq 3003 ]
+	[ "$(find modules/doc_lint -type f -printf x | wc -c)" -eq 3003 ]
 	# pack them back: the archive holds exactly those names (Python's tarfile)
 	run --separate-stderr -0 cpp pack modules/doc_lint $id
 	d=$(sha packages_store/$id.tar.gz)
@@ -829,14 +879,15 @@ EOF
 	unchanged 1
 	mark
 	CONTROL_PLANE_TOKEN= run --separate-stderr -1 cpp install PKG-FMWK-200
-	[[ "$stderr" == *"cp-plane: denied: no token"* ]]
+	# (the contract's example: "cp-plane: denied: no token")
+	[[ "$stderr" == *"cp-plane: denied: "*"no token"* ]]
 	unchanged 1
 	last_is "authz_denied DENIED"
 	# a token made with another secret: invalid, and never echoed
 	bad=alice:$(printf alice | openssl dgst -sha256 -hmac other-secret | sed 's/.*= //')
 	mark
 	CONTROL_PLANE_TOKEN=$bad run --separate-stderr -1 cpp install PKG-FMWK-200
-	[[ "$stderr" == *"cp-plane: denied: "*invalid* ]]
+	[[ "$stderr" == *"cp-plane: denied: "*alice*install*"invalid token"* ]]
 	[[ "$stderr" != *"${bad#alice:}"* ]]
 	unchanged 1
 	nope grep -qF "${bad#alice:}" ledger/governance.jsonl
