@@ -427,6 +427,93 @@ doc_lint_b() {
 	[ -f "$f" ]
 }
 
+@test "a hostile archive under the registry's own digest (.., absolute, a symlink out and a file through it, a hardlink out, setuid, a device): install refused (exit 2), nothing written" {
+	id=PKG-FMWK-200
+	run -0 cpp remove $id
+	for kind in dotdot absolute symlink hardlink setuid device; do
+		python3 - "$S/evil.tgz" "$kind" "$C" <<'PY'
+import io, sys, tarfile
+out, kind, canary = sys.argv[1:]
+def f(t, name, data=b"pwned\n", mode=0o644):
+    i = tarfile.TarInfo(name); i.size = len(data); i.mode = mode; t.addfile(i, io.BytesIO(data))
+with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as t:
+    f(t, "frameworks/FMWK-200_ledger_protocol.md", b"the good part\n")
+    if kind == "dotdot":
+        f(t, "frameworks/../../canary/pwned")
+    elif kind == "absolute":
+        f(t, canary + "/pwned")
+    elif kind == "symlink":
+        s = tarfile.TarInfo("frameworks/evil"); s.type = tarfile.SYMTYPE; s.linkname = canary; t.addfile(s)
+        f(t, "frameworks/evil/pwned")
+    elif kind == "hardlink":
+        h = tarfile.TarInfo("frameworks/hl"); h.type = tarfile.LNKTYPE; h.linkname = canary + "/x"; t.addfile(h)
+    elif kind == "setuid":
+        f(t, "frameworks/suid", b"#!/bin/sh\n", 0o4755)
+    elif kind == "device":
+        d = tarfile.TarInfo("frameworks/null"); d.type = tarfile.CHRTYPE; d.devmajor = 1; d.devminor = 3; t.addfile(d)
+PY
+		use_archive $id "$S/evil.tgz"
+		mark
+		run cpp install $id
+		echo "$kind: status $status" >&2
+		[ "$status" -eq 2 ]
+		refused package_install
+		[ ! -e "$C/pwned" ]
+		[ ! -e frameworks/FMWK-200_ledger_protocol.md ]
+		no_staging
+	done
+}
+
+@test "an external package: installed outside the plane as the ledger says, removed exactly; a moved output_path refuses remove (exit 2)" {
+	id=PKG-EXT-HELLO
+	ext=$HOME/.local/share/cp-example/ext-hello
+	mkdir -p "$ext/../other"
+	printf 'mine\n' > "$ext/../other/keep"
+	run -0 cpp install $id
+	last_is "package_install INSTALL"
+	[ "$(last_event | jq -r .metadata.destination)" = "$ext" ]
+	[ -x "$ext/bin/cp-hello" ]
+	for f in README.md bin/cp-hello; do
+		tar -xzOf packages_store/$id.tar.gz "$f" | cmp - "$ext/$f"
+		[ "$(last_event | jq -r --arg f "$f" '.metadata.files[] | select(.path == $f) | .sha256')" = "$(sha "$ext/$f")" ]
+	done
+	(cd "$ext" && sha256sum -c --quiet "$P/installed/$id.sha256")
+	grep -qx "destination=$ext" installed/$id.info
+	# the row now routes elsewhere: the receipt's destination is not it
+	cp registries/packages_registry.csv "$S/reg"
+	setrow $id "output_path=$HOME/elsewhere"
+	mark
+	run -2 cpp remove $id
+	refused package_remove
+	[ -x "$ext/bin/cp-hello" ]
+	cp "$S/reg" registries/packages_registry.csv
+	run -0 cpp remove $id
+	last_is "package_remove REMOVE"
+	[ ! -e "$ext/bin/cp-hello" ]
+	[ ! -e "$ext/README.md" ]
+	[ ! -e installed/$id.sha256 ]
+	[ -f "$ext/../other/keep" ]
+	ledger_ok
+}
+
+@test "recover: no token needed; nothing to do writes nothing; stale staging goes" {
+	unset CONTROL_PLANE_TOKEN
+	run -0 cpp recover
+	state=$(tree_state "$P")
+	run -0 cpp recover
+	[ "$(tree_state "$P")" = "$state" ]
+	mkdir -p .cp/stage/0123456789abcdef0123456789abcdef/doc_lint
+	printf 'half\n' > .cp/stage/0123456789abcdef0123456789abcdef/doc_lint/README.md
+	mark
+	run -0 cpp recover
+	unchanged 0
+	no_staging
+	# and an operation recovers first
+	mkdir -p .cp/stage/fedcba9876543210fedcba9876543210
+	CONTROL_PLANE_TOKEN=$(token alice) run -0 cpp install PKG-FMWK-100
+	no_staging
+}
+
 # ---------------------------------------------------------------------------
 # pack's SRC
 
@@ -1057,18 +1144,28 @@ EOF
 	fail() { echo "trial $i: $op: $s0 -> $s1, status $rc: $*" >&2; return 1; }
 	# killat USEC ARGS: cp-plane ARGS, sent SIGKILL after USEC microseconds
 	# (status 137) unless done before (a subshell keeps bash's "Killed" quiet)
-	killat() { (timeout -s KILL "$(printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)))" "$CPP" -C "$P" "${@:2}") > /dev/null 2>&1; }
+	killat() { (timeout -s KILL "$(printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)))" "$CPP" -C "$P" "${@:2}"; exit $?) > /dev/null 2>&1; }
+	# what a kill left for recovery: a journal (committed or not), staging
+	left() {
+		[ ! -e .cp/journal ] || journals=$((journals + 1))
+		[ -z "$(ls -A .cp/stage 2> /dev/null)" ] || stages=$((stages + 1))
+	}
 	usec() { local t0 t1; t0=$(date +%s%N); "$@" > /dev/null 2>&1 || true; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
 
 	# how long an operation takes here: kills land anywhere in 0..span
-	span=$(usec cpp remove $id)
-	t=$(usec cpp install $id); [ "$t" -le "$span" ] || span=$t
+	# (the fastest of three runs of each, the slower of the two)
+	r=999999999 s=999999999
+	for k in 1 2 3; do
+		t=$(usec cpp remove $id); [ "$t" -ge "$r" ] || r=$t
+		t=$(usec cpp install $id); [ "$t" -ge "$s" ] || s=$t
+	done
+	span=$((r > s ? r : s))
 	span=$((span * 5 / 4 + 1000))
 	echo "span ${span}us" >&2
 	[ "$(state)" = A ]
 	out=$(outside)
 
-	killed=0 done=0 i=0
+	killed=0 done=0 i=0 journals=0 stages=0 forward=0
 	for i in $(seq 1 120); do
 		s0=$(state)
 		case $s0 in
@@ -1098,6 +1195,7 @@ EOF
 		137) killed=$((killed + 1)) ;;
 		*) s1=?; fail "status $rc" ;;
 		esac
+		left
 		# recovery: cp-plane recover, or (one time in four) the next operation
 		if [ $((RANDOM % 4)) -eq 0 ]; then
 			cpp install PKG-FMWK-300 > /dev/null 2>&1 || { s1=?; fail "the next operation failed"; }
@@ -1119,6 +1217,7 @@ EOF
 			[ "$(last_event | jq -r .decision)" = "$dec" ] || fail "last entry $(last_event | jq -r .decision), want $dec"
 		fi
 		[ "$rc" -ne 0 ] || [ "$s1" != "$s0" ] || fail "exit 0 and nothing changed"
+		[ "$rc" -ne 137 ] || [ "$s1" = "$s0" ] || forward=$((forward + 1))
 	done
 
 	# pack, killed: archive, sidecar and registry agree, one entry per digest change
@@ -1138,6 +1237,7 @@ EOF
 		137) killed=$((killed + 1)) ;;
 		*) fail "status $rc" ;;
 		esac
+		left
 		cpp recover > /dev/null 2>&1 || fail "recover failed"
 		msg=$(clean) || fail "$msg"
 		d1=$(pkg_field $p digest)
@@ -1152,8 +1252,9 @@ EOF
 			[ "$rc" -ne 0 ] || fail "exit 0, nothing packed"
 		fi
 	done
-	echo "killed $killed, completed $done" >&2
+	echo "killed $killed, completed $done; left for recovery: $journals journals, $stages staging; $forward killed operations took effect" >&2
 	[ "$(outside)" = "$out" ]
 	[ "$killed" -ge 20 ]
 	[ "$done" -ge 5 ]
+	[ $((journals + stages)) -ge 5 ]
 }
