@@ -115,7 +115,7 @@ ledger-verify: | $(CP_TOOLS)
 	@cp-ledger -C "$$CP_ROOT" verify
 
 plane-help:
-	@echo 'Plane targets (the plane: CP_ROOT=$(CP_ROOT)):'
+	@printf 'Plane targets (the plane: CP_ROOT=%s):\n' "$$CP_ROOT"
 	@echo '  make pack SRC=path ID=PKG-...   pack SRC into packages_store/ID.tar.gz (+ .sha256)'
 	@echo '  make install PKG=ID [FORCE=1]   verify the digest, extract safely, keep a receipt'
 	@echo '  make update PKG=ID [FORCE=1]    install the row'"'"'s new digest over the receipt'
@@ -124,11 +124,13 @@ plane-help:
 	@echo '  make validate                   check both registries'
 	@echo '  make integrity [FULL=1] [STRICT=1] [JSON=1]   hashes, orphans, Merkle root, ledger'
 	@echo '  make integrity-json             the same report as JSON'
-	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root)'
+	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root; admin)'
+	@echo '  make recover                    finish or roll back a step a crash interrupted'
 	@echo '  make ledger-verify              verify the hash chain of ledger/'
-	@echo 'Variables: CP_ROOT CP_BIN CP_GOVERNED="$(or $(CP_GOVERNED),frameworks scripts lib prompts modules specs)"'
-	@echo '  CP_ORPHAN_SUFFIXES="$(or $(CP_ORPHAN_SUFFIXES),.py .md .csv .json .yaml .yml)"'
-	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1))'
+	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
+	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
+	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1)); JSON=1: cp-plane --json'
+	@echo 'Every state-changing target is one cp-plane(1) call: authorized, one transaction, ledgered.'
 
 ifndef CP_TOOLKIT
 help: plane-help

@@ -183,6 +183,8 @@ common_meta(struct op *o, struct cp_json *w)
 	cp_json_kstr(w, "provider", o->g->auth.provider->name);
 }
 
+static int plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e);
+
 /* --- the operation's frame ---------------------------------------------------- */
 
 static void
@@ -243,7 +245,7 @@ static int __attribute__((format(printf, 4, 5)))
 refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 {
 	struct cp_gate_result *r = o->r;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	struct cp_json *w;
 	char *line = NULL, *s;
@@ -260,7 +262,8 @@ refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 	outcome(r, exit, exit == 2 ? "error" : "refused", "%s", s);
 	free(s);
 	set_hint(r, hint);
-	if (cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
+	if (plane_dir_ok(o->g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
 	    &e) == 0) {
 		w = cp_event_metadata(&ev);
 		common_meta(o, w);
@@ -295,7 +298,7 @@ authorize(struct op *o)
 	struct cp_gate *g = o->g;
 	struct cp_gate_result *r = o->r;
 	const char *reason = g->reject;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	char *line = NULL, roles[256] = "";
 	size_t i, n = 0;
@@ -318,7 +321,8 @@ authorize(struct op *o)
 		    g->id.user != NULL ? "'" : "", o->action, reason != NULL ? reason : "not authenticated");
 	set_hint(r, g->authenticated ? "ask an admin for a role that grants it (registries/roles.csv)" :
 	    "give a valid token: --token-file FILE or CONTROL_PLANE_TOKEN (cp-authz token USER makes one)");
-	if (cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
 	    reason != NULL ? reason : "not authenticated", &e) == 0 &&
 	    cp_event_append(&ev, g->ledger, &line, &e) == 0)
 		note_entry(r, line);
@@ -748,8 +752,8 @@ stage_archive(struct op *o)
 		return refuse(o, 1, "repack, or restore the archive and its sidecar",
 		    "sidecar mismatch: %s.sha256 holds %s, registry %s", source, side, o->f[F_DIGEST]);
 	if ((fd = cp_beneath_open(o->g->fd, source, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e)) == -1)
-		return refuse(o, 2, "pack it: make pack SRC=... ID=...", "no archive: %s",
-		    e.msg);
+		return refuse(o, 2, e.errnum == ENOENT ? "pack it: make pack SRC=... ID=..." : NULL,
+		    "%s: %s", e.errnum == ENOENT ? "no archive" : "archive", e.msg);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(o, 2, NULL, "%s is not a regular file", source);
@@ -2037,7 +2041,8 @@ manifest_tx(struct op *o, const char *why)
 		cp_integrity_free(&ir);
 		return refuse_err(o, "integrity", &e);
 	}
-	memcpy(r->digest, root, sizeof(r->digest));
+	if (why == NULL)	/* a follow-up keeps the operation's digest */
+		memcpy(r->digest, root, sizeof(r->digest));
 	if (ir.manifest_error == NULL && ir.manifest_root != NULL &&
 	    strcmp(ir.manifest_root, root) == 0 && strcmp(ir.scheme, "rfc6962") == 0) {
 		cp_integrity_free(&ir);
@@ -2166,6 +2171,18 @@ open_root(const char *root, char **canon, struct cp_err *e)
 	return fd;
 }
 
+/* Say what stops recovery and what to do. */
+static void
+recover_failed(struct cp_err *e)
+{
+	if (e->errnum == ELOOP)
+		cp_err_prefix(e, "recovery: .cp/ (or a file in it) is a symlink, refused; make .cp a "
+		    "real directory");
+	else
+		cp_err_prefix(e, "recovery: look at .cp/journal (the journal of an unfinished step), "
+		    "then move it away by hand if it is not ours");
+}
+
 int
 cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *e)
 {
@@ -2177,8 +2194,7 @@ cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *
 	ledger = cp_layout_path(canon, CP_LAYOUT_LEDGER);
 	rc = cp_journal_recover(fd, ledger, rec, e);
 	if (rc == -1)
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 	free(ledger);
 	free(canon);
 	close(fd);
@@ -2207,9 +2223,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 		cp_err_prefix(e, "%s is not a plane", g->root);
 		goto fail;
 	}
+	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, e) == -1)
+		goto fail;
 	if (cp_journal_recover(g->fd, g->ledger, rec != NULL ? rec : &dummy, e) == -1) {
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 		goto fail;
 	}
 	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1)
