@@ -239,10 +239,10 @@ doc_lint_b() {
 	says() { [[ "$stderr" == *"$1"* ]] || miss+=$'\n'"want: $1"$'\n'" got: $stderr"; }
 	run --separate-stderr -0 cpp remove $id
 	[ -z "$output" ]
-	says "cp-plane: $id: removed (2 files)"
+	says "cp-plane: $id: removed $id from modules (2 files)"
 	run --separate-stderr -0 cpp install $id
 	[ -z "$output" ]
-	says "cp-plane: $id: installed into modules (2 files)"
+	says "cp-plane: $id: installed $id into modules (2 files)"
 	run --separate-stderr -0 cpp install $id
 	says "cp-plane: $id: already installed ($d)"
 	run --separate-stderr -0 cpp update $id
