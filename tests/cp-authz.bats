@@ -11,7 +11,7 @@ setup() {
 	export HOME=$BATS_TEST_TMPDIR/home
 	export USER=tester
 	unset CONTROL_PLANE_ROOT CONTROL_PLANE_TOKEN CONTROL_PLANE_AUTH_PROVIDER \
-		CONTROL_PLANE_SHARED_SECRET CONTROL_PLANE_SECRETS_FILE
+		CONTROL_PLANE_SHARED_SECRET CONTROL_PLANE_SECRETS_FILE CONTROL_PLANE_ALLOW_PASSTHROUGH
 	mkdir -p home plane/registries plane/ledger
 	PLANE=$BATS_TEST_TMPDIR/plane
 }
@@ -285,18 +285,36 @@ ACTIONS="create install update remove pack verify hash_update"
 	[ ! -s plane/ledger/governance.jsonl ]
 }
 
-@test "passthrough: the default says so on stderr, every time; everyone is admin" {
+@test "no provider configured means hmac (fail closed); passthrough only when allowed, loud every time" {
+	# nothing pinned, nothing in the environment: hmac, which needs a secret
+	unset CONTROL_PLANE_SHARED_SECRET
+	run --separate-stderr -2 cp-authz -C plane --json create
+	[[ "$stderr" == *"secret"* ]]
+	# a secret but no roles file (a plane the Python tools built): the error names the step
+	CONTROL_PLANE_SHARED_SECRET=0123456789abcdef0123 run --separate-stderr -2 cp-authz -C plane --token x create
+	[[ "$stderr" == *"registries/roles.csv: no roles file"*"cp-plane adopt --admin USER"* ]]
+	# passthrough from the environment alone is refused, naming the switch
+	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -2 cp-authz -C plane create
+	[[ "$stderr" == *"CONTROL_PLANE_ALLOW_PASSTHROUGH=1"* ]]
+	[ -z "$output" ]
+	export CONTROL_PLANE_ALLOW_PASSTHROUGH=1
 	for i in 1 2; do
-		run --separate-stderr -0 cp-authz -C plane --json create
-		[[ "$stderr" == *"no auth provider configured, so passthrough"* ]]
+		CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane --json create
+		[[ "$stderr" == *"warning: auth provider passthrough (set by the environment)"* ]]
 		jq -e '.user == "tester" and .roles == ["admin"] and .provider == "passthrough"
-			and .provider_chosen_by == "default" and .allowed == true' <<<"$output"
+			and .provider_chosen_by == "environment" and .allowed == true' <<<"$output"
 	done
 	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane hash_update
-	[[ "$stderr" == *"warning: auth provider passthrough (set by the environment)"* ]]
 	[ "$output" = "allowed: user tester, roles admin, action hash_update, provider passthrough" ]
-	USER=$'bad\nname' run --separate-stderr -0 cp-authz -C plane --json verify
+	USER=$'bad\nname' CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane --json verify
 	jq -e '.user == "dev"' <<<"$output"
+	# ALLOW_PASSTHROUGH only allows: it selects nothing by itself
+	run --separate-stderr -2 cp-authz -C plane create
+	# the plane's own configuration may ask for passthrough
+	unset CONTROL_PLANE_ALLOW_PASSTHROUGH
+	printf 'CONTROL_PLANE_AUTH_PROVIDER=passthrough\n' > plane/registries/plane.conf
+	run --separate-stderr -0 cp-authz -C plane --json create
+	[[ "$stderr" == *"warning: auth provider passthrough (set by the plane)"* ]]
 }
 
 @test "provider choice: unknown names are errors; a pinned provider cannot be downgraded" {
@@ -366,8 +384,9 @@ print(d["CONTROL_PLANE_AUTH_PROVIDER"])' "$conf")" = hmac ]
 	CONTROL_PLANE_ROOT=$PLANE run -0 cp-authz --token "$t" create
 	(cd plane && cp-authz --token "$t" create)
 	CONTROL_PLANE_ROOT=/nonexistent run -0 cp-authz -C plane --token "$t" create
-	run -0 cp-authz --token "$t" create	# here: no plane.conf, so passthrough
-	[[ "$output" == *"provider passthrough" ]]
+	# here (no plane.conf, so hmac, the default) the secrets file lies in the "plane"
+	run --separate-stderr -2 cp-authz --token "$t" create
+	[[ "$stderr" == *"is inside the plane"* ]]
 	# a mistyped plane is an error, not an unconfigured plane
 	run --separate-stderr -2 cp-authz -C plain --token "$t" create
 	[ "$stderr" = "cp-authz: plane plain: No such file or directory" ]
@@ -411,7 +430,7 @@ roles_err() {
 	hmac_plane
 	rm plane/registries/roles.csv
 	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" verify
-	[ "$stderr" = "cp-authz: plane/registries/roles.csv: No such file or directory" ]
+	[[ "$stderr" == "cp-authz: plane/registries/roles.csv: no roles file, so no user holds a role; "*"cp-plane adopt --admin USER"*"make adopt ADMIN=USER"* ]]
 	mkdir plane/registries/roles.csv
 	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" verify
 	[[ "$stderr" == *"roles.csv: not a regular file" ]]
@@ -597,7 +616,7 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 }
 
 @test "a write error on stdout is reported and exits 2" {
-	run --separate-stderr -2 bash -c 'cp-authz -C plane verify > /dev/full'
+	run --separate-stderr -2 bash -c 'CONTROL_PLANE_AUTH_PROVIDER=passthrough CONTROL_PLANE_ALLOW_PASSTHROUGH=1 cp-authz -C plane verify > /dev/full'
 	[[ "$stderr" == *"cp-authz: write error: No space left on device"* ]]
 	run -2 bash -c 'CONTROL_PLANE_SHARED_SECRET=s cp-authz token a > /dev/full'
 }
