@@ -1,6 +1,7 @@
 /* cp-integrity: prove a plane's registry against its files, in one pass; the report of integrity_check.py. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,7 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	const char *rel = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	char root[CP_SHA256_HEXLEN + 1], ts[32], *path;
 	struct cp_err e;
+	int planefd;
 
 	if (strcmp(r->scheme, "rfc6962") == 0)
 		strcpy(root, r->root);
@@ -255,8 +257,13 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	}
 	path = cp_layout_path(o->run.root, CP_LAYOUT_MANIFEST);
 	now(ts);
-	if (cp_integrity_write_manifest(r, path, root, ts, "cp-integrity " CP_VERSION) == -1)
-		err(CP_EXIT_ERR, "%s", path);
+	/* the plane's own MANIFEST.json is merged: its other keys and paths are someone's */
+	if ((planefd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(CP_EXIT_ERR, "%s", o->run.root);
+	if (cp_integrity_write_manifest(r, planefd, path, root, ts, "cp-integrity " CP_VERSION,
+	    &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	close(planefd);
 	warnx("%s: %zu files, root %s", rel, r->nfiles, root);
 	free(path);
 	return CP_EXIT_YES;

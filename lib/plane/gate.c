@@ -16,6 +16,7 @@
 
 #include "auth/auth.h"
 #include "auth/roles.h"
+#include "auth/user.h"
 #include "base/abspath.h"
 #include "base/beneath.h"
 #include "base/buf.h"
@@ -31,6 +32,7 @@
 #include "hash/merkle.h"
 #include "hash/sha256.h"
 #include "ledger/event.h"
+#include "ledger/ledger.h"
 #include "plane/gate.h"
 #include "plane/integrity.h"
 #include "plane/journal.h"
@@ -184,6 +186,8 @@ common_meta(struct op *o, struct cp_json *w)
 }
 
 static int plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e);
+static void recover_failed(struct cp_err *e);
+static int open_root(const char *root, char **canon, struct cp_err *e);
 
 /* --- the operation's frame ---------------------------------------------------- */
 
@@ -335,6 +339,25 @@ authorize(struct op *o)
 	free(line);
 	cp_event_free(&ev);
 	return r->exit;
+}
+
+/* A denial for reason (the token did not prove who the operation needs): ledgered, r says so. */
+static int
+authorize_denied(struct op *o, const char *reason)
+{
+	o->g->authenticated = 0;
+	o->g->reject = reason;
+	return authorize(o);
+}
+
+static void
+json_names_w(struct cp_json *w, const char *key, char **v, size_t n)
+{
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++)
+		cp_json_str(w, v[i]);
+	cp_json_end(w);
 }
 
 /* --- reading the plane --------------------------------------------------------- */
@@ -2194,12 +2217,11 @@ manifest_tx(struct op *o, const char *why)
 	sprintf(staged, "%s/.cp/stage/%s/%s", g->root, cp_journal_txid(o->j), name);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-	s = cp_integrity_write_manifest(&ir, staged, root, ts, GENERATOR " " CP_VERSION);
+	s = cp_integrity_write_manifest(&ir, g->fd, staged, root, ts, GENERATOR " " CP_VERSION, &e);
 	free(staged);
 	if (s == -1) {
-		cp_err_set(&e, errno, "%s", mrel);
 		cp_integrity_free(&ir);
-		return refuse_err(o, "staging", &e);
+		return refuse_err(o, mrel, &e);
 	}
 	if (cp_journal_put(o->j, 0, mrel, name, &e) == -1) {
 		cp_integrity_free(&ir);
@@ -2276,6 +2298,517 @@ cp_gate_manifest(struct cp_gate *g, struct cp_gate_result *r)
 	if ((s = authorize(&o)) == 0 && (s = begin(&o)) == 0)
 		s = manifest_tx(&o, NULL);
 	op_free(&o);
+	return s;
+}
+
+/* --- adopt: a plane the Python tools built --------------------------------------- */
+
+#define PY_RECEIPT_MAX ((size_t)16 << 20)
+
+/* 1 if the ledger holds a plane_adopt entry (this toolkit adopted the plane), 0 if not, -1 (e). */
+static int
+was_adopted(const char *ledger, struct cp_err *e)
+{
+	static const char head[] = "{\"event_type\": \"plane_adopt\"";
+	const struct cp_ledger_line *ln;
+	struct cp_ledger *l;
+	int rc, found = 0;
+
+	if (cp_ledger_open(&l, ledger, 0, e) == -1)
+		return errno == ENOENT ? 0 : -1;
+	while ((rc = cp_ledger_read(l, &ln, e)) == 1)
+		if (ln->kind == CP_LEDGER_ENTRY && ln->text != NULL &&
+		    strncmp(ln->text, head, sizeof(head) - 1) == 0)
+			found = 1;
+	cp_ledger_close(l);
+	return rc < 0 ? -1 : found;
+}
+
+/* Stage text as a new file and put it at rel in the plane.  Returns 0 or -1 (e). */
+static int
+stage_text(struct op *o, const char *rel, const char *text, size_t len, struct cp_err *e)
+{
+	char name[32];
+	int fd;
+
+	if ((fd = cp_journal_stage(o->j, name, e)) == -1)
+		return -1;
+	if (cp_io_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "staging %s", rel);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return cp_journal_put(o->j, 0, rel, name, e);
+}
+
+/* Read a small regular file rel beneath dirfd (no symlink) into a NUL-ended buffer; NULL (e). */
+static char *
+slurp(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e)
+{
+	int fd = cp_beneath_open(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, e);
+	struct stat st;
+	char *buf;
+	size_t got;
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		cp_err_set(e, 0, "%s: not a regular file of at most %zu bytes", rel, max);
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == -1) {
+		cp_err_set(e, errno, "%s", rel);
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static int
+is_hex64(const char *s)
+{
+	if (s == NULL || strlen(s) != CP_SHA256_HEXLEN)
+		return 0;
+	for (size_t i = 0; i < CP_SHA256_HEXLEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Index one Python receipt (installed/ID/receipt.json): its paths are
+ * plane-relative; the row must route ID to a directory in the plane that
+ * holds them all.  Stages installed/ID.sha256 and ID.info.  Returns 0
+ * indexed, 1 skipped (why in *why, the caller's to free), -1 (e).
+ */
+static int
+index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_err *e)
+{
+	struct cp_receipt rc = { 0 };
+	char rel[PATH_MAX], *text, n1[32], n2[32];
+	json_t *root = NULL, *files, *f;
+	const char *dg, *path, *hex;
+	size_t len, i, dl;
+	struct stat st;
+	struct cp_err le;
+	FILE *a = NULL, *b = NULL;
+	int fa = -1, fb = -1, st_rc = 1;
+
+	*why = NULL;
+	snprintf(rel, sizeof(rel), "%s/receipt.json", id);
+	cp_err_clear(&le);
+	if ((text = slurp(instfd, rel, PY_RECEIPT_MAX, &len, &le)) == NULL) {
+		if (asprintf(why, "%s", le.msg) == -1)
+			*why = NULL;
+		return 1;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	dg = json_string_value(json_object_get(root, "archive_digest"));
+	files = json_object_get(root, "files");
+	if (root == NULL || !json_is_object(root) || !json_is_array(files) || !is_hex64(dg) ||
+	    json_string_value(json_object_get(root, "id")) == NULL ||
+	    strcmp(json_string_value(json_object_get(root, "id")), id) != 0) {
+		if (asprintf(why, "installed/%s: not a receipt of %s (id, archive_digest, files)",
+		    rel, id) == -1)
+			*why = NULL;
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s.info", id);
+	if (fstatat(instfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (asprintf(why, "installed/%s exists already", rel) == -1)
+			*why = NULL;
+		goto out;
+	}
+	/* the row routes it: its files must lie beneath that destination */
+	o->id = id;
+	for (i = 0; i < NF; i++) {
+		free(o->f[i]);
+		o->f[i] = NULL;
+	}
+	free(o->dest_rel);
+	free(o->dest_abs);
+	free(o->shown);
+	o->dest_rel = o->dest_abs = o->shown = NULL;
+	if (load_row(o, &le) != 0 || route(o, &le) == -1 || o->ext) {
+		if (asprintf(why, "%s: %s", id, le.msg[0] ? le.msg :
+		    "no row in the registry to route it (or external)") == -1)
+			*why = NULL;
+		goto out;
+	}
+	dl = strlen(o->dest_rel);
+	rc.package = xstrdup(id);
+	memcpy(rc.digest, dg, sizeof(rc.digest));
+	rc.destination = xstrdup(o->shown);
+	rc.output_type = o->type;
+	rc.v = xreallocarray(NULL, json_array_size(files) + 1, sizeof(*rc.v));
+	json_array_foreach(files, i, f) {
+		path = json_string_value(json_object_get(f, "path"));
+		hex = json_string_value(json_object_get(f, "sha256"));
+		if (path == NULL || !is_hex64(hex) || !cp_relpath_ok(path, strlen(path), NULL) ||
+		    (dl > 0 && (strncmp(path, o->dest_rel, dl) != 0 || path[dl] != '/'))) {
+			if (asprintf(why, "%s: file %zu is not a path beneath %s with a sha256", id, i,
+			    o->shown) == -1)
+				*why = NULL;
+			goto out;
+		}
+		rc.v[rc.n].path = xstrdup(path + (dl > 0 ? dl + 1 : 0));
+		memcpy(rc.v[rc.n].sha256, hex, sizeof(rc.v[0].sha256));
+		rc.n++;
+	}
+	if ((fa = cp_journal_stage(o->j, n1, e)) == -1 || (fb = cp_journal_stage(o->j, n2, e)) == -1 ||
+	    (a = fdopen(fa, "w")) == NULL || (b = fdopen(fb, "w")) == NULL) {
+		st_rc = -1;
+		goto out;
+	}
+	if (cp_receipt_format(&rc, a, b, &le) == -1) {
+		if (asprintf(why, "%s", le.msg) == -1)
+			*why = NULL;
+		goto out;
+	}
+	if (fflush(a) || fflush(b) || fsync(fa) || fsync(fb)) {
+		st_rc = cp_err_set(e, errno, "staging the receipt of %s", id);
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s/%s.sha256", cp_layout_rel(CP_LAYOUT_INSTALLED), id);
+	if (cp_journal_put(o->j, 0, rel, n1, e) == -1) {
+		st_rc = -1;
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s/%s.info", cp_layout_rel(CP_LAYOUT_INSTALLED), id);
+	st_rc = cp_journal_put(o->j, 0, rel, n2, e) == -1 ? -1 : 0;
+out:
+	if (a != NULL)
+		fclose(a);
+	else if (fa >= 0)
+		close(fa);
+	if (b != NULL)
+		fclose(b);
+	else if (fb >= 0)
+		close(fb);
+	json_decref(root);
+	free(rc.destination);
+	rc.destination = NULL;
+	cp_receipt_free(&rc);
+	o->id = NULL;
+	return st_rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of installed/ID/receipt.json, sorted.  Returns the count, or -1 (e). */
+static long
+python_receipts(int instfd, char ***ids, struct cp_err *e)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	int fd;
+	DIR *d;
+
+	*ids = NULL;
+	if ((fd = dup(instfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return cp_err_set(e, errno, "installed/");
+	}
+	while ((de = readdir(d)) != NULL) {
+		char rel[NAME_MAX + 16];
+
+		if (!cp_receipt_id_ok(de->d_name, NULL))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/receipt.json", de->d_name);
+		if (fstatat(instfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
+		    fstatat(instfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		*ids = xreallocarray(*ids, n + 1, sizeof(**ids));
+		(*ids)[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(*ids, n, sizeof(**ids), cmp_str);
+	return (long)n;
+}
+
+/* roles.csv's text: the header, the admin, the other users ("USER:ROLE,ROLE").  NULL (e) on a bad one. */
+static char *
+roles_text(const struct cp_gate_adopt *a, struct cp_err *e)
+{
+	struct cp_buf b = { 0 };
+	size_t i, k;
+
+	cp_buf_adds(&b, "user,roles\r\n");
+	cp_buf_adds(&b, a->admin);
+	cp_buf_adds(&b, ",admin\r\n");
+	for (i = 0; i < a->nusers; i++) {
+		const char *u = a->users[i], *colon = strchr(u, ':');
+		struct cp_roles_list l = { 0 };
+
+		if (colon == NULL || colon == u || !cp_user_valid(u, (size_t)(colon - u)) ||
+		    cp_roles_list_parse(&l, colon + 1) != 0 || l.n == 0) {
+			cp_roles_list_free(&l);
+			cp_buf_free(&b);
+			cp_err_set(e, 0, "user '%s': give USER:ROLE[,ROLE...]", u);
+			return NULL;
+		}
+		for (k = 0; k < l.n; k++) {
+			int known;
+
+			cp_roles_grants(l.name[k], &known);
+			if (!known) {
+				cp_err_set(e, 0, "user '%s': unknown role '%s'", u, l.name[k]);
+				cp_roles_list_free(&l);
+				cp_buf_free(&b);
+				return NULL;
+			}
+		}
+		cp_buf_add(&b, u, (size_t)(colon - u));
+		cp_buf_addc(&b, ',');
+		if (l.n > 1)
+			cp_buf_addc(&b, '"');
+		for (k = 0; k < l.n; k++) {
+			if (k > 0)
+				cp_buf_addc(&b, ',');
+			cp_buf_adds(&b, l.name[k]);
+		}
+		if (l.n > 1)
+			cp_buf_addc(&b, '"');
+		cp_buf_adds(&b, "\r\n");
+		cp_roles_list_free(&l);
+	}
+	cp_buf_addc(&b, '\0');
+	return b.data;
+}
+
+int
+cp_gate_adopt(const char *root, const struct cp_gate_opts *go, const struct cp_gate_adopt *a,
+    struct cp_gate_result *r)
+{
+	struct cp_gate g = { 0 };
+	struct cp_auth_secret sec = { 0 };
+	struct cp_ledger_summary sum = { 0 };
+	struct cp_journal_report rep;
+	struct cp_event ev = { 0 };
+	struct op o;
+	struct cp_json *w;
+	struct cp_err e;
+	struct stat st;
+	char tok[CP_AUTH_TOKEN_READ_MAX], user[CP_USER_MAX + 1], *roles = NULL, *conf = NULL;
+	char **ids = NULL, *why, hex[CP_SHA256_HEXLEN + 1];
+	const char *reason = NULL, *rolesrel = cp_layout_rel(CP_LAYOUT_ROLES);
+	const char *confrel = cp_layout_rel(CP_LAYOUT_CONF);
+	unsigned char mroot[32];
+	long nids = 0, i;
+	size_t toklen, clen = 0, indexed = 0;
+	int s, instfd = -1, intact;
+	static const struct cp_auth_provider hmac_named = { "hmac", 0, NULL, NULL, NULL };
+
+	memset(r, 0, sizeof(*r));
+	r->operation = "adopt";
+	r->provider = "hmac";
+	if (a->admin == NULL || !cp_user_valid(a->admin, strlen(a->admin))) {
+		outcome(r, 2, "error", "adopt needs the admin: --admin USER (make adopt ADMIN=USER)");
+		return 2;
+	}
+	if ((g.fd = open_root(root, &g.root, &e)) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		return 2;
+	}
+	g.ledger = cp_layout_path(g.root, CP_LAYOUT_LEDGER);
+	g.auth.provider = &hmac_named;
+	g.auth.chosen_by = "adopt";
+	op_init(&o, &g, r, "adopt", "plane_adopt", "create", NULL);
+	r->operation = "adopt";
+	if (plane_dir_ok(&g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, &e) == -1 ||
+	    plane_dir_ok(&g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	if (cp_journal_recover(g.fd, g.ledger, &rep, &e) == -1) {
+		recover_failed(&e);
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	/* who: the holder of the secret, as the admin named */
+	if (cp_auth_secret_load(&sec, g.root, go->secrets_file, &e) == -1 ||
+	    cp_auth_token_get(go->token, go->token_file, tok, &toklen, &e) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	s = toklen == 0 ? 1 : cp_auth_token_check(sec.key, sec.len, tok, toklen, user, &reason);
+	cp_wipe(tok, sizeof(tok));
+	if (s == -1) {
+		outcome(r, 2, "error", "cannot check the token: OpenSSL failed");
+		s = 2;
+		goto out;
+	}
+	if (toklen == 0)
+		reason = "no token";
+	else if (s == 0 && strcmp(user, a->admin) != 0)
+		reason = "the token is not the admin's";
+	if (reason != NULL) {
+		g.id.user = xstrdup(toklen > 0 && user[0] ? user : "");
+		s = authorize_denied(&o, reason);
+		goto out;
+	}
+	g.id.user = xstrdup(user);
+	g.authenticated = 1;
+	r->user = xstrdup(user);
+	/* governed already? */
+	if (fstatat(g.fd, rolesrel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int was = was_adopted(g.ledger, &e);
+
+		if (was == 1) {
+			outcome(r, 0, "up-to-date", "adopted already: nothing to do");
+			s = 0;
+		} else
+			s = refuse(&o, 1, "this toolkit governs it already: nothing to adopt",
+			    "%s exists and no plane_adopt entry is in the ledger", rolesrel);
+		goto out;
+	}
+	if ((roles = roles_text(a, &e)) == NULL) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	if ((s = begin(&o)) != 0)
+		goto out;
+	/* the ledger as it was found */
+	intact = cp_ledger_verify(g.ledger, 0, NULL, NULL, &sum, &e);
+	if (intact == -1 && errno != ENOENT) {
+		s = refuse_err(&o, "ledger", &e);
+		goto out;
+	}
+	if (sum.entries > 0 && cp_merkle_root(&sum.tree, mroot) == 0)
+		cp_hex_encode(mroot, sizeof(mroot), hex);
+	else
+		hex[0] = '\0';
+	/* plane.conf: made, or its lines kept and the pin added */
+	cp_err_clear(&e);
+	if ((conf = slurp(g.fd, confrel, 1 << 20, &clen, &e)) == NULL && e.errnum != ENOENT) {
+		s = refuse_err(&o, confrel, &e);
+		goto out;
+	}
+	{
+		struct cp_buf b = { 0 };
+
+		if (conf != NULL) {
+			cp_buf_add(&b, conf, clen);
+			if (clen > 0 && conf[clen - 1] != '\n')
+				cp_buf_addc(&b, '\n');
+		} else
+			cp_buf_adds(&b, "# The plane's committed configuration (no secret here); see cp-authz(1).\n");
+		cp_buf_adds(&b, "# pinned by cp-plane adopt\nCONTROL_PLANE_AUTH_PROVIDER=hmac\n");
+		s = stage_text(&o, confrel, b.data, b.len, &e);
+		cp_buf_free(&b);
+		if (s == -1 || stage_text(&o, rolesrel, roles, strlen(roles), &e) == -1) {
+			s = refuse_err(&o, "staging", &e);
+			goto out;
+		}
+	}
+	/* the Python receipts */
+	instfd = cp_beneath_open(g.fd, cp_layout_rel(CP_LAYOUT_INSTALLED), O_RDONLY | O_DIRECTORY, 0, &e);
+	if (instfd == -1 && e.errnum != ENOENT) {
+		s = refuse_err(&o, "installed/", &e);
+		goto out;
+	}
+	if (instfd >= 0 && (nids = python_receipts(instfd, &ids, &e)) < 0) {
+		s = refuse_err(&o, "installed/", &e);
+		goto out;
+	}
+	for (i = 0; i < nids; i++) {
+		int k = index_receipt(&o, instfd, ids[i], &why, &e);
+
+		if (k == -1) {
+			free(why);
+			s = refuse_err(&o, "receipts", &e);
+			goto out;
+		}
+		if (k == 1) {
+			char *m;
+
+			if (asprintf(&m, "%s: %s", ids[i], why != NULL ? why : "skipped") == -1)
+				m = NULL;
+			add_name(&r->missing, &r->nmissing, m != NULL ? m : ids[i]);
+			free(m);
+		} else {
+			add_file(r, ids[i], "");
+			indexed++;
+		}
+		free(why);
+	}
+	{
+		char *rs;
+
+		if (asprintf(&rs, "adopted: %s admin, provider hmac pinned, %zu Python receipts "
+		    "indexed", a->admin, indexed) == -1)
+			rs = NULL;
+		if (cp_event_begin(&ev, "plane_adopt", "", "ADOPT", rs, &e) == -1) {
+			free(rs);
+			s = refuse_err(&o, "ledger", &e);
+			goto out;
+		}
+		outcome(r, 0, "adopted", "%s", rs != NULL ? rs : "adopted");
+		free(rs);
+	}
+	w = cp_event_metadata(&ev);
+	common_meta(&o, w);
+	cp_json_key(w, "roles");
+	cp_json_obj(w);
+	cp_json_kstr(w, a->admin, "admin");
+	for (size_t u = 0; u < a->nusers; u++) {
+		const char *c = strchr(a->users[u], ':');
+		char *name = xstrndup(a->users[u], (size_t)(c - a->users[u]));
+
+		cp_json_kstr(w, name, c + 1);
+		free(name);
+	}
+	cp_json_end(w);
+	cp_json_key(w, "ledger_found");
+	cp_json_obj(w);
+	cp_json_kuint(w, "entries", sum.entries);
+	cp_json_kuint(w, "legacy", sum.legacy);
+	cp_json_kbool(w, "intact", intact == 0);
+	cp_json_kstr(w, "head", sum.head);
+	cp_json_kstr(w, "root", hex[0] ? hex : NULL);
+	cp_json_end(w);
+	cp_json_key(w, "receipts_indexed");
+	cp_json_arr(w);
+	for (size_t u = 0; u < r->nfiles; u++)
+		cp_json_str(w, r->files[u].path);
+	cp_json_end(w);
+	json_names_w(w, "receipts_skipped", r->missing, r->nmissing);
+	s = commit(&o, &ev, "adopted");
+out:
+	cp_event_free(&ev);
+	cp_ledger_summary_free(&sum);
+	cp_auth_secret_free(&sec);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(roles);
+	free(conf);
+	if (instfd >= 0)
+		close(instfd);
+	op_free(&o);
+	cp_auth_identity_free(&g.id);
+	close(g.fd);
+	free(g.root);
+	free(g.ledger);
 	return s;
 }
 

@@ -30,6 +30,7 @@
 #include "ledger/finding.h"
 #include "plane/fplist.h"
 #include "plane/integrity.h"
+#include "plane/manifest.h"
 #include "plane/istate.h"
 #include "text/csv.h"
 #include "text/sumline.h"
@@ -1349,30 +1350,20 @@ cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int str
 }
 
 int
-cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, const char *root,
-    const char *timestamp, const char *generator)
+cp_integrity_write_manifest(const struct cp_integrity *r, int planefd, const char *path,
+    const char *root, const char *timestamp, const char *generator, struct cp_err *e)
 {
 	struct cp_atomic a;
-	char hex[CP_SHA256_HEXLEN + 1];
-	size_t i;
 
 	if (cp_atomic_open(&a, path, 0644) == -1)
+		return cp_err_set(e, errno, "%s", path);
+	if (cp_manifest_write(a.fp, planefd, r, root, timestamp, generator, e) == -1) {
+		cp_atomic_abort(&a);
 		return -1;
-	fputs("{\n  \"version\": \"1\",\n  \"generated\": ", a.fp);
-	cp_json_write_cstr(a.fp, timestamp);
-	fputs(",\n  \"generator\": ", a.fp);
-	cp_json_write_cstr(a.fp, generator);
-	fputs(",\n  \"checksums\": {", a.fp);
-	for (i = 0; i < r->nfiles; i++) {
-		fputs(i ? ",\n    " : "\n    ", a.fp);
-		cp_json_write_cstr(a.fp, r->files[i].path);
-		cp_hex_encode(r->files[i].digest, CP_SHA256_LEN, hex);
-		fprintf(a.fp, ": {\"sha256\": \"%s\", \"size\": %llu}", hex,
-		    (unsigned long long)r->files[i].size);
 	}
-	fprintf(a.fp, "%s},\n  \"merkle_root\": \"%s\",\n  \"merkle_scheme\": \"rfc6962\"\n}\n",
-	    r->nfiles ? "\n  " : "", root);
-	return cp_atomic_commit(&a);
+	if (cp_atomic_commit(&a) == -1)
+		return cp_err_set(e, errno, "%s", path);
+	return 0;
 }
 
 /* Strings read from a state file live in its buffer, freed once. */

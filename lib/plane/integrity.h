@@ -64,13 +64,15 @@ int cp_integrity_root(const struct cp_integrity *r, const char *scheme, int jobs
 int cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int strict);
 
 /*
- * Write path (MANIFEST.json) atomically: version, generated (timestamp),
- * generator, checksums {path: {sha256, size}} of r->files, merkle_root
- * (root, the rfc6962 root from cp_integrity_root, which the caller has
- * already needed) and merkle_scheme "rfc6962".  Returns 0, or -1 with errno.
+ * Write path (MANIFEST.json, or a staged copy of it) atomically, as
+ * plane/manifest's cp_manifest_write writes it: merged with the
+ * MANIFEST.json of the plane open as planefd (-1: none), whose other keys
+ * and checksum paths are kept.  root: the rfc6962 root from
+ * cp_integrity_root, which the caller has already needed.  Returns 0, or
+ * -1 with e.
  */
-int cp_integrity_write_manifest(const struct cp_integrity *r, const char *path,
-    const char *root, const char *timestamp, const char *generator);
+int cp_integrity_write_manifest(const struct cp_integrity *r, int planefd, const char *path,
+    const char *root, const char *timestamp, const char *generator, struct cp_err *e);
 
 void cp_integrity_free(struct cp_integrity *r);
 
