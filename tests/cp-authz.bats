@@ -44,7 +44,7 @@ table_grants() {
 	awk -v r="$1" '$1 == r { $1 = ""; print }' "$DATA/cp-authz/matrix.txt"
 }
 
-ACTIONS="create install update remove pack verify hash_update"
+ACTIONS="create install update remove pack verify hash_update checkpoint rollback"
 
 @test "HMAC-SHA256 against RFC 4231 (test cases 1-4, 6, 7)" {
 	n=0
@@ -76,7 +76,7 @@ ACTIONS="create install update remove pack verify hash_update"
 	[ "$n" -eq 4 ]
 }
 
-@test "the role matrix: 4 roles x 7 actions, two roles, no roles, an unknown role" {
+@test "the role matrix: 4 roles x 9 actions, two roles, no roles, an unknown role" {
 	hmac_plane
 	for user in ada mia audra rex duo none odd; do
 		case $user in
@@ -97,8 +97,8 @@ ACTIONS="create install update remove pack verify hash_update"
 			fi
 		done
 	done
-	# denials: mia 2, audra 6, rex 6, duo 2, none 7, odd 7
-	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 30 ]
+	# denials: mia 3, audra 8, rex 8, duo 3, none 9, odd 9
+	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 40 ]
 }
 
 @test "--json: the decision's keys, roles from a quoted CSV list, never the token" {
@@ -145,9 +145,9 @@ ACTIONS="create install update remove pack verify hash_update"
 		":$macpart" \
 		":" \
 		"$long:$(mac "$SECRET" "$long")" \
-		"mi a:$(mac "$SECRET" "mi a")" \
+		" mia:$(mac "$SECRET" " mia")" \
 		"$(printf 'mi\x01a'):$(mac "$SECRET" "$(printf 'mi\x01a')")" \
-		"$(printf 'mi\xc3\xa4'):$(mac "$SECRET" "$(printf 'mi\xc3\xa4')")" \
+		"$(printf 'mi\xc3'):$(mac "$SECRET" "$(printf 'mi\xc3')")" \
 		"mia:$macpart:extra" \
 		"$(head -c 100000 /dev/zero | tr '\0' x)"; do
 		run --separate-stderr cp-authz -C plane --json --token "$t" verify
@@ -155,6 +155,14 @@ ACTIONS="create install update remove pack verify hash_update"
 		[ "$status" -eq 1 ] || { echo "token <$t>: status $status"; false; }
 		jq -e '.allowed == false and .user == null and (.reason | startswith("invalid token"))' <<<"$output"
 	done
+	# names the Python tools took (spaces, non-ASCII) authenticate when the roles file names them
+	printf 'mi a,admin\r\n%s,reader\r\n' "$(printf 'mi\xc3\xa4')" >> plane/registries/roles.csv
+	run -0 cp-authz -C plane --json --token "mi a:$(mac "$SECRET" "mi a")" create
+	jq -e '.user == "mi a" and .roles == ["admin"] and .allowed' <<<"$output"
+	run -0 cp-authz -C plane --json --token "$(printf 'mi\xc3\xa4'):$(mac "$SECRET" "$(printf 'mi\xc3\xa4')")" verify
+	jq -e '.user == "miä" and .roles == ["reader"]' <<<"$output"
+	# action names as the Python tools matched them
+	run -0 cp-authz -C plane --token "mi a:$(mac "$SECRET" "mi a")" INSTALL
 	# a NUL byte can only come through a file
 	{ printf 'mia'; printf '\0'; printf ':%s\n' "$macpart"; } > nul.tok
 	run -1 cp-authz -C plane --json --token-file nul.tok verify
