@@ -56,7 +56,7 @@ last() { tail -n 1 ledger/governance.jsonl; }
 	tail -n 3 ledger/governance.jsonl | grep -vq "$(token alice | cut -d: -f2)"
 	[ "$(tree_state "$P" | grep -v ' ./ledger/')" = "$before" ]
 	run -2 "$CPP" adopt
-	run -2 "$CPP" adopt --admin 'bad name'
+	run -2 "$CPP" adopt --admin 'bad:name'
 	run -2 "$CPP" adopt --admin alice --user 'bob'
 	run -2 "$CPP" adopt --admin alice --user 'bob:wizard'
 }

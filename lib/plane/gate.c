@@ -2061,6 +2061,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	po.level = 6;
 	po.jobs = 1;
 	po.mtime = 0;
+	po.files_only = 1;	/* so package_install.py installs it without --force */
 	po.problem = pack_problem;
 	po.arg = &prob;
 	tp = cp_tarpack_new(&po);
