@@ -1259,3 +1259,37 @@ EOF
 	[ "$done" -ge 5 ]
 	[ $((journals + stages)) -ge 5 ]
 }
+
+@test "a Python pack naming a file twice: installed when both copies are the same bytes, refused when not" {
+	id=PKG-FMWK-300
+	f=frameworks/FMWK-300_package_standard.md
+	run -0 cpp remove $id
+	for mode in same other; do
+		python3 - "$f" "$mode" <<'PY'
+import io, sys, tarfile
+f, mode = sys.argv[1:]
+data = open("packages_store/PKG-FMWK-300.tar.gz", "rb")
+with tarfile.open(fileobj=data) as t:
+    body = t.extractfile(f).read()
+with tarfile.open("packages_store/PKG-FMWK-300.tar.gz", "w:gz") as t:
+    for b in (body, body if mode == "same" else body + b"changed\n"):
+        i = tarfile.TarInfo(f); i.size = len(b); t.addfile(i, io.BytesIO(b))
+PY
+		rm -f packages_store/$id.tar.gz.sha256
+		setrow $id "digest=$(sha packages_store/$id.tar.gz)"
+		if [ "$mode" = same ]; then
+			run -0 cpp install $id
+			# one file, the bytes Python's tarfile reads for its last copy
+			[ "$(wc -l < installed/$id.sha256)" -eq 1 ]
+			python3 -c 'import sys, tarfile
+t = tarfile.open("packages_store/PKG-FMWK-300.tar.gz")
+assert t.extractfile(t.getmember(sys.argv[1])).read() == open(sys.argv[1], "rb").read()' "$f"
+			run -0 cpp remove $id
+		else
+			run --separate-stderr -2 cpp install $id
+			[[ "$stderr" == *"named twice, with other bytes"* ]]
+			[ ! -e "$f" ]
+		fi
+	done
+	ledger_ok
+}

@@ -742,6 +742,38 @@ read_sidecar(struct op *o, const char *source, char hex[CP_SHA256_HEXLEN + 1], s
 	return 0;
 }
 
+/*
+ * The data of the current entry, a repeat of the staged file path: 1 when
+ * its bytes hash to the staged one's, 0 when not, -1 (e) on a read error.
+ */
+static int
+same_again(struct op *o, struct cp_tarread *rd, const char *path, struct cp_err *e)
+{
+	struct cp_sha256 c = { 0 };
+	unsigned char d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1];
+	const void *buf;
+	ssize_t n;
+	size_t i;
+
+	cp_err_clear(e);
+	for (i = 0; i < o->nsf && strcmp(o->sf[i].path, path) != 0; i++)
+		;
+	if (i == o->nsf || cp_sha256_init(&c) == -1)
+		return 0;
+	while ((n = cp_tarread_data(rd, &buf)) > 0)
+		if (cp_sha256_update(&c, buf, (size_t)n) == -1)
+			break;
+	if (n != 0 || cp_sha256_final(&c, d) == -1) {
+		cp_sha256_free(&c);
+		return cp_err_set(e, 0, "%s", cp_tarread_error(rd)->msg[0] ?
+		    cp_tarread_error(rd)->msg : "cannot hash");
+	}
+	cp_sha256_free(&c);
+	cp_hex_encode(d, sizeof(d), hex);
+	return strcmp(hex, o->sf[i].hex) == 0;
+}
+
 /* Hash what is left of fd after a failed read, finishing the whole file's digest. Returns 0 or -1. */
 static int
 rest_digest(int fd, struct cp_sha256 *whole, char hex[CP_SHA256_HEXLEN + 1])
@@ -810,16 +842,28 @@ stage_archive(struct op *o)
 	}
 	ro.max_ratio = lim.max_ratio;
 	ro.hash = &whole;
-	tc = cp_tarcheck_new(&lim, 0);
+	tc = cp_tarcheck_new(&lim, CP_TARCHECK_REPEATS);
 	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
 		status = refuse(o, 2, NULL, "%s: cannot read archives", source);
 		goto out;
 	}
 	while ((rc = cp_tarread_next(rd, &ent)) == 1) {
-		if (cp_tarcheck_entry(tc, &ent, &path, &e) == -1) {
+		int k = cp_tarcheck_entry(tc, &ent, &path, &e);
+
+		if (k == -1) {
 			status = refuse(o, 2, "the archive is hostile or broken: repack it",
 			    "%s: entry %llu: %s", source, (unsigned long long)ent.index, e.msg);
 			goto out;
+		}
+		if (k == 1) {
+			/* a file named twice (the Python tools packed some): the same bytes, or refused */
+			if (same_again(o, rd, path, &e) != 1) {
+				status = refuse(o, 2, "the archive is hostile or broken: repack it",
+				    "%s: entry %llu: %s", source, (unsigned long long)ent.index,
+				    e.msg[0] ? e.msg : "a file named twice, with other bytes");
+				goto out;
+			}
+			continue;
 		}
 		if (path == NULL || ent.type == CP_TAR_DIR)
 			continue;
