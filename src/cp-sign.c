@@ -85,6 +85,8 @@ generate(const struct opts *o)
 	int rc;
 
 	check_outside_plane(o);
+	if (cp_signify_keynames(o->pub, o->sec, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (cp_signify_generate(&pub, &sec, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	rc = cp_signify_save_keys(o->pub, o->sec, &pub, &sec, o->comment, &e);
@@ -109,7 +111,7 @@ sign(const struct opts *o)
 {
 	struct cp_signify_sec sec;
 	struct cp_signify_sig sig;
-	cp_signify_comment seccomment, sigcomment;
+	cp_signify_comment sigcomment;
 	struct cp_json w;
 	struct cp_err e;
 	unsigned char *msg;
@@ -118,12 +120,10 @@ sign(const struct opts *o)
 	int rc;
 
 	check_outside_plane(o);
-	if (cp_signify_load_sec(o->sec, &sec, seccomment, &e) == -1)
+	if (cp_signify_sig_comment(o->sec, sigcomment, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
-	if (cp_signify_sig_comment(o->sec, seccomment, sigcomment, &e) == -1) {
-		cp_signify_sec_wipe(&sec);
+	if (cp_signify_load_sec(o->sec, &sec, NULL, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
-	}
 	if (cp_signify_readmsg(o->msg, &msg, &len, &e) == -1) {
 		cp_signify_sec_wipe(&sec);
 		errx(CP_EXIT_ERR, "%s", e.msg);

@@ -424,19 +424,43 @@ cp_signify_text_sig(const struct cp_signify_sig *sig, const char *comment, size_
 	return out;
 }
 
-int
-cp_signify_sig_comment(const char *secpath, const char *seccomment,
-    cp_signify_comment out, struct cp_err *e)
+/* The last component of path. */
+static const char *
+base(const char *path)
 {
-	const char *sec = strstr(secpath, ".sec");
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+int
+cp_signify_keynames(const char *pubpath, const char *secpath, struct cp_err *e)
+{
+	const char *sec = base(secpath), *pub;
+	size_t n = strlen(sec);
+
+	if (n < 5 || strcmp(sec + n - 4, ".sec") != 0)
+		return cp_err_set(e, 0, "a secret key's file name must be NAME.sec (signify's "
+		    "naming scheme: NAME.pub and NAME.sec)");
+	if (pubpath == NULL)
+		return 0;
+	pub = base(pubpath);
+	if (strlen(pub) != n || strcmp(pub + n - 4, ".pub") != 0 || memcmp(pub, sec, n - 4) != 0)
+		return cp_err_set(e, 0, "the keys' file names must be NAME.pub and NAME.sec "
+		    "(signify's naming scheme)");
+	return 0;
+}
+
+int
+cp_signify_sig_comment(const char *secpath, cp_signify_comment out, struct cp_err *e)
+{
+	const char *sec = base(secpath);
 	int n;
 
-	/* signify's rule, quirk included: only the first ".sec", and only at the end. */
-	if (sec != NULL && strlen(sec) == 4)
-		n = snprintf(out, CP_SIGNIFY_COMMENTMAX + 1, "verify with %.*s.pub",
-		    (int)(sec - secpath), secpath);
-	else
-		n = snprintf(out, CP_SIGNIFY_COMMENTMAX + 1, "signature from %s", seccomment);
+	if (cp_signify_keynames(NULL, secpath, e) == -1)
+		return -1;
+	n = snprintf(out, CP_SIGNIFY_COMMENTMAX + 1, "verify with %.*s.pub",
+	    (int)(strlen(sec) - 4), sec);
 	if (n < 0 || n > CP_SIGNIFY_COMMENTMAX)
 		return cp_err_set(e, 0, "comment too long (a signature's comment has at most "
 		    "%d bytes)", CP_SIGNIFY_COMMENTMAX);

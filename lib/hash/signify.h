@@ -142,14 +142,19 @@ char *cp_signify_text_sig(const struct cp_signify_sig *sig, const char *comment,
     size_t *len, struct cp_err *e);
 
 /*
- * The comment signify gives a signature made with the secret key file
- * secpath whose own comment is seccomment: "verify with NAME.pub" when
- * secpath ends in ".sec" (signify looks at the first ".sec" in the path
- * only), else "signature from SECCOMMENT".  Returns 0, or -1 with e set
- * when it would be too long.
+ * signify's naming rule (so that a signature can name its public key): the
+ * last component of secpath is NAME.sec, NAME not empty, and when pubpath
+ * is not NULL its last component is NAME.pub (the directories may differ).
+ * Returns 0, or -1 with e set.
  */
-int cp_signify_sig_comment(const char *secpath, const char *seccomment,
-    cp_signify_comment out, struct cp_err *e);
+int cp_signify_keynames(const char *pubpath, const char *secpath, struct cp_err *e);
+
+/*
+ * The comment signify gives a signature made with the secret key file
+ * secpath: "verify with NAME.pub" (see cp_signify_keynames, which secpath
+ * must pass).  Returns 0, or -1 with e set.
+ */
+int cp_signify_sig_comment(const char *secpath, cp_signify_comment out, struct cp_err *e);
 
 /*
  * Write a new key pair as signify -G does: the secret key to secpath with
