@@ -89,6 +89,8 @@ EOF
 	[ "$(sed -n 1p b.pub)" = "untrusted comment: build key 2026 public key" ]
 	[ "$(jq -r .public_key <<< "$output")" = b.pub ]
 	[ "$(jq -r .encrypted <<< "$output")" = false ]
+	# The secret key never appears in the output.
+	[[ "$output" != *"$(sed -n 2p b.sec | cut -c 1-40)"* ]]
 	[ "$(jq -r .keynum <<< "$output")" = "$(sed -n 2p b.pub | base64 -d | od -An -tx1 -j2 -N8 | tr -d ' \n')" ]
 }
 
@@ -315,6 +317,11 @@ EOF
 	run -0 bash -c 'cp-sign -V -p kat.pub -m - -x msg.sig < msg'
 	run -0 bash -c 'cp-sign -V -p kat.pub -m msg -x - < msg.sig'
 	run -2 bash -c 'cp-sign -V -p kat.pub -m - -x - < msg'
+	# A pipe longer than the first read's buffer (64 KiB), as signify verifies it.
+	head -c 300000 /dev/urandom > big
+	run -0 bash -c 'cat big | cp-sign -S -s kat.sec -m - -x big.sig'
+	run -0 signify-openbsd -V -p kat.pub -m big
+	run -0 bash -c 'cat big | cp-sign -V -p kat.pub -m - -x big.sig'
 	run --separate-stderr -2 cp-sign -S -s kat.sec -m -
 	[ "$stderr" = "cp-sign: a message on standard input needs -x SIGFILE" ]
 }
