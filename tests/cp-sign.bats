@@ -89,8 +89,9 @@ EOF
 	[ "$(sed -n 1p b.pub)" = "untrusted comment: build key 2026 public key" ]
 	[ "$(jq -r .public_key <<< "$output")" = b.pub ]
 	[ "$(jq -r .encrypted <<< "$output")" = false ]
-	# The secret key never appears in the output.
-	[[ "$output" != *"$(sed -n 2p b.sec | cut -c 1-40)"* ]]
+	# The secret key never appears in the output: these four members, nothing else.
+	[ "$(jq -c 'keys' <<< "$output")" = '["encrypted","keynum","public_key","secret_key"]' ]
+	[[ "$output" != *"$(sed -n 2p b.sec | cut -c 60-100)"* ]]
 	[ "$(jq -r .keynum <<< "$output")" = "$(sed -n 2p b.pub | base64 -d | od -An -tx1 -j2 -N8 | tr -d ' \n')" ]
 }
 
