@@ -111,8 +111,9 @@ int cp_signify_verify(const struct cp_signify_pub *pub, const struct cp_signify_
  * A secret key must use the KDF "BK" and have kdfrounds 0 (an unencrypted
  * key, signify -n): an encrypted one is refused (this library has no
  * bcrypt_pbkdf), with a message that says so.  Its checksum must match and
- * the public half of seckey must be the seed's public key.  The text of a
- * secret key and the failed record are wiped; sec is wiped on failure.
+ * the public half of seckey must be the seed's public key.  The decoded
+ * record is wiped (the text is the caller's to wipe; cp_signify_load_sec
+ * wipes its copy of the file); sec is wiped on failure.
  */
 int cp_signify_parse_pub(const char *text, size_t len, struct cp_signify_pub *pub,
     char *comment, struct cp_err *e);
