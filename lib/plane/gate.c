@@ -1018,12 +1018,6 @@ struct dfile {
 	char hex[CP_SHA256_HEXLEN + 1];
 };
 
-static int
-cmp_dfile(const void *a, const void *b)
-{
-	return strcmp(((const struct dfile *)a)->path, ((const struct dfile *)b)->path);
-}
-
 static void
 walk_files(int dirfd, const char *prefix, struct dfile **v, size_t *n, int depth)
 {
@@ -1076,7 +1070,7 @@ artifact_hash(const struct op *o, const char *art, char **gone, size_t ngone,
 {
 	struct dfile *v = NULL;
 	size_t n = 0, i, k, alen = strlen(art);
-	unsigned char *digs;
+	struct cp_integrity_dirfile *digs;
 	struct stat st;
 	int fd;
 
@@ -1128,12 +1122,14 @@ artifact_hash(const struct op *o, const char *art, char **gone, size_t ngone,
 				v[k] = v[--n];
 				break;
 			}
-	qsort(v, n, sizeof(*v), cmp_dfile);
-	digs = xreallocarray(NULL, n + 1, CP_SHA256_LEN);
-	for (i = 0; i < n; i++)
-		if (cp_hex_decode(v[i].hex, CP_SHA256_HEXLEN, digs + i * CP_SHA256_LEN) == -1)
-			memset(digs + i * CP_SHA256_LEN, 0, CP_SHA256_LEN);
-	if (n > 0 && cp_merkle_cp2_root(digs, n, hex) == -1)
+	/* the one rule for a directory's hash: integrity_check.py's, as cp-integrity checks it */
+	digs = xreallocarray(NULL, n + 1, sizeof(*digs));
+	for (i = 0; i < n; i++) {
+		digs[i].path = v[i].path;
+		if (cp_hex_decode(v[i].hex, CP_SHA256_HEXLEN, digs[i].digest) == -1)
+			memset(digs[i].digest, 0, CP_SHA256_LEN);
+	}
+	if (cp_integrity_dir_root(digs, n, NULL, hex) == -1)
 		hex[0] = '\0';
 	for (i = 0; i < n; i++)
 		free(v[i].path);
