@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #include "plane/integrity.h"
 #include "plane/journal.h"
 #include "plane/receipt.h"
+#include "plane/trust.h"
 #include "registry/edit.h"
 #include "tar/tarcheck.h"
 #include "tar/tarpack.h"
@@ -93,6 +95,9 @@ struct op {
 	struct sfile *sf;
 	size_t nsf;
 	char archive_hex[CP_SHA256_HEXLEN + 1];
+	struct cp_trust_verdict trust;	/* the archive's signature and provenance, as checked */
+	int trust_required;
+	char *trust_key;		/* the trusted key that verified it, or NULL */
 };
 
 /* --- results ------------------------------------------------------------------ */
@@ -235,6 +240,7 @@ op_free(struct op *o)
 	free(o->dest_rel);
 	free(o->dest_abs);
 	free(o->shown);
+	free(o->trust_key);
 	for (i = 0; i < o->nsf; i++)
 		free(o->sf[i].path);
 	free(o->sf);
@@ -743,6 +749,98 @@ read_sidecar(struct op *o, const char *source, char hex[CP_SHA256_HEXLEN + 1], s
 }
 
 /*
+ * The plane's signature policy applied to the archive open as *fd: when
+ * the plane requires signatures or the archive carries a signature or a
+ * provenance file, its bytes are copied once into private memory (a
+ * memfd, which no other process can change), checked there, and *fd is
+ * replaced by the memfd, positioned at its start, so that the bytes
+ * verified, hashed and extracted are one copy.  o->trust records the
+ * outcome.  Returns 0, or r->exit (a refusal, ledgered).
+ */
+static int
+trust_archive(struct op *o, int *fd)
+{
+	const char *source = o->f[F_SOURCE];
+	struct cp_trust t;
+	struct cp_err e;
+	unsigned char d[CP_SHA256_LEN], buf[65536];
+	char hex[CP_SHA256_HEXLEN + 1], *conf;
+	struct stat st;
+	void *map = MAP_FAILED;
+	ssize_t n;
+	int mfd = -1, rc;
+
+	o->trust.signature = "none";
+	o->trust.provenance = "none";
+	conf = cp_layout_path(o->g->root, CP_LAYOUT_CONF);
+	rc = cp_trust_load(&t, o->g->fd, conf, &e);
+	free(conf);
+	if (rc == -1)
+		return refuse_err(o, "signature policy", &e);
+	o->trust_required = t.required;
+	if (!cp_trust_needed(&t, o->g->fd, source)) {
+		cp_trust_free(&t);
+		return 0;
+	}
+	if ((mfd = memfd_create("cp-plane-archive", MFD_CLOEXEC)) == -1) {
+		cp_trust_free(&t);
+		return refuse(o, 2, NULL, "memfd_create: %s", strerror(errno));
+	}
+	while ((n = read(*fd, buf, sizeof(buf))) > 0)
+		if (cp_io_write_all(mfd, buf, (size_t)n) == -1) {
+			n = -1;
+			break;
+		}
+	if (n < 0 || fstat(mfd, &st) == -1 || (size_t)st.st_size > CP_SIGNIFY_MSGMAX ||
+	    (st.st_size > 0 && (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, mfd,
+	    0)) == MAP_FAILED)) {
+		rc = refuse(o, 2, NULL, "%s: %s", source, n < 0 ? strerror(errno) :
+		    "too large to check its signature (1 GiB)");
+		goto out;
+	}
+	if (cp_sha256(st.st_size > 0 ? map : "", (size_t)st.st_size, d) == -1) {
+		rc = refuse(o, 2, NULL, "cannot hash: OpenSSL failed");
+		goto out;
+	}
+	cp_hex_encode(d, sizeof(d), hex);
+	if (cp_trust_check(&t, o->g->fd, source, st.st_size > 0 ? map : "", (size_t)st.st_size,
+	    hex, &o->trust, &e) == -1) {
+		rc = refuse_err(o, "signature", &e);
+		goto out;
+	}
+	if (o->trust.refused) {
+		/* a wrong digest says so first: it is the archive that is wrong */
+		if (strcmp(hex, o->f[F_DIGEST]) != 0)
+			rc = refuse(o, 1, "repack it (make pack) or restore the archive",
+			    "digest mismatch: registry %s, archive %s", o->f[F_DIGEST], hex);
+		else
+			rc = refuse(o, 1, t.required ? "sign it with a key in registries/keys/ "
+			    "(CONTROL_PLANE_SIGNING_KEY=KEY.sec make pack ...)" :
+			    "remove or replace the wrong signature or provenance file",
+			    "%s", o->trust.why);
+		goto out;
+	}
+	if (o->trust.key != NULL)
+		o->trust_key = xstrdup(o->trust.key);	/* t's name outlives t */
+	o->trust.key = NULL;
+	if (lseek(mfd, 0, SEEK_SET) == -1) {
+		rc = refuse(o, 2, NULL, "memfd: %s", strerror(errno));
+		goto out;
+	}
+	close(*fd);
+	*fd = mfd;
+	mfd = -1;
+	rc = 0;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (mfd >= 0)
+		close(mfd);
+	cp_trust_free(&t);
+	return rc;
+}
+
+/*
  * The data of the current entry, a repeat of the staged file path: 1 when
  * its bytes hash to the staged one's, 0 when not, -1 (e) on a read error.
  */
@@ -834,6 +932,12 @@ stage_archive(struct op *o)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(o, 2, NULL, "%s is not a regular file", source);
+	}
+	/* Signed or attested (or the plane requires it): the bytes checked are the bytes staged. */
+	if ((status = trust_archive(o, &fd)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return status;
 	}
 	cp_tarcheck_limits(&lim);
 	if (cp_sha256_init(&whole) == -1) {
@@ -1616,6 +1720,13 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	cp_json_kstr(w, "digest", o->archive_hex);
 	memcpy(r->digest, o->archive_hex, sizeof(r->digest));
 	files_meta(o, w);
+	cp_json_key(w, "signature");
+	cp_json_obj(w);
+	cp_json_kstr(w, "policy", o->trust_required ? "required" : "optional");
+	cp_json_kstr(w, "kind", o->trust.signature != NULL ? o->trust.signature : "none");
+	cp_json_kstr(w, "key", o->trust_key);
+	cp_json_kstr(w, "provenance", o->trust.provenance != NULL ? o->trust.provenance : "none");
+	cp_json_end(w);
 	for (i = 0; i < o->nsf; i++)
 		add_file(r, o->sf[i].path, o->sf[i].hex);
 	rc = commit(o, &ev, status);
@@ -1996,6 +2107,85 @@ holds_inode(int dirfd, dev_t dev, ino_t ino, int depth)
 	return found;
 }
 
+/* 1 when a signing key is set and the archive at store carries no signature yet. */
+static int
+unsigned_with_key(const struct cp_gate *g, const char *store)
+{
+	const char *k = getenv("CONTROL_PLANE_SIGNING_KEY");
+	char rel[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%s.sig", store);
+	return k != NULL && *k != '\0' && fstatat(g->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1;
+}
+
+/* 1 if the packages registry has column col. */
+static int
+has_column(struct op *o, const char *col)
+{
+	struct cp_err e;
+	FILE *fp = open_registry(o->g, cp_layout_rel(CP_LAYOUT_PACKAGES), &e);
+	struct cp_csv_reader *rd;
+	int has = 0;
+
+	if (fp == NULL)
+		return 0;
+	rd = cp_csv_open(fp, "packages_registry.csv", NULL);
+	has = cp_csv_read_header(rd) == 0 && cp_csv_column(rd, col) >= 0;
+	cp_csv_close(rd);
+	fclose(fp);
+	return has;
+}
+
+/*
+ * With $CONTROL_PLANE_SIGNING_KEY, sign the staged archive staged (its
+ * bytes, as signify -S does) and stage the signature as signame.  Returns
+ * 1 signed, 0 no key, -1 with e.
+ */
+static int
+pack_sign(struct op *o, const char *staged, char signame[32], struct cp_err *e)
+{
+	struct cp_signify_sec sec;
+	struct cp_signify_sig sig;
+	cp_signify_comment comment;
+	struct stat st;
+	char *text = NULL;
+	void *map = MAP_FAILED;
+	size_t tlen;
+	int k, fd, sfd, rc = -1;
+
+	if ((k = cp_trust_signing_key(o->g->root, &sec, comment, e)) <= 0)
+		return k;
+	if ((fd = cp_beneath_open(cp_journal_stage_fd(o->j), staged, O_RDONLY, 0, e)) == -1)
+		goto out;
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size > CP_SIGNIFY_MSGMAX ||
+	    (map = mmap(NULL, (size_t)st.st_size ? (size_t)st.st_size : 1, PROT_READ, MAP_PRIVATE,
+	    fd, 0)) == MAP_FAILED) {
+		cp_err_set(e, errno, "the archive to sign");
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (cp_signify_sign(&sec, map, (size_t)st.st_size, &sig, e) == -1 ||
+	    (text = cp_signify_text_sig(&sig, comment, &tlen, e)) == NULL)
+		goto out;
+	if ((sfd = cp_journal_stage(o->j, signame, e)) == -1)
+		goto out;
+	if (cp_io_write_all(sfd, text, tlen) == -1 || fsync(sfd) == -1) {
+		cp_err_set(e, errno, "staging the signature");
+		close(sfd);
+		goto out;
+	}
+	close(sfd);
+	rc = 1;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size ? (size_t)st.st_size : 1);
+	free(text);
+	cp_signify_sec_wipe(&sec);
+	return rc;
+}
+
 static void
 pack_problem(void *arg, const char *msg)
 {
@@ -2018,7 +2208,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	struct stat st;
 	char *rel = NULL, *base = NULL, name[32], side[32], hex[CP_SHA256_HEXLEN + 1];
 	char old[CP_SHA256_HEXLEN + 1], store[PATH_MAX], line[PATH_MAX + 80], cur[CP_SHA256_HEXLEN + 1];
-	int s, fd = -1, bfd = -1, afd;
+	int s, fd = -1, bfd = -1, afd, signed_ = 0;
+	char signame[32];
 	size_t blen, count;
 	const char *inner;
 	char *cut;
@@ -2129,7 +2320,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	snprintf(store, sizeof(store), "%s/%s.tar.gz", cp_layout_rel(CP_LAYOUT_STORE), id);
 	snprintf(old, sizeof(old), "%s", o.f[F_DIGEST]);
 	hash_rel(g->fd, store, cur);
-	if (strcmp(old, hex) == 0 && strcmp(o.f[F_SOURCE], store) == 0 && strcmp(cur, hex) == 0) {
+	if (strcmp(old, hex) == 0 && strcmp(o.f[F_SOURCE], store) == 0 && strcmp(cur, hex) == 0 &&
+	    !unsigned_with_key(g, store)) {
 		cp_journal_abort(o.j);
 		o.j = NULL;
 		memcpy(r->digest, hex, sizeof(r->digest));
@@ -2149,17 +2341,29 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		}
 		close(sfd);
 	}
+	if ((signed_ = pack_sign(&o, name, signame, &e)) == -1) {
+		s = refuse(&o, 2, "CONTROL_PLANE_SIGNING_KEY names a signify secret key (cp-sign -G -n), "
+		    "mode 600, outside the plane", "signing: %s", e.msg);
+		goto out;
+	}
 	{
+		char srel[PATH_MAX + 8], sigrel[PATH_MAX + 8], provrel[PATH_MAX + 24];
 		const struct cp_edit_assign as[] = {
 			{ "source", store }, { "source_type", "tar" }, { "digest", hex },
+			{ "signature", signed_ ? sigrel : "" },
 		};
-		char srel[PATH_MAX + 8];
 
 		snprintf(srel, sizeof(srel), "%s.sha256", store);
+		snprintf(sigrel, sizeof(sigrel), "%s.sig", store);
+		snprintf(provrel, sizeof(provrel), "%s.provenance.json", store);
+		/* a signature or provenance of the old archive would now be wrong: it goes */
 		if (cp_journal_put(o.j, 0, store, name, &e) == -1 ||
 		    cp_journal_put(o.j, 0, srel, side, &e) == -1 ||
+		    (signed_ ? cp_journal_put(o.j, 0, sigrel, signame, &e) :
+		    cp_journal_del(o.j, 0, sigrel, &e)) == -1 ||
+		    cp_journal_del(o.j, 0, provrel, &e) == -1 ||
 		    stage_registry(&o, cp_layout_rel(CP_LAYOUT_PACKAGES), "id", id, CP_EDIT_SET,
-		    as, 3, &e) == -1) {
+		    as, has_column(&o, "signature") ? 4 : 3, &e) == -1) {
 			s = refuse_err(&o, "staging", &e);
 			goto out;
 		}
@@ -2182,6 +2386,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	cp_json_kstr(w, "before_hash", old);
 	cp_json_kstr(w, "after_hash", hex);
 	cp_json_kuint(w, "files", count);
+	cp_json_kbool(w, "signed", signed_ == 1);
 	memcpy(r->digest, hex, sizeof(r->digest));
 	memcpy(r->before, old, sizeof(r->before));
 	s = commit(&o, &ev, "packed");
