@@ -75,7 +75,7 @@ EOF
 	[ "$(python3 -c 'import csv; print([r["signature"] for r in csv.DictReader(open("registries/packages_registry.csv", newline="")) if r["id"] == "PKG-FMWK-300"][0])')" = "$A.sig" ]
 	last | jq -e '.event_type == "package_pack" and .metadata.signed == true'
 	run -0 cpp update $ID
-	last | jq -e '.metadata.signature == {"policy": "required", "kind": "signify", "key": "rel", "provenance": "none"}'
+	last | jq -e '.metadata.signature == {"policy": "required", "kind": "signify", "key": "rel", "provenance": "none", "attestation": "verified"}'
 	[ "$(tar -xzOf $A $F | sha256sum)" = "$(sha256sum < $F)" ]
 	"$REPO/bin/cp-ledger" verify
 }
@@ -185,4 +185,52 @@ EOF
 	echo "CONTROL_PLANE_SIGNATURES=maybe" >> registries/plane.conf
 	run --separate-stderr -2 cpp update $ID
 	[[ "$stderr" == *"required or optional"* ]]
+}
+
+@test "pack with a key writes an in-toto attestation: a DSSE envelope that Python's cryptography verifies, its statement naming the archive; install checks it" {
+	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec repack
+	[ -e $A.intoto.jsonl ]
+	/usr/bin/python3 - "$K/rel.pub" $A <<'EOF2'
+import base64, csv, hashlib, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+pub = base64.b64decode(open(sys.argv[1]).read().splitlines()[1])
+keynum, key = pub[2:10], pub[10:42]
+env_bytes = open(sys.argv[2] + ".intoto.jsonl", "rb").read()
+env = json.loads(env_bytes)
+body = base64.b64decode(env["payload"])
+t = env["payloadType"].encode()
+assert t == b"application/vnd.in-toto+json"
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
+[s] = env["signatures"]
+assert s["keyid"] == keynum.hex()
+Ed25519PublicKey.from_public_bytes(key).verify(base64.b64decode(s["sig"]), pae)
+st = json.loads(body)
+archive = open(sys.argv[2], "rb").read()
+assert st["_type"] == "https://in-toto.io/Statement/v1"
+assert st["subject"] == [{"name": "PKG-FMWK-300.tar.gz", "digest": {"sha256": hashlib.sha256(archive).hexdigest()}}]
+assert st["predicateType"] == "https://slsa.dev/provenance/v1"
+deps = st["predicate"]["buildDefinition"]["resolvedDependencies"]
+f = "frameworks/FMWK-300_package_standard.md"
+assert deps == [{"name": f, "digest": {"sha256": hashlib.sha256(open(f, "rb").read()).hexdigest()}}], deps
+assert "/" + "tmp" not in body.decode()
+row = [r for r in csv.DictReader(open("registries/packages_registry.csv", newline="")) if r["id"] == "PKG-FMWK-300"][0]
+assert row["attestation_path"] == sys.argv[2] + ".intoto.jsonl"
+assert row["attestation_digest"] == hashlib.sha256(env_bytes).hexdigest()
+EOF2
+	run -0 cpp update $ID
+	last | jq -e '.metadata.signature.attestation == "verified"'
+	# an attestation of another archive (or by an untrusted key) is refused
+	cp $A.intoto.jsonl "$T/att"
+	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec repack
+	cp "$T/att" $A.intoto.jsonl
+	run --separate-stderr -1 cpp update $ID
+	[[ "$stderr" == *"no subject of its statement has this archive's sha256"* ]]
+	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec cpp -q pack "$F" $ID 2>/dev/null || true
+	rm -f $A.intoto.jsonl
+	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec repack
+	python3 -c 'import json, sys
+p = sys.argv[1]; e = json.loads(open(p).read()); e["signatures"][0]["keyid"] = "00" * 8
+open(p, "w").write(json.dumps(e) + "\n")' $A.intoto.jsonl
+	run --separate-stderr -1 cpp update $ID
+	[[ "$stderr" == *"no signature by a trusted key"* ]]
 }

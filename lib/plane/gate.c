@@ -30,6 +30,7 @@
 #include "base/relpath.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
+#include "hash/dsse.h"
 #include "hash/merkle.h"
 #include "hash/sha256.h"
 #include "ledger/event.h"
@@ -772,6 +773,7 @@ trust_archive(struct op *o, int *fd)
 
 	o->trust.signature = "none";
 	o->trust.provenance = "none";
+	o->trust.attestation = "none";
 	conf = cp_layout_path(o->g->root, CP_LAYOUT_CONF);
 	rc = cp_trust_load(&t, o->g->fd, conf, &e);
 	free(conf);
@@ -1726,6 +1728,7 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	cp_json_kstr(w, "kind", o->trust.signature != NULL ? o->trust.signature : "none");
 	cp_json_kstr(w, "key", o->trust_key);
 	cp_json_kstr(w, "provenance", o->trust.provenance != NULL ? o->trust.provenance : "none");
+	cp_json_kstr(w, "attestation", o->trust.attestation != NULL ? o->trust.attestation : "none");
 	cp_json_end(w);
 	for (i = 0; i < o->nsf; i++)
 		add_file(r, o->sf[i].path, o->sf[i].hex);
@@ -2138,12 +2141,102 @@ has_column(struct op *o, const char *col)
 }
 
 /*
+ * The in-toto Statement v1 of the staged archive staged (name, sha256 hex):
+ * a SLSA provenance v1 predicate whose resolved dependencies are the files
+ * packed, by their paths in the archive (no path of this machine) and
+ * digests, and whose builder is this toolkit.  No timestamp: the same
+ * sources give the same statement.  Returns its JSON text (caller frees),
+ * or NULL with e.
+ */
+static char *
+statement(struct op *o, const char *staged, const char *name, const char *hex, const char *src,
+    struct cp_err *e)
+{
+	struct cp_tarread_opts ro = { 0 };
+	struct cp_tarread *rd = NULL;
+	struct cp_tarentry ent;
+	struct cp_sha256 c = { 0 };
+	unsigned char d[CP_SHA256_LEN];
+	char fhex[CP_SHA256_HEXLEN + 1], *text = NULL;
+	const void *buf;
+	json_t *deps = json_array(), *st;
+	ssize_t n;
+	int fd, rc;
+
+	if ((fd = cp_beneath_open(cp_journal_stage_fd(o->j), staged, O_RDONLY, 0, e)) == -1)
+		goto out;
+	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
+		cp_err_set(e, errno, "reading the archive back");
+		goto out;
+	}
+	while ((rc = cp_tarread_next(rd, &ent)) == 1) {
+		if (ent.type != CP_TAR_FILE)
+			continue;
+		if (cp_sha256_init(&c) == -1)
+			break;
+		while ((n = cp_tarread_data(rd, &buf)) > 0)
+			cp_sha256_update(&c, buf, (size_t)n);
+		if (n < 0 || cp_sha256_final(&c, d) == -1)
+			break;
+		cp_hex_encode(d, sizeof(d), fhex);
+		json_array_append_new(deps, json_pack("{s:s, s:{s:s}}", "name", ent.name, "digest",
+		    "sha256", fhex));
+	}
+	if (rc != 0) {
+		cp_err_set(e, 0, "reading the archive back: %s", cp_tarread_error(rd)->msg);
+		goto out;
+	}
+	st = json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:{s:{s:s, s:{s:s, s:s}, s:O}, s:{s:{s:s, s:{s:s}}}}}",
+	    "_type", "https://in-toto.io/Statement/v1",
+	    "subject", "name", name, "digest", "sha256", hex,
+	    "predicateType", "https://slsa.dev/provenance/v1",
+	    "predicate",
+	    "buildDefinition",
+	    "buildType", "https://control-plane-v2.example/cp-plane/pack@v1",
+	    "externalParameters", "source", src, "package", o->id,
+	    "resolvedDependencies", deps,
+	    "runDetails", "builder", "id", "https://control-plane-v2.example/cp-plane",
+	    "version", "cp-plane", CP_VERSION);
+	if (st == NULL || (text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		cp_err_set(e, 0, "cannot build the statement");
+	json_decref(st);
+out:
+	cp_sha256_free(&c);
+	cp_tarread_close(rd);
+	if (fd >= 0)
+		close(fd);
+	json_decref(deps);
+	return text;
+}
+
+/* Stage text[0..len) as a new file; its name in name.  Returns 0 or -1 (e). */
+static int
+stage_bytes(struct op *o, const char *text, size_t len, char name[32], struct cp_err *e)
+{
+	int fd = cp_journal_stage(o->j, name, e);
+
+	if (fd == -1)
+		return -1;
+	if (cp_io_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "staging");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
  * With $CONTROL_PLANE_SIGNING_KEY, sign the staged archive staged (its
- * bytes, as signify -S does) and stage the signature as signame.  Returns
- * 1 signed, 0 no key, -1 with e.
+ * bytes, as signify -S does) and stage the signature as signame, and its
+ * in-toto attestation (a DSSE envelope around the statement, signed with
+ * the same key) as attname, its SHA-256 in athex.  Returns 1 signed, 0 no
+ * key, -1 with e.
  */
 static int
-pack_sign(struct op *o, const char *staged, char signame[32], struct cp_err *e)
+pack_sign(struct op *o, const char *staged, char signame[32], const char *aname,
+    const char *hex, const char *src, char attname[32], char athex[CP_SHA256_HEXLEN + 1],
+    struct cp_err *e)
 {
 	struct cp_signify_sec sec;
 	struct cp_signify_sig sig;
@@ -2152,7 +2245,7 @@ pack_sign(struct op *o, const char *staged, char signame[32], struct cp_err *e)
 	char *text = NULL;
 	void *map = MAP_FAILED;
 	size_t tlen;
-	int k, fd, sfd, rc = -1;
+	int k, fd, rc = -1;
 
 	if ((k = cp_trust_signing_key(o->g->root, &sec, comment, e)) <= 0)
 		return k;
@@ -2169,14 +2262,26 @@ pack_sign(struct op *o, const char *staged, char signame[32], struct cp_err *e)
 	if (cp_signify_sign(&sec, map, (size_t)st.st_size, &sig, e) == -1 ||
 	    (text = cp_signify_text_sig(&sig, comment, &tlen, e)) == NULL)
 		goto out;
-	if ((sfd = cp_journal_stage(o->j, signame, e)) == -1)
+	if (stage_bytes(o, text, tlen, signame, e) == -1)
 		goto out;
-	if (cp_io_write_all(sfd, text, tlen) == -1 || fsync(sfd) == -1) {
-		cp_err_set(e, errno, "staging the signature");
-		close(sfd);
-		goto out;
+	{
+		char *stm = statement(o, staged, aname, hex, src, e), *env;
+		unsigned char d[CP_SHA256_LEN];
+		size_t elen;
+
+		if (stm == NULL)
+			goto out;
+		env = cp_dsse_sign(CP_TRUST_INTOTO_TYPE, stm, strlen(stm), &sec, &elen, e);
+		free(stm);
+		if (env == NULL)
+			goto out;
+		if (cp_sha256(env, elen, d) == -1 || stage_bytes(o, env, elen, attname, e) == -1) {
+			free(env);
+			goto out;
+		}
+		free(env);
+		cp_hex_encode(d, sizeof(d), athex);
 	}
-	close(sfd);
 	rc = 1;
 out:
 	if (map != MAP_FAILED)
@@ -2209,7 +2314,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	char *rel = NULL, *base = NULL, name[32], side[32], hex[CP_SHA256_HEXLEN + 1];
 	char old[CP_SHA256_HEXLEN + 1], store[PATH_MAX], line[PATH_MAX + 80], cur[CP_SHA256_HEXLEN + 1];
 	int s, fd = -1, bfd = -1, afd, signed_ = 0;
-	char signame[32];
+	char signame[32], attname[32], aname[NAME_MAX + 1], athex[CP_SHA256_HEXLEN + 1] = "";
 	size_t blen, count;
 	const char *inner;
 	char *cut;
@@ -2341,29 +2446,36 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		}
 		close(sfd);
 	}
-	if ((signed_ = pack_sign(&o, name, signame, &e)) == -1) {
+	snprintf(aname, sizeof(aname), "%s.tar.gz", id);
+	if ((signed_ = pack_sign(&o, name, signame, aname, hex, rel, attname, athex, &e)) == -1) {
 		s = refuse(&o, 2, "CONTROL_PLANE_SIGNING_KEY names a signify secret key (cp-sign -G -n), "
 		    "mode 600, outside the plane", "signing: %s", e.msg);
 		goto out;
 	}
 	{
 		char srel[PATH_MAX + 8], sigrel[PATH_MAX + 8], provrel[PATH_MAX + 24];
+		char attrel[PATH_MAX + 24];
 		const struct cp_edit_assign as[] = {
 			{ "source", store }, { "source_type", "tar" }, { "digest", hex },
 			{ "signature", signed_ ? sigrel : "" },
+			{ "attestation_path", signed_ ? attrel : "" },
+			{ "attestation_digest", signed_ ? athex : "" },
 		};
 
 		snprintf(srel, sizeof(srel), "%s.sha256", store);
 		snprintf(sigrel, sizeof(sigrel), "%s.sig", store);
 		snprintf(provrel, sizeof(provrel), "%s.provenance.json", store);
+		snprintf(attrel, sizeof(attrel), "%s.intoto.jsonl", store);
 		/* a signature or provenance of the old archive would now be wrong: it goes */
 		if (cp_journal_put(o.j, 0, store, name, &e) == -1 ||
 		    cp_journal_put(o.j, 0, srel, side, &e) == -1 ||
 		    (signed_ ? cp_journal_put(o.j, 0, sigrel, signame, &e) :
 		    cp_journal_del(o.j, 0, sigrel, &e)) == -1 ||
+		    (signed_ ? cp_journal_put(o.j, 0, attrel, attname, &e) :
+		    cp_journal_del(o.j, 0, attrel, &e)) == -1 ||
 		    cp_journal_del(o.j, 0, provrel, &e) == -1 ||
 		    stage_registry(&o, cp_layout_rel(CP_LAYOUT_PACKAGES), "id", id, CP_EDIT_SET,
-		    as, has_column(&o, "signature") ? 4 : 3, &e) == -1) {
+		    as, has_column(&o, "attestation_digest") ? 6 : 3, &e) == -1) {
 			s = refuse_err(&o, "staging", &e);
 			goto out;
 		}

@@ -16,6 +16,7 @@
 #include "base/beneath.h"
 #include "base/io.h"
 #include "base/xalloc.h"
+#include "hash/dsse.h"
 #include "hash/signify.h"
 #include "plane/trust.h"
 #include "text/conf.h"
@@ -147,7 +148,7 @@ int
 cp_trust_needed(const struct cp_trust *t, int planefd, const char *source)
 {
 	return t->required || exists(planefd, source, ".sig") ||
-	    exists(planefd, source, ".provenance.json");
+	    exists(planefd, source, ".provenance.json") || exists(planefd, source, ".intoto.jsonl");
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -251,6 +252,51 @@ out:
 	return 0;
 }
 
+/* The in-toto attestation beside source: a DSSE envelope by a trusted key naming the archive. */
+static int
+check_intoto(const struct cp_trust *t, int planefd, const char *source, const char *hex,
+    struct cp_trust_verdict *v, struct cp_err *e)
+{
+	char rel[4200], *text, *body = NULL;
+	struct cp_err le;
+	size_t tlen, blen, which, i;
+	json_t *st, *subj, *s;
+	int rc;
+
+	snprintf(rel, sizeof(rel), "%s.intoto.jsonl", source);
+	cp_err_clear(&le);
+	if ((text = read_small(planefd, rel, CP_DSSE_MAX, &tlen, &le)) == NULL) {
+		if (le.errnum == ENOENT)
+			return 0;
+		*e = le;
+		return -1;
+	}
+	rc = cp_dsse_verify(text, tlen, CP_TRUST_INTOTO_TYPE, t->key, t->n, &which, &body, &blen,
+	    &le);
+	free(text);
+	if (rc != 0) {
+		refuse(v, "%s: %s", rel, le.msg);
+		return 0;
+	}
+	st = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL);
+	free(body);
+	subj = json_object_get(st, "subject");
+	rc = 0;
+	json_array_foreach(subj, i, s) {
+		const char *h = json_string_value(json_object_get(json_object_get(s, "digest"),
+		    "sha256"));
+
+		if (h != NULL && strcmp(h, hex) == 0)
+			rc = 1;
+	}
+	json_decref(st);
+	if (!rc)
+		refuse(v, "%s: no subject of its statement has this archive's sha256 %s", rel, hex);
+	else
+		v->attestation = "verified";
+	return 0;
+}
+
 int
 cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const void *a,
     size_t len, const char *hex, struct cp_trust_verdict *v, struct cp_err *e)
@@ -263,6 +309,7 @@ cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const 
 	memset(v, 0, sizeof(*v));
 	v->signature = "none";
 	v->provenance = "none";
+	v->attestation = "none";
 	snprintf(rel, sizeof(rel), "%s.sig", source);
 	cp_err_clear(&le);
 	if ((text = read_small(planefd, rel, CP_TRUST_FILE_MAX, &tlen, &le)) == NULL) {
@@ -284,6 +331,10 @@ cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const 
 			refuse(v, "%s: not signed by a trusted key, and the plane requires "
 			    "signatures", source);
 	}
+	if (v->refused)
+		return 0;
+	if (check_intoto(t, planefd, source, hex, v, e) == -1)
+		return -1;
 	if (v->refused)
 		return 0;
 	snprintf(rel, sizeof(rel), "%s.provenance.json", source);

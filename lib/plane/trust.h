@@ -7,6 +7,8 @@
 #include "base/err.h"
 #include "hash/signify.h"
 
+#define CP_TRUST_INTOTO_TYPE "application/vnd.in-toto+json"
+
 /*
  * A plane commits the public halves of the keys it trusts as
  * registries/keys/NAME.pub (signify's format) and its policy in
@@ -16,7 +18,10 @@
  *                             the Python tools' JSON signature (Ed25519 or
  *                             "hmac-sha256" over the archive's hex digest);
  *   X.tar.gz.provenance.json  the Python tools' provenance ("slsa-0.1-lite"),
- *                             whose subject.sha256 must be the archive's.
+ *                             whose subject.sha256 must be the archive's;
+ *   X.tar.gz.intoto.jsonl     a DSSE envelope (hash/dsse) by a trusted key
+ *                             around an in-toto Statement v1 one of whose
+ *                             subjects has the archive's sha256.
  * A signature or provenance that is present and wrong (another archive's
  * digest, a bad signature, a key the plane does not trust) is refused
  * whatever the policy, as the Python installer refused it; with
@@ -43,6 +48,7 @@ struct cp_trust_verdict {
 	const char *signature;		/* "signify", "python-ed25519", "python-hmac", "none" */
 	const char *key;		/* the trusted key that verified it (t's), or NULL */
 	const char *provenance;		/* "verified", "none" */
+	const char *attestation;	/* "verified", "none" */
 };
 
 /*
@@ -54,7 +60,7 @@ struct cp_trust_verdict {
 int cp_trust_load(struct cp_trust *t, int planefd, const char *conf, struct cp_err *e);
 void cp_trust_free(struct cp_trust *t);
 
-/* 1 when checking source (plane-relative) needs its bytes: required, or a .sig or .provenance.json beside it. */
+/* 1 when checking source (plane-relative) needs its bytes: required, or a .sig, .provenance.json or .intoto.jsonl beside it. */
 int cp_trust_needed(const struct cp_trust *t, int planefd, const char *source);
 
 /*
