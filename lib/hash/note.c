@@ -5,12 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "base/hex.h"
 #include "base/utf8.h"
-#include "base/wipe.h"
 #include "hash/note.h"
 #include "hash/sha256.h"
 
