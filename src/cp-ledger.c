@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "base/abspath.h"
 #include "base/buf.h"
+#include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
 #include "base/layout.h"
@@ -19,6 +22,8 @@
 #include "cli/num.h"
 #include "cli/prog.h"
 #include "hash/merkle.h"
+#include "hash/note.h"
+#include "hash/signify.h"
 #include "ledger/checkpoint.h"
 #include "ledger/event.h"
 #include "ledger/append.h"
@@ -32,8 +37,10 @@ static const char help[] =
 "usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
 "                 [--event-type T --submission-id S --decision D --reason R\n"
 "                 [--prompt ID]... [--metadata JSON]] [--id ID] [--timestamp TIME]\n"
-"       cp-ledger [-C DIR] [-f PATH] verify [--json] [--since CHECKPOINT]\n"
-"       cp-ledger [-C DIR] [-f PATH] head [--json] [--origin NAME]\n"
+"       cp-ledger [-C DIR] [-f PATH] verify [--json] [--since CHECKPOINT\n"
+"                 [-p PUBKEY] [--origin NAME]]\n"
+"       cp-ledger [-C DIR] [-f PATH] head [--json] [--origin NAME] [--sign SECKEY]\n"
+"       cp-ledger vkey -p PUBKEY [--origin NAME]\n"
 "       cp-ledger [-C DIR] [-f PATH] cat [--canonical]\n"
 "       cp-ledger [-C DIR] [-f PATH] repair [--json]\n"
 "\n"
@@ -51,8 +58,13 @@ static const char help[] =
 "    -q, --quiet    do not print the entries appended\n"
 "  verify           recompute every entry_hash and check every link\n"
 "    --since FILE   also prove the ledger extends the checkpoint in FILE\n"
+"    -p PUBKEY      first check FILE's note signature by this signify key\n"
+"    --origin NAME  the checkpoint must be NAME's (with -p: the key name)\n"
 "  head             print a checkpoint: C2SP tlog-checkpoint text, or --json\n"
 "    --origin NAME  the checkpoint's origin line (default localhost/cp-ledger)\n"
+"    --sign SECKEY  sign it as a C2SP signed note (key name: the origin) with\n"
+"                   an unencrypted signify secret key kept outside the plane\n"
+"  vkey             print the C2SP verifier key of PUBKEY named NAME (the origin)\n"
 "  cat              print every entry in chain order (JSON Lines)\n"
 "    --canonical    print the canonical text each entry_hash is computed over\n"
 "  repair           move a torn last line aside so that appends can resume\n"
@@ -60,16 +72,17 @@ static const char help[] =
 "  -h, --help       print this help\n"
 "      --version    print the version\n"
 "\n"
-"Exit status: 0 success (verify: intact), 1 verify found a problem or the\n"
-"checkpoint is not a prefix, 2 an error (unreadable ledger, bad input, usage).\n";
+"Exit status: 0 success (verify: intact), 1 verify found a problem, the\n"
+"checkpoint is not a prefix or its note is not signed by PUBKEY, 2 an error\n"
+"(unreadable ledger, malformed checkpoint or note, bad input, usage).\n";
 
 enum {
 	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
 	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
-	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_SIGN
 };
 
-enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR };
+enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR, VKEY };
 
 static const struct {
 	const char *name;
@@ -81,6 +94,7 @@ static const struct {
 	{ "head", HEAD, 1 },
 	{ "cat", CAT, 0 },
 	{ "repair", REPAIR, 1 },
+	{ "vkey", VKEY, 0 },
 };
 
 static const struct option longopts[] = {
@@ -99,6 +113,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "origin", required_argument, NULL, OPT_ORIGIN },
+	{ "sign", required_argument, NULL, OPT_SIGN },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -123,6 +138,10 @@ struct opts {
 	struct cp_append_opts ledger;
 	struct fields fields;
 	const char *since, *origin;
+	int origin_given;	/* --origin was */
+	const char *sign, *pub;	/* --sign SECKEY, -p PUBKEY */
+	const char *root;	/* -C DIR, or NULL */
+	int path_given;		/* -f PATH was */
 };
 
 #define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
@@ -343,41 +362,107 @@ on_finding(void *arg, const struct cp_ledger_finding *f)
 		finding_text(f);
 }
 
-/* Read the checkpoint saved in path: C2SP note text, or the JSON that head --json prints. */
+/* What -p and --origin found of the checkpoint, before any proof. */
+enum since_verdict { SINCE_OK, SINCE_ORIGIN, SINCE_UNSIGNED, SINCE_BADSIG };
+
+struct since {
+	struct cp_checkpoint c;
+	enum since_verdict verdict;
+	int signed_checked;		/* -p was given: key and key_id are set */
+	const char *key;		/* the key name: --origin, else the checkpoint's origin */
+	char key_id[2 * CP_NOTE_KEYIDLEN + 1];
+};
+
+/* Read the checkpoint file path whole (at most CP_NOTE_MAX bytes) into b. */
 static void
-load_checkpoint(const char *path, struct cp_checkpoint *c)
+read_checkpoint(const char *path, struct cp_buf *b)
 {
-	struct cp_buf b = CP_BUF_INIT;
-	struct cp_err e;
-	const char *text;
 	FILE *fp;
 	size_t n;
-	json_t *v, *o, *s, *r;
 
 	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re")) == NULL)
 		err(CP_EXIT_ERR, "%s", path);
 	do {
-		cp_buf_grow(&b, 4096);
-		n = fread(b.data + b.len, 1, 4096, fp);
-		b.len += n;
-		if (b.len > 65536)
+		cp_buf_grow(b, 4096);
+		n = fread(b->data + b->len, 1, 4096, fp);
+		b->len += n;
+		if (b->len > CP_NOTE_MAX)
 			errx(CP_EXIT_ERR, "%s: too long for a checkpoint", path);
 	} while (n > 0);
 	if (ferror(fp))
 		err(CP_EXIT_ERR, "%s", path);
 	if (fp != stdin)
 		fclose(fp);
-	text = b.data ? b.data : "";
+	cp_buf_grow(b, 1);
+	b->data[b->len] = '\0';
+}
+
+/*
+ * With -p: the file is a signed note; its text is the checkpoint, signed by
+ * PUBKEY under the key name (the origin).  The spec says a note's text is
+ * to be ignored until a trusted key's signature verifies, so the verdict
+ * comes before anything is proved.
+ */
+static void
+check_note(const struct opts *o, const char *path, const char *text, size_t len,
+    struct since *sn)
+{
+	struct cp_signify_pub pub;
+	struct cp_note *n = xmalloc(sizeof(*n));
+	unsigned char id[CP_NOTE_KEYIDLEN];
+	struct cp_err e;
+	int rc;
+
+	if (cp_note_parse(text, len, n, &e) == -1 ||
+	    cp_checkpoint_parse(n->text, n->textlen, &sn->c, &e) == -1)
+		errx(CP_EXIT_ERR, "%s: %s", path, e.msg);
+	if (cp_signify_load_pub(o->pub, &pub, NULL, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	sn->signed_checked = 1;
+	sn->key = o->origin_given ? o->origin : sn->c.origin;
+	if (cp_note_keyid(sn->key, pub.key, id, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	cp_hex_encode(id, sizeof(id), sn->key_id);
+	/* The origin is read before the signature is known good: only compared, never trusted. */
+	if (o->origin_given && strcmp(sn->c.origin, o->origin) != 0)
+		sn->verdict = SINCE_ORIGIN;
+	else {
+		if ((rc = cp_note_verify(n, sn->key, &pub, &e)) == -1)
+			errx(CP_EXIT_ERR, "%s", e.msg);
+		sn->verdict = rc == CP_NOTE_VERIFIED ? SINCE_OK :
+		    rc == CP_NOTE_UNSIGNED ? SINCE_UNSIGNED : SINCE_BADSIG;
+	}
+	free(n);
+}
+
+/*
+ * Read the checkpoint saved in path: C2SP note text (signature lines
+ * ignored), or the JSON that head --json prints; with -p a signed note.
+ */
+static void
+load_checkpoint(const struct opts *o, const char *path, struct since *sn)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	struct cp_err e;
+	const char *text;
+	size_t n;
+	json_t *v, *jo, *s, *r;
+
+	read_checkpoint(path, &b);
+	text = b.data;
 	if (b.len > 0 && text[strspn(text, " \t\r\n")] == '{') {
+		if (o->pub != NULL)
+			errx(CP_EXIT_ERR, "%s: -p checks a signed note (head --sign), not head "
+			    "--json's object", path);
 		v = parse_json(text, b.len, path);
-		o = json_object_get(v, "origin");
+		jo = json_object_get(v, "origin");
 		s = json_object_get(v, "size");
 		r = json_object_get(v, "root");
-		if (!json_is_string(o) || !json_is_integer(s) || json_integer_value(s) < 0 ||
+		if (!json_is_string(jo) || !json_is_integer(s) || json_integer_value(s) < 0 ||
 		    !json_is_string(r))
 			errx(CP_EXIT_ERR, "%s: a checkpoint object needs origin, size and root", path);
 		cp_buf_reset(&b);
-		cp_buf_adds(&b, json_string_value(o));
+		cp_buf_adds(&b, json_string_value(jo));
 		cp_buf_addc(&b, '\n');
 		n = b.len;
 		cp_buf_grow(&b, 24);
@@ -386,16 +471,63 @@ load_checkpoint(const char *path, struct cp_checkpoint *c)
 		cp_buf_addc(&b, '\n');
 		json_decref(v);
 	}
-	if (cp_checkpoint_parse(b.data ? b.data : "", b.len, c, &e) == -1)
-		errx(CP_EXIT_ERR, "%s: %s", path, e.msg);
+	sn->verdict = SINCE_OK;
+	if (o->pub != NULL)
+		check_note(o, path, b.data, b.len, sn);
+	else {
+		if (cp_checkpoint_parse(b.data, b.len, &sn->c, &e) == -1)
+			errx(CP_EXIT_ERR, "%s: %s", path, e.msg);
+		if (o->origin_given && strcmp(sn->c.origin, o->origin) != 0)
+			sn->verdict = SINCE_ORIGIN;
+	}
 	cp_buf_free(&b);
+}
+
+/* The verdict of -p and --origin when it is not SINCE_OK: printed, and verify ends with 1. */
+static int
+since_refused(const struct opts *o, const struct since *sn)
+{
+	static const char *const word[] = {
+		[SINCE_ORIGIN] = "another_origin", [SINCE_UNSIGNED] = "missing",
+		[SINCE_BADSIG] = "bad"
+	};
+	struct cp_json w;
+	char b64[45];
+
+	if (o->json) {
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_key(&w, "since");
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "origin", sn->c.origin);
+		cp_json_kuint(&w, "size", sn->c.size);
+		cp_checkpoint_b64(sn->c.root, b64);
+		cp_json_kstr(&w, "root", b64);
+		if (o->origin_given)
+			cp_json_kstr(&w, "expected_origin", o->origin);
+		if (sn->signed_checked) {
+			cp_json_kstr(&w, "key_name", sn->key);
+			cp_json_kstr(&w, "key_id", sn->key_id);
+		}
+		cp_json_kstr(&w, "signature", word[sn->verdict]);
+		cp_json_end(&w);
+		cp_json_kbool(&w, "intact", 0);
+		cp_json_endl(&w);
+	} else if (sn->verdict == SINCE_ORIGIN)
+		printf("NOT the checkpoint of %s: its origin is %s\n", o->origin, sn->c.origin);
+	else
+		printf("NOT signed by %s+%s (%s): %s\n", sn->key, sn->key_id, o->pub,
+		    sn->verdict == SINCE_UNSIGNED ? "the note holds no signature of this key" :
+		    "the signature does not verify (the note was altered, or signed by another key)");
+	return CP_EXIT_NO;
 }
 
 /* Does the ledger (its leaf hashes) extend the checkpoint c?  Prints the answer; returns 1 if not. */
 static int
-check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp_ledger_summary *s,
+check_since(const struct opts *o, const struct since *sn, const struct cp_ledger_summary *s,
     struct cp_json *w)
 {
+	const struct cp_checkpoint *c = &sn->c;
 	unsigned char root[32], *proof = NULL, old[32];
 	char b64[45];
 	size_t len = 0;
@@ -424,6 +556,11 @@ check_since(const struct opts *o, const struct cp_checkpoint *c, const struct cp
 		cp_json_kuint(w, "size", c->size);
 		cp_checkpoint_b64(c->root, b64);
 		cp_json_kstr(w, "root", b64);
+		if (sn->signed_checked) {
+			cp_json_kstr(w, "key_name", sn->key);
+			cp_json_kstr(w, "key_id", sn->key_id);
+			cp_json_kstr(w, "signature", "verified");
+		}
 		cp_json_kbool(w, "consistent", ok);
 		cp_json_key(w, "proof");
 		cp_json_arr(w);
@@ -453,14 +590,19 @@ mode_verify(const struct opts *o)
 	struct report r = { o, 0 };
 	struct cp_json w;
 	struct cp_ledger_summary s;
-	struct cp_checkpoint c;
+	struct since sn;
 	unsigned char root[32];
 	struct cp_err e;
 	char b64[45];
 	int rc, since_bad = 0;
 
-	if (o->since != NULL)
-		load_checkpoint(o->since, &c);
+	if (o->since != NULL) {
+		load_checkpoint(o, o->since, &sn);
+		if (sn.verdict != SINCE_OK)
+			return since_refused(o, &sn);
+		if (sn.signed_checked && !o->json)
+			printf("signed by %s+%s: the signature verifies\n", sn.key, sn.key_id);
+	}
 	cp_json_init(&w, stdout);
 	if (o->json) {
 		cp_json_obj(&w);
@@ -494,7 +636,7 @@ mode_verify(const struct opts *o)
 		cp_json_kstr(&w, "root", b64);
 	}
 	if (o->since != NULL)
-		since_bad = check_since(o, &c, &s, &w);
+		since_bad = check_since(o, &sn, &s, &w);
 	if (o->json) {
 		cp_json_kbool(&w, "intact", rc == 0 && !since_bad);
 		cp_json_endl(&w);
@@ -511,17 +653,73 @@ mode_verify(const struct opts *o)
 	return rc == 0 && !since_bad ? CP_EXIT_YES : CP_EXIT_NO;
 }
 
+/* A secret key must not lie in dir (what names it); errx if it does. */
+static void
+key_outside(const char *dir, const char *what, const char *key)
+{
+	char *d, *k;
+
+	if ((d = cp_abspath_resolve(dir)) == NULL)
+		err(CP_EXIT_ERR, "%s", dir);
+	if ((k = cp_abspath_resolve(key)) == NULL)
+		err(CP_EXIT_ERR, "%s", key);
+	if (cp_abspath_within(d, k))
+		errx(CP_EXIT_ERR, "secret key %s is inside the %s %s: keep signing keys out of it",
+		    k, what, d);
+	free(d);
+	free(k);
+}
+
+/*
+ * Load --sign's key: never from inside the plane (-C DIR or
+ * $CONTROL_PLANE_ROOT, else, when the ledger is the plane's, the current
+ * directory) nor the ledger's directory, never readable by others.
+ */
+static void
+load_signing_key(const struct opts *o, struct cp_signify_sec *sec)
+{
+	const char *env = getenv("CONTROL_PLANE_ROOT");
+	struct cp_err e;
+	struct stat st;
+	char *dir, *slash;
+
+	if (strcmp(o->sign, "-") == 0)
+		errx(CP_EXIT_ERR, "--sign: give the secret key's file, not standard input");
+	if (!o->path_given || o->root != NULL || (env != NULL && *env != '\0'))
+		key_outside(cp_layout_root(o->root), "plane", o->sign);
+	/* The ledger's directory: PATH itself, or the directory of a segment file. */
+	dir = xstrdup(o->path);
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if ((slash = strrchr(dir, '/')) == NULL)
+			strcpy(dir, ".");
+		else if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	key_outside(dir, "ledger directory", o->sign);
+	free(dir);
+	if (cp_signify_load_sec_private(o->sign, sec, NULL, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+}
+
 static int
 mode_head(const struct opts *o)
 {
 	struct cp_ledger_summary s;
 	struct cp_checkpoint c = { 0 };
+	struct cp_signify_sec sec;
 	struct cp_err e;
 	struct cp_json w;
-	char b64[45], *text;
+	char b64[45], *text, *note = NULL, *vkey = NULL;
+	size_t len;
 	int rc;
 
+	if (o->sign != NULL)
+		load_signing_key(o, &sec);
 	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
+	if ((rc == -1 || rc == 1) && o->sign != NULL)
+		cp_signify_sec_wipe(&sec);
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (rc == 1) {
@@ -535,6 +733,17 @@ mode_head(const struct opts *o)
 	c.size = s.entries;
 	if (cp_merkle_root(&s.tree, c.root) == -1)
 		err(CP_EXIT_ERR, "merkle");
+	if (o->sign != NULL) {
+		/* The key name is the origin, as tlog-checkpoint recommends. */
+		text = cp_checkpoint_format(&c);
+		note = cp_note_sign(text, strlen(text), c.origin, &sec, &len, &e);
+		if (note != NULL)
+			vkey = cp_note_vkey(c.origin, sec.seckey + CP_SIGNIFY_SEEDLEN, &e);
+		cp_signify_sec_wipe(&sec);
+		free(text);
+		if (note == NULL || vkey == NULL)
+			errx(CP_EXIT_ERR, "%s", e.msg);
+	}
 	if (o->json) {
 		cp_checkpoint_b64(c.root, b64);
 		cp_json_init(&w, stdout);
@@ -546,13 +755,37 @@ mode_head(const struct opts *o)
 		cp_json_hex(&w, c.root, 32);
 		cp_json_kstr(&w, "head", s.head);
 		cp_json_kuint(&w, "segments", s.segments);
+		if (note != NULL) {
+			cp_json_kstr(&w, "note", note);
+			cp_json_kstr(&w, "vkey", vkey);
+		}
 		cp_json_endl(&w);
-	} else {
+	} else if (note != NULL)
+		fputs(note, stdout);
+	else {
 		text = cp_checkpoint_format(&c);
 		fputs(text, stdout);
 		free(text);
 	}
+	free(note);
+	free(vkey);
 	cp_ledger_summary_free(&s);
+	return CP_EXIT_YES;
+}
+
+/* The C2SP verifier key of -p's public key under the key name --origin. */
+static int
+mode_vkey(const struct opts *o)
+{
+	struct cp_signify_pub pub;
+	struct cp_err e;
+	char *vkey;
+
+	if (cp_signify_load_pub(o->pub, &pub, NULL, &e) == -1 ||
+	    (vkey = cp_note_vkey(o->origin, pub.key, &e)) == NULL)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	puts(vkey);
+	free(vkey);
 	return CP_EXIT_YES;
 }
 
@@ -660,10 +893,12 @@ main(int argc, char *argv[])
 	int c, rc = CP_EXIT_ERR;
 
 	cp_prog_init(argc, argv);
-	while ((c = getopt_long(argc, argv, "C:f:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:f:p:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'C': root = optarg; break;
-		case 'f': o.path = optarg; break;
+		case 'C': root = o.root = optarg; break;
+		case 'f': o.path = optarg; o.path_given = 1; break;
+		case 'p': o.pub = optarg; break;
+		case OPT_SIGN: o.sign = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case OPT_BATCH: o.batch = 1; break;
 		case OPT_ROTATE: o.ledger.rotate_bytes = xnum(optarg, 1, UINT64_MAX, "byte count"); break;
@@ -681,7 +916,7 @@ main(int argc, char *argv[])
 		case OPT_TIMESTAMP: o.ledger.timestamp = optarg; break;
 		case OPT_JSON: o.json = 1; break;
 		case OPT_SINCE: o.since = optarg; break;
-		case OPT_ORIGIN: o.origin = optarg; break;
+		case OPT_ORIGIN: o.origin = optarg; o.origin_given = 1; break;
 		case OPT_CANONICAL: o.canonical = 1; break;
 		case OPT_JANSSON: o.reader = CP_LEDGER_REFERENCE; break;
 		case 'h': cp_prog_help(help);
@@ -706,7 +941,13 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
 	if ((o.json && !verbs[v].json) || (o.since && verb != VERIFY) || (o.canonical && verb != CAT))
 		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
-	if (!cp_checkpoint_origin_ok(o.origin))
+	if (o.sign != NULL && verb != HEAD)
+		errx(CP_EXIT_ERR, "--sign goes with head");
+	if (o.pub != NULL ? !(verb == VKEY || (verb == VERIFY && o.since)) : verb == VKEY)
+		errx(CP_EXIT_ERR, "-p goes with vkey, and with verify --since");
+	if (o.origin_given && !(verb == HEAD || verb == VKEY || (verb == VERIFY && o.since)))
+		errx(CP_EXIT_ERR, "--origin goes with head, vkey and verify --since");
+	if (!cp_checkpoint_origin_ok(o.origin) || !cp_note_name_ok(o.origin, strlen(o.origin)))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);
 	if (o.path == NULL)
@@ -717,6 +958,7 @@ main(int argc, char *argv[])
 	case HEAD: rc = mode_head(&o); break;
 	case CAT: rc = mode_cat(&o); break;
 	case REPAIR: rc = mode_repair(&o); break;
+	case VKEY: rc = mode_vkey(&o); break;
 	}
 	free(f->prompt);
 	free(path);

@@ -333,9 +333,12 @@ cp_signify_parse_sec(const char *text, size_t len, struct cp_signify_sec *sec,
 	return rc;
 }
 
-/* Read a key or signature file whole into buf[CP_SIGNIFY_FILEMAX + 1]. */
+/*
+ * Read a key or signature file whole into buf[CP_SIGNIFY_FILEMAX + 1]; with
+ * private, refuse one that others than its owner may access.
+ */
 static int
-slurp(const char *path, char *buf, size_t *len, struct cp_err *e)
+slurp(const char *path, int private, char *buf, size_t *len, struct cp_err *e)
 {
 	struct stat st;
 	int fd, rc = -1;
@@ -348,6 +351,9 @@ slurp(const char *path, char *buf, size_t *len, struct cp_err *e)
 		cp_err_set(e, errno, "%s", path);
 	else if (S_ISDIR(st.st_mode))
 		cp_err_set(e, EISDIR, "%s", path);
+	else if (private && (st.st_mode & 077) != 0)
+		cp_err_set(e, 0, "%s: group or world can access this secret key (mode %04o): "
+		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 	else if (cp_io_read_full(fd, buf, CP_SIGNIFY_FILEMAX + 1, len) == -1)
 		cp_err_set(e, errno, "%s", path);
 	else if (*len > CP_SIGNIFY_FILEMAX)
@@ -367,7 +373,7 @@ cp_signify_load_pub(const char *path, struct cp_signify_pub *pub, char *comment,
 	char buf[CP_SIGNIFY_FILEMAX + 1];
 	size_t n;
 
-	if (slurp(path, buf, &n, e) == -1)
+	if (slurp(path, 0, buf, &n, e) == -1)
 		return -1;
 	if (cp_signify_parse_pub(buf, n, pub, comment, e) == -1)
 		return cp_err_prefix(e, "%s", path);
@@ -381,26 +387,40 @@ cp_signify_load_sig(const char *path, struct cp_signify_sig *sig, char *comment,
 	char buf[CP_SIGNIFY_FILEMAX + 1];
 	size_t n;
 
-	if (slurp(path, buf, &n, e) == -1)
+	if (slurp(path, 0, buf, &n, e) == -1)
 		return -1;
 	if (cp_signify_parse_sig(buf, n, sig, comment, e) == -1)
 		return cp_err_prefix(e, "%s", path);
 	return 0;
 }
 
-int
-cp_signify_load_sec(const char *path, struct cp_signify_sec *sec, char *comment,
+static int
+load_sec(const char *path, int private, struct cp_signify_sec *sec, char *comment,
     struct cp_err *e)
 {
 	char buf[CP_SIGNIFY_FILEMAX + 1];
 	size_t n = 0;
 	int rc;
 
-	if ((rc = slurp(path, buf, &n, e)) == 0 &&
+	if ((rc = slurp(path, private, buf, &n, e)) == 0 &&
 	    (rc = cp_signify_parse_sec(buf, n, sec, comment, e)) == -1)
 		cp_err_prefix(e, "%s", path);
 	cp_wipe(buf, sizeof(buf));
 	return rc;
+}
+
+int
+cp_signify_load_sec(const char *path, struct cp_signify_sec *sec, char *comment,
+    struct cp_err *e)
+{
+	return load_sec(path, 0, sec, comment, e);
+}
+
+int
+cp_signify_load_sec_private(const char *path, struct cp_signify_sec *sec, char *comment,
+    struct cp_err *e)
+{
+	return load_sec(path, 1, sec, comment, e);
 }
 
 char *

@@ -135,6 +135,14 @@ int cp_signify_load_sig(const char *path, struct cp_signify_sig *sig, char *comm
     struct cp_err *e);
 
 /*
+ * cp_signify_load_sec for a key that must be private: the file opened (or
+ * standard input) is refused when its group or others have any access
+ * (mode & 077, checked on the open descriptor), with e saying so.
+ */
+int cp_signify_load_sec_private(const char *path, struct cp_signify_sec *sec, char *comment,
+    struct cp_err *e);
+
+/*
  * The text of a signature file with comment: what signify -S writes.
  * Returns a NUL-terminated string the caller frees and its length in *len,
  * or NULL with e set (the comment empty, too long or holding a newline).
