@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "auth/auth.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "hash/dsse.h"
+#include "hash/sha256.h"
+#include "base/hex.h"
 #include "cli/prog.h"
 #include "hash/signify.h"
 
@@ -154,6 +159,91 @@ sign(const struct opts *o)
 	return CP_EXIT_YES;
 }
 
+/* A DSSE envelope (an in-toto attestation, FILE.intoto.jsonl) rather than a signify signature. */
+static int
+is_envelope(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 6 && strcmp(path + n - 6, ".jsonl") == 0;
+}
+
+/*
+ * -V -x ENVELOPE: the DSSE envelope must be signed by PUB (keyid its key
+ * number) over PAE, its payload an in-toto statement one of whose subjects
+ * has the message's SHA-256.
+ */
+static int
+verify_envelope(const struct opts *o)
+{
+	struct cp_signify_pub pub;
+	struct cp_json w;
+	struct cp_err e, ve;
+	unsigned char *msg, d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1], *text = NULL, *body = NULL;
+	size_t len, tlen = 0, blen, which, i;
+	json_t *st = NULL, *sj;
+	const char *reason = NULL;
+	FILE *fp;
+	int v;
+
+	if (cp_signify_load_pub(o->pub, &pub, NULL, &e) == -1 ||
+	    cp_signify_readmsg(o->msg, &msg, &len, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if ((fp = fopen(o->sig, "re")) == NULL)
+		err(CP_EXIT_ERR, "%s", o->sig);
+	text = xmalloc(CP_DSSE_MAX + 1);
+	tlen = fread(text, 1, CP_DSSE_MAX + 1, fp);
+	if (ferror(fp) || tlen > CP_DSSE_MAX)
+		errx(CP_EXIT_ERR, "%s: unreadable or over %zu bytes", o->sig, CP_DSSE_MAX);
+	fclose(fp);
+	if (cp_sha256(msg, len, d) == -1)
+		errx(CP_EXIT_ERR, "cannot hash");
+	free(msg);
+	cp_hex_encode(d, sizeof(d), hex);
+	v = cp_dsse_verify(text, tlen, "application/vnd.in-toto+json", &pub, 1, &which, &body,
+	    &blen, &ve);
+	free(text);
+	if (v == -1)
+		errx(CP_EXIT_ERR, "%s: %s", o->sig, ve.msg);
+	if (v == 1)
+		reason = ve.msg;
+	else {
+		v = 1;
+		reason = "no subject of the statement has the message's sha256";
+		st = json_loadb(body, blen, 0, NULL);
+		json_array_foreach(json_object_get(st, "subject"), i, sj) {
+			const char *h = json_string_value(json_object_get(json_object_get(sj,
+			    "digest"), "sha256"));
+
+			if (h != NULL && strcmp(h, hex) == 0) {
+				v = 0;
+				reason = NULL;
+			}
+		}
+		json_decref(st);
+	}
+	free(body);
+	if (o->json) {
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kbool(&w, "verified", v == 0);
+		cp_json_kstr(&w, "reason", reason);
+		cp_json_kstr(&w, "message", o->msg);
+		cp_json_kstr(&w, "envelope", o->sig);
+		cp_json_kstr(&w, "public_key", o->pub);
+		cp_json_kstr(&w, "sha256", hex);
+		cp_json_endl(&w);
+	}
+	if (v != 0) {
+		warnx("%s: %s", o->sig, reason);
+		return CP_EXIT_NO;
+	}
+	if (!o->json && !o->quiet)
+		puts("Attestation Verified");
+	return CP_EXIT_YES;
+}
+
 static int
 verify(const struct opts *o)
 {
@@ -169,6 +259,8 @@ verify(const struct opts *o)
 	size_t len;
 	int v;
 
+	if (is_envelope(o->sig))
+		return verify_envelope(o);
 	if (cp_signify_load_pub(o->pub, &pub, NULL, &e) == -1 ||
 	    cp_signify_load_sig(o->sig, &sig, NULL, &e) == -1 ||
 	    cp_signify_readmsg(o->msg, &msg, &len, &e) == -1)

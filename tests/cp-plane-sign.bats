@@ -219,6 +219,11 @@ assert row["attestation_digest"] == hashlib.sha256(env_bytes).hexdigest()
 EOF2
 	run -0 cpp update $ID
 	last | jq -e '.metadata.signature.attestation == "verified"'
+	# cp-sign checks an envelope too: the key, and the message's digest among the subjects
+	run -0 "$REPO/bin/cp-sign" -V -p "$K/rel.pub" -m $A -x $A.intoto.jsonl
+	[ "$output" = "Attestation Verified" ]
+	run -1 "$REPO/bin/cp-sign" -V -p "$K/evil.pub" -m $A -x $A.intoto.jsonl
+	run -1 "$REPO/bin/cp-sign" -V -p "$K/rel.pub" -m "$F" -x $A.intoto.jsonl
 	# an attestation of another archive (or by an untrusted key) is refused
 	cp $A.intoto.jsonl "$T/att"
 	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec repack
