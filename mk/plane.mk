@@ -94,7 +94,7 @@ $(CP_COMPILED): $(CP_REG_PKG) | $(CP_TOOLS)
 
 validate: | $(CP_TOOLS)
 	@s=0; \
-	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" validate --kind packages || s=$$?; \
+	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" --root "$$CP_ROOT" validate --kind packages || s=$$?; \
 	c="$$CP_ROOT/registries/control_plane_registry.csv"; \
 	if [ -f "$$c" ]; then cp-regrow -f "$$c" validate --kind control-plane || \
 	  { r=$$?; [ $$r -gt $$s ] && s=$$r; }; fi; \

@@ -1,11 +1,13 @@
 /* cp-regrow: registry rows (CSV) in, registry rows out: query, update in place, validate, compile. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/arena.h"
 #include "base/atomic.h"
@@ -27,7 +29,7 @@ static const char help[] =
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] upsert COLUMN=VALUE ...\n"
 "       cp-regrow [-f FILE | -i FILE] [-k COLUMN] del ID\n"
 "       cp-regrow [-f FILE] [-k COLUMN] sync\n"
-"       cp-regrow [-f FILE] [--json] [--kind KIND] validate\n"
+"       cp-regrow [-f FILE] [--json] [--kind KIND] [--root DIR] validate\n"
 "\n"
 "Read a registry (CSV as Python's csv.DictWriter writes it) from standard\n"
 "input or FILE; print rows, the registry changed, the compiled view, or the\n"
@@ -47,6 +49,8 @@ static const char help[] =
 "  -k, --key COLUMN     the column holding the row ids (default: id)\n"
 "      --field COL[,COL...]  get, select: print only those fields, raw, tab-separated\n"
 "      --json           get: an object; select: JSON Lines; validate: a report\n"
+"      --root DIR       validate: also check the files rows name in the plane DIR\n"
+"                       (an active tar row's attestation_path and attestation_digest)\n"
 "      --kind KIND      packages or control-plane: the rules validate applies (else\n"
 "                       told by the header); with -i, a missing FILE starts empty\n"
 "      --max-field N    refuse a field longer than N bytes (default 1048576)\n"
@@ -57,7 +61,7 @@ static const char help[] =
 "no such row; add: the row exists; validate: a FAIL), 2 an error (malformed\n"
 "registry, unknown column, I/O error, bad usage).\n";
 
-enum { OPT_JSON = 256, OPT_FIELD, OPT_KIND, OPT_MAX_FIELD, OPT_VERSION };
+enum { OPT_JSON = 256, OPT_FIELD, OPT_KIND, OPT_MAX_FIELD, OPT_VERSION, OPT_ROOT };
 
 static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -67,6 +71,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "max-field", required_argument, NULL, OPT_MAX_FIELD },
+	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -92,6 +97,7 @@ static const struct {
 struct opts {
 	const char *file, *inplace, *key;
 	const char *field;	/* --field: the column printed raw */
+	const char *root;	/* validate --root: the plane whose files rows name */
 	int json;
 	enum cp_registry_kind kind;
 	struct cp_csv_limits lim;
@@ -434,7 +440,7 @@ validate_mode(struct run *x)
 	struct cp_registry_check *c;
 	struct cp_csv_row row;
 	size_t n, i, rows = 0, fails = 0;
-	int rc;
+	int rc, rootfd = -1;
 
 	if (kind == CP_REGISTRY_UNKNOWN)
 		kind = cp_registry_kind_of(x->r);
@@ -444,10 +450,20 @@ validate_mode(struct run *x)
 		return CP_EXIT_ERR;
 	}
 	c = cp_registry_check_new(kind, x->r);
+	if (x->o->root != NULL) {
+		if ((rootfd = open(x->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+			warn("%s", x->o->root);
+			cp_registry_check_free(c);
+			return CP_EXIT_ERR;
+		}
+		cp_registry_check_files(c, rootfd);
+	}
 	while ((rc = cp_csv_read_row(x->r, &row)) == 1) {
 		cp_registry_check_row(c, &row);
 		rows++;
 	}
+	if (rootfd >= 0)
+		close(rootfd);
 	if (rc < 0) {
 		cp_registry_check_free(c);
 		return csv_failed(x);
@@ -630,6 +646,7 @@ main(int argc, char *argv[])
 			if ((o.kind = cp_registry_kind_parse(optarg)) == CP_REGISTRY_UNKNOWN)
 				errx(CP_EXIT_ERR, "unknown kind %s (packages or control-plane)", optarg);
 			break;
+		case OPT_ROOT: o.root = optarg; break;
 		case OPT_MAX_FIELD: o.lim.max_field = xnum(optarg, 1, (uint64_t)1 << 30, "field size"); break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();

@@ -239,3 +239,18 @@ open(p, "w").write(json.dumps(e) + "\n")' $A.intoto.jsonl
 	run --separate-stderr -1 cpp update $ID
 	[[ "$stderr" == *"no signature by a trusted key"* ]]
 }
+
+@test "make validate checks an active tar row's attestation file against attestation_digest (as validate_packages.py)" {
+	printf 'CP_ROOT := $(CURDIR)\nCP_BIN := %s\ninclude %s\n' "$REPO/bin" "$REPO/mk/plane.mk" > Makefile
+	CONTROL_PLANE_SIGNING_KEY=$K/rel.sec repack
+	make --no-print-directory validate
+	echo ' ' >> $A.intoto.jsonl
+	run --separate-stderr -2 make --no-print-directory validate
+	[[ "$output" == *"PKG-FMWK-300"*"attestation_digest mismatch"* ]]
+	rm $A.intoto.jsonl
+	run --separate-stderr -0 make --no-print-directory validate
+	[[ "$output" == *"WARN"*"attestation_path"*"does not exist"* ]]
+	# without --root no file is read
+	echo x > $A.intoto.jsonl
+	"$REPO/bin/cp-regrow" -f registries/packages_registry.csv validate
+}

@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "base/arena.h"
+#include "base/beneath.h"
 #include "base/err.h"
 #include "base/hex.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
+#include "hash/sha256.h"
 #include "registry/depgraph.h"
 #include "registry/registry.h"
 #include "text/semver.h"
@@ -151,14 +155,15 @@ enum col {
 	C_ID, C_NAME, C_VERSION, C_SOURCE, C_SOURCE_TYPE, C_DIGEST, C_STATUS,
 	C_SELECTED, C_PRIORITY, C_PLATFORM, C_ARCH, C_DEPS, C_CONFLICTS,
 	C_OUTPUT_TYPE, C_OUTPUT_PATH, C_ARTIFACT_PATH, C_CONTENT_HASH,
-	C_DEPENDENCIES, NCOL
+	C_DEPENDENCIES, C_ATT_PATH, C_ATT_DIGEST, NCOL
 };
 
 static const char *const colname[NCOL] = {
 	"id", "name", "version", "source", "source_type", "digest", "status",
 	"selected", "priority", "platform", "arch", "deps", "conflicts",
 	"output_type", "output_path", "artifact_path", "content_hash",
-	"dependencies"
+	"dependencies",
+	"attestation_path", "attestation_digest",
 };
 
 /* Allowed values; "" is the empty value. */
@@ -200,6 +205,7 @@ struct cp_registry_check {
 	size_t nprobs, probcap;
 	struct cp_registry_problem *sorted;
 	const struct cp_csv_reader *r;	/* the header's names, for messages */
+	int rootfd;			/* the plane, whose files rows name (-1: not checked) */
 };
 
 /* A field of the current row; an absent column reads as empty. */
@@ -257,6 +263,7 @@ cp_registry_check_new(enum cp_registry_kind kind, const struct cp_csv_reader *r)
 
 	c->kind = kind;
 	c->r = r;
+	c->rootfd = -1;
 	c->header_line = cp_csv_header_row(r)->line;
 	c->graph = cp_depgraph_new();
 	c->names = cp_strmap_new();
@@ -399,6 +406,9 @@ check_conflicts(struct cp_registry_check *c, const struct cp_csv_row *row, const
 	}
 }
 
+static void check_attestation(struct cp_registry_check *c, const struct cp_csv_row *row,
+    const char *id, struct val st);
+
 static void
 check_package(struct cp_registry_check *c, const struct cp_csv_row *row,
     struct rowinfo *ri, size_t node)
@@ -426,6 +436,7 @@ check_package(struct cp_registry_check *c, const struct cp_csv_row *row,
 	    !(st.len == 5 && memcmp(st.s, "local", 5) == 0))
 		problem(c, 1, row->line, id, "digest is missing (only source_type local may omit it)");
 	check_digest(c, row, id, C_DIGEST);
+	check_attestation(c, row, id, st);
 	check_enum(c, row, id, C_PLATFORM, platform_values);
 	check_enum(c, row, id, C_ARCH, arch_values);
 	check_deps(c, row, id, node, C_DEPS);
@@ -486,6 +497,58 @@ check_control_plane(struct cp_registry_check *c, const struct cp_csv_row *row,
 		problem(c, 0, row->line, id,
 		    "content_hash of the control-plane registry's own row cannot be its hash; leave it empty");
 	check_deps(c, row, id, node, C_DEPENDENCIES);
+}
+
+/*
+ * With the plane's root (cp_registry_check_files), as validate_packages.py
+ * checks it: an active tar row's attestation_path must exist (WARN) and
+ * hash to its attestation_digest (FAIL), read beneath the root without
+ * following a symlink.
+ */
+static void
+check_attestation(struct cp_registry_check *c, const struct cp_csv_row *row, const char *id,
+    struct val st)
+{
+	struct val ap = get(c, row, C_ATT_PATH), ad = get(c, row, C_ATT_DIGEST), status;
+	struct cp_sha256 h = { 0 };
+	unsigned char d[CP_SHA256_LEN], buf[65536];
+	char hex[CP_SHA256_HEXLEN + 1], *rel, q[96];
+	uint64_t size;
+	const char *p;
+	int fd;
+
+	status = get(c, row, C_STATUS);
+	if (c->rootfd < 0 || ap.len == 0 || !(st.len == 3 && memcmp(st.s, "tar", 3) == 0) ||
+	    !(status.len == 6 && memcmp(status.s, "active", 6) == 0))
+		return;
+	for (p = ap.s; p < ap.s + ap.len && *p == '/'; p++)
+		;
+	rel = xstrndup(p, ap.len - (size_t)(p - ap.s));
+	cp_registry_quote(q, sizeof(q), ap.s, ap.len);
+	if ((fd = cp_beneath_open(c->rootfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, NULL)) == -1) {
+		problem(c, 0, row->line, id, "attestation_path %s does not exist (or leaves the plane)", q);
+		free(rel);
+		return;
+	}
+	free(rel);
+	if (ad.len > 0) {
+		if (cp_sha256_init(&h) == -1 || cp_sha256_fd(&h, fd, buf, sizeof(buf), d, &size) == -1)
+			problem(c, 1, row->line, id, "attestation_path %s cannot be read", q);
+		else {
+			cp_hex_encode(d, sizeof(d), hex);
+			if (ad.len != CP_SHA256_HEXLEN || memcmp(ad.s, hex, CP_SHA256_HEXLEN) != 0)
+				problem(c, 1, row->line, id, "attestation_digest mismatch: %s hashes "
+				    "to %s", q, hex);
+		}
+		cp_sha256_free(&h);
+	}
+	close(fd);
+}
+
+void
+cp_registry_check_files(struct cp_registry_check *c, int rootfd)
+{
+	c->rootfd = rootfd;
 }
 
 /*

@@ -63,6 +63,15 @@ struct cp_registry_check;
 struct cp_registry_check *cp_registry_check_new(enum cp_registry_kind kind,
     const struct cp_csv_reader *r);
 
+/*
+ * Also check the files rows name, beneath the plane open as rootfd (kept
+ * open by the caller while rows are checked): an active tar row's
+ * attestation_path exists (WARN) and hashes to its attestation_digest
+ * (FAIL), as validate_packages.py checks them.  Without this call no file
+ * is read.
+ */
+void cp_registry_check_files(struct cp_registry_check *c, int rootfd);
+
 /* Check one row (read from r, in file order): the rules that need only the rows seen so far. */
 void cp_registry_check_row(struct cp_registry_check *c, const struct cp_csv_row *row);
 
