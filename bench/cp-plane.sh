@@ -261,7 +261,7 @@ bench_pkg() {
 		eval "$(py_clean "$top")"
 	fi
 
-	row() { [ -z "$2" ] || printf '  %-34s %8ss   %8s\n' "$1" "$2" "${3:+${3}s}${3:--}"; }
+	row() { [ -z "$2" ] || printf '  %-34s %8ss  %8s\n' "$1" "$2" "$([ -n "$3" ] && echo "${3}s" || echo -)"; }
 	echo "                                      install   remove"
 	row "cp-plane" "$c_in" "$c_rm"
 	row "make install/remove (cp-plane)" "$cm_in" "$cm_rm"
