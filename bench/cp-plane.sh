@@ -108,7 +108,7 @@ works() {
 	if [ -e "$p/installed/$id.sha256" ] || [ -e "$p/$path" ]; then
 		echo "  $name: remove left the receipt or $path"; return 1
 	fi
-	! refused "$p"
+	! refused "$p" || { echo "  $name: a refusal in $p/ledger"; return 1; }
 }
 
 # refused PLANE: does its ledger hold a refusal or a denial?
@@ -116,13 +116,22 @@ refused() {
 	cat "$1"/ledger/*.jsonl 2>/dev/null | grep -Eq '"decision": ?"(REFUSED|DENIED)"'
 }
 
+# decisions PLANE DECISION: how many ledger entries of the plane hold DECISION.
+decisions() {
+	cat "$1"/ledger/*.jsonl 2>/dev/null | grep -Ec "\"decision\": ?\"$2\"" || :
+}
+
 # cycle PLANE INSTALL REMOVE: sets t_in (INSTALL, REMOVE after it untimed) and
-# t_rm (REMOVE, INSTALL before it untimed); empty when the plane refused.
+# t_rm (REMOVE, INSTALL before it untimed); both empty unless every one of
+# those runs installed or removed (one ledger entry each) and none refused.
 cycle() {
+	local i0 r0 want=$((2 * (BENCH_RUNS + 1)))
+	i0=$(decisions "$1" INSTALL) r0=$(decisions "$1" REMOVE)
 	t_in=$(best_around "$2" : "$3")
 	t_rm=$(best_around "$3" "$2" :)
-	if refused "$1"; then
-		echo "  (a refusal in $1/ledger during the timed runs: timings dropped)"
+	if refused "$1" || [ "$(($(decisions "$1" INSTALL) - i0))" -ne "$want" ] ||
+	    [ "$(($(decisions "$1" REMOVE) - r0))" -ne "$want" ]; then
+		echo "  (not every timed run in $1 installed or removed: timings dropped)"
 		t_in= t_rm=
 	fi
 }
@@ -247,6 +256,7 @@ bench_pkg() {
 	rm -rf "$d/x" && mkdir -p "$d/x"
 	if cp-tar -x "$d/x" -f "$a" > /dev/null && [ -e "$d/x/$member" ]; then
 		x=$(best_around "cp-tar -x $d/x -f $a" "rm -rf $d/x && mkdir $d/x" :)
+		[ -e "$d/x/$member" ] || { echo "  cp-tar -x: the timed runs extracted nothing"; x=; }
 	else
 		echo "  cp-tar -x: extraction failed"
 	fi
@@ -255,6 +265,10 @@ bench_pkg() {
 		eval "$(py_clean "$top")"
 		if eval "$(py_install "$id")" > "$d/py-$id.log" 2>&1 && [ -e "$py/$path" ]; then
 			p=$(best_around "$(py_install "$id")" "$(py_clean "$top")" :)
+			# the last run's install is still there, with its ledger entry
+			if [ ! -e "$py/$path" ] || ! grep -q '"event_type": "package_install"' "$py/ledger/governance.jsonl"; then
+				echo "  package_install.py: the timed runs installed nothing"; p=
+			fi
 		else
 			echo "  package_install.py: install failed:"; sed 's/^/    /' "$d/py-$id.log" | tail -n 5
 		fi
