@@ -5,9 +5,10 @@
 #   include /usr/local/share/cp/plane.mk
 #
 # Make decides what needs doing (a pack whose sources are older than its
-# stamp, a compiled view older than its registry); mk/plane.sh does each step
-# under the plane's lock, composing cp-authz, cp-regrow, cp-tar, cp-hash,
-# cp-merkle and cp-ledger.  `make help` lists the targets and variables.
+# stamp, a compiled view older than its registry); cp-plane(1) does each
+# state-changing step as one authorized, ledgered transaction.  No make
+# variable is ever spliced into a shell command: values reach the recipes
+# through the environment.  `make help` lists the targets and variables.
 
 CP_ROOT ?= $(CURDIR)
 CP_MK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -26,30 +27,52 @@ endif
 export CP_ROOT CONTROL_PLANE_ROOT := $(CP_ROOT)
 export FORCE FULL STRICT JSON CP_GOVERNED CP_ORPHAN_SUFFIXES
 
-CP_PLANE = bash $(CP_MK_DIR)/plane.sh
+# PKG, SRC and ID reach the recipes through the environment, never as shell
+# text: each is taken literally (a "$(...)" in one is not expanded by make
+# either), exported, and quoted by the shell as "$$PKG"; cp-plane checks them.
+override PKG := $(value PKG)
+override SRC := $(value SRC)
+override ID := $(value ID)
+export PKG SRC ID
+CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
+
+# A package id as cp-plane takes it (one word of [A-Za-z0-9._-]): only then
+# does make name a stamp after it.
+CP_ID_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+	A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 . _ -
+cp_strip = $(if $2,$(call cp_strip,$(subst $(firstword $2),,$1),$(wordlist 2,$(words $2),$2)),$1)
+cp_id_ok = $(and $(filter 1,$(words $1)),$(if $(call cp_strip,$1,$(CP_ID_CHARS)),,ok))
+# Every file and directory under $1 (make's wildcard: no shell).
+cp_rwild = $(foreach d,$(wildcard $1/*),$d $(call cp_rwild,$d))
 
 # --- pack: rerun only when a source file, the registry or the archive changed
-ifneq ($(and $(SRC),$(ID)),)
+ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC)))),)
 CP_PACK_STAMP := $(CP_STATE)/pack/$(ID).stamp
 CP_PACK_ARCHIVE := $(CP_ROOT)/packages_store/$(ID).tar.gz
-CP_PACK_INPUTS := $(shell find '$(SRC)' -type f 2>/dev/null | sed 's/ /\\ /g')
+CP_PACK_INPUTS := $(wildcard $(SRC)) $(call cp_rwild,$(SRC))
 # A stamp of another SRC, or an archive gone, means a real pack.
 CP_PACK_FORCE := $(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force)
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
-	@$(CP_PLANE) pack '$(SRC)' '$(ID)'
-	@mkdir -p '$(@D)' && printf '%s\n' '$(SRC)' > '$@'
+	@$(CP_PLANE) pack -- "$$SRC" "$$ID"
+	@mkdir -p "$$CP_ROOT/.cp/pack" && printf '%s\n' "$$SRC" > "$$CP_ROOT/.cp/pack/$$ID.stamp"
+else ifneq ($(or $(SRC),$(ID)),)
+# Not a name make can stamp (cp-plane says what is wrong with it).
+pack: | $(CP_TOOLS)
+	@$(CP_PLANE) pack -- "$$SRC" "$$ID"
 else
 pack:
 	@echo 'usage: make pack SRC=path ID=PKG-...' >&2; exit 2
 endif
 
 plane-install: | $(CP_TOOLS)
-	@$(CP_PLANE) install '$(PKG)'
+	@$(CP_PLANE) install -- "$$PKG"
 remove: | $(CP_TOOLS)
-	@$(CP_PLANE) remove '$(PKG)'
+	@$(CP_PLANE) remove -- "$$PKG"
 update: | $(CP_TOOLS)
-	@$(CP_PLANE) update '$(PKG)'
+	@$(CP_PLANE) update -- "$$PKG"
+recover: | $(CP_TOOLS)
+	@cp-plane recover
 
 # A plane of its own (not the toolkit's repository): install means a package.
 ifndef CP_TOOLKIT
@@ -59,25 +82,27 @@ endif
 # --- sync: the compiled view, rebuilt only when the registry changed
 sync: $(CP_COMPILED)
 $(CP_COMPILED): $(CP_REG_PKG) | $(CP_TOOLS)
-	@mkdir -p '$(@D)'
-	@cp-regrow -f '$<' sync > '$@.tmp' && mv -f '$@.tmp' '$@' || { rm -f '$@.tmp'; exit 2; }
-	@echo "sync: $(@:$(CP_ROOT)/%=%)" >&2
+	@c="$$CP_ROOT/registries/compiled"; mkdir -p "$$c" && \
+	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" sync > "$$c/packages.json.tmp" && \
+	mv -f "$$c/packages.json.tmp" "$$c/packages.json" || { rm -f "$$c/packages.json.tmp"; exit 2; }
+	@echo "sync: registries/compiled/packages.json" >&2
 
 validate: | $(CP_TOOLS)
 	@s=0; \
-	cp-regrow -f '$(CP_REG_PKG)' validate --kind packages || s=$$?; \
-	if [ -f '$(CP_REG_CP)' ]; then cp-regrow -f '$(CP_REG_CP)' validate --kind control-plane || \
+	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" validate --kind packages || s=$$?; \
+	c="$$CP_ROOT/registries/control_plane_registry.csv"; \
+	if [ -f "$$c" ]; then cp-regrow -f "$$c" validate --kind control-plane || \
 	  { r=$$?; [ $$r -gt $$s ] && s=$$r; }; fi; \
 	[ $$s -ne 0 ] || echo 'validate: both registries are valid' >&2; \
 	exit $$s
 
 # --- integrity: one cp-integrity run.  Its state file proves an unchanged
 # plane by lstat alone; the hash cache spares the files that did not change.
-CP_INTEGRITY = cp-integrity -C '$(CP_ROOT)' --cache '$(CP_STATE)/hash.cache' \
-	--state '$(CP_STATE)/integrity.state' \
+CP_INTEGRITY = cp-integrity -C "$$CP_ROOT" --cache "$$CP_ROOT/.cp/hash.cache" \
+	--state "$$CP_ROOT/.cp/integrity.state" \
 	$(if $(filter 1,$(FULL)),--full) $(if $(filter 1,$(STRICT)),--strict) \
-	$(if $(CP_GOVERNED),--governed '$(CP_GOVERNED)') \
-	$(if $(CP_ORPHAN_SUFFIXES),--suffixes '$(CP_ORPHAN_SUFFIXES)')
+	$(if $(CP_GOVERNED),--governed "$$CP_GOVERNED") \
+	$(if $(CP_ORPHAN_SUFFIXES),--suffixes "$$CP_ORPHAN_SUFFIXES")
 integrity: | $(CP_TOOLS) $(CP_STATE)
 	@$(CP_INTEGRITY) $(if $(filter 1,$(JSON)),--json)
 integrity-json: | $(CP_TOOLS) $(CP_STATE)
@@ -85,9 +110,9 @@ integrity-json: | $(CP_TOOLS) $(CP_STATE)
 manifest: | $(CP_TOOLS)
 	@$(CP_PLANE) manifest
 $(CP_STATE):
-	@mkdir -p '$@'
+	@mkdir -p "$$CP_ROOT/.cp"
 ledger-verify: | $(CP_TOOLS)
-	@cp-ledger -C '$(CP_ROOT)' verify
+	@cp-ledger -C "$$CP_ROOT" verify
 
 plane-help:
 	@echo 'Plane targets (the plane: CP_ROOT=$(CP_ROOT)):'
@@ -112,4 +137,4 @@ endif
 cp-force:
 
 .PHONY: pack plane-install install remove update sync validate integrity integrity-json \
-	manifest ledger-verify plane-help help cp-force
+	manifest ledger-verify plane-help help cp-force recover

@@ -72,7 +72,6 @@ install-toolkit: all
 	  $(INSTALL) -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; \
 	done
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/cp
-	$(INSTALL) -m 644 mk/plane.sh $(DESTDIR)$(DATADIR)/cp/
 	sed 's|^CP_BIN ?=.*|CP_BIN ?= $(BINDIR)|' mk/plane.mk > $(DESTDIR)$(DATADIR)/cp/plane.mk
 	chmod 644 $(DESTDIR)$(DATADIR)/cp/plane.mk
 

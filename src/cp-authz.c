@@ -129,37 +129,6 @@ print_decision(const struct opts *o, const struct decision *d)
 }
 
 /*
- * The ledger event of a denial: who (the user the token proved or only
- * claimed), with which roles, asked for what, through which provider, and
- * why not.  Never the token or the secret: a claimed user is only the part
- * before the ':', and the reasons never quote the token.
- */
-static int
-denial_event(const struct opts *o, const struct decision *d, struct cp_event *ev,
-    struct cp_err *e)
-{
-	struct cp_json *w;
-	size_t i;
-
-	if (cp_event_begin(ev, "authz_denied", o->submission != NULL ? o->submission : "",
-	    "DENIED", d->reason, e) == -1)
-		return -1;
-	w = cp_event_metadata(ev);
-	cp_json_kstr(w, "user", d->id->user);
-	cp_json_kbool(w, "authenticated", d->id->authenticated);
-	cp_json_key(w, "roles");
-	cp_json_arr(w);
-	for (i = 0; i < d->id->roles.n; i++)
-		cp_json_str(w, d->id->roles.name[i]);
-	cp_json_end(w);
-	cp_json_kstr(w, "action", d->action);
-	cp_json_kstr(w, "provider", d->auth->provider->name);
-	cp_json_kstr(w, "provider_chosen_by", d->auth->chosen_by);
-	cp_json_kstr(w, "reason", d->reason);
-	return 0;
-}
-
-/*
  * Record a denial in the plane's ledger (lib/ledger: locked, chained,
  * fdatasynced).  Returns 0, or -1 after a warning: the request stays denied
  * whatever the ledger does, and the caller turns the unrecorded denial into
@@ -173,7 +142,8 @@ ledger_denial(const struct opts *o, struct decision *d)
 	char *dir = cp_layout_path(o->root, CP_LAYOUT_LEDGER);
 	int rc;
 
-	rc = denial_event(o, d, &ev, &e) == -1 ? -1 : cp_event_append(&ev, dir, NULL, &e);
+	rc = cp_auth_denial_event(&ev, o->submission != NULL ? o->submission : "", d->action,
+	    d->auth, d->id, d->reason, &e) == -1 ? -1 : cp_event_append(&ev, dir, NULL, &e);
 	if (rc == -1)
 		warnx("cannot ledger the denial (still denied): %s", e.msg);
 	d->ledgered = rc == 0;

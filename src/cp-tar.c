@@ -312,7 +312,7 @@ hash_data(struct cp_tarread *r, unsigned char sha[CP_SHA256_LEN])
 static int
 list_mode(const struct opts *o)
 {
-	struct cp_tarread_opts ro = { o->lim.max_ratio, NULL };
+	struct cp_tarread_opts ro = { o->lim.max_ratio, NULL, NULL };
 	struct cp_tarcheck *chk;
 	struct cp_tarread *r;
 	struct cp_tarentry e;

@@ -427,8 +427,18 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 @test "validate: hostile values stay on one line of output" {
 	cp-regrow set PKG-B "$(printf 'status=bad\nFAIL: forged\x01')" < "$D/packages.csv" > evil.csv
 	run -1 cp-regrow -f evil.csv validate
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == *'status "bad\nFAIL: forged\x01" is not'* ]]
+	# two problems (the control characters, then the enum), each on one line
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *'status "bad\nFAIL: forged\x01" holds a control character'* ]]
+	[[ "${lines[1]}" == *'status "bad\nFAIL: forged\x01" is not'* ]]
+}
+
+@test "validate: a control character in a field that routes or names is refused, free text may span lines" {
+	cp-regrow set PKG-B "$(printf 'output_path=a\037b')" < "$D/packages.csv" > us.csv
+	run -1 cp-regrow -f us.csv validate
+	[[ "$output" == *'output_path "a\x1fb" holds a control character'* ]]
+	cp-regrow set PKG-B "$(printf 'category=two\nlines')" < "$D/packages.csv" > ok.csv
+	run -0 cp-regrow -f ok.csv validate
 }
 
 @test "standard input, - and -f agree" {

@@ -187,10 +187,12 @@ EOF
 	[ "$(snapshot)" = "$before" ]
 	[ ! -e /tmp/pwned.txt ]
 	[ "$(last_event | jq -r '.event_type + " " + .decision')" = "package_install REFUSED" ]
-	# collision: the file is there, the receipt is not
+	# collision: a file of other bytes is there, the receipt is not (the same bytes would be adopted)
 	rm installed/PKG-FMWK-100.*
+	echo "local edit" >> frameworks/FMWK-100_*.md
 	before=$(snapshot)
-	run -2 mk install PKG=PKG-FMWK-100
+	run -1 mk install PKG=PKG-FMWK-100
+	[[ "$output" == *"does not own"*"FORCE=1"* ]]
 	[ "$(snapshot)" = "$before" ]
 	run -0 mk install PKG=PKG-FMWK-100 FORCE=1
 	[ -f installed/PKG-FMWK-100.sha256 ]

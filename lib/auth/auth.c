@@ -18,10 +18,12 @@
 #include "base/err.h"
 #include "base/hex.h"
 #include "base/io.h"
+#include "base/json.h"
 #include "base/layout.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
 #include "hash/hmac.h"
+#include "ledger/event.h"
 #include "text/conf.h"
 
 int
@@ -601,4 +603,29 @@ cp_auth_close(struct cp_auth *a)
 	free(a->setup.roles_file);
 	a->setup.roles_file = NULL;
 	a->provider = NULL;
+}
+
+int
+cp_auth_denial_event(struct cp_event *ev, const char *submission, const char *action,
+    const struct cp_auth *a, const struct cp_identity *id, const char *reason,
+    struct cp_err *e)
+{
+	struct cp_json *w;
+	size_t i;
+
+	if (cp_event_begin(ev, "authz_denied", submission, "DENIED", reason, e) == -1)
+		return -1;
+	w = cp_event_metadata(ev);
+	cp_json_kstr(w, "user", id->user);
+	cp_json_kbool(w, "authenticated", id->authenticated);
+	cp_json_key(w, "roles");
+	cp_json_arr(w);
+	for (i = 0; i < id->roles.n; i++)
+		cp_json_str(w, id->roles.name[i]);
+	cp_json_end(w);
+	cp_json_kstr(w, "action", action);
+	cp_json_kstr(w, "provider", a->provider->name);
+	cp_json_kstr(w, "provider_chosen_by", a->chosen_by);
+	cp_json_kstr(w, "reason", reason);
+	return 0;
 }

@@ -21,6 +21,7 @@
 #include "auth/user.h"
 #include "base/err.h"
 #include "hash/hmac.h"
+#include "ledger/event.h"
 
 #define CP_AUTH_TOKEN_MAX (CP_USER_MAX + 1 + CP_HMAC_HEXLEN)
 
@@ -215,5 +216,18 @@ int cp_auth_authenticate(struct cp_auth *a, const char *token, size_t len,
 
 /* Release and wipe what cp_auth_open_plane read (safe on a zeroed or closed a). */
 void cp_auth_close(struct cp_auth *a);
+
+/*
+ * The ledger event of a denial (event_type authz_denied, decision DENIED,
+ * reason): who (the user the token proved or only claimed), with which
+ * roles, asked for what (action), through which provider, and why not.
+ * Never the token or the secret: a claimed user is only the part before
+ * the ':', and no reason quotes the token.  cp-authz and the plane's gate
+ * write the same entry.  Returns 0 (the caller appends and frees ev), or -1
+ * with e.
+ */
+int cp_auth_denial_event(struct cp_event *ev, const char *submission, const char *action,
+    const struct cp_auth *a, const struct cp_identity *id, const char *reason,
+    struct cp_err *e);
 
 #endif

@@ -421,6 +421,16 @@ fill_info(FILE *fp, const struct cp_receipt *r)
 }
 
 int
+cp_receipt_format(const struct cp_receipt *r, FILE *sums, FILE *info, struct cp_err *e)
+{
+	if (check_pair(r, e) == -1)
+		return -1;
+	fill_sums(sums, r);
+	fill_info(info, r);
+	return 0;
+}
+
+int
 cp_receipt_write(const char *dir, const struct cp_receipt *r, struct cp_err *e)
 {
 	if (check_pair(r, e) == -1)

@@ -3,6 +3,7 @@
 #define CP_RECEIPT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/err.h"
 #include "hash/sha256.h"
@@ -116,6 +117,14 @@ int cp_receipt_read(int dirfd, const char *id, struct cp_receipt *r, struct cp_e
  * journal is what makes the pair one change).
  */
 int cp_receipt_write(const char *dir, const struct cp_receipt *r, struct cp_err *e);
+
+/*
+ * The same bytes as cp_receipt_write, to the caller's streams (the engine
+ * stages them in its journal): sums gets ID.sha256's, info ID.info's.  r is
+ * checked first; nothing is written when it fails.  Write errors stay in
+ * the streams for the caller's checked close.  Returns 0, or -1 with e set.
+ */
+int cp_receipt_format(const struct cp_receipt *r, FILE *sums, FILE *info, struct cp_err *e);
 
 /*
  * Which of r's files are missing or changed under the destination open as

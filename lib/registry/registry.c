@@ -199,6 +199,7 @@ struct cp_registry_check {
 	struct problem *probs;
 	size_t nprobs, probcap;
 	struct cp_registry_problem *sorted;
+	const struct cp_csv_reader *r;	/* the header's names, for messages */
 };
 
 /* A field of the current row; an absent column reads as empty. */
@@ -255,6 +256,7 @@ cp_registry_check_new(enum cp_registry_kind kind, const struct cp_csv_reader *r)
 	int known;
 
 	c->kind = kind;
+	c->r = r;
 	c->header_line = cp_csv_header_row(r)->line;
 	c->graph = cp_depgraph_new();
 	c->names = cp_strmap_new();
@@ -484,6 +486,43 @@ check_control_plane(struct cp_registry_check *c, const struct cp_csv_row *row,
 	check_deps(c, row, id, node, C_DEPENDENCIES);
 }
 
+/*
+ * No field that names, routes or identifies holds a control character (C0
+ * or DEL): a tab, a newline or a unit separator in such a field is how a row
+ * read one way is split another way by a line- or delimiter-based reader,
+ * and no such value needs one.  Free text (name, category, purpose,
+ * license, config) may span lines, as CSV allows.
+ */
+static int
+free_text(const char *col)
+{
+	static const char *const cols[] = { "name", "category", "purpose", "license", "config" };
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (strcmp(col, cols[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_controls(struct cp_registry_check *c, const struct cp_csv_row *row, const char *id)
+{
+	char q[96];
+	size_t k, i;
+	unsigned char b;
+
+	for (k = 0; k < row->nfields && k < cp_csv_ncolumns(c->r); k++)
+		for (i = 0; !free_text(cp_csv_colname(c->r, k)) && i < row->len[k]; i++) {
+			b = (unsigned char)row->field[k][i];
+			if (b < 0x20 || b == 0x7f) {
+				cp_registry_quote(q, sizeof(q), row->field[k], row->len[k]);
+				problem(c, 1, row->line, id, "%s %s holds a control character",
+				    cp_csv_colname(c->r, k), q);
+				break;
+			}
+		}
+}
+
 void
 cp_registry_check_row(struct cp_registry_check *c, const struct cp_csv_row *row)
 {
@@ -505,6 +544,7 @@ cp_registry_check_row(struct cp_registry_check *c, const struct cp_csv_row *row)
 	v = get(c, row, c->kind == CP_REGISTRY_PACKAGES ? C_DEPS : C_DEPENDENCIES);
 	ri->deps = cp_arena_strndup(&c->strs, v.s, v.len);
 	ri->firstdep = c->ndeps;
+	check_controls(c, row, ri->id);
 	if (c->kind == CP_REGISTRY_PACKAGES)
 		check_package(c, row, ri, node);
 	else

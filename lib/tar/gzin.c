@@ -18,6 +18,7 @@ struct cp_gzin {
 	uint64_t bytes_in, bytes_out, consumed;
 	uint64_t max_ratio, floor;
 	volatile sig_atomic_t *cancel;
+	struct cp_sha256 *hash;	/* fed every byte read, or NULL */
 	struct cp_err err;	/* set once: every later read fails with it */
 };
 
@@ -61,6 +62,9 @@ fill(struct cp_gzin *g, size_t want)
 		}
 		if (n == 0)
 			g->eof = 1;
+		if (n > 0 && g->hash != NULL &&
+		    cp_sha256_update(g->hash, g->in + g->zs.avail_in, (size_t)n) == -1)
+			return cp_err_set(&g->err, ENOMEM, "cannot hash the archive");
 		g->zs.avail_in += (uInt)n;
 		g->bytes_in += (uint64_t)n;
 	}
@@ -87,6 +91,12 @@ next_member(struct cp_gzin *g, int first)
 		return cp_err_set(&g->err, 0, "zlib failure");
 	g->member_done = 0;
 	return 1;
+}
+
+void
+cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h)
+{
+	g->hash = h;
 }
 
 ssize_t

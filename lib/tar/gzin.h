@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
+#include "hash/sha256.h"
 
 struct cp_gzin;
 
@@ -37,6 +38,15 @@ const struct cp_err *cp_gzin_error(const struct cp_gzin *g);
 /* Bytes read from fd so far, and bytes inflated so far. */
 uint64_t cp_gzin_bytes_in(const struct cp_gzin *g);
 uint64_t cp_gzin_bytes_out(const struct cp_gzin *g);
+
+/*
+ * Feed every byte read from fd from now on, as it is read, to h (an
+ * initialised context, the caller's; NULL stops).  Since cp_gzin_read
+ * returns 0 only once fd has been read to its end, the digest then covers
+ * exactly the compressed bytes that were inflated: check what you use, in
+ * the same read.
+ */
+void cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h);
 
 /* Release g (fd is not closed); safe on NULL. */
 void cp_gzin_free(struct cp_gzin *g);

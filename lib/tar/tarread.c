@@ -117,6 +117,8 @@ cp_tarread_open(int fd, const struct cp_tarread_opts *o)
 	r->buf = xmalloc(OUTBUF);
 	r->scan = cp_tarscan_new();
 	r->gz = cp_gzin_new(fd, o->max_ratio, RATIO_FLOOR, o->cancel);
+	if (r->gz != NULL)
+		cp_gzin_hash(r->gz, o->hash);
 	r->a = archive_read_new();
 	if (r->gz == NULL || r->a == NULL ||
 	    archive_read_support_format_tar(r->a) != ARCHIVE_OK) {

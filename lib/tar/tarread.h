@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "base/err.h"
+#include "hash/sha256.h"
 
 /* What an entry is. */
 enum cp_tartype {
@@ -30,6 +31,7 @@ struct cp_tarentry {
 struct cp_tarread_opts {
 	uint64_t max_ratio;		/* see cp_gzin_new; 0: no cap */
 	volatile sig_atomic_t *cancel;	/* see cp_gzin_new; may be NULL */
+	struct cp_sha256 *hash;		/* see cp_gzin_hash: fed the compressed bytes; may be NULL */
 };
 
 struct cp_tarread;

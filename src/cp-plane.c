@@ -1,0 +1,288 @@
+/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/json.h"
+#include "base/layout.h"
+#include "base/wipe.h"
+#include "base/xalloc.h"
+#include "cli/prog.h"
+#include "plane/gate.h"
+#include "plane/journal.h"
+
+static const char help[] =
+"usage: cp-plane [-C DIR] [--json] [-q] [--force] [--token T | --token-file FILE]\n"
+"                [--secrets-file PATH] COMMAND [ARG...]\n"
+"\n"
+"  pack SRC ID     pack SRC (inside the plane) into packages_store/ID.tar.gz\n"
+"  install ID      install package ID as its registry row routes it\n"
+"  update ID       install the row's new digest over the receipt\n"
+"  remove ID       remove exactly the files of ID's receipt\n"
+"  manifest        regenerate MANIFEST.json (needs hash_update: admin)\n"
+"  recover         finish or roll back a crashed step (no token needed)\n"
+"\n"
+"  -C DIR                the plane (default: $CONTROL_PLANE_ROOT, else .)\n"
+"      --token T         the token (else $CONTROL_PLANE_TOKEN); visible in ps\n"
+"      --token-file FILE read the token from FILE's first line (- = stdin)\n"
+"      --secrets-file PATH  the hmac secret's file (see cp-authz(1))\n"
+"      --force           install: reinstall over missing or changed files, replace\n"
+"                        files in the way; update, remove: also changed files\n"
+"      --json            print the result as one JSON object\n"
+"  -q, --quiet           print nothing but errors\n"
+"  -h, --help            print this help\n"
+"      --version         print the version\n"
+"\n"
+"Every step authorizes first, runs under the plane's lock as one transaction\n"
+"(a crash is finished or rolled back by the next run) and is ledgered, refusals\n"
+"too.  Exit status: 0 done or nothing to do, 1 refused or denied, 2 an error\n"
+"(bad usage, hostile or broken input, I/O).\n";
+
+enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_JSON, OPT_FORCE, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "secrets-file", required_argument, NULL, OPT_SECRETS_FILE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct opts {
+	const char *root;
+	struct cp_gate_opts g;
+	char *token;
+	int json, quiet;
+};
+
+static void
+json_names(struct cp_json *w, const char *key, char **v, size_t n)
+{
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++)
+		cp_json_str(w, v[i]);
+	cp_json_end(w);
+}
+
+static void
+print_json(const struct cp_gate_result *r)
+{
+	struct cp_json w;
+
+	cp_json_init(&w, stdout);
+	cp_json_obj(&w);
+	cp_json_kstr(&w, "operation", r->operation);
+	cp_json_kstr(&w, "package", r->package);
+	cp_json_kstr(&w, "status", r->status);
+	cp_json_kbool(&w, "changed", r->changed);
+	cp_json_kint(&w, "exit", r->exit);
+	cp_json_kstr(&w, "user", r->user);
+	cp_json_kstr(&w, "provider", r->provider);
+	cp_json_kstr(&w, "reason", r->reason);
+	cp_json_kstr(&w, "hint", r->hint);
+	cp_json_kstr(&w, "digest", r->digest[0] ? r->digest : NULL);
+	cp_json_kstr(&w, "before_digest", r->before[0] ? r->before : NULL);
+	cp_json_kstr(&w, "destination", r->destination);
+	cp_json_key(&w, "files");
+	cp_json_arr(&w);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "path", r->files[i].path);
+		cp_json_kstr(&w, "sha256", r->files[i].sha256);
+		cp_json_end(&w);
+	}
+	cp_json_end(&w);
+	json_names(&w, "missing", r->missing, r->nmissing);
+	json_names(&w, "changed_files", r->modified, r->nmodified);
+	cp_json_kstr(&w, "ledger_id", r->ledger_id[0] ? r->ledger_id : NULL);
+	cp_json_kstr(&w, "entry_hash", r->entry_hash[0] ? r->entry_hash : NULL);
+	cp_json_kstr(&w, "warning", r->warning);
+	cp_json_endl(&w);
+}
+
+/* Up to a few names of a list, for a one-line message. */
+static void
+print_names(const char *what, char **v, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	fprintf(stderr, "%s: %s:", cp_prog_name(), what);
+	for (i = 0; i < n && i < 10; i++)
+		fprintf(stderr, " %s", v[i]);
+	if (n > 10)
+		fprintf(stderr, " (and %zu more)", n - 10);
+	fputc('\n', stderr);
+}
+
+static void
+print_text(const struct opts *o, const struct cp_gate_result *r)
+{
+	const char *who = r->package != NULL ? r->package : "manifest";
+
+	if (r->warning != NULL)
+		warnx("warning: %s", r->warning);
+	if (strcmp(r->status, "denied") == 0) {
+		warnx("denied: %s", r->reason);
+		if (r->hint != NULL)
+			warnx("%s", r->hint);
+		return;
+	}
+	if (r->exit != 0) {
+		warnx("%s: %s", who, r->reason);
+		print_names("missing", r->missing, r->nmissing);
+		print_names("changed", r->modified, r->nmodified);
+		if (r->hint != NULL)
+			warnx("%s", r->hint);
+		return;
+	}
+	if (o->quiet)
+		return;
+	if (strcmp(r->status, "installed") == 0 || strcmp(r->status, "updated") == 0 ||
+	    strcmp(r->status, "removed") == 0)
+		warnx("%s: %s (%zu files)", who, r->reason, r->nfiles);
+	else
+		warnx("%s: %s", who, r->reason);
+	if (strcmp(r->status, "removed") == 0)
+		print_names("already missing", r->missing, r->nmissing);
+	if (strcmp(r->operation, "pack") == 0 && r->digest[0] != '\0')
+		printf("%s  packages_store/%s.tar.gz\n", r->digest, r->package);
+}
+
+static int
+recover(const struct opts *o)
+{
+	struct cp_journal_report rep;
+	struct cp_err e;
+	struct cp_json w;
+
+	if (cp_gate_recover(o->root, &rep, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (o->json) {
+		cp_json_init(&w, stdout);
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "operation", "recover");
+		cp_json_kbool(&w, "journal", rep.journal);
+		cp_json_kstr(&w, "outcome", rep.forward ? "rolled-forward" : rep.back ?
+		    "rolled-back" : "nothing");
+		cp_json_kstr(&w, "txid", rep.txid[0] ? rep.txid : NULL);
+		cp_json_kstr(&w, "ledger_id", rep.ledger_id[0] ? rep.ledger_id : NULL);
+		cp_json_kuint(&w, "steps", rep.steps);
+		cp_json_kuint(&w, "redone", rep.redone);
+		cp_json_kuint(&w, "stale", rep.stale);
+		cp_json_endl(&w);
+	} else if (!o->quiet) {
+		if (rep.forward)
+			warnx("recover: finished transaction %s (%s): %zu of %zu steps redone",
+			    rep.txid, rep.ledger_id, rep.redone, rep.steps);
+		else if (rep.back)
+			warnx("recover: rolled back transaction %s (it had not been ledgered)",
+			    rep.txid);
+		if (rep.stale > 0)
+			warnx("recover: removed %zu stale staging directories", rep.stale);
+		if (!rep.journal && rep.stale == 0)
+			warnx("recover: nothing to do");
+	}
+	return CP_EXIT_YES;
+}
+
+static void
+say_recovered(const struct opts *o, const struct cp_journal_report *rep)
+{
+	if (o->quiet || o->json)
+		return;
+	if (rep->forward)
+		warnx("recovered: finished the crashed transaction %s (%s)", rep->txid,
+		    rep->ledger_id);
+	else if (rep->back)
+		warnx("recovered: rolled back the crashed transaction %s", rep->txid);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { 0 };
+	struct cp_gate_result r;
+	struct cp_journal_report rep;
+	struct cp_gate *g;
+	struct cp_err e;
+	const char *cmd;
+	char **args;
+	int c, nargs, want, status;
+
+	cp_prog_init(argc, argv);
+	while ((c = getopt_long(argc, argv, "C:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'C': o.root = optarg; break;
+		case OPT_TOKEN:
+			free(o.token);
+			o.token = xstrdup(optarg);
+			cp_wipe(optarg, strlen(optarg));
+			break;
+		case OPT_TOKEN_FILE: o.g.token_file = optarg; break;
+		case OPT_SECRETS_FILE: o.g.secrets_file = optarg; break;
+		case OPT_JSON: o.json = 1; break;
+		case OPT_FORCE: o.g.force = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': cp_prog_help(help);
+		case OPT_VERSION: cp_prog_version();
+		default: cp_prog_usage(help);
+		}
+	}
+	args = argv + optind;
+	nargs = argc - optind;
+	if (nargs < 1)
+		cp_prog_usage(help);
+	cmd = args[0];
+	want = strcmp(cmd, "pack") == 0 ? 3 :
+	    strcmp(cmd, "install") == 0 || strcmp(cmd, "update") == 0 ||
+	    strcmp(cmd, "remove") == 0 ? 2 :
+	    strcmp(cmd, "manifest") == 0 || strcmp(cmd, "recover") == 0 ? 1 : -1;
+	if (want == -1)
+		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, recover)", cmd);
+	if (nargs != want)
+		errx(CP_EXIT_ERR, "usage: cp-plane %s%s", cmd, want == 3 ? " SRC ID" : want == 2 ? " ID" : "");
+	if (o.token != NULL && o.g.token_file != NULL)
+		errx(CP_EXIT_ERR, "--token and --token-file exclude each other");
+	if (o.json && o.quiet)
+		errx(CP_EXIT_ERR, "--json and -q exclude each other");
+	o.g.token = o.token;
+	o.root = cp_layout_root(o.root);
+	if (strcmp(cmd, "recover") == 0)
+		cp_prog_exit(recover(&o));
+
+	if (cp_gate_open(&g, o.root, &o.g, &rep, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (o.token != NULL)
+		cp_wipe(o.token, strlen(o.token));
+	say_recovered(&o, &rep);
+	if (cp_gate_warning(g)[0] != '\0')
+		warnx("warning: %s", cp_gate_warning(g));
+	if (strcmp(cmd, "pack") == 0)
+		status = cp_gate_pack(g, args[1], args[2], &r);
+	else if (strcmp(cmd, "install") == 0)
+		status = cp_gate_install(g, args[1], &r);
+	else if (strcmp(cmd, "update") == 0)
+		status = cp_gate_update(g, args[1], &r);
+	else if (strcmp(cmd, "remove") == 0)
+		status = cp_gate_remove(g, args[1], &r);
+	else
+		status = cp_gate_manifest(g, &r);
+	if (o.json)
+		print_json(&r);
+	else
+		print_text(&o, &r);
+	cp_gate_result_free(&r);
+	cp_gate_close(g);
+	free(o.token);
+	cp_prog_exit(status);
+}
