@@ -210,6 +210,10 @@ EOF
 		echo "package_install.py: skipped, signing the archives failed:"; sed 's/^/    /' "$d/py-setup.log" | tail -n 5
 	fi
 	rm -rf "$py/ledger"
+	# Its modules byte-compiled, as an installed Python program's are: with
+	# PYTHONDONTWRITEBYTECODE set (as some environments do) every run would
+	# otherwise compile lib/ anew.
+	"$BENCH_PYTHON" -m compileall -q "$py/lib" > /dev/null || :
 fi
 # py_install ID: the original's command line.  py_clean DIR: the package's
 # top directory in the plane gone (the archives hold their directories as
