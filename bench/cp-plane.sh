@@ -231,7 +231,7 @@ py_clean() { printf 'rm -rf %q %q' "$py/$1" "$py/ledger"; }
 # plane, MEMBER the same in the archive, TOP its first directory in the plane.
 bench_pkg() {
 	local id=$1 path=$2 n=$3 member=$4 top=$5 a=$t/packages_store/$1.tar.gz
-	local c_in= c_rm= cm_in= cm_rm= s_in= s_rm= sm_in= sm_rm= x= p=
+	local c_in= c_rm= cm_in= cm_rm= s_in= s_rm= sm_in= sm_rm= x= p= mk=
 	echo
 	echo "$id ($n file$([ "$n" = 1 ] || echo s), $path):"
 	if [ -n "$have_c" ]; then
@@ -243,6 +243,8 @@ bench_pkg() {
 		    "make -s -C $d/c install PKG=$id" "make -s -C $d/c remove PKG=$id"; then
 			cycle "$d/c" "make -s -C $d/c install PKG=$id" "make -s -C $d/c remove PKG=$id"
 			cm_in=$t_in cm_rm=$t_rm
+			# make's own share: reading the Makefiles, deciding, no recipe run
+			mk=$(best_around "make -s -n -C $d/c install PKG=$id")
 		fi
 	fi
 	if [ -n "$have_sh" ]; then
@@ -283,6 +285,7 @@ bench_pkg() {
 	echo "                                      install   remove"
 	row "cp-plane" "$c_in" "$c_rm"
 	row "make install/remove (cp-plane)" "$cm_in" "$cm_rm"
+	row "  of which make -n (no recipe)" "$mk" ""
 	row "plane.sh ($shell_rev)" "$s_in" "$s_rm"
 	row "make install/remove (plane.sh)" "$sm_in" "$sm_rm"
 	row "cp-tar -x (bare, synced)" "$x" ""
