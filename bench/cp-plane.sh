@@ -12,7 +12,10 @@
 #     so that it takes its fail-closed path.
 # Two packages: one file (8 KiB, an extension under frameworks/) and 100 files
 # (4 KiB each, a module of 10 directories).  An install is timed with the
-# remove after it untimed, a remove with the install before it untimed.
+# remove after it untimed, a remove with the install before it untimed.  The
+# contenders take turns: each round runs every one of them once, and each
+# gets the best of BENCH_RUNS rounds (BENCH_QUICK_RUNS, default 20, for the
+# one-file package), so that a busy spell of the machine weighs on all alike.
 # Targets (the cp-plane issue), on the one-file package: make install (and
 # cp-plane install) within 2x of the bare cp-tar -x, and >= 4x faster than
 # package_install.py.  The 100-file package prints the same ratios, no target.
@@ -93,7 +96,7 @@ new_plane() {
 
 # works NAME PLANE ID PATH INSTALL REMOVE: one install and one remove by a
 # contender, checked (receipt and files there, then gone, no refusal in the
-# ledger) before any timing: best_around ignores the status of what it times.
+# ledger) before any timing: the race does not look at the status of what it times.
 works() {
 	local name=$1 p=$2 id=$3 path=$4
 	if ! eval "$5" > "$d/$name.log" 2>&1; then
@@ -121,19 +124,42 @@ decisions() {
 	cat "$1"/ledger/*.jsonl 2>/dev/null | grep -Ec "\"decision\": ?\"$2\"" || :
 }
 
-# cycle PLANE INSTALL REMOVE: sets t_in (INSTALL, REMOVE after it untimed) and
-# t_rm (REMOVE, INSTALL before it untimed); both empty unless every one of
-# those runs installed or removed (one ledger entry each) and none refused.
-cycle() {
-	local i0 r0 want=$((2 * (BENCH_RUNS + 1)))
-	i0=$(decisions "$1" INSTALL) r0=$(decisions "$1" REMOVE)
-	t_in=$(best_around "$2" : "$3")
-	t_rm=$(best_around "$3" "$2" :)
-	if refused "$1" || [ "$(($(decisions "$1" INSTALL) - i0))" -ne "$want" ] ||
-	    [ "$(($(decisions "$1" REMOVE) - r0))" -ne "$want" ]; then
-		echo "  (not every timed run in $1 installed or removed: timings dropped)"
-		t_in= t_rm=
-	fi
+# The contenders of one package: K -> the timed command, what runs before
+# and after it (untimed), and its best time.  An install is timed with the
+# remove after it, a remove with the install before it: every contender
+# finds its plane as it left it.
+declare -A cmd before after best
+# contend K CMD [BEFORE [AFTER]]
+contend() { cmd[$1]=$2 before[$1]=${3:-:} after[$1]=${4:-:}; }
+
+# race: BENCH_RUNS rounds after a warm-up one, each round running every
+# contender once in turn, so that a machine busy for a while weighs on all of
+# them alike (lib.sh's best_around would run one contender's runs back to
+# back); best[K] is the best wall time, timed as best_around times it.
+race() {
+	local i k t0 t1 dt
+	local -A us=()
+	for ((i = 0; i <= BENCH_RUNS; i++)); do
+		for k in "${!cmd[@]}"; do
+			eval "${before[$k]}" > /dev/null 2>&1
+			t0=$EPOCHREALTIME
+			eval "${cmd[$k]}" > /dev/null 2>&1 || :
+			t1=$EPOCHREALTIME
+			eval "${after[$k]}" > /dev/null 2>&1
+			dt=$(( ${t1/[.,]/} - ${t0/[.,]/} ))
+			if [ "$i" -gt 0 ] && { [ -z "${us[$k]:-}" ] || [ "$dt" -lt "${us[$k]}" ]; }; then us[$k]=$dt; fi
+		done
+	done
+	for k in "${!us[@]}"; do
+		best[$k]=$(awk -v us="${us[$k]}" 'BEGIN { printf "%.4f\n", us / 1e6 }')
+	done
+}
+
+# runs_ok PLANE INSTALLS I0 R0: did the race leave PLANE's ledger with no
+# refusal and INSTALLS more INSTALL and REMOVE entries than I0 and R0?
+runs_ok() {
+	! refused "$1" && [ "$(($(decisions "$1" INSTALL) - $3))" -eq "$2" ] &&
+		[ "$(($(decisions "$1" REMOVE) - $4))" -eq "$2" ]
 }
 
 # --- the contenders ------------------------------------------------------------
@@ -231,55 +257,77 @@ py_clean() { printf 'rm -rf %q %q' "$py/$1" "$py/ledger"; }
 # plane, MEMBER the same in the archive, TOP its first directory in the plane.
 bench_pkg() {
 	local id=$1 path=$2 n=$3 member=$4 top=$5 a=$t/packages_store/$1.tar.gz
-	local c_in= c_rm= cm_in= cm_rm= s_in= s_rm= sm_in= sm_rm= x= p= mk=
+	local k c_i0= c_r0= s_i0= s_r0= c_pairs=0 s_pairs=0
+	cmd=() before=() after=() best=()
 	echo
 	echo "$id ($n file$([ "$n" = 1 ] || echo s), $path):"
+	local cpi="cp-plane -C $d/c install $id" cpr="cp-plane -C $d/c remove $id"
+	local cmi="make -s -C $d/c install PKG=$id" cmr="make -s -C $d/c remove PKG=$id"
+	local shi="CP_ROOT=$d/sh bash $d/oldmk/plane.sh install $id" shr="CP_ROOT=$d/sh bash $d/oldmk/plane.sh remove $id"
+	local smi="make -s -C $d/sh install PKG=$id" smr="make -s -C $d/sh remove PKG=$id"
 	if [ -n "$have_c" ]; then
-		if works cp-plane "$d/c" "$id" "$path" "cp-plane -C $d/c install $id" "cp-plane -C $d/c remove $id"; then
-			cycle "$d/c" "cp-plane -C $d/c install $id" "cp-plane -C $d/c remove $id"
-			c_in=$t_in c_rm=$t_rm
+		if works cp-plane "$d/c" "$id" "$path" "$cpi" "$cpr"; then
+			contend c_in "$cpi" : "$cpr"; contend c_rm "$cpr" "$cpi" :; c_pairs=$((c_pairs + 1))
 		fi
-		if [ -n "$have_cmake" ] && works make-cp-plane "$d/c" "$id" "$path" \
-		    "make -s -C $d/c install PKG=$id" "make -s -C $d/c remove PKG=$id"; then
-			cycle "$d/c" "make -s -C $d/c install PKG=$id" "make -s -C $d/c remove PKG=$id"
-			cm_in=$t_in cm_rm=$t_rm
+		if [ -n "$have_cmake" ] && works make-cp-plane "$d/c" "$id" "$path" "$cmi" "$cmr"; then
+			contend cm_in "$cmi" : "$cmr"; contend cm_rm "$cmr" "$cmi" :; c_pairs=$((c_pairs + 1))
 			# make's own share: reading the Makefiles, deciding, no recipe run
-			mk=$(best_around "make -s -n -C $d/c install PKG=$id")
+			contend mk "make -s -n -C $d/c install PKG=$id"
 		fi
+		c_i0=$(decisions "$d/c" INSTALL) c_r0=$(decisions "$d/c" REMOVE)
 	fi
 	if [ -n "$have_sh" ]; then
-		if works plane.sh "$d/sh" "$id" "$path" "CP_ROOT=$d/sh bash $d/oldmk/plane.sh install $id" \
-		    "CP_ROOT=$d/sh bash $d/oldmk/plane.sh remove $id"; then
-			cycle "$d/sh" "CP_ROOT=$d/sh bash $d/oldmk/plane.sh install $id" "CP_ROOT=$d/sh bash $d/oldmk/plane.sh remove $id"
-			s_in=$t_in s_rm=$t_rm
+		if works plane.sh "$d/sh" "$id" "$path" "$shi" "$shr"; then
+			contend s_in "$shi" : "$shr"; contend s_rm "$shr" "$shi" :; s_pairs=$((s_pairs + 1))
 		fi
-		if works make-plane.sh "$d/sh" "$id" "$path" "make -s -C $d/sh install PKG=$id" "make -s -C $d/sh remove PKG=$id"; then
-			cycle "$d/sh" "make -s -C $d/sh install PKG=$id" "make -s -C $d/sh remove PKG=$id"
-			sm_in=$t_in sm_rm=$t_rm
+		if works make-plane.sh "$d/sh" "$id" "$path" "$smi" "$smr"; then
+			contend sm_in "$smi" : "$smr"; contend sm_rm "$smr" "$smi" :; s_pairs=$((s_pairs + 1))
 		fi
+		s_i0=$(decisions "$d/sh" INSTALL) s_r0=$(decisions "$d/sh" REMOVE)
 	fi
 	# cp-tar -x syncs what it wrote, as the installs do.
 	rm -rf "$d/x" && mkdir -p "$d/x"
 	if cp-tar -x "$d/x" -f "$a" > /dev/null && [ -e "$d/x/$member" ]; then
-		x=$(best_around "cp-tar -x $d/x -f $a" "rm -rf $d/x && mkdir $d/x" :)
-		[ -e "$d/x/$member" ] || { echo "  cp-tar -x: the timed runs extracted nothing"; x=; }
+		contend x "cp-tar -x $d/x -f $a" "rm -rf $d/x && mkdir $d/x"
 	else
 		echo "  cp-tar -x: extraction failed"
 	fi
-	rm -rf "$d/x"
 	if [ -n "$have_py" ]; then
 		eval "$(py_clean "$top")"
 		if eval "$(py_install "$id")" > "$d/py-$id.log" 2>&1 && [ -e "$py/$path" ]; then
-			p=$(best_around "$(py_install "$id")" "$(py_clean "$top")" :)
-			# the last run's install is still there, with its ledger entry
-			if [ ! -e "$py/$path" ] || ! grep -q '"event_type": "package_install"' "$py/ledger/governance.jsonl"; then
-				echo "  package_install.py: the timed runs installed nothing"; p=
-			fi
+			contend p "$(py_install "$id")" "$(py_clean "$top")"
 		else
 			echo "  package_install.py: install failed:"; sed 's/^/    /' "$d/py-$id.log" | tail -n 5
 		fi
+	fi
+
+	race
+
+	# Every timed run must have done its work: the race (as lib.sh's
+	# best_around) ignores the status, and a refusal would pass for a fast install.
+	local want=$((2 * (BENCH_RUNS + 1)))
+	if [ -n "$c_i0" ] && ! runs_ok "$d/c" $((want * c_pairs)) "$c_i0" "$c_r0"; then
+		echo "  (not every timed run of cp-plane installed or removed: its timings dropped)"
+		unset 'best[c_in]' 'best[c_rm]' 'best[cm_in]' 'best[cm_rm]'
+	fi
+	if [ -n "$s_i0" ] && ! runs_ok "$d/sh" $((want * s_pairs)) "$s_i0" "$s_r0"; then
+		echo "  (not every timed run of plane.sh installed or removed: its timings dropped)"
+		unset 'best[s_in]' 'best[s_rm]' 'best[sm_in]' 'best[sm_rm]'
+	fi
+	# cp-tar -x and package_install.py: the last round's work is still there.
+	if [ -n "${cmd[x]:-}" ] && [ ! -e "$d/x/$member" ]; then
+		echo "  cp-tar -x: the timed runs extracted nothing"; unset 'best[x]'
+	fi
+	rm -rf "$d/x"
+	if [ -n "${cmd[p]:-}" ]; then
+		if [ ! -e "$py/$path" ] || ! grep -q '"event_type": "package_install"' "$py/ledger/governance.jsonl"; then
+			echo "  package_install.py: the timed runs installed nothing"; unset 'best[p]'
+		fi
 		eval "$(py_clean "$top")"
 	fi
+	local c_in=${best[c_in]:-} c_rm=${best[c_rm]:-} cm_in=${best[cm_in]:-} cm_rm=${best[cm_rm]:-}
+	local s_in=${best[s_in]:-} s_rm=${best[s_rm]:-} sm_in=${best[sm_in]:-} sm_rm=${best[sm_rm]:-}
+	local x=${best[x]:-} p=${best[p]:-} mk=${best[mk]:-}
 
 	row() { [ -z "$2" ] || printf '  %-34s %8ss  %8s\n' "$1" "$2" "$([ -n "$3" ] && echo "${3}s" || echo -)"; }
 	echo "                                      install   remove"
@@ -326,8 +374,8 @@ target() {
 	fi
 }
 
-# A one-file install takes milliseconds: best of BENCH_QUICK_RUNS (default 10).
-BENCH_RUNS=${BENCH_QUICK_RUNS:-10} bench_pkg "$one" "$one_path" 1 "$one_path" frameworks
+# A one-file install takes milliseconds: best of BENCH_QUICK_RUNS (default 20).
+BENCH_RUNS=${BENCH_QUICK_RUNS:-20} bench_pkg "$one" "$one_path" 1 "$one_path" frameworks
 bench_pkg "$many" "$many_path" 100 "${many_path#modules/}" "$many_path"
 # The planes' own ledgers must still verify after all those runs.
 for p in ${have_c:+"$d/c"} ${have_sh:+"$d/sh"}; do
