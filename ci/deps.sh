@@ -7,6 +7,7 @@ packages=(
 	build-essential pkg-config	# cc, make, ar; library flags
 	libarchive-dev libssl-dev zlib1g-dev libjansson-dev libyajl-dev	# the libraries
 	bats jq python3 mandoc		# tests: runner, JSON checks, golden answers, man lint
+	signify-openbsd			# interop baseline: OpenBSD signify (cp-sign)
 	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
 	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v
 )

@@ -33,7 +33,9 @@ export FORCE FULL STRICT JSON CP_GOVERNED CP_ORPHAN_SUFFIXES
 override PKG := $(value PKG)
 override SRC := $(value SRC)
 override ID := $(value ID)
-export PKG SRC ID
+override ADMIN := $(value ADMIN)
+override USERS := $(value USERS)
+export PKG SRC ID ADMIN USERS
 CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
 
 # A package id as cp-plane takes it (one word of [A-Za-z0-9._-]): only then
@@ -73,6 +75,9 @@ update: | $(CP_TOOLS)
 	@$(CP_PLANE) update -- "$$PKG"
 recover: | $(CP_TOOLS)
 	@cp-plane recover
+# A plane the Python tools built: ADMIN=user (whose token you give), USERS="bob:maintainer ..."
+adopt: | $(CP_TOOLS)
+	@$(CP_PLANE) adopt
 
 # A plane of its own (not the toolkit's repository): install means a package.
 ifndef CP_TOOLKIT
@@ -115,7 +120,7 @@ ledger-verify: | $(CP_TOOLS)
 	@cp-ledger -C "$$CP_ROOT" verify
 
 plane-help:
-	@echo 'Plane targets (the plane: CP_ROOT=$(CP_ROOT)):'
+	@printf 'Plane targets (the plane: CP_ROOT=%s):\n' "$$CP_ROOT"
 	@echo '  make pack SRC=path ID=PKG-...   pack SRC into packages_store/ID.tar.gz (+ .sha256)'
 	@echo '  make install PKG=ID [FORCE=1]   verify the digest, extract safely, keep a receipt'
 	@echo '  make update PKG=ID [FORCE=1]    install the row'"'"'s new digest over the receipt'
@@ -124,11 +129,14 @@ plane-help:
 	@echo '  make validate                   check both registries'
 	@echo '  make integrity [FULL=1] [STRICT=1] [JSON=1]   hashes, orphans, Merkle root, ledger'
 	@echo '  make integrity-json             the same report as JSON'
-	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root)'
+	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root; admin)'
+	@echo '  make recover                    finish or roll back a step a crash interrupted'
+	@echo '  make adopt ADMIN=user [USERS="bob:maintainer ..."]   take over a Python-built plane'
 	@echo '  make ledger-verify              verify the hash chain of ledger/'
-	@echo 'Variables: CP_ROOT CP_BIN CP_GOVERNED="$(or $(CP_GOVERNED),frameworks scripts lib prompts modules specs)"'
-	@echo '  CP_ORPHAN_SUFFIXES="$(or $(CP_ORPHAN_SUFFIXES),.py .md .csv .json .yaml .yml)"'
-	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1))'
+	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
+	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
+	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1)); JSON=1: cp-plane --json'
+	@echo 'Every state-changing target is one cp-plane(1) call: authorized, one transaction, ledgered.'
 
 ifndef CP_TOOLKIT
 help: plane-help
@@ -137,4 +145,4 @@ endif
 cp-force:
 
 .PHONY: pack plane-install install remove update sync validate integrity integrity-json \
-	manifest ledger-verify plane-help help cp-force recover
+	manifest ledger-verify plane-help help cp-force recover adopt

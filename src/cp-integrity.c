@@ -1,6 +1,7 @@
 /* cp-integrity: prove a plane's registry against its files, in one pass; the report of integrity_check.py. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,15 @@
 
 static const char help[] =
 "usage: cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--state FILE]\n"
-"                    [--full] [-j N] [--governed DIRS] [--suffixes LIST] [--no-ledger]\n"
-"                    [--strict] [--json]\n"
+"                    [--full] [-j N] [--governed DIRS] [--suffixes LIST]\n"
+"                    [--exclude NAMES] [--no-ledger] [--strict] [--json]\n"
 "       cp-integrity [-C DIR] [--registry FILE] [--cache FILE] [--full] [-j N]\n"
 "                    --write-manifest\n"
 "\n"
 "Check every artifact_path of the plane's control-plane registry against its\n"
 "content_hash (a directory hashes as the cp2 root of its files), find orphans\n"
-"under the governed directories, verify the ledger, and compare the Merkle\n"
-"root with MANIFEST.json's.\n"
+"under the governed directories, check the registry links (chain_errors),\n"
+"verify the ledger, and compare the Merkle root with MANIFEST.json's.\n"
 "\n"
 "  -C DIR             the plane (default: $CONTROL_PLANE_ROOT, else .); work\n"
 "                     there, as if started in DIR: relative FILEs are in DIR\n"
@@ -38,8 +39,11 @@ static const char help[] =
 "  -j, --jobs N       hash on N threads (default: one per CPU)\n"
 "      --governed DIRS  directories scanned for orphans, space-separated\n"
 "                     (default: " CP_INTEGRITY_GOVERNED ")\n"
-"      --suffixes LIST  what an orphan's name ends with, space-separated\n"
-"                     (default: " CP_INTEGRITY_SUFFIXES ")\n"
+"      --suffixes LIST  an orphan's suffix (Python's Path.suffix, lowered),\n"
+"                     space-separated (default: " CP_INTEGRITY_SUFFIXES ")\n"
+"      --exclude NAMES  names the orphan scan skips and strings that leave a\n"
+"                     file out of its directory's hash, space-separated\n"
+"                     (default: " CP_INTEGRITY_EXCLUDE ")\n"
 "      --no-ledger    do not verify DIR/ledger\n"
 "      --strict       orphans make the plane unhealthy\n"
 "      --json         print the report as one JSON object\n"
@@ -53,7 +57,7 @@ static const char help[] =
 
 enum {
 	OPT_REGISTRY = 256, OPT_CACHE, OPT_FULL, OPT_GOVERNED, OPT_SUFFIXES, OPT_NO_LEDGER,
-	OPT_STRICT, OPT_JSON, OPT_WRITE_MANIFEST, OPT_STATE, OPT_VERSION
+	OPT_STRICT, OPT_JSON, OPT_WRITE_MANIFEST, OPT_STATE, OPT_VERSION, OPT_EXCLUDE
 };
 
 static const struct option longopts[] = {
@@ -64,6 +68,7 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "governed", required_argument, NULL, OPT_GOVERNED },
 	{ "suffixes", required_argument, NULL, OPT_SUFFIXES },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "no-ledger", no_argument, NULL, OPT_NO_LEDGER },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -167,16 +172,28 @@ report_json(const struct opts *o, const struct cp_integrity *r, const char *root
 	rows_json(&w, "invalid", r, CP_INTEGRITY_INVALID, invalid);
 	rows_json(&w, "missing", r, CP_INTEGRITY_MISSING, missing);
 	rows_json(&w, "no_hash", r, CP_INTEGRITY_NO_HASH, NULL);
-	strings_json(&w, "chain_errors", r->chain, r->nchain);
-	cp_json_kuint(&w, "chain_error_count", r->nchain);
+	cp_json_key(&w, "chain_errors");
+	cp_json_arr(&w);
+	for (size_t i = 0; i < r->nlinks; i++) {
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "id", r->links[3 * i]);
+		cp_json_kstr(&w, "link_type", r->links[3 * i + 1]);
+		cp_json_kstr(&w, "target", r->links[3 * i + 2]);
+		cp_json_end(&w);
+	}
+	cp_json_end(&w);
+	cp_json_kuint(&w, "chain_error_count", r->nlinks);
 	strings_json(&w, "orphans", r->orphans, r->norphans);
 	cp_json_kuint(&w, "orphan_count", r->norphans);
+	strings_json(&w, "ledger_errors", r->ledger, r->nledger);
+	cp_json_kuint(&w, "ledger_error_count", r->nledger);
+	cp_json_kstr(&w, "stored_root", r->stored_root);
 	cp_json_kstr(&w, "merkle_scheme", r->scheme);
 	cp_json_kstr(&w, "manifest_root", r->manifest_root);	/* null when none */
-	if (r->manifest_root == NULL)
+	if (cp_integrity_manifest_matches(r, root) == -1)
 		cp_json_knull(&w, "merkle_root_matches");
 	else
-		cp_json_kbool(&w, "merkle_root_matches", strcmp(r->manifest_root, root) == 0);
+		cp_json_kbool(&w, "merkle_root_matches", cp_integrity_manifest_matches(r, root));
 	cp_json_kbool(&w, "strict", o->strict);
 	cp_json_kuint(&w, "hashed", r->hashed);
 	cp_json_kuint(&w, "cached", r->cached);
@@ -191,9 +208,11 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 	size_t i;
 
 	printf("integrity: %s\n", healthy ? "HEALTHY" : "UNHEALTHY");
-	printf("  valid %zu, invalid %zu, missing %zu, no hash %zu, orphans %zu, chain errors %zu\n",
+	printf("  valid %zu, invalid %zu, missing %zu, no hash %zu, orphans %zu, chain errors %zu,"
+	    " ledger errors %zu\n",
 	    count(r, CP_INTEGRITY_VALID), count(r, CP_INTEGRITY_INVALID),
-	    count(r, CP_INTEGRITY_MISSING), count(r, CP_INTEGRITY_NO_HASH), r->norphans, r->nchain);
+	    count(r, CP_INTEGRITY_MISSING), count(r, CP_INTEGRITY_NO_HASH), r->norphans, r->nlinks,
+	    r->nledger);
 	for (i = 0; i < r->nrows; i++) {
 		row = &r->rows[i];
 		if (row->status == CP_INTEGRITY_INVALID)
@@ -207,10 +226,13 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 	}
 	for (i = 0; i < r->norphans; i++)
 		printf("  orphan   %s\n", r->orphans[i]);
-	for (i = 0; i < r->nchain; i++)
-		printf("  ledger   %s\n", r->chain[i]);
+	for (i = 0; i < r->nlinks; i++)
+		printf("  link     %s: %s -> %s\n", r->links[3 * i], r->links[3 * i + 1],
+		    r->links[3 * i + 2]);
+	for (i = 0; i < r->nledger; i++)
+		printf("  ledger   %s\n", r->ledger[i]);
 	printf("  merkle root (%s): %s", r->scheme, *root ? root : "(empty)");
-	if (r->manifest_root != NULL && strcmp(r->manifest_root, root) == 0)
+	if (cp_integrity_manifest_matches(r, root) == 1)
 		printf(", %s matches", manifest);
 	else if (r->manifest_root != NULL)
 		printf(", %s DIFFERS (%s)", manifest, r->manifest_root);
@@ -243,6 +265,7 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	const char *rel = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	char root[CP_SHA256_HEXLEN + 1], ts[32], *path;
 	struct cp_err e;
+	int planefd;
 
 	if (strcmp(r->scheme, "rfc6962") == 0)
 		strcpy(root, r->root);
@@ -255,8 +278,13 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	}
 	path = cp_layout_path(o->run.root, CP_LAYOUT_MANIFEST);
 	now(ts);
-	if (cp_integrity_write_manifest(r, path, root, ts, "cp-integrity " CP_VERSION) == -1)
-		err(CP_EXIT_ERR, "%s", path);
+	/* the plane's own MANIFEST.json is merged: its other keys and paths are someone's */
+	if ((planefd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(CP_EXIT_ERR, "%s", o->run.root);
+	if (cp_integrity_write_manifest(r, planefd, path, root, ts, "cp-integrity " CP_VERSION,
+	    &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	close(planefd);
 	warnx("%s: %zu files, root %s", rel, r->nfiles, root);
 	free(path);
 	return CP_EXIT_YES;
@@ -284,6 +312,7 @@ main(int argc, char *argv[])
 		case OPT_FULL: o.run.full = 1; break;
 		case OPT_GOVERNED: o.run.governed = optarg; break;
 		case OPT_SUFFIXES: o.run.suffixes = optarg; break;
+		case OPT_EXCLUDE: o.run.exclude = optarg; break;
 		case OPT_NO_LEDGER: o.run.ledger = 0; break;
 		case OPT_STRICT: o.strict = 1; break;
 		case OPT_JSON: o.json = 1; break;

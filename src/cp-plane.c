@@ -1,6 +1,7 @@
 /* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate. */
 #include <err.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,16 @@ static const char help[] =
 "  remove ID       remove exactly the files of ID's receipt\n"
 "  manifest        regenerate MANIFEST.json (needs hash_update: admin)\n"
 "  recover         finish or roll back a crashed step (no token needed)\n"
+"  adopt           take over a plane the Python tools built: pin hmac, write\n"
+"                  roles.csv (--admin USER, whose token you give; --user\n"
+"                  USER:ROLE[,ROLE]...), index the Python install receipts\n"
 "\n"
 "  -C DIR                the plane (default: $CONTROL_PLANE_ROOT, else .)\n"
 "      --token T         the token (else $CONTROL_PLANE_TOKEN); visible in ps\n"
 "      --token-file FILE read the token from FILE's first line (- = stdin)\n"
 "      --secrets-file PATH  the hmac secret's file (see cp-authz(1))\n"
+"      --admin USER      adopt: the admin (default: $ADMIN)\n"
+"      --user USER:ROLES adopt: another user and roles (also $USERS, space-separated)\n"
 "      --force           install: reinstall over missing or changed files, replace\n"
 "                        files in the way; update, remove: also changed files\n"
 "      --json            print the result as one JSON object\n"
@@ -41,7 +47,8 @@ static const char help[] =
 "too.  Exit status: 0 done or nothing to do, 1 refused or denied, 2 an error\n"
 "(bad usage, hostile or broken input, I/O).\n";
 
-enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_JSON, OPT_FORCE, OPT_VERSION };
+enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_JSON, OPT_FORCE, OPT_VERSION,
+	OPT_ADMIN, OPT_USER };
 
 static const struct option longopts[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
@@ -49,6 +56,8 @@ static const struct option longopts[] = {
 	{ "secrets-file", required_argument, NULL, OPT_SECRETS_FILE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -60,6 +69,10 @@ struct opts {
 	struct cp_gate_opts g;
 	char *token;
 	int json, quiet;
+	const char *admin;
+	char **users;		/* adopt's --user values, then $USERS's words */
+	size_t nusers;
+	char *users_env;	/* a copy of $USERS, split in place */
 };
 
 static void
@@ -127,7 +140,7 @@ print_names(const char *what, char **v, size_t n)
 static void
 print_text(const struct opts *o, const struct cp_gate_result *r)
 {
-	const char *who = r->package != NULL ? r->package : "manifest";
+	const char *who = r->package != NULL ? r->package : r->operation;
 
 	if (r->warning != NULL)
 		warnx("warning: %s", r->warning);
@@ -195,6 +208,40 @@ recover(const struct opts *o)
 	return CP_EXIT_YES;
 }
 
+/* adopt: --admin (else $ADMIN), --user and $USERS's words. */
+static int
+adopt(struct opts *o)
+{
+	struct cp_gate_adopt a = { 0 };
+	struct cp_gate_result r;
+	const char *env = getenv("USERS");
+	char *w, *save = NULL;
+	int status;
+
+	a.admin = o->admin != NULL ? o->admin : getenv("ADMIN");
+	if (env != NULL) {
+		o->users_env = xstrdup(env);
+		for (w = strtok_r(o->users_env, " \t\n", &save); w != NULL;
+		    w = strtok_r(NULL, " \t\n", &save)) {
+			o->users = xreallocarray(o->users, o->nusers + 1, sizeof(*o->users));
+			o->users[o->nusers++] = w;
+		}
+	}
+	a.users = (const char *const *)o->users;
+	a.nusers = o->nusers;
+	status = cp_gate_adopt(o->root, &o->g, &a, &r);
+	if (o->json)
+		print_json(&r);
+	else {
+		print_text(o, &r);
+		print_names("receipts skipped", r.missing, r.nmissing);
+	}
+	cp_gate_result_free(&r);
+	free(o->users);
+	free(o->users_env);
+	return status;
+}
+
 static void
 say_recovered(const struct opts *o, const struct cp_journal_report *rep)
 {
@@ -220,6 +267,8 @@ main(int argc, char *argv[])
 	int c, nargs, want, status;
 
 	cp_prog_init(argc, argv);
+	/* pax names convert losslessly only in a UTF-8 locale (tar/tarread, tarpack) */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	while ((c = getopt_long(argc, argv, "C:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'C': o.root = optarg; break;
@@ -233,6 +282,11 @@ main(int argc, char *argv[])
 		case OPT_JSON: o.json = 1; break;
 		case OPT_FORCE: o.g.force = 1; break;
 		case 'q': o.quiet = 1; break;
+		case OPT_ADMIN: o.admin = optarg; break;
+		case OPT_USER:
+			o.users = xreallocarray(o.users, o.nusers + 1, sizeof(*o.users));
+			o.users[o.nusers++] = optarg;
+			break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);
@@ -246,9 +300,11 @@ main(int argc, char *argv[])
 	want = strcmp(cmd, "pack") == 0 ? 3 :
 	    strcmp(cmd, "install") == 0 || strcmp(cmd, "update") == 0 ||
 	    strcmp(cmd, "remove") == 0 ? 2 :
-	    strcmp(cmd, "manifest") == 0 || strcmp(cmd, "recover") == 0 ? 1 : -1;
+	    strcmp(cmd, "manifest") == 0 || strcmp(cmd, "recover") == 0 ||
+	    strcmp(cmd, "adopt") == 0 ? 1 : -1;
 	if (want == -1)
-		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, recover)", cmd);
+		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, "
+		    "recover, adopt)", cmd);
 	if (nargs != want)
 		errx(CP_EXIT_ERR, "usage: cp-plane %s%s", cmd, want == 3 ? " SRC ID" : want == 2 ? " ID" : "");
 	if (o.token != NULL && o.g.token_file != NULL)
@@ -259,6 +315,8 @@ main(int argc, char *argv[])
 	o.root = cp_layout_root(o.root);
 	if (strcmp(cmd, "recover") == 0)
 		cp_prog_exit(recover(&o));
+	if (strcmp(cmd, "adopt") == 0)
+		cp_prog_exit(adopt(&o));
 
 	if (cp_gate_open(&g, o.root, &o.g, &rep, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);

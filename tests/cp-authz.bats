@@ -11,7 +11,7 @@ setup() {
 	export HOME=$BATS_TEST_TMPDIR/home
 	export USER=tester
 	unset CONTROL_PLANE_ROOT CONTROL_PLANE_TOKEN CONTROL_PLANE_AUTH_PROVIDER \
-		CONTROL_PLANE_SHARED_SECRET CONTROL_PLANE_SECRETS_FILE
+		CONTROL_PLANE_SHARED_SECRET CONTROL_PLANE_SECRETS_FILE CONTROL_PLANE_ALLOW_PASSTHROUGH
 	mkdir -p home plane/registries plane/ledger
 	PLANE=$BATS_TEST_TMPDIR/plane
 }
@@ -44,7 +44,7 @@ table_grants() {
 	awk -v r="$1" '$1 == r { $1 = ""; print }' "$DATA/cp-authz/matrix.txt"
 }
 
-ACTIONS="create install update remove pack verify hash_update"
+ACTIONS="create install update remove pack verify hash_update checkpoint rollback"
 
 @test "HMAC-SHA256 against RFC 4231 (test cases 1-4, 6, 7)" {
 	n=0
@@ -76,7 +76,7 @@ ACTIONS="create install update remove pack verify hash_update"
 	[ "$n" -eq 4 ]
 }
 
-@test "the role matrix: 4 roles x 7 actions, two roles, no roles, an unknown role" {
+@test "the role matrix: 4 roles x 9 actions, two roles, no roles, an unknown role" {
 	hmac_plane
 	for user in ada mia audra rex duo none odd; do
 		case $user in
@@ -97,8 +97,8 @@ ACTIONS="create install update remove pack verify hash_update"
 			fi
 		done
 	done
-	# denials: mia 2, audra 6, rex 6, duo 2, none 7, odd 7
-	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 30 ]
+	# denials: mia 3, audra 8, rex 8, duo 3, none 9, odd 9
+	[ "$(wc -l < plane/ledger/governance.jsonl)" -eq 40 ]
 }
 
 @test "--json: the decision's keys, roles from a quoted CSV list, never the token" {
@@ -145,9 +145,9 @@ ACTIONS="create install update remove pack verify hash_update"
 		":$macpart" \
 		":" \
 		"$long:$(mac "$SECRET" "$long")" \
-		"mi a:$(mac "$SECRET" "mi a")" \
+		" mia:$(mac "$SECRET" " mia")" \
 		"$(printf 'mi\x01a'):$(mac "$SECRET" "$(printf 'mi\x01a')")" \
-		"$(printf 'mi\xc3\xa4'):$(mac "$SECRET" "$(printf 'mi\xc3\xa4')")" \
+		"$(printf 'mi\xc3'):$(mac "$SECRET" "$(printf 'mi\xc3')")" \
 		"mia:$macpart:extra" \
 		"$(head -c 100000 /dev/zero | tr '\0' x)"; do
 		run --separate-stderr cp-authz -C plane --json --token "$t" verify
@@ -155,6 +155,14 @@ ACTIONS="create install update remove pack verify hash_update"
 		[ "$status" -eq 1 ] || { echo "token <$t>: status $status"; false; }
 		jq -e '.allowed == false and .user == null and (.reason | startswith("invalid token"))' <<<"$output"
 	done
+	# names the Python tools took (spaces, non-ASCII) authenticate when the roles file names them
+	printf 'mi a,admin\r\n%s,reader\r\n' "$(printf 'mi\xc3\xa4')" >> plane/registries/roles.csv
+	run -0 cp-authz -C plane --json --token "mi a:$(mac "$SECRET" "mi a")" create
+	jq -e '.user == "mi a" and .roles == ["admin"] and .allowed' <<<"$output"
+	run -0 cp-authz -C plane --json --token "$(printf 'mi\xc3\xa4'):$(mac "$SECRET" "$(printf 'mi\xc3\xa4')")" verify
+	jq -e '.user == "miä" and .roles == ["reader"]' <<<"$output"
+	# action names as the Python tools matched them
+	run -0 cp-authz -C plane --token "mi a:$(mac "$SECRET" "mi a")" INSTALL
 	# a NUL byte can only come through a file
 	{ printf 'mia'; printf '\0'; printf ':%s\n' "$macpart"; } > nul.tok
 	run -1 cp-authz -C plane --json --token-file nul.tok verify
@@ -285,18 +293,36 @@ ACTIONS="create install update remove pack verify hash_update"
 	[ ! -s plane/ledger/governance.jsonl ]
 }
 
-@test "passthrough: the default says so on stderr, every time; everyone is admin" {
+@test "no provider configured means hmac (fail closed); passthrough only when allowed, loud every time" {
+	# nothing pinned, nothing in the environment: hmac, which needs a secret
+	unset CONTROL_PLANE_SHARED_SECRET
+	run --separate-stderr -2 cp-authz -C plane --json create
+	[[ "$stderr" == *"secret"* ]]
+	# a secret but no roles file (a plane the Python tools built): the error names the step
+	CONTROL_PLANE_SHARED_SECRET=0123456789abcdef0123 run --separate-stderr -2 cp-authz -C plane --token x create
+	[[ "$stderr" == *"registries/roles.csv: no roles file"*"cp-plane adopt --admin USER"* ]]
+	# passthrough from the environment alone is refused, naming the switch
+	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -2 cp-authz -C plane create
+	[[ "$stderr" == *"CONTROL_PLANE_ALLOW_PASSTHROUGH=1"* ]]
+	[ -z "$output" ]
+	export CONTROL_PLANE_ALLOW_PASSTHROUGH=1
 	for i in 1 2; do
-		run --separate-stderr -0 cp-authz -C plane --json create
-		[[ "$stderr" == *"no auth provider configured, so passthrough"* ]]
+		CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane --json create
+		[[ "$stderr" == *"warning: auth provider passthrough (set by the environment)"* ]]
 		jq -e '.user == "tester" and .roles == ["admin"] and .provider == "passthrough"
-			and .provider_chosen_by == "default" and .allowed == true' <<<"$output"
+			and .provider_chosen_by == "environment" and .allowed == true' <<<"$output"
 	done
 	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane hash_update
-	[[ "$stderr" == *"warning: auth provider passthrough (set by the environment)"* ]]
 	[ "$output" = "allowed: user tester, roles admin, action hash_update, provider passthrough" ]
-	USER=$'bad\nname' run --separate-stderr -0 cp-authz -C plane --json verify
+	USER=$'bad\nname' CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -0 cp-authz -C plane --json verify
 	jq -e '.user == "dev"' <<<"$output"
+	# ALLOW_PASSTHROUGH only allows: it selects nothing by itself
+	run --separate-stderr -2 cp-authz -C plane create
+	# the plane's own configuration may ask for passthrough
+	unset CONTROL_PLANE_ALLOW_PASSTHROUGH
+	printf 'CONTROL_PLANE_AUTH_PROVIDER=passthrough\n' > plane/registries/plane.conf
+	run --separate-stderr -0 cp-authz -C plane --json create
+	[[ "$stderr" == *"warning: auth provider passthrough (set by the plane)"* ]]
 }
 
 @test "provider choice: unknown names are errors; a pinned provider cannot be downgraded" {
@@ -366,8 +392,9 @@ print(d["CONTROL_PLANE_AUTH_PROVIDER"])' "$conf")" = hmac ]
 	CONTROL_PLANE_ROOT=$PLANE run -0 cp-authz --token "$t" create
 	(cd plane && cp-authz --token "$t" create)
 	CONTROL_PLANE_ROOT=/nonexistent run -0 cp-authz -C plane --token "$t" create
-	run -0 cp-authz --token "$t" create	# here: no plane.conf, so passthrough
-	[[ "$output" == *"provider passthrough" ]]
+	# here (no plane.conf, so hmac, the default) the secrets file lies in the "plane"
+	run --separate-stderr -2 cp-authz --token "$t" create
+	[[ "$stderr" == *"is inside the plane"* ]]
 	# a mistyped plane is an error, not an unconfigured plane
 	run --separate-stderr -2 cp-authz -C plain --token "$t" create
 	[ "$stderr" = "cp-authz: plane plain: No such file or directory" ]
@@ -411,7 +438,7 @@ roles_err() {
 	hmac_plane
 	rm plane/registries/roles.csv
 	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" verify
-	[ "$stderr" = "cp-authz: plane/registries/roles.csv: No such file or directory" ]
+	[[ "$stderr" == "cp-authz: plane/registries/roles.csv: no roles file, so no user holds a role; "*"cp-plane adopt --admin USER"*"make adopt ADMIN=USER"* ]]
 	mkdir plane/registries/roles.csv
 	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" verify
 	[[ "$stderr" == *"roles.csv: not a regular file" ]]
@@ -597,7 +624,7 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 }
 
 @test "a write error on stdout is reported and exits 2" {
-	run --separate-stderr -2 bash -c 'cp-authz -C plane verify > /dev/full'
+	run --separate-stderr -2 bash -c 'CONTROL_PLANE_AUTH_PROVIDER=passthrough CONTROL_PLANE_ALLOW_PASSTHROUGH=1 cp-authz -C plane verify > /dev/full'
 	[[ "$stderr" == *"cp-authz: write error: No space left on device"* ]]
 	run -2 bash -c 'CONTROL_PLANE_SHARED_SECRET=s cp-authz token a > /dev/full'
 }

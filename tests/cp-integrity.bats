@@ -80,19 +80,23 @@ setup() {
 		and .orphan_count == 0 and .chain_errors == [] and .chain_error_count == 0
 		and .merkle_scheme == "cp2" and .manifest_root == null and .merkle_root_matches == null
 		and .strict == false and (.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+00:00$"))' <<< "$output"
-	# cp2 plane root: the sorted content hashes of the rows that have one
-	want=$(printf '%s\n' "$(sha frameworks/a.md)" "$(sha frameworks/b.md)" "$dirhash" | LC_ALL=C sort | cp2)
+	# cp2 plane root as integrity_check.py has it: the sorted actual hashes of every row with an
+	# artifact, the hashless REG-CP too; stored_root as lib/integrity.py: the stored ones
+	want=$(printf '%s\n' "$(sha frameworks/a.md)" "$(sha frameworks/b.md)" "$dirhash" \
+		"$(sha registries/control_plane_registry.csv)" | LC_ALL=C sort | cp2)
 	[ "$(jq -r .merkle_root <<< "$output")" = "$want" ]
+	want=$(printf '%s\n' "$(sha frameworks/a.md)" "$(sha frameworks/b.md)" "$dirhash" | LC_ALL=C sort | cp2)
+	[ "$(jq -r .stored_root <<< "$output")" = "$want" ]
 	run -0 cp-integrity
 	[[ "${lines[0]}" == "integrity: HEALTHY" ]]
-	[[ "${lines[1]}" == "  valid 3, invalid 0, missing 0, no hash 1, orphans 0, chain errors 0" ]]
+	[[ "${lines[1]}" == "  valid 3, invalid 0, missing 0, no hash 1, orphans 0, chain errors 0, ledger errors 0" ]]
 }
 
 @test "the cp2 root of thousands of rows (split across threads), duplicates among them, as Python says" {
 	rm -rf frameworks modules registries/control_plane_registry.csv
 	mkdir -p frameworks
 	# 6,003 files, one in seven a copy of another (equal digests); the first three rows without a
-	# hash, so that n rows give n - 3 leaves: none, one, two, then around the threads' 4 x 1,024
+	# stored hash (still leaves: their actual hashes count), around the threads' 4 x 1,024
 	# and with a last subtree of one leaf, which has to climb ten levels alone
 	python3 -c '
 import csv, hashlib
@@ -110,7 +114,9 @@ for i in range(6003):
 		head -n $((n + 1)) registries/control_plane_registry.csv > reg.csv
 		want=$(python3 -c '
 import csv, sys
-print("\n".join(r["content_hash"] for r in csv.DictReader(open("reg.csv")) if r["content_hash"]))' |
+import hashlib
+print("\n".join(hashlib.sha256(open(r["artifact_path"][1:], "rb").read()).hexdigest()
+                for r in csv.DictReader(open("reg.csv"))))' |
 			LC_ALL=C sort | cp2)
 		for j in 1 2; do	# -j 2: the root's subtrees on two threads
 			run --separate-stderr -0 cp-integrity --no-ledger --registry reg.csv -j $j --json
@@ -230,16 +236,17 @@ print("\n".join(r["content_hash"] for r in csv.DictReader(open("reg.csv")) if r[
 	jq -e '.merkle_scheme == "rfc6962"' MANIFEST.json
 }
 
-@test "the ledger: a tampered entry is a chain error; --no-ledger leaves it out" {
+@test "the ledger: a tampered entry is a ledger error (not a chain error); --no-ledger leaves it out" {
 	cp-ledger -f ledger append -q --event-type a --submission-id S --decision D --reason one
 	cp-ledger -f ledger append -q --event-type b --submission-id S --decision D --reason two
 	run --separate-stderr -0 cp-integrity --json
-	jq -e '.chain_error_count == 0' <<< "$output"
+	jq -e '.ledger_error_count == 0 and .ledger_errors == []' <<< "$output"
 	sed -i 's/"reason": "one"/"reason": "0ne"/' ledger/governance.jsonl
 	run --separate-stderr -1 cp-integrity --json
-	jq -e '.chain_error_count == 1 and (.chain_errors[0] | startswith("ledger/governance.jsonl:1: tampered entry LED-"))' <<< "$output"
+	jq -e '.ledger_error_count == 1 and .chain_error_count == 0 and .healthy == false and
+		(.ledger_errors[0] | startswith("ledger/governance.jsonl:1: tampered entry LED-"))' <<< "$output"
 	run --separate-stderr -0 cp-integrity --json --no-ledger
-	jq -e '.chain_error_count == 0' <<< "$output"
+	jq -e '.ledger_error_count == 0' <<< "$output"
 }
 
 @test "-C, CONTROL_PLANE_ROOT, --registry; unreadable or malformed registries exit 2" {
@@ -357,7 +364,7 @@ for i in range(5000):
 		python3 -c '
 import csv, hashlib
 for r in csv.DictReader(open("registries/control_plane_registry.csv")):
-    if r["content_hash"]:
+    if r["artifact_path"]:
         print(hashlib.sha256(open(r["artifact_path"][1:], "rb").read()).hexdigest())' |
 			LC_ALL=C sort | cp2
 	}
@@ -387,7 +394,7 @@ import hashlib, struct, sys
 st, old = sys.argv[1], hashlib.sha256(open("frameworks/f02500.md", "rb").read()).digest()
 b = bytearray(open(st, "rb").read())
 total = struct.unpack("<Q", b[-12:-4])[0]
-n = 4997
+n = 5000  # every row with an actual hash is a leaf (the three hashless ones too)
 w, nodes = n, n
 while w > 1:
     w = (w + 1) // 2

@@ -666,3 +666,15 @@ sys.stdout.buffer.write(b)' "$D/packages.csv" > m.csv
 		}
 	done
 }
+
+@test "validate: a local row without a digest has no 'another digest' than a same-name row (as validate_packages.py)" {
+	# PKG-C takes PKG-B's name; as a local row without a digest it is no conflict
+	cp-regrow set PKG-C "name=$(cp-regrow -f "$D/packages.csv" --field name get PKG-B)" source_type=local digest= \
+		< "$D/packages.csv" > local.csv
+	run --separate-stderr -0 cp-regrow -f local.csv validate
+	[[ "$stderr" != *"another digest"* ]]
+	# with a digest of its own it is one
+	cp-regrow set PKG-C source_type=tar "digest=$(printf '%064d' 7)" < local.csv > two.csv
+	run -1 cp-regrow -f two.csv validate
+	[[ "$output" == *"another digest"* ]]
+}

@@ -133,8 +133,9 @@ pkg_field() { field packages_registry.csv "$@"; }
 	rm -rf .cp
 	(umask 077 && mk pack SRC=modules/doc_lint ID=PKG-MOD-DOC-LINT)
 	cmp want.tgz packages_store/PKG-MOD-DOC-LINT.tar.gz
-	# GNU tar sees the paths relative to the module directory
-	[ "$(tar -tzf want.tgz | tr '\n' ' ')" = "doc_lint/ doc_lint/README.md doc_lint/doc_lint.py " ]
+	# GNU tar sees the paths relative to the module directory, files only (no directory
+	# entry: package_install.py refuses an existing directory without --force)
+	[ "$(tar -tzf want.tgz | tr '\n' ' ')" = "doc_lint/README.md doc_lint/doc_lint.py " ]
 }
 
 @test "unknown ID: pack and install exit 1 and write nothing" {
@@ -255,11 +256,11 @@ EOF
 	[ "$(jq .verified_count <<< "$output")" -eq "$(jq '.valid | length' <<< "$output")" ]
 }
 
-@test "a tampered ledger makes the plane unhealthy, with the chain error reported" {
+@test "a tampered ledger makes the plane unhealthy, with the ledger error reported" {
 	sed -i '2s/"decision": "[A-Z]*"/"decision": "FORGED"/' ledger/governance.jsonl
 	run --separate-stderr -1 report
-	[ "$(jq .chain_error_count <<< "$output")" -ge 1 ]
-	[[ "$(jq -r '.chain_errors[0]' <<< "$output")" == *tampered* ]]
+	[ "$(jq .ledger_error_count <<< "$output")" -ge 1 ]
+	[[ "$(jq -r '.ledger_errors[0]' <<< "$output")" == *tampered* ]]
 }
 
 @test "incremental: nothing changed hashes nothing, one change hashes one, FULL=1 all" {
@@ -347,7 +348,7 @@ while len(h) > 1:
 print(h[0])')
 	printf '{"version": "1.0", "generated": "2026-01-31T22:00:11", "checksums": {}, "merkle_root": "%s"}\n' "$root" > MANIFEST.json
 	run -0 report
-	[ "$(jq -r '.merkle_scheme + " " + .merkle_root + " " + (.merkle_root_matches|tostring)' <<< "$output")" = "cp2 $root true" ]
+	[ "$(jq -r '.merkle_scheme + " " + .stored_root + " " + (.merkle_root_matches|tostring)' <<< "$output")" = "cp2 $root true" ]
 	printf '{"merkle_root": "%064d"}\n' 1 > MANIFEST.json
 	run -1 report
 }

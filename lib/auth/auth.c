@@ -412,7 +412,18 @@ hmac_open(struct cp_auth *a, struct cp_err *e)
 	if (cp_auth_secret_load(&h->secret, a->setup.plane, a->setup.secrets_file, e) == -1)
 		return -1;
 	cp_auth_secret_warning(&h->secret, a->warning, sizeof(a->warning));
-	return cp_roles_load(&h->roles, a->setup.roles_file, e);
+	if (cp_roles_load(&h->roles, a->setup.roles_file, e) == 0)
+		return 0;
+	/*
+	 * A plane the Python tools built has no roles file: the Python tools made
+	 * every valid user admin, which is not done silently here.  The operator
+	 * says who is admin, once, by adopting the plane.
+	 */
+	if (e != NULL && e->errnum == ENOENT)
+		cp_err_set(e, ENOENT, "%s: no roles file, so no user holds a role; a plane the "
+		    "Python tools built is taken over with `cp-plane adopt --admin USER` "
+		    "(make adopt ADMIN=USER), which writes it", a->setup.roles_file);
+	return -1;
 }
 
 static int
@@ -539,7 +550,9 @@ pinned_provider(const char *root, const struct cp_auth_provider **pinned, struct
 /*
  * Choose the provider: pinned (the plane's, or NULL) wins, and then the
  * environment may name the same one but no other; else the environment's;
- * else passthrough, the development default.  Returns 0 or -1 (e).
+ * else hmac, which fails closed (as the later Python tools did).  The
+ * environment may select passthrough only with CONTROL_PLANE_ALLOW_PASSTHROUGH=1:
+ * a stray variable must not make everyone admin.  Returns 0 or -1 (e).
  */
 static int
 choose(struct cp_auth *a, const struct cp_auth_provider *pinned, struct cp_err *e)
@@ -553,8 +566,16 @@ choose(struct cp_auth *a, const struct cp_auth_provider *pinned, struct cp_err *
 		return cp_err_set(e, 0, "the plane pins auth provider %s: the environment "
 		    "(%s=%s) cannot select another", pinned->name, CP_AUTH_KEY_PROVIDER,
 		    env->name);
-	a->provider = pinned != NULL ? pinned : env != NULL ? env :
-	    provider_named("passthrough");
+	if (pinned == NULL && env != NULL && env->trusts_everyone) {
+		const char *allow = getenv(CP_AUTH_KEY_ALLOW_PASSTHROUGH);
+
+		if (allow == NULL || strcmp(allow, "1") != 0)
+			return cp_err_set(e, 0, "%s=%s makes every caller admin: set %s=1 as well "
+			    "to allow it (development only), or pin it in %s",
+			    CP_AUTH_KEY_PROVIDER, env->name, CP_AUTH_KEY_ALLOW_PASSTHROUGH,
+			    cp_layout_rel(CP_LAYOUT_CONF));
+	}
+	a->provider = pinned != NULL ? pinned : env != NULL ? env : provider_named("hmac");
 	a->chosen_by = pinned != NULL ? "plane" : env != NULL ? "environment" : "default";
 	return 0;
 }
@@ -577,11 +598,7 @@ cp_auth_open_plane(struct cp_auth *a, const char *root, const char *secrets_file
 		return -1;
 	}
 	/* A provider that trusts everyone must be said loudly (it reads nothing to warn of). */
-	if (a->provider->trusts_everyone && strcmp(a->chosen_by, "default") == 0)
-		snprintf(a->warning, sizeof(a->warning), "no auth provider configured, so "
-		    "passthrough: every caller is admin (development only; set %s=hmac or "
-		    "pin it in %s)", CP_AUTH_KEY_PROVIDER, cp_layout_rel(CP_LAYOUT_CONF));
-	else if (a->provider->trusts_everyone)
+	if (a->provider->trusts_everyone)
 		snprintf(a->warning, sizeof(a->warning), "auth provider passthrough (set by "
 		    "the %s): every caller is admin (development only)", a->chosen_by);
 	return 0;

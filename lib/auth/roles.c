@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,16 +27,20 @@ static const struct {
 	{ "pack", CP_ACT_PACK },
 	{ "verify", CP_ACT_VERIFY },
 	{ "hash_update", CP_ACT_HASH_UPDATE },
+	{ "checkpoint", CP_ACT_CHECKPOINT },
+	{ "rollback", CP_ACT_ROLLBACK },
 };
 
 static const struct {
 	const char *name;
 	unsigned grants;
 } roles[] = {
+	/* the Python tools' table (lib/authz.py), checkpoint and rollback included */
 	{ "admin", CP_ACT_CREATE | CP_ACT_INSTALL | CP_ACT_UPDATE | CP_ACT_REMOVE |
-	    CP_ACT_PACK | CP_ACT_VERIFY | CP_ACT_HASH_UPDATE },
+	    CP_ACT_PACK | CP_ACT_VERIFY | CP_ACT_HASH_UPDATE | CP_ACT_CHECKPOINT |
+	    CP_ACT_ROLLBACK },
 	{ "maintainer", CP_ACT_INSTALL | CP_ACT_UPDATE | CP_ACT_REMOVE | CP_ACT_PACK |
-	    CP_ACT_VERIFY },
+	    CP_ACT_VERIFY | CP_ACT_CHECKPOINT },
 	{ "auditor", CP_ACT_VERIFY },
 	{ "reader", CP_ACT_VERIFY },
 };
@@ -47,8 +52,9 @@ cp_roles_action(const char *name)
 {
 	size_t i;
 
+	/* as the Python tools matched them: INSTALL is install */
 	for (i = 0; i < NELEM(actions); i++)
-		if (strcmp(actions[i].name, name) == 0)
+		if (strcasecmp(actions[i].name, name) == 0)
 			return actions[i].bit;
 	return 0;
 }
@@ -56,7 +62,7 @@ cp_roles_action(const char *name)
 const char *
 cp_roles_action_list(void)
 {
-	return "create install update remove pack verify hash_update";
+	return "create install update remove pack verify hash_update checkpoint rollback";
 }
 
 unsigned

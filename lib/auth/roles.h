@@ -14,7 +14,9 @@ enum {
 	CP_ACT_REMOVE = 1 << 3,
 	CP_ACT_PACK = 1 << 4,
 	CP_ACT_VERIFY = 1 << 5,
-	CP_ACT_HASH_UPDATE = 1 << 6
+	CP_ACT_HASH_UPDATE = 1 << 6,
+	CP_ACT_CHECKPOINT = 1 << 7,
+	CP_ACT_ROLLBACK = 1 << 8
 };
 
 /* The bit of the action named name ("install", "hash_update"...), or 0 if there is none. */

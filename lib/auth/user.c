@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "auth/user.h"
+#include "base/utf8.h"
 
 int
 cp_user_valid(const char *user, size_t len)
@@ -10,8 +11,16 @@ cp_user_valid(const char *user, size_t len)
 
 	if (len == 0 || len > CP_USER_MAX)
 		return 0;
+	/*
+	 * What the Python tools took (anything before a token's first ':'),
+	 * less what would let a name forge a log line: no control character, no
+	 * ':', valid UTF-8 (spaces and non-ASCII are names).  A name may not
+	 * start or end with a blank, which a roles file could not tell apart.
+	 */
 	for (i = 0; i < len; i++)
-		if (user[i] <= ' ' || user[i] > '~' || user[i] == ':')
+		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f || user[i] == ':')
 			return 0;
-	return 1;
+	if (user[0] == ' ' || user[len - 1] == ' ')
+		return 0;
+	return cp_utf8_valid(user, len, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "auth/auth.h"
 #include "auth/roles.h"
+#include "auth/user.h"
 #include "base/abspath.h"
 #include "base/beneath.h"
 #include "base/buf.h"
@@ -28,13 +30,16 @@
 #include "base/relpath.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
+#include "hash/dsse.h"
 #include "hash/merkle.h"
 #include "hash/sha256.h"
 #include "ledger/event.h"
+#include "ledger/ledger.h"
 #include "plane/gate.h"
 #include "plane/integrity.h"
 #include "plane/journal.h"
 #include "plane/receipt.h"
+#include "plane/trust.h"
 #include "registry/edit.h"
 #include "tar/tarcheck.h"
 #include "tar/tarpack.h"
@@ -91,6 +96,9 @@ struct op {
 	struct sfile *sf;
 	size_t nsf;
 	char archive_hex[CP_SHA256_HEXLEN + 1];
+	struct cp_trust_verdict trust;	/* the archive's signature and provenance, as checked */
+	int trust_required;
+	char *trust_key;		/* the trusted key that verified it, or NULL */
 };
 
 /* --- results ------------------------------------------------------------------ */
@@ -183,6 +191,10 @@ common_meta(struct op *o, struct cp_json *w)
 	cp_json_kstr(w, "provider", o->g->auth.provider->name);
 }
 
+static int plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e);
+static void recover_failed(struct cp_err *e);
+static int open_root(const char *root, char **canon, struct cp_err *e);
+
 /* --- the operation's frame ---------------------------------------------------- */
 
 static void
@@ -229,6 +241,7 @@ op_free(struct op *o)
 	free(o->dest_rel);
 	free(o->dest_abs);
 	free(o->shown);
+	free(o->trust_key);
 	for (i = 0; i < o->nsf; i++)
 		free(o->sf[i].path);
 	free(o->sf);
@@ -243,7 +256,7 @@ static int __attribute__((format(printf, 4, 5)))
 refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 {
 	struct cp_gate_result *r = o->r;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	struct cp_json *w;
 	char *line = NULL, *s;
@@ -260,7 +273,8 @@ refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 	outcome(r, exit, exit == 2 ? "error" : "refused", "%s", s);
 	free(s);
 	set_hint(r, hint);
-	if (cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
+	if (plane_dir_ok(o->g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
 	    &e) == 0) {
 		w = cp_event_metadata(&ev);
 		common_meta(o, w);
@@ -295,7 +309,7 @@ authorize(struct op *o)
 	struct cp_gate *g = o->g;
 	struct cp_gate_result *r = o->r;
 	const char *reason = g->reject;
-	struct cp_event ev;
+	struct cp_event ev = { 0 };
 	struct cp_err e;
 	char *line = NULL, roles[256] = "";
 	size_t i, n = 0;
@@ -318,7 +332,8 @@ authorize(struct op *o)
 		    g->id.user != NULL ? "'" : "", o->action, reason != NULL ? reason : "not authenticated");
 	set_hint(r, g->authenticated ? "ask an admin for a role that grants it (registries/roles.csv)" :
 	    "give a valid token: --token-file FILE or CONTROL_PLANE_TOKEN (cp-authz token USER makes one)");
-	if (cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
+	    cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
 	    reason != NULL ? reason : "not authenticated", &e) == 0 &&
 	    cp_event_append(&ev, g->ledger, &line, &e) == 0)
 		note_entry(r, line);
@@ -333,7 +348,48 @@ authorize(struct op *o)
 	return r->exit;
 }
 
+/* A denial for reason (the token did not prove who the operation needs): ledgered, r says so. */
+static int
+authorize_denied(struct op *o, const char *reason)
+{
+	o->g->authenticated = 0;
+	o->g->reject = reason;
+	return authorize(o);
+}
+
+static void
+json_names_w(struct cp_json *w, const char *key, char **v, size_t n)
+{
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++)
+		cp_json_str(w, v[i]);
+	cp_json_end(w);
+}
+
 /* --- reading the plane --------------------------------------------------------- */
+
+/* The governed part of the plane a plane-relative path lies in, or NULL when none. */
+static const char *
+reserved(const char *rel)
+{
+	static const enum cp_layout_item dirs[] = {
+		CP_LAYOUT_STATE, CP_LAYOUT_LEDGER, CP_LAYOUT_INSTALLED, CP_LAYOUT_REGISTRIES,
+		CP_LAYOUT_STORE
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		const char *d = cp_layout_rel(dirs[i]);
+
+		n = strlen(d);
+		if (strncmp(rel, d, n) == 0 && (rel[n] == '/' || rel[n] == '\0'))
+			return d;
+	}
+	if (strcmp(rel, cp_layout_rel(CP_LAYOUT_MANIFEST)) == 0)
+		return cp_layout_rel(CP_LAYOUT_MANIFEST);
+	return NULL;
+}
 
 /* The plane directory rel must not be a symlink (nor anything but a directory, if there). Returns 0 or -1 (e). */
 static int
@@ -693,6 +749,131 @@ read_sidecar(struct op *o, const char *source, char hex[CP_SHA256_HEXLEN + 1], s
 	return 0;
 }
 
+/*
+ * The plane's signature policy applied to the archive open as *fd: when
+ * the plane requires signatures or the archive carries a signature or a
+ * provenance file, its bytes are copied once into private memory (a
+ * memfd, which no other process can change), checked there, and *fd is
+ * replaced by the memfd, positioned at its start, so that the bytes
+ * verified, hashed and extracted are one copy.  o->trust records the
+ * outcome.  Returns 0, or r->exit (a refusal, ledgered).
+ */
+static int
+trust_archive(struct op *o, int *fd)
+{
+	const char *source = o->f[F_SOURCE];
+	struct cp_trust t;
+	struct cp_err e;
+	unsigned char d[CP_SHA256_LEN], buf[65536];
+	char hex[CP_SHA256_HEXLEN + 1], *conf;
+	struct stat st;
+	void *map = MAP_FAILED;
+	ssize_t n;
+	int mfd = -1, rc;
+
+	o->trust.signature = "none";
+	o->trust.provenance = "none";
+	o->trust.attestation = "none";
+	conf = cp_layout_path(o->g->root, CP_LAYOUT_CONF);
+	rc = cp_trust_load(&t, o->g->fd, conf, &e);
+	free(conf);
+	if (rc == -1)
+		return refuse_err(o, "signature policy", &e);
+	o->trust_required = t.required;
+	if (!cp_trust_needed(&t, o->g->fd, source)) {
+		cp_trust_free(&t);
+		return 0;
+	}
+	if ((mfd = memfd_create("cp-plane-archive", MFD_CLOEXEC)) == -1) {
+		cp_trust_free(&t);
+		return refuse(o, 2, NULL, "memfd_create: %s", strerror(errno));
+	}
+	while ((n = read(*fd, buf, sizeof(buf))) > 0)
+		if (cp_io_write_all(mfd, buf, (size_t)n) == -1) {
+			n = -1;
+			break;
+		}
+	if (n < 0 || fstat(mfd, &st) == -1 || (size_t)st.st_size > CP_SIGNIFY_MSGMAX ||
+	    (st.st_size > 0 && (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, mfd,
+	    0)) == MAP_FAILED)) {
+		rc = refuse(o, 2, NULL, "%s: %s", source, n < 0 ? strerror(errno) :
+		    "too large to check its signature (1 GiB)");
+		goto out;
+	}
+	if (cp_sha256(st.st_size > 0 ? map : "", (size_t)st.st_size, d) == -1) {
+		rc = refuse(o, 2, NULL, "cannot hash: OpenSSL failed");
+		goto out;
+	}
+	cp_hex_encode(d, sizeof(d), hex);
+	if (cp_trust_check(&t, o->g->fd, source, st.st_size > 0 ? map : "", (size_t)st.st_size,
+	    hex, &o->trust, &e) == -1) {
+		rc = refuse_err(o, "signature", &e);
+		goto out;
+	}
+	if (o->trust.refused) {
+		/* a wrong digest says so first: it is the archive that is wrong */
+		if (strcmp(hex, o->f[F_DIGEST]) != 0)
+			rc = refuse(o, 1, "repack it (make pack) or restore the archive",
+			    "digest mismatch: registry %s, archive %s", o->f[F_DIGEST], hex);
+		else
+			rc = refuse(o, 1, t.required ? "sign it with a key in registries/keys/ "
+			    "(CONTROL_PLANE_SIGNING_KEY=KEY.sec make pack ...)" :
+			    "remove or replace the wrong signature or provenance file",
+			    "%s", o->trust.why);
+		goto out;
+	}
+	if (o->trust.key != NULL)
+		o->trust_key = xstrdup(o->trust.key);	/* t's name outlives t */
+	o->trust.key = NULL;
+	if (lseek(mfd, 0, SEEK_SET) == -1) {
+		rc = refuse(o, 2, NULL, "memfd: %s", strerror(errno));
+		goto out;
+	}
+	close(*fd);
+	*fd = mfd;
+	mfd = -1;
+	rc = 0;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (mfd >= 0)
+		close(mfd);
+	cp_trust_free(&t);
+	return rc;
+}
+
+/*
+ * The data of the current entry, a repeat of the staged file path: 1 when
+ * its bytes hash to the staged one's, 0 when not, -1 (e) on a read error.
+ */
+static int
+same_again(struct op *o, struct cp_tarread *rd, const char *path, struct cp_err *e)
+{
+	struct cp_sha256 c = { 0 };
+	unsigned char d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1];
+	const void *buf;
+	ssize_t n;
+	size_t i;
+
+	cp_err_clear(e);
+	for (i = 0; i < o->nsf && strcmp(o->sf[i].path, path) != 0; i++)
+		;
+	if (i == o->nsf || cp_sha256_init(&c) == -1)
+		return 0;
+	while ((n = cp_tarread_data(rd, &buf)) > 0)
+		if (cp_sha256_update(&c, buf, (size_t)n) == -1)
+			break;
+	if (n != 0 || cp_sha256_final(&c, d) == -1) {
+		cp_sha256_free(&c);
+		return cp_err_set(e, 0, "%s", cp_tarread_error(rd)->msg[0] ?
+		    cp_tarread_error(rd)->msg : "cannot hash");
+	}
+	cp_sha256_free(&c);
+	cp_hex_encode(d, sizeof(d), hex);
+	return strcmp(hex, o->sf[i].hex) == 0;
+}
+
 /* Hash what is left of fd after a failed read, finishing the whole file's digest. Returns 0 or -1. */
 static int
 rest_digest(int fd, struct cp_sha256 *whole, char hex[CP_SHA256_HEXLEN + 1])
@@ -748,11 +929,17 @@ stage_archive(struct op *o)
 		return refuse(o, 1, "repack, or restore the archive and its sidecar",
 		    "sidecar mismatch: %s.sha256 holds %s, registry %s", source, side, o->f[F_DIGEST]);
 	if ((fd = cp_beneath_open(o->g->fd, source, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e)) == -1)
-		return refuse(o, 2, "pack it: make pack SRC=... ID=...", "no archive: %s",
-		    e.msg);
+		return refuse(o, 2, e.errnum == ENOENT ? "pack it: make pack SRC=... ID=..." : NULL,
+		    "%s: %s", e.errnum == ENOENT ? "no archive" : "archive", e.msg);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return refuse(o, 2, NULL, "%s is not a regular file", source);
+	}
+	/* Signed or attested (or the plane requires it): the bytes checked are the bytes staged. */
+	if ((status = trust_archive(o, &fd)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return status;
 	}
 	cp_tarcheck_limits(&lim);
 	if (cp_sha256_init(&whole) == -1) {
@@ -761,16 +948,28 @@ stage_archive(struct op *o)
 	}
 	ro.max_ratio = lim.max_ratio;
 	ro.hash = &whole;
-	tc = cp_tarcheck_new(&lim, 0);
+	tc = cp_tarcheck_new(&lim, CP_TARCHECK_REPEATS);
 	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
 		status = refuse(o, 2, NULL, "%s: cannot read archives", source);
 		goto out;
 	}
 	while ((rc = cp_tarread_next(rd, &ent)) == 1) {
-		if (cp_tarcheck_entry(tc, &ent, &path, &e) == -1) {
+		int k = cp_tarcheck_entry(tc, &ent, &path, &e);
+
+		if (k == -1) {
 			status = refuse(o, 2, "the archive is hostile or broken: repack it",
 			    "%s: entry %llu: %s", source, (unsigned long long)ent.index, e.msg);
 			goto out;
+		}
+		if (k == 1) {
+			/* a file named twice (the Python tools packed some): the same bytes, or refused */
+			if (same_again(o, rd, path, &e) != 1) {
+				status = refuse(o, 2, "the archive is hostile or broken: repack it",
+				    "%s: entry %llu: %s", source, (unsigned long long)ent.index,
+				    e.msg[0] ? e.msg : "a file named twice, with other bytes");
+				goto out;
+			}
+			continue;
 		}
 		if (path == NULL || ent.type == CP_TAR_DIR)
 			continue;
@@ -925,12 +1124,6 @@ struct dfile {
 	char hex[CP_SHA256_HEXLEN + 1];
 };
 
-static int
-cmp_dfile(const void *a, const void *b)
-{
-	return strcmp(((const struct dfile *)a)->path, ((const struct dfile *)b)->path);
-}
-
 static void
 walk_files(int dirfd, const char *prefix, struct dfile **v, size_t *n, int depth)
 {
@@ -983,7 +1176,7 @@ artifact_hash(const struct op *o, const char *art, char **gone, size_t ngone,
 {
 	struct dfile *v = NULL;
 	size_t n = 0, i, k, alen = strlen(art);
-	unsigned char *digs;
+	struct cp_integrity_dirfile *digs;
 	struct stat st;
 	int fd;
 
@@ -1035,12 +1228,14 @@ artifact_hash(const struct op *o, const char *art, char **gone, size_t ngone,
 				v[k] = v[--n];
 				break;
 			}
-	qsort(v, n, sizeof(*v), cmp_dfile);
-	digs = xreallocarray(NULL, n + 1, CP_SHA256_LEN);
-	for (i = 0; i < n; i++)
-		if (cp_hex_decode(v[i].hex, CP_SHA256_HEXLEN, digs + i * CP_SHA256_LEN) == -1)
-			memset(digs + i * CP_SHA256_LEN, 0, CP_SHA256_LEN);
-	if (n > 0 && cp_merkle_cp2_root(digs, n, hex) == -1)
+	/* the one rule for a directory's hash: integrity_check.py's, as cp-integrity checks it */
+	digs = xreallocarray(NULL, n + 1, sizeof(*digs));
+	for (i = 0; i < n; i++) {
+		digs[i].path = v[i].path;
+		if (cp_hex_decode(v[i].hex, CP_SHA256_HEXLEN, digs[i].digest) == -1)
+			memset(digs[i].digest, 0, CP_SHA256_LEN);
+	}
+	if (cp_integrity_dir_root(digs, n, NULL, hex) == -1)
 		hex[0] = '\0';
 	for (i = 0; i < n; i++)
 		free(v[i].path);
@@ -1343,6 +1538,42 @@ files_meta(struct op *o, struct cp_json *w)
 	cp_json_end(w);
 }
 
+/* The nearest existing directory of an absolute path, open.  Returns it or -1 (e). */
+static int
+nearest_dir(const char *abs, struct cp_err *e)
+{
+	char *p = xstrdup(abs), *slash;
+	int fd;
+
+	while ((fd = open(*p ? p : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 && errno == ENOENT &&
+	    (slash = strrchr(p, '/')) != NULL)
+		*slash = '\0';
+	if (fd == -1)
+		cp_err_set(e, errno, "%s", abs);
+	free(p);
+	return fd;
+}
+
+/*
+ * The plane's own state is never a package's to write: no file of a package
+ * installed in the plane may land in .cp/, ledger/, installed/, registries/
+ * or packages_store/, nor be MANIFEST.json.  Returns 0 or r->exit.
+ */
+static int
+reserved_check(struct op *o)
+{
+	for (size_t i = 0; !o->ext && i < o->nsf; i++) {
+		char *t = target(o, o->sf[i].path);
+		const char *what = reserved(t);
+
+		free(t);
+		if (what != NULL)
+			return refuse(o, 2, "a package may not hold the plane's own state",
+			    "%s/%s: inside the plane's %s: refused", o->shown, o->sf[i].path, what);
+	}
+	return 0;
+}
+
 /*
  * Install or update from the staged archive over the old receipt (NULL:
  * none).  state: the old files' states.  Checks every target, stages the
@@ -1359,23 +1590,33 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	struct stat st;
 	char **gone = NULL, hex[CP_SHA256_HEXLEN + 1];
 	size_t ngone = 0, i, k;
-	int rootfd, owned, rc;
+	int rootfd, owned, rc, fresh = 0;
 
 	if ((rc = stage_archive(o)) != 0)
 		return rc;
-	if (join_external(o, &e) == -1)
-		return refuse_err(o, "destination", &e);
-	if ((rootfd = probe_root(o, &owned, &e)) == -1)
-		return refuse_err(o, "destination", &e);
+	if ((rc = reserved_check(o)) != 0)
+		return rc;
+	if ((rootfd = probe_root(o, &owned, &e)) == -1) {
+		if (!o->ext || errno != ENOENT)
+			return refuse_err(o, "destination", &e);
+		/* not made yet: nothing is in the way; its nearest existing directory says the filesystem */
+		if ((rootfd = nearest_dir(o->dest_abs, &e)) == -1)
+			return refuse_err(o, "destination", &e);
+		fresh = 1;
+	}
 	if (same_fs(o, rootfd, &e) == -1) {
-		if (owned)
+		if (owned || fresh)
 			close(rootfd);
 		return refuse(o, 2, NULL, "%s", e.msg);
+	}
+	if (fresh) {
+		close(rootfd);
+		rootfd = -1;
 	}
 	/* Each new file: its place free, ours and unchanged, or holding its bytes already. */
 	for (i = 0; i < o->nsf; i++) {
 		char *t = target(o, o->sf[i].path);
-		enum probe p = probe(rootfd, t, &st);
+		enum probe p = fresh ? P_NONE : probe(rootfd, t, &st);
 		const struct cp_receipt_entry *mine = NULL;
 
 		for (k = 0; old != NULL && k < old->n; k++)
@@ -1400,7 +1641,7 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		}
 		free(t);
 	}
-	if (owned)
+	if (owned && rootfd >= 0)
 		close(rootfd);
 	if (r->nmissing > 0) {
 		/* here: files in the way that the package does not own */
@@ -1419,6 +1660,8 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		return refuse(o, 1, "FORCE=1 (--force) replaces them",
 		    "%zu file(s) changed since install, e.g. %s/%s", r->nmodified, o->shown,
 		    r->modified[0]);
+	if (join_external(o, &e) == -1)
+		return refuse_err(o, "destination", &e);
 	/* Puts, then the old files the new version lacks. */
 	for (i = 0; i < o->nsf; i++) {
 		char *t = target(o, o->sf[i].path);
@@ -1479,6 +1722,14 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	cp_json_kstr(w, "digest", o->archive_hex);
 	memcpy(r->digest, o->archive_hex, sizeof(r->digest));
 	files_meta(o, w);
+	cp_json_key(w, "signature");
+	cp_json_obj(w);
+	cp_json_kstr(w, "policy", o->trust_required ? "required" : "optional");
+	cp_json_kstr(w, "kind", o->trust.signature != NULL ? o->trust.signature : "none");
+	cp_json_kstr(w, "key", o->trust_key);
+	cp_json_kstr(w, "provenance", o->trust.provenance != NULL ? o->trust.provenance : "none");
+	cp_json_kstr(w, "attestation", o->trust.attestation != NULL ? o->trust.attestation : "none");
+	cp_json_end(w);
 	for (i = 0; i < o->nsf; i++)
 		add_file(r, o->sf[i].path, o->sf[i].hex);
 	rc = commit(o, &ev, status);
@@ -1517,6 +1768,29 @@ check_files(struct op *o, const struct cp_receipt *rc, enum cp_receipt_state *st
 			add_name(&r->missing, &r->nmissing, rc->v[i].path);
 		else if (state[i] == CP_RECEIPT_CHANGED)
 			add_name(&r->modified, &r->nmodified, rc->v[i].path);
+	/* A symlink (or a file) on the way is no change --force could take: refused. */
+	if (r->nmodified > 0) {
+		int owned, rootfd = probe_root(o, &owned, &e), blocked = 0;
+		struct stat st;
+
+		for (size_t i = 0; rootfd >= 0 && i < rc->n && !blocked; i++) {
+			char *t;
+
+			if (state[i] != CP_RECEIPT_CHANGED)
+				continue;
+			t = target(o, rc->v[i].path);
+			if (probe(rootfd, t, &st) == P_BLOCKED) {
+				blocked = 1;
+				refuse(o, 2, "make it a real directory", "%s/%s: a symlink (or a file) "
+				    "on the way: refused", o->shown, rc->v[i].path);
+			}
+			free(t);
+		}
+		if (owned && rootfd >= 0)
+			close(rootfd);
+		if (blocked)
+			return r->exit;
+	}
 	return 0;
 }
 
@@ -1801,6 +2075,222 @@ plane_relative(const struct cp_gate *g, const char *src, struct cp_err *e)
 	return out;
 }
 
+/* 1 if the tree under the directory dirfd holds the file dev:ino (symlinks not followed). */
+static int
+holds_inode(int dirfd, dev_t dev, ino_t ino, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	int fd, found = 0;
+	DIR *d;
+
+	if (depth > 64 || (fd = dup(dirfd)) == -1)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+			found = 1;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				found = holds_inode(sub, dev, ino, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* 1 when a signing key is set and the archive at store carries no signature yet. */
+static int
+unsigned_with_key(const struct cp_gate *g, const char *store)
+{
+	const char *k = getenv("CONTROL_PLANE_SIGNING_KEY");
+	char rel[PATH_MAX + 8];
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%s.sig", store);
+	return k != NULL && *k != '\0' && fstatat(g->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1;
+}
+
+/* 1 if the packages registry has column col. */
+static int
+has_column(struct op *o, const char *col)
+{
+	struct cp_err e;
+	FILE *fp = open_registry(o->g, cp_layout_rel(CP_LAYOUT_PACKAGES), &e);
+	struct cp_csv_reader *rd;
+	int has = 0;
+
+	if (fp == NULL)
+		return 0;
+	rd = cp_csv_open(fp, "packages_registry.csv", NULL);
+	has = cp_csv_read_header(rd) == 0 && cp_csv_column(rd, col) >= 0;
+	cp_csv_close(rd);
+	fclose(fp);
+	return has;
+}
+
+/*
+ * The in-toto Statement v1 of the staged archive staged (name, sha256 hex):
+ * a SLSA provenance v1 predicate whose resolved dependencies are the files
+ * packed, by their paths in the archive (no path of this machine) and
+ * digests, and whose builder is this toolkit.  No timestamp: the same
+ * sources give the same statement.  Returns its JSON text (caller frees),
+ * or NULL with e.
+ */
+static char *
+statement(struct op *o, const char *staged, const char *name, const char *hex, const char *src,
+    struct cp_err *e)
+{
+	struct cp_tarread_opts ro = { 0 };
+	struct cp_tarread *rd = NULL;
+	struct cp_tarentry ent;
+	struct cp_sha256 c = { 0 };
+	unsigned char d[CP_SHA256_LEN];
+	char fhex[CP_SHA256_HEXLEN + 1], *text = NULL;
+	const void *buf;
+	json_t *deps = json_array(), *st;
+	ssize_t n;
+	int fd, rc;
+
+	if ((fd = cp_beneath_open(cp_journal_stage_fd(o->j), staged, O_RDONLY, 0, e)) == -1)
+		goto out;
+	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
+		cp_err_set(e, errno, "reading the archive back");
+		goto out;
+	}
+	while ((rc = cp_tarread_next(rd, &ent)) == 1) {
+		if (ent.type != CP_TAR_FILE)
+			continue;
+		if (cp_sha256_init(&c) == -1)
+			break;
+		while ((n = cp_tarread_data(rd, &buf)) > 0)
+			cp_sha256_update(&c, buf, (size_t)n);
+		if (n < 0 || cp_sha256_final(&c, d) == -1)
+			break;
+		cp_hex_encode(d, sizeof(d), fhex);
+		json_array_append_new(deps, json_pack("{s:s, s:{s:s}}", "name", ent.name, "digest",
+		    "sha256", fhex));
+	}
+	if (rc != 0) {
+		cp_err_set(e, 0, "reading the archive back: %s", cp_tarread_error(rd)->msg);
+		goto out;
+	}
+	st = json_pack("{s:s, s:[{s:s, s:{s:s}}], s:s, s:{s:{s:s, s:{s:s, s:s}, s:O}, s:{s:{s:s, s:{s:s}}}}}",
+	    "_type", "https://in-toto.io/Statement/v1",
+	    "subject", "name", name, "digest", "sha256", hex,
+	    "predicateType", "https://slsa.dev/provenance/v1",
+	    "predicate",
+	    "buildDefinition",
+	    "buildType", "https://control-plane-v2.example/cp-plane/pack@v1",
+	    "externalParameters", "source", src, "package", o->id,
+	    "resolvedDependencies", deps,
+	    "runDetails", "builder", "id", "https://control-plane-v2.example/cp-plane",
+	    "version", "cp-plane", CP_VERSION);
+	if (st == NULL || (text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		cp_err_set(e, 0, "cannot build the statement");
+	json_decref(st);
+out:
+	cp_sha256_free(&c);
+	cp_tarread_close(rd);
+	if (fd >= 0)
+		close(fd);
+	json_decref(deps);
+	return text;
+}
+
+/* Stage text[0..len) as a new file; its name in name.  Returns 0 or -1 (e). */
+static int
+stage_bytes(struct op *o, const char *text, size_t len, char name[32], struct cp_err *e)
+{
+	int fd = cp_journal_stage(o->j, name, e);
+
+	if (fd == -1)
+		return -1;
+	if (cp_io_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "staging");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * With $CONTROL_PLANE_SIGNING_KEY, sign the staged archive staged (its
+ * bytes, as signify -S does) and stage the signature as signame, and its
+ * in-toto attestation (a DSSE envelope around the statement, signed with
+ * the same key) as attname, its SHA-256 in athex.  Returns 1 signed, 0 no
+ * key, -1 with e.
+ */
+static int
+pack_sign(struct op *o, const char *staged, char signame[32], const char *aname,
+    const char *hex, const char *src, char attname[32], char athex[CP_SHA256_HEXLEN + 1],
+    struct cp_err *e)
+{
+	struct cp_signify_sec sec;
+	struct cp_signify_sig sig;
+	cp_signify_comment comment;
+	struct stat st;
+	char *text = NULL;
+	void *map = MAP_FAILED;
+	size_t tlen;
+	int k, fd, rc = -1;
+
+	if ((k = cp_trust_signing_key(o->g->root, &sec, comment, e)) <= 0)
+		return k;
+	if ((fd = cp_beneath_open(cp_journal_stage_fd(o->j), staged, O_RDONLY, 0, e)) == -1)
+		goto out;
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size > CP_SIGNIFY_MSGMAX ||
+	    (map = mmap(NULL, (size_t)st.st_size ? (size_t)st.st_size : 1, PROT_READ, MAP_PRIVATE,
+	    fd, 0)) == MAP_FAILED) {
+		cp_err_set(e, errno, "the archive to sign");
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (cp_signify_sign(&sec, map, (size_t)st.st_size, &sig, e) == -1 ||
+	    (text = cp_signify_text_sig(&sig, comment, &tlen, e)) == NULL)
+		goto out;
+	if (stage_bytes(o, text, tlen, signame, e) == -1)
+		goto out;
+	{
+		char *stm = statement(o, staged, aname, hex, src, e), *env;
+		unsigned char d[CP_SHA256_LEN];
+		size_t elen;
+
+		if (stm == NULL)
+			goto out;
+		env = cp_dsse_sign(CP_TRUST_INTOTO_TYPE, stm, strlen(stm), &sec, &elen, e);
+		free(stm);
+		if (env == NULL)
+			goto out;
+		if (cp_sha256(env, elen, d) == -1 || stage_bytes(o, env, elen, attname, e) == -1) {
+			free(env);
+			goto out;
+		}
+		free(env);
+		cp_hex_encode(d, sizeof(d), athex);
+	}
+	rc = 1;
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size ? (size_t)st.st_size : 1);
+	free(text);
+	cp_signify_sec_wipe(&sec);
+	return rc;
+}
+
 static void
 pack_problem(void *arg, const char *msg)
 {
@@ -1823,7 +2313,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	struct stat st;
 	char *rel = NULL, *base = NULL, name[32], side[32], hex[CP_SHA256_HEXLEN + 1];
 	char old[CP_SHA256_HEXLEN + 1], store[PATH_MAX], line[PATH_MAX + 80], cur[CP_SHA256_HEXLEN + 1];
-	int s, fd = -1, bfd = -1, afd;
+	int s, fd = -1, bfd = -1, afd, signed_ = 0;
+	char signame[32], attname[32], aname[NAME_MAX + 1], athex[CP_SHA256_HEXLEN + 1] = "";
 	size_t blen, count;
 	const char *inner;
 	char *cut;
@@ -1846,8 +2337,10 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		s = refuse(&o, 2, NULL, "SRC %s", e.msg);
 		goto out;
 	}
-	if (strcmp(rel, ".cp") == 0 || strncmp(rel, ".cp/", 4) == 0) {
-		s = refuse(&o, 2, NULL, "SRC %s is the plane's private state (.cp/): refused", rel);
+	if (*rel == '\0' || reserved(rel) != NULL) {
+		s = refuse(&o, 2, "pack a file or directory of the plane's content",
+		    "SRC %s is %s: refused", *rel ? rel : ".", *rel ? "the plane's own state" :
+		    "the whole plane (its .cp/, ledger/, installed/ with it)");
 		goto out;
 	}
 	fd = *rel ? cp_beneath_open(g->fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e) :
@@ -1863,6 +2356,10 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	}
 	if (g->has_secret && st.st_dev == g->secret_dev && st.st_ino == g->secret_ino) {
 		s = refuse(&o, 2, NULL, "SRC %s is the secrets file: refused", rel);
+		goto out;
+	}
+	if (g->has_secret && S_ISDIR(st.st_mode) && holds_inode(fd, g->secret_dev, g->secret_ino, 0)) {
+		s = refuse(&o, 2, NULL, "SRC %s holds the secrets file (a hard link to it): refused", rel);
 		goto out;
 	}
 	/* The base: entries are stored relative to where install puts them back. */
@@ -1900,6 +2397,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	po.level = 6;
 	po.jobs = 1;
 	po.mtime = 0;
+	po.files_only = 1;	/* so package_install.py installs it without --force */
 	po.problem = pack_problem;
 	po.arg = &prob;
 	tp = cp_tarpack_new(&po);
@@ -1927,7 +2425,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	snprintf(store, sizeof(store), "%s/%s.tar.gz", cp_layout_rel(CP_LAYOUT_STORE), id);
 	snprintf(old, sizeof(old), "%s", o.f[F_DIGEST]);
 	hash_rel(g->fd, store, cur);
-	if (strcmp(old, hex) == 0 && strcmp(o.f[F_SOURCE], store) == 0 && strcmp(cur, hex) == 0) {
+	if (strcmp(old, hex) == 0 && strcmp(o.f[F_SOURCE], store) == 0 && strcmp(cur, hex) == 0 &&
+	    !unsigned_with_key(g, store)) {
 		cp_journal_abort(o.j);
 		o.j = NULL;
 		memcpy(r->digest, hex, sizeof(r->digest));
@@ -1947,17 +2446,36 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		}
 		close(sfd);
 	}
+	snprintf(aname, sizeof(aname), "%s.tar.gz", id);
+	if ((signed_ = pack_sign(&o, name, signame, aname, hex, rel, attname, athex, &e)) == -1) {
+		s = refuse(&o, 2, "CONTROL_PLANE_SIGNING_KEY names a signify secret key (cp-sign -G -n), "
+		    "mode 600, outside the plane", "signing: %s", e.msg);
+		goto out;
+	}
 	{
+		char srel[PATH_MAX + 8], sigrel[PATH_MAX + 8], provrel[PATH_MAX + 24];
+		char attrel[PATH_MAX + 24];
 		const struct cp_edit_assign as[] = {
 			{ "source", store }, { "source_type", "tar" }, { "digest", hex },
+			{ "signature", signed_ ? sigrel : "" },
+			{ "attestation_path", signed_ ? attrel : "" },
+			{ "attestation_digest", signed_ ? athex : "" },
 		};
-		char srel[PATH_MAX + 8];
 
 		snprintf(srel, sizeof(srel), "%s.sha256", store);
+		snprintf(sigrel, sizeof(sigrel), "%s.sig", store);
+		snprintf(provrel, sizeof(provrel), "%s.provenance.json", store);
+		snprintf(attrel, sizeof(attrel), "%s.intoto.jsonl", store);
+		/* a signature or provenance of the old archive would now be wrong: it goes */
 		if (cp_journal_put(o.j, 0, store, name, &e) == -1 ||
 		    cp_journal_put(o.j, 0, srel, side, &e) == -1 ||
+		    (signed_ ? cp_journal_put(o.j, 0, sigrel, signame, &e) :
+		    cp_journal_del(o.j, 0, sigrel, &e)) == -1 ||
+		    (signed_ ? cp_journal_put(o.j, 0, attrel, attname, &e) :
+		    cp_journal_del(o.j, 0, attrel, &e)) == -1 ||
+		    cp_journal_del(o.j, 0, provrel, &e) == -1 ||
 		    stage_registry(&o, cp_layout_rel(CP_LAYOUT_PACKAGES), "id", id, CP_EDIT_SET,
-		    as, 3, &e) == -1) {
+		    as, has_column(&o, "attestation_digest") ? 6 : 3, &e) == -1) {
 			s = refuse_err(&o, "staging", &e);
 			goto out;
 		}
@@ -1980,6 +2498,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	cp_json_kstr(w, "before_hash", old);
 	cp_json_kstr(w, "after_hash", hex);
 	cp_json_kuint(w, "files", count);
+	cp_json_kbool(w, "signed", signed_ == 1);
 	memcpy(r->digest, hex, sizeof(r->digest));
 	memcpy(r->before, old, sizeof(r->before));
 	s = commit(&o, &ev, "packed");
@@ -2056,12 +2575,11 @@ manifest_tx(struct op *o, const char *why)
 	sprintf(staged, "%s/.cp/stage/%s/%s", g->root, cp_journal_txid(o->j), name);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-	s = cp_integrity_write_manifest(&ir, staged, root, ts, GENERATOR " " CP_VERSION);
+	s = cp_integrity_write_manifest(&ir, g->fd, staged, root, ts, GENERATOR " " CP_VERSION, &e);
 	free(staged);
 	if (s == -1) {
-		cp_err_set(&e, errno, "%s", mrel);
 		cp_integrity_free(&ir);
-		return refuse_err(o, "staging", &e);
+		return refuse_err(o, mrel, &e);
 	}
 	if (cp_journal_put(o->j, 0, mrel, name, &e) == -1) {
 		cp_integrity_free(&ir);
@@ -2090,23 +2608,7 @@ manifest_tx(struct op *o, const char *why)
 	if (why != NULL)
 		cp_json_kstr(w, "after", why);
 	cp_integrity_free(&ir);
-	if (why != NULL) {
-		/* a follow-up: its entry must not replace the operation's in r */
-		struct cp_gate_result keep = *r, tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		o->r = &tmp;
-		s = commit(o, &ev, keep.status);
-		if (tmp.warning != NULL || s != 0) {
-			free(keep.warning);
-			keep.warning = tmp.warning != NULL ? tmp.warning :
-			    (tmp.reason != NULL ? xstrdup(tmp.reason) : NULL);
-			tmp.warning = NULL;
-		}
-		cp_gate_result_free(&tmp);
-		*r = keep;
-		o->r = r;
-	} else
-		s = commit(o, &ev, "manifest");
+	s = commit(o, &ev, "manifest");
 	cp_event_free(&ev);
 	return s;
 }
@@ -2115,7 +2617,7 @@ static void
 refresh_manifest(struct op *o)
 {
 	struct op m;
-	struct cp_gate_result *r = o->r;
+	struct cp_gate_result *r = o->r, mr;
 	char why[300];
 	struct stat st;
 
@@ -2124,15 +2626,24 @@ refresh_manifest(struct op *o)
 		return;
 	snprintf(why, sizeof(why), "%s %s", o->event, o->id);
 	memset(&m, 0, sizeof(m));
+	memset(&mr, 0, sizeof(mr));
+	mr.provider = r->provider;
 	m.g = o->g;
-	m.r = r;
+	m.r = &mr;
 	m.event = "manifest_update";
 	m.action = "hash_update";
 	m.id = o->id;
 	m.locks[0] = m.locks[1] = -1;
-	if (begin(&m) == 0)
-		manifest_tx(&m, why);
+	if (begin(&m) != 0 || manifest_tx(&m, why) != 0 || mr.warning != NULL) {
+		/* the step is done and ledgered; the manifest's failure is a warning about it */
+		free(r->warning);
+		if (asprintf(&r->warning, "%s not refreshed: %s (make manifest)",
+		    cp_layout_rel(CP_LAYOUT_MANIFEST), mr.warning != NULL ? mr.warning :
+		    mr.reason != NULL ? mr.reason : "failed") == -1)
+			r->warning = NULL;
+	}
 	op_free(&m);
+	cp_gate_result_free(&mr);
 }
 
 int
@@ -2145,6 +2656,517 @@ cp_gate_manifest(struct cp_gate *g, struct cp_gate_result *r)
 	if ((s = authorize(&o)) == 0 && (s = begin(&o)) == 0)
 		s = manifest_tx(&o, NULL);
 	op_free(&o);
+	return s;
+}
+
+/* --- adopt: a plane the Python tools built --------------------------------------- */
+
+#define PY_RECEIPT_MAX ((size_t)16 << 20)
+
+/* 1 if the ledger holds a plane_adopt entry (this toolkit adopted the plane), 0 if not, -1 (e). */
+static int
+was_adopted(const char *ledger, struct cp_err *e)
+{
+	static const char head[] = "{\"event_type\": \"plane_adopt\"";
+	const struct cp_ledger_line *ln;
+	struct cp_ledger *l;
+	int rc, found = 0;
+
+	if (cp_ledger_open(&l, ledger, 0, e) == -1)
+		return errno == ENOENT ? 0 : -1;
+	while ((rc = cp_ledger_read(l, &ln, e)) == 1)
+		if (ln->kind == CP_LEDGER_ENTRY && ln->text != NULL &&
+		    strncmp(ln->text, head, sizeof(head) - 1) == 0)
+			found = 1;
+	cp_ledger_close(l);
+	return rc < 0 ? -1 : found;
+}
+
+/* Stage text as a new file and put it at rel in the plane.  Returns 0 or -1 (e). */
+static int
+stage_text(struct op *o, const char *rel, const char *text, size_t len, struct cp_err *e)
+{
+	char name[32];
+	int fd;
+
+	if ((fd = cp_journal_stage(o->j, name, e)) == -1)
+		return -1;
+	if (cp_io_write_all(fd, text, len) == -1 || fsync(fd) == -1) {
+		cp_err_set(e, errno, "staging %s", rel);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return cp_journal_put(o->j, 0, rel, name, e);
+}
+
+/* Read a small regular file rel beneath dirfd (no symlink) into a NUL-ended buffer; NULL (e). */
+static char *
+slurp(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e)
+{
+	int fd = cp_beneath_open(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, e);
+	struct stat st;
+	char *buf;
+	size_t got;
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		cp_err_set(e, 0, "%s: not a regular file of at most %zu bytes", rel, max);
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == -1) {
+		cp_err_set(e, errno, "%s", rel);
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static int
+is_hex64(const char *s)
+{
+	if (s == NULL || strlen(s) != CP_SHA256_HEXLEN)
+		return 0;
+	for (size_t i = 0; i < CP_SHA256_HEXLEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Index one Python receipt (installed/ID/receipt.json): its paths are
+ * plane-relative; the row must route ID to a directory in the plane that
+ * holds them all.  Stages installed/ID.sha256 and ID.info.  Returns 0
+ * indexed, 1 skipped (why in *why, the caller's to free), -1 (e).
+ */
+static int
+index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_err *e)
+{
+	struct cp_receipt rc = { 0 };
+	char rel[PATH_MAX], *text, n1[32], n2[32];
+	json_t *root = NULL, *files, *f;
+	const char *dg, *path, *hex;
+	size_t len, i, dl;
+	struct stat st;
+	struct cp_err le;
+	FILE *a = NULL, *b = NULL;
+	int fa = -1, fb = -1, st_rc = 1;
+
+	*why = NULL;
+	snprintf(rel, sizeof(rel), "%s/receipt.json", id);
+	cp_err_clear(&le);
+	if ((text = slurp(instfd, rel, PY_RECEIPT_MAX, &len, &le)) == NULL) {
+		if (asprintf(why, "%s", le.msg) == -1)
+			*why = NULL;
+		return 1;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	dg = json_string_value(json_object_get(root, "archive_digest"));
+	files = json_object_get(root, "files");
+	if (root == NULL || !json_is_object(root) || !json_is_array(files) || !is_hex64(dg) ||
+	    json_string_value(json_object_get(root, "id")) == NULL ||
+	    strcmp(json_string_value(json_object_get(root, "id")), id) != 0) {
+		if (asprintf(why, "installed/%s: not a receipt of %s (id, archive_digest, files)",
+		    rel, id) == -1)
+			*why = NULL;
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s.info", id);
+	if (fstatat(instfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (asprintf(why, "installed/%s exists already", rel) == -1)
+			*why = NULL;
+		goto out;
+	}
+	/* the row routes it: its files must lie beneath that destination */
+	o->id = id;
+	for (i = 0; i < NF; i++) {
+		free(o->f[i]);
+		o->f[i] = NULL;
+	}
+	free(o->dest_rel);
+	free(o->dest_abs);
+	free(o->shown);
+	o->dest_rel = o->dest_abs = o->shown = NULL;
+	if (load_row(o, &le) != 0 || route(o, &le) == -1 || o->ext) {
+		if (asprintf(why, "%s: %s", id, le.msg[0] ? le.msg :
+		    "no row in the registry to route it (or external)") == -1)
+			*why = NULL;
+		goto out;
+	}
+	dl = strlen(o->dest_rel);
+	rc.package = xstrdup(id);
+	memcpy(rc.digest, dg, sizeof(rc.digest));
+	rc.destination = xstrdup(o->shown);
+	rc.output_type = o->type;
+	rc.v = xreallocarray(NULL, json_array_size(files) + 1, sizeof(*rc.v));
+	json_array_foreach(files, i, f) {
+		path = json_string_value(json_object_get(f, "path"));
+		hex = json_string_value(json_object_get(f, "sha256"));
+		if (path == NULL || !is_hex64(hex) || !cp_relpath_ok(path, strlen(path), NULL) ||
+		    (dl > 0 && (strncmp(path, o->dest_rel, dl) != 0 || path[dl] != '/'))) {
+			if (asprintf(why, "%s: file %zu is not a path beneath %s with a sha256", id, i,
+			    o->shown) == -1)
+				*why = NULL;
+			goto out;
+		}
+		rc.v[rc.n].path = xstrdup(path + (dl > 0 ? dl + 1 : 0));
+		memcpy(rc.v[rc.n].sha256, hex, sizeof(rc.v[0].sha256));
+		rc.n++;
+	}
+	if ((fa = cp_journal_stage(o->j, n1, e)) == -1 || (fb = cp_journal_stage(o->j, n2, e)) == -1 ||
+	    (a = fdopen(fa, "w")) == NULL || (b = fdopen(fb, "w")) == NULL) {
+		st_rc = -1;
+		goto out;
+	}
+	if (cp_receipt_format(&rc, a, b, &le) == -1) {
+		if (asprintf(why, "%s", le.msg) == -1)
+			*why = NULL;
+		goto out;
+	}
+	if (fflush(a) || fflush(b) || fsync(fa) || fsync(fb)) {
+		st_rc = cp_err_set(e, errno, "staging the receipt of %s", id);
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s/%s.sha256", cp_layout_rel(CP_LAYOUT_INSTALLED), id);
+	if (cp_journal_put(o->j, 0, rel, n1, e) == -1) {
+		st_rc = -1;
+		goto out;
+	}
+	snprintf(rel, sizeof(rel), "%s/%s.info", cp_layout_rel(CP_LAYOUT_INSTALLED), id);
+	st_rc = cp_journal_put(o->j, 0, rel, n2, e) == -1 ? -1 : 0;
+out:
+	if (a != NULL)
+		fclose(a);
+	else if (fa >= 0)
+		close(fa);
+	if (b != NULL)
+		fclose(b);
+	else if (fb >= 0)
+		close(fb);
+	json_decref(root);
+	free(rc.destination);
+	rc.destination = NULL;
+	cp_receipt_free(&rc);
+	o->id = NULL;
+	return st_rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids of installed/ID/receipt.json, sorted.  Returns the count, or -1 (e). */
+static long
+python_receipts(int instfd, char ***ids, struct cp_err *e)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0;
+	int fd;
+	DIR *d;
+
+	*ids = NULL;
+	if ((fd = dup(instfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return cp_err_set(e, errno, "installed/");
+	}
+	while ((de = readdir(d)) != NULL) {
+		char rel[NAME_MAX + 16];
+
+		if (!cp_receipt_id_ok(de->d_name, NULL))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/receipt.json", de->d_name);
+		if (fstatat(instfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
+		    fstatat(instfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		*ids = xreallocarray(*ids, n + 1, sizeof(**ids));
+		(*ids)[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(*ids, n, sizeof(**ids), cmp_str);
+	return (long)n;
+}
+
+/* roles.csv's text: the header, the admin, the other users ("USER:ROLE,ROLE").  NULL (e) on a bad one. */
+static char *
+roles_text(const struct cp_gate_adopt *a, struct cp_err *e)
+{
+	struct cp_buf b = { 0 };
+	size_t i, k;
+
+	cp_buf_adds(&b, "user,roles\r\n");
+	cp_buf_adds(&b, a->admin);
+	cp_buf_adds(&b, ",admin\r\n");
+	for (i = 0; i < a->nusers; i++) {
+		const char *u = a->users[i], *colon = strchr(u, ':');
+		struct cp_roles_list l = { 0 };
+
+		if (colon == NULL || colon == u || !cp_user_valid(u, (size_t)(colon - u)) ||
+		    cp_roles_list_parse(&l, colon + 1) != 0 || l.n == 0) {
+			cp_roles_list_free(&l);
+			cp_buf_free(&b);
+			cp_err_set(e, 0, "user '%s': give USER:ROLE[,ROLE...]", u);
+			return NULL;
+		}
+		for (k = 0; k < l.n; k++) {
+			int known;
+
+			cp_roles_grants(l.name[k], &known);
+			if (!known) {
+				cp_err_set(e, 0, "user '%s': unknown role '%s'", u, l.name[k]);
+				cp_roles_list_free(&l);
+				cp_buf_free(&b);
+				return NULL;
+			}
+		}
+		cp_buf_add(&b, u, (size_t)(colon - u));
+		cp_buf_addc(&b, ',');
+		if (l.n > 1)
+			cp_buf_addc(&b, '"');
+		for (k = 0; k < l.n; k++) {
+			if (k > 0)
+				cp_buf_addc(&b, ',');
+			cp_buf_adds(&b, l.name[k]);
+		}
+		if (l.n > 1)
+			cp_buf_addc(&b, '"');
+		cp_buf_adds(&b, "\r\n");
+		cp_roles_list_free(&l);
+	}
+	cp_buf_addc(&b, '\0');
+	return b.data;
+}
+
+int
+cp_gate_adopt(const char *root, const struct cp_gate_opts *go, const struct cp_gate_adopt *a,
+    struct cp_gate_result *r)
+{
+	struct cp_gate g = { 0 };
+	struct cp_auth_secret sec = { 0 };
+	struct cp_ledger_summary sum = { 0 };
+	struct cp_journal_report rep;
+	struct cp_event ev = { 0 };
+	struct op o;
+	struct cp_json *w;
+	struct cp_err e;
+	struct stat st;
+	char tok[CP_AUTH_TOKEN_READ_MAX], user[CP_USER_MAX + 1], *roles = NULL, *conf = NULL;
+	char **ids = NULL, *why, hex[CP_SHA256_HEXLEN + 1];
+	const char *reason = NULL, *rolesrel = cp_layout_rel(CP_LAYOUT_ROLES);
+	const char *confrel = cp_layout_rel(CP_LAYOUT_CONF);
+	unsigned char mroot[32];
+	long nids = 0, i;
+	size_t toklen, clen = 0, indexed = 0;
+	int s, instfd = -1, intact;
+	static const struct cp_auth_provider hmac_named = { "hmac", 0, NULL, NULL, NULL };
+
+	memset(r, 0, sizeof(*r));
+	r->operation = "adopt";
+	r->provider = "hmac";
+	if (a->admin == NULL || !cp_user_valid(a->admin, strlen(a->admin))) {
+		outcome(r, 2, "error", "adopt needs the admin: --admin USER (make adopt ADMIN=USER)");
+		return 2;
+	}
+	if ((g.fd = open_root(root, &g.root, &e)) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		return 2;
+	}
+	g.ledger = cp_layout_path(g.root, CP_LAYOUT_LEDGER);
+	g.auth.provider = &hmac_named;
+	g.auth.chosen_by = "adopt";
+	op_init(&o, &g, r, "adopt", "plane_adopt", "create", NULL);
+	r->operation = "adopt";
+	if (plane_dir_ok(&g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, &e) == -1 ||
+	    plane_dir_ok(&g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	if (cp_journal_recover(g.fd, g.ledger, &rep, &e) == -1) {
+		recover_failed(&e);
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	/* who: the holder of the secret, as the admin named */
+	if (cp_auth_secret_load(&sec, g.root, go->secrets_file, &e) == -1 ||
+	    cp_auth_token_get(go->token, go->token_file, tok, &toklen, &e) == -1) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	s = toklen == 0 ? 1 : cp_auth_token_check(sec.key, sec.len, tok, toklen, user, &reason);
+	cp_wipe(tok, sizeof(tok));
+	if (s == -1) {
+		outcome(r, 2, "error", "cannot check the token: OpenSSL failed");
+		s = 2;
+		goto out;
+	}
+	if (toklen == 0)
+		reason = "no token";
+	else if (s == 0 && strcmp(user, a->admin) != 0)
+		reason = "the token is not the admin's";
+	if (reason != NULL) {
+		g.id.user = xstrdup(toklen > 0 && user[0] ? user : "");
+		s = authorize_denied(&o, reason);
+		goto out;
+	}
+	g.id.user = xstrdup(user);
+	g.authenticated = 1;
+	r->user = xstrdup(user);
+	/* governed already? */
+	if (fstatat(g.fd, rolesrel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int was = was_adopted(g.ledger, &e);
+
+		if (was == 1) {
+			outcome(r, 0, "up-to-date", "adopted already: nothing to do");
+			s = 0;
+		} else
+			s = refuse(&o, 1, "this toolkit governs it already: nothing to adopt",
+			    "%s exists and no plane_adopt entry is in the ledger", rolesrel);
+		goto out;
+	}
+	if ((roles = roles_text(a, &e)) == NULL) {
+		outcome(r, 2, "error", "%s", e.msg);
+		s = 2;
+		goto out;
+	}
+	if ((s = begin(&o)) != 0)
+		goto out;
+	/* the ledger as it was found */
+	intact = cp_ledger_verify(g.ledger, 0, NULL, NULL, &sum, &e);
+	if (intact == -1 && errno != ENOENT) {
+		s = refuse_err(&o, "ledger", &e);
+		goto out;
+	}
+	if (sum.entries > 0 && cp_merkle_root(&sum.tree, mroot) == 0)
+		cp_hex_encode(mroot, sizeof(mroot), hex);
+	else
+		hex[0] = '\0';
+	/* plane.conf: made, or its lines kept and the pin added */
+	cp_err_clear(&e);
+	if ((conf = slurp(g.fd, confrel, 1 << 20, &clen, &e)) == NULL && e.errnum != ENOENT) {
+		s = refuse_err(&o, confrel, &e);
+		goto out;
+	}
+	{
+		struct cp_buf b = { 0 };
+
+		if (conf != NULL) {
+			cp_buf_add(&b, conf, clen);
+			if (clen > 0 && conf[clen - 1] != '\n')
+				cp_buf_addc(&b, '\n');
+		} else
+			cp_buf_adds(&b, "# The plane's committed configuration (no secret here); see cp-authz(1).\n");
+		cp_buf_adds(&b, "# pinned by cp-plane adopt\nCONTROL_PLANE_AUTH_PROVIDER=hmac\n");
+		s = stage_text(&o, confrel, b.data, b.len, &e);
+		cp_buf_free(&b);
+		if (s == -1 || stage_text(&o, rolesrel, roles, strlen(roles), &e) == -1) {
+			s = refuse_err(&o, "staging", &e);
+			goto out;
+		}
+	}
+	/* the Python receipts */
+	instfd = cp_beneath_open(g.fd, cp_layout_rel(CP_LAYOUT_INSTALLED), O_RDONLY | O_DIRECTORY, 0, &e);
+	if (instfd == -1 && e.errnum != ENOENT) {
+		s = refuse_err(&o, "installed/", &e);
+		goto out;
+	}
+	if (instfd >= 0 && (nids = python_receipts(instfd, &ids, &e)) < 0) {
+		s = refuse_err(&o, "installed/", &e);
+		goto out;
+	}
+	for (i = 0; i < nids; i++) {
+		int k = index_receipt(&o, instfd, ids[i], &why, &e);
+
+		if (k == -1) {
+			free(why);
+			s = refuse_err(&o, "receipts", &e);
+			goto out;
+		}
+		if (k == 1) {
+			char *m;
+
+			if (asprintf(&m, "%s: %s", ids[i], why != NULL ? why : "skipped") == -1)
+				m = NULL;
+			add_name(&r->missing, &r->nmissing, m != NULL ? m : ids[i]);
+			free(m);
+		} else {
+			add_file(r, ids[i], "");
+			indexed++;
+		}
+		free(why);
+	}
+	{
+		char *rs;
+
+		if (asprintf(&rs, "adopted: %s admin, provider hmac pinned, %zu Python receipts "
+		    "indexed", a->admin, indexed) == -1)
+			rs = NULL;
+		if (cp_event_begin(&ev, "plane_adopt", "", "ADOPT", rs, &e) == -1) {
+			free(rs);
+			s = refuse_err(&o, "ledger", &e);
+			goto out;
+		}
+		outcome(r, 0, "adopted", "%s", rs != NULL ? rs : "adopted");
+		free(rs);
+	}
+	w = cp_event_metadata(&ev);
+	common_meta(&o, w);
+	cp_json_key(w, "roles");
+	cp_json_obj(w);
+	cp_json_kstr(w, a->admin, "admin");
+	for (size_t u = 0; u < a->nusers; u++) {
+		const char *c = strchr(a->users[u], ':');
+		char *name = xstrndup(a->users[u], (size_t)(c - a->users[u]));
+
+		cp_json_kstr(w, name, c + 1);
+		free(name);
+	}
+	cp_json_end(w);
+	cp_json_key(w, "ledger_found");
+	cp_json_obj(w);
+	cp_json_kuint(w, "entries", sum.entries);
+	cp_json_kuint(w, "legacy", sum.legacy);
+	cp_json_kbool(w, "intact", intact == 0);
+	cp_json_kstr(w, "head", sum.head);
+	cp_json_kstr(w, "root", hex[0] ? hex : NULL);
+	cp_json_end(w);
+	cp_json_key(w, "receipts_indexed");
+	cp_json_arr(w);
+	for (size_t u = 0; u < r->nfiles; u++)
+		cp_json_str(w, r->files[u].path);
+	cp_json_end(w);
+	json_names_w(w, "receipts_skipped", r->missing, r->nmissing);
+	s = commit(&o, &ev, "adopted");
+out:
+	cp_event_free(&ev);
+	cp_ledger_summary_free(&sum);
+	cp_auth_secret_free(&sec);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(roles);
+	free(conf);
+	if (instfd >= 0)
+		close(instfd);
+	op_free(&o);
+	cp_auth_identity_free(&g.id);
+	close(g.fd);
+	free(g.root);
+	free(g.ledger);
 	return s;
 }
 
@@ -2166,19 +3188,31 @@ open_root(const char *root, char **canon, struct cp_err *e)
 	return fd;
 }
 
+/* Say what stops recovery and what to do. */
+static void
+recover_failed(struct cp_err *e)
+{
+	if (e->errnum == ELOOP)
+		cp_err_prefix(e, "recovery: .cp/ (or a file in it) is a symlink, refused; make .cp a "
+		    "real directory");
+	else
+		cp_err_prefix(e, "recovery: look at .cp/journal (the journal of an unfinished step), "
+		    "then move it away by hand if it is not ours");
+}
+
 int
 cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *e)
 {
+	struct cp_journal_report dummy;
 	char *canon, *ledger;
 	int fd, rc;
 
 	if ((fd = open_root(root, &canon, e)) == -1)
 		return -1;
 	ledger = cp_layout_path(canon, CP_LAYOUT_LEDGER);
-	rc = cp_journal_recover(fd, ledger, rec, e);
+	rc = cp_journal_recover(fd, ledger, rec != NULL ? rec : &dummy, e);
 	if (rc == -1)
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 	free(ledger);
 	free(canon);
 	close(fd);
@@ -2207,9 +3241,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 		cp_err_prefix(e, "%s is not a plane", g->root);
 		goto fail;
 	}
+	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
+	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, e) == -1)
+		goto fail;
 	if (cp_journal_recover(g->fd, g->ledger, rec != NULL ? rec : &dummy, e) == -1) {
-		cp_err_prefix(e, "recovery (the journal is .cp/journal: look at it, then move it "
-		    "away by hand if it is not ours)");
+		recover_failed(e);
 		goto fail;
 	}
 	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1)

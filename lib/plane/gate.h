@@ -154,6 +154,36 @@ int cp_gate_remove(struct cp_gate *g, const char *id, struct cp_gate_result *r);
 int cp_gate_manifest(struct cp_gate *g, struct cp_gate_result *r);
 
 /*
+ * What cp_gate_adopt is told: the admin (whose token the caller holds), and
+ * other users as "USER:ROLE[,ROLE...]".
+ */
+struct cp_gate_adopt {
+	const char *admin;
+	const char *const *users;
+	size_t nusers;
+};
+
+/*
+ * Take over a plane the Python tools built, in one ledgered transaction
+ * (event plane_adopt, decision ADOPT): registries/plane.conf pins hmac
+ * (the file made, or its other lines kept), registries/roles.csv names
+ * a->admin admin and the other users as given, each Python install receipt
+ * installed/ID/receipt.json (as genesis_bootstrap.py writes it) is indexed
+ * as installed/ID.sha256 + ID.info where the registry row routes the
+ * package to a directory holding every file it lists (r->missing names the
+ * ones that could not be, with why), and the entry's metadata records the
+ * ledger as it was found (entries, head, RFC 9162 root, intact or not).
+ * Nothing else changes; receipt.json files stay.  The caller proves to hold
+ * the hmac secret with a token of a->admin (the Python tools trusted every
+ * valid token as admin).  root is the plane; o as for cp_gate_open.
+ * Adopting an adopted plane again changes nothing (status "up-to-date",
+ * exit 0); a plane that has a roles file it did not get from adoption is
+ * refused (exit 1: it is governed already).
+ */
+int cp_gate_adopt(const char *root, const struct cp_gate_opts *o, const struct cp_gate_adopt *a,
+    struct cp_gate_result *r);
+
+/*
  * Recover the plane root without a gate (no token needed): finish or roll
  * back a crashed transaction, remove stale staging.  Returns 0 or -1 (e).
  */

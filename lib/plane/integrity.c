@@ -30,6 +30,7 @@
 #include "ledger/finding.h"
 #include "plane/fplist.h"
 #include "plane/integrity.h"
+#include "plane/manifest.h"
 #include "plane/istate.h"
 #include "text/csv.h"
 #include "text/sumline.h"
@@ -194,6 +195,7 @@ struct run {
 	struct strv files;		/* plane-relative regular files to hash */
 	struct strv dirs;		/* plane-relative registered directories */
 	struct strv children;		/* plane-relative child registries */
+	struct strv stored;		/* every row's content_hash, when not empty */
 	struct cp_strmap *named;	/* plane-relative paths some row names */
 	struct cp_fplist fps;		/* every input's lstat, for the state file */
 	unsigned char *tree;		/* the cp2 tree of the root (scheme cp2), for the state file */
@@ -211,6 +213,8 @@ on_row(void *arg, const char *id, const char *type, const char *path, const char
 	const char *rel;
 	size_t n;
 
+	if (*hash != '\0')
+		strv_push(&u->stored, xstrdup(hash));
 	if (*path == '\0')
 		return;
 	if (r->nrows % 64 == 0)
@@ -234,25 +238,51 @@ on_row(void *arg, const char *id, const char *type, const char *path, const char
 		strv_push(&u->children, xstrdup(rel));
 }
 
+/*
+ * Python's Path.suffix, lowered (integrity_check.py's test): from the last
+ * '.', which must be neither the first nor the last character (".md" and
+ * "a." have none), compared whole with each word.
+ */
 static int
 has_suffix(const char *name, const struct strv *suffixes)
 {
-	size_t n = strlen(name), k;
+	const char *dot = strrchr(name, '.');
+	size_t n, k;
 
-	for (size_t i = 0; i < suffixes->n; i++)
-		if ((k = strlen(suffixes->v[i])) <= n && strcmp(name + n - k, suffixes->v[i]) == 0)
+	if (dot == NULL || dot == name || dot[1] == '\0')
+		return 0;
+	n = strlen(dot);
+	for (size_t i = 0; i < suffixes->n; i++) {
+		if (strlen(suffixes->v[i]) != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if ((dot[k] >= 'A' && dot[k] <= 'Z' ? dot[k] - 'A' + 'a' : dot[k]) !=
+			    suffixes->v[i][k])
+				break;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+in_words(const char *name, const struct strv *words)
+{
+	for (size_t i = 0; words != NULL && i < words->n; i++)
+		if (strcmp(name, words->v[i]) == 0)
 			return 1;
 	return 0;
 }
 
 /*
  * Every regular file under the plane-relative directory top (symbolic links
- * not followed), pushed to out; with suffixes, only names ending in one.
+ * not followed), pushed to out; with suffixes, only names ending in one;
+ * names in excl (files, and directories with all they hold) left out.
  * A stack of paths, not of open directories: depth costs no descriptors.
  */
 static int
-walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
-    struct cp_fplist *fps, struct cp_err *e)
+walk(int rootfd, const char *top, const struct strv *suffixes, const struct strv *excl,
+    struct strv *out, struct cp_fplist *fps, struct cp_err *e)
 {
 	struct strv todo = { 0 };
 	struct dirent *de;
@@ -277,7 +307,8 @@ walk(int rootfd, const char *top, const struct strv *suffixes, struct strv *out,
 		if (fstat(fd, &st) == 0)
 			cp_fplist_add(fps, dir, &st, 'X');
 		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+			    in_words(de->d_name, excl))
 				continue;
 			isdir = de->d_type == DT_DIR;
 			isreg = de->d_type == DT_REG;
@@ -426,7 +457,7 @@ hash_files(struct run *u, struct cp_hashcache *cache)
 	f.rows = 1;
 	cp_hashpool_run(&po, feed_next, feed_done, &f);
 	for (i = 0; i < u->dirs.n && !u->failed; i++)
-		if (walk(u->rootfd, u->dirs.v[i], NULL, &u->files, &u->fps, u->e) == -1)
+		if (walk(u->rootfd, u->dirs.v[i], NULL, NULL, &u->files, &u->fps, u->e) == -1)
 			u->failed = 1;
 	if (!u->failed) {
 		strv_sort_unique(&u->files);	/* nested registered directories */
@@ -474,10 +505,11 @@ lower_bound(const struct cp_integrity *r, const char *key)
 	return lo;
 }
 
-/* Room for digests of a directory's files, reused from row to row. */
+/* Room for a directory's files, reused from row to row. */
 struct digests {
-	unsigned char *v;
+	struct cp_integrity_dirfile *v;
 	size_t cap;
+	const char *exclude;
 };
 
 /*
@@ -505,12 +537,13 @@ classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digest
 		    j < r->nfiles && strncmp(r->files[j].path, prefix, plen) == 0; j++) {
 			if (n == d->cap) {
 				d->cap = d->cap ? 2 * d->cap : 256;
-				d->v = xreallocarray(d->v, d->cap, CP_SHA256_LEN);
+				d->v = xreallocarray(d->v, d->cap, sizeof(*d->v));
 			}
-			memcpy(d->v + n++ * CP_SHA256_LEN, r->files[j].digest, CP_SHA256_LEN);
+			d->v[n].path = r->files[j].path;
+			memcpy(d->v[n++].digest, r->files[j].digest, CP_SHA256_LEN);
 		}
 		free(prefix);
-		if (cp_merkle_cp2_root(d->v, n, row->actual) == -1)
+		if (cp_integrity_dir_root(d->v, n, d->exclude, row->actual) == -1)
 			return -1;
 	}
 	if (*row->expected == '\0')
@@ -525,7 +558,7 @@ classify_row(struct cp_integrity *r, struct cp_integrity_row *row, struct digest
 static int
 classify(struct run *u)
 {
-	struct digests d = { 0 };
+	struct digests d = { NULL, 0, u->o->exclude };
 	int rc = 0;
 
 	for (size_t i = 0; i < u->r->nrows && rc == 0; i++)
@@ -545,7 +578,7 @@ static int
 reclassify(struct run *u, const size_t *changed, size_t n, size_t *rows, size_t *nrows)
 {
 	struct cp_integrity *r = u->r;
-	struct digests d = { 0 };
+	struct digests d = { NULL, 0, u->o->exclude };
 	const char *p, *rel;
 	size_t i, k, len;
 	int rc = 0;
@@ -604,7 +637,7 @@ named(const struct run *u, const char *path)
  */
 struct scan {
 	int rootfd;
-	struct strv governed, suffixes, found;
+	struct strv governed, suffixes, exclude, found;
 	struct cp_fplist fps;
 	struct cp_err err;
 	int rc;
@@ -625,8 +658,8 @@ scan_run(void *arg)
 			cp_fplist_add(&sc->fps, sc->governed.v[i], &st, 'X');
 			continue;
 		}
-		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->found, &sc->fps,
-		    &sc->err);
+		sc->rc = walk(sc->rootfd, sc->governed.v[i], &sc->suffixes, &sc->exclude,
+		    &sc->found, &sc->fps, &sc->err);
 	}
 	return NULL;
 }
@@ -656,6 +689,7 @@ scan_init(struct scan *sc, const struct cp_integrity_opts *o, int rootfd)
 	}
 	free(words.v);
 	split_words(o->suffixes ? o->suffixes : CP_INTEGRITY_SUFFIXES, &sc->suffixes);
+	split_words(o->exclude ? o->exclude : CP_INTEGRITY_EXCLUDE, &sc->exclude);
 }
 
 static void
@@ -663,6 +697,7 @@ scan_free(struct scan *sc)
 {
 	strv_free(&sc->governed);
 	strv_free(&sc->suffixes);
+	strv_free(&sc->exclude);
 	strv_free(&sc->found);
 	cp_fplist_free(&sc->fps);
 }
@@ -801,8 +836,8 @@ ledger(struct run *u)
 	}
 	cp_ledger_summary_free(&s);
 	free(path);
-	u->r->chain = c.lines.v;
-	u->r->nchain = c.lines.n;
+	u->r->ledger = c.lines.v;
+	u->r->nledger = c.lines.n;
 }
 
 static void
@@ -877,11 +912,16 @@ cmp_digest(const void *a, const void *b)
 	return memcmp(a, b, CP_SHA256_LEN);
 }
 
-/* A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one. */
+/*
+ * A row's actual hash as a cp2 leaf, its digest at d; 0 when it is not one.
+ * integrity_check.py counts every row that has an actual hash, a stored one
+ * or not (REG-CP, which cannot hold its own).
+ */
 static int
 leaf_text(const char *expected, const char *actual, unsigned char d[CP_SHA256_LEN])
 {
-	return *expected != '\0' && strlen(actual) == CP_SHA256_HEXLEN &&
+	(void)expected;
+	return strlen(actual) == CP_SHA256_HEXLEN &&
 	    cp_hex_decode(actual, CP_SHA256_HEXLEN, d) == 0;
 }
 
@@ -995,7 +1035,10 @@ plane_root(struct run *u)
 	return 0;
 }
 
-/* The whole run: registry, hashing through the cache, orphans, ledger, MANIFEST.json. */
+static int links(struct run *u, const char *registry);
+static char *stored_root(struct strv *h);
+
+/* The whole run: registry, hashing through the cache, orphans, links, ledger, MANIFEST.json. */
 static int
 full(struct run *u, const char *registry)
 {
@@ -1029,8 +1072,12 @@ full(struct run *u, const char *registry)
 	if (reg == 1)
 		cp_err_set(u->e, 0, "%s: no artifact_path column", registry);
 	if (reg != 0 || hash_files(u, cl.cache) == -1 || classify(u) == -1 ||
-	    orphans(u, path, &sc) == -1)
+	    orphans(u, path, &sc) == -1 || links(u, path) == -1)
 		goto out;
+	if ((u->r->stored_root = stored_root(&u->stored)) == NULL) {
+		cp_err_set(u->e, ENOMEM, "merkle");
+		goto out;
+	}
 	if (o->ledger)
 		ledger(u);
 	manifest(u);
@@ -1274,6 +1321,8 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, stru
 	cp_buf_adds(&opts, o->governed ? o->governed : CP_INTEGRITY_GOVERNED);
 	cp_buf_adds(&opts, "\nsuffixes=");
 	cp_buf_adds(&opts, o->suffixes ? o->suffixes : CP_INTEGRITY_SUFFIXES);
+	cp_buf_adds(&opts, "\nexclude=");
+	cp_buf_adds(&opts, o->exclude ? o->exclude : CP_INTEGRITY_EXCLUDE);
 	cp_buf_adds(&opts, o->ledger ? "\nledger=1\n" : "\nledger=0\n");
 	if (o->state != NULL && !o->full && fast(&u, &plane, opts.data)) {
 		rc = 0;
@@ -1290,6 +1339,7 @@ out:
 	strv_free(&u.files);
 	strv_free(&u.dirs);
 	strv_free(&u.children);
+	strv_free(&u.stored);
 	cp_strmap_free(u.named);
 	free(u.tree);
 	free(registry);
@@ -1343,36 +1393,38 @@ cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int str
 	for (i = 0; i < r->nrows; i++)
 		if (r->rows[i].status == CP_INTEGRITY_INVALID || r->rows[i].status == CP_INTEGRITY_MISSING)
 			return 0;
-	if (r->nchain > 0 || (strict && r->norphans > 0))
+	if (r->nledger > 0 || r->nlinks > 0 || (strict && r->norphans > 0))
 		return 0;
-	return r->manifest_root == NULL || strcmp(r->manifest_root, root_hex) == 0;
+	return cp_integrity_manifest_matches(r, root_hex) != 0;
 }
 
 int
-cp_integrity_write_manifest(const struct cp_integrity *r, const char *path, const char *root,
-    const char *timestamp, const char *generator)
+cp_integrity_manifest_matches(const struct cp_integrity *r, const char *root_hex)
+{
+	const char *want = root_hex;
+
+	if (r->manifest_root == NULL)
+		return -1;
+	if (strcmp(r->scheme, "cp2") == 0)
+		want = r->stored_root != NULL ? r->stored_root : "";
+	return strcmp(r->manifest_root, want) == 0;
+}
+
+int
+cp_integrity_write_manifest(const struct cp_integrity *r, int planefd, const char *path,
+    const char *root, const char *timestamp, const char *generator, struct cp_err *e)
 {
 	struct cp_atomic a;
-	char hex[CP_SHA256_HEXLEN + 1];
-	size_t i;
 
 	if (cp_atomic_open(&a, path, 0644) == -1)
+		return cp_err_set(e, errno, "%s", path);
+	if (cp_manifest_write(a.fp, planefd, r, root, timestamp, generator, e) == -1) {
+		cp_atomic_abort(&a);
 		return -1;
-	fputs("{\n  \"version\": \"1\",\n  \"generated\": ", a.fp);
-	cp_json_write_cstr(a.fp, timestamp);
-	fputs(",\n  \"generator\": ", a.fp);
-	cp_json_write_cstr(a.fp, generator);
-	fputs(",\n  \"checksums\": {", a.fp);
-	for (i = 0; i < r->nfiles; i++) {
-		fputs(i ? ",\n    " : "\n    ", a.fp);
-		cp_json_write_cstr(a.fp, r->files[i].path);
-		cp_hex_encode(r->files[i].digest, CP_SHA256_LEN, hex);
-		fprintf(a.fp, ": {\"sha256\": \"%s\", \"size\": %llu}", hex,
-		    (unsigned long long)r->files[i].size);
 	}
-	fprintf(a.fp, "%s},\n  \"merkle_root\": \"%s\",\n  \"merkle_scheme\": \"rfc6962\"\n}\n",
-	    r->nfiles ? "\n  " : "", root);
-	return cp_atomic_commit(&a);
+	if (cp_atomic_commit(&a) == -1)
+		return cp_err_set(e, errno, "%s", path);
+	return 0;
 }
 
 /* Strings read from a state file live in its buffer, freed once. */
@@ -1401,12 +1453,372 @@ cp_integrity_free(struct cp_integrity *r)
 	for (i = 0; i < r->norphans; i++)
 		sfree(r, r->orphans[i]);
 	free(r->orphans);
-	for (i = 0; i < r->nchain; i++)
-		sfree(r, r->chain[i]);
-	free(r->chain);
+	for (i = 0; i < r->nledger; i++)
+		sfree(r, r->ledger[i]);
+	free(r->ledger);
+	for (i = 0; i < 3 * r->nlinks; i++)
+		sfree(r, r->links[i]);
+	free(r->links);
+	sfree(r, r->stored_root);
 	sfree(r, r->manifest_root);
 	sfree(r, r->manifest_error);
 	if (r->blob != NULL)
 		munmap(r->blob, r->bloblen);
 	memset(r, 0, sizeof(*r));
+}
+
+/* --- Python's rules: directories, stored roots, registry links ---------- */
+
+int
+cp_integrity_path_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+
+	/* A component ends before any byte of a longer one: '/' weighs least. */
+	for (; *p != '\0' && *p == *q; p++, q++)
+		;
+	if (*p == *q)
+		return 0;
+	if (*p == '/' || *q == '/')
+		return *p == '/' ? (*q == '\0' ? 1 : -1) : (*p == '\0' ? -1 : 1);
+	return *p < *q ? -1 : 1;
+}
+
+static int
+cmp_dirfile(const void *a, const void *b)
+{
+	return cp_integrity_path_cmp(((const struct cp_integrity_dirfile *)a)->path,
+	    ((const struct cp_integrity_dirfile *)b)->path);
+}
+
+int
+cp_integrity_dir_root(struct cp_integrity_dirfile *v, size_t n, const char *exclude,
+    char hex[CP_SHA256_HEXLEN + 1])
+{
+	struct strv words = { 0 };
+	unsigned char *d;
+	size_t i, k, w;
+	int rc;
+
+	split_words(exclude != NULL ? exclude : CP_INTEGRITY_EXCLUDE, &words);
+	/* integrity_check.py: `ex in str(file_path)`, a substring anywhere in the path. */
+	for (i = k = 0; i < n; i++) {
+		for (w = 0; w < words.n && strstr(v[i].path, words.v[w]) == NULL; w++)
+			;
+		if (w == words.n)
+			v[k++] = v[i];
+	}
+	strv_free(&words);
+	qsort(v, k, sizeof(*v), cmp_dirfile);
+	d = xreallocarray(NULL, k ? k : 1, CP_SHA256_LEN);
+	for (i = 0; i < k; i++)
+		memcpy(d + i * CP_SHA256_LEN, v[i].digest, CP_SHA256_LEN);
+	rc = cp_merkle_cp2_root(d, k, hex);
+	free(d);
+	return rc;
+}
+
+/*
+ * lib/integrity.py's root: cp2 over the stored content_hash strings as they
+ * are (sorted, each pair joined as text and hashed), "" for none.  Caller
+ * frees.  NULL when hashing failed.
+ */
+static char *
+stored_root(struct strv *h)
+{
+	unsigned char d[CP_SHA256_LEN];
+	char *joined, *hx;
+	size_t i, n;
+
+	if (h->n == 0)
+		return xstrdup("");
+	qsort(h->v, h->n, sizeof(*h->v), cmp_str);
+	while (h->n > 1) {
+		for (i = n = 0; i < h->n; i += 2) {
+			const char *right = h->v[i + 1 < h->n ? i + 1 : i];
+
+			joined = xmalloc(strlen(h->v[i]) + strlen(right) + 1);
+			strcpy(joined, h->v[i]);
+			strcat(joined, right);
+			if (cp_sha256(joined, strlen(joined), d) == -1) {
+				free(joined);
+				return NULL;
+			}
+			free(joined);
+			hx = xmalloc(CP_SHA256_HEXLEN + 1);
+			cp_hex_encode(d, CP_SHA256_LEN, hx);
+			free(h->v[i]);
+			if (i + 1 < h->n)
+				free(h->v[i + 1]);
+			h->v[n++] = hx;
+		}
+		h->n = n;
+	}
+	return xstrdup(h->v[0]);
+}
+
+/* A registry read whole, the columns asked for (NULL names none: "" values). */
+struct table {
+	char **cell;		/* nrows * ncols */
+	size_t nrows, ncols;
+};
+
+static const char *
+cell(const struct table *t, size_t row, size_t c)
+{
+	return t->cell[row * t->ncols + c];
+}
+
+/* 0, 1 when there is no such file (an empty table), -1 with e. */
+static int
+read_table(const char *path, const char *const *cols, size_t ncols, struct table *t,
+    struct cp_err *e)
+{
+	struct cp_csv_reader *r;
+	struct cp_csv_row row;
+	long idx[8];
+	FILE *fp;
+	size_t c;
+	int rc, ret = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	if ((fp = fopen(path, "re")) == NULL)
+		return errno == ENOENT ? 1 : cp_err_set(e, errno, "%s", path);
+	r = cp_csv_open(fp, path, NULL);
+	if (cp_csv_read_header(r) == -1) {
+		*e = *cp_csv_error(r);
+		ret = -1;
+		goto out;
+	}
+	for (c = 0; c < ncols; c++)
+		idx[c] = cp_csv_column(r, cols[c]);
+	while ((rc = cp_csv_read_row(r, &row)) == 1) {
+		t->cell = xreallocarray(t->cell, (t->nrows + 1) * ncols, sizeof(*t->cell));
+		for (c = 0; c < ncols; c++)
+			t->cell[t->nrows * ncols + c] = xstrdup(col(&row, idx[c]));
+		t->nrows++;
+	}
+	if (rc == -1) {
+		*e = *cp_csv_error(r);
+		ret = -1;
+	}
+out:
+	cp_csv_close(r);
+	fclose(fp);
+	return ret;
+}
+
+static void
+table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	memset(t, 0, sizeof(*t));
+}
+
+/* s without Python's str.strip() white space at either end (chars), as a new string. */
+static char *
+strip(const char *s, size_t n, const char *chars)
+{
+	while (n > 0 && strchr(chars, *s) != NULL)
+		s++, n--;
+	while (n > 0 && strchr(chars, s[n - 1]) != NULL)
+		n--;
+	return xstrndup(s, n);
+}
+
+#define PYSPACE " \t\n\r\v\f\x1c\x1d\x1e\x1f"
+
+static void
+link_error(struct strv *out, const char *id, const char *type, char *target)
+{
+	strv_push(out, xstrdup(id));
+	strv_push(out, xstrdup(type));
+	strv_push(out, target);
+}
+
+/*
+ * CONTROL_PLANE / artifact_path.lstrip('/') as pathlib writes it (empty and
+ * "." components gone): *rel the part under the plane ("." for the plane),
+ * returns the absolute path Python prints.  Both caller frees.
+ */
+static char *
+plane_path(const char *abs, const char *artifact, char **rel)
+{
+	struct cp_buf b = CP_BUF_INIT;
+	const char *c, *e;
+
+	for (c = artifact; *c != '\0'; c = *e ? e + 1 : e) {
+		e = strchr(c, '/');
+		if (e == NULL)
+			e = c + strlen(c);
+		if (e == c || (e - c == 1 && *c == '.'))
+			continue;
+		if (b.len > 0)
+			cp_buf_add(&b, "/", 1);
+		cp_buf_add(&b, c, (size_t)(e - c));
+	}
+	*rel = b.len > 0 ? xstrndup(b.data, b.len) : xstrdup(".");
+	cp_buf_free(&b);
+	return strcmp(*rel, ".") == 0 ? xstrdup(abs) : xpathjoin(abs, *rel);
+}
+
+/* Path.exists(): follows symbolic links; the lstat is kept for the state file. */
+static int
+exists(struct run *u, const char *rel)
+{
+	struct stat st;
+
+	fingerprint_input(u, rel);
+	return fstatat(u->rootfd, rel, &st, 0) == 0;
+}
+
+/* "a, b" split at commas, each stripped (and of '"' too when quotes): fn on each non-empty. */
+static void
+each_item(const char *list, int quotes, void (*fn)(void *, const char *), void *arg)
+{
+	const char *c = list, *e;
+	char *item, *q;
+
+	for (;;) {
+		e = strchr(c, ',');
+		if (e == NULL)
+			e = c + strlen(c);
+		item = strip(c, (size_t)(e - c), PYSPACE);
+		if (quotes) {
+			q = strip(item, strlen(item), "\"");
+			free(item);
+			item = q;
+		}
+		if (*item != '\0')
+			fn(arg, item);
+		free(item);
+		if (*e == '\0')
+			break;
+		c = e + 1;
+	}
+}
+
+struct linkrun {
+	struct run *u;
+	const char *abs, *id;
+	struct table *cp, *specs;
+	struct cp_strmap *cpid, *specid;
+	struct strv out;
+	int pass;		/* 0 complies_with, 1 artifacts_created, 2 dependencies */
+};
+
+static void
+on_item(void *arg, const char *item)
+{
+	struct linkrun *l = arg;
+	char *rel, *abs;
+	size_t i;
+
+	if (l->pass == 2) {
+		if (strncmp(item, "FMWK-", 5) == 0 && !cp_strmap_get(l->cpid, item, strlen(item), &i))
+			link_error(&l->out, l->id, "dependency", xstrdup(item));
+		return;
+	}
+	if (!cp_strmap_get(l->cpid, item, strlen(item), &i)) {
+		link_error(&l->out, l->id, l->pass == 0 ? "complies_with" : "artifacts_created",
+		    xstrdup(item));
+		return;
+	}
+	if (l->pass == 1)
+		return;
+	abs = plane_path(l->abs, cell(l->cp, i, 2), &rel);
+	if (!exists(l->u, rel))
+		link_error(&l->out, l->id, "framework_path", abs);
+	else
+		free(abs);
+	free(rel);
+}
+
+/*
+ * integrity_check.py's third pass, in its order: each row's source_spec_id
+ * names a spec of registries/specs_registry.csv whose path exists; each
+ * spec's complies_with names rows whose paths exist, its artifacts_created
+ * names rows; each framework's FMWK- dependencies name rows.
+ */
+static int
+links(struct run *u, const char *registry)
+{
+	static const char *const cpcols[] = { "id", "entity_type", "artifact_path",
+		"source_spec_id", "dependencies" };
+	static const char *const speccols[] = { "id", "artifact_path", "complies_with",
+		"artifacts_created" };
+	struct table cp, specs;
+	struct linkrun l = { 0 };
+	char *abs = NULL, *specpath, *s, *rel, *p;
+	size_t i, j;
+	int rc = -1, added;
+
+	specpath = xpathjoin(u->o->root, "registries/specs_registry.csv");
+	fingerprint_input(u, "registries/specs_registry.csv");
+	if (read_table(registry, cpcols, 5, &cp, u->e) == -1) {
+		free(specpath);
+		return -1;
+	}
+	if (read_table(specpath, speccols, 4, &specs, u->e) == -1)
+		goto out;
+	if ((abs = realpath(u->o->root, NULL)) == NULL) {
+		cp_err_set(u->e, errno, "%s", u->o->root);
+		goto out;
+	}
+	l.u = u;
+	l.abs = abs;
+	l.cp = &cp;
+	l.specs = &specs;
+	l.cpid = cp_strmap_new();
+	l.specid = cp_strmap_new();
+	/* dicts by id: the last row of an id wins */
+	for (i = 0; i < cp.nrows; i++)
+		*cp_strmap_put(l.cpid, cell(&cp, i, 0), strlen(cell(&cp, i, 0)), &added, NULL) = i;
+	for (i = 0; i < specs.nrows; i++)
+		*cp_strmap_put(l.specid, cell(&specs, i, 0), strlen(cell(&specs, i, 0)), &added,
+		    NULL) = i;
+	for (i = 0; i < cp.nrows; i++) {
+		s = strip(cell(&cp, i, 3), strlen(cell(&cp, i, 3)), PYSPACE);
+		if (*s == '\0')
+			;
+		else if (!cp_strmap_get(l.specid, s, strlen(s), &j))
+			link_error(&l.out, cell(&cp, i, 0), "source_spec_id", xstrdup(s));
+		else {
+			p = plane_path(abs, cell(&specs, j, 1), &rel);
+			if (!exists(u, rel))
+				link_error(&l.out, cell(&cp, i, 0), "source_spec_path", p);
+			else
+				free(p);
+			free(rel);
+		}
+		free(s);
+	}
+	for (i = 0; i < specs.nrows; i++) {
+		l.id = cell(&specs, i, 0);
+		l.pass = 0;
+		each_item(cell(&specs, i, 2), 0, on_item, &l);
+		l.pass = 1;
+		each_item(cell(&specs, i, 3), 0, on_item, &l);
+	}
+	l.pass = 2;
+	for (i = 0; i < cp.nrows; i++) {
+		if (strcmp(cell(&cp, i, 1), "framework") != 0)
+			continue;
+		l.id = cell(&cp, i, 0);
+		each_item(cell(&cp, i, 4), 1, on_item, &l);
+	}
+	u->r->links = l.out.v;
+	u->r->nlinks = l.out.n / 3;
+	rc = 0;
+out:
+	cp_strmap_free(l.cpid);
+	cp_strmap_free(l.specid);
+	table_free(&cp);
+	table_free(&specs);
+	free(specpath);
+	free(abs);
+	return rc;
 }

@@ -16,7 +16,7 @@
 #include "hash/merkle.h"
 #include "plane/istate.h"
 
-#define MAGIC "cp-integrity-state 3\n"
+#define MAGIC "cp-integrity-state 4\n"
 #define MAX_FILE ((off_t)1 << 30)
 #define BLOCK ((size_t)1 << 12)	/* each block of the content has its CRC: a change re-sums its blocks */
 #define TAIL 12			/* the content's length (8 bytes) and the CRC of the CRCs (4) */
@@ -208,9 +208,13 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_u64(b, r->norphans);
 	for (i = 0; i < r->norphans; i++)
 		put_str(b, r->orphans[i]);
-	put_u64(b, r->nchain);
-	for (i = 0; i < r->nchain; i++)
-		put_str(b, r->chain[i]);
+	put_u64(b, r->nledger);
+	for (i = 0; i < r->nledger; i++)
+		put_str(b, r->ledger[i]);
+	put_u64(b, 3 * r->nlinks);
+	for (i = 0; i < 3 * r->nlinks; i++)
+		put_str(b, r->links[i]);
+	put_str(b, r->stored_root);
 	put_u64(b, (uint64_t)r->manifest);
 	put_str(b, r->scheme);
 	put_str(b, r->manifest_root);
@@ -373,9 +377,17 @@ parse_report(struct cp_istate *m, struct cp_integrity *r)
 	for (i = 0; i < n && !c->bad; i++)
 		r->orphans[r->norphans++] = get_str(c);
 	n = get_count(c, 9);
-	r->chain = xcalloc(n ? n : 1, sizeof(*r->chain));
+	r->ledger = xcalloc(n ? n : 1, sizeof(*r->ledger));
 	for (i = 0; i < n && !c->bad; i++)
-		r->chain[r->nchain++] = get_str(c);
+		r->ledger[r->nledger++] = get_str(c);
+	n = get_count(c, 9);
+	if (n % 3 != 0)
+		c->bad = 1;
+	r->links = xcalloc(n ? n : 1, sizeof(*r->links));
+	for (i = 0; i < n && !c->bad; i++)
+		r->links[i] = get_str(c);
+	r->nlinks = c->bad ? 0 : n / 3;
+	r->stored_root = get_str(c);
 	r->manifest = (int)get_u64(c);
 	get_fixed(c, r->scheme, sizeof(r->scheme) - 1);
 	s = get_str(c);
@@ -500,7 +512,8 @@ cp_istate_finish(struct cp_istate *m, struct cp_integrity *r)
 		free(r->rows);
 		free(r->files);
 		free(r->orphans);
-		free(r->chain);
+		free(r->ledger);
+		free(r->links);
 		memset(r, 0, sizeof(*r));
 		return 0;
 	}

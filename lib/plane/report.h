@@ -42,8 +42,13 @@ struct cp_integrity {
 	size_t nfiles;
 	char **orphans;
 	size_t norphans;
-	char **chain;		/* the ledger's problems, one line each */
-	size_t nchain;
+	char **ledger;		/* the ledger's problems, one line each */
+	size_t nledger;
+	char **links;		/* registry link errors as integrity_check.py finds them:
+				 * 3 strings each (id, link_type, target) */
+	size_t nlinks;		/* errors, 3 * nlinks strings */
+	char *stored_root;	/* cp2 root over the rows' stored content_hash values, sorted
+				 * (lib/integrity.py's, which Python-era roots hold); "" for none */
 	uint64_t hashed, cached;	/* files read, files whose digest the cache gave */
 	int manifest;		/* 1 when <root>/MANIFEST.json exists */
 	char scheme[8];		/* the scheme it names: "rfc6962", or "cp2" (none named) */

@@ -431,7 +431,9 @@ check_package(struct cp_registry_check *c, const struct cp_csv_row *row,
 	check_deps(c, row, id, node, C_DEPS);
 	check_conflicts(c, row, id);
 	v = get(c, row, C_NAME);
+	/* as validate_packages.py: only two digests can differ (a local row may have none) */
 	if (v.len > 0 && !cp_strmap_add(c->names, v.s, v.len, node, &first) &&
+	    *c->rows[first].digest != '\0' && *ri->digest != '\0' &&
 	    strcmp(c->rows[first].digest, ri->digest) != 0) {
 		cp_registry_quote(q, sizeof(q), v.s, v.len);
 		problem(c, 1, row->line, id, "name %s has another digest on line %lu",

@@ -45,7 +45,10 @@ struct cp_tarcheck;
 
 enum {
 	CP_TARCHECK_SYMLINKS = 1,	/* allow symlinks whose target stays inside */
-	CP_TARCHECK_LENIENT = 2		/* record entries, refuse nothing but too many (for listing) */
+	CP_TARCHECK_LENIENT = 2,	/* record entries, refuse nothing but too many (for listing) */
+	CP_TARCHECK_REPEATS = 4		/* a regular file named twice is a repeat (1), not refused:
+					 * the Python tools' packs hold some; the caller must
+					 * refuse it unless its bytes are the first one's */
 };
 
 /* A checker for one archive.  Caller releases with cp_tarcheck_free. */
@@ -63,7 +66,9 @@ struct cp_tarcheck *cp_tarcheck_new(const struct cp_tarlimits *l, int flags);
  * Returns 0 and sets *path to the normalised name (owned by c, valid until
  * cp_tarcheck_free) -- NULL for a directory entry naming the destination
  * itself ("./"), which is to be skipped; or returns -1 with why the entry
- * is refused in e.  With CP_TARCHECK_LENIENT only the entry cap applies,
+ * is refused in e.  With CP_TARCHECK_REPEATS, a regular file whose path an
+ * earlier regular file had returns 1 (and *path), remembered no further.
+ * With CP_TARCHECK_LENIENT only the entry cap applies,
  * and *path is NULL when the name cannot be normalised.
  */
 int cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *ent,

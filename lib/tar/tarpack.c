@@ -91,6 +91,8 @@ push(struct cp_tarpack *p, const char *path, int type)
 	const char *stored;
 	int added;
 
+	if (type == T_DIR && p->o.files_only)
+		return;
 	cp_strmap_put(p->seen, path, strlen(path), &added, &stored);
 	if (!added)
 		return;

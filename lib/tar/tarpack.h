@@ -14,6 +14,8 @@ struct cp_tarpack_opts {
 	int jobs;		/* compression threads; the output does not depend on it */
 	int64_t mtime;		/* every entry's mtime: SOURCE_DATE_EPOCH, or 0 */
 	int allow_symlinks;	/* store relative symlinks that stay inside the tree */
+	int files_only;		/* store no directory entries (extraction makes the parents):
+				 * what the Python tools' installer takes without --force */
 	volatile sig_atomic_t *cancel;	/* set by a signal handler: stop writing (may be NULL) */
 	/* Told each problem found while adding ("'a/b': FIFO"); add then fails. */
 	void (*problem)(void *arg, const char *msg);

@@ -1,0 +1,2 @@
+untrusted comment: verify with kat.pub
+RWTAH9w4RmDl9bHaAdUadZAUWPvRiH5IQylpuzVV2/iCzs7VLOJpVJYs1YxRetXv+0WWsNjCKh0LgHHUJ4FTsCBKN8g+O4uNHgM=

@@ -1,0 +1,2 @@
+untrusted comment: verify with enc.pub
+RWSWsRVmg5HH/rGJAiDuPIAiKCZiyseyz6qGnP6T/xLBJeq4xwAmIFaBfUeNOONpBvhZv+W2zHXmSmLRVUcgbCbcEBSjc8RG/QA=

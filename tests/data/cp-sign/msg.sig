@@ -1,0 +1,2 @@
+untrusted comment: verify with kat.pub
+RWTAH9w4RmDl9QEwpn1janUCA4h+fOaPBqimfgM7KAeYOd5TwPd23K2MUbniMw1jal1dxaQSaQrUSeFJ4sBVmGNG3ZoYTDxcdAo=

@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# A plane the Python tools built (tests/data/python-plane, see its README): the toolkit
+# must give the answers the Python scripts gave on it (answers/, recorded once).
+
+load helper
+
+PP="$DATA/python-plane"
+
+setup() {
+	cp -a "$PP/plane" "$BATS_TEST_TMPDIR/plane"
+	cd "$BATS_TEST_TMPDIR/plane"
+	abs=$(pwd -P)
+}
+
+# The C report in the Python report's keys, the plane's path as @PLANE@, the orphans
+# Python found under the registered directory modules/mod_a left out (see cp-integrity(1)).
+python_view() {
+	jq -S --arg p "$abs" 'del(.timestamp) | {healthy, merkle_root, verified_count, valid, invalid,
+		missing, no_hash, chain_errors, chain_error_count, orphans, orphan_count}
+		| walk(if type == "string" then sub("^" + $p; "@PLANE@") else . end)'
+}
+
+want_view() {
+	jq -S '.orphans |= map(select(startswith("modules/mod_a/") | not))
+		| .orphan_count = (.orphans | length)' "$PP/answers/integrity.json"
+}
+
+@test "item 5: the integrity report means what integrity_check.py's meant, key by key" {
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	diff -u <(want_view) <(python_view <<< "$output")
+}
+
+@test "item 5: chain_errors are registry links in Python's order; a fixed link goes away" {
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '[.chain_errors[].link_type] == ["source_spec_id", "source_spec_path", "complies_with",
+		"artifacts_created", "framework_path", "dependency"] and .chain_error_count == 6' <<< "$output"
+	rm registries/specs_registry.csv
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '[.chain_errors[] | "\(.id) \(.link_type) \(.target)"] ==
+		["FMWK-102 source_spec_id SPEC-404", "LIB-001 source_spec_id SPEC-002",
+		 "FMWK-100 source_spec_id SPEC-001", "FMWK-102 dependency FMWK-999"] | not' <<< "$output"
+	jq -e '[.chain_errors[] | "\(.id) \(.link_type) \(.target)"] ==
+		["FMWK-100 source_spec_id SPEC-001", "FMWK-102 source_spec_id SPEC-404",
+		 "LIB-001 source_spec_id SPEC-002", "FMWK-102 dependency FMWK-999"]' <<< "$output"
+}
+
+@test "item 5: only link errors (no hash problem) still make the plane unhealthy, as in Python" {
+	python3 - <<-'PY'
+	import csv
+	p = "registries/control_plane_registry.csv"
+	rows = list(csv.DictReader(open(p, newline="")))
+	cols = list(rows[0].keys())
+	rows = [r for r in rows if r["id"] not in ("FMWK-102", "FMWK-103")]
+	w = csv.DictWriter(open(p, "w", newline=""), fieldnames=cols)
+	w.writeheader()
+	w.writerows(rows)
+	PY
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.invalid == [] and .missing == [] and .healthy == false and .chain_error_count > 0' <<< "$output"
+}
+
+@test "item 5: ledger findings go under ledger_errors, and still make the plane unhealthy" {
+	# a ledger of this toolkit's (the Python one holds NaN, which item 8 is about)
+	rm ledger/*.jsonl
+	cp-ledger -f ledger append -q --event-type a --submission-id S --decision D --reason 'odd numbers'
+	cp-ledger -f ledger append -q --event-type b --submission-id S --decision D --reason two
+	run --separate-stderr -1 cp-integrity --json
+	jq -e '.ledger_error_count == 0 and .ledger_errors == []' <<< "$output"
+	sed -i 's/"reason": "odd numbers"/"reason": "even numbers"/' ledger/governance.jsonl
+	run --separate-stderr -1 cp-integrity --json
+	jq -e '.ledger_error_count == 1 and (.ledger_errors[0] | test("tampered")) and
+		(.chain_errors | all(has("link_type")))' <<< "$output"
+}
+
+@test "item 5: stored roots: lib/integrity.py's root over stored hashes, in VER-*.json and the ledger" {
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	want=$(cat "$PP/answers/stored-root.txt")
+	jq -e --arg w "$want" '.stored_root == $w' <<< "$output"
+	jq -e --arg w "$want" '.merkle_root == $w' versions/VER-20260131000000.json
+	cat ledger/governance*.jsonl | grep '"event_type": "version_checkpoint"' |
+		jq -e --arg w "$want" '.metadata.merkle_root == $w' > /dev/null
+	# the snapshot a version keeps gives the root that version stored
+	run --separate-stderr -1 cp-integrity --json --no-ledger --registry versions/VER-20260131000000_registry.csv
+	jq -e --arg w "$want" '.stored_root == $w' <<< "$output"
+	# a Python-era MANIFEST.json (no merkle_scheme) holding that root matches; another does not
+	printf '{"version": "2.0.0-v2", "checksums": {}, "merkle_root": "%s"}\n' "$want" > MANIFEST.json
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.merkle_scheme == "cp2" and .merkle_root_matches == true' <<< "$output"
+	printf '{"version": "2.0.0-v2", "checksums": {}, "merkle_root": "%064d"}\n' 7 > MANIFEST.json
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.merkle_root_matches == false' <<< "$output"
+}
+
+@test "item 5: the real Python tree's versions: each VER-*.json root is the stored root of its snapshot" {
+	for v in "$PP"/versions/VER-*.json; do
+		reg=${v%.json}_registry.csv
+		run --separate-stderr cp-integrity --json --no-ledger --registry "$reg"
+		[ "$(jq -r .stored_root <<< "$output")" = "$(jq -r .merkle_root "$v")" ] || {
+			echo "$v" >&2; return 1; }
+	done
+}
+
+@test "item 6: a registered directory hashes as Python's: rglob order, __init__.py, __pycache__, .git left out" {
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.valid | index("MOD-A") != null' <<< "$output"
+	want=$(python3 -c '
+import csv
+for r in csv.DictReader(open("registries/control_plane_registry.csv")):
+    if r["id"] == "MOD-A": print(r["content_hash"])')
+	# by hand: a/x.py, a-b/y.py, a.py (by components; bytewise would put a-b/ first), as cp2
+	got=$(cd modules/mod_a && sha256sum a/x.py a-b/y.py a.py | cut -c1-64 | python3 -c '
+import hashlib, sys
+h = sys.stdin.read().split()
+while len(h) > 1:
+    if len(h) % 2: h.append(h[-1])
+    h = [hashlib.sha256((h[i] + h[i + 1]).encode()).hexdigest() for i in range(0, len(h), 2)]
+print(h[0])')
+	[ "$got" = "$want" ]
+	# another excluded file or cache changes nothing; a new governed file does
+	printf 'cached' > modules/mod_a/__pycache__/y.cpython-311.pyc
+	printf '' > modules/mod_a/a/__init__.py
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.valid | index("MOD-A") != null' <<< "$output"
+	printf 'b\n' > modules/mod_a/b.py
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	jq -e '.invalid | map(.id) | index("MOD-A") != null' <<< "$output"
+}
+
+@test "item 6: --exclude changes the rule; the orphan scan follows Python's suffixes and exclusions" {
+	run --separate-stderr -1 cp-integrity --json --no-ledger --exclude '__pycache__'
+	jq -e '.invalid | map(.id) | index("MOD-A") != null' <<< "$output"
+	jq -e '.orphans | index("lib/__init__.py") != null' <<< "$output"
+	run --separate-stderr -1 cp-integrity --json --no-ledger
+	# UPPER.MD is one (suffix lowered), .md is not (no suffix), notes.txt is not, __pycache__ skipped
+	jq -e '.orphans == ["frameworks/UPPER.MD", "frameworks/orphan.md", "lib/stray.py"]' <<< "$output"
+	run --separate-stderr -1 cp-integrity --json --no-ledger --suffixes '.txt'
+	jq -e '.orphans == ["frameworks/notes.txt"]' <<< "$output"
+}
