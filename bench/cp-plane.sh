@@ -9,7 +9,8 @@
 #   a bare `cp-tar -x DIR -f ARCHIVE` of the archive into an empty directory;
 #   the Python original's scripts/package_install.py (it has no remove), on a
 #     minimal Control_Plane_v2 plane of its own, its archive signed and attested
-#     so that it takes its fail-closed path.
+#     so that it takes its fail-closed path (the C planes' policy is the
+#     default, signatures optional, and their archives carry none).
 # Two packages: one file (8 KiB, an extension under frameworks/) and 100 files
 # (4 KiB each, a module of 10 directories).  An install is timed with the
 # remove after it untimed, a remove with the install before it untimed.  The
@@ -48,8 +49,10 @@ unset CONTROL_PLANE_ROOT CONTROL_PLANE_AUTH_PROVIDER CONTROL_PLANE_SECRETS_FILE 
 	CONTROL_PLANE_ALLOW_PASSTHROUGH CONTROL_PLANE_VERIFY_KEY MAKEFLAGS MFLAGS MAKELEVEL
 export CONTROL_PLANE_SHARED_SECRET=bench-plane-secret
 export CONTROL_PLANE_TOKEN="alice:$(printf alice | openssl dgst -sha256 -hmac "$CONTROL_PLANE_SHARED_SECRET" | sed 's/.*= //')"
-# The Python original's detached signatures (hmac-sha256: the key is shorter than 32 bytes).
-export CONTROL_PLANE_SIGNING_KEY=bench-signing-key
+# The Python original's detached signatures (hmac-sha256: the key is shorter
+# than 32 bytes), given to its runs only: cp-plane reads the same variable.
+py_key=bench-signing-key
+unset CONTROL_PLANE_SIGNING_KEY CONTROL_PLANE_SIGNATURES
 
 one=PKG-BENCH-ONE one_path=frameworks/FMWK-BENCH-ONE.md
 many=PKG-BENCH-100 many_path=modules/bench100
@@ -218,7 +221,7 @@ if [ -n "$py_src" ]; then
 	# A detached signature and a provenance attestation for each archive, made
 	# by the original's own lib/signing.py and lib/provenance.py: installs take
 	# the fail-closed path (no CONTROL_PLANE_ALLOW_UNSIGNED/UNATTESTED waivers).
-	if "$BENCH_PYTHON" - "$py" "$one" "$many" > "$d/py-setup.log" 2>&1 <<'EOF'
+	if CONTROL_PLANE_SIGNING_KEY=$py_key "$BENCH_PYTHON" - "$py" "$one" "$many" > "$d/py-setup.log" 2>&1 <<'EOF'
 import sys
 from pathlib import Path
 py = Path(sys.argv[1])
@@ -247,7 +250,7 @@ fi
 # frameworks/ included: "Target exists"), and its ledger emptied (each of its
 # LedgerClient()s reads the whole ledger: it must not grow from run to run).
 py_install() {
-	printf 'CONTROL_PLANE_TOKEN=%q %q %q --archive %q --id %q' "$CONTROL_PLANE_TOKEN" "$BENCH_PYTHON" \
+	printf 'CONTROL_PLANE_SIGNING_KEY=%q %q %q --archive %q --id %q' "$py_key" "$BENCH_PYTHON" \
 		"$py/scripts/package_install.py" "$py/packages_store/$1.tar.gz" "$1"
 }
 py_clean() { printf 'rm -rf %q %q' "$py/$1" "$py/ledger"; }
