@@ -27,9 +27,10 @@ endif
 export CP_ROOT CONTROL_PLANE_ROOT := $(CP_ROOT)
 export FORCE FULL STRICT JSON CP_GOVERNED CP_ORPHAN_SUFFIXES
 
-# PKG, SRC and ID reach the recipes through the environment, never as shell
+# PKG, SRC and ID reach cp-plane through the environment, never as shell
 # text: each is taken literally (a "$(...)" in one is not expanded by make
-# either), exported, and quoted by the shell as "$$PKG"; cp-plane checks them.
+# either) and exported, and cp-plane reads them itself when given no operand,
+# so the recipes hold no quoting and make runs cp-plane without a shell.
 override PKG := $(value PKG)
 override SRC := $(value SRC)
 override ID := $(value ID)
@@ -56,23 +57,23 @@ CP_PACK_INPUTS := $(wildcard $(SRC)) $(call cp_rwild,$(SRC))
 CP_PACK_FORCE := $(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force)
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
-	@$(CP_PLANE) pack -- "$$SRC" "$$ID"
+	@$(CP_PLANE) pack
 	@mkdir -p "$$CP_ROOT/.cp/pack" && printf '%s\n' "$$SRC" > "$$CP_ROOT/.cp/pack/$$ID.stamp"
 else ifneq ($(or $(SRC),$(ID)),)
 # Not a name make can stamp (cp-plane says what is wrong with it).
 pack: | $(CP_TOOLS)
-	@$(CP_PLANE) pack -- "$$SRC" "$$ID"
+	@$(CP_PLANE) pack
 else
 pack:
 	@echo 'usage: make pack SRC=path ID=PKG-...' >&2; exit 2
 endif
 
 plane-install: | $(CP_TOOLS)
-	@$(CP_PLANE) install -- "$$PKG"
+	@$(CP_PLANE) install
 remove: | $(CP_TOOLS)
-	@$(CP_PLANE) remove -- "$$PKG"
+	@$(CP_PLANE) remove
 update: | $(CP_TOOLS)
-	@$(CP_PLANE) update -- "$$PKG"
+	@$(CP_PLANE) update
 recover: | $(CP_TOOLS)
 	@cp-plane recover
 # A plane the Python tools built: ADMIN=user (whose token you give), USERS="bob:maintainer ..."

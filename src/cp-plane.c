@@ -2,6 +2,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ static const char help[] =
 "                [--secrets-file PATH] COMMAND [ARG...]\n"
 "\n"
 "  pack SRC ID     pack SRC (inside the plane) into packages_store/ID.tar.gz\n"
+"                  (without operands: $SRC and $ID; install, update, remove: $PKG)\n"
 "  install ID      install package ID as its registry row routes it\n"
 "  update ID       install the row's new digest over the receipt\n"
 "  remove ID       remove exactly the files of ID's receipt\n"
@@ -263,7 +265,7 @@ main(int argc, char *argv[])
 	struct cp_gate *g;
 	struct cp_err e;
 	const char *cmd;
-	char **args;
+	char **args, *envargs[3];
 	int c, nargs, want, status;
 
 	cp_prog_init(argc, argv);
@@ -305,6 +307,23 @@ main(int argc, char *argv[])
 	if (want == -1)
 		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, "
 		    "recover, adopt)", cmd);
+	/*
+	 * The operands may come from the environment instead ($PKG; $SRC and
+	 * $ID for pack), as make passes them: a recipe then needs no shell
+	 * quoting, so make runs cp-plane itself, and no value is ever shell text.
+	 */
+	if (nargs == 1 && want > 1) {
+		const char *pkg = getenv(want == 3 ? "ID" : "PKG"), *src = getenv("SRC");
+
+		if (pkg == NULL || (want == 3 && src == NULL))
+			errx(CP_EXIT_ERR, "usage: cp-plane %s%s (or %s in the environment)", cmd,
+			    want == 3 ? " SRC ID" : " ID", want == 3 ? "SRC and ID" : "PKG");
+		envargs[0] = args[0];
+		envargs[1] = (char *)(uintptr_t)(want == 3 ? src : pkg);
+		envargs[2] = (char *)(uintptr_t)pkg;
+		args = envargs;
+		nargs = want;
+	}
 	if (nargs != want)
 		errx(CP_EXIT_ERR, "usage: cp-plane %s%s", cmd, want == 3 ? " SRC ID" : want == 2 ? " ID" : "");
 	if (o.token != NULL && o.g.token_file != NULL)
