@@ -1,4 +1,5 @@
 /* edit: change the rows of a registry that match a value, every other byte kept. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/xalloc.h"
