@@ -32,9 +32,9 @@ static const char help[] =
 "usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
 "                 [--event-type T --submission-id S --decision D --reason R\n"
 "                 [--prompt ID]... [--metadata JSON]] [--id ID] [--timestamp TIME]\n"
-"       cp-ledger [-C DIR] [-f PATH] verify [--json] [--since CHECKPOINT]\n"
-"       cp-ledger [-C DIR] [-f PATH] head [--json] [--origin NAME]\n"
-"       cp-ledger [-C DIR] [-f PATH] cat [--canonical]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] verify [--json] [--since CHECKPOINT]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] head [--json] [--origin NAME]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] cat [--canonical]\n"
 "       cp-ledger [-C DIR] [-f PATH] repair [--json]\n"
 "\n"
 "The ledger is PATH (a ledger directory or one segment file), else the\n"
@@ -49,6 +49,8 @@ static const char help[] =
 "    --metadata JSON  the metadata object\n"
 "    --id ID, --timestamp TIME  fixed values, for tests only\n"
 "    -q, --quiet    do not print the entries appended\n"
+"  --base NAME      read the segments NAME.jsonl and NAME-*.jsonl of a ledger\n"
+"                   directory (default governance): packages, kernel\n"
 "  verify           recompute every entry_hash and check every link\n"
 "    --since FILE   also prove the ledger extends the checkpoint in FILE\n"
 "  head             print a checkpoint: C2SP tlog-checkpoint text, or --json\n"
@@ -66,7 +68,7 @@ static const char help[] =
 enum {
 	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
 	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
-	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_BASE
 };
 
 enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR };
@@ -100,6 +102,7 @@ static const struct option longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "origin", required_argument, NULL, OPT_ORIGIN },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
+	{ "base", required_argument, NULL, OPT_BASE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	/* Tests only, not in the help: parse with jansson alone, the reference reader. */
@@ -123,6 +126,7 @@ struct opts {
 	struct cp_append_opts ledger;
 	struct fields fields;
 	const char *since, *origin;
+	const char *base;	/* --base: the segments' family, NULL for governance */
 };
 
 #define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
@@ -468,11 +472,18 @@ mode_verify(const struct opts *o)
 		cp_json_arr(&w);
 	}
 	/* Only --json prints the root, and --since proves with the leaves. */
-	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
-	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, &e);
+	rc = cp_ledger_verify_family(o->path, o->base, o->reader |
+	    (o->since ? CP_LEDGER_KEEP_LEAVES : 0) | (o->json || o->since ? 0 : CP_LEDGER_NO_TREE),
+	    on_finding, &r, &s, &e);
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
 		errx(CP_EXIT_ERR, "%s", e.msg);
+	}
+	/* A directory without one segment of the family is not an empty ledger but none. */
+	if (s.segments == 0) {
+		cp_ledger_summary_free(&s);
+		errx(CP_EXIT_ERR, "no ledger in %s (no %s.jsonl or %s-*.jsonl)", o->path,
+		    o->base ? o->base : "governance", o->base ? o->base : "governance");
 	}
 	if (cp_merkle_root(&s.tree, root) == -1)
 		err(CP_EXIT_ERR, "merkle");
@@ -521,7 +532,7 @@ mode_head(const struct opts *o)
 	char b64[45], *text;
 	int rc;
 
-	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
+	rc = cp_ledger_verify_family(o->path, o->base, o->reader, NULL, NULL, &s, &e);
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (rc == 1) {
@@ -565,7 +576,7 @@ mode_cat(const struct opts *o)
 	struct cp_err e;
 	int rc, status = CP_EXIT_YES;
 
-	if (cp_ledger_open(&l, o->path, o->reader, &e) == -1)
+	if (cp_ledger_open_family(&l, o->path, o->base, o->reader, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	while ((rc = cp_ledger_read(l, &ln, &e)) == 1) {
 		if (ln->kind == CP_LEDGER_BLANK)
@@ -684,6 +695,7 @@ main(int argc, char *argv[])
 		case OPT_ORIGIN: o.origin = optarg; break;
 		case OPT_CANONICAL: o.canonical = 1; break;
 		case OPT_JANSSON: o.reader = CP_LEDGER_REFERENCE; break;
+		case OPT_BASE: o.base = optarg; break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);
@@ -706,6 +718,10 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
 	if ((o.json && !verbs[v].json) || (o.since && verb != VERIFY) || (o.canonical && verb != CAT))
 		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
+	if (o.base && (verb == APPEND || verb == REPAIR))
+		errx(CP_EXIT_ERR, "--base goes with verify, head and cat");
+	if (o.base && (*o.base == '\0' || *o.base == '.' || strchr(o.base, '/') != NULL))
+		errx(CP_EXIT_ERR, "--base takes a file name without .jsonl, not %s", o.base);
 	if (!cp_checkpoint_origin_ok(o.origin))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);

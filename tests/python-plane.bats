@@ -158,3 +158,23 @@ print(h[0])')
 	[ -z "$(git status --porcelain registries/compiled)" ]
 	[ ! -e registries/compiled/packages.json.tmp ]
 }
+
+@test "item 8: --base verifies the other families the Python tools kept; a directory without one is no ledger" {
+	for b in packages kernel; do
+		run --separate-stderr -0 cp-ledger -f ledger --base "$b" verify
+		[ "$(jq -r ".$b.valid" "$PP/answers/ledger-verify.json")" = true ]
+		[[ $output == "intact: 3 entries in 1 segment, head "* ]]
+		run -0 cp-ledger -f ledger --base "$b" cat
+		[ "$(wc -l <<< "$output")" -eq 3 ]
+	done
+	# a rotation of another family is found and put in chain order as governance's are
+	cp-ledger -f r append -q --rotate-bytes 1 --event-type a --submission-id S --decision D --reason one
+	cp-ledger -f r append -q --rotate-bytes 1 --event-type b --submission-id S --decision D --reason two
+	for f in r/governance*.jsonl; do mv "$f" "r/packages${f#r/governance}"; done
+	run -0 cp-ledger -f r --base packages verify
+	[[ $output == "intact: 2 entries in 2 segments, head "* ]]
+	run --separate-stderr -2 cp-ledger -f r verify
+	[[ $stderr == "cp-ledger: no ledger in r "* ]]
+	run -2 cp-ledger -f ledger --base ../x verify
+	run -2 cp-ledger -f ledger --base packages append --event-type a --submission-id S --decision D --reason r
+}
