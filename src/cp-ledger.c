@@ -37,11 +37,12 @@ static const char help[] =
 "usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
 "                 [--event-type T --submission-id S --decision D --reason R\n"
 "                 [--prompt ID]... [--metadata JSON]] [--id ID] [--timestamp TIME]\n"
-"       cp-ledger [-C DIR] [-f PATH] verify [--json] [--since CHECKPOINT\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] verify [--json] [--since CHECKPOINT\n"
 "                 [-p PUBKEY] [--origin NAME]]\n"
-"       cp-ledger [-C DIR] [-f PATH] head [--json] [--origin NAME] [--sign SECKEY]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] head [--json] [--origin NAME]\n"
+"                 [--sign SECKEY]\n"
 "       cp-ledger vkey -p PUBKEY [--origin NAME]\n"
-"       cp-ledger [-C DIR] [-f PATH] cat [--canonical]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] cat [--canonical]\n"
 "       cp-ledger [-C DIR] [-f PATH] repair [--json]\n"
 "\n"
 "The ledger is PATH (a ledger directory or one segment file), else the\n"
@@ -56,6 +57,8 @@ static const char help[] =
 "    --metadata JSON  the metadata object\n"
 "    --id ID, --timestamp TIME  fixed values, for tests only\n"
 "    -q, --quiet    do not print the entries appended\n"
+"  --base NAME      read the segments NAME.jsonl and NAME-*.jsonl of a ledger\n"
+"                   directory (default governance): packages, kernel\n"
 "  verify           recompute every entry_hash and check every link\n"
 "    --since FILE   also prove the ledger extends the checkpoint in FILE\n"
 "    -p PUBKEY      first check FILE's note signature by this signify key\n"
@@ -79,7 +82,7 @@ static const char help[] =
 enum {
 	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
 	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
-	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_SIGN
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_SIGN, OPT_BASE
 };
 
 enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR, VKEY };
@@ -115,6 +118,7 @@ static const struct option longopts[] = {
 	{ "origin", required_argument, NULL, OPT_ORIGIN },
 	{ "sign", required_argument, NULL, OPT_SIGN },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
+	{ "base", required_argument, NULL, OPT_BASE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	/* Tests only, not in the help: parse with jansson alone, the reference reader. */
@@ -142,6 +146,7 @@ struct opts {
 	const char *sign, *pub;	/* --sign SECKEY, -p PUBKEY */
 	const char *root;	/* -C DIR, or NULL */
 	int path_given;		/* -f PATH was */
+	const char *base;	/* --base: the segments' family, NULL for governance */
 };
 
 #define EVENT_MAX (2 * CP_LEDGER_LINE_MAX)	/* one event read whole from standard input */
@@ -610,11 +615,18 @@ mode_verify(const struct opts *o)
 		cp_json_arr(&w);
 	}
 	/* Only --json prints the root, and --since proves with the leaves. */
-	rc = cp_ledger_verify(o->path, o->reader | (o->since ? CP_LEDGER_KEEP_LEAVES : 0) |
-	    (o->json || o->since ? 0 : CP_LEDGER_NO_TREE), on_finding, &r, &s, &e);
+	rc = cp_ledger_verify_family(o->path, o->base, o->reader |
+	    (o->since ? CP_LEDGER_KEEP_LEAVES : 0) | (o->json || o->since ? 0 : CP_LEDGER_NO_TREE),
+	    on_finding, &r, &s, &e);
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
 		errx(CP_EXIT_ERR, "%s", e.msg);
+	}
+	/* A directory without one segment of the family is not an empty ledger but none. */
+	if (s.segments == 0) {
+		cp_ledger_summary_free(&s);
+		errx(CP_EXIT_ERR, "no ledger in %s (no %s.jsonl or %s-*.jsonl)", o->path,
+		    o->base ? o->base : "governance", o->base ? o->base : "governance");
 	}
 	if (cp_merkle_root(&s.tree, root) == -1)
 		err(CP_EXIT_ERR, "merkle");
@@ -717,7 +729,7 @@ mode_head(const struct opts *o)
 
 	if (o->sign != NULL)
 		load_signing_key(o, &sec);
-	rc = cp_ledger_verify(o->path, o->reader, NULL, NULL, &s, &e);
+	rc = cp_ledger_verify_family(o->path, o->base, o->reader, NULL, NULL, &s, &e);
 	if ((rc == -1 || rc == 1) && o->sign != NULL)
 		cp_signify_sec_wipe(&sec);
 	if (rc == -1)
@@ -798,7 +810,7 @@ mode_cat(const struct opts *o)
 	struct cp_err e;
 	int rc, status = CP_EXIT_YES;
 
-	if (cp_ledger_open(&l, o->path, o->reader, &e) == -1)
+	if (cp_ledger_open_family(&l, o->path, o->base, o->reader, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	while ((rc = cp_ledger_read(l, &ln, &e)) == 1) {
 		if (ln->kind == CP_LEDGER_BLANK)
@@ -919,6 +931,7 @@ main(int argc, char *argv[])
 		case OPT_ORIGIN: o.origin = optarg; o.origin_given = 1; break;
 		case OPT_CANONICAL: o.canonical = 1; break;
 		case OPT_JANSSON: o.reader = CP_LEDGER_REFERENCE; break;
+		case OPT_BASE: o.base = optarg; break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);
@@ -947,6 +960,10 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "-p goes with vkey, and with verify --since");
 	if (o.origin_given && !(verb == HEAD || verb == VKEY || (verb == VERIFY && o.since)))
 		errx(CP_EXIT_ERR, "--origin goes with head, vkey and verify --since");
+	if (o.base && (verb == APPEND || verb == REPAIR || verb == VKEY))
+		errx(CP_EXIT_ERR, "--base goes with verify, head and cat");
+	if (o.base && (*o.base == '\0' || *o.base == '.' || strchr(o.base, '/') != NULL))
+		errx(CP_EXIT_ERR, "--base takes a file name without .jsonl, not %s", o.base);
 	if (!cp_checkpoint_origin_ok(o.origin) || !cp_note_name_ok(o.origin, strlen(o.origin)))
 		errx(CP_EXIT_ERR, "invalid origin (no white space, '+' or control characters): %s",
 		    o.origin);

@@ -373,23 +373,34 @@ error:
 	return CP_EXIT_ERR;
 }
 
-/* The compiled view of package_sync.py: rows in file order, then a dependency-first order. */
+/*
+ * The compiled view, package_sync.py's bytes; status 2 where the registry
+ * has what that script passes over: a repeated id, a dependency on no row,
+ * a cycle (validate says which rows).
+ */
 static int
 sync_mode(struct run *x)
 {
+	struct cp_view_sync_problems pr;
 	struct cp_err e;
-	size_t forced;
 
-	if (cp_view_sync(x->r, (size_t)x->key, x->out, &forced, &e) == -1) {
+	if (cp_view_sync(x->r, (size_t)x->key, x->out, &pr, &e) == -1) {
 		warnx("%s", e.msg);
 		return CP_EXIT_ERR;
 	}
-	if (forced > 0) {
-		warnx("%s: dependency cycles: %zu row%s placed before a dependency (see validate)",
-		    x->name, forced, forced == 1 ? "" : "s");
-		return CP_EXIT_ERR;
-	}
-	return CP_EXIT_YES;
+	if (pr.duplicates > 0)
+		warnx("%s: duplicate ids: %zu row%s repeat%s an earlier row's id, first %s (see validate)",
+		    x->name, pr.duplicates, pr.duplicates == 1 ? "" : "s",
+		    pr.duplicates == 1 ? "s" : "", pr.dup);
+	if (pr.missing > 0)
+		warnx("%s: missing dependencies: %zu entr%s name%s no row, first %s (see validate)",
+		    x->name, pr.missing, pr.missing == 1 ? "y" : "ies", pr.missing == 1 ? "s" : "",
+		    pr.miss);
+	if (pr.cycles > 0)
+		warnx("%s: dependency cycles: %zu dependenc%s lead%s back to a row that needs %s (see validate)",
+		    x->name, pr.cycles, pr.cycles == 1 ? "y" : "ies", pr.cycles == 1 ? "s" : "",
+		    pr.cycles == 1 ? "it" : "them");
+	return pr.duplicates + pr.missing + pr.cycles > 0 ? CP_EXIT_ERR : CP_EXIT_YES;
 }
 
 static void

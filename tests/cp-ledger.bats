@@ -642,7 +642,15 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	run -0 cp-ledger -f empty.jsonl verify
 	[ "$output" = "intact: 0 entries in 1 segment, head (none)" ]
 	mkdir dir
-	run -0 cp-ledger -f dir verify
+	# a directory without a governance*.jsonl holds no ledger: verify says so
+	run --separate-stderr -2 cp-ledger -f dir verify
+	[ "$stderr" = "cp-ledger: no ledger in dir (no governance.jsonl or governance-*.jsonl)" ]
+	[ -z "$output" ]
+	: > dir/packages.jsonl
+	run -2 cp-ledger -f dir verify
+	run -0 cp-ledger -f dir --base packages verify
+	[ "$output" = "intact: 0 entries in 1 segment, head (none)" ]
+	run -2 cp-ledger -f dir --base kernel verify
 	run -0 cp-ledger -f dir head
 	[ "$output" = "$(printf 'localhost/cp-ledger\n0\n%s' "$(python3 -c 'import base64, hashlib; print(base64.b64encode(hashlib.sha256(b"").digest()).decode())')")" ]
 	run -0 cp-ledger -f dir cat

@@ -208,33 +208,81 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	run -1 cp-regrow del PKG-NOPE < "$D/packages.csv"
 }
 
-@test "sync: exactly json.dumps of the rows and the dependency-first order" {
+@test "sync: exactly package_sync.py's bytes: json.dumps(indent=2), ASCII, no final newline" {
 	cmp <(cp-regrow sync < "$D/packages.csv") "$D/sync.json"
 	cmp <(cp-regrow sync < "$D/control_plane.csv") "$D/sync-control-plane.json"
 	jq -e '(.packages | length) == 6 and (keys_unsorted == ["packages", "install_order"])' "$D/sync.json"
+	[ "$(tail -c 1 "$D/sync.json")" = "}" ]
+	# Zoë, 許: escaped as json.dumps escapes them
+	grep -q '"owner": "Zo\\u00eb \\u00c5ngstr\\u00f6m"' "$D/sync.json"
+	grep -q '"owner": "\\u8a31 (Hsu)"' "$D/sync.json"
+	# a control-plane registry has no deps column: package_sync.py reads no other, file order
+	[ "$(jq -c .install_order "$D/sync-control-plane.json")" = '["REG-CP","FMWK-100","FMWK-200"]' ]
 }
 
-@test "sync: a diamond and a backward chain come out dependencies first" {
+@test "sync: the install order is package_sync.py's depth-first walk" {
 	cmp <(cp-regrow sync < "$D/diamond.csv") "$D/diamond.json"
 	cmp <(cp-regrow sync < "$D/chain.csv") "$D/chain.json"
-	[ "$(jq -c .install_order "$D/diamond.json")" = '["LONE","BASE","LEFT","RIGHT","TOP"]' ]
+	# TOP first in the file: its deps LEFT (then BASE under it) and RIGHT, then TOP, then LONE
+	[ "$(jq -c .install_order "$D/diamond.json")" = '["BASE","LEFT","RIGHT","TOP","LONE"]' ]
 	[ "$(jq -c .install_order "$D/chain.json")" = '["C1","C2","C3","C4","C5","C6"]' ]
+	[ "$(jq -c .install_order "$D/sync.json")" = '["PKG-D","PKG-B","PKG-C","PKG-A","PKG-E","PKG-X"]' ]
 	# deterministic: the same bytes every time
 	[ "$(cp-regrow sync < "$D/diamond.csv" | sha256sum)" = "$(cp-regrow sync < "$D/diamond.csv" | sha256sum)" ]
 }
 
-@test "sync: a cycle still gives the whole view, and status 2" {
+# syncpy FILE: the compiled view package_sync.py writes of FILE (gen.py's copy of its rules).
+syncpy() {
+	py 'sys.path.insert(0, sys.argv[2]); import gen; gen.sync(sys.argv[1], "/dev/stdout")' "$1" "$D"
+}
+
+@test "sync: a chain far deeper than any stack, walked without recursion" {
+	py 'import csv
+w = csv.writer(open("deep.csv", "w", newline=""))
+w.writerow(["id", "deps"])
+n = 200000
+for i in range(n):
+    w.writerow(["N%d" % i, "N%d" % (i + 1) if i + 1 < n else ""])'
+	run -0 cp-regrow sync < deep.csv
+	[ "$(jq -r '.install_order[0], .install_order[-1], (.install_order | length)' <<< "$output" | paste -sd' ')" = "N199999 N0 200000" ]
+}
+
+@test "sync: a cycle gives package_sync.py's view, a warning and status 2" {
 	run --separate-stderr -2 cp-regrow sync < "$D/bad-cycle.csv"
-	# X is free; then the cycle A -> B -> D -> A is broken at its first row, A
-	[ "$(jq -c .install_order <<<"$output")" = '["PKG-X","PKG-A","PKG-D","PKG-B","PKG-C","PKG-E"]' ]
-	[ "$(jq '.packages | length' <<<"$output")" -eq 6 ]
-	[[ "$stderr" == *"dependency cycles: 1 row placed before a dependency"* ]]
+	cmp <(printf '%s' "$output") <(syncpy "$D/bad-cycle.csv")
+	# A -> B -> D -> A: the walk from A places D, B, A; C and E after
+	[ "$(jq -c .install_order <<<"$output")" = '["PKG-D","PKG-B","PKG-A","PKG-C","PKG-E","PKG-X"]' ]
+	[ "$stderr" = "cp-regrow: -: dependency cycles: 1 dependency leads back to a row that needs it (see validate)" ]
+}
+
+@test "sync: a dependency on no row, and a repeated id, give Python's view and status 2" {
+	run --separate-stderr -2 cp-regrow sync < "$D/bad-dep-unknown.csv"
+	cmp <(printf '%s' "$output") <(syncpy "$D/bad-dep-unknown.csv")
+	# Python places the name no row has where its walk reaches it
+	jq -e '.install_order | index("PKG-NOPE") == 3' <<< "$output"
+	[ "$stderr" = 'cp-regrow: -: missing dependencies: 1 entry names no row, first "PKG-NOPE" (see validate)' ]
+	run --separate-stderr -2 cp-regrow -k id sync < "$D/bad-cp-duplicate.csv"
+	cmp <(printf '%s' "$output") <(syncpy "$D/bad-cp-duplicate.csv")
+	[ "$stderr" = 'cp-regrow: -: duplicate ids: 1 row repeats an earlier row'"'"'s id, first "FMWK-100" (see validate)' ]
+	# ids and deps trimmed as str.strip() trims (no-break and ideographic spaces too): B is A again
+	printf 'id,deps\r\nA,"\xc2\xa0B\xe3\x80\x80@^1, C"\r\n B\xc2\xa0,\r\nC,\r\n' > ws.csv
+	run --separate-stderr -0 cp-regrow sync < ws.csv
+	cmp <(printf '%s' "$output") <(syncpy ws.csv)
+	[ "$(jq -c .install_order <<<"$output")" = '["B","C","A"]' ]
+}
+
+@test "sync: non-ASCII, DEL and controls escaped as json.dumps escapes them" {
+	printf 'id,name\r\nA,"caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80 \x7f \x1f \x08\x0c\t\r\n ""q"" \\ /"\r\n' > u.csv
+	run -0 cp-regrow sync < u.csv
+	cmp <(printf '%s' "$output") <(syncpy u.csv)
+	grep -qF '"name": "caf\u00e9 \u2615 \ud83d\ude00 \u007f \u001f \b\f\t\r\n \"q\" \\ /"' <<< "$output"
 }
 
 @test "sync: a header alone is an empty view" {
 	head -n 1 "$D/packages.csv" > empty.csv
 	run -0 cp-regrow sync < empty.csv
-	[ "$output" = '{"packages":[],"install_order":[]}' ]
+	[ "$output" = "$(printf '{\n  "packages": [],\n  "install_order": []\n}')" ]
+	cmp <(cp-regrow sync < empty.csv) <(syncpy empty.csv)
 	run -0 cp-regrow select < empty.csv
 	run -1 cp-regrow get PKG-A < empty.csv
 	run -0 cp-regrow validate < empty.csv

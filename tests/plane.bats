@@ -97,6 +97,9 @@ pkg_field() { field packages_registry.csv "$@"; }
 	run -0 mk validate
 	run -0 mk sync
 	jq -e '.install_order | index("PKG-FMWK-100") < index("PKG-FMWK-300")' registries/compiled/packages.json
+	# the bytes package_sync.py writes (gen.py of tests/data/cp-regrow holds its rules)
+	cmp registries/compiled/packages.json <(python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+import gen; gen.sync("registries/packages_registry.csv", "/dev/stdout")' "$DATA/cp-regrow")
 	# external: outside the plane, recorded in the ledger with path and hashes
 	run -0 mk install PKG=PKG-EXT-HELLO
 	ext=$HOME/.local/share/cp-example/ext-hello

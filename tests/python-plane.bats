@@ -136,3 +136,45 @@ print(h[0])')
 	run --separate-stderr -1 cp-integrity --json --no-ledger --suffixes '.txt'
 	jq -e '.orphans == ["frameworks/notes.txt"]' <<< "$output"
 }
+
+@test "item 7: sync writes package_sync.py's bytes: indent=2, non-ASCII escaped, its install order" {
+	run --separate-stderr -0 cp-regrow -f registries/packages_registry.csv sync
+	cmp <(printf '%s' "$output") registries/compiled/packages.json
+	[ "$(jq -c .install_order registries/compiled/packages.json)" = '["PKG-C","PKG-B","PKG-A","PKG-D","PKG-E"]' ]
+	grep -qF '"name": "caf\u00e9 \u2615 \ud83d\ude00",' registries/compiled/packages.json
+	[ "$(tail -c 1 registries/compiled/packages.json)" = "}" ]
+}
+
+@test "item 7: make sync on a Python plane in git changes not a byte" {
+	REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	printf 'CP_ROOT := $(CURDIR)\nCP_BIN := %s\ninclude %s\n' "$REPO/bin" "$REPO/mk/plane.mk" > Makefile
+	git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm python
+	touch registries/packages_registry.csv
+	run -0 make --no-print-directory sync
+	[ -z "$(git status --porcelain)" ]
+	# a dependency on no row: package_sync.py still writes its view; make sync refuses (status 2)
+	sed -i 's/"PKG-C@^1.0.0, PKG-B"/"PKG-C@^1.0.0, PKG-B, PKG-Z"/' registries/packages_registry.csv
+	run -2 make --no-print-directory sync
+	[ -z "$(git status --porcelain registries/compiled)" ]
+	[ ! -e registries/compiled/packages.json.tmp ]
+}
+
+@test "item 8: --base verifies the other families the Python tools kept; a directory without one is no ledger" {
+	for b in packages kernel; do
+		run --separate-stderr -0 cp-ledger -f ledger --base "$b" verify
+		[ "$(jq -r ".$b.valid" "$PP/answers/ledger-verify.json")" = true ]
+		[[ $output == "intact: 3 entries in 1 segment, head "* ]]
+		run -0 cp-ledger -f ledger --base "$b" cat
+		[ "$(wc -l <<< "$output")" -eq 3 ]
+	done
+	# a rotation of another family is found and put in chain order as governance's are
+	cp-ledger -f r append -q --rotate-bytes 1 --event-type a --submission-id S --decision D --reason one
+	cp-ledger -f r append -q --rotate-bytes 1 --event-type b --submission-id S --decision D --reason two
+	for f in r/governance*.jsonl; do mv "$f" "r/packages${f#r/governance}"; done
+	run -0 cp-ledger -f r --base packages verify
+	[[ $output == "intact: 2 entries in 2 segments, head "* ]]
+	run --separate-stderr -2 cp-ledger -f r verify
+	[[ $stderr == "cp-ledger: no ledger in r "* ]]
+	run -2 cp-ledger -f ledger --base ../x verify
+	run -2 cp-ledger -f ledger --base packages append --event-type a --submission-id S --decision D --reason r
+}

@@ -53,6 +53,65 @@ cp_json_write_cstr(FILE *fp, const char *s)
 	cp_json_write_str(fp, s, strlen(s));
 }
 
+/* The code point of the valid n-byte UTF-8 sequence at p. */
+static unsigned long
+decode(const unsigned char *p, size_t n)
+{
+	static const unsigned char lead[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned long c = p[0] & lead[n];
+	size_t k;
+
+	for (k = 1; k < n; k++)
+		c = c << 6 | (p[k] & 0x3f);
+	return c;
+}
+
+void
+cp_json_write_str_ascii(FILE *fp, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run, n;
+	unsigned long c;
+
+	putc('"', fp);
+	while (i < len) {
+		for (run = i; run < len && p[run] >= 0x20 && p[run] < 0x7f &&
+		    p[run] != '"' && p[run] != '\\'; run++)
+			;
+		fwrite(p + i, 1, run - i, fp);
+		i = run;
+		if (i == len)
+			break;
+		switch (p[i]) {
+		case '"': fputs("\\\"", fp); i++; continue;
+		case '\\': fputs("\\\\", fp); i++; continue;
+		case '\b': fputs("\\b", fp); i++; continue;
+		case '\f': fputs("\\f", fp); i++; continue;
+		case '\n': fputs("\\n", fp); i++; continue;
+		case '\r': fputs("\\r", fp); i++; continue;
+		case '\t': fputs("\\t", fp); i++; continue;
+		}
+		if (p[i] < 0x80) {
+			fprintf(fp, "\\u%04x", p[i]);
+			i++;
+			continue;
+		}
+		if ((n = cp_utf8_seqlen(p + i, len - i)) == 0) {
+			fputs("\\ufffd", fp);
+			i++;
+			continue;
+		}
+		c = decode(p + i, n);
+		i += n;
+		if (c < 0x10000)
+			fprintf(fp, "\\u%04lx", c);
+		else
+			fprintf(fp, "\\u%04lx\\u%04lx", 0xd800 + ((c - 0x10000) >> 10),
+			    0xdc00 + ((c - 0x10000) & 0x3ff));
+	}
+	putc('"', fp);
+}
+
 
 void
 cp_json_init(struct cp_json *w, FILE *fp)

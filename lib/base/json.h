@@ -18,6 +18,15 @@ void cp_json_write_str(FILE *fp, const char *s, size_t len);
 /* Same, for a NUL-terminated string. */
 void cp_json_write_cstr(FILE *fp, const char *s);
 
+/*
+ * Write s[0..len) as Python's json.dumps writes a str with ensure_ascii
+ * (its default): only the bytes 0x20 to 0x7e appear as they are ('"' and
+ * '\' escaped), control characters as \b \f \n \r \t or \u00xx, DEL and
+ * every non-ASCII character as \uxxxx (lowercase hex), a character beyond
+ * U+FFFF as its UTF-16 surrogate pair; a byte of invalid UTF-8 as \ufffd.
+ */
+void cp_json_write_str_ascii(FILE *fp, const char *s, size_t len);
+
 
 /*
  * A writer of compact JSON ({"a":1,"b":[true,null]}) to a stdio stream

@@ -23,11 +23,18 @@ struct cp_ledger {
 int
 cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e)
 {
+	return cp_ledger_open_family(lp, path, NULL, flags, e);
+}
+
+int
+cp_ledger_open_family(struct cp_ledger **lp, const char *path, const char *family,
+    unsigned flags, struct cp_err *e)
+{
 	struct cp_ledger *l = xcalloc(1, sizeof(*l));
 
 	*lp = NULL;
 	l->parser.reference = (flags & CP_LEDGER_REFERENCE) != 0;
-	if (cp_seg_load(&l->set, path, 0, e) == -1) {
+	if (cp_seg_load_family(&l->set, path, family, 0, e) == -1) {
 		free(l);
 		return -1;
 	}
@@ -295,6 +302,13 @@ int
 cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
     struct cp_ledger_summary *s, struct cp_err *e)
 {
+	return cp_ledger_verify_family(path, NULL, flags, fn, arg, s, e);
+}
+
+int
+cp_ledger_verify_family(const char *path, const char *family, unsigned flags,
+    cp_ledger_finding_fn fn, void *arg, struct cp_ledger_summary *s, struct cp_err *e)
+{
 	struct verifier v = { 0 };
 	struct cp_ledger *l;
 	const struct cp_ledger_line *ln;
@@ -302,7 +316,7 @@ cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void
 
 	memset(s, 0, sizeof(*s));
 	cp_merkle_init(&s->tree);
-	if (cp_ledger_open(&l, path, flags, e) == -1)
+	if (cp_ledger_open_family(&l, path, family, flags, e) == -1)
 		return -1;
 	v.flags = flags;
 	v.fn = fn;

@@ -31,6 +31,10 @@ struct cp_ledger;
  */
 int cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e);
 
+/* The same for the segments of another family (cp_seg_load_family; NULL: governance). */
+int cp_ledger_open_family(struct cp_ledger **lp, const char *path, const char *family,
+    unsigned flags, struct cp_err *e);
+
 /* The number of segments, and the path of the i-th in chain order. */
 size_t cp_ledger_nsegments(const struct cp_ledger *l);
 const char *cp_ledger_segment(const struct cp_ledger *l, size_t i);
@@ -100,6 +104,10 @@ void cp_ledger_summary_free(struct cp_ledger_summary *s);
  */
 int cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
     struct cp_ledger_summary *s, struct cp_err *e);
+
+/* The same for the segments of another family (cp_seg_load_family; NULL: governance). */
+int cp_ledger_verify_family(const char *path, const char *family, unsigned flags,
+    cp_ledger_finding_fn fn, void *arg, struct cp_ledger_summary *s, struct cp_err *e);
 
 /* Leaf hash of an entry whose recomputed hash is hash (cp_merkle_leaf_hash over its 32 bytes); 0, or -1 when OpenSSL failed. */
 int cp_ledger_leaf(const unsigned char hash[32], unsigned char out[32]);

@@ -26,24 +26,25 @@ digits(const char *s, size_t n)
 	return 1;
 }
 
-/* 1 if name is a segment name: governance.jsonl or governance-YYYYMMDD-HHMMSS[-N].jsonl. */
+/* 1 if name is a segment name of the family: FAMILY.jsonl or FAMILY-YYYYMMDD-HHMMSS[-N].jsonl. */
 static int
-parse_name(const char *name, int *base, char stamp[16], unsigned long *suffix)
+parse_name(const char *family, const char *name, int *base, char stamp[16], unsigned long *suffix)
 {
-	size_t n = strlen(name), k;
+	size_t n = strlen(name), f = strlen(family), k;
 	const char *p;
 
 	*base = 0;
 	*suffix = 0;
 	stamp[0] = '\0';
-	if (strcmp(name, CP_LEDGER_BASE) == 0) {
+	if (strncmp(name, family, f) == 0 && strcmp(name + f, ".jsonl") == 0) {
 		*base = 1;
 		return 1;
 	}
-	/* governance-YYYYMMDD-HHMMSS.jsonl, or ...-HHMMSS-N.jsonl for a second segment in one second */
-	if (n < 32 || strncmp(name, "governance-", 11) != 0 || strcmp(name + n - 6, ".jsonl") != 0)
+	/* FAMILY-YYYYMMDD-HHMMSS.jsonl, or ...-HHMMSS-N.jsonl for a second segment in one second */
+	if (n < f + 22 || strncmp(name, family, f) != 0 || name[f] != '-' ||
+	    strcmp(name + n - 6, ".jsonl") != 0)
 		return 0;
-	p = name + 11;
+	p = name + f + 1;
 	if (!digits(p, 8) || p[8] != '-' || !digits(p + 9, 6))
 		return 0;
 	memcpy(stamp, p, 8);
@@ -119,7 +120,7 @@ seg_open(struct cp_segset *s, char *path, const char *name, struct cp_err *e)
 	g->fd = fd;
 	g->size = st.st_size;
 	if (name != NULL)
-		parse_name(name, &g->base, g->stamp, &g->suffix);
+		parse_name(s->family, name, &g->base, g->stamp, &g->suffix);
 	return 0;
 }
 
@@ -138,7 +139,7 @@ list_dir(struct cp_segset *s, struct cp_err *e)
 	}
 	errno = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (parse_name(de->d_name, &base, stamp, &suffix))
+		if (parse_name(s->family, de->d_name, &base, stamp, &suffix))
 			rc = seg_open(s, xpathjoin(s->dir, de->d_name), de->d_name, e);
 		errno = 0;
 	}
@@ -165,6 +166,13 @@ dir_of(const char *path)
 int
 cp_seg_load(struct cp_segset *s, const char *path, int writer, struct cp_err *e)
 {
+	return cp_seg_load_family(s, path, NULL, writer, e);
+}
+
+int
+cp_seg_load_family(struct cp_segset *s, const char *path, const char *family, int writer,
+    struct cp_err *e)
+{
 	struct stat st;
 	char *lockpath;
 	size_t n = strlen(path);
@@ -172,6 +180,7 @@ cp_seg_load(struct cp_segset *s, const char *path, int writer, struct cp_err *e)
 
 	memset(s, 0, sizeof(*s));
 	s->lockfd = -1;
+	s->family = family != NULL ? family : CP_LEDGER_FAMILY;
 	if (serr == 0 && S_ISDIR(st.st_mode))
 		s->dir = xstrdup(path);
 	else if (serr == 0 && !S_ISREG(st.st_mode)) {

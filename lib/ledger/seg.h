@@ -16,6 +16,7 @@
  * an append in progress is never mistaken for a torn line.
  */
 #define CP_LEDGER_BASE "governance.jsonl"
+#define CP_LEDGER_FAMILY "governance"	/* the base file's name without .jsonl */
 #define CP_LEDGER_LOCKNAME ".cp-ledger.lock"
 
 /* One segment file. */
@@ -33,6 +34,7 @@ struct cp_seg {
 
 /* The segments of a ledger, in chain order once cp_seg_order ran. */
 struct cp_segset {
+	const char *family;	/* the segments' names: FAMILY.jsonl, FAMILY-*.jsonl */
 	char *dir;		/* the directory holding them, where the lock file lives */
 	char *file;		/* the ledger is this one file, or NULL for a directory */
 	struct cp_seg *seg;
@@ -48,6 +50,15 @@ struct cp_segset {
  * cp_seg_free).  Returns 0 or -1 (e).
  */
 int cp_seg_load(struct cp_segset *s, const char *path, int writer, struct cp_err *e);
+
+/*
+ * The same for another family of segments the Python tools kept in the
+ * ledger directory (packages.jsonl, kernel.jsonl and their rotations):
+ * family is the base file's name without .jsonl (NULL: governance), and
+ * must stay valid while s is.
+ */
+int cp_seg_load_family(struct cp_segset *s, const char *path, const char *family, int writer,
+    struct cp_err *e);
 
 /*
  * Put the segments in chain order (reads each one's first and last line

@@ -1,4 +1,4 @@
-/* depgraph: Kahn's algorithm with a min-heap (file order among the ready), iterative Tarjan for cycles. */
+/* depgraph: an iterative depth-first walk for the install order, iterative Tarjan for cycles. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,83 +123,45 @@ cp_depgraph_target(struct cp_depgraph *g, size_t dep, size_t *node)
 	return 1;
 }
 
-/* A binary min-heap of node indexes. */
-struct heap {
-	size_t *a, n;
-};
-
-static void
-heap_push(struct heap *h, size_t v)
-{
-	size_t i = h->n++, p;
-
-	while (i > 0 && h->a[p = (i - 1) / 2] > v) {
-		h->a[i] = h->a[p];
-		i = p;
-	}
-	h->a[i] = v;
-}
-
-static size_t
-heap_pop(struct heap *h)
-{
-	size_t top = h->a[0], v = h->a[--h->n], i = 0, c;
-
-	while ((c = 2 * i + 1) < h->n) {
-		if (c + 1 < h->n && h->a[c + 1] < h->a[c])
-			c++;
-		if (h->a[c] >= v)
-			break;
-		h->a[i] = h->a[c];
-		i = c;
-	}
-	h->a[i] = v;
-	return top;
-}
-
 size_t
-cp_depgraph_order(struct cp_depgraph *g, size_t *order)
+cp_depgraph_postorder(struct cp_depgraph *g, size_t nroots, size_t *order, size_t *back)
 {
-	size_t *pending, placed = 0, forced = 0, scan = 0, v, k;
-	unsigned char *done;
-	struct heap h;
+	size_t *call, *edge, placed = 0, cp, r, v, w;
+	unsigned char *state;	/* 0 not reached, 1 on the way, 2 placed */
 
 	resolve(g);
-	pending = xreallocarray(NULL, g->n + 1, sizeof(*pending));
-	done = xcalloc(g->n + 1, 1);
-	/* Each node can be pushed once per dependency it loses, plus once at the start. */
-	h.a = xreallocarray(NULL, g->n + 1, sizeof(*h.a));
-	h.n = 0;
-	for (v = 0; v < g->n; v++) {
-		pending[v] = g->dstart[v + 1] - g->dstart[v];
-		if (pending[v] == 0)
-			heap_push(&h, v);
-	}
-	while (placed < g->n) {
-		if (h.n > 0) {
-			v = heap_pop(&h);
-		} else {
-			/* Only cycles are left: break one at the first node in file order. */
-			while (done[scan])
-				scan++;
-			v = scan;
-			forced++;
-		}
-		if (done[v])
+	call = xreallocarray(NULL, g->n + 1, sizeof(*call));
+	edge = xreallocarray(NULL, g->n + 1, sizeof(*edge));
+	state = xcalloc(g->n + 1, 1);
+	*back = 0;
+	for (r = 0; r < nroots && r < g->n; r++) {
+		if (state[r] != 0)
 			continue;
-		done[v] = 1;
-		order[placed++] = v;
-		for (k = g->rstart[v]; k < g->rstart[v + 1]; k++) {
-			size_t u = g->rlist[k];
-
-			if (!done[u] && pending[u] > 0 && --pending[u] == 0)
-				heap_push(&h, u);
+		cp = 0;
+		call[cp++] = r;
+		edge[r] = g->dstart[r];
+		state[r] = 1;
+		while (cp > 0) {
+			v = call[cp - 1];
+			if (edge[v] < g->dstart[v + 1]) {
+				w = g->dlist[edge[v]++];
+				if (state[w] == 0) {
+					call[cp++] = w;
+					edge[w] = g->dstart[w];
+					state[w] = 1;
+				} else if (state[w] == 1)
+					(*back)++;
+				continue;
+			}
+			cp--;
+			state[v] = 2;
+			order[placed++] = v;
 		}
 	}
-	free(h.a);
-	free(done);
-	free(pending);
-	return forced;
+	free(call);
+	free(edge);
+	free(state);
+	return placed;
 }
 
 /* A found cycle: where its members start in the output, how many, and the first. */

@@ -37,15 +37,16 @@ int cp_depgraph_find(const struct cp_depgraph *g, const char *id, size_t len, si
 size_t cp_depgraph_count(const struct cp_depgraph *g);
 
 /*
- * The install order: every node after all the nodes it depends on, and of
- * the nodes that could come next, always the first in file order (so the
- * order is deterministic, and is file order where dependencies allow).
- * order must have room for cp_depgraph_count(g) indexes.  Where cycles
- * leave no node free to come next, the first remaining node in file order
- * is placed anyway; the number of such forced placements is returned (0
- * for a true dependency order).
+ * The install order of package_sync.py, a depth-first walk: for each of the
+ * nodes 0 to nroots - 1 in turn, unless already placed, first (depth first)
+ * each node it depends on, in the order the dependencies were recorded,
+ * then the node itself; a node already on the way is skipped.  Every node
+ * reached is placed once; order must have room for cp_depgraph_count(g)
+ * indexes.  Returns the number placed; *back receives the number of
+ * dependencies that led back to a node on the way (0 exactly when no cycle
+ * is reached).  Iterative: a chain of any length is walked.
  */
-size_t cp_depgraph_order(struct cp_depgraph *g, size_t *order);
+size_t cp_depgraph_postorder(struct cp_depgraph *g, size_t nroots, size_t *order, size_t *back);
 
 /*
  * The cycles: every set of nodes that depend on each other (a strongly

@@ -1,4 +1,5 @@
 /* edit: change the rows of a registry that match a value, every other byte kept. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ write_changed(FILE *out, size_t ncols, const struct cp_csv_row *row, const long 
 		len[k] = row != NULL ? row->len[k] : 0;
 	}
 	for (k = 0; k < n; k++) {
-		field[col[k]] = as[k].value != NULL ? (char *)as[k].value : empty;
+		field[col[k]] = as[k].value != NULL ? (char *)(uintptr_t)as[k].value : empty;
 		len[col[k]] = strlen(field[col[k]]);
 	}
 	cp_csv_write_fields(out, ncols, field, len);

@@ -2,7 +2,8 @@
 """Golden files of tests/cp-regrow.bats, written by Python's csv and json modules.
 
 The answers cp-regrow must give are what the Python tools' own library
-writes: csv.DictWriter for registries, json.dumps for the compiled view.
+writes: csv.DictWriter for registries, json.dumps for the compiled view
+(with package_sync.py's install order).
 Run with a directory to (re)write the files there:
 
     python3 tests/data/cp-regrow/gen.py tests/data/cp-regrow
@@ -11,7 +12,6 @@ The suite runs it into a scratch directory and compares, so the committed
 files can be neither stale nor hand-edited.
 """
 import csv
-import heapq
 import io
 import json
 import os
@@ -89,40 +89,37 @@ def read(path):
         return r.fieldnames, list(r)
 
 
-def dep_ids(value):
-    return [e.strip().split("@")[0] for e in value.split(",") if e.strip()]
-
-
-def install_order(rows, column):
-    """Kahn's algorithm; among the rows whose deps are all placed, the first in file order."""
-    first = {}
-    for i, r in enumerate(rows):
-        first.setdefault(r["id"], i)
-    deps = [[first[d] for d in dep_ids(r[column]) if d in first] for r in rows]
-    waiting = [len(d) for d in deps]
-    users = [[] for _ in rows]
-    for i, ds in enumerate(deps):
-        for d in ds:
-            users[d].append(i)
-    ready = [i for i, w in enumerate(waiting) if w == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(rows[i]["id"])
-        for u in users[i]:
-            waiting[u] -= 1
-            if waiting[u] == 0:
-                heapq.heappush(ready, u)
-    assert len(order) == len(rows), "a cycle in a golden registry"
+def install_order(rows):
+    """package_sync.py's order: a depth-first walk of the ids (trimmed) in the
+    order first seen, each one's deps (those of its last row, cut at '@' and
+    trimmed) placed before it; an id already reached is not walked again, and a
+    name no row has is placed where it is reached."""
+    graph = {}
+    for r in rows:
+        graph[r["id"].strip()] = [e.split("@")[0].strip() for e in (r.get("deps") or "").split(",")
+                                  if e.strip()]
+    placed, order = set(), []
+    for root in graph:
+        stack = [(root, iter(graph.get(root, [])))] if root not in placed else []
+        placed.add(root)
+        while stack:
+            node, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                stack.pop()
+                order.append(node)
+            elif dep not in placed:
+                placed.add(dep)
+                stack.append((dep, iter(graph.get(dep, []))))
     return order
 
 
-def sync(path, out, column="deps"):
+def sync(path, out):
+    """The bytes package_sync.py writes: json.dumps(indent=2), non-ASCII escaped, no newline."""
     _, rows = read(path)
-    view = {"packages": rows, "install_order": install_order(rows, column)}
-    with open(out, "w", encoding="utf-8") as f:
-        f.write(json.dumps(view, separators=(",", ":"), ensure_ascii=False) + "\n")
+    view = {"packages": rows, "install_order": install_order(rows)}
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.write(json.dumps(view, indent=2))
 
 
 def edited(src, out, change):
@@ -174,7 +171,7 @@ def main(d):
     edited(p("packages.csv"), p("del-PKG-C.out"), lambda rows: [r for r in rows if r["id"] != "PKG-C"])
 
     sync(p("packages.csv"), p("sync.json"))
-    sync(p("control_plane.csv"), p("sync-control-plane.json"), "dependencies")
+    sync(p("control_plane.csv"), p("sync-control-plane.json"))
 
     # A diamond written dependents first, and a chain written backwards:
     # the install order must differ from the file order in both.
