@@ -94,12 +94,56 @@ cp_entry_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char
 	return 0;
 }
 
+/*
+ * The fields of an entry, as the Python tools' LedgerEntry has them; the
+ * first four have no default there, so even a legacy line must hold them.
+ */
+static const char *const fields[] = {
+	"event_type", "submission_id", "decision", "reason",
+	"prompts_used", "metadata", "id", "timestamp", "previous_hash", "entry_hash"
+};
+#define NREQUIRED 4
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/*
+ * An entry holds the ten fields and no other; a legacy line (no
+ * entry_hash) no other, and at least the first four.  NULL, or why not.
+ */
+static const char *
+check_fields(const struct cp_jnode *obj, int legacy, char *why, size_t cap)
+{
+	const struct cp_jnode *m;
+	size_t i, k;
+
+	for (m = obj->u.c.kid, i = 0; i < obj->len; i++, m++) {
+		for (k = 0; k < NFIELDS; k++)
+			if (m->klen == strlen(fields[k]) && memcmp(m->key, fields[k], m->klen) == 0)
+				break;
+		if (k == NFIELDS) {
+			snprintf(why, cap, "field \"%.*s\" is not one of an entry's ten",
+			    m->klen > 64 ? 64 : (int)m->klen, m->key);
+			for (k = 0; why[k] != '\0'; k++)
+				if ((unsigned char)why[k] < 0x20)
+					why[k] = '?';
+			return why;
+		}
+	}
+	for (k = 0; k < (legacy ? NREQUIRED : NFIELDS); k++)
+		if (cp_jtree_get(obj, fields[k]) == NULL) {
+			snprintf(why, cap, "%s without the field %s", legacy ? "legacy line" : "entry",
+			    fields[k]);
+			return why;
+		}
+	return NULL;
+}
+
 int
 cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want_hash,
     struct cp_ledger_line *ln)
 {
 	json_error_t e;
 	const struct cp_jnode *v;
+	char why[160];
 
 	cp_entry_clear(ln);
 	if (all_space(text, len))
@@ -123,6 +167,8 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
 	v = cp_jtree_get(ln->entry, "entry_hash");
 	if (v != NULL && v->type != CP_JSTRING)
 		return malformed(ln, "entry_hash is not a string");
+	if (check_fields(ln->entry, v == NULL || v->len == 0, why, sizeof(why)) != NULL)
+		return malformed(ln, why);
 	if (v == NULL || v->len == 0)
 		ln->kind = CP_LEDGER_LEGACY;
 	else {
