@@ -535,8 +535,12 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	python3 "$G/corpus.py" canonical e.jsonl > python
 	run -1 cp-ledger -f e.jsonl verify --json
 	fast=$output
-	# Every entry_hash is random: each line is one tampered entry, none malformed.
-	[ "$(jq -c '[.entries, ([.findings[] | select(.kind == "tampered")] | length), ([.findings[] | select(.kind == "malformed")] | length)]' <<< "$fast")" = "[3000,3000,0]" ]
+	# Every entry_hash is random: each line is one tampered entry, but one in
+	# ten, which has a field too many or one missing: malformed, and left out
+	# of Python's canonical text.
+	[ "$(jq -c '[.entries, ([.findings[] | select(.kind == "tampered")] | length), ([.findings[] | select(.kind == "malformed")] | length)]' <<< "$fast")" = "[2700,2700,300]" ]
+	[ "$(jq -r '[.findings[] | select(.kind == "malformed") | .line % 10] | unique | join(" ")' <<< "$fast")" = 5 ]
+	[ "$(jq -r '.findings[] | select(.kind == "malformed") | .detail' <<< "$fast" | grep -cv -e '^field ".*" is not one of an entry.s ten$' -e '^entry without the field ')" -eq 0 ]
 	run -1 cp-ledger --jansson -f e.jsonl verify --json
 	[ "$output" = "$fast" ]
 	cp-ledger -f e.jsonl cat --canonical | cmp - python
@@ -569,13 +573,18 @@ SEED=${CP_TEST_SEED:-$RANDOM}
 	[ "$(detail 'NaN or Infinity')" -eq 4 ]
 	[ "$(detail 'nested deeper than 2048 levels')" -eq 10 ]
 	[ "$(detail 'not a JSON object')" -eq 1 ]
+	# A field too many or one missing (an entry needs all ten, a legacy line the first four).
+	[ "$(detail 'field "')" -eq 3 ]
+	[ "$(detail 'entry without the field')" -eq 4 ]
+	[ "$(detail 'legacy line without the field')" -eq 2 ]
 	# \f and \v are white space to yajl, not to JSON.
 	for n in 137 138 139 140; do
 		[ "$(jq -r ".findings[] | select(.line == $n) | .kind" <<< "$fast")" = malformed ]
 	done
-	# The near misses are entries: paired surrogates, \u0000, the limits themselves.
+	# The near misses are entries: paired surrogates, \u0000, the limits
+	# themselves, legacy lines of the first four fields.
 	run -0 jq -r '[.findings[] | select(.kind != "malformed") | .line] | unique | join(" ")' <<< "$fast"
-	[ "$output" = "49 50 51 52 55 56 57 61 62 64 69 70 71 73 74 75 92 93 94 98 99 109 135 136 143 144 145 146 147 148 149 150 151 153 163" ]
+	[ "$output" = "49 50 51 52 55 56 57 61 62 64 69 70 71 73 74 75 92 93 94 98 99 109 135 136 150 151 154 155 156 157 158 159 161 171" ]
 }
 
 @test "the vectors and bench-like events: both readers agree" {

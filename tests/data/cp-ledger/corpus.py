@@ -154,12 +154,33 @@ def dumps(rng, obj):
     return json.dumps(obj, ensure_ascii=False, separators=(" ,\t", " :\r "))
 
 
+FIELDS = ("event_type", "submission_id", "decision", "reason", "prompts_used", "metadata",
+          "id", "timestamp", "previous_hash", "entry_hash")
+
+
+def is_entry(e):
+    """An entry to cp-ledger: no field but the ten, the first four at least (or
+    Python's LedgerEntry(**e) raises TypeError and its reader skips the line), all
+    ten when entry_hash is not empty (Python would fill in the defaults)."""
+    if not isinstance(e, dict) or not set(FIELDS[:4]) <= set(e) <= set(FIELDS):
+        return False
+    return e.get("entry_hash", "") == "" or set(e) == set(FIELDS)
+
+
 def cmd_entries(seed, n):
     rng = random.Random(seed)
     for i in range(n):
-        e = {key(rng): value(rng, 1) for _ in range(rng.randint(0, 8))}
-        e.update({"id": "LED-%08x" % i, "previous_hash": "",
-                  "entry_hash": "%064x" % rng.getrandbits(256)})
+        e = {f: value(rng, 1) for f in FIELDS[:4]}
+        e.update({"prompts_used": [value(rng, 2) for _ in range(rng.randint(0, 3))],
+                  "metadata": {key(rng): value(rng, 2) for _ in range(rng.randint(0, 6))},
+                  "id": "LED-%08x" % i, "timestamp": "2026-11-24T12:00:00+00:00",
+                  "previous_hash": "", "entry_hash": "%064x" % rng.getrandbits(256)})
+        # One line in ten (never the last, a torn tail) is malformed: a field too many, or one missing.
+        if i % 10 == 4:
+            if rng.random() < 0.5:
+                e[rng.choice(["x", "entry_hash2", "Id", "", "metadata "])] = value(rng, 1)
+            else:
+                del e[rng.choice([f for f in FIELDS if f != "entry_hash"])]
         items = list(e.items())
         rng.shuffle(items)
         print(dumps(rng, dict(items)))
@@ -180,8 +201,13 @@ def cmd_events(seed, n):
 
 
 def cmd_hostile():
-    base = '{"event_type": "t", "id": "LED-00000001", "previous_hash": "", "entry_hash": "%s", "x": %s}'
     h = "0" * 64
+    rest = ('"event_type": "t", "submission_id": "s", "decision": "d", "reason": "r", '
+            '"prompts_used": [], "id": "LED-00000001", "timestamp": "2026-11-24T12:00:00+00:00", '
+            '"previous_hash": "", "entry_hash": "%s"' % h)
+    # An entry of the ten fields whose metadata is {"x": %s}.
+    base = '{' + rest + ', "metadata": {"x": %s}}'
+    rest = rest.encode()
     out = []
     # Invalid UTF-8 in strings, keys and between tokens.
     for bad in [b"\xff", b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xed\xbf\xbf",
@@ -207,7 +233,7 @@ def cmd_hostile():
         '{"y": 1,}', '{"y" 1}', '{1: 2}', "[1 2]", '"\t"', '"\r"', '"\x01"', '"\x7f"',
     ]
     for v in lines:
-        out.append((base % (h, v)).encode())
+        out.append((base % v).encode())
     out += [
         # Duplicate keys, top level and nested, however spelt.
         b'{"a": 1, "a": 2}', b'{"a": 1, "\\u0061": 2}', b'{"x": {"b": 1, "c": 2, "b": 3}}',
@@ -218,27 +244,42 @@ def cmd_hostile():
         b'{', b'{"a": 1', b'{"a": "unterminated', b'}', b'\xef\xbb\xbf{}', b'/* c */ {}',
         b'{} // c', b'{"a": 1}\x00', b'\x00{}',
         # White space jansson takes, and what only yajl would.
-        b'\t{"a":\t1 }\r', b' { "a" : [ 1 , 2 ] } ', b'{"a":\x0c1}', b'{"a":\x0b1}', b'\x0c{}',
-        b'{}\x0b',
+        b'\t{"metadata":\t{} , ' + rest + b' }\r', b' { "metadata" : { } , ' + rest + b' } ',
+        b'{"metadata":\x0c{}, ' + rest + b'}', b'{"metadata":\x0b{}, ' + rest + b'}',
+        b'\x0c{"metadata": {}, ' + rest + b'}', b'{"metadata": {}, ' + rest + b'}\x0b',
         # Chain fields of the wrong type.
         b'{"previous_hash": 1, "entry_hash": "' + h.encode() + b'"}',
         b'{"entry_hash": null}', b'{"entry_hash": ""}', b'{"entry_hash": "short", "id": 7}',
         b'{"id": "LED-1", "entry_hash": "\\u0000' + h.encode() + b'"}',
+        # A field too many or one missing; legacy lines with the first four, or fewer.
+        b'{"metadata": {}, ' + rest + b', "x": 1}',
+        b'{"metadata": {}, ' + rest + b', "Metadata": {}}',
+        b'{"metadata": {}, ' + rest.replace(b'"timestamp": "2026-11-24T12:00:00+00:00", ', b'') + b'}',
+        b'{' + rest + b'}',
+        b'{"event_type": "t", "submission_id": "s", "decision": "d", "reason": "r"}',
+        b'{"event_type": "t", "submission_id": "s", "decision": "d", "reason": "r", "entry_hash": ""}',
+        b'{"event_type": "t", "submission_id": "s", "decision": "d"}',
+        b'{"event_type": "t", "submission_id": "s", "decision": "d", "reason": "r", "note": ""}',
     ]
     # Depth at jansson's cap: the top level is depth 1.
+    # Depth at jansson's cap: the top level is depth 1, metadata 2.
     for d in (2047, 2048, 2049, 3000):
-        out.append(b'{"x": ' + b"[" * (d - 1) + b"]" * (d - 1) + b"}")
-        out.append(b'{"x": ' + b"[" * (d - 2) + b"1" + b"]" * (d - 2) + b"}")
-        out.append(b'{"x": ' + b"[" * (d - 1) + b"1" + b"]" * (d - 1) + b"}")
-        out.append(b'{"k": ' * (d - 1) + b"{}" + b"}" * (d - 1))
+        out.append(b'{' + rest + b', "metadata": {"x": ' + b"[" * (d - 2) + b"]" * (d - 2) + b"}}")
+        out.append(b'{' + rest + b', "metadata": {"x": ' + b"[" * (d - 3) + b"1" + b"]" * (d - 3) + b"}}")
+        out.append(b'{' + rest + b', "metadata": {"x": ' + b"[" * (d - 2) + b"1" + b"]" * (d - 2) + b"}}")
+        out.append(b'{' + rest + b', "metadata": ' + b'{"k": ' * (d - 2) + b"{}" + b"}" * (d - 2) + b"}")
     out.append(b"[" * 10000 + b"]" * 10000)
-    out.append(b'{"x": "' + b"y" * (1024 * 1024 - 10) + b'"}')
+    pad = 1024 * 1024 - len(rest) - len(b'{, "metadata": {"x": ""}}')  - 1
+    out.append(b'{' + rest + b', "metadata": {"x": "' + b"y" * pad + b'"}}')
     sys.stdout.buffer.write(b"\n".join(out) + b"\n")
 
 
 def cmd_canonical(path):
+    # Only the lines cp-ledger takes for entries (is_entry).
     for line in open(path, encoding="utf-8", newline="\n"):
-        print(canonical(json.loads(line)))
+        e = json.loads(line)
+        if is_entry(e):
+            print(canonical(e))
 
 
 def cmd_stored(path):
