@@ -23,7 +23,7 @@ cp_entry_malformed(struct cp_ledger_line *ln, const char *why)
 	ln->kind = CP_LEDGER_MALFORMED;
 }
 
-/* 1 if the token jansson stopped at is NaN or [-]Infinity, which Python writes but JSON has not. */
+/* 1 if the token jansson stopped at is NaN or Infinity (-NaN, NaN1: CP_JTREE_PYTHON took the others). */
 static int
 nonfinite_token(const char *text, size_t len, const json_error_t *e)
 {
@@ -44,12 +44,12 @@ static const char *
 json_why(const char *text, size_t len, const json_error_t *e)
 {
 	if (json_error_code(e) == json_error_invalid_syntax && nonfinite_token(text, len, e))
-		return "NaN or Infinity, which JSON does not have";
+		return "NaN or Infinity spelt as Python's json module does not read it";
 	switch (json_error_code(e)) {
 	case json_error_invalid_utf8:
 		return "invalid UTF-8";
 	case json_error_numeric_overflow:
-		return "number out of range (integers must fit in 64 bits, reals must be finite)";
+		return "number out of range (an integer beyond Python's 4300 digits, or not a JSON number)";
 	case json_error_duplicate_key:
 		return "duplicate key";
 	case json_error_stack_overflow:
@@ -148,8 +148,9 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
 	cp_entry_clear(ln);
 	if (all_space(text, len))
 		return ln->kind = CP_LEDGER_BLANK;
-	/* Python accepts "\u0000" in strings, so must we; NaN and huge numbers it would hash differently. */
-	ln->entry = cp_jtree_load(&p->tree, text, len, p->reference ? CP_JTREE_REFERENCE : 0, &e);
+	/* Python accepts "\u0000" in strings, so must we, and its numbers: NaN, Infinity, big integers, 1e400. */
+	ln->entry = cp_jtree_load(&p->tree, text, len,
+	    CP_JTREE_PYTHON | (p->reference ? CP_JTREE_REFERENCE : 0), &e);
 	if (ln->entry == NULL) {
 		snprintf(ln->detail, sizeof(ln->detail), "%s (column %d)", json_why(text, len, &e), e.column);
 		return ln->kind = CP_LEDGER_MALFORMED;

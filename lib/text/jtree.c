@@ -1,4 +1,5 @@
 /* jtree: yajl's events built into a tree in an arena reused from text to text; jansson as the reference. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ reset(struct cp_jtree *t)
 	t->src = t->copy = NULL;
 	t->srclen = 0;
 	t->fail = 0;
+	t->nnum = t->inum = t->seen = 0;
 }
 
 /*
@@ -254,6 +256,19 @@ on_boolean(void *ctx, int b)
 	return scalar(ctx, b ? CP_JTRUE : CP_JFALSE, NULL, 0);
 }
 
+/* The next number of the text, or the Python number that stood there (CP_JTREE_PYTHON). */
+static int
+number(struct cp_jtree *t, int type, const char *s, size_t len)
+{
+	const struct cp_jtree_num *n;
+
+	if (t->inum < t->nnum && t->num[t->inum].at == t->seen++) {
+		n = &t->num[t->inum++];
+		return scalar(t, n->type, n->s, n->len);
+	}
+	return scalar(t, type, s, len);
+}
+
 static int
 on_number(void *ctx, const char *s, size_t len)
 {
@@ -264,7 +279,7 @@ on_number(void *ctx, const char *s, size_t len)
 		((struct cp_jtree *)ctx)->fail = 1;
 		return 0;
 	}
-	return scalar(ctx, memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len) ?
+	return number(ctx, memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len) ?
 	    CP_JREAL : CP_JINT, text, (size_t)n);
 }
 
@@ -376,8 +391,9 @@ surrogates_paired(const char *text, size_t len)
 	return 1;
 }
 
-const struct cp_jnode *
-cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
+/* cp_jtree_parse on a tree already reset. */
+static const struct cp_jnode *
+parse(struct cp_jtree *t, const char *text, size_t len)
 {
 	yajl_alloc_funcs afs = { ya_malloc, ya_realloc, ya_free, t };
 	const unsigned char *u = (const unsigned char *)text;
@@ -385,7 +401,6 @@ cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
 	yajl_handle h;
 	yajl_status st;
 
-	reset(t);
 	/*
 	 * What yajl lets through and jansson does not: UTF-8 that only a
 	 * strict check refuses (overlong forms, encoded surrogates, beyond
@@ -410,6 +425,13 @@ cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
 	*root = t->val[0];
 	return root;
+}
+
+const struct cp_jnode *
+cp_jtree_parse(struct cp_jtree *t, const char *text, size_t len)
+{
+	reset(t);
+	return parse(t, text, len);
 }
 
 /* Walk v into t as yajl's events would come; the depth is checked before each step down. */
@@ -446,10 +468,10 @@ from_json(struct cp_jtree *t, const json_t *v)
 		return put(t, CP_JSTRING, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
 		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return put(t, CP_JINT, num, (size_t)n);
+		return number(t, CP_JINT, num, (size_t)n);
 	case JSON_REAL:
 		cp_pynum_float(json_real_value(v), num);
-		return put(t, CP_JREAL, num, strlen(num));
+		return number(t, CP_JREAL, num, strlen(num));
 	case JSON_TRUE:
 		return put(t, CP_JTRUE, NULL, 0);
 	case JSON_FALSE:
@@ -459,12 +481,12 @@ from_json(struct cp_jtree *t, const json_t *v)
 	}
 }
 
-const struct cp_jnode *
-cp_jtree_from_json(struct cp_jtree *t, const json_t *v)
+/* cp_jtree_from_json on a tree already reset. */
+static const struct cp_jnode *
+tree_of(struct cp_jtree *t, const json_t *v)
 {
 	struct cp_jnode *root;
 
-	reset(t);
 	if (!from_json(t, v) || t->nval != 1)
 		return NULL;
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
@@ -473,17 +495,206 @@ cp_jtree_from_json(struct cp_jtree *t, const json_t *v)
 }
 
 const struct cp_jnode *
+cp_jtree_from_json(struct cp_jtree *t, const json_t *v)
+{
+	reset(t);
+	return tree_of(t, v);
+}
+
+/* Python's int(str) refuses more digits than this (sys.get_int_max_str_digits(), 3.11). */
+#define PY_INT_DIGITS_MAX 4300
+
+static int
+word_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '.' || c == '+' || c == '-';
+}
+
+/* The len bytes at p are a word of their own: no letter, digit or number sign touches them. */
+static int
+alone(const char *text, size_t len, size_t at, size_t n)
+{
+	return (at == 0 || !word_char((unsigned char)text[at - 1])) &&
+	    (at + n == len || !word_char((unsigned char)text[at + n]));
+}
+
+/* Remember that the number at ordinal at is Python's s (a copy is kept). */
+static void
+remember(struct cp_jtree *t, size_t at, int type, const char *s, size_t len)
+{
+	struct cp_jtree_num *n;
+
+	if (t->nnum == t->capnum) {
+		t->capnum = t->capnum ? 2 * t->capnum : 16;
+		t->num = xreallocarray(t->num, t->capnum, sizeof(*t->num));
+	}
+	n = &t->num[t->nnum++];
+	n->at = at;
+	n->type = type;
+	n->s = cp_arena_strndup(&t->arena, s, len);
+	n->len = len;
+}
+
+/* 1 if w[0..n) is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+json_number(const char *w, size_t n)
+{
+	size_t i = w[0] == '-', d;
+
+	if (i == n || w[i] < '0' || w[i] > '9' || (w[i] == '0' && i + 1 < n && w[i + 1] >= '0' &&
+	    w[i + 1] <= '9'))
+		return 0;
+	while (i < n && w[i] >= '0' && w[i] <= '9')
+		i++;
+	if (i < n && w[i] == '.') {
+		for (d = ++i; i < n && w[i] >= '0' && w[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (w[i] == 'e' || w[i] == 'E')) {
+		if (++i < n && (w[i] == '+' || w[i] == '-'))
+			i++;
+		for (d = i; i < n && w[i] >= '0' && w[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+/*
+ * What Python reads of the number word w[0..n) that JSON has not (an
+ * integer beyond 64 bits, a real beyond a double), remembered as number
+ * at; 0 when it is an ordinary number, or not one at all (the parser says).
+ */
+static int
+python_number(struct cp_jtree *t, size_t at, const char *w, size_t n)
+{
+	const char *d = w + (n > 0 && w[0] == '-');
+	size_t nd = n - (size_t)(d - w), i;
+	const char *e;
+	char *lit;
+	double x;
+	int neg;
+
+	if (!json_number(w, n))
+		return 0;
+	if (memchr(w, '.', n) == NULL && memchr(w, 'e', n) == NULL && memchr(w, 'E', n) == NULL) {
+		if (nd > PY_INT_DIGITS_MAX || nd < 19 ||
+		    (nd == 19 && memcmp(d, w[0] == '-' ? "9223372036854775808" :
+		    "9223372036854775807", 19) <= 0))
+			return 0;
+		remember(t, at, CP_JINT, w, n);
+		return 1;
+	}
+	/* Below 10^308 it is finite: fewer integer digits and exponent than that need no strtod. */
+	for (i = 0; i < nd && d[i] >= '0' && d[i] <= '9'; i++)
+		;
+	for (e = d + i; e < w + n && *e != 'e' && *e != 'E'; e++)
+		;
+	if (e < w + n) {
+		neg = e[1] == '-';
+		for (e += 1 + (e[1] == '-' || e[1] == '+'), x = 0; e < w + n && x < 1e6; e++)
+			x = x * 10 + (*e - '0');
+		if (neg)
+			x = -x;
+	} else
+		x = 0;
+	if ((double)i + x <= 308)
+		return 0;
+	/* float(str) rounds correctly, as strtod does: beyond DBL_MAX is infinity. */
+	lit = cp_arena_strndup(&t->arena, w, n);
+	x = strtod(lit, NULL);
+	if (!isinf(x))
+		return 0;
+	if (w[0] == '-')
+		remember(t, at, CP_JREAL, "-Infinity", 9);
+	else
+		remember(t, at, CP_JREAL, "Infinity", 8);
+	return 1;
+}
+
+/*
+ * The text with each number Python reads and JSON has not replaced by a 0
+ * and spaces (remembered in t->num), or text itself when it holds none.
+ * Numbers are counted as the parsers meet them: every word outside strings
+ * that starts with a digit or '-' (when the text parses, each is one number).
+ */
+static const char *
+python_numbers(struct cp_jtree *t, const char *text, size_t len)
+{
+	static const struct { const char *w; size_t n; } named[] = {
+		{ "NaN", 3 }, { "Infinity", 8 }, { "-Infinity", 9 }
+	};
+	char *out = NULL;
+	size_t i = 0, n = 0, k, count = 0;
+	int hit;
+
+	while (i < len) {
+		if (text[i] == '"') {
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			i++;
+			continue;
+		}
+		hit = 0;
+		for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+			if (len - i >= named[k].n && memcmp(text + i, named[k].w, named[k].n) == 0 &&
+			    alone(text, len, i, named[k].n)) {
+				remember(t, count++, CP_JREAL, named[k].w, named[k].n);
+				n = named[k].n;
+				hit = 1;
+				break;
+			}
+		if (!hit && (text[i] == '-' || (text[i] >= '0' && text[i] <= '9'))) {
+			for (n = 1; i + n < len && strchr("+-.0123456789eE", text[i + n]) != NULL; n++)
+				;
+			hit = python_number(t, count++, text + i, n);
+			if (!hit) {
+				i += n;
+				continue;
+			}
+		}
+		if (!hit) {
+			i++;
+			continue;
+		}
+		if (out == NULL) {
+			out = cp_arena_alloc(&t->arena, len + 1);
+			memcpy(out, text, len);
+			out[len] = '\0';
+		}
+		out[i] = '0';
+		memset(out + i + 1, ' ', n - 1);
+		i += n;
+	}
+	return out != NULL ? out : text;
+}
+
+const struct cp_jnode *
 cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, json_error_t *e)
 {
 	const struct cp_jnode *root;
 	json_t *v;
 
-	if (!(flags & CP_JTREE_REFERENCE) && (root = cp_jtree_parse(t, text, len)) != NULL)
+	reset(t);
+	if (flags & CP_JTREE_PYTHON)
+		text = python_numbers(t, text, len);
+	if (!(flags & CP_JTREE_REFERENCE) && (root = parse(t, text, len)) != NULL)
 		return root;
 	/* jansson decides what yajl did not vouch for, with its own words for what it refuses. */
 	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, e)) == NULL)
 		return NULL;
-	root = cp_jtree_from_json(t, v);
+	/* Drop what yajl built, keep the text and the numbers to put back. */
+	t->nval = t->nopen = 0;
+	t->key = NULL;
+	t->klen = 0;
+	t->fail = 0;
+	t->inum = t->seen = 0;
+	root = tree_of(t, v);
 	json_decref(v);
 	if (root == NULL)	/* not reached: jansson's parser keeps to the same depth */
 		snprintf(e->text, sizeof(e->text), "maximum parsing depth reached");
@@ -521,5 +732,6 @@ cp_jtree_free(struct cp_jtree *t)
 	cp_arena_free(&t->arena);
 	free(t->val);
 	free(t->open);
+	free(t->num);
 	memset(t, 0, sizeof(*t));
 }

@@ -56,10 +56,23 @@ struct cp_jtree {
 	char *copy;
 	size_t srclen;
 	int fail;		/* the text is not vouched for */
+	struct cp_jtree_num *num;	/* CP_JTREE_PYTHON: the numbers put back, in document order */
+	size_t nnum, capnum;
+	size_t inum;		/* the next of them to put back */
+	size_t seen;		/* numbers met so far in the text */
+};
+
+/* A number JSON has not that Python's json module reads (CP_JTREE_PYTHON). */
+struct cp_jtree_num {
+	size_t at;		/* which number of the text, from 0 in document order */
+	int type;		/* CP_JINT or CP_JREAL */
+	const char *s;		/* as Python writes it: the digits, "NaN", "Infinity", "-Infinity" */
+	size_t len;
 };
 
 /* Flags of cp_jtree_load. */
 #define CP_JTREE_REFERENCE 0x1	/* parse with jansson alone (tests compare the two readers) */
+#define CP_JTREE_PYTHON 0x2	/* take the numbers Python's json module takes (ledger entries) */
 
 /*
  * Parse text[0..len) as json_loadb(text, len, JSON_REJECT_DUPLICATES |
@@ -70,6 +83,15 @@ struct cp_jtree {
  * or array at the top; anything else goes to jansson, whose verdict and
  * message stand.  Returns NULL with *e filled by jansson when jansson
  * refuses the text.  Exits 2 only when out of memory.
+ *
+ * With CP_JTREE_PYTHON, the numbers json.loads reads and JSON has not are
+ * taken too, each held as json.dumps writes what json.loads makes of it:
+ * NaN, Infinity and -Infinity as they are, an integer beyond 64 bits as its
+ * digits, a real beyond a double's range as Infinity or -Infinity.  An
+ * integer of more than 4300 digits, which Python 3.11 refuses
+ * (ValueError), is still refused.  Each such token is replaced by a 0 and
+ * spaces of its length (so jansson's columns stay right) and its Python
+ * text put back when the parser meets it.
  */
 const struct cp_jnode *cp_jtree_load(struct cp_jtree *t, const char *text, size_t len,
     unsigned flags, json_error_t *e);

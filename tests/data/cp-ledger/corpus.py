@@ -228,6 +228,8 @@ def cmd_hostile():
         "-1e-400", "1.7976931348623157e308", "1.7976931348623159e308", "-0", "-0.0", "0e0",
         "NaN", "-NaN", "Infinity", "-Infinity", "nan", "inf", "01", "1.", ".5", "-", "+1",
         "1e", "1e+", "0x10", "1_000", "1.5e3.2",
+        # Python's own limit: int(str) of more than 4300 digits is a ValueError.
+        "9" * 4300, "-" + "9" * 4301,
         # Literals and structure.
         "true", "false", "null", "tru", "nul", "True", "[]", "{}", "[1,]", "[,1]",
         '{"y": 1,}', '{"y" 1}', '{1: 2}', "[1 2]", '"\t"', '"\r"', '"\x01"', '"\x7f"',

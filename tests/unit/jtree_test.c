@@ -1,0 +1,99 @@
+/*
+ * jtree_test: text/jtree's CP_JTREE_PYTHON from C, through both parsers
+ * (yajl, and jansson alone).  Each accepted text is written back by
+ * text/canon; the answers are python3's json.dumps(json.loads(text),
+ * ensure_ascii=False), checked by hand.  Without the flag the same texts
+ * are refused, as before.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "text/canon.h"
+#include "text/jtree.h"
+#include "unit.h"
+
+static struct cp_jtree tree;
+static struct cp_buf buf;
+
+/* text as Python writes what it reads, or NULL when refused (flags as cp_jtree_load). */
+static const char *
+dump(const char *text, unsigned flags)
+{
+	const struct cp_jnode *v;
+	json_error_t e;
+
+	if ((v = cp_jtree_load(&tree, text, strlen(text), flags, &e)) == NULL)
+		return NULL;
+	cp_buf_reset(&buf);
+	cp_canon_dump(&buf, v, 0, NULL);
+	cp_buf_addc(&buf, '\0');
+	return buf.data;
+}
+
+/* The same answer from both parsers. */
+static void
+both(const char *text, const char *want, const char *what)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s (yajl)", what);
+	CHECK_STR(dump(text, CP_JTREE_PYTHON), want, name);
+	snprintf(name, sizeof(name), "%s (jansson)", what);
+	CHECK_STR(dump(text, CP_JTREE_PYTHON | CP_JTREE_REFERENCE), want, name);
+}
+
+int
+main(void)
+{
+	char *big;
+	size_t i;
+
+	both("[NaN, Infinity, -Infinity]", "[NaN, Infinity, -Infinity]", "NaN and Infinity");
+	CHECK(dump("[NaN]", 0) == NULL, "NaN refused without the flag");
+	both("[1e400, -1E+400, 1.7976931348623159e308, 1e-400, 1.7976931348623157e308]",
+	    "[Infinity, -Infinity, Infinity, 0.0, 1.7976931348623157e+308]", "reals beyond a double");
+	CHECK(dump("[1e400]", 0) == NULL, "1e400 refused without the flag");
+	both("[9223372036854775807, 9223372036854775808, -9223372036854775808, -9223372036854775809]",
+	    "[9223372036854775807, 9223372036854775808, -9223372036854775808, -9223372036854775809]",
+	    "integers at and beyond 64 bits");
+	both("{\"b\": [1, 123456789012345678901234567890, 2.5], \"a\": NaN, \"c\": 0}",
+	    "{\"b\": [1, 123456789012345678901234567890, 2.5], \"a\": NaN, \"c\": 0}",
+	    "each number put back in its place");
+	both("{\"NaN\": \"Infinity 1e400 \\\" NaN\", \"x\": \"\\\\\", \"y\": 1e400}",
+	    "{\"NaN\": \"Infinity 1e400 \\\" NaN\", \"x\": \"\\\\\", \"y\": Infinity}",
+	    "strings and keys left alone");
+	both("[-NaN]", NULL, "-NaN refused, as Python does");
+	both("[NaN1]", NULL, "NaN1 refused");
+	both("[1e400e]", NULL, "1e400e refused");
+	both("[01e400]", NULL, "01e400 refused");
+	both("[nan, inf]", NULL, "nan and inf refused");
+	both("{NaN: 1}", NULL, "NaN as a key refused");
+	both("NaN", NULL, "NaN at the top refused (an object or array is wanted)");
+
+	/* Python 3.11 reads 4300 digits and refuses 4301 (ValueError). */
+	big = malloc(4310);
+	if (big == NULL)
+		return 1;
+	big[0] = '[';
+	big[1] = '-';
+	for (i = 0; i < 4300; i++)
+		big[2 + i] = '9';
+	memcpy(big + 4302, "]", 2);
+	CHECK(dump(big, CP_JTREE_PYTHON) != NULL && strlen(buf.data) == 4303 &&
+	    memcmp(buf.data, big, 4303) == 0, "4300 digits read (yajl)");
+	CHECK(dump(big, CP_JTREE_PYTHON | CP_JTREE_REFERENCE) != NULL && strlen(buf.data) == 4303,
+	    "4300 digits read (jansson)");
+	memcpy(big + 4302, "9]", 3);
+	both(big, NULL, "4301 digits refused");
+	free(big);
+
+	/* A tree reused: nothing of the last text's numbers stays. */
+	both("[1e400]", "[Infinity]", "reused, one");
+	both("[1.5, 2]", "[1.5, 2]", "reused, none");
+
+	cp_jtree_free(&tree);
+	cp_buf_free(&buf);
+	return UNIT_END();
+}
