@@ -36,6 +36,13 @@ override SRC := $(value SRC)
 override ID := $(value ID)
 override ADMIN := $(value ADMIN)
 override USERS := $(value USERS)
+# The switches and scan settings too: their text is never make's to expand.
+override FORCE := $(value FORCE)
+override JSON := $(value JSON)
+override FULL := $(value FULL)
+override STRICT := $(value STRICT)
+override CP_GOVERNED := $(value CP_GOVERNED)
+override CP_ORPHAN_SUFFIXES := $(value CP_ORPHAN_SUFFIXES)
 export PKG SRC ID ADMIN USERS
 CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
 
@@ -48,19 +55,25 @@ cp_id_ok = $(and $(filter 1,$(words $1)),$(if $(call cp_strip,$1,$(CP_ID_CHARS))
 # Every file and directory under $1 (make's wildcard: no shell).
 cp_rwild = $(foreach d,$(wildcard $1/*),$d $(call cp_rwild,$d))
 
-# --- pack: rerun only when a source file, the registry or the archive changed
-ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC)))),)
+# --- pack: rerun only when a source file, the registry or the archive changed.
+# cp-plane writes the stamp (.cp/pack/ID.stamp: SRC) in the pack's transaction,
+# beneath the plane without following a symlink.
+# The names under SRC become prerequisites only when each is a plain name
+# that exists as make reads it (no blank, no ';', ':', '$', '#'...): a file
+# name is never make syntax.  Otherwise every make pack runs cp-plane, which
+# says "up to date" when the archive would be the same bytes.
+CP_PACK_INPUTS := $(if $(and $(SRC),$(filter 1,$(words $(SRC)))),$(wildcard $(SRC)) $(call cp_rwild,$(SRC)))
+cp_plain = $(and $(if $(strip $(call cp_strip,$1,$(CP_ID_CHARS) / +)),,ok),$(if $(filter-out $(wildcard $1),$1),,ok))
+ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC))),$(call cp_plain,$(SRC) $(CP_PACK_INPUTS))),)
 CP_PACK_STAMP := $(CP_STATE)/pack/$(ID).stamp
 CP_PACK_ARCHIVE := $(CP_ROOT)/packages_store/$(ID).tar.gz
-CP_PACK_INPUTS := $(wildcard $(SRC)) $(call cp_rwild,$(SRC))
 # A stamp of another SRC, or an archive gone, means a real pack.
 CP_PACK_FORCE := $(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force)
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
 	@$(CP_PLANE) pack
-	@mkdir -p "$$CP_ROOT/.cp/pack" && printf '%s\n' "$$SRC" > "$$CP_ROOT/.cp/pack/$$ID.stamp"
 else ifneq ($(or $(SRC),$(ID)),)
-# Not a name make can stamp (cp-plane says what is wrong with it).
+# Not names make can stamp (cp-plane says what is wrong with them, if anything).
 pack: | $(CP_TOOLS)
 	@$(CP_PLANE) pack
 else

@@ -19,6 +19,7 @@
 #include "auth/roles.h"
 #include "auth/user.h"
 #include "base/abspath.h"
+#include "base/atomic.h"
 #include "base/beneath.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -503,6 +504,26 @@ out:
 	return rc;
 }
 
+/*
+ * The variables an external output_path may name: where a user's files go,
+ * never a variable that may hold a secret (a token, a key), which a row
+ * written by anyone with write access to the registry would otherwise copy
+ * into the ledger and the output.
+ */
+static int
+expandable(const char *name)
+{
+	static const char *const ok[] = {
+		"HOME", "USER", "LOGNAME", "TMPDIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME",
+		"XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(name, ok[i]) == 0)
+			return 1;
+	return strncmp(name, "CP_EXTERNAL_", 12) == 0;
+}
+
 /* ~, $VAR and ${VAR} of an external output_path expanded from the environment; NULL with e. */
 static char *
 expand(const char *p, struct cp_err *e)
@@ -540,6 +561,12 @@ expand(const char *p, struct cp_err *e)
 			    (*s >= 'a' && *s <= 'z') || (n > 0 && *s >= '0' && *s <= '9')))
 				name[n++] = *s++;
 		name[n] = '\0';
+		if (n > 0 && !expandable(name)) {
+			cp_err_set(e, 0, "output_path %s: $%s may not be expanded (HOME, USER, LOGNAME, "
+			    "TMPDIR, XDG_*_HOME, XDG_RUNTIME_DIR and CP_EXTERNAL_* may)", p, name);
+			cp_buf_free(&b);
+			return NULL;
+		}
 		if (n == 0 || (name[0] >= '0' && name[0] <= '9') || (v = getenv(name)) == NULL ||
 		    *v == '\0') {
 			cp_err_set(e, 0, "output_path %s: $%s is not set (or not a variable name)",
@@ -584,21 +611,22 @@ route(struct op *o, struct cp_err *e)
 			return cp_err_set(e, 0, "output_type external needs an output_path");
 		if ((x = expand(p, e)) == NULL)
 			return -1;
+		/* messages name the row's text, never what the environment made of it */
 		if (x[0] != '/') {
-			cp_err_set(e, 0, "external output_path %s is not absolute", x);
+			cp_err_set(e, 0, "external output_path %s is not absolute once expanded", p);
 			free(x);
 			return -1;
 		}
 		abs = cp_abspath_resolve(x);
 		if (abs == NULL) {
-			cp_err_set(e, errno, "external output_path %s", x);
+			cp_err_set(e, errno, "external output_path %s", p);
 			free(x);
 			return -1;
 		}
 		free(x);
 		if (strcmp(abs, "/") == 0 || cp_abspath_within(g->root, abs) ||
 		    cp_abspath_within(abs, g->root)) {
-			cp_err_set(e, 0, "external output_path %s is %s the plane %s: refused", abs,
+			cp_err_set(e, 0, "external output_path %s is %s the plane %s: refused", p,
 			    cp_abspath_within(abs, g->root) ? "above" : "inside", g->root);
 			free(abs);
 			return -1;
@@ -681,10 +709,22 @@ load_receipt(struct op *o, struct cp_receipt *rc, struct cp_err *e)
 	return -1;
 }
 
+static const char *reserved(const char *rel);
+
 /* The receipt must name the destination the row routes to now. Returns 0 or -1 (e). */
 static int
 receipt_routes(const struct op *o, const struct cp_receipt *rc, struct cp_err *e)
 {
+	/* no package installs the plane's own state: a receipt that lists it is forged */
+	for (size_t i = 0; !o->ext && i < rc->n; i++) {
+		char *t = *o->dest_rel ? xpathjoin(o->dest_rel, rc->v[i].path) : xstrdup(rc->v[i].path);
+		const char *what = reserved(t);
+
+		free(t);
+		if (what != NULL)
+			return cp_err_set(e, 0, "installed/%s.sha256 lists %s/%s, inside the plane's %s: "
+			    "a forged receipt, nothing done", o->id, o->shown, rc->v[i].path, what);
+	}
 	if (strcmp(rc->destination, o->shown) != 0)
 		return cp_err_set(e, 0, "installed/%s.info names destination %s, but the registry "
 		    "routes %s to %s: a forged or stale receipt, nothing done", o->id,
@@ -784,15 +824,22 @@ trust_archive(struct op *o, int *fd)
 		cp_trust_free(&t);
 		return 0;
 	}
+	if (fstat(*fd, &st) == -1 || (uint64_t)st.st_size > CP_SIGNIFY_MSGMAX) {
+		cp_trust_free(&t);
+		return refuse(o, 2, NULL, "%s: too large to check its signature (over 1 GiB)", source);
+	}
 	if ((mfd = memfd_create("cp-plane-archive", MFD_CLOEXEC)) == -1) {
 		cp_trust_free(&t);
 		return refuse(o, 2, NULL, "memfd_create: %s", strerror(errno));
 	}
-	while ((n = read(*fd, buf, sizeof(buf))) > 0)
+	while ((n = read(*fd, buf, sizeof(buf))) > 0) {
 		if (cp_io_write_all(mfd, buf, (size_t)n) == -1) {
 			n = -1;
 			break;
 		}
+		if (lseek(mfd, 0, SEEK_CUR) > (off_t)CP_SIGNIFY_MSGMAX)
+			break;	/* it grew while read: the size check below refuses it */
+	}
 	if (n < 0 || fstat(mfd, &st) == -1 || (size_t)st.st_size > CP_SIGNIFY_MSGMAX ||
 	    (st.st_size > 0 && (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, mfd,
 	    0)) == MAP_FAILED)) {
@@ -2110,6 +2157,48 @@ holds_inode(int dirfd, dev_t dev, ino_t ino, int depth)
 	return found;
 }
 
+static int stage_bytes(struct op *o, const char *text, size_t len, char name[32], struct cp_err *e);
+
+/* The stamp of an up-to-date pack, written beneath the plane (a symlink is replaced, never followed); failures are harmless. */
+static void
+write_stamp(struct cp_gate *g, const char *id, const char *src)
+{
+	char name[NAME_MAX + 1];
+	struct cp_atomic a;
+	int dfd;
+
+	snprintf(name, sizeof(name), "%s.stamp", id);
+	if ((dfd = cp_beneath_mkdirs(g->fd, ".cp/pack", 0755, NULL)) == -1)
+		return;
+	if (cp_atomic_openat(&a, dfd, name, 0644) == 0) {
+		fprintf(a.fp, "%s\n", src);
+		(void)cp_atomic_commit(&a);	/* a cache: without it the next pack compares */
+	}
+	close(dfd);
+}
+
+/*
+ * make pack's stamp, .cp/pack/ID.stamp: the SRC it packed, so that make can
+ * tell a pack of other sources.  Written here, in the transaction and
+ * beneath the plane, never by a shell redirection that would follow a
+ * symlink.  Returns 0 or -1 (e).
+ */
+static int
+stage_stamp(struct op *o, const char *src, struct cp_err *e)
+{
+	char rel[PATH_MAX], name[32];
+	size_t n = strlen(src);
+	char *text = xmalloc(n + 2);
+	int rc;
+
+	memcpy(text, src, n);
+	text[n] = '\n';
+	snprintf(rel, sizeof(rel), "%s/pack/%s.stamp", cp_layout_rel(CP_LAYOUT_STATE), o->id);
+	rc = stage_bytes(o, text, n + 1, name, e);
+	free(text);
+	return rc == -1 ? -1 : cp_journal_put(o->j, 0, rel, name, e);
+}
+
 /* 1 when a signing key is set and the archive at store carries no signature yet. */
 static int
 unsigned_with_key(const struct cp_gate *g, const char *store)
@@ -2431,6 +2520,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		o.j = NULL;
 		memcpy(r->digest, hex, sizeof(r->digest));
 		outcome(r, 0, "up-to-date", "up to date (%s)", hex);
+		write_stamp(g, id, src);	/* a cache: nothing of the plane changed */
 		s = 0;
 		goto out;
 	}
@@ -2474,6 +2564,7 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		    (signed_ ? cp_journal_put(o.j, 0, attrel, attname, &e) :
 		    cp_journal_del(o.j, 0, attrel, &e)) == -1 ||
 		    cp_journal_del(o.j, 0, provrel, &e) == -1 ||
+		    stage_stamp(&o, src, &e) == -1 ||
 		    stage_registry(&o, cp_layout_rel(CP_LAYOUT_PACKAGES), "id", id, CP_EDIT_SET,
 		    as, has_column(&o, "attestation_digest") ? 6 : 3, &e) == -1) {
 			s = refuse_err(&o, "staging", &e);
@@ -2814,6 +2905,12 @@ index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_er
 		    (dl > 0 && (strncmp(path, o->dest_rel, dl) != 0 || path[dl] != '/'))) {
 			if (asprintf(why, "%s: file %zu is not a path beneath %s with a sha256", id, i,
 			    o->shown) == -1)
+				*why = NULL;
+			goto out;
+		}
+		if (reserved(path) != NULL) {
+			if (asprintf(why, "%s: file %zu is inside the plane's %s", id, i,
+			    reserved(path)) == -1)
 				*why = NULL;
 			goto out;
 		}

@@ -1111,6 +1111,20 @@ cp_journal_recover(int plane_fd, const char *ledger_path, struct cp_journal_repo
 		memcpy(r->ledger_id, j->id, sizeof(r->ledger_id));
 		if ((found = find_entry(ledger_path, j->id, digest, e)) == -1)
 			goto out;
+		if (found && j->root != NULL) {
+			/*
+			 * Anyone who can write .cp/ and append to the ledger can make a
+			 * journal and an entry that name each other: its word is enough
+			 * for the plane's own files, which that writer could change
+			 * anyway, never for a directory outside the plane.
+			 */
+			cp_err_set(e, 0, "%s/%s: transaction %s (ledger entry %s) would write outside "
+			    "the plane, in %s: recovery does not act outside the plane on a journal's "
+			    "word; if it is your interrupted install, finish it by hand from %s/%s/%s, "
+			    "then remove %s/%s", STATE, JOURNAL, j->txid, j->id, j->root, STATE, STAGE,
+			    j->txid, STATE, JOURNAL);
+			goto out;
+		}
 		if (found) {
 			if (j->stagesfd >= 0 &&
 			    (j->stagefd = cp_beneath_open(j->stagesfd, j->txid, O_RDONLY | O_DIRECTORY,

@@ -43,7 +43,11 @@
  *  4. cp_journal_abort, before commit: the staging directory goes, nothing
  *     else was touched.
  *  5. cp_journal_recover, under the lock: with a journal, its entry in the
- *     ledger (searched from the last segment back) means roll forward: each
+ *     ledger (searched from the last segment back) means roll forward -- but
+ *     only in the plane: a journal naming an external root is refused with
+ *     nothing done (anyone who can write .cp/ and append to the ledger can
+ *     make a journal and an entry that name each other, and their word is
+ *     not enough to write outside the plane); otherwise each
  *     step is redone where not done (a put whose staged file is gone is done
  *     when its target holds the staged SHA-256; a del is done when the file
  *     is gone), then clean up; no such entry means roll back: the staging

@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "base/beneath.h"
 #include "base/io.h"
+#include "base/quote.h"
 #include "base/xalloc.h"
 #include "hash/dsse.h"
 #include "hash/signify.h"
@@ -207,6 +208,7 @@ check_python_sig(const struct cp_trust *t, const char *text, size_t tlen, const 
 	const char *b64 = json_string_value(json_object_get(j, "signature"));
 	unsigned char raw[96];
 	struct cp_signify_sig sig;
+	char q[160];
 	int n, r;
 
 	v->signature = "python";
@@ -215,7 +217,8 @@ check_python_sig(const struct cp_trust *t, const char *text, size_t tlen, const 
 		goto out;
 	}
 	if (strcmp(ah, hex) != 0) {
-		refuse(v, "%s: signs archive_hash %.64s, not this archive's %s", rel, ah, hex);
+		refuse(v, "%s: signs archive_hash %s, not this archive's %s", rel,
+		    cp_quote_cstr(q, sizeof(q), ah), hex);
 		goto out;
 	}
 	if (strcmp(alg, "hmac-sha256") == 0) {
@@ -227,7 +230,7 @@ check_python_sig(const struct cp_trust *t, const char *text, size_t tlen, const 
 	}
 	v->signature = "python-ed25519";
 	if (strcmp(alg, "ed25519") != 0) {
-		refuse(v, "%s: unknown algorithm '%.32s'", rel, alg);
+		refuse(v, "%s: unknown algorithm %s", rel, cp_quote_cstr(q, sizeof(q), alg));
 		goto out;
 	}
 	if (strlen(b64) != 88 || (n = EVP_DecodeBlock(raw, (const unsigned char *)b64, 88)) != 66) {
@@ -348,13 +351,15 @@ cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const 
 	}
 	{
 		json_t *j = json_loadb(text, tlen, JSON_REJECT_DUPLICATES, NULL);
+		char q[160];
 		const char *sh = json_string_value(json_object_get(json_object_get(j, "subject"),
 		    "sha256"));
 
 		if (sh == NULL)
 			refuse(v, "%s: no subject.sha256", rel);
 		else if (strcmp(sh, hex) != 0)
-			refuse(v, "%s: its subject.sha256 %.64s is not this archive's %s", rel, sh, hex);
+			refuse(v, "%s: its subject.sha256 %s is not this archive's %s", rel,
+			    cp_quote_cstr(q, sizeof(q), sh), hex);
 		else
 			v->provenance = "verified";
 		json_decref(j);

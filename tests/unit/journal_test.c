@@ -155,7 +155,7 @@ unchanged(struct plane *pl)
 {
 	char p[4096];
 
-	snprintf(p, sizeof(p), "%s/new/b", pl->ext);
+	snprintf(p, sizeof(p), "%s/new/b", tx_ext ? pl->ext : pl->root);
 	return holds(P(pl, "keep"), "keep\n") && holds(P(pl, "old/gone.txt"), "gone\n") &&
 	    holds(P(pl, "old/sub/also.txt"), "also\n") && holds(P(pl, "dir/a.txt"), "old a\n") &&
 	    holds(P(pl, "dir/n\\ew\nline"), NULL) && holds(p, NULL);
@@ -167,7 +167,7 @@ changed(struct plane *pl)
 {
 	char p[4096];
 
-	snprintf(p, sizeof(p), "%s/new/b", pl->ext);
+	snprintf(p, sizeof(p), "%s/new/b", tx_ext ? pl->ext : pl->root);
 	return holds(P(pl, "keep"), "keep\n") && !exists(P(pl, "old")) &&
 	    holds(P(pl, "dir/a.txt"), "new a\n") && holds(P(pl, "dir/n\\ew\nline"), "odd\n") &&
 	    holds(p, "b\n");
@@ -189,6 +189,8 @@ stage(struct cp_journal *j, const char *s, char name[32])
  * ext/new/b put (external root), old/gone.txt and old/sub/also.txt deleted
  * (old/ goes with them).  Returns commit's answer (-9 when setting up failed).
  */
+static int tx_ext = 1;	/* 0: tx() leaves the external root out (ext/new/b is then not put) */
+
 static int
 tx(struct plane *pl, struct cp_err *e)
 {
@@ -201,11 +203,12 @@ tx(struct plane *pl, struct cp_err *e)
 		return -9;
 	if (stage(j, "new a\n", n1) == -1 || stage(j, "b\n", n2) == -1 ||
 	    stage(j, "odd\n", n3) == -1 ||
-	    (root = cp_journal_root(j, pl->ext, e)) != 1 ||
+	    (tx_ext && (root = cp_journal_root(j, pl->ext, e)) != 1) ||
 	    cp_journal_put(j, 0, "dir/a.txt", n1, e) == -1 ||
 	    cp_journal_put(j, 0, "dir/n\\ew\nline", n3, e) == -1 ||
 	    cp_journal_del(j, 0, "old/gone.txt", e) == -1 ||
-	    cp_journal_put(j, root, "new/b", n2, e) == -1 ||
+	    (tx_ext ? cp_journal_put(j, root, "new/b", n2, e) :
+	    cp_journal_put(j, 0, "new/b", n2, e)) == -1 ||
 	    cp_journal_del(j, 0, "old/sub/also.txt", e) == -1) {
 		cp_journal_abort(j);
 		return -9;
@@ -260,6 +263,32 @@ test_abort(void)
 	close(pl.fd);
 }
 
+/*
+ * A committed transaction with an external root, crashed after its entry:
+ * recovery does not act outside the plane on the journal's word (a plane
+ * writer can forge a journal and an entry naming each other); it says so,
+ * names the staged files, and changes nothing.
+ */
+static void
+test_crash_external(void)
+{
+	struct cp_journal_report r;
+	struct plane pl;
+	struct cp_err e;
+	char p[4096];
+
+	plane_new(&pl);
+	cp_journal_test_stop_after(2);
+	CHECK(tx(&pl, &e) == -1, "an external transaction stopped after its entry");
+	cp_journal_test_stop_after(-1);
+	CHECK(cp_journal_recover(pl.fd, pl.ledger, &r, &e) == -1 &&
+	    strstr(e.msg, "would write outside the plane") != NULL &&
+	    strstr(e.msg, pl.ext) != NULL, "recovery refuses to write outside the plane, naming it");
+	snprintf(p, sizeof(p), "%s/new/b", pl.ext);
+	CHECK(!exists(p) && exists(P(&pl, ".cp/journal")), "nothing written outside; the journal kept");
+	close(pl.fd);
+}
+
 /* A crash after every point, then recovery: all or nothing, and a second recovery does nothing. */
 static void
 test_crash(void)
@@ -268,6 +297,8 @@ test_crash(void)
 	char what[128];
 	struct cp_err e;
 	int last = 3 + NSTEPS;
+
+	tx_ext = 0;	/* in the plane: the external case is test_crash_external's */
 
 	for (int k = 0; k <= last + 1; k++) {
 		struct plane pl;
@@ -304,6 +335,7 @@ test_crash(void)
 		    entries(pl.ledger) == (k < 2 ? 0 : 1), what);
 		close(pl.fd);
 	}
+	tx_ext = 1;
 }
 
 static void
@@ -526,6 +558,7 @@ main(void)
 	test_commit();
 	test_abort();
 	test_crash();
+	test_crash_external();
 	test_stale();
 	test_forged();
 	test_unbound();
