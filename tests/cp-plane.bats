@@ -1293,3 +1293,66 @@ assert t.extractfile(t.getmember(sys.argv[1])).read() == open(sys.argv[1], "rb")
 	done
 	ledger_ok
 }
+
+# ---------------------------------------------------------------------------
+# found by an attack review: each fails without its fix
+
+@test "review: a forged journal and a self-appended entry naming each other never make recovery write outside the plane" {
+	echo original > "$C/x"
+	tx=0123456789abcdef0123456789abcdef
+	mkdir -p .cp/stage/$tx
+	printf 'pwned\n' > .cp/stage/$tx/s1
+	h=$(sha256sum < .cp/stage/$tx/s1 | cut -c1-64)
+	printf 'cp-journal 1\ntxid %s\nledger LED-deadbeef\nroot %s\nput 1 %s s1\nto x\nend 1\n' $tx "$C" "$h" > .cp/journal
+	jd=$(sha256sum < .cp/journal | cut -c1-64)
+	printf '{"event_type":"x","submission_id":"X","decision":"INSTALL","reason":"x","metadata":{"journal":"%s"}}' "$jd" |
+		"$REPO/bin/cp-ledger" -C "$P" append -q --id LED-deadbeef
+	out=$(outside)
+	unset CONTROL_PLANE_TOKEN
+	run --separate-stderr -2 cpp recover
+	[[ "$stderr" == *"would write outside the plane"* ]]
+	[ "$(cat "$C/x")" = original ]
+	[ "$(outside)" = "$out" ]
+}
+
+@test "review: a receipt that lists the plane's own state is forged: remove and update delete nothing" {
+	printf '%s  registries/roles.csv\n%s  ledger/governance.jsonl\n' \
+		"$(sha registries/roles.csv)" "$(sha ledger/governance.jsonl)" >> installed/PKG-FMWK-100.sha256
+	before=$(snapshot)
+	run --separate-stderr -2 cpp remove PKG-FMWK-100
+	[[ "$stderr" == *"inside the plane's"*"forged receipt"* ]]
+	run -2 cpp --force remove PKG-FMWK-100
+	run -2 cpp --force install PKG-FMWK-100
+	[ -f registries/roles.csv ] && [ "$(snapshot)" = "$before" ]
+	ledger_ok
+}
+
+@test "review: a file name under SRC never becomes make syntax, and the pack stamp is never written through a symlink" {
+	touch 'modules/doc_lint/x;touch PWNED-BY-NAME #' modules/doc_lint/x
+	run mk pack SRC=modules/doc_lint ID=PKG-MOD-DOC-LINT
+	[ ! -e PWNED-BY-NAME ] && [ ! -e modules/doc_lint/PWNED-BY-NAME ]
+	rm -f 'modules/doc_lint/x;touch PWNED-BY-NAME #' modules/doc_lint/x
+	echo precious > "$C/stamp"
+	mkdir -p .cp/pack
+	ln -s "$C/stamp" .cp/pack/PKG-FMWK-200.stamp
+	echo '# edit' >> frameworks/FMWK-200_ledger_protocol.md
+	run -0 mk pack SRC=frameworks/FMWK-200_ledger_protocol.md ID=PKG-FMWK-200
+	[ "$(cat "$C/stamp")" = precious ]
+	[ ! -L .cp/pack/PKG-FMWK-200.stamp ] && [ "$(cat .cp/pack/PKG-FMWK-200.stamp)" = frameworks/FMWK-200_ledger_protocol.md ]
+	# make's switches are taken literally too
+	mk install PKG=PKG-FMWK-100 "FORCE=\$(shell touch $C/pwn-force)" JSON="\$(shell touch $C/pwn-json)" || true
+	[ ! -e "$C/pwn-force" ] && [ ! -e "$C/pwn-json" ]
+}
+
+@test "review: an external output_path cannot copy a secret variable into the ledger or the output" {
+	export GITHUB_TOKEN=ghp_SuperSecretValue
+	setrow PKG-EXT-HELLO 'output_path=${GITHUB_TOKEN}'
+	run --separate-stderr -2 cpp install PKG-EXT-HELLO
+	[[ "$stderr" == *'may not be expanded'* ]]
+	setrow PKG-EXT-HELLO 'output_path=/tmp/x${GITHUB_TOKEN}'
+	run --separate-stderr -2 cpp --json install PKG-EXT-HELLO
+	run grep -rq ghp_SuperSecretValue ledger "$C" "$HOME"
+	[ "$status" -eq 1 ]
+	[[ "$output$stderr" != *ghp_SuperSecretValue* ]]
+	[ ! -e /tmp/xghp_SuperSecretValue ]
+}

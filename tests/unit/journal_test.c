@@ -149,6 +149,8 @@ plane_new(struct plane *pl)
 		die(pl->root);
 }
 
+static int tx_ext = 1;	/* 0: tx() leaves the external root out (new/b then goes in the plane) */
+
 /* 1 if the plane is as plane_new made it (the ledger aside). */
 static int
 unchanged(struct plane *pl)
@@ -189,8 +191,6 @@ stage(struct cp_journal *j, const char *s, char name[32])
  * ext/new/b put (external root), old/gone.txt and old/sub/also.txt deleted
  * (old/ goes with them).  Returns commit's answer (-9 when setting up failed).
  */
-static int tx_ext = 1;	/* 0: tx() leaves the external root out (ext/new/b is then not put) */
-
 static int
 tx(struct plane *pl, struct cp_err *e)
 {
@@ -529,9 +529,11 @@ test_tampered_stage(void)
 	DIR *dir;
 
 	plane_new(&pl);
+	tx_ext = 0;	/* in the plane: an external root is refused before the staged files are looked at */
 	cp_journal_test_stop_after(2);
 	CHECK(tx(&pl, &e) == -1, "stopped after the entry");
 	cp_journal_test_stop_after(-1);
+	tx_ext = 1;
 	snprintf(p, sizeof(p), "%s/.cp/stage", pl.root);
 	if ((dir = opendir(p)) == NULL)
 		die(p);
