@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,8 +16,10 @@
 #endif
 
 #include "base/beneath.h"
+#include "base/io.h"
 #include "base/quote.h"
 #include "base/relpath.h"
+#include "base/xalloc.h"
 
 static atomic_int no_openat2;	/* the kernel said ENOSYS once */
 static atomic_int force_walk;	/* the test hook */
@@ -273,4 +277,33 @@ cp_beneath_parent(int dirfd, const char *rel, int create, const char **base,
 	if (create)
 		return cp_beneath_mkdirs(dirfd, dir, 0777, e);
 	return cp_beneath_open(dirfd, dir, O_RDONLY | O_DIRECTORY, 0, e);
+}
+
+char *
+cp_beneath_read(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e)
+{
+	int fd = cp_beneath_open(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, e);
+	struct stat st;
+	size_t got;
+	char *buf;
+
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		cp_err_set(e, EINVAL, "%s: not a regular file of at most %zu bytes", rel, max);
+		errno = EINVAL;
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == -1) {
+		cp_err_set(e, errno, "%s", rel);
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
 }

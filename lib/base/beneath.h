@@ -2,6 +2,8 @@
 #ifndef CP_BENEATH_H
 #define CP_BENEATH_H
 
+#include <stddef.h>
+
 #include "base/err.h"
 
 /*
@@ -64,6 +66,17 @@ int cp_beneath_mkdirs(int dirfd, const char *rel, unsigned mode,
  */
 int cp_beneath_parent(int dirfd, const char *rel, int create,
     const char **base, struct cp_err *e);
+
+/*
+ * Read the regular file rel beneath dirfd whole, as a plane's small files
+ * (a sidecar, a JSON signature, a manifest, a receipt) are read: opened as
+ * cp_beneath_open does (no symlink anywhere; O_NONBLOCK, so a FIFO put in
+ * its place cannot block), anything but a regular file of at most max
+ * bytes refused (EINVAL).  Returns a new buffer, NUL-terminated, with its
+ * length in *len (the caller frees), or NULL with errno and e set (ENOENT
+ * when there is no such file).
+ */
+char *cp_beneath_read(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e);
 
 /*
  * Test hook: with on not 0, never use openat2 (the walk answers every

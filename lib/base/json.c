@@ -5,54 +5,6 @@
 #include "base/json.h"
 #include "base/utf8.h"
 
-void
-cp_json_write_str(FILE *fp, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run, n;
-
-	putc('"', fp);
-	while (i < len) {
-		/* Copy the longest run that needs no escaping in one call. */
-		for (run = i; run < len && p[run] >= 0x20 && p[run] < 0x80 &&
-		    p[run] != '"' && p[run] != '\\'; run++)
-			;
-		fwrite(p + i, 1, run - i, fp);
-		i = run;
-		if (i == len)
-			break;
-		switch (p[i]) {
-		case '"': fputs("\\\"", fp); i++; continue;
-		case '\\': fputs("\\\\", fp); i++; continue;
-		case '\b': fputs("\\b", fp); i++; continue;
-		case '\f': fputs("\\f", fp); i++; continue;
-		case '\n': fputs("\\n", fp); i++; continue;
-		case '\r': fputs("\\r", fp); i++; continue;
-		case '\t': fputs("\\t", fp); i++; continue;
-		}
-		if (p[i] < 0x20) {
-			fprintf(fp, "\\u%04x", p[i]);
-			i++;
-			continue;
-		}
-		n = cp_utf8_seqlen(p + i, len - i);
-		if (n == 0) {
-			fputs("\xef\xbf\xbd", fp);	/* U+FFFD */
-			i++;
-			continue;
-		}
-		fwrite(p + i, 1, n, fp);
-		i += n;
-	}
-	putc('"', fp);
-}
-
-void
-cp_json_write_cstr(FILE *fp, const char *s)
-{
-	cp_json_write_str(fp, s, strlen(s));
-}
-
 /* The code point of the valid n-byte UTF-8 sequence at p. */
 static unsigned long
 decode(const unsigned char *p, size_t n)
@@ -66,16 +18,24 @@ decode(const unsigned char *p, size_t n)
 	return c;
 }
 
-void
-cp_json_write_str_ascii(FILE *fp, const char *s, size_t len)
+/*
+ * One JSON string.  ascii 0: UTF-8 raw, invalid bytes as U+FFFD; ascii 1:
+ * as Python's json.dumps with ensure_ascii, everything above 0x7e (DEL
+ * too) as \uXXXX, beyond the BMP as a surrogate pair, an invalid byte as
+ * \ufffd.
+ */
+static void
+write_str(FILE *fp, const char *s, size_t len, int ascii)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char top = ascii ? 0x7f : 0x80;	/* the first byte not copied as it is */
 	size_t i = 0, run, n;
 	unsigned long c;
 
 	putc('"', fp);
 	while (i < len) {
-		for (run = i; run < len && p[run] >= 0x20 && p[run] < 0x7f &&
+		/* Copy the longest run that needs no escaping in one call. */
+		for (run = i; run < len && p[run] >= 0x20 && p[run] < top &&
 		    p[run] != '"' && p[run] != '\\'; run++)
 			;
 		fwrite(p + i, 1, run - i, fp);
@@ -91,14 +51,19 @@ cp_json_write_str_ascii(FILE *fp, const char *s, size_t len)
 		case '\r': fputs("\\r", fp); i++; continue;
 		case '\t': fputs("\\t", fp); i++; continue;
 		}
-		if (p[i] < 0x80) {
+		if (p[i] < top) {
 			fprintf(fp, "\\u%04x", p[i]);
 			i++;
 			continue;
 		}
 		if ((n = cp_utf8_seqlen(p + i, len - i)) == 0) {
-			fputs("\\ufffd", fp);
+			fputs(ascii ? "\\ufffd" : "\xef\xbf\xbd", fp);	/* U+FFFD */
 			i++;
+			continue;
+		}
+		if (!ascii) {
+			fwrite(p + i, 1, n, fp);
+			i += n;
 			continue;
 		}
 		c = decode(p + i, n);
@@ -110,6 +75,24 @@ cp_json_write_str_ascii(FILE *fp, const char *s, size_t len)
 			    0xdc00 + ((c - 0x10000) & 0x3ff));
 	}
 	putc('"', fp);
+}
+
+void
+cp_json_write_str(FILE *fp, const char *s, size_t len)
+{
+	write_str(fp, s, len, 0);
+}
+
+void
+cp_json_write_cstr(FILE *fp, const char *s)
+{
+	write_str(fp, s, strlen(s), 0);
+}
+
+void
+cp_json_write_str_ascii(FILE *fp, const char *s, size_t len)
+{
+	write_str(fp, s, len, 1);
 }
 
 

@@ -100,6 +100,7 @@ struct op {
 	struct cp_trust_verdict trust;	/* the archive's signature and provenance, as checked */
 	int trust_required;
 	char *trust_key;		/* the trusted key that verified it, or NULL */
+	int prehashed;			/* archive_hex is the private copy's: no second hash */
 };
 
 /* --- results ------------------------------------------------------------------ */
@@ -746,32 +747,21 @@ cmp_sfile(const void *a, const void *b)
 static int
 read_sidecar(struct op *o, const char *source, char hex[CP_SHA256_HEXLEN + 1], struct cp_err *e)
 {
-	char *rel = xmalloc(strlen(source) + 8), buf[SIDECAR_MAX + 1], *name = NULL, *nl;
+	char *rel = xmalloc(strlen(source) + 8), *buf, *name = NULL, *nl;
 	struct cp_err le;
-	struct stat st;
 	size_t got;
-	int fd;
+	int rc = 0;
 
 	hex[0] = '\0';
 	sprintf(rel, "%s.sha256", source);
 	cp_err_clear(&le);
-	fd = cp_beneath_open(o->g->fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &le);
-	if (fd == -1) {
+	if ((buf = cp_beneath_read(o->g->fd, rel, SIDECAR_MAX, &got, &le)) == NULL) {
 		free(rel);
 		if (le.errnum == ENOENT)
 			return 0;
 		*e = le;
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    cp_io_read_full(fd, buf, SIDECAR_MAX, &got) == -1) {
-		close(fd);
-		cp_err_set(e, 0, "%s: not a readable regular file", rel);
-		free(rel);
-		return -1;
-	}
-	close(fd);
-	buf[got] = '\0';
 	if (cp_sumline_is_bare(buf, got)) {
 		memcpy(hex, buf, CP_SHA256_HEXLEN);
 		hex[CP_SHA256_HEXLEN] = '\0';
@@ -779,14 +769,12 @@ read_sidecar(struct op *o, const char *source, char hex[CP_SHA256_HEXLEN + 1], s
 			if (hex[i] >= 'A' && hex[i] <= 'F')
 				hex[i] = (char)(hex[i] - 'A' + 'a');
 	} else if ((nl = memchr(buf, '\n', got)) == NULL ||
-	    cp_sumline_parse(buf, (size_t)(nl - buf), hex, &name) == -1) {
-		cp_err_set(e, 0, "%s: not a sha256sum line", rel);
-		free(rel);
-		return -1;
-	}
+	    cp_sumline_parse(buf, (size_t)(nl - buf), hex, &name) == -1)
+		rc = cp_err_set(e, 0, "%s: not a sha256sum line", rel);
 	free(name);
+	free(buf);
 	free(rel);
-	return 0;
+	return rc;
 }
 
 /*
@@ -869,6 +857,8 @@ trust_archive(struct op *o, int *fd)
 			    "%s", o->trust.why);
 		goto out;
 	}
+	memcpy(o->archive_hex, hex, sizeof(o->archive_hex));
+	o->prehashed = 1;	/* the bytes the tar reader reads are the ones hashed here */
 	if (o->trust.key != NULL)
 		o->trust_key = xstrdup(o->trust.key);	/* t's name outlives t */
 	o->trust.key = NULL;
@@ -994,7 +984,7 @@ stage_archive(struct op *o)
 		return refuse(o, 2, NULL, "cannot hash: OpenSSL failed");
 	}
 	ro.max_ratio = lim.max_ratio;
-	ro.hash = &whole;
+	ro.hash = o->prehashed ? NULL : &whole;
 	tc = cp_tarcheck_new(&lim, CP_TARCHECK_REPEATS);
 	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
 		status = refuse(o, 2, NULL, "%s: cannot read archives", source);
@@ -1070,7 +1060,7 @@ stage_archive(struct op *o)
 	}
 	if (rc != 0) {
 		/* The digest first: a damaged archive is a mismatch, what is wrong inside it second. */
-		if (rest_digest(fd, &whole, o->archive_hex) == 0 &&
+		if ((o->prehashed || rest_digest(fd, &whole, o->archive_hex) == 0) &&
 		    strcmp(o->archive_hex, o->f[F_DIGEST]) != 0)
 			status = refuse(o, 1, "repack it (make pack) or restore the archive",
 			    "digest mismatch: registry %s, archive %s", o->f[F_DIGEST], o->archive_hex);
@@ -1079,9 +1069,11 @@ stage_archive(struct op *o)
 			    source, cp_tarread_error(rd)->msg);
 		goto out;
 	}
-	if (cp_sha256_final(&whole, d) == -1)
-		goto hashfail;
-	cp_hex_encode(d, sizeof(d), o->archive_hex);
+	if (!o->prehashed) {
+		if (cp_sha256_final(&whole, d) == -1)
+			goto hashfail;
+		cp_hex_encode(d, sizeof(d), o->archive_hex);
+	}
 	if (strcmp(o->archive_hex, o->f[F_DIGEST]) != 0) {
 		status = refuse(o, 1, "repack it (make pack) or restore the archive",
 		    "digest mismatch: registry %s, archive %s", o->f[F_DIGEST], o->archive_hex);
@@ -2791,45 +2783,6 @@ stage_text(struct op *o, const char *rel, const char *text, size_t len, struct c
 	return cp_journal_put(o->j, 0, rel, name, e);
 }
 
-/* Read a small regular file rel beneath dirfd (no symlink) into a NUL-ended buffer; NULL (e). */
-static char *
-slurp(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e)
-{
-	int fd = cp_beneath_open(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, e);
-	struct stat st;
-	char *buf;
-	size_t got;
-
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		cp_err_set(e, 0, "%s: not a regular file of at most %zu bytes", rel, max);
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == -1) {
-		cp_err_set(e, errno, "%s", rel);
-		free(buf);
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
-static int
-is_hex64(const char *s)
-{
-	if (s == NULL || strlen(s) != CP_SHA256_HEXLEN)
-		return 0;
-	for (size_t i = 0; i < CP_SHA256_HEXLEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
 
 /*
  * Index one Python receipt (installed/ID/receipt.json): its paths are
@@ -2853,7 +2806,7 @@ index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_er
 	*why = NULL;
 	snprintf(rel, sizeof(rel), "%s/receipt.json", id);
 	cp_err_clear(&le);
-	if ((text = slurp(instfd, rel, PY_RECEIPT_MAX, &len, &le)) == NULL) {
+	if ((text = cp_beneath_read(instfd, rel, PY_RECEIPT_MAX, &len, &le)) == NULL) {
 		if (asprintf(why, "%s", le.msg) == -1)
 			*why = NULL;
 		return 1;
@@ -2862,7 +2815,7 @@ index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_er
 	free(text);
 	dg = json_string_value(json_object_get(root, "archive_digest"));
 	files = json_object_get(root, "files");
-	if (root == NULL || !json_is_object(root) || !json_is_array(files) || !is_hex64(dg) ||
+	if (root == NULL || !json_is_object(root) || !json_is_array(files) || !(dg != NULL && cp_hex_is_sha256(dg, strlen(dg))) ||
 	    json_string_value(json_object_get(root, "id")) == NULL ||
 	    strcmp(json_string_value(json_object_get(root, "id")), id) != 0) {
 		if (asprintf(why, "installed/%s: not a receipt of %s (id, archive_digest, files)",
@@ -2901,7 +2854,7 @@ index_receipt(struct op *o, int instfd, const char *id, char **why, struct cp_er
 	json_array_foreach(files, i, f) {
 		path = json_string_value(json_object_get(f, "path"));
 		hex = json_string_value(json_object_get(f, "sha256"));
-		if (path == NULL || !is_hex64(hex) || !cp_relpath_ok(path, strlen(path), NULL) ||
+		if (path == NULL || !(hex != NULL && cp_hex_is_sha256(hex, strlen(hex))) || !cp_relpath_ok(path, strlen(path), NULL) ||
 		    (dl > 0 && (strncmp(path, o->dest_rel, dl) != 0 || path[dl] != '/'))) {
 			if (asprintf(why, "%s: file %zu is not a path beneath %s with a sha256", id, i,
 			    o->shown) == -1)
@@ -3154,7 +3107,7 @@ cp_gate_adopt(const char *root, const struct cp_gate_opts *go, const struct cp_g
 		hex[0] = '\0';
 	/* plane.conf: made, or its lines kept and the pin added */
 	cp_err_clear(&e);
-	if ((conf = slurp(g.fd, confrel, 1 << 20, &clen, &e)) == NULL && e.errnum != ENOENT) {
+	if ((conf = cp_beneath_read(g.fd, confrel, 1 << 20, &clen, &e)) == NULL && e.errnum != ENOENT) {
 		s = refuse_err(&o, confrel, &e);
 		goto out;
 	}

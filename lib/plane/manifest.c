@@ -48,21 +48,11 @@ is_owned(const char *key)
 static json_t *
 read_old(int planefd)
 {
-	int fd = cp_beneath_open(planefd, "MANIFEST.json", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, NULL);
-	struct stat st;
-	json_t *j = NULL;
-	size_t got;
-	char *buf;
+	size_t len;
+	char *buf = cp_beneath_read(planefd, "MANIFEST.json", CP_MANIFEST_MAX, &len, NULL);
+	json_t *j = buf != NULL ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= CP_MANIFEST_MAX) {
-		buf = xmalloc((size_t)st.st_size + 1);
-		if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == 0)
-			j = json_loadb(buf, got, JSON_REJECT_DUPLICATES, NULL);
-		free(buf);
-	}
-	close(fd);
+	free(buf);
 	if (j != NULL && !json_is_object(j)) {
 		json_decref(j);
 		j = NULL;

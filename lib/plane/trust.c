@@ -30,35 +30,6 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read a small regular file rel beneath dirfd: a new NUL-ended buffer, NULL with e (errno ENOENT: none). */
-static char *
-read_small(int dirfd, const char *rel, size_t max, size_t *len, struct cp_err *e)
-{
-	int fd = cp_beneath_open(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, e);
-	struct stat st;
-	size_t got;
-	char *buf;
-
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		close(fd);
-		cp_err_set(e, EINVAL, "%s: not a regular file of at most %zu bytes", rel, max);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	if (cp_io_read_full(fd, buf, (size_t)st.st_size, &got) == -1) {
-		cp_err_set(e, errno, "%s", rel);
-		free(buf);
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 int
 cp_trust_load(struct cp_trust *t, int planefd, const char *conf, struct cp_err *e)
 {
@@ -113,7 +84,7 @@ cp_trust_load(struct cp_trust *t, int planefd, const char *conf, struct cp_err *
 		size_t len;
 
 		snprintf(rel, sizeof(rel), "%s/%s.pub", KEYS_DIR, t->name[i]);
-		if ((text = read_small(planefd, rel, CP_SIGNIFY_FILEMAX, &len, e)) == NULL ||
+		if ((text = cp_beneath_read(planefd, rel, CP_SIGNIFY_FILEMAX, &len, e)) == NULL ||
 		    cp_signify_parse_pub(text, len, &t->key[i], NULL, e) == -1) {
 			free(text);
 			cp_err_prefix(e, "%s", rel);
@@ -268,7 +239,7 @@ check_intoto(const struct cp_trust *t, int planefd, const char *source, const ch
 
 	snprintf(rel, sizeof(rel), "%s.intoto.jsonl", source);
 	cp_err_clear(&le);
-	if ((text = read_small(planefd, rel, CP_DSSE_MAX, &tlen, &le)) == NULL) {
+	if ((text = cp_beneath_read(planefd, rel, CP_DSSE_MAX, &tlen, &le)) == NULL) {
 		if (le.errnum == ENOENT)
 			return 0;
 		*e = le;
@@ -315,7 +286,7 @@ cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const 
 	v->attestation = "none";
 	snprintf(rel, sizeof(rel), "%s.sig", source);
 	cp_err_clear(&le);
-	if ((text = read_small(planefd, rel, CP_TRUST_FILE_MAX, &tlen, &le)) == NULL) {
+	if ((text = cp_beneath_read(planefd, rel, CP_TRUST_FILE_MAX, &tlen, &le)) == NULL) {
 		if (le.errnum != ENOENT) {
 			*e = le;
 			return -1;
@@ -342,7 +313,7 @@ cp_trust_check(const struct cp_trust *t, int planefd, const char *source, const 
 		return 0;
 	snprintf(rel, sizeof(rel), "%s.provenance.json", source);
 	cp_err_clear(&le);
-	if ((text = read_small(planefd, rel, CP_TRUST_FILE_MAX, &tlen, &le)) == NULL) {
+	if ((text = cp_beneath_read(planefd, rel, CP_TRUST_FILE_MAX, &tlen, &le)) == NULL) {
 		if (le.errnum != ENOENT) {
 			*e = le;
 			return -1;
