@@ -130,8 +130,10 @@ manifest: | $(CP_TOOLS)
 	@$(CP_PLANE) manifest
 $(CP_STATE):
 	@mkdir -p "$$CP_ROOT/.cp"
+# The chain, and the plane's own checkpoint ledger/checkpoint (kept by every
+# cp-plane step; signed by a key of registries/keys/ when signed or required).
 ledger-verify: | $(CP_TOOLS)
-	@cp-ledger -C "$$CP_ROOT" verify
+	@cp-ledger -C "$$CP_ROOT" verify --checkpoint $(if $(filter 1,$(STRICT)),--strict)
 
 plane-help:
 	@printf 'Plane targets (the plane: CP_ROOT=%s):\n' "$$CP_ROOT"
@@ -146,7 +148,7 @@ plane-help:
 	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root; admin)'
 	@echo '  make recover                    finish or roll back a step a crash interrupted'
 	@echo '  make adopt ADMIN=user [USERS="bob:maintainer ..."]   take over a Python-built plane'
-	@echo '  make ledger-verify              verify the hash chain of ledger/'
+	@echo '  make ledger-verify [STRICT=1]   verify ledger/: its chain, and that it extends ledger/checkpoint'
 	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
 	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
 	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1)); JSON=1: cp-plane --json'

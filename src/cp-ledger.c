@@ -1,5 +1,6 @@
 /* cp-ledger: append to, verify, checkpoint, list and repair the hash-chained ledger. */
 #include <err.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #include "ledger/finding.h"
 #include "ledger/ledger.h"
 #include "ledger/repair.h"
+#include "plane/lcheck.h"
 #include "text/canon.h"
 #include "text/jtree.h"
 
@@ -37,8 +39,9 @@ static const char help[] =
 "usage: cp-ledger [-C DIR] [-f PATH] append [-q] [--batch] [--rotate-bytes N]\n"
 "                 [--event-type T --submission-id S --decision D --reason R\n"
 "                 [--prompt ID]... [--metadata JSON]] [--id ID] [--timestamp TIME]\n"
-"       cp-ledger [-C DIR] [-f PATH] [--base NAME] verify [--json] [--since CHECKPOINT\n"
-"                 [-p PUBKEY] [--origin NAME]]\n"
+"       cp-ledger [-C DIR] [-f PATH] [--base NAME] verify [--json] [--strict]\n"
+"                 [--since CHECKPOINT [-p PUBKEY] [--origin NAME]]\n"
+"       cp-ledger [-C DIR] verify --checkpoint [--json] [--strict]\n"
 "       cp-ledger [-C DIR] [-f PATH] [--base NAME] head [--json] [--origin NAME]\n"
 "                 [--sign SECKEY]\n"
 "       cp-ledger vkey -p PUBKEY [--origin NAME]\n"
@@ -60,9 +63,13 @@ static const char help[] =
 "  --base NAME      read the segments NAME.jsonl and NAME-*.jsonl of a ledger\n"
 "                   directory (default governance): packages, kernel\n"
 "  verify           recompute every entry_hash and check every link\n"
+"    --strict       blank lines, and legacy entries after the chain began, fail\n"
 "    --since FILE   also prove the ledger extends the checkpoint in FILE\n"
 "    -p PUBKEY      first check FILE's note signature by this signify key\n"
 "    --origin NAME  the checkpoint must be NAME's (with -p: the key name)\n"
+"    --checkpoint   also prove the plane's ledger extends the plane's own\n"
+"                   checkpoint, ledger/checkpoint (when there is one), signed\n"
+"                   by a key of registries/keys/ when signed or required\n"
 "  head             print a checkpoint: C2SP tlog-checkpoint text, or --json\n"
 "    --origin NAME  the checkpoint's origin line (default localhost/cp-ledger)\n"
 "    --sign SECKEY  sign it as a C2SP signed note (key name: the origin) with\n"
@@ -70,7 +77,8 @@ static const char help[] =
 "  vkey             print the C2SP verifier key of PUBKEY named NAME (the origin)\n"
 "  cat              print every entry in chain order (JSON Lines)\n"
 "    --canonical    print the canonical text each entry_hash is computed over\n"
-"  repair           move a torn last line aside so that appends can resume\n"
+"  repair           move a torn or malformed last line aside so that appends\n"
+"                   can resume\n"
 "  --json           machine-readable report\n"
 "  -h, --help       print this help\n"
 "      --version    print the version\n"
@@ -82,7 +90,8 @@ static const char help[] =
 enum {
 	OPT_BATCH = 256, OPT_ROTATE, OPT_EVENT_TYPE, OPT_SUBMISSION_ID, OPT_DECISION,
 	OPT_REASON, OPT_PROMPT, OPT_METADATA, OPT_ID, OPT_TIMESTAMP, OPT_JSON, OPT_SINCE,
-	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_SIGN, OPT_BASE
+	OPT_ORIGIN, OPT_CANONICAL, OPT_VERSION, OPT_JANSSON, OPT_SIGN, OPT_BASE, OPT_STRICT,
+	OPT_CHECKPOINT
 };
 
 enum verb { APPEND, VERIFY, HEAD, CAT, REPAIR, VKEY };
@@ -119,6 +128,8 @@ static const struct option longopts[] = {
 	{ "sign", required_argument, NULL, OPT_SIGN },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "base", required_argument, NULL, OPT_BASE },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "checkpoint", no_argument, NULL, OPT_CHECKPOINT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	/* Tests only, not in the help: parse with jansson alone, the reference reader. */
@@ -137,7 +148,7 @@ struct fields {
 
 struct opts {
 	const char *path;
-	int batch, quiet, json, canonical;
+	int batch, quiet, json, canonical, strict, checkpoint;
 	unsigned reader;	/* CP_LEDGER_REFERENCE with --jansson */
 	struct cp_append_opts ledger;
 	struct fields fields;
@@ -589,6 +600,66 @@ check_since(const struct opts *o, const struct since *sn, const struct cp_ledger
 	return !ok;
 }
 
+/*
+ * --checkpoint: the plane's own checkpoint (plane/lcheck: its policy and
+ * trusted keys).  Returns 1 with sn set, 0 when the plane has none, or
+ * prints the refusal and returns -1.
+ */
+static int
+plane_checkpoint(const struct opts *o, struct since *sn)
+{
+	const char *dir = cp_layout_root(o->root);
+	struct cp_lcheck k;
+	struct cp_json w;
+	struct cp_err e;
+	char *root;
+	int fd, rc;
+
+	if ((root = cp_abspath_resolve(dir)) == NULL)
+		err(CP_EXIT_ERR, "%s", dir);
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(CP_EXIT_ERR, "%s", root);
+	rc = cp_lcheck_load(fd, root, &k, &e);
+	close(fd);
+	free(root);
+	if (rc == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (rc == 0) {
+		if (!o->json)
+			printf("no checkpoint in the plane (ledger/%s): the chain alone is verified\n",
+			    CP_LCHECK_FILE);
+		return 0;
+	}
+	if (k.refused) {
+		if (o->json) {
+			cp_json_init(&w, stdout);
+			cp_json_obj(&w);
+			cp_json_key(&w, "checkpoint");
+			cp_json_obj(&w);
+			cp_json_kstr(&w, "file", "ledger/" CP_LCHECK_FILE);
+			cp_json_kstr(&w, "refused", k.why);
+			cp_json_end(&w);
+			cp_json_kbool(&w, "intact", 0);
+			cp_json_endl(&w);
+		} else
+			printf("NOT the plane's checkpoint: ledger/%s: %s\n", CP_LCHECK_FILE, k.why);
+		return -1;
+	}
+	memset(sn, 0, sizeof(*sn));
+	sn->c = k.c;
+	sn->verdict = SINCE_OK;
+	if (strcmp(k.signature, "verified") == 0) {
+		sn->signed_checked = 1;
+		sn->key = sn->c.origin;
+		memcpy(sn->key_id, k.key_id, sizeof(sn->key_id));
+		if (!o->json)
+			printf("ledger/%s signed by %s+%s (registries/keys/%s.pub): the signature "
+			    "verifies\n", CP_LCHECK_FILE, sn->key, sn->key_id, k.key);
+	} else if (!o->json)
+		printf("ledger/%s is not signed by a trusted key\n", CP_LCHECK_FILE);
+	return 1;
+}
+
 static int
 mode_verify(const struct opts *o)
 {
@@ -599,8 +670,13 @@ mode_verify(const struct opts *o)
 	unsigned char root[32];
 	struct cp_err e;
 	char b64[45];
-	int rc, since_bad = 0;
+	int rc, since_bad = 0, since_on = o->since != NULL;
 
+	if (o->checkpoint) {
+		if ((rc = plane_checkpoint(o, &sn)) == -1)
+			return CP_EXIT_NO;
+		since_on = rc == 1;
+	}
 	if (o->since != NULL) {
 		load_checkpoint(o, o->since, &sn);
 		if (sn.verdict != SINCE_OK)
@@ -616,7 +692,8 @@ mode_verify(const struct opts *o)
 	}
 	/* Only --json prints the root, and --since proves with the leaves. */
 	rc = cp_ledger_verify_family(o->path, o->base, o->reader |
-	    (o->since ? CP_LEDGER_KEEP_LEAVES : 0) | (o->json || o->since ? 0 : CP_LEDGER_NO_TREE),
+	    (o->strict ? CP_LEDGER_STRICT : 0) |
+	    (since_on ? CP_LEDGER_KEEP_LEAVES : 0) | (o->json || since_on ? 0 : CP_LEDGER_NO_TREE),
 	    on_finding, &r, &s, &e);
 	if (rc == -1) {
 		cp_ledger_summary_free(&s);
@@ -647,7 +724,7 @@ mode_verify(const struct opts *o)
 		cp_json_kuint(&w, "size", s.entries);
 		cp_json_kstr(&w, "root", b64);
 	}
-	if (o->since != NULL)
+	if (since_on)
 		since_bad = check_since(o, &sn, &s, &w);
 	if (o->json) {
 		cp_json_kbool(&w, "intact", rc == 0 && !since_bad);
@@ -817,7 +894,7 @@ mode_cat(const struct opts *o)
 			continue;
 		if (ln->kind == CP_LEDGER_MALFORMED) {
 			warnx("%s:%llu: %s%s", ln->segment, (unsigned long long)ln->lineno,
-			    ln->last ? "torn tail: " : "malformed line: ", ln->detail);
+			    ln->last && !ln->ended ? "torn tail: " : "malformed line: ", ln->detail);
 			status = CP_EXIT_ERR;
 			continue;
 		}
@@ -850,6 +927,7 @@ mode_repair(const struct opts *o)
 		cp_json_obj(&w);
 		cp_json_kbool(&w, "repaired", r.repaired);
 		cp_json_kbool(&w, "completed", r.completed);
+		cp_json_kbool(&w, "malformed", r.malformed);
 		if (r.repaired) {
 			cp_json_kstr(&w, "segment", r.segment);
 			cp_json_kuint(&w, "offset", r.offset);
@@ -862,8 +940,9 @@ mode_repair(const struct opts *o)
 	else if (r.completed)
 		printf("%s: the last entry was whole but for its newline, now added\n", r.segment);
 	else
-		printf("%s: %llu torn bytes from byte %llu moved to %s\n", r.segment,
-		    (unsigned long long)r.bytes, (unsigned long long)r.offset, r.sidefile);
+		printf("%s: %llu %s bytes from byte %llu moved to %s\n", r.segment,
+		    (unsigned long long)r.bytes, r.malformed ? "malformed" : "torn",
+		    (unsigned long long)r.offset, r.sidefile);
 	return CP_EXIT_YES;
 }
 
@@ -932,6 +1011,8 @@ main(int argc, char *argv[])
 		case OPT_CANONICAL: o.canonical = 1; break;
 		case OPT_JANSSON: o.reader = CP_LEDGER_REFERENCE; break;
 		case OPT_BASE: o.base = optarg; break;
+		case OPT_STRICT: o.strict = 1; break;
+		case OPT_CHECKPOINT: o.checkpoint = 1; break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);
@@ -954,6 +1035,12 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--batch reads events on standard input, not from field options");
 	if ((o.json && !verbs[v].json) || (o.since && verb != VERIFY) || (o.canonical && verb != CAT))
 		errx(CP_EXIT_ERR, "--json, --since and --canonical go with verify, head, repair and cat");
+	if (o.strict && verb != VERIFY)
+		errx(CP_EXIT_ERR, "--strict goes with verify");
+	if (o.checkpoint && (verb != VERIFY || o.since || o.path_given || o.base || o.pub ||
+	    o.origin_given))
+		errx(CP_EXIT_ERR, "--checkpoint goes with verify, and the plane's ledger alone "
+		    "(no -f, --base, --since, -p or --origin)");
 	if (o.sign != NULL && verb != HEAD)
 		errx(CP_EXIT_ERR, "--sign goes with head");
 	if (o.pub != NULL ? !(verb == VKEY || (verb == VERIFY && o.since)) : verb == VKEY)

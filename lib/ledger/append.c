@@ -304,9 +304,15 @@ open_active(struct writer *w, struct cp_err *e)
 	}
 	if (cp_seg_tail(g->fd, g->size, &t, e) == -1)
 		return cp_err_prefix(e, "%s", g->path);
-	if (t.torn || t.last_hash == NULL) {
-		cp_err_set(e, 0, "%s: torn last line at byte %lld (an append cut short?): "
-		    "see cp-ledger repair", g->path, (long long)t.good_end);
+	/*
+	 * Nothing is chained after a torn or malformed last line: an entry
+	 * written there would bury it.  cp-ledger repair moves it aside (it is
+	 * kept in a side file), and appends resume.
+	 */
+	if (t.malformed || t.torn || t.last_hash == NULL) {
+		cp_err_set(e, 0, "%s: %s last line at byte %lld%s: see cp-ledger repair", g->path,
+		    t.malformed ? "malformed" : "torn", (long long)t.good_end,
+		    t.malformed ? " (not an entry)" : " (an append cut short?)");
 		free(t.last_hash);
 		return -1;
 	}

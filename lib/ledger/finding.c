@@ -77,12 +77,14 @@ cp_finding_text(struct cp_buf *b, const struct cp_ledger_finding *f, const char 
 		cp_buf_adds(b, " (an append cut short? see cp-ledger repair)");
 		return;
 	case CP_LEDGER_LEGACY_WARN:
-		cp_buf_adds(b, "warning: legacy entry ");
+		cp_buf_adds(b, f->warning ? "warning: legacy entry " : "strict: legacy entry ");
 		cp_buf_adds(b, id);
 		cp_buf_adds(b, " without entry_hash; the chain restarts after it");
+		if (!f->warning)
+			cp_buf_adds(b, " (after the chain began)");
 		return;
 	case CP_LEDGER_BLANK_WARN:
-		cp_buf_adds(b, "warning: blank line");
+		cp_buf_adds(b, f->warning ? "warning: blank line" : "strict: blank line");
 		return;
 	}
 }

@@ -43,6 +43,17 @@ cp_ledger_open_family(struct cp_ledger **lp, const char *path, const char *famil
 		free(l);
 		return -1;
 	}
+	if (l->set.file == NULL && l->set.n == 0) {
+		/* A directory without one segment of the family is not an empty ledger but none. */
+		cp_err_set(e, 0, "no ledger in %s (no %s.jsonl or %s-*.jsonl)", path,
+		    l->set.family, l->set.family);
+		if (e != NULL)
+			e->errnum = ENOENT;
+		errno = ENOENT;
+		cp_seg_free(&l->set);
+		free(l);
+		return -1;
+	}
 	for (size_t i = 0; i < l->set.n; i++)
 		if (l->set.seg[i].size > 0)
 			l->lastseg = i;
@@ -147,6 +158,7 @@ struct verifier {
 	struct cp_ledger_summary *s;
 	struct cp_buf expect;	/* entry_hash the next previous_hash must name */
 	int resync;		/* after a malformed line: the next link cannot be checked */
+	int chained;		/* a chained entry was read */
 	struct recent recent[RECENT];
 	unsigned nrecent;
 	uint64_t leafcap;
@@ -156,6 +168,10 @@ static void
 report(struct verifier *v, struct cp_ledger_finding *f)
 {
 	f->warning = f->kind == CP_LEDGER_LEGACY_WARN || f->kind == CP_LEDGER_BLANK_WARN;
+	/* Python-era legacy lines before the chain began stay warnings even then. */
+	if ((v->flags & CP_LEDGER_STRICT) &&
+	    (f->kind == CP_LEDGER_BLANK_WARN || v->chained))
+		f->warning = 0;
 	if (f->warning)
 		v->s->warnings++;
 	else
@@ -256,7 +272,7 @@ static void
 verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 {
 	struct cp_ledger_finding f = { 0 };
-	char detail[300];
+	char detail[400];
 
 	f.segment = ln->segment;
 	f.lineno = ln->lineno;
@@ -267,10 +283,15 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 		return;
 	}
 	if (ln->kind == CP_LEDGER_MALFORMED) {
-		f.kind = ln->last ? CP_LEDGER_TORN : CP_LEDGER_BAD_LINE;
+		/* Only a line without its newline can be an append cut short. */
+		f.kind = ln->last && !ln->ended ? CP_LEDGER_TORN : CP_LEDGER_BAD_LINE;
 		f.detail = ln->detail;
 		if (!ln->ended) {
 			snprintf(detail, sizeof(detail), "unfinished line (no newline): %s", ln->detail);
+			f.detail = detail;
+		} else if (ln->last) {
+			snprintf(detail, sizeof(detail), "%s (the last line: appends refuse to follow "
+			    "it; cp-ledger repair moves it aside)", ln->detail);
 			f.detail = detail;
 		}
 		report(v, &f);
@@ -296,6 +317,7 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 	}
 	check_entry(v, ln, &f);
 	v->resync = 0;
+	v->chained = 1;
 }
 
 int

@@ -20,14 +20,17 @@ struct cp_ledger;
 #define CP_LEDGER_KEEP_LEAVES 0x1	/* verify: keep every leaf hash in memory (32 bytes an entry) for proofs */
 #define CP_LEDGER_REFERENCE 0x2		/* parse lines with jansson alone, the reference reader (tests) */
 #define CP_LEDGER_NO_TREE 0x4		/* verify: no Merkle tree (s->tree stays empty), for a caller without use for its root */
+#define CP_LEDGER_STRICT 0x8		/* verify: blank lines, and legacy entries after the first
+					 * chained one, are problems, not warnings (CI) */
 
 /*
  * Open the ledger at path (a directory of segments, or one segment file)
  * for reading: take the snapshot, order the segments by their chain (see
  * cp_seg_order).  Lines are parsed as cp_jtree_load does
  * (CP_LEDGER_REFERENCE in flags: by jansson alone).  Returns 0, or -1
- * with the message in e (missing ledger, unreadable segment).  Caller
- * frees with cp_ledger_close.
+ * with the message in e (missing ledger, unreadable segment; a directory
+ * holding no segment is no ledger either: e->errnum and errno ENOENT).
+ * Caller frees with cp_ledger_close.
  */
 int cp_ledger_open(struct cp_ledger **lp, const char *path, unsigned flags, struct cp_err *e);
 
@@ -54,14 +57,16 @@ enum cp_ledger_finding_kind {
 	CP_LEDGER_CHAIN_BREAK,	/* previous_hash is not the entry_hash of the entry before */
 	CP_LEDGER_DUPLICATE,	/* the entry repeats the one before it */
 	CP_LEDGER_BAD_LINE,	/* a malformed line */
-	CP_LEDGER_TORN,		/* the last line lacks its newline or does not parse: a crash mid-append */
+	CP_LEDGER_TORN,		/* the last line lacks its newline: a crash mid-append (a whole
+				 * line that does not parse is BAD_LINE, wherever it is) */
 	CP_LEDGER_LEGACY_WARN,	/* warning: a legacy entry; the chain restarts after it */
 	CP_LEDGER_BLANK_WARN	/* warning: a blank line */
 };
 
 struct cp_ledger_finding {
 	int kind;			/* enum cp_ledger_finding_kind */
-	int warning;			/* 1 for the warnings, which leave the ledger intact */
+	int warning;			/* 1 for the warnings, which leave the ledger intact
+					 * (0 for LEGACY_WARN, BLANK_WARN under CP_LEDGER_STRICT) */
 	const char *segment;
 	uint64_t lineno;
 	const char *id;			/* the entry's id, or NULL */
@@ -95,7 +100,10 @@ void cp_ledger_summary_free(struct cp_ledger_summary *s);
  * check every previous_hash (the first entry and the one after a legacy
  * entry must have ""), and hand each finding to fn (may be NULL).  The
  * Merkle leaf of an entry is cp_merkle_leaf_hash over the 32 bytes of its
- * recomputed hash (equal to its entry_hash when sound).  Memory does not
+ * recomputed hash (equal to its entry_hash when sound).  CP_LEDGER_STRICT
+ * makes blank lines and the legacy entries after the first chained entry
+ * problems (a legacy entry there restarts the chain: the one way to
+ * rewrite what follows it without a break).  Memory does not
  * grow with the ledger unless CP_LEDGER_KEEP_LEAVES; CP_LEDGER_REFERENCE
  * parses as cp_ledger_open says; CP_LEDGER_NO_TREE (without KEEP_LEAVES)
  * spares the two hashes an entry's leaf and nodes cost.  Returns 0 intact

@@ -363,8 +363,14 @@ cp_seg_tail(int fd, off_t size, struct cp_seg_tail *t, struct cp_err *e)
 			t->last_hash = xstrdup(ln.entry_hash);
 		else if (ln.kind == CP_LEDGER_LEGACY)
 			t->last_hash = xstrdup("");
-		else if (!t->torn) {
-			t->torn = 1;
+		else {
+			/*
+			 * A whole line (its newline written) that is no entry was not
+			 * cut short by a crash: it is malformed, and what follows it
+			 * (a torn line, blank lines) goes aside with it on repair.
+			 */
+			t->malformed = 1;
+			t->completable = 0;
 			t->good_end = nl + 1;
 		}
 		break;

@@ -76,9 +76,11 @@ void cp_seg_free(struct cp_segset *s);
 
 /* What the end of a segment holds. */
 struct cp_seg_tail {
-	int torn;		/* the last line lacks its newline, or does not parse */
+	int torn;		/* the last line lacks its newline (a crash mid-append) */
 	int completable;	/* torn only for a missing newline after a sound entry */
-	off_t good_end;		/* where the sound part ends (the size when not torn) */
+	int malformed;		/* the last complete line that is not blank is not an entry */
+	off_t good_end;		/* where the sound part ends, before the torn bytes or the
+				 * malformed last line (the size when neither) */
 	char *last_hash;	/* entry_hash of the last entry: "" for legacy or none; NULL unknown */
 };
 

@@ -30,6 +30,7 @@
 #include "ledger/finding.h"
 #include "plane/fplist.h"
 #include "plane/integrity.h"
+#include "plane/lcheck.h"
 #include "plane/manifest.h"
 #include "plane/istate.h"
 #include "text/csv.h"
@@ -49,6 +50,19 @@ strv_push(struct strv *s, char *str)
 		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
 	}
 	s->v[s->n++] = str;
+}
+
+/* Push a formatted string (a message). */
+static void __attribute__((format(printf, 2, 3)))
+strv_pushf(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	strv_push(s, xstrdup(buf));
 }
 
 static void
@@ -814,25 +828,50 @@ fingerprint_dir(struct run *u, const char *dir, const struct stat *dst)
 static void
 ledger(struct run *u)
 {
-	const char *rel = cp_layout_rel(CP_LAYOUT_LEDGER);
+	const char *rel = cp_layout_rel(CP_LAYOUT_LEDGER), *keys = cp_layout_rel(CP_LAYOUT_KEYS);
 	struct cp_ledger_summary s;
 	struct chain c = { { 0 }, u->o->root };
+	struct cp_lcheck k;
 	struct stat st;
 	struct cp_err err;
 	char *path;
+	int has, x;
 
 	if (fstatat(u->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		cp_fplist_add(&u->fps, rel, NULL, 'X');
 		return;
 	}
 	fingerprint_dir(u, rel, &st);
+	/* The checkpoint's signature policy and trusted keys are inputs too. */
+	fingerprint_input(u, cp_layout_rel(CP_LAYOUT_CONF));
+	if (fstatat(u->rootfd, keys, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		fingerprint_dir(u, keys, &st);
+	else
+		cp_fplist_add(&u->fps, keys, NULL, 'X');
 	path = xpathjoin(u->o->root, rel);
 	memset(&s, 0, sizeof(s));
-	if (cp_ledger_verify(path, CP_LEDGER_NO_TREE, on_finding, &c, &s, &err) == -1) {
-		char *msg = xmalloc(strlen(err.msg) + 32);
-
-		sprintf(msg, "ledger unreadable: %s", err.msg);
-		strv_push(&c.lines, msg);
+	/* The plane's own checkpoint (plane/lcheck): the ledger must extend it. */
+	if ((has = cp_lcheck_load(u->rootfd, u->o->root, &k, &err)) == -1) {
+		strv_pushf(&c.lines, "ledger/%s unreadable: %s", CP_LCHECK_FILE, err.msg);
+		has = 0;
+	} else if (has && k.refused) {
+		strv_pushf(&c.lines, "ledger/%s: %s", CP_LCHECK_FILE, k.why);
+		has = 0;
+	}
+	if (cp_ledger_verify(path, has ? CP_LEDGER_KEEP_LEAVES : CP_LEDGER_NO_TREE, on_finding,
+	    &c, &s, &err) == -1)
+		strv_pushf(&c.lines, "ledger unreadable: %s", err.msg);
+	else if (has && (x = cp_lcheck_extends(&k.c, &s, &err)) != 1) {
+		if (x == -1)
+			strv_pushf(&c.lines, "ledger/%s: %s", CP_LCHECK_FILE, err.msg);
+		else if (k.c.size > s.entries)
+			strv_pushf(&c.lines, "ledger/%s: it holds %llu entries, the ledger %llu "
+			    "(entries were removed)", CP_LCHECK_FILE, (unsigned long long)k.c.size,
+			    (unsigned long long)s.entries);
+		else
+			strv_pushf(&c.lines, "ledger/%s: the ledger does not extend it: entries "
+			    "among its first %llu were removed, altered or reordered", CP_LCHECK_FILE,
+			    (unsigned long long)k.c.size);
 	}
 	cp_ledger_summary_free(&s);
 	free(path);

@@ -26,6 +26,7 @@
 #include "ledger/ledger.h"
 #include "ledger/seg.h"
 #include "plane/journal.h"
+#include "plane/lcheck.h"
 #include "text/sumline.h"
 
 #define STATE ".cp"
@@ -815,6 +816,28 @@ finish(struct cp_journal *j, int k, struct cp_err *e)
 	return 0;
 }
 
+/*
+ * The plane's checkpoint brought up to its ledger, ledger_path being
+ * ROOT/ledger, once the entry is durable: never ahead of the ledger, at
+ * worst one entry behind after a crash (recovery catches up).  Its failure
+ * (a ledger that no longer extends the checkpoint: tampering) undoes
+ * nothing committed; the checkpoint is left as it was, for cp-ledger
+ * verify --checkpoint and cp-integrity to report.
+ */
+static void
+keep_checkpoint(struct cp_journal *j, const char *ledger_path)
+{
+	const char *slash = strrchr(ledger_path, '/');
+	struct cp_err e;
+	char *root;
+
+	if (slash == NULL)
+		return;
+	root = slash == ledger_path ? xstrdup("/") : xstrndup(ledger_path, (size_t)(slash - ledger_path));
+	(void)cp_lcheck_update(j->planefd, root, &e);
+	free(root);
+}
+
 /* 1 if a sound entry with id whose metadata names digest is in the ledger, 0 if not, -1 (e). */
 static int
 find_entry(const char *ledger, const char *id, const char *digest, struct cp_err *e)
@@ -951,6 +974,7 @@ cp_journal_commit(struct cp_journal *j, const char *ledger_path, struct cp_event
 	}
 	if (stop_here(2, e))
 		goto halt;
+	keep_checkpoint(j, ledger_path);
 	if ((rc = do_steps(j, 0, &done, 3, e)) == 0)
 		rc = finish(j, 3 + (int)j->n, e);
 	if (rc == -2)
@@ -1142,6 +1166,7 @@ cp_journal_recover(int plane_fd, const char *ledger_path, struct cp_journal_repo
 				goto out;
 			}
 			r->forward = 1;
+			keep_checkpoint(j, ledger_path);
 		} else
 			r->back = 1;
 		if (finish(j, -1, e) == -1)
