@@ -8,7 +8,7 @@
 import hashlib, json, sys
 
 path, k = sys.argv[1], int(sys.argv[2])
-lines = open(path, encoding="utf-8").read().splitlines()
+lines = open(path, encoding="utf-8", newline="").read().split("\n")[:-1]
 out, prev = [], None
 for i, line in enumerate(lines, 1):
     e = json.loads(line)
