@@ -289,6 +289,22 @@ test_crash_external(void)
 	close(pl.fd);
 }
 
+/* The size the plane's ledger/checkpoint holds, -1 when there is none (or it cannot be read). */
+static long
+checkpoint_size(struct plane *pl)
+{
+	char line[256];
+	long size = -1;
+	FILE *fp;
+
+	if ((fp = fopen(P(pl, "ledger/checkpoint"), "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), fp) != NULL && fgets(line, sizeof(line), fp) != NULL)
+		size = strtol(line, NULL, 10);
+	fclose(fp);
+	return size;
+}
+
 /* A crash after every point, then recovery: all or nothing, and a second recovery does nothing. */
 static void
 test_crash(void)
@@ -310,6 +326,9 @@ test_crash(void)
 		cp_journal_test_stop_after(-1);
 		snprintf(what, sizeof(what), "stopped after point %d: commit says so", k);
 		CHECK(k <= last ? rc == -1 && strstr(e.msg, "test hook") != NULL : rc == 0, what);
+		/* The checkpoint follows the entry: never ahead of the ledger, at worst one behind. */
+		snprintf(what, sizeof(what), "stopped after point %d: checkpoint never ahead", k);
+		CHECK(checkpoint_size(&pl) == (k <= 2 ? -1 : 1), what);
 		rc = cp_journal_recover(pl.fd, pl.ledger, &r, &e);
 		snprintf(what, sizeof(what), "stopped after point %d: recovered", k);
 		if (!CHECK(rc == 0, what))
@@ -326,6 +345,8 @@ test_crash(void)
 		if (!CHECK(ok, what))
 			printf("#   journal %d forward %d back %d steps %zu redone %zu stale %zu\n",
 			    r.journal, r.forward, r.back, r.steps, r.redone, r.stale);
+		snprintf(what, sizeof(what), "stopped after point %d: recovery caught the checkpoint up", k);
+		CHECK(checkpoint_size(&pl) == (k < 2 ? -1 : 1), what);
 		snprintf(what, sizeof(what), "stopped after point %d: no journal, no staging", k);
 		CHECK(!exists(P(&pl, ".cp/journal")) && staged_dirs(pl.root) == 0, what);
 		rc = cp_journal_recover(pl.fd, pl.ledger, &r, &e);
