@@ -730,6 +730,9 @@ mode_verify(const struct opts *o)
 		cp_json_kbool(&w, "intact", rc == 0 && !since_bad);
 		cp_json_endl(&w);
 	}
+	else if (rc == 0 && since_bad)
+		printf("NOT intact: the chain of its %llu entries holds, but it does not extend the "
+		    "checkpoint\n", (unsigned long long)s.entries);
 	else if (rc == 0)
 		printf("intact: %llu entries in %zu segment%s, head %s\n",
 		    (unsigned long long)s.entries, s.segments, s.segments == 1 ? "" : "s",

@@ -107,6 +107,8 @@ both_pass() {
 	# with it, both fail
 	cp "$T/good/checkpoint" ledger/checkpoint
 	both_fail "NOT consistent with the checkpoint of $n entries: entries before it were removed, altered or reordered"
+	run -1 cp-ledger verify --checkpoint
+	[ "${lines[${#lines[@]} - 1]}" = "NOT intact: the chain of its $n entries holds, but it does not extend the checkpoint" ]
 	# --strict fails on the legacy line even without a checkpoint
 	run -2 mk ledger-verify STRICT=1
 	[[ $output == *"strict: legacy entry"* ]]
