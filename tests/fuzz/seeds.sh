@@ -70,3 +70,60 @@ if on token; then
 	text token 'no colon'
 	text token 'c\xc3\xa9sar:00'
 fi
+if on ledger; then
+	while IFS= read -r line; do text ledger "$line"; done < <(
+		cat tests/data/cp-ledger/*.jsonl tests/data/ledger-cp2.jsonl ledger/*.jsonl | head -400 |
+		    sed 's/\\/\\\\/g')
+	text ledger '{"a":1e400,"b":NaN,"c":-Infinity,"d":123456789012345678901234567890,"e":"\\\\u0000\\\\ud83d\\\\ude00"}'
+	text ledger '[1.0,1e-7,-0.0,1E+2,{"k":[]}]'
+	text ledger '{"a":1,"a":2}'
+	text ledger '{"x":"\\\\udc00"}'
+fi
+V=${CP_VECTORS:-/work/shared/vectors}/signing
+if on checkpoint; then
+	seed checkpoint "$V/checkpoint.note"
+	text checkpoint 'example.org/cp-vector\n3\nSBNJTRN+FjG7owHVrKtue7eqdM4RhdRWVl71HXN2d7I=\n'
+	text checkpoint 'o\n18446744073709551615\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\next\n\n\xe2\x80\x94 k AAAAAAAA\n\xe2\x80\x94 k2 AAAAAAAAAAA=\n'
+fi
+if on signify; then
+	for f in tests/data/cp-sign/*.pub "$V"/*.pub; do seed signify "$f" 00; done
+	for f in tests/data/cp-sign/*.sec "$V"/*.sec; do seed signify "$f" 01; done
+	for f in tests/data/cp-sign/*.sig "$V"/*.sig; do seed signify "$f" 02; done
+fi
+if on dsse; then
+	seed dsse "$V/envelope.json"
+	# The same statement signed by the vector's key under its signify keyid.
+	mkdir -p "$out/dsse"
+	/usr/bin/python3 - "$V/envelope.json" > "$out/dsse/signed" <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+env = json.load(open(sys.argv[1]))
+t, body = env["payloadType"], base64.b64decode(env["payload"])
+k = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+pae = b"DSSEv1 %d %s %d " % (len(t), t.encode(), len(body)) + body
+sig = base64.b64encode(k.sign(pae)).decode()
+print(json.dumps({"payload": env["payload"], "payloadType": t,
+    "signatures": [{"keyid": "0123456789abcdef", "sig": sig}]}))
+PY
+fi
+if on tar || on gzin; then
+	# cp-tar's hostile corpus (tests/cp-tar.bats makes the same), the planes' packs.
+	mkdir -p "$out/tarsrc/outside" "$out/tarsrc/x/sub" "$out/tarsrc/corpus"
+	python3 tests/cp-tar-corpus.py "$out/tarsrc/corpus" "$out/tarsrc/outside" >/dev/null
+	echo hello > "$out/tarsrc/x/sub/file"
+	ln -sf file "$out/tarsrc/x/sub/link"
+	ln -f "$out/tarsrc/x/sub/file" "$out/tarsrc/x/hard"
+	long=$(printf 'd%.0s' $(seq 120))/$(printf 'n%.0s' $(seq 120))
+	mkdir -p "$out/tarsrc/x/${long%/*}" && echo long > "$out/tarsrc/x/$long"
+	for fmt in gnu pax ustar; do
+		tar --format=$fmt -C "$out/tarsrc" -czf "$out/tarsrc/corpus/own-$fmt.tar.gz" x 2>/dev/null || true
+	done
+	for f in "$out"/tarsrc/corpus/* $(find tests/data -name '*.tar.gz' | head -3); do
+		if on gzin && [ "$(stat -c %s "$f")" -lt 100000 ]; then seed gzin "$f"; fi
+		if on tar && gzip -dc "$f" > "$out/tar.tmp" 2>/dev/null &&
+		    [ "$(stat -c %s "$out/tar.tmp")" -lt 200000 ]; then
+			for b in 00 01 02; do seed tar "$out/tar.tmp" $b; done
+		fi
+	done
+	rm -rf "$out/tarsrc" "$out/tar.tmp"
+fi
