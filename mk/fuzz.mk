@@ -8,7 +8,8 @@
 # The library is built again with clang and -fsanitize=fuzzer-no-link,address,undefined
 # into build/fuzz/ (never build/lib or bin/).  New inputs go to build/fuzz/corpus/NAME,
 # crash inputs to build/fuzz/crashes/; the committed seeds in tests/fuzz/corpus/NAME are
-# read, never written (`make fuzz-merge` is the one way to add to them).
+# read, never written (`make fuzz-merge` is the one way to add to them; it keeps every
+# regress-* file, the findings' inputs, whatever coverage they add).
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -54,7 +55,8 @@ fuzz-merge: fuzz-build
 	  rm -rf build/fuzz/merge/$$f; mkdir build/fuzz/merge/$$f; \
 	  build/fuzz/fuzz_$$f -merge=1 build/fuzz/merge/$$f \
 	    tests/fuzz/corpus/$$f build/fuzz/corpus/$$f; \
-	  rm -f tests/fuzz/corpus/$$f/*; cp build/fuzz/merge/$$f/* tests/fuzz/corpus/$$f/; \
+	  find tests/fuzz/corpus/$$f -type f ! -name 'regress-*' -delete; \
+	  cp build/fuzz/merge/$$f/* tests/fuzz/corpus/$$f/; \
 	done
 
 .PHONY: fuzz fuzz-build fuzz-merge

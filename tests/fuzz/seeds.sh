@@ -127,3 +127,67 @@ if on tar || on gzin; then
 	done
 	rm -rf "$out/tarsrc" "$out/tar.tmp"
 fi
+if on manifest; then
+	for f in $(find tests/data -name MANIFEST.json); do seed manifest "$f"; done
+	text manifest '{"version": "2", "checksums": {"a": {"sha256": "x", "size": 1}, "b/c": {}, "gone": {}, "../x": {}, "MANIFEST.json": [1]}, "extra": {"k": [1, 2.5, null]}, "merkle_scheme": "cp2"}'
+	text manifest '{"checksums": [], "version": 3}'
+	text manifest '[]'
+fi
+if on receipt; then
+	# Two bytes of ID.sha256's length, ID.sha256, ID.info.
+	mkdir -p "$out/receipt"
+	python3 - "$out/receipt" <<'PY'
+import struct, sys
+d = "0123456789abcdef" * 4
+cases = [
+    ("%s  a\n%s  b/c d\n" % (d, d), "package=P\ndigest=%s\ndestination=.\noutput_type=extension\n" % d),
+    ("\\%s  a\\nb\\\\c\n" % d, "package=P\ndigest=%s\ndestination=/opt/ext\noutput_type=external\n" % d),
+    ("%s *x\n" % d.upper(), "output_type=module\ndestination=modules/P\ndigest=%s\npackage=P\n" % d),
+    ("%s  ../x\n%s  a\n" % (d, d), "package=P\n"),
+    ("", "package=Q\ndigest=%s\ndestination=\noutput_type=other\n" % d),
+]
+for i, (s, info) in enumerate(cases):
+    s, info = s.encode(), info.encode()
+    open("%s/r%d" % (sys.argv[1], i), "wb").write(struct.pack("<H", len(s)) + s + info)
+PY
+fi
+if on hashcache; then
+	# Selector 1: a whole file; 0: records only (the harness frames them).
+	mkdir -p "$out/hashcache"
+	python3 - "$out/hashcache" <<'PY'
+import hashlib, sys
+d = "ab" * 32
+recs = "2049 131 12 1769896811074330000 1769896811074330000 %s\n" % d
+recs += "0 18446744073709551615 0 -9223372036854775808 9223372036854775807 %s\n" % ("0" * 64)
+body = "cp-hash-cache 1\n" + recs
+whole = body + "end 2 %s\n" % hashlib.sha256(body.encode()).hexdigest()
+for name, data in [("whole", b"\x01" + whole.encode()), ("recs", b"\x00" + recs.encode()),
+                   ("foreign", b"\x01not a cache\n"), ("empty", b"\x01"),
+                   ("bad", b"\x01" + whole.replace("end 2", "end 3").encode())]:
+    open("%s/%s" % (sys.argv[1], name), "wb").write(data)
+PY
+fi
+if on istate || on hashcache; then
+	# A real state and cache, from bin/cp-integrity over a copy of the Python plane.
+	if [ -x bin/cp-integrity ]; then
+		rm -rf "$out/plane" && cp -R tests/data/python-plane/plane "$out/plane"
+		bin/cp-integrity -C "$out/plane" --state "$PWD/$out/plane.state" --cache "$PWD/$out/plane.cache" \
+		    >/dev/null 2>&1 || true
+		if on hashcache && [ -s "$out/plane.cache" ]; then seed hashcache "$out/plane.cache" 01; fi
+		if on istate && [ -s "$out/plane.state" ]; then
+			seed istate "$out/plane.state" 01
+			# The content after the key, for the framing form (selector 0).
+			python3 - "$out/plane.state" "$out/istate/body" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+total = struct.unpack("<Q", b[-12:-4])[0]
+at = 21 + 24
+n = struct.unpack("<Q", b[at:at + 8])[0]
+open(sys.argv[2], "wb").write(b"\x00" + b[at + 8 + n + 1:total])
+PY
+		fi
+		rm -rf "$out/plane" "$out/plane.state" "$out/plane.cache"
+	else
+		echo "seeds.sh: no bin/cp-integrity (make it first): no state or cache seed" >&2
+	fi
+fi
