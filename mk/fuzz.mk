@@ -21,7 +21,14 @@ FUZZ ?= $(FUZZ_NAMES_ALL)
 FUZZ_BINS := $(FUZZ_NAMES_ALL:%=build/fuzz/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 
-build/fuzz/lib/%.o: lib/%.c | build/deps-ok
+# A change of compiler or flags rebuilds the fuzz build (build/fuzz/flags records the last set).
+FUZZ_FLAGS_NOW := $(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) $(CP_PKG_LIBS)
+ifneq ($(FUZZ_FLAGS_NOW),$(file <build/fuzz/flags))
+$(shell mkdir -p build/fuzz)
+$(file >build/fuzz/flags,$(FUZZ_FLAGS_NOW))
+endif
+
+build/fuzz/lib/%.o: lib/%.c build/fuzz/flags | build/deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
@@ -29,7 +36,7 @@ build/fuzz/libcp.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(FUZZ_LIB_OBJ)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libcp.a
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libcp.a build/fuzz/flags
 	$(FUZZ_CC) $(ALL_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP \
 	    -o $@ $< build/fuzz/libcp.a $(CP_PKG_LIBS) -pthread
 

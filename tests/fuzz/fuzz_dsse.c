@@ -9,9 +9,9 @@ static const char pubtext[] = "untrusted comment: cp vector public key\n"
     "RWQBI0VniavN7wOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4\n";
 
 /*
- * The input is the envelope.  A verified one gives its body, and signing
- * that body again with... nothing secret here: the verdict must be one of
- * three, with a message whenever it is not a success.
+ * The input is the envelope, checked against two trusted keys (a dummy
+ * first, then the vector's).  The verdict is one of three, with a message
+ * and no body unless verified; a verified body is the tail of its PAE.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
