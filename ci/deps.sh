@@ -11,6 +11,7 @@ packages=(
 	signify-openbsd			# interop baseline: OpenBSD signify (cp-sign)
 	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
 	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v
+	clang libclang-rt-dev		# tests/fuzz: libFuzzer harnesses (make fuzz, tests/fuzz.bats)
 )
 missing=()
 for p in "${packages[@]}"; do
