@@ -420,3 +420,21 @@ assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
 	[[ "$stderr" == *"cache cache not used: cannot make $BATS_TEST_TMPDIR/ro/state for the state key: Permission denied"* ]]
 	[ ! -e cache ]
 }
+
+@test "cache: runs that make the state key at once agree on one key" {
+	for i in 1 2 3 4 5 6; do echo "$i" > "f$i"; done
+	for i in 1 2 3 4 5 6; do cp-hash --cache "c$i" "f$i" > "o$i" 2> "e$i" & done
+	wait
+	for i in 1 2 3 4 5 6; do [ ! -s "e$i" ] && [ "$(cat "o$i")" = "$(sha256sum "f$i")" ]; done
+	[ "$(ls -A "$XDG_STATE_HOME/cp")" = state.key ]	# no temporary file left
+	[ "$(stat -c %a "$XDG_STATE_HOME/cp/state.key")" = 600 ]
+	# every cache carries the MAC of that one key
+	for i in 1 2 3 4 5 6; do
+		/usr/bin/python3 -c '
+import hmac, sys
+b = open(sys.argv[1], "rb").read()
+at = b.rindex(b"end ")
+key = bytes.fromhex(open(sys.argv[2]).read())
+assert b[at:].split()[2].decode() == hmac.new(key, b[:at], "sha256").hexdigest()' "c$i" "$XDG_STATE_HOME/cp/state.key"
+	done
+}

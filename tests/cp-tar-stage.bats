@@ -127,3 +127,27 @@ PY
 	run -0 cp-tar -x "$DEST" -f comment.tgz
 	[ "$(cat "$DEST/good.txt")" = hello ]
 }
+
+@test "an entry named by both a GNU long name and a pax path is refused" {
+	/usr/bin/python3 - <<'PY'
+import gzip, io, tarfile
+def blocks(fmt, name):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        ti = tarfile.TarInfo(name)
+        ti.size = 3
+        t.addfile(ti, io.BytesIO(b"hi\n"))
+    return b.getvalue()
+gnu = blocks(tarfile.GNU_FORMAT, "g" * 120)       # 'L' header, its data, the entry
+pax = blocks(tarfile.PAX_FORMAT, "p\u00e9" * 70)  # 'x' header, its data, the entry
+assert gnu[156:157] == b"L" and pax[156:157] == b"x"
+# the GNU long name's header and data, then the pax header, its data, its entry and the end
+open("both.tgz", "wb").write(gzip.compress(gnu[:1024] + pax))
+PY
+	# GNU tar takes one of the two names; libarchive may take the other
+	run -0 tar -tzf both.tgz
+	run --separate-stderr -2 cp-tar -t --check -f both.tgz
+	[[ "$stderr" == *"both a GNU long name and a pax path" ]]
+	run -2 cp-tar -x "$DEST" -f both.tgz
+	[ "$(ls -A "$DEST")" = "" ]
+}
