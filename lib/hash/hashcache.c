@@ -211,7 +211,7 @@ load(struct cp_hashcache *c, char *buf, size_t len)
 			    "fails its MAC check (forged, corrupt, or written under another user's key)";
 		}
 		n = parse_record(line, &e);
-		*nl = '\n';	/* the bytes stay as read: the trailer's checksum covers them */
+		*nl = '\n';	/* the bytes stay as read: the trailer's MAC covers them */
 		if (n == -1)
 			break;
 		insert(c, &e);
