@@ -11,6 +11,7 @@
 #include "base/hex.h"
 #include "base/io.h"
 #include "base/json.h"
+#include "base/wipe.h"
 #include "base/xalloc.h"
 #include "cli/names.h"
 #include "cli/prog.h"
@@ -196,6 +197,8 @@ hash_mode(struct run *r)
 	struct cp_hashcache *cache = NULL;
 	struct cp_hashpool_opts po = { .jobs = o->jobs, .full = o->full };
 	const char *why;
+	unsigned char key[CP_STATEKEY_LEN];
+	struct cp_err e;
 	static char stdin_name[] = "-";
 	static char *dash[] = { stdin_name };
 	struct opts with_stdin;
@@ -212,9 +215,15 @@ hash_mode(struct run *r)
 		cp_names_init(&r->names, r->in, o->files_from, o->null);
 	}
 	if (o->cache != NULL) {
-		cache = cp_hashcache_load(o->cache, &why);
-		if (why != NULL)
-			warnx("cache %s %s; hashing without it", o->cache, why);
+		/* No key, no cache: a record that nothing vouches for is never trusted. */
+		if (cp_statekey_load(key, &e) == -1)
+			warnx("cache %s not used: %s", o->cache, e.msg);
+		else {
+			cache = cp_hashcache_load(o->cache, key, &why);
+			if (why != NULL)
+				warnx("cache %s %s; hashing without it", o->cache, why);
+		}
+		cp_wipe(key, sizeof(key));
 		po.cache = cache;
 	}
 	cp_hashpool_run(&po, next_file, hashed, r);

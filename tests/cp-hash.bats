@@ -277,7 +277,8 @@ cache_stats() {
 	sed -i '2s/^./9/' cache
 	run --separate-stderr -0 cp-hash --cache cache f
 	[ "$output" = "$(sha256sum f)" ]
-	[[ "$stderr" == *"cache cache is corrupt; hashing without it"* ]]
+	# a changed record fails the cache's MAC (issue 21: it was "is corrupt", a plain checksum)
+	[[ "$stderr" == *"cache cache fails its MAC check (forged, corrupt, or written under another user's key); hashing without it"* ]]
 	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
 	# a truncated cache too
 	head -n 1 cache > c2 && mv c2 cache
@@ -292,4 +293,148 @@ cache_stats() {
 	[ "$output" = "$(sha256sum f)" ]
 	[[ "$stderr" == *"is not a cp-hash cache"* ]]
 	[ "$(cat notes.txt)" = "precious notes" ]
+}
+
+# --- the cache's MAC: the per-user state key ($XDG_STATE_HOME/cp/state.key) ---
+
+key() { printf '%s\n' "$XDG_STATE_HOME/cp/state.key"; }
+
+# The forgery of issue 21, as whoever can write the cache but not read the
+# key would make it: f's record given f's new stat but its old digest, the
+# trailer's plain SHA-256 recomputed over every byte before it.  $1: the
+# magic line to write (the cache's own, or version 1's).
+forge_cache() {
+	python3 -c '
+import hashlib, os, sys
+magic, name, cache = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = open(cache).read().splitlines()
+st = os.stat(name)
+recs = []
+for l in lines[1:-1]:
+    dev, ino, size, mt, ct, digest = l.split()
+    if int(ino) == st.st_ino:
+        l = "%d %d %d %d %d %s" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest)
+    recs.append(l)
+body = magic + "\n" + "".join(r + "\n" for r in recs)
+body += "end %d %s\n" % (len(recs), hashlib.sha256(body.encode()).hexdigest())
+open(cache, "w").write(body)' "$1" "$2" cache
+}
+
+@test "cache: the state key is made on first use, 0600 in a 0700 directory, and kept" {
+	echo x > f
+	[ ! -e "$(key)" ]
+	run --separate-stderr -0 cp-hash --cache cache f
+	[ "$stderr" = "" ]
+	[ "$(stat -c '%a %u %F' "$(key)")" = "600 $(id -u) regular file" ]
+	[ "$(stat -c %a "$XDG_STATE_HOME/cp")" = 700 ]
+	grep -Eqx '[0-9a-f]{64}' "$(key)"
+	[ "$(wc -c < "$(key)")" -eq 65 ]
+	cp "$(key)" key.before
+	sleep 1.1
+	cp-hash --cache cache f > /dev/null
+	cmp "$(key)" key.before
+	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	# the trailer is the HMAC-SHA256 of the bytes before it under that key (Python's hmac)
+	/usr/bin/python3 -c '
+import hmac, sys
+b = open("cache", "rb").read()
+body, last = b[:b.rindex(b"end ")], b[b.rindex(b"end "):].split()
+key = bytes.fromhex(open(sys.argv[1]).read())
+assert body.startswith(b"cp-hash-cache 2\n"), body[:20]
+assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
+	# without XDG_STATE_HOME: under $HOME/.local/state
+	XDG_STATE_HOME= HOME=$BATS_TEST_TMPDIR/home cp-hash --cache cache f > /dev/null
+	[ "$(stat -c %a home/.local/state/cp/state.key)" = 600 ]
+}
+
+@test "cache: a forged record (old digest, new stat, plain trailer recomputed) is detected" {
+	echo original > f
+	sleep 1.1
+	cp-hash --cache cache f > /dev/null
+	want_old=$(sha256sum f)
+	echo modified > f
+	sleep 1.1	# not racy: the forged cache is written in a later second than f's change
+	forge_cache "cp-hash-cache 2" f
+	run --separate-stderr -0 cp-hash --cache cache f
+	[ "$output" = "$(sha256sum f)" ]
+	[ "$output" != "$want_old" ]
+	[[ "$stderr" == *"cache cache fails its MAC check (forged, corrupt, or written under another user's key); hashing without it"* ]]
+	# rewritten under the key: trusted again, without a warning
+	sleep 1.1
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[ "$stderr" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	# the same forgery in the unkeyed format of before: as if there were no cache, no warning
+	echo modified again > f
+	sleep 1.1
+	forge_cache "cp-hash-cache 1" f
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[ "$output" = "$(sha256sum f)" ]
+	[ "$stderr" = "cp-hash: 1 files, 1 hashed, 0 cached" ]
+	head -n 1 cache | grep -qx 'cp-hash-cache 2'
+}
+
+@test "cache: a state key that is a symlink, not 0600, a FIFO or not a key is refused: no cache" {
+	echo x > f
+	sleep 1.1
+	cp-hash --cache cache f > /dev/null
+	cp "$(key)" real.key
+	chmod 600 real.key
+	ln -sf "$BATS_TEST_TMPDIR/real.key" "$(key)"
+	cp cache cache.before
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[ "$output" = "$(sha256sum f)" ]
+	[[ "$stderr" == *"cache cache not used: $(key): refused: the state key is a symbolic link"* ]]
+	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	cmp cache cache.before	# neither read nor written
+	[ -L "$(key)" ]
+	rm "$(key)"; cp real.key "$(key)"; chmod 644 "$(key)"
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[[ "$stderr" == *"refused: the state key's mode is 0644, not 0600"* ]]
+	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	rm "$(key)"; mkfifo -m 600 "$(key)"
+	run --separate-stderr -0 timeout 10 cp-hash --cache cache --stats f
+	[[ "$stderr" == *"refused: the state key is not a regular file"* ]]
+	rm "$(key)"; printf 'short\n' > "$(key)"; chmod 600 "$(key)"
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[[ "$stderr" == *"refused: not a state key"* ]]
+	# the key's directory writable by others: whoever can write it can swap the key
+	rm "$(key)"; cp real.key "$(key)"; chmod 600 "$(key)"; chmod 777 "$XDG_STATE_HOME/cp"
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[[ "$stderr" == *"must be yours and writable by you alone"* ]]
+	chmod 700 "$XDG_STATE_HOME/cp"
+	run --separate-stderr -0 cp-hash --cache cache --stats f
+	[ "$stderr" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+}
+
+@test "cache: a state home that cannot be made (read-only) means no cache and a warning" {
+	echo x > f
+	: > afile
+	run --separate-stderr -0 env XDG_STATE_HOME="$BATS_TEST_TMPDIR/afile/state" cp-hash --cache cache --stats f
+	[ "$output" = "$(sha256sum f)" ]
+	[[ "$stderr" == *"cache cache not used: cannot make $BATS_TEST_TMPDIR/afile/state for the state key: Not a directory"* ]]
+	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	[ ! -e cache ]
+	mkdir ro && chmod 555 ro
+	[ -w ro ] && skip "running as root: a 0555 directory is writable"
+	run --separate-stderr -0 env XDG_STATE_HOME="$BATS_TEST_TMPDIR/ro/state" cp-hash --cache cache --stats f
+	[[ "$stderr" == *"cache cache not used: cannot make $BATS_TEST_TMPDIR/ro/state for the state key: Permission denied"* ]]
+	[ ! -e cache ]
+}
+
+@test "cache: runs that make the state key at once agree on one key" {
+	for i in 1 2 3 4 5 6; do echo "$i" > "f$i"; done
+	for i in 1 2 3 4 5 6; do cp-hash --cache "c$i" "f$i" > "o$i" 2> "e$i" & done
+	wait
+	for i in 1 2 3 4 5 6; do [ ! -s "e$i" ] && [ "$(cat "o$i")" = "$(sha256sum "f$i")" ]; done
+	[ "$(ls -A "$XDG_STATE_HOME/cp")" = state.key ]	# no temporary file left
+	[ "$(stat -c %a "$XDG_STATE_HOME/cp/state.key")" = 600 ]
+	# every cache carries the MAC of that one key
+	for i in 1 2 3 4 5 6; do
+		/usr/bin/python3 -c '
+import hmac, sys
+b = open(sys.argv[1], "rb").read()
+at = b.rindex(b"end ")
+key = bytes.fromhex(open(sys.argv[2]).read())
+assert b[at:].split()[2].decode() == hmac.new(key, b[:at], "sha256").hexdigest()' "c$i" "$XDG_STATE_HOME/cp/state.key"
+	done
 }

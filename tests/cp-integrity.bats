@@ -288,16 +288,20 @@ print("\n".join(hashlib.sha256(open(r["artifact_path"][1:], "rb").read()).hexdig
 # The report without the fields that vary from run to run.
 stable() { jq -S 'del(.timestamp, .hashed, .cached)'; }
 
-# The CRCs of a state file made good again over its content as it now is
-# (a forger's edit: the CRC-32 of each 4 KiB block, the length, the CRC of those).
+# The digests and MAC of a state file made good again over its content as
+# it now is, under the key file $2 (default: the user's state key, so the
+# edit is the key owner's): the SHA-256 of each 4 KiB block, the length,
+# the HMAC-SHA256 of those.
 reseal() {
 	python3 -c '
-import struct, sys, zlib
+import hashlib, hmac, struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
-total = struct.unpack("<Q", b[-12:-4])[0]
-crcs = b"".join(struct.pack("<I", zlib.crc32(b[k:min(k + 4096, total)])) for k in range(0, total, 4096))
-b[total:] = crcs + struct.pack("<Q", total) + struct.pack("<I", zlib.crc32(struct.pack("<Q", total), zlib.crc32(crcs)))
-open(sys.argv[1], "wb").write(b)' "$1"
+key = bytes.fromhex(open(sys.argv[2]).read().strip())
+total = struct.unpack("<Q", b[-40:-32])[0]
+sums = b"".join(hashlib.sha256(b[k:min(k + 4096, total)]).digest() for k in range(0, total, 4096))
+tail = sums + struct.pack("<Q", total)
+b[total:] = tail + hmac.new(key, tail, "sha256").digest()
+open(sys.argv[1], "wb").write(b)' "$1" "${2:-$XDG_STATE_HOME/cp/state.key}"
 }
 
 @test "--state: a run from the state equals a whole run, after every kind of change" {
@@ -385,7 +389,7 @@ for r in csv.DictReader(open("registries/control_plane_registry.csv")):
 		[ "$(jq -r .merkle_root <<< "$output")" = "$(want)" ] || { echo "after: $change" >&2; return 1; }
 		[ "$(stat -c %i .cp/state)" = "$ino" ]	# in place: the tree's changed nodes rewritten
 	done
-	# a state whose tree lacks the leaf a changed file had (its CRCs made good again):
+	# a state whose tree lacks the leaf a changed file had (its MAC made good again):
 	# the tree is built whole, and the root is still right
 	sleep 1.1
 	cp-integrity --no-ledger --state .cp/state > /dev/null || :
@@ -393,7 +397,7 @@ for r in csv.DictReader(open("registries/control_plane_registry.csv")):
 import hashlib, struct, sys
 st, old = sys.argv[1], hashlib.sha256(open("frameworks/f02500.md", "rb").read()).digest()
 b = bytearray(open(st, "rb").read())
-total = struct.unpack("<Q", b[-12:-4])[0]
+total = struct.unpack("<Q", b[-40:-32])[0]
 n = 5000  # every row with an actual hash is a leaf (the three hashless ones too)
 w, nodes = n, n
 while w > 1:
@@ -411,7 +415,7 @@ open(st, "wb").write(b)' .cp/state
 	[ "$(jq -r .merkle_root <<< "$output")" = "$(want)" ]
 }
 
-@test "--state: a state damaged anywhere with its CRCs made good (forged) never crashes a run; --full recovers" {
+@test "--state: a state damaged anywhere with its MAC made good (by the key's owner) never crashes a run; --full recovers" {
 	mkdir -p .cp frameworks/many
 	for i in $(seq 40); do echo "doc $i" > frameworks/many/d$i.md; done
 	# the rows as they are: a file each, the directory as the cp2 root of its files
@@ -431,7 +435,7 @@ open(st, "wb").write(b)' .cp/state
 import random, struct, sys
 random.seed(int(sys.argv[2]))
 b = bytearray(open(sys.argv[1], "rb").read())
-total = struct.unpack("<Q", b[-12:-4])[0]
+total = struct.unpack("<Q", b[-40:-32])[0]
 for _ in range(random.randint(1, 3)):
     b[random.randrange(21, total)] ^= 1 << random.randrange(8)
 open(sys.argv[1], "wb").write(b)' .cp/state "$seed"
@@ -487,10 +491,11 @@ open(sys.argv[1], "wb").write(b)' .cp/state "$seed"
 	jq -e '.hashed == 0 and (.invalid | map(.id)) == ["FMWK-A"]' <<< "$output"
 	want=$(cp-integrity --json | stable) || :
 	[ "$(stable <<< "$output")" = "$want" ]
-	# one bit flipped: in the header, the inputs, the report, the CRCs, the length
+	# one bit flipped: in the header, the inputs, the report, the digests, the length, the MAC
 	cp .cp/state good
 	size=$(stat -c %s good)
-	for off in 0 25 40 200 $((size / 2)) $((size - 30)) $((size - 14)) $((size - 8)) $((size - 1)); do
+	for off in 0 25 40 200 $((size / 2)) $((size - 60)) $((size - 36)) $((size - 30)) \
+	    $((size - 14)) $((size - 8)) $((size - 1)); do
 		cp good .cp/state
 		python3 -c '
 import sys
@@ -516,4 +521,108 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 4]))' .cp/state "$off"
 	run --separate-stderr -1 flock -x .cp/state cp-integrity --json --state .cp/state
 	jq -e '.hashed == 5' <<< "$output"
 	[ "$(stable <<< "$output")" = "$(cp-integrity --json | stable)" ]
+}
+
+# --- the cache and the state under the user's state key (issue 21) ---
+
+# The forgery of issue 21 on the hash cache: the record of $1 given its new
+# stat but its old digest, the trailer's plain SHA-256 recomputed; $2 the
+# magic line written (the cache's own, or version 1's).
+forge_cache() {
+	python3 -c '
+import hashlib, os, sys
+name, magic, cache = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = open(cache).read().splitlines()
+st = os.stat(name)
+recs = []
+for l in lines[1:-1]:
+    dev, ino, size, mt, ct, digest = l.split()
+    if int(ino) == st.st_ino:
+        l = "%d %d %d %d %d %s" % (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest)
+    recs.append(l)
+body = magic + "\n" + "".join(r + "\n" for r in recs)
+body += "end %d %s\n" % (len(recs), hashlib.sha256(body.encode()).hexdigest())
+open(cache, "w").write(body)' "$1" "$2" .cp/hash.cache
+}
+
+@test "--cache: a forged record (old digest, new stat, plain trailer) cannot make a changed file HEALTHY" {
+	mkdir .cp
+	sleep 1.1
+	run --separate-stderr -0 cp-integrity --cache .cp/hash.cache
+	[ "$stderr" = "" ]
+	[ "$(stat -c %a "$XDG_STATE_HOME/cp/state.key")" = 600 ]
+	printf 'tampered\n' > frameworks/a.md
+	sleep 1.1	# the forged cache is written in a later second: its records are not racy
+	forge_cache frameworks/a.md "cp-hash-cache 2"
+	run --separate-stderr -1 cp-integrity --json --cache .cp/hash.cache
+	jq -e '(.invalid | map(.id)) == ["FMWK-A"] and .hashed == 5' <<< "$output"
+	[[ "$stderr" == *".cp/hash.cache fails its MAC check (forged, corrupt, or written under another user's key)"* ]]
+	# in the format of before (an unkeyed trailer): as if absent, no warning, and replaced
+	cp-integrity --cache .cp/hash.cache > /dev/null || :
+	sleep 1.1
+	forge_cache frameworks/a.md "cp-hash-cache 1"
+	run --separate-stderr -1 cp-integrity --json --cache .cp/hash.cache
+	jq -e '(.invalid | map(.id)) == ["FMWK-A"] and .hashed == 5' <<< "$output"
+	[ "$stderr" = "" ]
+	head -n 1 .cp/hash.cache | grep -qx 'cp-hash-cache 2'
+}
+
+# The forgery on the state: frameworks/a.md's recorded lstat set to its new
+# one (so that nothing seems changed and the HEALTHY report is taken from
+# the state), then the digests and MAC made good under the key file $1.
+forge_state() {
+	python3 -c '
+import os, struct
+b = bytearray(open(".cp/state", "rb").read())
+name = b"frameworks/a.md"
+at = b.index(struct.pack("<Q", len(name)) + name + b"\0") + 8 + len(name) + 1
+st = os.lstat("frameworks/a.md")
+b[at:at + 40] = struct.pack("<QQQqq", st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+open(".cp/state", "wb").write(b)'
+	reseal .cp/state "$1"
+}
+
+@test "--state: a forged state (a changed file's new lstat, resealed without the user's key) is ignored with a warning" {
+	mkdir .cp
+	cp-integrity --state .cp/state > /dev/null
+	sleep 1.1
+	cp-integrity --state .cp/state > /dev/null
+	cp .cp/state good
+	printf 'tampered\n' > frameworks/a.md
+	sleep 1.1
+	# the forger's own key: detected, a whole run, the change reported
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > forger.key
+	forge_state forger.key
+	run --separate-stderr -1 cp-integrity --json --state .cp/state
+	jq -e '(.invalid | map(.id)) == ["FMWK-A"] and .hashed == 5' <<< "$output"
+	[[ "$stderr" == *".cp/state fails its MAC check (forged, written under another user's key, or torn by a crash): ignored, every file hashed"* ]]
+	# the control: the same forgery under the user's key is believed, so the test above can fail
+	cp good .cp/state
+	forge_state "$XDG_STATE_HOME/cp/state.key"
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	jq -e '.invalid == [] and .hashed == 0' <<< "$output"
+}
+
+@test "--state: a state of the format before (CRC-32s, version 4) is as if absent: a whole run, no warning" {
+	mkdir .cp
+	python3 -c '
+import struct, zlib
+content = b"cp-integrity-state 4\n" + bytes(64)
+crcs = struct.pack("<I", zlib.crc32(content))
+tail = struct.pack("<Q", len(content))
+open(".cp/state", "wb").write(content + crcs + tail + struct.pack("<I", zlib.crc32(tail, zlib.crc32(crcs))))'
+	run --separate-stderr -0 cp-integrity --json --state .cp/state
+	[ "$stderr" = "" ]
+	jq -e '.hashed == 5' <<< "$output"
+	head -c 21 .cp/state | grep -q 'cp-integrity-state 5'
+}
+
+@test "--cache/--state: no usable state key means neither is used, a warning, the same answer" {
+	mkdir .cp
+	want=$(cp-integrity --json | stable)
+	: > .cp/afile	# a home under a file: mkdir fails, as on a read-only home
+	run --separate-stderr -0 env XDG_STATE_HOME="$PWD/.cp/afile/x" cp-integrity --json --cache .cp/hash.cache --state .cp/state
+	[ "$(stable <<< "$output")" = "$want" ]
+	[[ "$stderr" == *".cp/hash.cache and .cp/state not used: cannot make $PWD/.cp/afile/x for the state key: Not a directory"* ]]
+	[ ! -e .cp/hash.cache ] && [ ! -e .cp/state ]
 }

@@ -7,6 +7,9 @@ bats_require_minimum_version 1.5.0
 PATH="$CP_BIN:$PATH"
 DATA="$BATS_TEST_DIRNAME/data"
 export LC_ALL=C
+# The per-user state key (cp-hash --cache, cp-integrity's cache and state)
+# goes to a scratch directory, never to the real ~/.local/state.
+export XDG_STATE_HOME="${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/xdg-state"
 
 # The last `run` must not have ended by a signal: a crash is always a bug.
 no_signal() {

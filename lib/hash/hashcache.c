@@ -1,4 +1,4 @@
-/* hashcache: stat-keyed digest cache in a small checksummed text file. */
+/* hashcache: stat-keyed digest cache in a small text file that carries the user's MAC. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,17 +10,23 @@
 #include "base/atomic.h"
 #include "base/hex.h"
 #include "base/io.h"
+#include "base/wipe.h"
 #include "base/xalloc.h"
 #include "hash/hashcache.h"
+#include "hash/hmac.h"
 
 /*
  * File format, one record per line:
- *   cp-hash-cache 1
+ *   cp-hash-cache 2
  *   <dev> <ino> <size> <mtime ns> <ctime ns> <sha256 hex>
  *   ...
- *   end <records> <sha256 hex of every byte before this line>
+ *   end <records> <HMAC-SHA256 hex of every byte before this line>
+ * keyed with the user's state key (hash/statekey): whoever can write the
+ * plane but not read that key cannot make a record the next run trusts.
+ * Version 1 ended in a plain SHA-256, which anyone could recompute.
  */
-#define MAGIC "cp-hash-cache 1"
+#define MAGIC "cp-hash-cache 2"
+#define MAGIC_V1 "cp-hash-cache 1"
 #define LINE_MAX_LEN 256
 #define MAX_FILE ((off_t)1 << 30)	/* a larger cache is ignored (rebuilt) */
 
@@ -38,6 +44,7 @@ struct cp_hashcache {
 	size_t npending, cappending;
 	int64_t written;	/* the cache file's mtime, whole seconds, in ns */
 	int foreign;		/* the file is not ours: never overwrite it */
+	unsigned char key[CP_STATEKEY_LEN];
 };
 
 /* Nanoseconds since the epoch, saturated far outside any real file's times. */
@@ -170,8 +177,8 @@ presize(struct cp_hashcache *c, size_t n)
 static const char *
 load(struct cp_hashcache *c, char *buf, size_t len)
 {
-	unsigned char d[CP_SHA256_LEN];
-	char hex[CP_SHA256_HEXLEN + 1], want[CP_SHA256_HEXLEN + 1];
+	unsigned char d[CP_HMAC_LEN], w[CP_HMAC_LEN];
+	char want[CP_HMAC_HEXLEN + 1];
 	char *line = buf, *nl, *end = buf + len;
 	size_t count = 0, records = 0;
 	struct entry e;
@@ -179,6 +186,9 @@ load(struct cp_hashcache *c, char *buf, size_t len)
 
 	if ((nl = memchr(line, '\n', len)) == NULL)
 		return "is corrupt";
+	/* An unkeyed cache of an earlier version: as if absent, and replaced. */
+	if ((size_t)(nl - line) == strlen(MAGIC_V1) && memcmp(line, MAGIC_V1, strlen(MAGIC_V1)) == 0)
+		return "";
 	if ((size_t)(nl - line) != strlen(MAGIC) || memcmp(line, MAGIC, strlen(MAGIC)) != 0) {
 		c->foreign = 1;
 		return "is not a cp-hash cache (left alone)";
@@ -190,17 +200,18 @@ load(struct cp_hashcache *c, char *buf, size_t len)
 			break;
 		*nl = '\0';
 		if (strncmp(line, "end ", 4) == 0) {
-			/* The trailer, last: its count and checksum cover everything before it. */
+			/* The trailer, last: its count and MAC cover everything before it. */
 			if (sscanf(line, "end %zu %64[0-9a-f]%n", &records, want, &n) != 2 ||
-			    line[n] != '\0' || records != count || nl + 1 != end)
+			    line[n] != '\0' || records != count || nl + 1 != end ||
+			    strlen(want) != CP_HMAC_HEXLEN || cp_hex_decode(want, CP_HMAC_HEXLEN, w) == -1)
 				break;
-			if (cp_sha256(buf, (size_t)(line - buf), d) == -1)
+			if (cp_hmac_sha256(c->key, sizeof(c->key), buf, (size_t)(line - buf), d) == -1)
 				return "cannot be checked (out of memory)";
-			cp_hex_encode(d, sizeof(d), hex);
-			return strcmp(hex, want) == 0 ? NULL : "is corrupt";
+			return cp_hmac_equal(d, w, sizeof(d)) ? NULL :
+			    "fails its MAC check (forged, corrupt, or written under another user's key)";
 		}
 		n = parse_record(line, &e);
-		*nl = '\n';	/* the bytes stay as read: the trailer's checksum covers them */
+		*nl = '\n';	/* the bytes stay as read: the trailer's MAC covers them */
 		if (n == -1)
 			break;
 		insert(c, &e);
@@ -210,7 +221,8 @@ load(struct cp_hashcache *c, char *buf, size_t len)
 }
 
 struct cp_hashcache *
-cp_hashcache_load(const char *path, const char **warning)
+cp_hashcache_load(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const char **warning)
 {
 	struct cp_hashcache *c = xcalloc(1, sizeof(*c));
 	struct stat st;
@@ -219,6 +231,7 @@ cp_hashcache_load(const char *path, const char **warning)
 	int fd;
 
 	*warning = NULL;
+	memcpy(c->key, key, sizeof(c->key));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
 			*warning = "is unreadable";
@@ -235,8 +248,11 @@ cp_hashcache_load(const char *path, const char **warning)
 		buf = xmalloc((size_t)st.st_size + 1);
 		if (cp_io_read_full(fd, buf, (size_t)st.st_size, &len) == -1)
 			*warning = "is unreadable";
-		else if ((*warning = load(c, buf, len)) != NULL)
+		else if ((*warning = load(c, buf, len)) != NULL) {
 			clear(c);	/* never trust part of a bad cache */
+			if (**warning == '\0')
+				*warning = NULL;
+		}
 		free(buf);
 	}
 	close(fd);
@@ -299,10 +315,10 @@ cmp_entry(const void *a, const void *b)
 int
 cp_hashcache_save(struct cp_hashcache *c, const char *path)
 {
-	struct cp_sha256 sum = { 0 };
+	struct cp_hmac sum = { 0 };
 	struct cp_atomic a;
 	struct entry *all;
-	unsigned char d[CP_SHA256_LEN];
+	unsigned char d[CP_HMAC_LEN];
 	char hex[CP_SHA256_HEXLEN + 1], line[LINE_MAX_LEN];
 	size_t i, n = 0;
 	int len;
@@ -319,31 +335,32 @@ cp_hashcache_save(struct cp_hashcache *c, const char *path)
 			all[n++] = c->tab[i];
 	qsort(all, n, sizeof(*all), cmp_entry);
 
-	if (cp_sha256_init(&sum) == -1 || cp_atomic_open(&a, path, 0644) == -1) {
-		cp_sha256_free(&sum);
+	if (cp_hmac_init(&sum, c->key, sizeof(c->key)) == -1 ||
+	    cp_atomic_open(&a, path, 0644) == -1) {
+		cp_hmac_free(&sum);
 		free(all);
 		return -1;
 	}
-	/* A cache costs only time to lose, and its trailer checksum catches a torn one. */
+	/* A cache costs only time to lose, and its trailer's MAC catches a torn one. */
 	a.nosync = 1;
 	fprintf(a.fp, "%s\n", MAGIC);
-	cp_sha256_update(&sum, MAGIC "\n", strlen(MAGIC) + 1);
+	cp_hmac_update(&sum, MAGIC "\n", strlen(MAGIC) + 1);
 	for (i = 0; i < n; i++) {
 		cp_hex_encode(all[i].digest, CP_SHA256_LEN, hex);
 		len = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 " %" PRIu64
 		    " %" PRId64 " %" PRId64 " %s\n", all[i].dev, all[i].ino,
 		    all[i].size, all[i].mtime, all[i].ctime, hex);
 		fwrite(line, 1, (size_t)len, a.fp);
-		cp_sha256_update(&sum, line, (size_t)len);
+		cp_hmac_update(&sum, line, (size_t)len);
 	}
-	if (cp_sha256_final(&sum, d) == -1) {
-		cp_sha256_free(&sum);
+	if (cp_hmac_final(&sum, d) == -1) {
+		cp_hmac_free(&sum);
 		free(all);
 		cp_atomic_abort(&a);
 		errno = ENOMEM;
 		return -1;
 	}
-	cp_sha256_free(&sum);
+	cp_hmac_free(&sum);
 	cp_hex_encode(d, sizeof(d), hex);
 	fprintf(a.fp, "end %zu %s\n", n, hex);
 	free(all);
@@ -357,5 +374,6 @@ cp_hashcache_free(struct cp_hashcache *c)
 		return;
 	free(c->tab);
 	free(c->pending);
+	cp_wipe(c->key, sizeof(c->key));
 	free(c);
 }

@@ -6,19 +6,27 @@
 #include <sys/stat.h>
 
 #include "hash/sha256.h"
+#include "hash/statekey.h"
 
 struct cp_hashcache;
 
 /*
- * Load the cache kept in path.  A missing or empty file gives an empty
- * cache; a corrupt or foreign one gives an empty cache and *warning (a
- * static phrase such as "is corrupt", or NULL when there is nothing to say),
- * never trusted entries.  A file that is not a cache at all is never
- * overwritten by cp_hashcache_save.
+ * Load the cache kept in path, whose trailer must be the HMAC-SHA256 under
+ * key (the user's state key, hash/statekey; copied, and used again by
+ * cp_hashcache_save).  A missing or empty file, or an unkeyed cache of
+ * version 1, gives an empty cache; a corrupt or foreign one, or one whose
+ * MAC is not key's (forged, or another user's), gives an empty cache and
+ * *warning (a static phrase such as "is corrupt", or NULL when there is
+ * nothing to say), never trusted entries.  A file that is not a cache at
+ * all is never overwritten by cp_hashcache_save.
+ * What the MAC protects: the records, from whoever can write the file but
+ * cannot read the key.  Not from the key's owner, nor from a change to a
+ * file that leaves its device, inode, size, mtime and ctime as recorded.
  * Never returns NULL (exits 2 when out of memory).  Caller frees with
  * cp_hashcache_free.
  */
-struct cp_hashcache *cp_hashcache_load(const char *path, const char **warning);
+struct cp_hashcache *cp_hashcache_load(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const char **warning);
 
 /*
  * Look up the file whose lstat/fstat is st.  Hit (returns 1, digest in out)

@@ -22,10 +22,12 @@
 #include "base/json.h"
 #include "base/layout.h"
 #include "base/strmap.h"
+#include "base/wipe.h"
 #include "base/xalloc.h"
 #include "hash/hashcache.h"
 #include "hash/hashpool.h"
 #include "hash/merkle.h"
+#include "hash/statekey.h"
 #include "ledger/ledger.h"
 #include "ledger/finding.h"
 #include "plane/fplist.h"
@@ -216,6 +218,7 @@ struct run {
 	size_t nleaves;
 	struct cp_err *e;		/* why the run failed */
 	int failed;
+	unsigned char key[CP_STATEKEY_LEN];	/* the user's state key: the cache's and state's MAC */
 };
 
 static void
@@ -921,6 +924,7 @@ manifest(struct run *u)
 /* The hash cache, loaded on a thread of its own while the registry is read. */
 struct cacheload {
 	const char *path;
+	const unsigned char *key;
 	struct cp_hashcache *cache;
 	const char *warning;
 };
@@ -930,7 +934,7 @@ cacheload_run(void *arg)
 {
 	struct cacheload *cl = arg;
 
-	cl->cache = cp_hashcache_load(cl->path, &cl->warning);
+	cl->cache = cp_hashcache_load(cl->path, cl->key, &cl->warning);
 	return NULL;
 }
 
@@ -1082,7 +1086,7 @@ static int
 full(struct run *u, const char *registry)
 {
 	const struct cp_integrity_opts *o = u->o;
-	struct cacheload cl = { o->cache, NULL, NULL };
+	struct cacheload cl = { o->cache, u->key, NULL, NULL };
 	struct scan sc;
 	pthread_t tcache, tscan;
 	int rc = -1, cstarted = 0, sstarted = 0, reg;
@@ -1269,12 +1273,15 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 	pthread_t t;
 	int started, same, rc, patched = 0;
 
-	if (!cp_istate_map(o->state, plane, opts, &m, &u->fps))
+	if (!cp_istate_map(o->state, u->key, plane, opts, &m, &u->fps))
 		return 0;
 	start(&t, &started, finish_run, &fin);
 	same = cp_istate_check(u->rootfd, &u->fps, m.written, jobs_of(o), &changed, &nchanged);
 	if (started)
 		pthread_join(t, NULL);
+	if (m.forged)
+		warn_msg(o, 0, "%s fails its MAC check (forged, written under another user's key, "
+		    "or torn by a crash): ignored, every file hashed", o->state);
 	if (!fin.ok || !same)
 		goto whole;
 	r->cached = r->nfiles;
@@ -1308,7 +1315,7 @@ fast(struct run *u, const struct stat *plane, const char *opts)
 			if (patched && plane_root(u) == -1)
 				rc = -1;
 			else
-				rc = cp_istate_save(o->state, plane, opts, r, &u->fps, u->tree,
+				rc = cp_istate_save(o->state, u->key, plane, opts, r, &u->fps, u->tree,
 				    u->nleaves);
 		}
 		if (rc == -1)
@@ -1333,13 +1340,23 @@ int
 cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, struct cp_err *e)
 {
 	struct run u = { 0 };
+	struct cp_integrity_opts keyless;
 	struct cp_buf opts = CP_BUF_INIT;
 	struct stat plane;
+	struct cp_err ke;
 	char *registry;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	strcpy(r->scheme, "cp2");
+	/* The cache and the state are trusted only under the user's key: without one, neither is used. */
+	if ((o->cache != NULL || o->state != NULL) && cp_statekey_load(u.key, &ke) == -1) {
+		warn_msg(o, 0, "%s%s%s not used: %s", o->cache ? o->cache : "",
+		    o->cache && o->state ? " and " : "", o->state ? o->state : "", ke.msg);
+		keyless = *o;
+		keyless.cache = keyless.state = NULL;
+		o = &keyless;
+	}
 	u.o = o;
 	u.r = r;
 	u.e = e;
@@ -1368,7 +1385,7 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, stru
 		goto out;
 	}
 	if ((rc = full(&u, registry)) == 0 && o->state != NULL &&
-	    cp_istate_save(o->state, &plane, opts.data, r, &u.fps, u.tree, u.nleaves) == -1)
+	    cp_istate_save(o->state, u.key, &plane, opts.data, r, &u.fps, u.tree, u.nleaves) == -1)
 		warn_msg(o, errno, "%s: cannot save", o->state);
 out:
 	if (u.rootfd >= 0)
@@ -1382,6 +1399,7 @@ out:
 	cp_strmap_free(u.named);
 	free(u.tree);
 	free(registry);
+	cp_wipe(u.key, sizeof(u.key));
 	return rc;
 }
 

@@ -7,19 +7,30 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "base/atomic.h"
 #include "base/buf.h"
 #include "base/io.h"
+#include "base/wipe.h"
 #include "base/xalloc.h"
+#include "hash/hmac.h"
 #include "hash/merkle.h"
+#include "hash/sha256.h"
 #include "plane/istate.h"
 
-#define MAGIC "cp-integrity-state 4\n"
+/*
+ * The file: the content (MAGIC first), the SHA-256 of each 4 KiB block of
+ * it, the content's length (8 bytes), and the HMAC-SHA256 of those digests
+ * and that length under the user's state key (hash/statekey).  A change in
+ * place re-sums only its blocks, then the MAC; whoever can write the plane
+ * but not read the key cannot make a state the next run trusts.  Version 4
+ * closed the same layout with CRC-32s, which anyone could recompute.
+ */
+#define MAGIC "cp-integrity-state 5\n"
 #define MAX_FILE ((off_t)1 << 30)
-#define BLOCK ((size_t)1 << 12)	/* each block of the content has its CRC: a change re-sums its blocks */
-#define TAIL 12			/* the content's length (8 bytes) and the CRC of the CRCs (4) */
+#define BLOCK ((size_t)1 << 12)	/* each block of the content has its digest: a change re-sums its blocks */
+#define SUM CP_SHA256_LEN	/* bytes of a block's digest */
+#define TAIL (8 + CP_HMAC_LEN)	/* the content's length and the MAC of the digests */
 
 static size_t
 nblocks(uint64_t content)
@@ -27,20 +38,33 @@ nblocks(uint64_t content)
 	return (size_t)((content + BLOCK - 1) / BLOCK);
 }
 
-static uint32_t
-block_crc(const void *p, size_t len)
+/* The digest of one block, through the caller's context.  Returns 0 or -1. */
+static int
+block_sum(struct cp_sha256 *c, const void *p, size_t len, unsigned char out[SUM])
 {
-	return (uint32_t)crc32(crc32(0, NULL, 0), p, (uInt)len);
+	if (cp_sha256_init(c) == -1 || cp_sha256_update(c, p, len) == -1 ||
+	    cp_sha256_final(c, out) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
-/* The CRC over the blocks' CRCs and the content's length. */
-static uint32_t
-table_crc(const uint32_t *crcs, size_t n, uint64_t content)
+/* The MAC over the blocks' digests and the content's length.  Returns 0 or -1. */
+static int
+table_mac(const unsigned char key[CP_STATEKEY_LEN], const unsigned char *sums, size_t n,
+    uint64_t content, unsigned char out[CP_HMAC_LEN])
 {
-	uLong c = crc32(0, NULL, 0);
+	struct cp_hmac h = { 0 };
+	int rc;
 
-	c = crc32(c, (const Bytef *)crcs, (uInt)(n * sizeof(*crcs)));
-	return (uint32_t)crc32(c, (const Bytef *)&content, 8);
+	rc = cp_hmac_init(&h, key, CP_STATEKEY_LEN) == -1 ||
+	    cp_hmac_update(&h, sums, n * SUM) == -1 || cp_hmac_update(&h, &content, 8) == -1 ||
+	    cp_hmac_final(&h, out) == -1 ? -1 : 0;
+	cp_hmac_free(&h);
+	if (rc == -1)
+		errno = ENOMEM;
+	return rc;
 }
 
 /* --- the fixed-size records, as the state holds them ----------------------- */
@@ -86,28 +110,33 @@ file_rec(const struct cp_integrity_file *f, unsigned char rec[FILE_REC])
 /* --- writing -------------------------------------------------------------- */
 
 /*
- * The state goes out through a buffer of 16 blocks, each block's CRC taken
- * as it goes: a buffer of the whole file would cost a page fault per 4 KiB
- * before a byte is written.
+ * The state goes out through a buffer of 16 blocks, each block's digest
+ * taken as it goes: a buffer of the whole file would cost a page fault per
+ * 4 KiB before a byte is written.
  */
 struct out {
 	int fd, err;
 	size_t len, total;
-	uint32_t *crcs;
-	size_t ncrcs;
+	unsigned char *sums;
+	size_t nsums;
+	struct cp_sha256 sha;
 	unsigned char buf[16 * BLOCK];
 };
 
-/* Write the buffer (whole blocks, but for the last), with the CRC of each block. */
+/* Write the buffer (whole blocks, but for the last), with the digest of each block. */
 static void
 flush_out(struct out *o)
 {
 	if (o->len == 0 || o->err)
 		return;
 	for (size_t at = 0; at < o->len; at += BLOCK) {
-		if (o->ncrcs % 1024 == 0)
-			o->crcs = xreallocarray(o->crcs, o->ncrcs + 1024, sizeof(*o->crcs));
-		o->crcs[o->ncrcs++] = block_crc(o->buf + at, o->len - at < BLOCK ? o->len - at : BLOCK);
+		if (o->nsums % 1024 == 0)
+			o->sums = xreallocarray(o->sums, o->nsums + 1024, SUM);
+		if (block_sum(&o->sha, o->buf + at, o->len - at < BLOCK ? o->len - at : BLOCK,
+		    o->sums + o->nsums++ * SUM) == -1) {
+			o->err = errno;
+			return;
+		}
 	}
 	if (cp_io_write_all(o->fd, o->buf, o->len) == -1)
 		o->err = errno;
@@ -148,24 +177,24 @@ put_str(struct out *o, const char *s)
 	put(o, s ? s : "", n + 1);
 }
 
-/* The CRCs after the content: one per block, the content's length, and the CRC of those. */
+/* After the content: one digest per block, the content's length, and the MAC of those. */
 static int
-write_trailer(int fd, const uint32_t *crcs, size_t n, uint64_t total)
+write_trailer(int fd, const unsigned char key[CP_STATEKEY_LEN], const unsigned char *sums,
+    size_t n, uint64_t total)
 {
-	unsigned char tail[12];
-	uint32_t c;
+	unsigned char tail[TAIL];
 
-	c = table_crc(crcs, n, total);
 	memcpy(tail, &total, 8);
-	memcpy(tail + 8, &c, 4);
-	if (cp_io_write_all(fd, crcs, n * sizeof(*crcs)) == -1 ||
+	if (table_mac(key, sums, n, total, tail + 8) == -1 ||
+	    cp_io_write_all(fd, sums, n * SUM) == -1 ||
 	    cp_io_write_all(fd, tail, sizeof(tail)) == -1)
 		return -1;
 	return 0;
 }
 
 int
-cp_istate_save(const char *path, const struct stat *plane, const char *opts,
+cp_istate_save(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps, const unsigned char *tree,
     size_t nleaves)
 {
@@ -227,10 +256,11 @@ cp_istate_save(const char *path, const struct stat *plane, const char *opts,
 	put_u64(b, nleaves);
 	put(b, tree, cp_merkle_cp2_nodes(nleaves) * CP_MERKLE_HASHLEN);
 	flush_out(b);
-	if (!b->err && write_trailer(b->fd, b->crcs, b->ncrcs, b->total) == -1)
+	if (!b->err && write_trailer(b->fd, key, b->sums, b->nsums, b->total) == -1)
 		b->err = errno;
 	e = b->err;
-	free(b->crcs);
+	free(b->sums);
+	cp_sha256_free(&b->sha);
 	free(b);
 	if (e != 0) {
 		cp_atomic_abort(&a);
@@ -410,7 +440,7 @@ parse_report(struct cp_istate *m, struct cp_integrity *r)
 		c->bad = 1;
 }
 
-/* The length of the content before the CRCs, from the end of a file of len bytes; 0 if it cannot be. */
+/* The length of the content before the digests, from the end of a file of len bytes; 0 if it cannot be. */
 static size_t
 content_of(const char *buf, size_t len)
 {
@@ -420,14 +450,14 @@ content_of(const char *buf, size_t len)
 		return 0;
 	memcpy(&total, buf + len - TAIL, 8);
 	if (total < strlen(MAGIC) + 8 || total > len - TAIL ||
-	    (len - TAIL - total) / 4 != nblocks(total) || (len - TAIL - total) % 4 != 0)
+	    (len - TAIL - total) / SUM != nblocks(total) || (len - TAIL - total) % SUM != 0)
 		return 0;
 	return (size_t)total;
 }
 
 int
-cp_istate_map(const char *path, const struct stat *plane, const char *opts,
-    struct cp_istate *m, struct cp_fplist *fps)
+cp_istate_map(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const struct stat *plane, const char *opts, struct cp_istate *m, struct cp_fplist *fps)
 {
 	struct stat st;
 	char *s;
@@ -436,6 +466,7 @@ cp_istate_map(const char *path, const struct stat *plane, const char *opts,
 	memset(m, 0, sizeof(*m));
 	memset(fps, 0, sizeof(*fps));
 	m->fd = -1;
+	memcpy(m->key, key, sizeof(m->key));
 	/* Read and written: a run that finds a change writes it in place.  Locked
 	 * by another run (only ever for an instant), it is as good as absent. */
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1 &&
@@ -477,24 +508,34 @@ bad:
 	return 0;
 }
 
-/* Do the CRCs at the end of the mapping vouch for its content? */
+/*
+ * Do the digests at the end of the mapping vouch for its content, and the
+ * MAC for them?  A MAC that fails sets m->forged: the blocks' digests are
+ * plain SHA-256, which anyone can recompute, the MAC only the key's owner.
+ */
 static int
-sound(const struct cp_istate *m)
+sound(struct cp_istate *m)
 {
-	const char *crcs = m->base + m->content;
+	const unsigned char *sums = (const unsigned char *)m->base + m->content;
 	size_t n = nblocks(m->content), k;
-	uint32_t want, *table = xcalloc(n ? n : 1, sizeof(*table));
+	unsigned char mac[CP_HMAC_LEN], d[SUM];
+	struct cp_sha256 sha = { 0 };
 	int ok;
 
-	memcpy(table, crcs, n * sizeof(*table));
-	memcpy(&want, m->base + m->len - 4, 4);
-	ok = table_crc(table, n, m->content) == want;
+	if (table_mac(m->key, sums, n, m->content, mac) == -1)
+		return 0;
+	if (!cp_hmac_equal(mac, m->base + m->len - CP_HMAC_LEN, CP_HMAC_LEN)) {
+		m->forged = 1;
+		return 0;
+	}
+	ok = 1;
 	for (k = 0; ok && k < n; k++) {
 		size_t len = m->content - k * BLOCK < BLOCK ? m->content - k * BLOCK : BLOCK;
 
-		ok = block_crc(m->base + k * BLOCK, len) == table[k];
+		ok = block_sum(&sha, m->base + k * BLOCK, len, d) == 0 &&
+		    memcmp(d, sums + k * SUM, SUM) == 0;
 	}
-	free(table);
+	cp_sha256_free(&sha);
 	return ok;
 }
 
@@ -616,9 +657,9 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
     const struct cp_fplist *fps, const struct cp_merkle_cp2_patch *tree)
 {
 	struct edits e = { 0 };
+	struct cp_sha256 sha = { 0 };
 	size_t nb = nblocks(m->content), i, k, at;
-	uint32_t *table = NULL, c;
-	unsigned char *block = NULL, *touched = NULL;
+	unsigned char *table = NULL, *block = NULL, *touched = NULL, mac[CP_HMAC_LEN];
 	uint64_t gen, next = m->gen + 1;
 	int rc = -1;
 
@@ -645,14 +686,14 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
 		rc = 2;
 		goto out;
 	}
-	table = xcalloc(nb, sizeof(*table));
-	memcpy(table, m->base + m->content, nb * sizeof(*table));
+	table = xcalloc(nb, SUM);
+	memcpy(table, m->base + m->content, nb * SUM);
 	touched = xcalloc(nb, 1);
 	block = xmalloc(BLOCK);
 	for (i = 0; i < e.n; i++)
 		for (k = e.v[i].off / BLOCK; k <= (e.v[i].off + e.v[i].len - 1) / BLOCK; k++)
 			touched[k] = 1;
-	/* Each touched block's new CRC, from a copy of what was verified with the edits laid on it. */
+	/* Each touched block's new digest, from a copy of what was verified with the edits laid on it. */
 	for (k = 0; k < nb; k++) {
 		size_t from = k * BLOCK, len = m->content - from < BLOCK ? m->content - from : BLOCK;
 
@@ -666,23 +707,25 @@ cp_istate_update(struct cp_istate *m, const struct cp_integrity *r,
 			if (lo < hi)
 				memcpy(block + (lo - from), edit_bytes(&e, i) + (lo - e.v[i].off), hi - lo);
 		}
-		table[k] = block_crc(block, len);
+		if (block_sum(&sha, block, len, table + k * SUM) == -1)
+			goto out;
 	}
-	/* Fields, then their blocks' CRCs, then the CRC of those: a crash between leaves a state that fails its check. */
+	if (table_mac(m->key, table, nb, m->content, mac) == -1)
+		goto out;
+	/* Fields, then their blocks' digests, then the MAC: a crash between leaves a state that fails its check. */
 	for (i = 0; i < e.n; i++)
 		if (cp_io_pwrite_all(m->fd, edit_bytes(&e, i), e.v[i].len, (off_t)e.v[i].off) == -1)
 			goto out;
-	for (k = 0; k < nb; k = i) {	/* each run of touched blocks' CRCs in one write */
+	for (k = 0; k < nb; k = i) {	/* each run of touched blocks' digests in one write */
 		for (i = k; i < nb && touched[i]; i++)
 			;
-		if (i > k && cp_io_pwrite_all(m->fd, &table[k], 4 * (i - k),
-		    (off_t)(m->content + 4 * k)) == -1)
+		if (i > k && cp_io_pwrite_all(m->fd, table + k * SUM, SUM * (i - k),
+		    (off_t)(m->content + SUM * k)) == -1)
 			goto out;
 		if (i == k)
 			i++;
 	}
-	c = table_crc(table, nb, m->content);
-	if (cp_io_pwrite_all(m->fd, &c, 4, (off_t)(m->len - 4)) == -1)
+	if (cp_io_pwrite_all(m->fd, mac, CP_HMAC_LEN, (off_t)(m->len - CP_HMAC_LEN)) == -1)
 		goto out;
 	m->gen = next;
 	rc = 0;
@@ -692,6 +735,7 @@ out:
 	free(table);
 	free(touched);
 	free(block);
+	cp_sha256_free(&sha);
 	return rc;
 }
 
@@ -707,6 +751,7 @@ cp_istate_close(struct cp_istate *m)
 	m->fd = -1;
 	m->tree = NULL;
 	m->tree_leaves = 0;
+	cp_wipe(m->key, sizeof(m->key));
 }
 
 const char *

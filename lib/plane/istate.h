@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "hash/merkle.h"
+#include "hash/statekey.h"
 #include "plane/fplist.h"
 #include "plane/report.h"
 
@@ -16,12 +17,16 @@
  * options that shape the report), the report r (rows, files, orphans,
  * chain errors, MANIFEST.json's scheme, root and error, the plane root),
  * the cp2 tree of that root (nleaves leaves, as cp_merkle_cp2_tree lays it
- * out; none when tree is NULL) and the inputs fps.  A CRC-32 of every 4 KiB
- * block, and one of those, close it: they catch a torn or damaged state,
- * not a forged one (whoever can write the state can write the plane; a full
- * run is the audit).  Returns 0, or -1 with errno.
+ * out; none when tree is NULL) and the inputs fps.  The SHA-256 of every
+ * 4 KiB block, and the HMAC-SHA256 of those under key (the user's state
+ * key, hash/statekey), close it: the digests catch a torn or damaged
+ * state, the MAC a forged one -- written by whoever can write the plane
+ * but cannot read the key.  Not a state the key's owner wrote, nor a
+ * change to an input that leaves its lstat as recorded (a full run is the
+ * audit).  Returns 0, or -1 with errno.
  */
-int cp_istate_save(const char *path, const struct stat *plane, const char *opts,
+int cp_istate_save(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const struct stat *plane, const char *opts,
     const struct cp_integrity *r, const struct cp_fplist *fps, const unsigned char *tree,
     size_t nleaves);
 
@@ -34,7 +39,7 @@ struct cp_istate_cur {
 struct cp_istate {
 	char *buf;		/* the mapping, NULL once the report owns it */
 	const char *base;	/* the mapping, whoever owns it */
-	size_t len, content;	/* the file's length; the part before the CRCs */
+	size_t len, content;	/* the file's length; the part before the digests */
 	int fd;			/* open, and locked shared until cp_istate_update */
 	uint64_t gen;		/* bumped by every update in place */
 	int64_t written;	/* the second it was written in, nanoseconds */
@@ -42,24 +47,29 @@ struct cp_istate {
 	const unsigned char *tree;	/* the cp2 tree of the root, in the mapping (finished) */
 	size_t tree_leaves, tree_off;
 	struct cp_istate_cur c;
+	unsigned char key[CP_STATEKEY_LEN];	/* the MAC's key (wiped by cp_istate_close) */
+	int forged;		/* cp_istate_finish found a MAC that is not key's */
 };
 
 /*
- * Map the state file path, lock it shared and read its inputs into fps
+ * Map the state file path (its MAC to be checked under key, copied into
+ * m), lock it shared and read its inputs into fps
  * (their paths point into the mapping).  Returns 1 when its key (the plane
  * directory's device and inode, and opts, a text of the options that shape
  * the report) matches, else 0 (missing, foreign, other options: nothing to
  * free).  The checksums are not yet verified: the inputs can be checked
  * meanwhile.
  */
-int cp_istate_map(const char *path, const struct stat *plane, const char *opts,
-    struct cp_istate *m, struct cp_fplist *fps);
+int cp_istate_map(const char *path, const unsigned char key[CP_STATEKEY_LEN],
+    const struct stat *plane, const char *opts, struct cp_istate *m, struct cp_fplist *fps);
 
 /*
- * Verify the file's checksums and read the report into r (zeroed first),
- * which then owns the mapping (cp_integrity_free unmaps it: free fps
- * before r).  Returns 1, or 0 when the state is torn or corrupt (r empty;
- * the mapping still m's).
+ * Verify the file's MAC and digests and read the report into r (zeroed
+ * first), which then owns the mapping (cp_integrity_free unmaps it: free
+ * fps before r).  Returns 1, or 0 when the state is torn or corrupt, or
+ * its MAC is not the key's (m->forged set: forged, another user's, or a
+ * crash between an update's last digest and its MAC) (r empty; the mapping
+ * still m's).
  */
 int cp_istate_finish(struct cp_istate *m, struct cp_integrity *r);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -252,31 +253,98 @@ split(const char *path, size_t *dirlen, const char **base)
 	*base = slash ? slash + 1 : path;
 }
 
+#define STAGE_PREFIX ".cp-tar-"
+#define STAGE_HEX 12		/* hex digits after the prefix */
+
+/* Is name a staging directory's: the prefix and exactly STAGE_HEX lowercase hex digits? */
+static int
+stage_name(const char *name)
+{
+	size_t i;
+
+	if (strncmp(name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
+		return 0;
+	name += strlen(STAGE_PREFIX);
+	for (i = 0; i < STAGE_HEX; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return name[STAGE_HEX] == '\0';
+}
+
+/*
+ * The staging directory, held by an exclusive flock on its descriptor from
+ * just after it is made until it is removed: an extraction that finds it
+ * unlocked (stale_stages) knows that its owner is dead.  A sweeper may take
+ * the lock in the instant between mkdir and flock and remove the directory:
+ * then the name no longer leads to the directory locked, and another name
+ * is tried.
+ */
 static int
 make_stage(struct cp_extract *j)
 {
-	unsigned char rnd[6];
-	int tries;
+	unsigned char rnd[STAGE_HEX / 2];
+	struct stat a, b;
+	int tries, fd;
 
 	for (tries = 0; tries < 16; tries++) {
 		if (getentropy(rnd, sizeof(rnd)) == -1)
 			return fail(j, NULL, "getentropy: %s", strerror(errno));
-		memcpy(j->stagename, ".cp-tar-", 8);
-		cp_hex_encode(rnd, sizeof(rnd), j->stagename + 8);
-		if (mkdirat(j->dirfd, j->stagename, 0700) == 0)
-			break;
-		if (errno != EEXIST)
-			return fail(j, NULL, "cannot create a staging directory: %s", strerror(errno));
+		memcpy(j->stagename, STAGE_PREFIX, strlen(STAGE_PREFIX));
+		cp_hex_encode(rnd, sizeof(rnd), j->stagename + strlen(STAGE_PREFIX));
+		if (mkdirat(j->dirfd, j->stagename, 0700) == -1) {
+			if (errno != EEXIST)
+				return fail(j, NULL, "cannot create a staging directory: %s", strerror(errno));
+			continue;
+		}
+		fd = openat(j->dirfd, j->stagename, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1) {
+			if (errno == ENOENT)
+				continue;	/* swept already */
+			fail(j, NULL, "cannot open the staging directory: %s", strerror(errno));
+			unlinkat(j->dirfd, j->stagename, AT_REMOVEDIR);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    fstatat(j->dirfd, j->stagename, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			j->stagefd = fd;
+			return 0;
+		}
+		close(fd);	/* a sweeper has it: it will be gone */
 	}
-	if (tries == 16)
-		return fail(j, NULL, "cannot create a staging directory: %s", strerror(EEXIST));
-	j->stagefd = openat(j->dirfd, j->stagename, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (j->stagefd == -1) {
-		fail(j, NULL, "cannot open the staging directory: %s", strerror(errno));
-		unlinkat(j->dirfd, j->stagename, AT_REMOVEDIR);
-		return -1;
+	return fail(j, NULL, "cannot create a staging directory: %s", strerror(EEXIST));
+}
+
+/*
+ * Remove the staging directories in dir that no extraction holds (their
+ * owner was killed): each one whose lock can be taken.  Best effort: one
+ * that cannot be removed is left for the next run.
+ */
+static void
+stale_stages(struct cp_extract *j)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(j->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
 	}
-	return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!stage_name(de->d_name) || strcmp(de->d_name, j->stagename) == 0)
+			continue;
+		fd = openat(j->dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		/* Held until it is gone: its name cannot be taken by a new one meanwhile (mkdir fails). */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(j->dirfd, de->d_name);
+		close(fd);
+	}
+	closedir(d);
 }
 
 static struct rec *
@@ -723,8 +791,8 @@ release(struct cp_extract *j)
 	size_t i;
 
 	if (j->stagefd >= 0) {
+		remove_tree(j->dirfd, j->stagename);	/* still locked: no sweeper races it */
 		close(j->stagefd);
-		remove_tree(j->dirfd, j->stagename);
 	}
 	for (i = 0; i < j->n; i++)
 		free(j->recs[i].target);
@@ -774,8 +842,10 @@ cp_extract_stage(int fd, const char *dir, const struct cp_extract_opts *o,
 		return give_up(j, e);
 	}
 	rc = make_stage(j);
-	if (rc == 0)
+	if (rc == 0) {
+		stale_stages(j);
 		rc = stage_all(j, fd);
+	}
 	if (rc == 0)
 		rc = precheck(j);
 	if (rc == 0 && o->sync && syncfs(j->stagefd) == -1)
@@ -793,11 +863,11 @@ cp_extract_commit(struct cp_extract *j, struct cp_err *e)
 	int rc;
 
 	rc = commit(j);
-	close(j->stagefd);
-	j->stagefd = -1;
 	if (remove_tree(j->dirfd, j->stagename) == -1 && rc == 0)
 		rc = fail(j, NULL, "cannot remove the staging directory %s: %s",
 		    j->stagename, strerror(errno));
+	close(j->stagefd);	/* the lock held to the end */
+	j->stagefd = -1;
 	if (j->o->sync && fsync(j->dirfd) == -1 && rc == 0)
 		rc = fail(j, NULL, "fsync: %s", strerror(errno));
 	if (rc == -1)

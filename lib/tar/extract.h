@@ -42,8 +42,12 @@ struct cp_extract;
  * fd into the existing directory dir, changing nothing in dir yet.  Every
  * entry is checked (tarread, tarcheck) and written, its data hashed, into
  * a fresh staging directory "dir/.cp-tar-XXXXXXXXXXXX" (mode 0700, so on
- * dir's filesystem).  Only when the whole archive has passed is dir looked
- * at: every directory on the way to an entry must be a real directory (a
+ * dir's filesystem), held by an exclusive flock until it is removed.  The
+ * one change made in dir before the commit: the staging directories of
+ * extractions killed before they could remove theirs (found by their
+ * names, and stale when their lock can be taken) are removed; a running
+ * extraction's is never touched.  Only when the whole archive has passed
+ * is dir looked at: every directory on the way to an entry must be a real directory (a
  * symlink there is never followed, whoever left it), and an entry's own
  * path must be free -- or, with o->force, a regular file, which the commit
  * then replaces by rename, never writing through it.

@@ -25,6 +25,7 @@ struct cp_tarread {
 	int stream_done, at_end;
 	uint64_t index, data_off;
 	char *name;			/* the current entry's name, for messages */
+	char *link;			/* its link target as its pax header gave it, or NULL */
 	struct cp_err err;		/* the first error; it sticks */
 };
 
@@ -183,6 +184,7 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 {
 	struct archive_entry *ae;
 	uint64_t off;
+	char *path;
 	int rc;
 
 	if (r->err.msg[0] != '\0')
@@ -190,7 +192,8 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 	if (r->at_end)
 		return 0;
 	free(r->name);
-	r->name = NULL;
+	free(r->link);
+	r->name = r->link = NULL;
 	rc = archive_read_next_header(r->a, &ae);
 	if (rc == ARCHIVE_EOF) {
 		if (drain(r) == -1)
@@ -206,8 +209,16 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 		return cp_tarread_fail(r, "name not readable");
 	r->name = xstrdup(archive_entry_pathname(ae));
 	/* Both parsers must have found this entry where its headers start. */
-	if (!cp_tarscan_pop(r->scan, &off) || off != (uint64_t)archive_read_header_position(r->a))
+	if (!cp_tarscan_pop_names(r->scan, &off, &path, &r->link) ||
+	    off != (uint64_t)archive_read_header_position(r->a)) {
+		free(path);
 		return cp_tarread_fail(r, "inconsistent header structure (malformed archive)");
+	}
+	/* A pax name byte for byte, as GNU tar reads it: libarchive's is NFC (an NFD name changed). */
+	if (path != NULL) {
+		free(r->name);
+		r->name = path;
+	}
 	if (archive_entry_sparse_count(ae) > 0)
 		return cp_tarread_fail(r, "sparse file (not supported)");
 	memset(e, 0, sizeof(*e));
@@ -219,6 +230,8 @@ cp_tarread_next(struct cp_tarread *r, struct cp_tarentry *e)
 		e->link = archive_entry_symlink(ae);
 	if ((e->type == CP_TAR_HARDLINK || e->type == CP_TAR_SYMLINK) && e->link == NULL)
 		return cp_tarread_fail(r, "link target not readable");
+	if (e->link != NULL && r->link != NULL)
+		e->link = r->link;
 	e->mode = archive_entry_perm(ae) & 07777;
 	e->size = archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 ?
 	    (uint64_t)archive_entry_size(ae) : 0;
@@ -265,5 +278,6 @@ cp_tarread_close(struct cp_tarread *r)
 	cp_tarscan_free(r->scan);
 	free(r->buf);
 	free(r->name);
+	free(r->link);
 	free(r);
 }

@@ -38,7 +38,9 @@ struct cp_tarread;
 
 /*
  * Read a gzip-compressed tar archive from fd.  The program must run in a
- * UTF-8 locale (cp-tar sets C.UTF-8) for pax names to convert losslessly.
+ * UTF-8 locale (cp-tar sets C.UTF-8) for libarchive to accept pax names;
+ * an entry's name and link target are then the pax header's bytes as they
+ * are (tarscan's), not libarchive's NFC form of them.
  * Returns NULL with errno set if libarchive or zlib cannot be set up.
  * Caller releases with cp_tarread_close.
  */

@@ -35,9 +35,14 @@ struct cp_tarscan {
 	char last[NAME_SHOWN];		/* the last complete entry's, for errors in its data */
 	size_t lastlen;
 	int ext_named;			/* name came from a pax path or GNU long name */
+	char *pax_path, *pax_link;	/* the entry's pax path and linkpath, byte for byte */
+	int gnu_name, gnu_link;		/* the entry had a GNU long name, long link name */
 	int whole;			/* the error is about the archive, not an entry */
-	/* Entry starts not yet popped. */
-	uint64_t *starts;
+	/* Entry starts not yet popped, with their pax names. */
+	struct start {
+		uint64_t off;
+		char *path, *link;
+	} *starts;
 	size_t nstarts, headstart, capstarts;
 	struct cp_err err;		/* the first error; it sticks */
 };
@@ -69,7 +74,13 @@ cp_tarscan_free(struct cp_tarscan *s)
 	if (s == NULL)
 		return;
 	free(s->ext);
+	for (size_t i = s->headstart; i < s->nstarts; i++) {
+		free(s->starts[i].path);
+		free(s->starts[i].link);
+	}
 	free(s->starts);
+	free(s->pax_path);
+	free(s->pax_link);
 	free(s);
 }
 
@@ -80,14 +91,31 @@ cp_tarscan_error(const struct cp_tarscan *s)
 }
 
 int
-cp_tarscan_pop(struct cp_tarscan *s, uint64_t *off)
+cp_tarscan_pop_names(struct cp_tarscan *s, uint64_t *off, char **path, char **link)
 {
+	struct start *t;
+
+	*path = *link = NULL;
 	if (s->headstart == s->nstarts)
 		return 0;
-	*off = s->starts[s->headstart++];
+	t = &s->starts[s->headstart++];
+	*off = t->off;
+	*path = t->path;
+	*link = t->link;
 	if (s->headstart == s->nstarts)
 		s->headstart = s->nstarts = 0;
 	return 1;
+}
+
+int
+cp_tarscan_pop(struct cp_tarscan *s, uint64_t *off)
+{
+	char *path, *link;
+	int rc = cp_tarscan_pop_names(s, off, &path, &link);
+
+	free(path);
+	free(link);
+	return rc;
 }
 
 static void
@@ -207,11 +235,24 @@ pax_records(struct cp_tarscan *s)
 		if (memchr(sp + 1, '\0', keylen) != NULL)
 			return fail(s, "malformed pax header (NUL in a key)");
 #define KEY(k) (keylen == sizeof(k) - 1 && memcmp(sp + 1, k, keylen) == 0)
+		if ((KEY("path") || KEY("linkpath")) && s->ext_type == 'g')
+			/* GNU tar and Python apply it to every entry that follows, libarchive
+			 * ignores it: a checked archive must mean one set of names to all. */
+			return fail(s, "pax global header with a %s (not supported)",
+			    KEY("path") ? "path" : "linkpath");
 		if (KEY("path") || KEY("linkpath")) {
 			if (KEY("path") && s->ext_type == 'x')
 				set_name(s, val, vlen, 1);
 			if (memchr(val, '\0', vlen) != NULL)
 				return fail(s, "NUL byte in the pax %s", KEY("path") ? "path" : "linkpath");
+			/* Kept as they are: libarchive hands them over normalised to NFC. */
+			if (KEY("path")) {
+				free(s->pax_path);
+				s->pax_path = xstrndup((const char *)val, vlen);
+			} else {
+				free(s->pax_link);
+				s->pax_link = xstrndup((const char *)val, vlen);
+			}
 		} else if (KEY("size") && s->ext_type == 'x') {
 			v = 0;
 			for (i = 0; i < vlen; i++) {
@@ -240,6 +281,10 @@ gnu_long(struct cp_tarscan *s)
 
 	if (s->ext_type == 'L')
 		set_name(s, s->ext, n, 1);
+	if (s->ext_type == 'L')
+		s->gnu_name = 1;
+	else
+		s->gnu_link = 1;
 	if (nul != NULL && !is_zero(nul, s->extlen - n))
 		return fail(s, "NUL byte in a GNU long %s", s->ext_type == 'L' ? "name" : "link name");
 	return 0;
@@ -330,12 +375,20 @@ header(struct cp_tarscan *s)
 			return fail(s, "unknown entry type '%c'", t);
 		return fail(s, "unknown entry type \\%03o", (unsigned char)t);
 	}
+	/* Two names, in an order each reader takes its own way: which one is meant? */
+	if ((s->gnu_name && s->pax_path != NULL) || (s->gnu_link && s->pax_link != NULL))
+		return fail(s, "both a GNU long %s and a pax %s", s->gnu_name && s->pax_path ?
+		    "name" : "link name", s->gnu_name && s->pax_path ? "path" : "linkpath");
 	/* A complete entry: remember where its headers began, for the cross-check. */
 	if (s->nstarts == s->capstarts) {
 		s->capstarts = s->capstarts ? s->capstarts * 2 : 64;
 		s->starts = xreallocarray(s->starts, s->capstarts, sizeof(*s->starts));
 	}
-	s->starts[s->nstarts++] = s->entry_start;
+	s->starts[s->nstarts].off = s->entry_start;
+	s->starts[s->nstarts].path = s->pax_path;
+	s->starts[s->nstarts++].link = s->pax_link;
+	s->pax_path = s->pax_link = NULL;
+	s->gnu_name = s->gnu_link = 0;
 	memcpy(s->last, s->name, s->namelen);
 	s->lastlen = s->namelen;
 	s->entries++;

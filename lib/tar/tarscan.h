@@ -14,7 +14,10 @@
  * scanner sees every byte of the (decompressed) stream before libarchive
  * does and refuses all of that: header checksums, size fields (octal or
  * base-256; negative or absurd), pax records (syntax, NUL in path or
- * linkpath, sparse keys), GNU long names, type flags outside
+ * linkpath, sparse keys, a path or linkpath in a pax global header, which
+ * GNU tar and Python apply to the entries after it and libarchive
+ * ignores), GNU long names (one with a pax name for the same entry), type
+ * flags outside
  * 0-7 x g L K, data on entries that cannot have any, and anything but zero
  * bytes after the end-of-archive marker.  It records where each entry's
  * headers start, so that the caller can check that libarchive saw the
@@ -38,6 +41,14 @@ int cp_tarscan_end(struct cp_tarscan *s);
  * further entry.
  */
 int cp_tarscan_pop(struct cp_tarscan *s, uint64_t *off);
+
+/*
+ * cp_tarscan_pop, and the entry's pax path and linkpath byte for byte
+ * (*path, *link; NULL when its pax header gave none; caller frees):
+ * libarchive converts pax names from UTF-8 and normalises them to NFC on
+ * the way, so an NFD name read through it would not round-trip.
+ */
+int cp_tarscan_pop_names(struct cp_tarscan *s, uint64_t *off, char **path, char **link);
 
 /* The first error, as "entry N 'name': what" or "entry N: what"; msg "" if none. */
 const struct cp_err *cp_tarscan_error(const struct cp_tarscan *s);

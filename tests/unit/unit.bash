@@ -5,6 +5,7 @@
 # of 128 or more is named as the crash it is.
 unit_program() {
 	cd "$BATS_TEST_TMPDIR" || return 1
+	export XDG_STATE_HOME="$BATS_TEST_TMPDIR/xdg-state"	# never the real ~/.local/state
 	run "$1"
 	if [ "$status" -ne 0 ]; then
 		printf '%s\n' "$output"
