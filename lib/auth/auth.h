@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "auth/oidc.h"
 #include "auth/roles.h"
 #include "auth/user.h"
 #include "base/err.h"
@@ -53,8 +54,11 @@ int cp_auth_token_make(const void *secret, size_t slen, const char *user, char *
 int cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t len,
     char *user, const char **reason);
 
-/* The bytes of a token as read: the longest valid token, a CRLF, and one byte to tell "too long". */
-#define CP_AUTH_TOKEN_READ_MAX (CP_AUTH_TOKEN_MAX + 3)
+/*
+ * The bytes of a token as read: the longest token of any provider (an oidc
+ * ID token), a CRLF, and one byte to tell "too long".
+ */
+#define CP_AUTH_TOKEN_READ_MAX (CP_OIDC_TOKEN_MAX + 3)
 
 /*
  * The caller's token into buf (CP_AUTH_TOKEN_READ_MAX bytes; the caller
@@ -148,6 +152,8 @@ struct cp_identity {
 	char *user;		/* the user; on a rejection the claimed user, or NULL */
 	int authenticated;	/* 1 if the token proved user */
 	struct cp_roles_list roles;
+	char *issuer;		/* oidc: the token's iss (as claimed, on a rejection), or NULL */
+	char *subject;		/* oidc: the token's sub (as claimed, on a rejection), or NULL */
 };
 
 void cp_auth_identity_free(struct cp_identity *id);
@@ -221,7 +227,8 @@ void cp_auth_close(struct cp_auth *a);
 /*
  * The ledger event of a denial (event_type authz_denied, decision DENIED,
  * reason): who (the user the token proved or only claimed), with which
- * roles, asked for what (action), through which provider, and why not.
+ * roles, asked for what (action), through which provider, and why not; for
+ * oidc also the token's issuer and subject (as claimed) when it had them.
  * Never the token or the secret: a claimed user is only the part before
  * the ':', and no reason quotes the token.  cp-authz and the plane's gate
  * write the same entry.  Returns 0 (the caller appends and frees ev), or -1
