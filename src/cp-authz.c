@@ -2,7 +2,6 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,13 +215,9 @@ static void
 load_secret(const struct opts *o, struct cp_auth_secret *s)
 {
 	struct cp_err e;
-	char warning[PATH_MAX + 64];
 
 	if (cp_auth_secret_load(s, o->root, o->secrets_file, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
-	cp_auth_secret_warning(s, warning, sizeof(warning));
-	if (warning[0] != '\0')
-		warnx("warning: %s", warning);
 }
 
 static void

@@ -209,19 +209,74 @@ cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
 	return inside ? -1 : 0;
 }
 
+/* Who holds the permission bits bits (group's and others' only). */
+static const char *
+whom(mode_t bits)
+{
+	if ((bits & 070) != 0 && (bits & 007) != 0)
+		return "its group and others";
+	return (bits & 070) != 0 ? "its group" : "others";
+}
+
+/*
+ * Open the secrets file path as hostile input: never through a symlink as
+ * its last name, never blocking (a FIFO in its place), then checked on the
+ * descriptor itself (no race with a rename): a regular file, owned by the
+ * caller or root, that neither group nor others may read or write.  Returns
+ * the descriptor, or -1 with e.
+ */
+static int
+secret_open(const char *path, struct cp_err *e)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	uid_t me = geteuid();
+
+	if (fd == -1) {
+		if (errno == ELOOP)
+			return cp_err_set(e, 0, "secrets file %s is a symlink: name the file "
+			    "itself", path);
+		cp_err_set(e, errno, "%s", path);
+		return cp_err_prefix(e, "no secret for hmac");
+	}
+	if (fstat(fd, &st) == -1) {
+		cp_err_set(e, errno, "%s", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		cp_err_set(e, 0, "secrets file %s is not a regular file", path);
+	else if (st.st_uid != me && st.st_uid != 0)
+		cp_err_set(e, 0, "secrets file %s is owned by uid %lu, not by you (uid %lu) "
+		    "or root", path, (unsigned long)st.st_uid, (unsigned long)me);
+	else if ((st.st_mode & 022) != 0)
+		cp_err_set(e, 0, "secrets file %s is writable by %s (mode %04o): chmod 600 it, "
+		    "and make a new secret (cp-authz init --force)", path,
+		    whom(st.st_mode & 022), (unsigned)(st.st_mode & 07777));
+	else if ((st.st_mode & 044) != 0)
+		cp_err_set(e, 0, "secrets file %s is readable by %s (mode %04o): chmod 600 it",
+		    path, whom(st.st_mode & 044), (unsigned)(st.st_mode & 07777));
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 static int
 secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
     struct cp_err *e)
 {
 	struct cp_conf c = { NULL, 0 };
-	struct stat st;
 	const char *v;
-	int rc;
+	int fd, rc;
 
 	s->origin = xstrdup(path);
-	if (cp_auth_outside_plane(plane, path, NULL, e) == -1)
+	if (cp_auth_outside_plane(plane, path, NULL, e) == -1 ||
+	    (fd = secret_open(path, e)) == -1)
 		return -1;
-	if ((rc = cp_conf_load(&c, path, e)) != 0) {
+	rc = cp_conf_load_fd(&c, fd, path, e);
+	close(fd);
+	if (rc != 0) {
 		if (rc == -1)
 			cp_err_prefix(e, "no secret for hmac");
 		return -1;
@@ -232,11 +287,16 @@ secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
 		cp_conf_free(&c);
 		return -1;
 	}
+	if (strlen(v) < CP_AUTH_SECRET_MIN) {
+		cp_err_set(e, 0, "the secret in %s is %zu bytes: at least %d are needed "
+		    "(cp-authz init --force makes one of 64)", path, strlen(v), CP_AUTH_SECRET_MIN);
+		cp_conf_free(&c);
+		return -1;
+	}
 	s->len = strlen(v);
 	s->key = xmalloc(s->len);
 	memcpy(s->key, v, s->len);
 	cp_conf_free(&c);
-	s->loose = stat(path, &st) == 0 && (st.st_mode & 077) != 0;
 	return 0;
 }
 
@@ -265,16 +325,6 @@ cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *fil
 	if (rc == -1)
 		cp_auth_secret_free(s);
 	return rc;
-}
-
-void
-cp_auth_secret_warning(const struct cp_auth_secret *s, char *buf, size_t size)
-{
-	if (s->loose)
-		snprintf(buf, size, "secrets file %s is readable or writable by others "
-		    "(chmod 600 it)", s->origin);
-	else if (size > 0)
-		buf[0] = '\0';
 }
 
 void
@@ -415,7 +465,6 @@ hmac_open(struct cp_auth *a, struct cp_err *e)
 	a->state = h;
 	if (cp_auth_secret_load(&h->secret, a->setup.plane, a->setup.secrets_file, e) == -1)
 		return -1;
-	cp_auth_secret_warning(&h->secret, a->warning, sizeof(a->warning));
 	if (cp_roles_load(&h->roles, a->setup.roles_file, e) == 0)
 		return 0;
 	/*
