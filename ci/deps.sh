@@ -5,9 +5,10 @@ set -eu
 
 packages=(
 	build-essential pkg-config	# cc, make, ar; library flags
-	libarchive-dev libssl-dev zlib1g-dev libjansson-dev libyajl-dev	# the libraries
+	libarchive-dev libssl-dev zlib1g-dev libjansson-dev libyajl-dev libcjose-dev	# the libraries
 	bats jq python3 mandoc		# tests: runner, JSON checks, golden answers, man lint
 	python3-cryptography		# independent Ed25519 checks (signed checkpoints), as /usr/bin/python3
+	python3-jwt			# independent ID tokens (cp-authz oidc), as /usr/bin/python3
 	signify-openbsd			# interop baseline: OpenBSD signify (cp-sign)
 	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
 	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v

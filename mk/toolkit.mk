@@ -6,7 +6,7 @@
 # AddressSanitizer and UBSan.  A change of flags rebuilds everything
 # (build/flags records the last set).
 
-CP_PKGS = libarchive libcrypto zlib jansson yajl
+CP_PKGS = libarchive libcrypto zlib jansson yajl cjose
 CP_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CP_PKGS) 2>/dev/null)
 CP_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CP_PKGS) 2>/dev/null)
 

@@ -2,7 +2,6 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +37,8 @@ static const char help[] =
 "                        $CONTROL_PLANE_SECRETS_FILE, else\n"
 "                        ~/.control_plane_v2/secrets.env)\n"
 "      --submission-id ID  the submission_id of a denial's ledger entry\n"
-"      --json            print {\"user\",\"roles\",\"provider\",\"action\",\"allowed\",...}\n"
+"      --json            print {\"user\",\"roles\",\"provider\",\"issuer\",\"action\",\n"
+"                        \"allowed\",...}\n"
 "  -q, --quiet           print no decision; the exit status tells\n"
 "      --force           init: replace an existing secrets file (every token changes)\n"
 "  -h, --help            print this help\n"
@@ -108,6 +108,7 @@ print_decision(const struct opts *o, const struct decision *d)
 		cp_json_end(&w);
 		cp_json_kstr(&w, "provider", d->auth->provider->name);
 		cp_json_kstr(&w, "provider_chosen_by", d->auth->chosen_by);
+		cp_json_kstr(&w, "issuer", id->authenticated ? id->issuer : NULL);
 		cp_json_kstr(&w, "action", d->action);
 		cp_json_kbool(&w, "allowed", d->allowed);
 		cp_json_kstr(&w, "reason", d->reason);
@@ -124,6 +125,8 @@ print_decision(const struct opts *o, const struct decision *d)
 	} else
 		fputs("no user, ", stdout);
 	printf("action %s, provider %s", d->action, d->auth->provider->name);
+	if (id->issuer != NULL && id->authenticated)
+		printf(", issuer %s", id->issuer);
 	if (d->reason != NULL)
 		printf(": %s", d->reason);
 	putchar('\n');
@@ -212,13 +215,9 @@ static void
 load_secret(const struct opts *o, struct cp_auth_secret *s)
 {
 	struct cp_err e;
-	char warning[PATH_MAX + 64];
 
 	if (cp_auth_secret_load(s, o->root, o->secrets_file, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
-	cp_auth_secret_warning(s, warning, sizeof(warning));
-	if (warning[0] != '\0')
-		warnx("warning: %s", warning);
 }
 
 static void

@@ -4,7 +4,7 @@
 
 load helper
 
-SECRET=s3cret
+SECRET=s3cret-of-16-bytes-or-more
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
@@ -107,8 +107,8 @@ ACTIONS="create install update remove pack verify hash_update checkpoint rollbac
 	run --separate-stderr -0 cp-authz -C plane --json --token "$t" install
 	jq -e '.user == "duo" and .roles == ["auditor", "maintainer"] and .provider == "hmac"
 		and .provider_chosen_by == "plane" and .action == "install" and .allowed == true
-		and .reason == null and .ledgered == false
-		and (keys | length) == 8' <<<"$output"
+		and .reason == null and .ledgered == false and .issuer == null
+		and (keys | length) == 9' <<<"$output"
 	[[ "$output" != *"${t#*:}"* ]]
 	[ -z "$stderr" ]
 	run -0 cp-authz -C plane --json --token "$(tok 'we,ird')" verify
@@ -329,12 +329,12 @@ ACTIONS="create install update remove pack verify hash_update checkpoint rollbac
 	CONTROL_PLANE_AUTH_PROVIDER=hmca run --separate-stderr -2 cp-authz -C plane verify
 	[[ "$stderr" == *"unknown auth provider 'hmca'"* ]]
 	[ -z "$output" ]
-	echo 'CONTROL_PLANE_AUTH_PROVIDER=oidc' > plane/registries/plane.conf
+	echo 'CONTROL_PLANE_AUTH_PROVIDER=ldap' > plane/registries/plane.conf
 	run --separate-stderr -2 cp-authz -C plane verify
-	[ "$stderr" = "cp-authz: plane/registries/plane.conf:1: unknown auth provider 'oidc' (known: passthrough, hmac)" ]
+	[ "$stderr" = "cp-authz: plane/registries/plane.conf:1: unknown auth provider 'ldap' (known: passthrough, hmac, oidc)" ]
 	# Without -C the plane is ".", and the file is named as it always was.
 	(cd plane && run --separate-stderr -2 cp-authz verify &&
-		[ "$stderr" = "cp-authz: ./registries/plane.conf:1: unknown auth provider 'oidc' (known: passthrough, hmac)" ])
+		[ "$stderr" = "cp-authz: ./registries/plane.conf:1: unknown auth provider 'ldap' (known: passthrough, hmac, oidc)" ])
 	hmac_plane
 	CONTROL_PLANE_AUTH_PROVIDER=passthrough run --separate-stderr -2 cp-authz -C plane --token x create
 	[[ "$stderr" == *"the plane pins auth provider hmac"*"cannot select another"* ]]
@@ -403,6 +403,7 @@ print(d["CONTROL_PLANE_AUTH_PROVIDER"])' "$conf")" = hmac ]
 
 @test "misconfigured (2): no secret, no key, a bad secrets file, a secret in the plane" {
 	hmac_plane
+	umask 077	# the files written here are private, as a secrets file must be
 	rm home/.control_plane_v2/secrets.env
 	run --separate-stderr -2 cp-authz -C plane --token "$(tok ada)" verify
 	[[ "$stderr" == *"no secret for hmac: $HOME/.control_plane_v2/secrets.env: No such file"* ]]
@@ -497,15 +498,18 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 	want=$(grep '^s3cret alice ' "$DATA/tokens-cp2.txt" | cut -d' ' -f3)
 	CONTROL_PLANE_SHARED_SECRET=s3cret run -0 cp-authz -C plane token alice
 	[ "$output" = "$want" ]
+	# A secrets file holds 16 bytes or more: the answers come from openssl (tok),
+	# which test 2 checks against the vectors.
 	mkdir -p home/.control_plane_v2
 	f=home/.control_plane_v2/secrets.env
+	want=$(tok alice s3cret-s3cret-s3cret)
 	for text in \
-		'CONTROL_PLANE_SHARED_SECRET=s3cret' \
-		'export CONTROL_PLANE_SHARED_SECRET=s3cret' \
-		'  CONTROL_PLANE_SHARED_SECRET = "s3cret"  ' \
-		"CONTROL_PLANE_SHARED_SECRET='s3cret'" \
-		$'# a comment\n\nCONTROL_PLANE_SHARED_SECRET=old\nCONTROL_PLANE_SHARED_SECRET=s3cret' \
-		$'CONTROL_PLANE_SHARED_SECRET=s3cret\r\nOTHER=x\r'; do
+		'CONTROL_PLANE_SHARED_SECRET=s3cret-s3cret-s3cret' \
+		'export CONTROL_PLANE_SHARED_SECRET=s3cret-s3cret-s3cret' \
+		'  CONTROL_PLANE_SHARED_SECRET = "s3cret-s3cret-s3cret"  ' \
+		"CONTROL_PLANE_SHARED_SECRET='s3cret-s3cret-s3cret'" \
+		$'# a comment\n\nCONTROL_PLANE_SHARED_SECRET=old-old-old-old-old\nCONTROL_PLANE_SHARED_SECRET=s3cret-s3cret-s3cret' \
+		$'CONTROL_PLANE_SHARED_SECRET=s3cret-s3cret-s3cret\r\nOTHER=x\r'; do
 		printf '%s\n' "$text" > "$f"
 		chmod 600 "$f"
 		run --separate-stderr -0 cp-authz -C plane token alice
@@ -513,25 +517,83 @@ for r in csv.DictReader(open(sys.argv[1], newline="")):
 		[ -z "$stderr" ]
 	done
 	# an explicit file beats the environment's secret, the environment's secret beats the default file
-	printf 'CONTROL_PLANE_SHARED_SECRET=other\n' > other.env
+	printf 'CONTROL_PLANE_SHARED_SECRET=other-secret-0123456789\n' > other.env
 	chmod 600 other.env
 	CONTROL_PLANE_SHARED_SECRET=s3cret run -0 cp-authz -C plane --secrets-file other.env token alice
-	[ "$output" = "$(tok alice other)" ]
+	[ "$output" = "$(tok alice other-secret-0123456789)" ]
 	CONTROL_PLANE_SHARED_SECRET=other run -0 cp-authz -C plane token alice
 	[ "$output" = "$(tok alice other)" ]
 	CONTROL_PLANE_SECRETS_FILE=other.env run -0 cp-authz -C plane token alice
-	[ "$output" = "$(tok alice other)" ]
+	[ "$output" = "$(tok alice other-secret-0123456789)" ]
 	printf 'CONTROL_PLANE_SHARED_SECRET="unterminated\n' > "$f"
 	run --separate-stderr -2 cp-authz -C plane token alice
 	[[ "$stderr" == *"secrets.env:1: unterminated \" quote"* ]]
 }
 
-@test "a secrets file readable by others is used, with a warning" {
-	mkdir -p home/.control_plane_v2
-	printf 'CONTROL_PLANE_SHARED_SECRET=s3cret\n' > home/.control_plane_v2/secrets.env
-	chmod 644 home/.control_plane_v2/secrets.env
-	run --separate-stderr -0 cp-authz -C plane token alice
-	[[ "$stderr" == *"readable or writable by others (chmod 600 it)"* ]]
+@test "secrets files are hostile input: not a regular file (a FIFO does not hang), a symlink, loose modes, another owner, a short secret: refused (2)" {
+	hmac_plane
+	f=home/.control_plane_v2/secrets.env
+	refused() { # STDERR
+		run --separate-stderr -2 timeout 5 cp-authz -C plane --token "$(tok ada)" create
+		[ "$stderr" = "cp-authz: $1" ] || { echo "stderr: $stderr" >&2; return 1; }
+		[ -z "$output" ]
+		run --separate-stderr -2 timeout 5 cp-authz -C plane token ada
+		[ "$stderr" = "cp-authz: $1" ]
+		[ -z "$output" ]
+	}
+	run -0 cp-authz -C plane --token "$(tok ada)" create
+	# modes: group or others may write (worst first), or read
+	for m in 602 620 622 660 606 640 604 644; do
+		chmod "$m" "$f"
+		case $m in
+		602|606) who=others; how=writable ;; 620|660) who="its group"; how=writable ;;
+		622) who="its group and others"; how=writable ;; 640) who="its group"; how=readable ;;
+		604) who=others; how=readable ;; 644) who="its group and others"; how=readable ;;
+		esac
+		case $how in
+		writable) refused "secrets file $HOME/.control_plane_v2/secrets.env is writable by $who (mode 0$m): chmod 600 it, and make a new secret (cp-authz init --force)" ;;
+		*) refused "secrets file $HOME/.control_plane_v2/secrets.env is readable by $who (mode 0$m): chmod 600 it" ;;
+		esac
+	done
+	chmod 400 "$f"
+	run -0 cp-authz -C plane --token "$(tok ada)" create
+	# a short secret: 15 bytes refused, 16 accepted
+	printf 'CONTROL_PLANE_SHARED_SECRET=%s\n' 123456789012345 > "$f"
+	refused "the secret in $HOME/.control_plane_v2/secrets.env is 15 bytes: at least 16 are needed (cp-authz init --force makes one of 64)"
+	printf 'CONTROL_PLANE_SHARED_SECRET=x\n' > "$f"
+	refused "the secret in $HOME/.control_plane_v2/secrets.env is 1 bytes: at least 16 are needed (cp-authz init --force makes one of 64)"
+	printf 'CONTROL_PLANE_SHARED_SECRET=%s\n' 1234567890123456 > "$f"
+	run -0 cp-authz -C plane token ada
+	[ "$output" = "$(tok ada 1234567890123456)" ]
+	# a FIFO, a directory, a device: not regular files (and nothing blocks)
+	rm "$f"
+	mkfifo -m 600 "$f"
+	refused "secrets file $HOME/.control_plane_v2/secrets.env is not a regular file"
+	rm "$f"
+	mkdir -m 700 "$f"
+	refused "secrets file $HOME/.control_plane_v2/secrets.env is not a regular file"
+	rmdir "$f"
+	run --separate-stderr -2 timeout 5 cp-authz -C plane --secrets-file /dev/null token ada
+	[ "$stderr" = "cp-authz: secrets file /dev/null is not a regular file" ]
+	# a symlink, even to a good file
+	printf 'CONTROL_PLANE_SHARED_SECRET=%s\n' "$SECRET" > real.env
+	chmod 600 real.env
+	ln -s "$BATS_TEST_TMPDIR/real.env" "$f"
+	refused "secrets file $HOME/.control_plane_v2/secrets.env is a symlink: name the file itself"
+	run -0 cp-authz -C plane --secrets-file real.env token ada
+	[ "$output" = "$(tok ada)" ]
+	# another owner (root aside): needs root to make one
+	if [ "$(id -u)" -eq 0 ]; then
+		rm "$f"
+		printf 'CONTROL_PLANE_SHARED_SECRET=%s\n' "$SECRET" > "$f"
+		chmod 600 "$f"
+		chown 12345 "$f"
+		refused "secrets file $HOME/.control_plane_v2/secrets.env is owned by uid 12345, not by you (uid 0) or root"
+		chown 0 "$f"
+		run -0 cp-authz -C plane token ada
+	else
+		skip "another owner needs root to be tested"
+	fi
 }
 
 @test "init: mode 0600 from creation, tokens that are accepted, --json" {

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "auth/auth.h"
+#include "auth/oidc.h"
 #include "auth/roles.h"
 #include "auth/user.h"
 #include "base/abspath.h"
@@ -207,19 +209,74 @@ cp_auth_outside_plane(const char *plane, const char *path, char **resolved,
 	return inside ? -1 : 0;
 }
 
+/* Who holds the permission bits bits (group's and others' only). */
+static const char *
+whom(mode_t bits)
+{
+	if ((bits & 070) != 0 && (bits & 007) != 0)
+		return "its group and others";
+	return (bits & 070) != 0 ? "its group" : "others";
+}
+
+/*
+ * Open the secrets file path as hostile input: never through a symlink as
+ * its last name, never blocking (a FIFO in its place), then checked on the
+ * descriptor itself (no race with a rename): a regular file, owned by the
+ * caller or root, that neither group nor others may read or write.  Returns
+ * the descriptor, or -1 with e.
+ */
+static int
+secret_open(const char *path, struct cp_err *e)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	uid_t me = geteuid();
+
+	if (fd == -1) {
+		if (errno == ELOOP)
+			return cp_err_set(e, 0, "secrets file %s is a symlink: name the file "
+			    "itself", path);
+		cp_err_set(e, errno, "%s", path);
+		return cp_err_prefix(e, "no secret for hmac");
+	}
+	if (fstat(fd, &st) == -1) {
+		cp_err_set(e, errno, "%s", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		cp_err_set(e, 0, "secrets file %s is not a regular file", path);
+	else if (st.st_uid != me && st.st_uid != 0)
+		cp_err_set(e, 0, "secrets file %s is owned by uid %lu, not by you (uid %lu) "
+		    "or root", path, (unsigned long)st.st_uid, (unsigned long)me);
+	else if ((st.st_mode & 022) != 0)
+		cp_err_set(e, 0, "secrets file %s is writable by %s (mode %04o): chmod 600 it, "
+		    "and make a new secret (cp-authz init --force)", path,
+		    whom(st.st_mode & 022), (unsigned)(st.st_mode & 07777));
+	else if ((st.st_mode & 044) != 0)
+		cp_err_set(e, 0, "secrets file %s is readable by %s (mode %04o): chmod 600 it",
+		    path, whom(st.st_mode & 044), (unsigned)(st.st_mode & 07777));
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 static int
 secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
     struct cp_err *e)
 {
 	struct cp_conf c = { NULL, 0 };
-	struct stat st;
 	const char *v;
-	int rc;
+	int fd, rc;
 
 	s->origin = xstrdup(path);
-	if (cp_auth_outside_plane(plane, path, NULL, e) == -1)
+	if (cp_auth_outside_plane(plane, path, NULL, e) == -1 ||
+	    (fd = secret_open(path, e)) == -1)
 		return -1;
-	if ((rc = cp_conf_load(&c, path, e)) != 0) {
+	rc = cp_conf_load_fd(&c, fd, path, e);
+	close(fd);
+	if (rc != 0) {
 		if (rc == -1)
 			cp_err_prefix(e, "no secret for hmac");
 		return -1;
@@ -230,11 +287,16 @@ secret_from_file(struct cp_auth_secret *s, const char *plane, const char *path,
 		cp_conf_free(&c);
 		return -1;
 	}
+	if (strlen(v) < CP_AUTH_SECRET_MIN) {
+		cp_err_set(e, 0, "the secret in %s is %zu bytes: at least %d are needed "
+		    "(cp-authz init --force makes one of 64)", path, strlen(v), CP_AUTH_SECRET_MIN);
+		cp_conf_free(&c);
+		return -1;
+	}
 	s->len = strlen(v);
 	s->key = xmalloc(s->len);
 	memcpy(s->key, v, s->len);
 	cp_conf_free(&c);
-	s->loose = stat(path, &st) == 0 && (st.st_mode & 077) != 0;
 	return 0;
 }
 
@@ -263,16 +325,6 @@ cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *fil
 	if (rc == -1)
 		cp_auth_secret_free(s);
 	return rc;
-}
-
-void
-cp_auth_secret_warning(const struct cp_auth_secret *s, char *buf, size_t size)
-{
-	if (s->loose)
-		snprintf(buf, size, "secrets file %s is readable or writable by others "
-		    "(chmod 600 it)", s->origin);
-	else if (size > 0)
-		buf[0] = '\0';
 }
 
 void
@@ -361,8 +413,10 @@ void
 cp_auth_identity_free(struct cp_identity *id)
 {
 	free(id->user);
+	free(id->issuer);
+	free(id->subject);
 	cp_roles_list_free(&id->roles);
-	id->user = NULL;
+	id->user = id->issuer = id->subject = NULL;
 	id->authenticated = 0;
 }
 
@@ -411,7 +465,6 @@ hmac_open(struct cp_auth *a, struct cp_err *e)
 	a->state = h;
 	if (cp_auth_secret_load(&h->secret, a->setup.plane, a->setup.secrets_file, e) == -1)
 		return -1;
-	cp_auth_secret_warning(&h->secret, a->warning, sizeof(a->warning));
 	if (cp_roles_load(&h->roles, a->setup.roles_file, e) == 0)
 		return 0;
 	/*
@@ -465,9 +518,103 @@ hmac_close(struct cp_auth *a)
 	a->state = NULL;
 }
 
+/*
+ * oidc: ID tokens verified offline against the JWKS the plane commits
+ * (lib/auth/oidc); settings in the plane's configuration; roles from the
+ * roles file and the map.
+ */
+
+struct oidc_state {
+	struct cp_oidc_config cfg;
+	struct cp_oidc_jwks *jwks;
+	struct cp_roles_file roles;
+	int has_roles;
+};
+
+static int
+oidc_open(struct cp_auth *a, struct cp_err *e)
+{
+	struct oidc_state *o = xcalloc(1, sizeof(*o));
+	struct cp_conf c = { NULL, 0 };
+	char *path = cp_layout_path(a->setup.plane, CP_LAYOUT_CONF);
+	int rc;
+
+	a->state = o;
+	rc = cp_conf_load(&c, path, e);
+	if (rc == -1 && errno == ENOENT)
+		cp_err_set(e, ENOENT, "%s: no such file: auth provider oidc reads its settings "
+		    "there (see cp-authz(1))", path);
+	if (rc == 0) {
+		rc = cp_oidc_config_load(&o->cfg, &c, path, e);
+		cp_conf_free(&c);
+	}
+	free(path);
+	if (rc != 0 || cp_oidc_jwks_load(&o->jwks, a->setup.plane, o->cfg.jwks, e) == -1)
+		return -1;
+	/* Roles may come from the token alone: no roles file is no role from it. */
+	if (cp_roles_load(&o->roles, a->setup.roles_file, e) == 0)
+		o->has_roles = 1;
+	else if (e == NULL || e->errnum != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int
+oidc_authenticate(struct cp_auth *a, const char *token, size_t len,
+    struct cp_identity *id, const char **reason, struct cp_err *e)
+{
+	struct oidc_state *o = a->state;
+	struct cp_oidc_claims cl = { NULL, NULL, NULL, { NULL, 0 } };
+	const struct cp_roles_row *row;
+	size_t i, j;
+	int rc;
+
+	if (token == NULL) {
+		*reason = "no token";
+		return 1;
+	}
+	rc = cp_oidc_verify(token, len, o->jwks, &o->cfg, time(NULL), &cl, reason, e);
+	id->issuer = cl.issuer;
+	id->subject = cl.subject;
+	cl.issuer = cl.subject = NULL;
+	if (rc != 0) {
+		cp_oidc_claims_free(&cl);
+		return rc;
+	}
+	id->user = cl.user;
+	cl.user = NULL;
+	id->authenticated = 1;
+	if (o->has_roles && (row = cp_roles_find(&o->roles, id->user)) != NULL)
+		cp_roles_list_copy(&id->roles, &row->roles);
+	for (i = 0; i < cl.roles.n; i++) {
+		for (j = 0; j < id->roles.n; j++)
+			if (strcmp(id->roles.name[j], cl.roles.name[i]) == 0)
+				break;
+		if (j == id->roles.n)
+			cp_roles_list_add(&id->roles, cl.roles.name[i]);
+	}
+	cp_oidc_claims_free(&cl);
+	return 0;
+}
+
+static void
+oidc_close(struct cp_auth *a)
+{
+	struct oidc_state *o = a->state;
+
+	if (o == NULL)
+		return;
+	cp_oidc_config_free(&o->cfg);
+	cp_oidc_jwks_free(o->jwks);
+	cp_roles_file_free(&o->roles);
+	free(o);
+	a->state = NULL;
+}
+
 static const struct cp_auth_provider providers[] = {
 	{ "passthrough", 1, passthrough_open, passthrough_authenticate, passthrough_close },
 	{ "hmac", 0, hmac_open, hmac_authenticate, hmac_close },
+	{ "oidc", 0, oidc_open, oidc_authenticate, oidc_close },
 };
 
 static const struct cp_auth_provider *
@@ -643,6 +790,10 @@ cp_auth_denial_event(struct cp_event *ev, const char *submission, const char *ac
 	cp_json_kstr(w, "action", action);
 	cp_json_kstr(w, "provider", a->provider->name);
 	cp_json_kstr(w, "provider_chosen_by", a->chosen_by);
+	if (id->issuer != NULL)
+		cp_json_kstr(w, "issuer", id->issuer);
+	if (id->subject != NULL)
+		cp_json_kstr(w, "subject", id->subject);
 	cp_json_kstr(w, "reason", reason);
 	return 0;
 }

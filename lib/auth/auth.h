@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "auth/oidc.h"
 #include "auth/roles.h"
 #include "auth/user.h"
 #include "base/err.h"
@@ -53,8 +54,11 @@ int cp_auth_token_make(const void *secret, size_t slen, const char *user, char *
 int cp_auth_token_check(const void *secret, size_t slen, const char *token, size_t len,
     char *user, const char **reason);
 
-/* The bytes of a token as read: the longest valid token, a CRLF, and one byte to tell "too long". */
-#define CP_AUTH_TOKEN_READ_MAX (CP_AUTH_TOKEN_MAX + 3)
+/*
+ * The bytes of a token as read: the longest token of any provider (an oidc
+ * ID token), a CRLF, and one byte to tell "too long".
+ */
+#define CP_AUTH_TOKEN_READ_MAX (CP_OIDC_TOKEN_MAX + 3)
 
 /*
  * The caller's token into buf (CP_AUTH_TOKEN_READ_MAX bytes; the caller
@@ -76,8 +80,9 @@ struct cp_auth_secret {
 	unsigned char *key;
 	size_t len;
 	char *origin;		/* where it came from: the variable's name or the file's path */
-	int loose;		/* the file is readable or writable by group or others */
 };
+
+#define CP_AUTH_SECRET_MIN 16	/* bytes of a secret read from a secrets file */
 
 /*
  * The secrets file to use: file if not NULL, else $CONTROL_PLANE_SECRETS_FILE
@@ -95,19 +100,18 @@ char *cp_auth_secrets_path(const char *file, struct cp_err *e);
  * outlives its use), else from the file cp_auth_secrets_path names, key
  * CONTROL_PLANE_SHARED_SECRET (see cp_conf_load for the syntax).  A secrets
  * file inside plane (both resolved with cp_abspath_resolve) is refused: no
- * secret ever lives in the plane.
+ * secret ever lives in the plane.  The file is hostile input: opened with
+ * O_NONBLOCK | O_NOFOLLOW and checked with fstat, it is refused when it is
+ * a symlink or not a regular file (a FIFO cannot block), is owned by
+ * another user than the caller (root aside), may be written or read by its
+ * group or others (the Python tools' cp_init_auth.py made it 0600 too), or
+ * holds a secret shorter than CP_AUTH_SECRET_MIN bytes.
  * Returns 0, or -1 with e saying what is wrong (no such file, no key,
- * an empty secret, a malformed file with its line, a file in the plane).
+ * an empty or short secret, a malformed file with its line, a file in the
+ * plane, one of the refusals above).
  */
 int cp_auth_secret_load(struct cp_auth_secret *s, const char *plane, const char *file,
     struct cp_err *e);
-
-/*
- * The warning a secret from a loose file deserves ("secrets file PATH is
- * readable or writable by others (chmod 600 it)") into buf (size bytes),
- * or "" when s->loose is 0.
- */
-void cp_auth_secret_warning(const struct cp_auth_secret *s, char *buf, size_t size);
 
 void cp_auth_secret_free(struct cp_auth_secret *s);
 
@@ -148,6 +152,8 @@ struct cp_identity {
 	char *user;		/* the user; on a rejection the claimed user, or NULL */
 	int authenticated;	/* 1 if the token proved user */
 	struct cp_roles_list roles;
+	char *issuer;		/* oidc: the token's iss (as claimed, on a rejection), or NULL */
+	char *subject;		/* oidc: the token's sub (as claimed, on a rejection), or NULL */
 };
 
 void cp_auth_identity_free(struct cp_identity *id);
@@ -204,9 +210,9 @@ struct cp_auth {
  *    (registries/roles.csv) and secrets_file (an explicit secrets file, or
  *    NULL: see cp_auth_secret_load).
  * Returns 0 with a->provider and a->chosen_by set and a->warning holding
- * what the caller must print (a provider that trusts everyone, a loose
- * secrets file) or "".  Returns -1 with e saying what is wrong; a is then
- * closed.  Either way, cp_auth_close releases a.
+ * what the caller must print (a provider that trusts everyone) or "".
+ * Returns -1 with e saying what is wrong; a is then closed.  Either way,
+ * cp_auth_close releases a.
  */
 int cp_auth_open_plane(struct cp_auth *a, const char *root, const char *secrets_file,
     struct cp_err *e);
@@ -221,7 +227,8 @@ void cp_auth_close(struct cp_auth *a);
 /*
  * The ledger event of a denial (event_type authz_denied, decision DENIED,
  * reason): who (the user the token proved or only claimed), with which
- * roles, asked for what (action), through which provider, and why not.
+ * roles, asked for what (action), through which provider, and why not; for
+ * oidc also the token's issuer and subject (as claimed) when it had them.
  * Never the token or the secret: a claimed user is only the part before
  * the ':', and no reason quotes the token.  cp-authz and the plane's gate
  * write the same entry.  Returns 0 (the caller appends and frees ev), or -1

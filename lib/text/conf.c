@@ -1,8 +1,10 @@
 /* conf: the env-style file parser shared by secrets.env and the plane's configuration. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/io.h"
@@ -108,19 +110,19 @@ parse_line(struct cp_conf *c, const char *p, size_t len, unsigned long line,
 	return 0;
 }
 
-int
-cp_conf_load(struct cp_conf *c, const char *path, struct cp_err *e)
+/* Read fp (NULL: it could not be opened, errno says why) into c; see cp_conf_load. */
+static int
+load(struct cp_conf *c, FILE *fp, const char *path, struct cp_err *e)
 {
 	/* Sized so that neither stdio nor cp_io_getrec ever allocates: both are wiped below. */
 	size_t cap = CP_CONF_LINE_MAX + 2, len;
 	char *buf = xmalloc(cap), *iobuf = xmalloc(BUFSIZ);
 	unsigned long line = 0;
 	int ended, rc = 0, errnum = 0;
-	FILE *fp;
 
 	c->item = NULL;
 	c->n = 0;
-	if ((fp = fopen(path, "re")) == NULL) {
+	if (fp == NULL) {
 		errnum = errno;
 		rc = -1;
 		goto out;
@@ -158,6 +160,27 @@ out:
 		cp_conf_free(c);
 	errno = errnum;
 	return rc;
+}
+
+int
+cp_conf_load(struct cp_conf *c, const char *path, struct cp_err *e)
+{
+	return load(c, fopen(path, "re"), path, e);
+}
+
+int
+cp_conf_load_fd(struct cp_conf *c, int fd, const char *path, struct cp_err *e)
+{
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *fp = NULL;
+
+	if (d != -1 && (fp = fdopen(d, "r")) == NULL) {
+		int saved = errno;
+
+		close(d);
+		errno = saved;
+	}
+	return load(c, fp, path, e);
 }
 
 const char *

@@ -43,6 +43,13 @@ struct cp_conf {
  */
 int cp_conf_load(struct cp_conf *c, const char *path, struct cp_err *e);
 
+/*
+ * As cp_conf_load, from the open descriptor fd (read from its offset to its
+ * end through a duplicate; fd stays open and the caller's), path naming it
+ * in messages: for a file that must be opened and checked first.
+ */
+int cp_conf_load_fd(struct cp_conf *c, int fd, const char *path, struct cp_err *e);
+
 /* The value of key, or NULL if the file does not set it; *line (if not NULL) receives its line. */
 const char *cp_conf_get(const struct cp_conf *c, const char *key, unsigned long *line);
 
