@@ -333,8 +333,13 @@ main(int argc, char *argv[])
 		o.run.ledger = 0;
 		o.run.state = NULL;	/* a run of other options: it would only displace the state */
 	}
-	if (cp_integrity_run(&o.run, &r, &e) == -1)
+	if (cp_integrity_run(&o.run, &r, &e) == -1) {
+		/* a registry that is not there: say what makes one */
+		if (e.errnum == ENOENT && strstr(e.msg, "registries/") != NULL)
+			errx(CP_EXIT_ERR, "%s (cp-plane init, or make init, makes a plane's registries)",
+			    e.msg);
 		errx(CP_EXIT_ERR, "%s", e.msg);
+	}
 	status = o.write_manifest ? write_manifest(&o, &r) : check(&o, &r);
 	cp_integrity_free(&r);
 	cp_prog_exit(status);

@@ -1,4 +1,4 @@
-/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate. */
+/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate; init and the read-only queries. */
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>
@@ -31,6 +31,15 @@ static const char help[] =
 "  remove ID       remove exactly the files of ID's receipt\n"
 "  manifest        regenerate MANIFEST.json (needs hash_update: admin)\n"
 "  recover         finish or roll back a crashed step (no token needed)\n"
+"  init            make the directory a plane: registries, roles.csv naming\n"
+"                  --admin USER (default: $ADMIN, else you), plane.conf pinning\n"
+"                  hmac, the ledger's first entry (no token needed)\n"
+"  list            the installed packages: id, version, digest, destination, files\n"
+"  show ID         the row, install state, files, dependencies and dependents\n"
+"  owns FILE       which installed package put FILE there (1: none)\n"
+"  verify [ID]     installed files against their receipts (1: missing, changed)\n"
+"  search [TEXT]   packages whose id, name or category holds TEXT\n"
+"                  (operands from $PKG, $FILE, $Q when not given)\n"
 "  adopt           take over a plane the Python tools built: pin hmac, write\n"
 "                  roles.csv (--admin USER, whose token you give; --user\n"
 "                  USER:ROLE[,ROLE]...), index the Python install receipts\n"
@@ -764,7 +773,7 @@ main(int argc, char *argv[])
 	    strcmp(cmd, "adopt") == 0 ? 1 : -1;
 	if (want == -1)
 		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, "
-		    "recover, adopt)", cmd);
+		    "recover, adopt, init, list, show, owns, verify, search)", cmd);
 	/*
 	 * The operands may come from the environment instead ($PKG; $SRC and
 	 * $ID for pack), as make passes them: a recipe then needs no shell

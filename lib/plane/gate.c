@@ -3269,6 +3269,15 @@ cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *
 	return rc;
 }
 
+/* Add what makes the missing thing e names: "MSG (hint)", cut to fit. */
+static void
+append_hint(struct cp_err *e, const char *hint)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof(e->msg) - n, " (%s)", hint);
+}
+
 int
 cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o,
     struct cp_journal_report *rec, struct cp_err *e)
@@ -3289,6 +3298,8 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	g->force = o->force;
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, e) == -1) {
 		cp_err_prefix(e, "%s is not a plane", g->root);
+		if (e->errnum == ENOENT)
+			append_hint(e, "cp-plane init, or make init, makes one");
 		goto fail;
 	}
 	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
@@ -3298,8 +3309,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 		recover_failed(e);
 		goto fail;
 	}
-	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1)
+	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1) {
+		if (e->errnum == ENOENT && strstr(e->msg, "secret") != NULL)
+			append_hint(e, "cp-authz init USER makes the secrets file and prints USER's token");
 		goto fail;
+	}
 	if ((sp = cp_auth_secrets_path(o->secrets_file, NULL)) != NULL) {
 		if (stat(sp, &st) == 0) {
 			g->has_secret = 1;
