@@ -141,7 +141,7 @@ integrity-json: | $(CP_TOOLS) $(CP_STATE)
 manifest: | $(CP_TOOLS)
 	@$(CP_PLANE) manifest
 $(CP_STATE):
-	@mkdir -p "$$CP_ROOT/.cp"
+	@[ ! -d "$$CP_ROOT/registries" ] || mkdir -p "$$CP_ROOT/.cp"
 ledger-verify: | $(CP_TOOLS)
 	@[ -d "$$CP_ROOT/ledger" ] || { echo "ledger-verify: no ledger/ in $$CP_ROOT (make init starts one)" >&2; exit 2; }
 	@cp-ledger -C "$$CP_ROOT" $(if $(filter 1,$(JSON)),--json) verify

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "ledger/event.h"
 #include "plane/gate.h"
 #include "plane/init.h"
+#include "text/csv.h"
 
 /* The headers the Python tools wrote (design.md section 5), as csv.DictWriter ends a record. */
 static const char pkg_header[] =
@@ -219,8 +221,20 @@ cp_init_plane(const char *root, const char *admin, const char *os_user,
 			cp_err_set(&e, errno, "%s", cp_layout_rel(dirs[i]));
 			goto fail;
 		}
-	if (asprintf(&roles, "user,roles\r\n%s,admin\r\n", admin) == -1)
-		goto io;
+	{
+		/* the admin's name may hold a ',' or '"': written as csv.DictWriter quotes it */
+		static const char *const head[] = { "user", "roles" };
+		const char *v[2] = { admin, "admin" };
+		size_t hl[2] = { 4, 5 }, vl[2] = { strlen(admin), 5 }, rl;
+		FILE *m = open_memstream(&roles, &rl);
+
+		if (m == NULL)
+			goto io;
+		cp_csv_write_fields(m, 2, (char *const *)(uintptr_t)head, hl);
+		cp_csv_write_fields(m, 2, (char *const *)(uintptr_t)v, vl);
+		if (fclose(m) != 0)
+			goto io;
+	}
 	if (put(sfd, cp_layout_rel(CP_LAYOUT_PACKAGES), pkg_header, &e) == -1 ||
 	    put(sfd, cp_layout_rel(CP_LAYOUT_CPREG), cp_header, &e) == -1 ||
 	    put(sfd, cp_layout_rel(CP_LAYOUT_ROLES), roles, &e) == -1 ||
