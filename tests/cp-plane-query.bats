@@ -340,3 +340,66 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	run -0 make -s -C "$P" pack SRC=frameworks/FMWK-200_ledger_protocol.md ID=PKG-FMWK-200 JSON=1
 	[ "$(jq -r .status <<< "$output")" = up-to-date ]
 }
+
+# --- integrity findings: where, which package, which files, the fix ----------
+
+@test "integrity findings: the path, the package, a directory's files, the fix that works" {
+	example
+	printf 'x\n' >> modules/doc_lint/README.md
+	printf 'new\n' > modules/doc_lint/extra.py
+	rm frameworks/FMWK-200_ledger_protocol.md
+	printf 'y\n' >> frameworks/FMWK-300_package_standard.md
+	run -1 --separate-stderr cp-integrity
+	[[ "$output" == *"  invalid  MOD-DOC-LINT: expected "* ]]
+	[[ "$output" == *"           directory modules/doc_lint"* ]]
+	[[ "$output" == *"           installed by PKG-MOD-DOC-LINT"* ]]
+	[[ "$output" == *"           changed modules/doc_lint/README.md"* ]]
+	[[ "$output" == *"           added modules/doc_lint/extra.py"* ]]
+	[[ "$output" == *"  missing  FMWK-200: /frameworks/FMWK-200_ledger_protocol.md"* ]]
+	[[ "$output" == *"fix: make install PKG=PKG-FMWK-200 FORCE=1"* ]]
+	# not on a terminal: no colour
+	[[ "$output" != *$'\033'* ]]
+	run -1 cp-integrity --json
+	# the Python report's keys are all still there, with their values' types
+	[ "$(jq -r '[.timestamp, .healthy, .merkle_root, .verified_count, .valid, .invalid, .missing, .no_hash, .chain_errors, .chain_error_count, .orphans, .orphan_count] | map(type) | join(" ")' <<< "$output")" = "string boolean string number array array array array array number array number" ]
+	[ "$(jq -r '.missing[0] | keys | join(",")' <<< "$output")" = "id,path" ]
+	[ "$(jq -r '.invalid[0] | keys | join(",")' <<< "$output")" = "actual,expected,id" ]
+	[ "$(jq -r '.findings[] | select(.id=="MOD-DOC-LINT") | [.status, .type, .package, (.files | map(.state + ":" + .path) | join(" "))] | join("|")' <<< "$output")" = "invalid|directory|PKG-MOD-DOC-LINT|changed:modules/doc_lint/README.md added:modules/doc_lint/extra.py" ]
+	[ "$(jq -r '.findings[] | select(.id=="FMWK-300") | .fix' <<< "$output")" = "make install PKG=PKG-FMWK-300 FORCE=1" ]
+	# the fixes it names make the plane healthy again
+	for f in $(jq -r '.findings[].fix | select(startswith("make install")) | split(" ")[2]' <<< "$output"); do
+		run -0 mk install "$f" FORCE=1
+	done
+	rm modules/doc_lint/extra.py
+	run -0 cp-integrity
+	run -0 cp-integrity --json
+	[ "$(jq -r '.findings | length' <<< "$output")" = 0 ]
+}
+
+@test "integrity findings: an outdated install says make update; a stale content_hash says so" {
+	example
+	# a new version of the framework, packed: the registry's digest moves on
+	printf 'v2\n' >> frameworks/FMWK-100_agent_development_standard.md
+	run -0 mk pack SRC=frameworks/FMWK-100_agent_development_standard.md ID=PKG-FMWK-100
+	run -1 cp-integrity --json
+	[ "$(jq -r '.findings[] | select(.id=="FMWK-100") | .fix' <<< "$output")" = "make update PKG=PKG-FMWK-100 FORCE=1" ]
+	run -0 mk update PKG=PKG-FMWK-100 FORCE=1
+	run -0 cp-integrity
+	# a row with no package behind it
+	cp-regrow -i registries/control_plane_registry.csv set FMWK-100 content_hash=$(printf 'other' | sha256sum | cut -c1-64)
+	run -1 cp-integrity --json
+	[[ "$(jq -r '.findings[] | select(.id=="FMWK-100") | .fix' <<< "$output")" == *"content_hash is stale"* ]]
+}
+
+@test "integrity findings: colour on a terminal, red for invalid and missing, yellow for orphans; none with NO_COLOR" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	example
+	rm frameworks/FMWK-200_ledger_protocol.md
+	printf 'o\n' > frameworks/FMWK-999_stray.md
+	script -qec "cp-integrity" /dev/null > "$S/tty" || true
+	grep -q $'\033\[31mmissing\033\[0m' "$S/tty"
+	grep -q $'\033\[33morphan\033\[0m' "$S/tty"
+	NO_COLOR=1 script -qec "cp-integrity" /dev/null > "$S/tty" || true
+	! grep -q $'\033' "$S/tty"
+	grep -q 'missing  FMWK-200' "$S/tty"
+}
