@@ -90,6 +90,12 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	run -2 --separate-stderr make -s -C "$P" list
 	[[ "$stderr" == *"secrets.env"* ]]
 	[[ "$stderr" == *"cp-authz init USER"* ]]
+	# no roles file
+	run -0 cp-authz -C "$P" init alice
+	export CONTROL_PLANE_TOKEN=$output
+	rm "$P/registries/roles.csv"
+	run -2 --separate-stderr make -s -C "$P" list
+	[[ "$stderr" == *"roles.csv"*"make init"* ]]
 }
 
 @test "init: from nothing to a healthy plane, through make" {
@@ -366,11 +372,12 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	[ "$(jq -r '.invalid[0] | keys | join(",")' <<< "$output")" = "actual,expected,id" ]
 	[ "$(jq -r '.findings[] | select(.id=="MOD-DOC-LINT") | [.status, .type, .package, (.files | map(.state + ":" + .path) | join(" "))] | join("|")' <<< "$output")" = "invalid|directory|PKG-MOD-DOC-LINT|changed:modules/doc_lint/README.md added:modules/doc_lint/extra.py" ]
 	[ "$(jq -r '.findings[] | select(.id=="FMWK-300") | .fix' <<< "$output")" = "make install PKG=PKG-FMWK-300 FORCE=1" ]
+	[ "$(jq -r '.findings[] | select(.id=="MOD-DOC-LINT") | .fix' <<< "$output")" = "remove the added files, then make install PKG=PKG-MOD-DOC-LINT FORCE=1" ]
 	# the fixes it names make the plane healthy again
-	for f in $(jq -r '.findings[].fix | select(startswith("make install")) | split(" ")[2]' <<< "$output"); do
+	rm modules/doc_lint/extra.py
+	for f in $(jq -r '.findings[].fix | capture("make install (?<p>PKG=[^ ]+)").p' <<< "$output"); do
 		run -0 mk install "$f" FORCE=1
 	done
-	rm modules/doc_lint/extra.py
 	run -0 cp-integrity
 	run -0 cp-integrity --json
 	[ "$(jq -r '.findings | length' <<< "$output")" = 0 ]

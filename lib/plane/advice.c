@@ -266,8 +266,9 @@ explain(const struct cp_integrity *r, size_t ri, struct inst *v, size_t n, char 
 			    changed ? " FORCE=1" : "") == -1)
 				a->fix = NULL;
 		} else if (changed) {
-			if (asprintf(&a->fix, "make install PKG=%s FORCE=1%s", a->package, added ?
-			    " (it puts the package's files back; remove the added ones)" : "") == -1)
+			/* install records the directory as it finds it: the added files go first */
+			if (asprintf(&a->fix, "%smake install PKG=%s FORCE=1", added ?
+			    "remove the added files, then " : "", a->package) == -1)
 				a->fix = NULL;
 		} else if (a->nfiles > 0) {
 			if (asprintf(&a->fix, "remove the added files, or pack them into %s (make "

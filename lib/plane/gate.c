@@ -3312,6 +3312,8 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1) {
 		if (e->errnum == ENOENT && strstr(e->msg, "secret") != NULL)
 			append_hint(e, "cp-authz init USER makes the secrets file and prints USER's token");
+		else if (strstr(e->msg, "no roles file") != NULL)
+			append_hint(e, "for a new plane, cp-plane init (make init) writes it");
 		goto fail;
 	}
 	if ((sp = cp_auth_secrets_path(o->secrets_file, NULL)) != NULL) {
