@@ -677,8 +677,8 @@ extra(struct opts *o, const char *cmd, char **args, int nargs)
 		arg = operand(cmd, args, nargs, "FILE", 1);
 	else if (strcmp(cmd, "verify") == 0)
 		arg = operand(cmd, args, nargs, "PKG", 0);
-	else
-		arg = nargs == 1 && getenv("Q") == NULL ? "" : operand(cmd, args, nargs, "Q", 0);
+	else if ((arg = operand(cmd, args, nargs, "Q", 0)) == NULL)
+		arg = "";	/* no text (or Q empty, as make passes it): every row */
 	if (cp_gate_open(&g, o->root, &o->g, &rep, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->token != NULL)

@@ -280,6 +280,10 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	[ "$(jq -r '.packages[0].state' <<< "$output")" = not-installed ]
 	run -0 "$REPO/bin/cp-plane" search
 	[ "${#lines[@]}" -eq "$(($(wc -l < registries/packages_registry.csv) - 1))" ]
+	# make search without Q (make passes an empty Q): every row too
+	run -0 mk search
+	no_signal
+	[ "${#lines[@]}" -eq "$(($(wc -l < registries/packages_registry.csv) - 1))" ]
 	run -1 mk search Q=zzz-none
 }
 
