@@ -11,6 +11,12 @@
 # through the environment.  `make help` lists the targets and variables.
 
 CP_ROOT ?= $(CURDIR)
+# A plane's own Makefile names no goal before this fragment: then `make`
+# alone prints `make help` (set at the end), never runs the first target.
+CP_GOAL_UNSET := $(if $(.DEFAULT_GOAL),,1)
+# make's own chatter ("make: Entering directory" with -C) stays off standard
+# output, so `make -C plane list JSON=1 | jq .` reads JSON only.
+MAKEFLAGS += --no-print-directory
 CP_MK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 # Where the cp-* programs are; empty: found on PATH.
 CP_BIN ?=
@@ -36,6 +42,8 @@ override SRC := $(value SRC)
 override ID := $(value ID)
 override ADMIN := $(value ADMIN)
 override USERS := $(value USERS)
+override FILE := $(value FILE)
+override Q := $(value Q)
 # The switches and scan settings too: their text is never make's to expand.
 override FORCE := $(value FORCE)
 override JSON := $(value JSON)
@@ -43,7 +51,7 @@ override FULL := $(value FULL)
 override STRICT := $(value STRICT)
 override CP_GOVERNED := $(value CP_GOVERNED)
 override CP_ORPHAN_SUFFIXES := $(value CP_ORPHAN_SUFFIXES)
-export PKG SRC ID ADMIN USERS
+export PKG SRC ID ADMIN USERS FILE Q
 CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
 
 # A package id as cp-plane takes it (one word of [A-Za-z0-9._-]): only then
@@ -68,7 +76,7 @@ ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC))),$(c
 CP_PACK_STAMP := $(CP_STATE)/pack/$(ID).stamp
 CP_PACK_ARCHIVE := $(CP_ROOT)/packages_store/$(ID).tar.gz
 # A stamp of another SRC, or an archive gone, means a real pack.
-CP_PACK_FORCE := $(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force)
+CP_PACK_FORCE := $(if $(filter 1,$(JSON)),cp-force,$(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force))
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
 	@$(CP_PLANE) pack
@@ -107,11 +115,15 @@ $(CP_COMPILED): $(CP_REG_PKG) | $(CP_TOOLS)
 	@echo "sync: registries/compiled/packages.json" >&2
 
 validate: | $(CP_TOOLS)
-	@s=0; \
-	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" --root "$$CP_ROOT" validate --kind packages || s=$$?; \
-	c="$$CP_ROOT/registries/control_plane_registry.csv"; \
-	if [ -f "$$c" ]; then cp-regrow -f "$$c" validate --kind control-plane || \
-	  { r=$$?; [ $$r -gt $$s ] && s=$$r; }; fi; \
+	@p="$$CP_ROOT/registries/packages_registry.csv"; c="$$CP_ROOT/registries/control_plane_registry.csv"; \
+	if [ ! -f "$$p" ]; then echo "validate: no registries/packages_registry.csv in $$CP_ROOT (make init makes a plane)" >&2; exit 2; fi; \
+	j=; [ "$$JSON" != 1 ] || { j=--json; printf '{"packages":'; }; \
+	s=0; cp-regrow -f "$$p" --root "$$CP_ROOT" $$j validate --kind packages || s=$$?; \
+	[ -z "$$j" ] || printf ',"control_plane":'; \
+	if [ -f "$$c" ]; then cp-regrow -f "$$c" $$j validate --kind control-plane || \
+	  { r=$$?; [ $$r -gt $$s ] && s=$$r; }; \
+	elif [ -n "$$j" ]; then printf 'null'; fi; \
+	[ -z "$$j" ] || printf ',"exit":%d}\n' "$$s"; \
 	[ $$s -ne 0 ] || echo 'validate: both registries are valid' >&2; \
 	exit $$s
 
@@ -129,11 +141,19 @@ integrity-json: | $(CP_TOOLS) $(CP_STATE)
 manifest: | $(CP_TOOLS)
 	@$(CP_PLANE) manifest
 $(CP_STATE):
-	@mkdir -p "$$CP_ROOT/.cp"
+	@[ ! -d "$$CP_ROOT/registries" ] || mkdir -p "$$CP_ROOT/.cp"
 # The chain, and the plane's own checkpoint ledger/checkpoint (kept by every
 # cp-plane step; signed by a key of registries/keys/ when signed or required).
 ledger-verify: | $(CP_TOOLS)
-	@cp-ledger -C "$$CP_ROOT" verify --checkpoint $(if $(filter 1,$(STRICT)),--strict)
+	@[ -d "$$CP_ROOT/ledger" ] || { echo "ledger-verify: no ledger/ in $$CP_ROOT (make init starts one)" >&2; exit 2; }
+	@cp-ledger -C "$$CP_ROOT" $(if $(filter 1,$(JSON)),--json) verify --checkpoint $(if $(filter 1,$(STRICT)),--strict)
+
+# --- init and the read-only queries: cp-plane init, list, show PKG=, owns FILE=,
+# verify [PKG=], search Q= (values through the environment, as for install)
+init: | $(CP_TOOLS)
+	@$(CP_PLANE) init
+list show owns verify search: | $(CP_TOOLS)
+	@$(CP_PLANE) $@
 
 plane-help:
 	@printf 'Plane targets (the plane: CP_ROOT=%s):\n' "$$CP_ROOT"
@@ -149,6 +169,14 @@ plane-help:
 	@echo '  make recover                    finish or roll back a step a crash interrupted'
 	@echo '  make adopt ADMIN=user [USERS="bob:maintainer ..."]   take over a Python-built plane'
 	@echo '  make ledger-verify [STRICT=1]   verify ledger/: its chain, and that it extends ledger/checkpoint'
+	@echo '  make init [ADMIN=user]          make this directory a plane (then: cp-authz init USER)'
+	@echo '  make list                       installed packages: id, version, digest, destination, files'
+	@echo '  make show PKG=ID                the row, install state, dependencies and dependents'
+	@echo '  make owns FILE=path             which package installed a file (exit 1: none)'
+	@echo '  make verify [PKG=ID]            installed files against receipts (exit 1: changed, missing)'
+	@echo '  make search Q=text              packages whose id, name or category holds text'
+	@echo '  JSON=1 on validate, ledger-verify, list, show, owns, verify, search, install, update,'
+	@echo '  remove, pack, integrity: one JSON object on standard output, make'"'"'s chatter off it'
 	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
 	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
 	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1)); JSON=1: cp-plane --json'
@@ -161,4 +189,9 @@ endif
 cp-force:
 
 .PHONY: pack plane-install install remove update sync validate integrity integrity-json \
-	manifest ledger-verify plane-help help cp-force recover adopt
+	manifest ledger-verify plane-help help cp-force recover adopt init list show owns verify \
+	search
+
+ifeq ($(CP_GOAL_UNSET),1)
+.DEFAULT_GOAL := help
+endif

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/layout.h"
 #include "cli/prog.h"
+#include "plane/advice.h"
 #include "plane/integrity.h"
 
 static const char help[] =
@@ -154,8 +155,60 @@ strings_json(struct cp_json *w, const char *key, char *const *v, size_t n)
 	cp_json_end(w);
 }
 
+/* The advice on row i, or NULL. */
+static const struct cp_advice *
+advice_of(const struct cp_advice_list *adv, size_t i)
+{
+	for (size_t k = 0; k < adv->n; k++)
+		if (adv->v[k].row == i)
+			return &adv->v[k];
+	return NULL;
+}
+
+/* "findings": each invalid or missing row, where, who installed it, what differs, the fix. */
 static void
-report_json(const struct opts *o, const struct cp_integrity *r, const char *root, int healthy)
+findings_json(struct cp_json *w, const struct cp_integrity *r, const struct cp_advice_list *adv,
+    const char *root)
+{
+	cp_json_key(w, "findings");
+	cp_json_arr(w);
+	for (size_t k = 0; k < adv->n; k++) {
+		const struct cp_advice *a = &adv->v[k];
+		const struct cp_integrity_row *row = &r->rows[a->row];
+
+		cp_json_obj(w);
+		cp_json_kstr(w, "id", row->id);
+		cp_json_kstr(w, "status", row->status == CP_INTEGRITY_MISSING ? "missing" : "invalid");
+		cp_json_kstr(w, "path", row->path[0] == '/' ? row->path + 1 : row->path);
+		cp_json_kstr(w, "type", row->type == 'd' ? "directory" : row->type == 'f' ? "file" :
+		    row->type == 0 ? NULL : "other");
+		cp_json_kstr(w, "package", a->package);
+		cp_json_kbool(w, "installed", a->installed);
+		cp_json_key(w, "files");
+		cp_json_arr(w);
+		for (size_t j = 0; j < a->nfiles; j++) {
+			cp_json_obj(w);
+			cp_json_kstr(w, "path", a->files[j].path);
+			cp_json_kstr(w, "state", a->files[j].state);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+		cp_json_kstr(w, "fix", a->fix);
+		cp_json_end(w);
+	}
+	if (cp_integrity_manifest_matches(r, root) == 0) {
+		cp_json_obj(w);
+		cp_json_kstr(w, "status", "manifest-differs");
+		cp_json_kstr(w, "path", cp_layout_rel(CP_LAYOUT_MANIFEST));
+		cp_json_kstr(w, "fix", "make manifest");
+		cp_json_end(w);
+	}
+	cp_json_end(w);
+}
+
+static void
+report_json(const struct opts *o, const struct cp_integrity *r, const char *root, int healthy,
+    const struct cp_advice_list *adv)
 {
 	static const char *const invalid[2] = { "expected", "actual" }, *const missing[2] = { "path" };
 	struct cp_json w;
@@ -197,17 +250,44 @@ report_json(const struct opts *o, const struct cp_integrity *r, const char *root
 	cp_json_kbool(&w, "strict", o->strict);
 	cp_json_kuint(&w, "hashed", r->hashed);
 	cp_json_kuint(&w, "cached", r->cached);
+	findings_json(&w, r, adv, root);
 	cp_json_endl(&w);
 }
 
+/* SGR colours on a terminal, none when NO_COLOR is set (no-color.org) or output is not one. */
+struct paint {
+	const char *red, *yellow, *off;
+};
+
 static void
-report_text(const struct cp_integrity *r, const char *root, int healthy)
+text_advice(const struct cp_advice *a, const struct paint *c)
+{
+	size_t j;
+
+	if (a == NULL)
+		return;
+	if (a->package != NULL)
+		printf("           %s %s\n", a->installed ? "installed by" : "provided by",
+		    a->package);
+	for (j = 0; j < a->nfiles && j < 20; j++)
+		printf("           %s%s%s %s\n", strcmp(a->files[j].state, "added") == 0 ? c->yellow :
+		    c->red, a->files[j].state, c->off, a->files[j].path);
+	if (a->nfiles > 20)
+		printf("           (and %zu more)\n", a->nfiles - 20);
+	if (a->fix != NULL)
+		printf("           fix: %s\n", a->fix);
+}
+
+static void
+report_text(const struct cp_integrity *r, const char *root, int healthy,
+    const struct cp_advice_list *adv, const struct paint *c)
 {
 	const char *manifest = cp_layout_rel(CP_LAYOUT_MANIFEST);
 	const struct cp_integrity_row *row;
 	size_t i;
 
-	printf("integrity: %s\n", healthy ? "HEALTHY" : "UNHEALTHY");
+	printf("integrity: %s%s%s\n", healthy ? "" : c->red, healthy ? "HEALTHY" : "UNHEALTHY",
+	    healthy ? "" : c->off);
 	printf("  valid %zu, invalid %zu, missing %zu, no hash %zu, orphans %zu, chain errors %zu,"
 	    " ledger errors %zu\n",
 	    count(r, CP_INTEGRITY_VALID), count(r, CP_INTEGRITY_INVALID),
@@ -215,17 +295,28 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 	    r->nledger);
 	for (i = 0; i < r->nrows; i++) {
 		row = &r->rows[i];
-		if (row->status == CP_INTEGRITY_INVALID)
-			printf("  invalid  %s: expected %s, actual %s\n", row->id, row->expected,
-			    *row->actual ? row->actual : "(not a file)");
+		if (row->status != CP_INTEGRITY_INVALID)
+			continue;
+		printf("  %sinvalid%s  %s: expected %s, actual %s\n", c->red, c->off, row->id,
+		    row->expected, *row->actual ? row->actual : "(not a file)");
+		printf("           %s %s\n", row->type == 'd' ? "directory" : "path",
+		    row->path[0] == '/' ? row->path + 1 : row->path);
+		text_advice(advice_of(adv, i), c);
 	}
 	for (i = 0; i < r->nrows; i++) {
 		row = &r->rows[i];
-		if (row->status == CP_INTEGRITY_MISSING)
-			printf("  missing  %s: %s\n", row->id, row->path);
+		if (row->status != CP_INTEGRITY_MISSING)
+			continue;
+		printf("  %smissing%s  %s: %s\n", c->red, c->off, row->id, row->path);
+		text_advice(advice_of(adv, i), c);
 	}
 	for (i = 0; i < r->norphans; i++)
-		printf("  orphan   %s\n", r->orphans[i]);
+		printf("  %sorphan%s   %s\n", c->yellow, c->off, r->orphans[i]);
+	if (r->norphans > 0)
+		printf("           (no registry row names %s: register %s in "
+		    "registries/control_plane_registry.csv, or remove %s)\n",
+		    r->norphans == 1 ? "it" : "them", r->norphans == 1 ? "it" : "them",
+		    r->norphans == 1 ? "it" : "them");
 	for (i = 0; i < r->nlinks; i++)
 		printf("  link     %s: %s -> %s\n", r->links[3 * i], r->links[3 * i + 1],
 		    r->links[3 * i + 2]);
@@ -235,7 +326,8 @@ report_text(const struct cp_integrity *r, const char *root, int healthy)
 	if (cp_integrity_manifest_matches(r, root) == 1)
 		printf(", %s matches", manifest);
 	else if (r->manifest_root != NULL)
-		printf(", %s DIFFERS (%s)", manifest, r->manifest_root);
+		printf(", %s%s DIFFERS%s (%s); fix: make manifest", c->red, manifest, c->off,
+		    r->manifest_root);
 	else if (r->manifest)
 		printf(", %s holds no root", manifest);
 	printf("\n  files hashed %llu, from cache %llu\n", (unsigned long long)r->hashed,
@@ -246,16 +338,29 @@ static int
 check(const struct opts *o, const struct cp_integrity *r)
 {
 	char root[CP_SHA256_HEXLEN + 1];
-	int healthy;
+	struct paint c = { "", "", "" };
+	struct cp_advice_list adv;
+	const char *nc = getenv("NO_COLOR");
+	struct cp_err e;
+	int healthy, planefd;
 
 	if (r->manifest_error != NULL)
 		errx(CP_EXIT_ERR, "%s", r->manifest_error);
 	strcpy(root, r->root);
 	healthy = cp_integrity_healthy(r, root, o->strict);
+	/* the findings explained: which package, which files, the fix (the plane is ".") */
+	if ((planefd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(CP_EXIT_ERR, "%s", o->run.root);
+	if (cp_advice_build(r, planefd, &adv, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	close(planefd);
+	if (isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0'))
+		c = (struct paint){ "\033[31m", "\033[33m", "\033[0m" };
 	if (o->json)
-		report_json(o, r, root, healthy);
+		report_json(o, r, root, healthy, &adv);
 	else
-		report_text(r, root, healthy);
+		report_text(r, root, healthy, &adv, &c);
+	cp_advice_free(&adv);
 	return healthy ? CP_EXIT_YES : CP_EXIT_NO;
 }
 
@@ -333,8 +438,13 @@ main(int argc, char *argv[])
 		o.run.ledger = 0;
 		o.run.state = NULL;	/* a run of other options: it would only displace the state */
 	}
-	if (cp_integrity_run(&o.run, &r, &e) == -1)
+	if (cp_integrity_run(&o.run, &r, &e) == -1) {
+		/* a registry that is not there: say what makes one */
+		if (e.errnum == ENOENT && strstr(e.msg, "registries/") != NULL)
+			errx(CP_EXIT_ERR, "%s (cp-plane init, or make init, makes a plane's registries)",
+			    e.msg);
 		errx(CP_EXIT_ERR, "%s", e.msg);
+	}
 	status = o.write_manifest ? write_manifest(&o, &r) : check(&o, &r);
 	cp_integrity_free(&r);
 	cp_prog_exit(status);

@@ -1,11 +1,13 @@
-/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate. */
+/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate; init and the read-only queries. */
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/json.h"
@@ -14,6 +16,8 @@
 #include "base/xalloc.h"
 #include "cli/prog.h"
 #include "plane/gate.h"
+#include "plane/init.h"
+#include "plane/query.h"
 #include "plane/journal.h"
 
 static const char help[] =
@@ -27,6 +31,15 @@ static const char help[] =
 "  remove ID       remove exactly the files of ID's receipt\n"
 "  manifest        regenerate MANIFEST.json (needs hash_update: admin)\n"
 "  recover         finish or roll back a crashed step (no token needed)\n"
+"  init            make the directory a plane: registries, roles.csv naming\n"
+"                  --admin USER (default: $ADMIN, else you), plane.conf pinning\n"
+"                  hmac, the ledger's first entry (no token needed)\n"
+"  list            the installed packages: id, version, digest, destination, files\n"
+"  show ID         the row, install state, files, dependencies and dependents\n"
+"  owns FILE       which installed package put FILE there (1: none)\n"
+"  verify [ID]     installed files against their receipts (1: missing, changed)\n"
+"  search [TEXT]   packages whose id, name or category holds TEXT\n"
+"                  (operands from $PKG, $FILE, $Q when not given)\n"
 "  adopt           take over a plane the Python tools built: pin hmac, write\n"
 "                  roles.csv (--admin USER, whose token you give; --user\n"
 "                  USER:ROLE[,ROLE]...), index the Python install receipts\n"
@@ -256,6 +269,458 @@ say_recovered(const struct opts *o, const struct cp_journal_report *rep)
 		warnx("recovered: rolled back the crashed transaction %s", rep->txid);
 }
 
+/* --- init and the read-only queries (plane/init, plane/query) ------------------ */
+
+static const char *const query_cmds[] = { "list", "show", "owns", "verify", "search" };
+
+static int
+is_query(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(query_cmds) / sizeof(query_cmds[0]); i++)
+		if (strcmp(cmd, query_cmds[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The path of entry j of p's receipt, absolute (or as recorded when it cannot be). */
+static char *
+entry_path(const struct cp_query_pkg *p, size_t j)
+{
+	if (p->dest_abs == NULL)
+		return xpathjoin(p->rc.destination, p->rc.v[j].path);
+	return xpathjoin(strcmp(p->dest_abs, "/") == 0 ? "" : p->dest_abs, p->rc.v[j].path);
+}
+
+static void
+json_paths(struct cp_json *w, const char *key, const struct cp_query_pkg *p, const size_t *ix,
+    size_t n)
+{
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++) {
+		char *s = entry_path(p, ix[i]);
+
+		cp_json_str(w, s);
+		free(s);
+	}
+	cp_json_end(w);
+}
+
+static void
+json_pkg_head(struct cp_json *w, const struct cp_query_pkg *p)
+{
+	cp_json_kstr(w, "id", p->id);
+	cp_json_kstr(w, "name", p->name);
+	cp_json_kstr(w, "version", p->version);
+	cp_json_kstr(w, "category", p->category);
+	cp_json_kstr(w, "state", p->state);
+	cp_json_kbool(w, "installed", p->installed);
+	cp_json_kstr(w, "digest", p->installed ? p->rc.digest : NULL);
+	cp_json_kstr(w, "registry_digest", p->row_digest);
+	cp_json_kstr(w, "destination", p->installed ? p->rc.destination : NULL);
+	cp_json_kstr(w, "output_type", p->installed ? cp_receipt_type_name(p->rc.output_type) : NULL);
+	cp_json_kstr(w, "problem", p->problem);
+}
+
+static void
+json_deps(struct cp_json *w, const char *key, const struct cp_query_dep *d, size_t n)
+{
+	cp_json_key(w, key);
+	cp_json_arr(w);
+	for (size_t i = 0; i < n; i++) {
+		cp_json_obj(w);
+		cp_json_kstr(w, "id", d[i].id);
+		cp_json_kstr(w, "constraint", d[i].constraint);
+		cp_json_kbool(w, "known", d[i].known);
+		cp_json_kbool(w, "installed", d[i].installed);
+		cp_json_kstr(w, "version", d[i].version);
+		cp_json_end(w);
+	}
+	cp_json_end(w);
+}
+
+static void
+text_deps(const char *what, const struct cp_query_dep *d, size_t n)
+{
+	printf("%s:", what);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s%s%s%s (%s)", i ? "," : "", d[i].id, d[i].constraint ? " " : "",
+		    d[i].constraint ? d[i].constraint : "", "",
+		    !d[i].known ? "not in the registry" : d[i].installed ? "installed" :
+		    "not installed");
+	if (n == 0)
+		printf(" none");
+	putchar('\n');
+}
+
+/* Say the problems of broken receipts on standard error. */
+static void
+warn_problems(const struct cp_query *q)
+{
+	for (size_t i = 0; i < q->npkg; i++)
+		if (q->pkg[i].problem != NULL)
+			warnx("%s: %s", q->pkg[i].id, q->pkg[i].problem);
+}
+
+static int
+q_list(struct cp_query *q, const struct opts *o, struct cp_json *w)
+{
+	struct cp_err e;
+	size_t i;
+
+	if (cp_query_list(q, &e) == -1)
+		errx(CP_EXIT_ERR, "list: %s", e.msg);
+	if (o->json) {
+		cp_json_kuint(w, "count", q->npkg);
+		cp_json_key(w, "packages");
+		cp_json_arr(w);
+		for (i = 0; i < q->npkg; i++) {
+			cp_json_obj(w);
+			json_pkg_head(w, &q->pkg[i]);
+			cp_json_kuint(w, "files", q->pkg[i].rc.n);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+		return CP_EXIT_YES;
+	}
+	for (i = 0; i < q->npkg; i++) {
+		const struct cp_query_pkg *p = &q->pkg[i];
+
+		if (!p->installed)
+			continue;
+		printf("%s\t%s\t%s\t%s\t%zu\n", p->id, p->version != NULL && *p->version ?
+		    p->version : "-", p->rc.digest, p->rc.destination, p->rc.n);
+	}
+	warn_problems(q);
+	if (!o->quiet && q->npkg == 0)
+		warnx("list: no package is installed");
+	return CP_EXIT_YES;
+}
+
+static int
+q_show(struct cp_query *q, const struct opts *o, struct cp_json *w, const char *id)
+{
+	const struct cp_query_pkg *p;
+	struct cp_err e;
+	size_t i;
+	int rc;
+
+	if ((rc = cp_query_show(q, id, &e)) == -1)
+		errx(CP_EXIT_ERR, "show: %s", e.msg);
+	if (rc == 1) {
+		if (o->json) {
+			cp_json_kstr(w, "id", id);
+			cp_json_kstr(w, "state", "unknown");
+		} else
+			warnx("show: no package %s: no registry row, no receipt", id);
+		return CP_EXIT_NO;
+	}
+	p = &q->pkg[0];
+	if (o->json) {
+		json_pkg_head(w, p);
+		cp_json_key(w, "row");
+		if (q->ncol == 0)
+			cp_json_null(w);
+		else {
+			cp_json_obj(w);
+			for (i = 0; i < q->ncol; i++)
+				cp_json_kstr(w, q->col[i], q->val[i]);
+			cp_json_end(w);
+		}
+		cp_json_key(w, "files");
+		cp_json_arr(w);
+		for (i = 0; i < p->rc.n; i++) {
+			char *s = entry_path(p, i);
+
+			cp_json_obj(w);
+			cp_json_kstr(w, "path", p->rc.v[i].path);
+			cp_json_kstr(w, "absolute", s);
+			cp_json_kstr(w, "sha256", p->rc.v[i].sha256);
+			cp_json_end(w);
+			free(s);
+		}
+		cp_json_end(w);
+		json_deps(w, "dependencies", q->deps, q->ndeps);
+		json_deps(w, "dependents", q->rdeps, q->nrdeps);
+		return CP_EXIT_YES;
+	}
+	printf("Package: %s\n", p->id);
+	for (i = 0; i < q->ncol; i++)
+		if (strcmp(q->col[i], "id") != 0 && q->val[i][0] != '\0')
+			printf("%s: %s\n", q->col[i], q->val[i]);
+	if (q->ncol == 0)
+		printf("Registry: no row (installed, but no longer in the registry)\n");
+	printf("State: %s\n", p->state);
+	if (p->installed) {
+		printf("Installed-Digest: %s\n", p->rc.digest);
+		printf("Destination: %s\n", p->rc.destination);
+		printf("Files: %zu\n", p->rc.n);
+		for (i = 0; i < p->rc.n; i++)
+			printf(" %s\n", p->rc.v[i].path);
+	}
+	text_deps("Depends", q->deps, q->ndeps);
+	text_deps("Dependents", q->rdeps, q->nrdeps);
+	warn_problems(q);
+	return CP_EXIT_YES;
+}
+
+static int
+q_owns(struct cp_query *q, const struct opts *o, struct cp_json *w, const char *file)
+{
+	struct cp_err e;
+	size_t i, j;
+	int rc;
+
+	if ((rc = cp_query_owns(q, file, &e)) == -1)
+		errx(CP_EXIT_ERR, "owns: %s", e.msg);
+	if (o->json) {
+		cp_json_kstr(w, "path", q->path);
+		cp_json_key(w, "owners");
+		cp_json_arr(w);
+		for (i = 0; i < q->npkg; i++) {
+			cp_json_obj(w);
+			cp_json_kstr(w, "id", q->pkg[i].id);
+			cp_json_kstr(w, "version", q->pkg[i].version);
+			json_paths(w, "files", &q->pkg[i], q->pkg[i].hit, q->pkg[i].nhit);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+	} else {
+		for (i = 0; i < q->npkg; i++)
+			for (j = 0; j < q->pkg[i].nhit; j++) {
+				char *s = entry_path(&q->pkg[i], q->pkg[i].hit[j]);
+
+				printf("%s: %s\n", q->pkg[i].id, s);
+				free(s);
+			}
+		if (rc == 1)
+			warnx("no installed package owns %s", q->path);
+	}
+	return rc == 0 ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+static int
+q_verify(struct cp_query *q, const struct opts *o, struct cp_json *w, const char *id)
+{
+	struct cp_err e;
+	size_t i, j, bad = 0;
+	int rc;
+
+	if ((rc = cp_query_verify(q, id, &e)) == -1)
+		errx(CP_EXIT_ERR, "verify: %s", e.msg);
+	if (rc == 2) {
+		if (!o->json)
+			warnx("verify: %s", e.msg);
+		else {
+			cp_json_kbool(w, "ok", 0);
+			cp_json_kstr(w, "reason", e.msg);
+		}
+		return CP_EXIT_NO;
+	}
+	if (o->json) {
+		cp_json_kbool(w, "ok", rc == 0);
+		cp_json_key(w, "packages");
+		cp_json_arr(w);
+		for (i = 0; i < q->npkg; i++) {
+			const struct cp_query_pkg *p = &q->pkg[i];
+
+			cp_json_obj(w);
+			json_pkg_head(w, p);
+			cp_json_kuint(w, "files", p->rc.n);
+			json_paths(w, "missing", p, p->missing, p->nmissing);
+			json_paths(w, "changed", p, p->changed, p->nchanged);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+		return rc == 0 ? CP_EXIT_YES : CP_EXIT_NO;
+	}
+	for (i = 0; i < q->npkg; i++) {
+		const struct cp_query_pkg *p = &q->pkg[i];
+
+		for (j = 0; j < p->nmissing; j++) {
+			char *s = entry_path(p, p->missing[j]);
+
+			printf("missing  %s  (%s)\n", s, p->id);
+			free(s);
+		}
+		for (j = 0; j < p->nchanged; j++) {
+			char *s = entry_path(p, p->changed[j]);
+
+			printf("changed  %s  (%s)\n", s, p->id);
+			free(s);
+		}
+		if (p->nmissing + p->nchanged > 0 || p->problem != NULL) {
+			bad++;
+			warnx("%s: %zu missing, %zu changed of %zu files%s%s; make install PKG=%s "
+			    "FORCE=1 puts them back", p->id, p->nmissing, p->nchanged, p->rc.n,
+			    p->problem ? ": " : "", p->problem ? p->problem : "", p->id);
+		}
+	}
+	if (!o->quiet && rc == 0)
+		warnx("verify: %zu package%s intact", q->npkg, q->npkg == 1 ? "" : "s");
+	return rc == 0 ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+static int
+q_search(struct cp_query *q, const struct opts *o, struct cp_json *w, const char *needle)
+{
+	struct cp_err e;
+	size_t i;
+	int rc;
+
+	if ((rc = cp_query_search(q, needle, &e)) == -1)
+		errx(CP_EXIT_ERR, "search: %s", e.msg);
+	if (o->json) {
+		cp_json_kstr(w, "query", needle);
+		cp_json_key(w, "packages");
+		cp_json_arr(w);
+		for (i = 0; i < q->npkg; i++) {
+			cp_json_obj(w);
+			json_pkg_head(w, &q->pkg[i]);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+	} else {
+		for (i = 0; i < q->npkg; i++)
+			printf("%s\t%s\t%s\t%s\t%s\n", q->pkg[i].id,
+			    q->pkg[i].version && *q->pkg[i].version ? q->pkg[i].version : "-",
+			    q->pkg[i].category && *q->pkg[i].category ? q->pkg[i].category : "-",
+			    q->pkg[i].name && *q->pkg[i].name ? q->pkg[i].name : "-", q->pkg[i].state);
+		if (rc == 1)
+			warnx("search: no package matches '%s'", needle);
+	}
+	return rc == 0 ? CP_EXIT_YES : CP_EXIT_NO;
+}
+
+/* The operand of a query: args[1], else the environment's name (make passes it so). */
+static const char *
+operand(const char *cmd, char **args, int nargs, const char *env, int required)
+{
+	const char *v;
+
+	if (nargs > 2)
+		errx(CP_EXIT_ERR, "usage: cp-plane %s%s", cmd, required ? " ARG" : " [ARG]");
+	if (nargs == 2)
+		return args[1];
+	if (env == NULL)
+		return NULL;
+	v = getenv(env);
+	if (v != NULL && *v == '\0')
+		v = NULL;
+	if (v == NULL && required)
+		errx(CP_EXIT_ERR, "usage: cp-plane %s %s (or %s in the environment; make %s %s=...)",
+		    cmd, env, env, cmd, env);
+	return v;
+}
+
+static int
+init_plane(const struct opts *o, int nargs)
+{
+	struct cp_gate_result r;
+	const char *admin = o->admin != NULL ? o->admin : getenv("ADMIN"), *osu = NULL;
+	struct passwd *pw = getpwuid(getuid());
+	int status;
+
+	if (nargs != 1)
+		errx(CP_EXIT_ERR, "usage: cp-plane [-C DIR] init [--admin USER]");
+	if (pw != NULL)
+		osu = pw->pw_name;
+	if (admin == NULL || *admin == '\0')
+		admin = osu;
+	status = cp_init_plane(o->root, admin, osu, &r);
+	if (o->json)
+		print_json(&r);
+	else if (r.exit != 0) {
+		warnx("init: %s", r.reason);
+		if (r.hint != NULL)
+			warnx("%s", r.hint);
+	} else if (!o->quiet) {
+		warnx("init: %s in %s (ledger %s)", r.reason, r.destination, r.ledger_id);
+		fprintf(stderr, "Next steps:\n"
+		    "  cp-authz init %s        make the hmac secret (outside the plane) and %s's token\n"
+		    "  export CONTROL_PLANE_TOKEN=...   the token it prints\n"
+		    "  make pack SRC=path ID=PKG-...    pack an artifact (its registry row first)\n"
+		    "  make install PKG=PKG-...         install it\n"
+		    "  make integrity                   check the plane\n", r.user, r.user);
+	}
+	cp_gate_result_free(&r);
+	return status;
+}
+
+/* init, list, show, owns, verify, search: checks and output of their own. */
+static int
+extra(struct opts *o, const char *cmd, char **args, int nargs)
+{
+	struct cp_gate_result r;
+	struct cp_journal_report rep;
+	struct cp_query q;
+	struct cp_gate *g;
+	struct cp_json w;
+	struct cp_err e;
+	const char *arg = NULL;
+	int status;
+
+	if (o->token != NULL && o->g.token_file != NULL)
+		errx(CP_EXIT_ERR, "--token and --token-file exclude each other");
+	if (o->json && o->quiet)
+		errx(CP_EXIT_ERR, "--json and -q exclude each other");
+	o->g.token = o->token;
+	o->root = cp_layout_root(o->root);
+	if (strcmp(cmd, "init") == 0)
+		return init_plane(o, nargs);
+	if (strcmp(cmd, "list") == 0) {
+		if (nargs != 1)
+			errx(CP_EXIT_ERR, "usage: cp-plane list");
+	} else if (strcmp(cmd, "show") == 0)
+		arg = operand(cmd, args, nargs, "PKG", 1);
+	else if (strcmp(cmd, "owns") == 0)
+		arg = operand(cmd, args, nargs, "FILE", 1);
+	else if (strcmp(cmd, "verify") == 0)
+		arg = operand(cmd, args, nargs, "PKG", 0);
+	else if ((arg = operand(cmd, args, nargs, "Q", 0)) == NULL)
+		arg = "";	/* no text (or Q empty, as make passes it): every row */
+	if (cp_gate_open(&g, o->root, &o->g, &rep, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (o->token != NULL)
+		cp_wipe(o->token, strlen(o->token));
+	say_recovered(o, &rep);
+	if (cp_gate_warning(g)[0] != '\0')
+		warnx("warning: %s", cp_gate_warning(g));
+	if ((status = cp_query_begin(&q, g, cmd, strcmp(cmd, "owns") == 0 ||
+	    strcmp(cmd, "search") == 0 ? NULL : arg, &r)) != 0) {
+		if (o->json)
+			print_json(&r);
+		else
+			print_text(o, &r);
+	} else {
+		if (o->json) {
+			cp_json_init(&w, stdout);
+			cp_json_obj(&w);
+			cp_json_kstr(&w, "operation", cmd);
+			cp_json_kstr(&w, "user", r.user);
+		}
+		if (strcmp(cmd, "list") == 0)
+			status = q_list(&q, o, &w);
+		else if (strcmp(cmd, "show") == 0)
+			status = q_show(&q, o, &w, arg);
+		else if (strcmp(cmd, "owns") == 0)
+			status = q_owns(&q, o, &w, arg);
+		else if (strcmp(cmd, "verify") == 0)
+			status = q_verify(&q, o, &w, arg);
+		else
+			status = q_search(&q, o, &w, arg);
+		if (o->json) {
+			cp_json_kint(&w, "exit", status);
+			cp_json_endl(&w);
+		}
+	}
+	cp_query_free(&q);
+	cp_gate_result_free(&r);
+	cp_gate_close(g);
+	free(o->token);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -299,6 +764,8 @@ main(int argc, char *argv[])
 	if (nargs < 1)
 		cp_prog_usage(help);
 	cmd = args[0];
+	if (strcmp(cmd, "init") == 0 || is_query(cmd))
+		cp_prog_exit(extra(&o, cmd, args, nargs));
 	want = strcmp(cmd, "pack") == 0 ? 3 :
 	    strcmp(cmd, "install") == 0 || strcmp(cmd, "update") == 0 ||
 	    strcmp(cmd, "remove") == 0 ? 2 :
@@ -306,7 +773,7 @@ main(int argc, char *argv[])
 	    strcmp(cmd, "adopt") == 0 ? 1 : -1;
 	if (want == -1)
 		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, "
-		    "recover, adopt)", cmd);
+		    "recover, adopt, init, list, show, owns, verify, search)", cmd);
 	/*
 	 * The operands may come from the environment instead ($PKG; $SRC and
 	 * $ID for pack), as make passes them: a recipe then needs no shell

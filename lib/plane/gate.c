@@ -3269,6 +3269,15 @@ cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *
 	return rc;
 }
 
+/* Add what makes the missing thing e names: "MSG (hint)", cut to fit. */
+static void
+append_hint(struct cp_err *e, const char *hint)
+{
+	size_t n = strlen(e->msg);
+
+	snprintf(e->msg + n, sizeof(e->msg) - n, " (%s)", hint);
+}
+
 int
 cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o,
     struct cp_journal_report *rec, struct cp_err *e)
@@ -3289,6 +3298,8 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	g->force = o->force;
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, e) == -1) {
 		cp_err_prefix(e, "%s is not a plane", g->root);
+		if (e->errnum == ENOENT)
+			append_hint(e, "cp-plane init, or make init, makes one");
 		goto fail;
 	}
 	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
@@ -3298,8 +3309,13 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 		recover_failed(e);
 		goto fail;
 	}
-	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1)
+	if (cp_auth_open_plane(&g->auth, g->root, o->secrets_file, e) == -1) {
+		if (e->errnum == ENOENT && strstr(e->msg, "secret") != NULL)
+			append_hint(e, "cp-authz init USER makes the secrets file and prints USER's token");
+		else if (strstr(e->msg, "no roles file") != NULL)
+			append_hint(e, "for a new plane, cp-plane init (make init) writes it");
 		goto fail;
+	}
 	if ((sp = cp_auth_secrets_path(o->secrets_file, NULL)) != NULL) {
 		if (stat(sp, &st) == 0) {
 			g->has_secret = 1;
@@ -3347,4 +3363,31 @@ cp_gate_close(struct cp_gate *g)
 	free(g->root);
 	free(g->ledger);
 	free(g);
+}
+
+/* --- for the read-only queries (plane/query) ----------------------------------- */
+
+int
+cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
+    const char *subject, struct cp_gate_result *r)
+{
+	struct op o;
+	int rc;
+
+	op_init(&o, g, r, operation, "authz_denied", action, subject);
+	rc = authorize(&o);
+	op_free(&o);
+	return rc;
+}
+
+int
+cp_gate_fd(const struct cp_gate *g)
+{
+	return g->fd;
+}
+
+const char *
+cp_gate_root(const struct cp_gate *g)
+{
+	return g->root;
 }
