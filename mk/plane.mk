@@ -25,7 +25,7 @@ ifneq ($(CP_BIN),)
 export PATH := $(CP_BIN):$(PATH)
 endif
 export CP_ROOT CONTROL_PLANE_ROOT := $(CP_ROOT)
-export FORCE FULL STRICT JSON CP_GOVERNED CP_ORPHAN_SUFFIXES
+export FORCE FULL STRICT JSON DRY_RUN CP_GOVERNED CP_ORPHAN_SUFFIXES
 
 # PKG, SRC and ID reach cp-plane through the environment, never as shell
 # text: each is taken literally (a "$(...)" in one is not expanded by make
@@ -39,6 +39,7 @@ override USERS := $(value USERS)
 # The switches and scan settings too: their text is never make's to expand.
 override FORCE := $(value FORCE)
 override JSON := $(value JSON)
+override DRY_RUN := $(value DRY_RUN)
 override FULL := $(value FULL)
 override STRICT := $(value STRICT)
 override CP_GOVERNED := $(value CP_GOVERNED)
@@ -68,7 +69,7 @@ ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC))),$(c
 CP_PACK_STAMP := $(CP_STATE)/pack/$(ID).stamp
 CP_PACK_ARCHIVE := $(CP_ROOT)/packages_store/$(ID).tar.gz
 # A stamp of another SRC, or an archive gone, means a real pack.
-CP_PACK_FORCE := $(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force)
+CP_PACK_FORCE := $(if $(filter 1,$(DRY_RUN)),cp-force,$(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force))
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
 	@$(CP_PLANE) pack
@@ -139,6 +140,7 @@ plane-help:
 	@echo '  make install PKG=ID [FORCE=1]   verify the digest, extract safely, keep a receipt'
 	@echo '  make update PKG=ID [FORCE=1]    install the row'"'"'s new digest over the receipt'
 	@echo '  make remove PKG=ID [FORCE=1]    remove exactly the files of the receipt'
+	@echo '  DRY_RUN=1 on pack, install, update, remove: print the plan, change nothing'
 	@echo '  make sync                       registries/compiled/packages.json'
 	@echo '  make validate                   check both registries'
 	@echo '  make integrity [FULL=1] [STRICT=1] [JSON=1]   hashes, orphans, Merkle root, ledger'

@@ -39,6 +39,9 @@ static const char help[] =
 "      --user USER:ROLES adopt: another user and roles (also $USERS, space-separated)\n"
 "      --force           install: reinstall over missing or changed files, replace\n"
 "                        files in the way; update, remove: also changed files\n"
+"      --dry-run         pack, install, update, remove: print the plan (packages\n"
+"                        in order, files, destination, what would be replaced)\n"
+"                        and change nothing, not even the ledger ($DRY_RUN=1)\n"
 "      --json            print the result as one JSON object\n"
 "  -q, --quiet           print nothing but errors\n"
 "  -h, --help            print this help\n"
@@ -50,7 +53,7 @@ static const char help[] =
 "(bad usage, hostile or broken input, I/O).\n";
 
 enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_JSON, OPT_FORCE, OPT_VERSION,
-	OPT_ADMIN, OPT_USER };
+	OPT_ADMIN, OPT_USER, OPT_DRY_RUN };
 
 static const struct option longopts[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
@@ -58,6 +61,7 @@ static const struct option longopts[] = {
 	{ "secrets-file", required_argument, NULL, OPT_SECRETS_FILE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -87,40 +91,64 @@ json_names(struct cp_json *w, const char *key, char **v, size_t n)
 	cp_json_end(w);
 }
 
+/* The members of a result, in an object left open for the caller to end. */
+static void
+json_result(struct cp_json *w, const struct cp_gate_result *r);
+
 static void
 print_json(const struct cp_gate_result *r)
 {
 	struct cp_json w;
 
 	cp_json_init(&w, stdout);
-	cp_json_obj(&w);
-	cp_json_kstr(&w, "operation", r->operation);
-	cp_json_kstr(&w, "package", r->package);
-	cp_json_kstr(&w, "status", r->status);
-	cp_json_kbool(&w, "changed", r->changed);
-	cp_json_kint(&w, "exit", r->exit);
-	cp_json_kstr(&w, "user", r->user);
-	cp_json_kstr(&w, "provider", r->provider);
-	cp_json_kstr(&w, "reason", r->reason);
-	cp_json_kstr(&w, "hint", r->hint);
-	cp_json_kstr(&w, "digest", r->digest[0] ? r->digest : NULL);
-	cp_json_kstr(&w, "before_digest", r->before[0] ? r->before : NULL);
-	cp_json_kstr(&w, "destination", r->destination);
-	cp_json_key(&w, "files");
-	cp_json_arr(&w);
-	for (size_t i = 0; i < r->nfiles; i++) {
-		cp_json_obj(&w);
-		cp_json_kstr(&w, "path", r->files[i].path);
-		cp_json_kstr(&w, "sha256", r->files[i].sha256);
-		cp_json_end(&w);
-	}
-	cp_json_end(&w);
-	json_names(&w, "missing", r->missing, r->nmissing);
-	json_names(&w, "changed_files", r->modified, r->nmodified);
-	cp_json_kstr(&w, "ledger_id", r->ledger_id[0] ? r->ledger_id : NULL);
-	cp_json_kstr(&w, "entry_hash", r->entry_hash[0] ? r->entry_hash : NULL);
-	cp_json_kstr(&w, "warning", r->warning);
+	json_result(&w, r);
 	cp_json_endl(&w);
+}
+
+static void
+json_result(struct cp_json *w, const struct cp_gate_result *r)
+{
+	cp_json_obj(w);
+	cp_json_kstr(w, "operation", r->operation);
+	cp_json_kstr(w, "package", r->package);
+	cp_json_kstr(w, "status", r->status);
+	cp_json_kbool(w, "changed", r->changed);
+	cp_json_kint(w, "exit", r->exit);
+	cp_json_kstr(w, "user", r->user);
+	cp_json_kstr(w, "provider", r->provider);
+	cp_json_kstr(w, "reason", r->reason);
+	cp_json_kstr(w, "hint", r->hint);
+	cp_json_kstr(w, "digest", r->digest[0] ? r->digest : NULL);
+	cp_json_kstr(w, "before_digest", r->before[0] ? r->before : NULL);
+	cp_json_kstr(w, "destination", r->destination);
+	cp_json_key(w, "files");
+	cp_json_arr(w);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		cp_json_obj(w);
+		cp_json_kstr(w, "path", r->files[i].path);
+		cp_json_kstr(w, "sha256", r->files[i].sha256);
+		cp_json_end(w);
+	}
+	cp_json_end(w);
+	json_names(w, "missing", r->missing, r->nmissing);
+	json_names(w, "changed_files", r->modified, r->nmodified);
+	cp_json_kstr(w, "ledger_id", r->ledger_id[0] ? r->ledger_id : NULL);
+	cp_json_kstr(w, "entry_hash", r->entry_hash[0] ? r->entry_hash : NULL);
+	cp_json_kstr(w, "warning", r->warning);
+	if (r->dry_run) {
+		cp_json_kbool(w, "dry_run", 1);
+		json_names(w, "replaced", r->replaced, r->nreplaced);
+		json_names(w, "dropped", r->dropped, r->ndropped);
+	}
+	if (r->ndeps > 0) {
+		cp_json_key(w, "dependencies");
+		cp_json_arr(w);
+		for (size_t i = 0; i < r->ndeps; i++) {
+			json_result(w, &r->deps[i]);
+			cp_json_end(w);
+		}
+		cp_json_end(w);
+	}
 }
 
 /* Up to a few names of a list, for a one-line message. */
@@ -139,10 +167,37 @@ print_names(const char *what, char **v, size_t n)
 	fputc('\n', stderr);
 }
 
+/* A dry run's plan on stdout: one line per file, "ACTION PATH" (what would go where). */
+static void
+print_plan(const struct cp_gate_result *r)
+{
+	const char *verb = strcmp(r->operation, "remove") == 0 ? "remove" : "put";
+	size_t i, k;
+
+	printf("plan %s %s -> %s\n", r->operation, r->package != NULL ? r->package : "",
+	    r->destination != NULL ? r->destination : "");
+	for (i = 0; i < r->nfiles; i++) {
+		int rep = 0;
+
+		for (k = 0; k < r->nreplaced; k++)
+			rep |= strcmp(r->replaced[k], r->files[i].path) == 0;
+		printf("  %s %s%s\n", rep ? "replace" : verb, r->files[i].path, "");
+	}
+	for (i = 0; i < r->ndropped; i++)
+		printf("  drop %s\n", r->dropped[i]);
+	if (strcmp(r->operation, "pack") == 0)
+		for (i = 0; i < r->nreplaced; i++)
+			printf("  replace %s\n", r->replaced[i]);
+}
+
 static void
 print_text(const struct opts *o, const struct cp_gate_result *r)
 {
 	const char *who = r->package != NULL ? r->package : r->operation;
+
+	for (size_t i = 0; i < r->ndeps; i++)
+		if (r->deps[i].exit == 0)
+			print_text(o, &r->deps[i]);
 
 	if (r->warning != NULL)
 		warnx("warning: %s", r->warning);
@@ -162,6 +217,11 @@ print_text(const struct opts *o, const struct cp_gate_result *r)
 	}
 	if (o->quiet)
 		return;
+	if (r->dry_run && strcmp(r->status, "planned") == 0) {
+		warnx("%s: %s (dry run: nothing changed)", who, r->reason);
+		print_plan(r);
+		return;
+	}
 	if (strcmp(r->status, "installed") == 0 || strcmp(r->status, "updated") == 0 ||
 	    strcmp(r->status, "removed") == 0)
 		warnx("%s: %s (%zu files)", who, r->reason, r->nfiles);
@@ -283,6 +343,7 @@ main(int argc, char *argv[])
 		case OPT_SECRETS_FILE: o.g.secrets_file = optarg; break;
 		case OPT_JSON: o.json = 1; break;
 		case OPT_FORCE: o.g.force = 1; break;
+		case OPT_DRY_RUN: o.g.dry_run = 1; break;
 		case 'q': o.quiet = 1; break;
 		case OPT_ADMIN: o.admin = optarg; break;
 		case OPT_USER:
@@ -330,6 +391,11 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--token and --token-file exclude each other");
 	if (o.json && o.quiet)
 		errx(CP_EXIT_ERR, "--json and -q exclude each other");
+	if (getenv("DRY_RUN") != NULL && strcmp(getenv("DRY_RUN"), "1") == 0)
+		o.g.dry_run = 1;
+	if (o.g.dry_run && strcmp(cmd, "pack") != 0 && strcmp(cmd, "install") != 0 &&
+	    strcmp(cmd, "update") != 0 && strcmp(cmd, "remove") != 0)
+		errx(CP_EXIT_ERR, "--dry-run is for pack, install, update and remove");
 	o.g.token = o.token;
 	o.root = cp_layout_root(o.root);
 	if (strcmp(cmd, "recover") == 0)
