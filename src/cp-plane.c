@@ -15,6 +15,7 @@
 #include "cli/prog.h"
 #include "plane/gate.h"
 #include "plane/journal.h"
+#include "plane/versions.h"
 
 static const char help[] =
 "usage: cp-plane [-C DIR] [--json] [-q] [--force] [--token T | --token-file FILE]\n"
@@ -27,6 +28,11 @@ static const char help[] =
 "  remove ID       remove exactly the files of ID's receipt\n"
 "  manifest        regenerate MANIFEST.json (needs hash_update: admin)\n"
 "  recover         finish or roll back a crashed step (no token needed)\n"
+"  checkpoint [LABEL]  snapshot the registries and the Merkle root into\n"
+"                  versions/VER-<UTC time>.json (+ the registries' copies)\n"
+"  versions        list the checkpoints (no token needed)\n"
+"  rollback VER    put back VER's registries, then remove, install or update\n"
+"                  each package to what VER held ($VER; LABEL for checkpoint)\n"
 "  adopt           take over a plane the Python tools built: pin hmac, write\n"
 "                  roles.csv (--admin USER, whose token you give; --user\n"
 "                  USER:ROLE[,ROLE]...), index the Python install receipts\n"
@@ -141,7 +147,7 @@ json_result(struct cp_json *w, const struct cp_gate_result *r)
 		json_names(w, "dropped", r->dropped, r->ndropped);
 	}
 	if (r->ndeps > 0) {
-		cp_json_key(w, "dependencies");
+		cp_json_key(w, strcmp(r->operation, "rollback") == 0 ? "steps" : "dependencies");
 		cp_json_arr(w);
 		for (size_t i = 0; i < r->ndeps; i++) {
 			json_result(w, &r->deps[i]);
@@ -196,7 +202,7 @@ print_text(const struct opts *o, const struct cp_gate_result *r)
 	const char *who = r->package != NULL ? r->package : r->operation;
 
 	for (size_t i = 0; i < r->ndeps; i++)
-		if (r->deps[i].exit == 0)
+		if (r->deps[i].exit == 0 || strcmp(r->operation, "rollback") == 0)
 			print_text(o, &r->deps[i]);
 
 	if (r->warning != NULL)
@@ -304,6 +310,65 @@ adopt(struct opts *o)
 	return status;
 }
 
+/* versions: cp_version_list.py's table (tab-separated, a header), or a JSON array. */
+static int
+versions(const struct opts *o)
+{
+	static const char *const col[] = { "version_id", "timestamp", "label", "registry_hash",
+		"manifest_hash", "snapshot" };
+	struct cp_version *v;
+	struct cp_json w;
+	struct cp_err e;
+	size_t n, i, k;
+	int bad = 0;
+
+	if (cp_versions_list(o->root, &v, &n, &e) == -1)
+		errx(CP_EXIT_ERR, "%s", e.msg);
+	if (o->json) {
+		cp_json_init(&w, stdout);
+		cp_json_arr(&w);
+		for (i = 0; i < n; i++) {
+			const char *f[6] = { v[i].version_id, v[i].timestamp, v[i].label,
+				v[i].registry_hash, v[i].manifest_hash, v[i].snapshot };
+
+			cp_json_obj(&w);
+			cp_json_kstr(&w, "file", v[i].file);
+			for (k = 0; k < 6; k++)
+				cp_json_kstr(&w, col[k], f[k]);
+			cp_json_kstr(&w, "error", v[i].error);
+			cp_json_end(&w);
+		}
+		cp_json_endl(&w);
+	} else if (n == 0)
+		printf("No checkpoints found.\n");
+	else {
+		printf("version_id\ttimestamp\tlabel\tregistry_hash\tmanifest_hash\tsnapshot\n");
+		for (i = 0; i < n; i++) {
+			const char *f[6] = { v[i].version_id, v[i].timestamp, v[i].label,
+				v[i].registry_hash, v[i].manifest_hash, v[i].snapshot };
+
+			if (v[i].error != NULL) {
+				warnx("versions/%s: %s", v[i].file, v[i].error);
+				continue;
+			}
+			for (k = 0; k < 6; k++) {
+				/* a tab or newline in a value would break the table: shown escaped */
+				for (const char *c = f[k]; *c; c++)
+					if (*c == '\t' || *c == '\n' || *c == '\r' || *c == '\\')
+						printf("\\%c", *c == '\t' ? 't' : *c == '\n' ? 'n' :
+						    *c == '\r' ? 'r' : '\\');
+					else
+						putchar(*c);
+				putchar(k < 5 ? '\t' : '\n');
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		bad |= v[i].error != NULL;
+	cp_versions_free(v, n);
+	return bad ? CP_EXIT_ERR : CP_EXIT_YES;
+}
+
 static void
 say_recovered(const struct opts *o, const struct cp_journal_report *rep)
 {
@@ -363,22 +428,33 @@ main(int argc, char *argv[])
 	want = strcmp(cmd, "pack") == 0 ? 3 :
 	    strcmp(cmd, "install") == 0 || strcmp(cmd, "update") == 0 ||
 	    strcmp(cmd, "remove") == 0 ? 2 :
+	    strcmp(cmd, "rollback") == 0 ? 2 :
 	    strcmp(cmd, "manifest") == 0 || strcmp(cmd, "recover") == 0 ||
-	    strcmp(cmd, "adopt") == 0 ? 1 : -1;
+	    strcmp(cmd, "adopt") == 0 || strcmp(cmd, "versions") == 0 ? 1 :
+	    strcmp(cmd, "checkpoint") == 0 ? (nargs == 2 ? 2 : 1) : -1;
 	if (want == -1)
 		errx(CP_EXIT_ERR, "unknown command '%s' (pack, install, update, remove, manifest, "
-		    "recover, adopt)", cmd);
+		    "recover, adopt, checkpoint, versions, rollback)", cmd);
 	/*
 	 * The operands may come from the environment instead ($PKG; $SRC and
 	 * $ID for pack), as make passes them: a recipe then needs no shell
 	 * quoting, so make runs cp-plane itself, and no value is ever shell text.
 	 */
+	if (strcmp(cmd, "checkpoint") == 0 && nargs == 1 && getenv("LABEL") != NULL &&
+	    *getenv("LABEL") != '\0') {
+		envargs[0] = args[0];
+		envargs[1] = getenv("LABEL");
+		args = envargs;
+		nargs = want = 2;
+	}
 	if (nargs == 1 && want > 1) {
-		const char *pkg = getenv(want == 3 ? "ID" : "PKG"), *src = getenv("SRC");
+		const char *pkg = getenv(want == 3 ? "ID" : strcmp(cmd, "rollback") == 0 ? "VER" :
+		    "PKG"), *src = getenv("SRC");
 
 		if (pkg == NULL || (want == 3 && src == NULL))
 			errx(CP_EXIT_ERR, "usage: cp-plane %s%s (or %s in the environment)", cmd,
-			    want == 3 ? " SRC ID" : " ID", want == 3 ? "SRC and ID" : "PKG");
+			    want == 3 ? " SRC ID" : strcmp(cmd, "rollback") == 0 ? " VER" : " ID",
+			    want == 3 ? "SRC and ID" : strcmp(cmd, "rollback") == 0 ? "VER" : "PKG");
 		envargs[0] = args[0];
 		envargs[1] = (char *)(uintptr_t)(want == 3 ? src : pkg);
 		envargs[2] = (char *)(uintptr_t)pkg;
@@ -402,6 +478,8 @@ main(int argc, char *argv[])
 		cp_prog_exit(recover(&o));
 	if (strcmp(cmd, "adopt") == 0)
 		cp_prog_exit(adopt(&o));
+	if (strcmp(cmd, "versions") == 0)
+		cp_prog_exit(versions(&o));
 
 	if (cp_gate_open(&g, o.root, &o.g, &rep, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
@@ -418,6 +496,10 @@ main(int argc, char *argv[])
 		status = cp_gate_update(g, args[1], &r);
 	else if (strcmp(cmd, "remove") == 0)
 		status = cp_gate_remove(g, args[1], &r);
+	else if (strcmp(cmd, "checkpoint") == 0)
+		status = cp_gate_checkpoint(g, nargs == 2 ? args[1] : NULL, &r);
+	else if (strcmp(cmd, "rollback") == 0)
+		status = cp_gate_rollback(g, args[1], &r);
 	else
 		status = cp_gate_manifest(g, &r);
 	if (o.json)

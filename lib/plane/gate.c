@@ -1739,6 +1739,56 @@ plan_deploy(struct op *o, const struct cp_receipt *old, const char *status)
 	return 0;
 }
 
+int
+cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
+    const char *subject, struct cp_gate_result *r)
+{
+	struct op o;
+	int st;
+
+	op_init(&o, g, r, operation, operation, action, subject);
+	st = authorize(&o);
+	op_free(&o);
+	return st;
+}
+
+int
+cp_gate_refusal(struct cp_gate *g, struct cp_gate_result *r, const char *operation,
+    const char *event, const char *subject, int exit, const char *hint, const char *reason)
+{
+	struct op o;
+	int st;
+
+	op_init(&o, g, r, operation, event, operation, subject);
+	st = refuse(&o, exit, hint, "%s", reason);
+	op_free(&o);
+	return st;
+}
+
+const char *
+cp_gate_root(const struct cp_gate *g)
+{
+	return g->root;
+}
+
+const char *
+cp_gate_ledger(const struct cp_gate *g)
+{
+	return g->ledger;
+}
+
+const char *
+cp_gate_user(const struct cp_gate *g)
+{
+	return g->authenticated ? g->id.user : NULL;
+}
+
+const char *
+cp_gate_provider(const struct cp_gate *g)
+{
+	return g->auth.provider->name;
+}
+
 void
 cp_gate_assume(struct cp_gate *g, const char *id)
 {

@@ -171,6 +171,23 @@ int cp_gate_update_one(struct cp_gate *g, const char *id, struct cp_gate_result 
 /* A plan's packages before this one count as installed (id NULL: none again). */
 void cp_gate_assume(struct cp_gate *g, const char *id);
 
+/*
+ * For the plane's other verbs (plane/versions): authorize action for the
+ * gate's identity as every operation does (r filled from zero; a denial is
+ * ledgered, exit 1), and a refusal ledgered as an operation's (event,
+ * decision REFUSED).  Both return r->exit (0 allowed).
+ */
+int cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
+    const char *subject, struct cp_gate_result *r);
+int cp_gate_refusal(struct cp_gate *g, struct cp_gate_result *r, const char *operation,
+    const char *event, const char *subject, int exit, const char *hint, const char *reason);
+
+/* The plane's canonical root, its ledger, the proved user (NULL: none) and the auth provider's name. */
+const char *cp_gate_root(const struct cp_gate *g);
+const char *cp_gate_ledger(const struct cp_gate *g);
+const char *cp_gate_user(const struct cp_gate *g);
+const char *cp_gate_provider(const struct cp_gate *g);
+
 /* The gate's settings and the plane's root descriptor (the gate's: do not close it). */
 int cp_gate_dry_run(const struct cp_gate *g);
 int cp_gate_forced(const struct cp_gate *g);
