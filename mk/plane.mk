@@ -35,6 +35,8 @@ override PKG := $(value PKG)
 override SRC := $(value SRC)
 override ID := $(value ID)
 override ADMIN := $(value ADMIN)
+override LABEL := $(value LABEL)
+override VER := $(value VER)
 override USERS := $(value USERS)
 # The switches and scan settings too: their text is never make's to expand.
 override FORCE := $(value FORCE)
@@ -44,7 +46,7 @@ override FULL := $(value FULL)
 override STRICT := $(value STRICT)
 override CP_GOVERNED := $(value CP_GOVERNED)
 override CP_ORPHAN_SUFFIXES := $(value CP_ORPHAN_SUFFIXES)
-export PKG SRC ID ADMIN USERS
+export PKG SRC ID ADMIN USERS LABEL VER
 CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
 
 # A package id as cp-plane takes it (one word of [A-Za-z0-9._-]): only then
@@ -93,6 +95,14 @@ recover: | $(CP_TOOLS)
 # A plane the Python tools built: ADMIN=user (whose token you give), USERS="bob:maintainer ..."
 adopt: | $(CP_TOOLS)
 	@$(CP_PLANE) adopt
+
+# Versions, as the Python tools had them: versions/VER-<UTC time>.json.
+checkpoint: | $(CP_TOOLS)
+	@$(CP_PLANE) checkpoint
+versions: | $(CP_TOOLS)
+	@cp-plane $(if $(filter 1,$(JSON)),--json) versions
+rollback: | $(CP_TOOLS)
+	@$(CP_PLANE) rollback
 
 # A plane of its own (not the toolkit's repository): install means a package.
 ifndef CP_TOOLKIT
@@ -148,6 +158,9 @@ plane-help:
 	@echo '  make manifest                   regenerate MANIFEST.json (rfc6962 root; admin)'
 	@echo '  make recover                    finish or roll back a step a crash interrupted'
 	@echo '  make adopt ADMIN=user [USERS="bob:maintainer ..."]   take over a Python-built plane'
+	@echo '  make checkpoint [LABEL=text]    snapshot registries + Merkle root into versions/ (admin)'
+	@echo '  make versions                   list the checkpoints'
+	@echo '  make rollback VER=VER-... [FORCE=1]   back to a checkpoint (admin)'
 	@echo '  make ledger-verify              verify the hash chain of ledger/'
 	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
 	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
@@ -161,4 +174,4 @@ endif
 cp-force:
 
 .PHONY: pack plane-install install remove update sync validate integrity integrity-json \
-	manifest ledger-verify plane-help help cp-force recover adopt
+	manifest ledger-verify plane-help help cp-force recover adopt checkpoint versions rollback

@@ -27,6 +27,7 @@
 struct row {
 	char *id, *version, *deps, *conflicts;
 	int installed;
+	unsigned long line;
 };
 
 struct cp_deps {
@@ -91,6 +92,7 @@ load_rows(struct cp_deps *d, int planefd, struct cp_err *e)
 		r->deps = xstrdup(c[2] >= 0 ? row.field[c[2]] : "");
 		r->conflicts = xstrdup(c[3] >= 0 ? row.field[c[3]] : "");
 		r->installed = 0;
+		r->line = row.line;
 		cp_strmap_add(d->ids, r->id, strlen(r->id), d->n - 1, NULL);
 	}
 	if (rc < 0)
@@ -399,4 +401,12 @@ cp_deps_order(struct cp_deps *d, const char ***ids)
 		(*ids)[k] = d->row[all[k]].id;
 	free(all);
 	return m;
+}
+
+unsigned long
+cp_deps_line(const struct cp_deps *d, const char *id)
+{
+	int i = find(d, id, strlen(id));
+
+	return i >= 0 ? d->row[i].line : 0;
 }

@@ -68,4 +68,7 @@ size_t cp_deps_broken(struct cp_deps *d, const char ***pairs);
  */
 size_t cp_deps_order(struct cp_deps *d, const char ***ids);
 
+/* The line of the registry where row id starts (0: no such row). */
+unsigned long cp_deps_line(const struct cp_deps *d, const char *id);
+
 #endif
