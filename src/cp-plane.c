@@ -13,6 +13,7 @@
 #include "base/wipe.h"
 #include "base/xalloc.h"
 #include "cli/prog.h"
+#include "plane/depinstall.h"
 #include "plane/gate.h"
 #include "plane/journal.h"
 #include "plane/versions.h"
@@ -491,15 +492,15 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "pack") == 0)
 		status = cp_gate_pack(g, args[1], args[2], &r);
 	else if (strcmp(cmd, "install") == 0)
-		status = cp_gate_install(g, args[1], &r);
+		status = cp_depinstall_install(g, args[1], &r);
 	else if (strcmp(cmd, "update") == 0)
-		status = cp_gate_update(g, args[1], &r);
+		status = cp_depinstall_update(g, args[1], &r);
 	else if (strcmp(cmd, "remove") == 0)
 		status = cp_gate_remove(g, args[1], &r);
 	else if (strcmp(cmd, "checkpoint") == 0)
-		status = cp_gate_checkpoint(g, nargs == 2 ? args[1] : NULL, &r);
+		status = cp_versions_checkpoint(g, nargs == 2 ? args[1] : NULL, &r);
 	else if (strcmp(cmd, "rollback") == 0)
-		status = cp_gate_rollback(g, args[1], &r);
+		status = cp_versions_rollback(g, args[1], &r);
 	else
 		status = cp_gate_manifest(g, &r);
 	if (o.json)

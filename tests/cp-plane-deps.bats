@@ -395,3 +395,39 @@ version_rollback $ver ROLLED_BACK" ]
 	[ "$(ledger_n)" -eq $((n + 1)) ]
 	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .metadata.action')" = "authz_denied rollback" ]
 }
+
+# ---------------------------------------------------------------------------
+# validate and integrity
+
+@test "make validate and make integrity report installed packages whose dependencies are not installed; STRICT=1 makes it unhealthy" {
+	run -0 --separate-stderr make --no-print-directory validate
+	[[ "$output$stderr" != *"is not (make install"* ]]
+	run -0 "$REPO/bin/cp-integrity" -C "$P" --json
+	[ "$(jq -r .missing_dependency_count <<< "$output")" = 0 ]
+	cpp -q --force remove PKG-FMWK-100
+	# validate: a WARN on each dependent's line (the registry stays valid)
+	run -0 --separate-stderr make --no-print-directory validate
+	want=$(python3 -c '
+import csv
+rows = list(csv.DictReader(open("registries/packages_registry.csv", newline="")))
+for i, r in enumerate(rows):
+    if "PKG-FMWK-100" in [d.split("@")[0].strip() for d in r["deps"].split(",")]:
+        print(r["id"])')
+	[ "$want" = "PKG-FMWK-200
+PKG-FMWK-300
+PKG-MOD-DOC-LINT" ]
+	for id in $want; do
+		[[ "$output$stderr" == *"WARN: "*"($id): installed, but its dependency PKG-FMWK-100 is not (make install PKG=PKG-FMWK-100)"* ]]
+	done
+	run -0 "$REPO/bin/cp-regrow" -f registries/packages_registry.csv --root "$P" --json validate
+	[ "$(jq -r '[.problems[] | select(.message | test("its dependency PKG-FMWK-100")) | .id] | join(" ")' <<< "$output")" = \
+		"PKG-FMWK-200 PKG-FMWK-300 PKG-MOD-DOC-LINT" ]
+	# integrity: a finding, healthy unless strict
+	run -0 "$REPO/bin/cp-integrity" -C "$P" --json
+	[ "$(jq -c '[.healthy, .missing_dependency_count, [.missing_dependencies[] | .package + ">" + .dependency]]' <<< "$output")" = \
+		'[true,3,["PKG-FMWK-200>PKG-FMWK-100","PKG-FMWK-300>PKG-FMWK-100","PKG-MOD-DOC-LINT>PKG-FMWK-100"]]' ]
+	run -0 make --no-print-directory integrity
+	[[ "$output" == *"  depends  PKG-FMWK-300 needs PKG-FMWK-100, which is not installed (make install PKG=PKG-FMWK-100)"* ]]
+	run -1 "$REPO/bin/cp-integrity" -C "$P" --strict --json
+	[ "$(jq -r .healthy <<< "$output")" = false ]
+}

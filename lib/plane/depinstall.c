@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "base/xalloc.h"
+#include "plane/depinstall.h"
 #include "plane/deps.h"
 #include "plane/gate.h"
 #include "plane/receipt.h"
@@ -27,7 +28,7 @@
 static int
 one(struct cp_gate *g, const char *id, struct cp_gate_result *r, int update)
 {
-	return update ? cp_gate_update_one(g, id, r) : cp_gate_install_one(g, id, r);
+	return update ? cp_gate_update(g, id, r) : cp_gate_install(g, id, r);
 }
 
 /* Remove what deps[0..n) installed, newest first; the names of those that stay, into *left. */
@@ -77,7 +78,7 @@ with_deps(struct cp_gate *g, const char *id, struct cp_gate_result *r, int updat
 	}
 	dr = xcalloc(n, sizeof(*dr));
 	for (i = 0; i < n; i++) {
-		if ((st = cp_gate_install_one(g, miss[i], &dr[i])) != 0)
+		if ((st = cp_gate_install(g, miss[i], &dr[i])) != 0)
 			break;
 		if (dry)
 			cp_gate_assume(g, miss[i]);
@@ -132,13 +133,13 @@ with_deps(struct cp_gate *g, const char *id, struct cp_gate_result *r, int updat
 }
 
 int
-cp_gate_install(struct cp_gate *g, const char *id, struct cp_gate_result *r)
+cp_depinstall_install(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 {
 	return with_deps(g, id, r, 0);
 }
 
 int
-cp_gate_update(struct cp_gate *g, const char *id, struct cp_gate_result *r)
+cp_depinstall_update(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 {
 	return with_deps(g, id, r, 1);
 }

@@ -2137,13 +2137,13 @@ out:
 }
 
 int
-cp_gate_install_one(struct cp_gate *g, const char *id, struct cp_gate_result *r)
+cp_gate_install(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 {
 	return install_or_update(g, id, r, 0);
 }
 
 int
-cp_gate_update_one(struct cp_gate *g, const char *id, struct cp_gate_result *r)
+cp_gate_update(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 {
 	return install_or_update(g, id, r, 1);
 }

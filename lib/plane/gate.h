@@ -95,8 +95,9 @@ struct cp_gate_result {
 	size_t nreplaced;
 	char **dropped;		/* dry run of update: files of the old version that would go */
 	size_t ndropped;
-	struct cp_gate_result *deps;	/* install, update: the results for the dependencies
-					 * installed (or planned) first, in that order */
+	struct cp_gate_result *deps;	/* cp_depinstall_install, _update: the results of the
+					 * dependencies installed (or planned) first, in that
+					 * order; cp_versions_rollback: each package step */
 	size_t ndeps;
 };
 
@@ -129,18 +130,14 @@ const char *cp_gate_warning(const struct cp_gate *g);
 int cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_result *r);
 
 /*
- * Dependencies, as apt weighs them (plane/deps): install and update first
- * install each dependency of id (and theirs) that is not installed, in
- * dependency order, each its own authorized, ledgered transaction (r->deps
- * holds their results); when one of them or id itself fails, the ones this
- * call installed are removed again, newest first, each removal ledgered,
- * and r says why (the failing step's result, its reason naming the
- * package).  Under the plane's lock, install and update refuse a dependency
- * still missing, an installed dependency whose version the constraint does
- * not accept, and a conflict either way (id's conflicts names an installed
- * package, or an installed package's names id); remove refuses while
- * installed packages depend on id, naming them.  force overrides these,
- * and r->warning and the ledger entry ("breaks") say what it breaks.
+ * Dependencies, as apt weighs them (plane/deps): under the plane's lock,
+ * install and update refuse a dependency that is not installed, an
+ * installed dependency whose version the constraint does not accept, and
+ * a conflict either way (id's conflicts names an installed package, or an
+ * installed package's names id); remove refuses while installed packages
+ * depend on id, naming them.  force overrides these, and r->warning and
+ * the ledger entry ("breaks") say what it breaks.  cp_depinstall_install
+ * (plane/depinstall) installs the missing dependencies first.
  *
  * Dry runs (o->dry_run): the operation runs every check a real one does,
  * stages in a private directory under $TMPDIR, and stops before its commit:
@@ -148,7 +145,8 @@ int cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_g
  * r->replaced, r->dropped; a refusal as usual), and nothing of the plane
  * changes, not its ledger (no refusal or denial is ledgered), not .cp/
  * (no recovery, no lock, no staging there).  An install's dependencies are
- * planned in order, each counted as installed for the next.
+ * planned in order by cp_depinstall_install, each counted as installed for
+ * the next.
  */
 
 /*
@@ -163,10 +161,6 @@ int cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_g
  * unless force or it already holds the new bytes.
  */
 int cp_gate_install(struct cp_gate *g, const char *id, struct cp_gate_result *r);
-
-/* Install or update id alone: no dependency installed first (its deps still checked). */
-int cp_gate_install_one(struct cp_gate *g, const char *id, struct cp_gate_result *r);
-int cp_gate_update_one(struct cp_gate *g, const char *id, struct cp_gate_result *r);
 
 /* A plan's packages before this one count as installed (id NULL: none again). */
 void cp_gate_assume(struct cp_gate *g, const char *id);

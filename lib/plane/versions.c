@@ -202,7 +202,7 @@ read_registry(int planefd, const char *rel, size_t *len, struct cp_err *e, int *
 }
 
 int
-cp_gate_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_result *r)
+cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_result *r)
 {
 	int planefd = cp_gate_root_fd(g), st, ferr;
 	struct cp_integrity_opts io = { 0 };
@@ -439,7 +439,7 @@ add_step(struct cp_gate_result *r, struct cp_gate_result *step)
 }
 
 int
-cp_gate_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *r)
+cp_versions_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *r)
 {
 	int planefd = cp_gate_root_fd(g), st, bad = 0, failed = 0, healthy = 0;
 	struct cp_gate_result step;
@@ -584,8 +584,8 @@ cp_gate_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *r)
 				break;
 		if (i == nheld || held[i].installed == 0)
 			continue;
-		st = cp_deps_installed(d, order[k]) ? cp_gate_update_one(g, order[k], &step) :
-		    cp_gate_install_one(g, order[k], &step);
+		st = cp_deps_installed(d, order[k]) ? cp_gate_update(g, order[k], &step) :
+		    cp_gate_install(g, order[k], &step);
 		if (st == 0 && held[i].digest != NULL && *held[i].digest != '\0' &&
 		    strcmp(step.digest, held[i].digest) != 0) {
 			mismatch = xreallocarray(mismatch, nmis + 1, sizeof(*mismatch));

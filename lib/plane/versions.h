@@ -45,7 +45,7 @@ int cp_versions_id_ok(const char *ver, struct cp_err *e);
  * ledger_entry_id).  label may be NULL.  r->package is the VER id,
  * r->files the files written.  Returns r->exit.
  */
-int cp_gate_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_result *r);
+int cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_result *r);
 
 /*
  * Roll the plane back to version ver (authz action rollback): the version
@@ -64,7 +64,7 @@ int cp_gate_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_resu
  * plane is not healthy), its metadata as Python's (target_registry,
  * packages, integrity_passed).  Returns r->exit.
  */
-int cp_gate_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *r);
+int cp_versions_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *r);
 
 /* One version as cp_version_list.py lists it. */
 struct cp_version {
