@@ -1285,7 +1285,7 @@ PY
 			python3 -c 'import sys, tarfile
 t = tarfile.open("packages_store/PKG-FMWK-300.tar.gz")
 assert t.extractfile(t.getmember(sys.argv[1])).read() == open(sys.argv[1], "rb").read()' "$f"
-			run -0 cpp remove $id
+			run -0 cpp --force remove $id	# --force: PKG-MOD-DOC-LINT depends on it (issue 20)
 		else
 			run --separate-stderr -2 cpp install $id
 			[[ "$stderr" == *"named twice, with other bytes"* ]]

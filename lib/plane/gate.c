@@ -1749,6 +1749,8 @@ cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
 	op_init(&o, g, r, operation, operation, action, subject);
 	st = authorize(&o);
 	op_free(&o);
+	if (st == 0)
+		cp_gate_result_free(r);	/* allowed: the caller fills r from zero */
 	return st;
 }
 
