@@ -31,7 +31,7 @@ ifneq ($(CP_BIN),)
 export PATH := $(CP_BIN):$(PATH)
 endif
 export CP_ROOT CONTROL_PLANE_ROOT := $(CP_ROOT)
-export FORCE FULL STRICT JSON CP_GOVERNED CP_ORPHAN_SUFFIXES
+export FORCE FULL STRICT JSON DRY_RUN CP_GOVERNED CP_ORPHAN_SUFFIXES
 
 # PKG, SRC and ID reach cp-plane through the environment, never as shell
 # text: each is taken literally (a "$(...)" in one is not expanded by make
@@ -41,17 +41,20 @@ override PKG := $(value PKG)
 override SRC := $(value SRC)
 override ID := $(value ID)
 override ADMIN := $(value ADMIN)
+override LABEL := $(value LABEL)
+override VER := $(value VER)
 override USERS := $(value USERS)
 override FILE := $(value FILE)
 override Q := $(value Q)
 # The switches and scan settings too: their text is never make's to expand.
 override FORCE := $(value FORCE)
 override JSON := $(value JSON)
+override DRY_RUN := $(value DRY_RUN)
 override FULL := $(value FULL)
 override STRICT := $(value STRICT)
 override CP_GOVERNED := $(value CP_GOVERNED)
 override CP_ORPHAN_SUFFIXES := $(value CP_ORPHAN_SUFFIXES)
-export PKG SRC ID ADMIN USERS FILE Q
+export PKG SRC ID ADMIN USERS FILE Q LABEL VER
 CP_PLANE = cp-plane $(if $(filter 1,$(FORCE)),--force) $(if $(filter 1,$(JSON)),--json)
 
 # A package id as cp-plane takes it (one word of [A-Za-z0-9._-]): only then
@@ -76,7 +79,7 @@ ifneq ($(and $(SRC),$(ID),$(call cp_id_ok,$(ID)),$(filter 1,$(words $(SRC))),$(c
 CP_PACK_STAMP := $(CP_STATE)/pack/$(ID).stamp
 CP_PACK_ARCHIVE := $(CP_ROOT)/packages_store/$(ID).tar.gz
 # A stamp of another SRC, or an archive gone, means a real pack.
-CP_PACK_FORCE := $(if $(filter 1,$(JSON)),cp-force,$(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force))
+CP_PACK_FORCE := $(if $(filter 1,$(JSON) $(DRY_RUN)),cp-force,$(if $(and $(wildcard $(CP_PACK_STAMP)),$(wildcard $(CP_PACK_ARCHIVE))),$(if $(filter-out $(SRC),$(file < $(CP_PACK_STAMP))),cp-force),cp-force))
 pack: $(CP_PACK_STAMP)
 $(CP_PACK_STAMP): $(CP_PACK_INPUTS) $(wildcard $(CP_REG_PKG) $(CP_PACK_ARCHIVE)) $(CP_PACK_FORCE) | $(CP_TOOLS)
 	@$(CP_PLANE) pack
@@ -100,6 +103,14 @@ recover: | $(CP_TOOLS)
 # A plane the Python tools built: ADMIN=user (whose token you give), USERS="bob:maintainer ..."
 adopt: | $(CP_TOOLS)
 	@$(CP_PLANE) adopt
+
+# Versions, as the Python tools had them: versions/VER-<UTC time>.json.
+checkpoint: | $(CP_TOOLS)
+	@$(CP_PLANE) checkpoint
+versions: | $(CP_TOOLS)
+	@cp-plane $(if $(filter 1,$(JSON)),--json) versions
+rollback: | $(CP_TOOLS)
+	@$(CP_PLANE) rollback
 
 # A plane of its own (not the toolkit's repository): install means a package.
 ifndef CP_TOOLKIT
@@ -161,6 +172,7 @@ plane-help:
 	@echo '  make install PKG=ID [FORCE=1]   verify the digest, extract safely, keep a receipt'
 	@echo '  make update PKG=ID [FORCE=1]    install the row'"'"'s new digest over the receipt'
 	@echo '  make remove PKG=ID [FORCE=1]    remove exactly the files of the receipt'
+	@echo '  DRY_RUN=1 on pack, install, update, remove: print the plan, change nothing'
 	@echo '  make sync                       registries/compiled/packages.json'
 	@echo '  make validate                   check both registries'
 	@echo '  make integrity [FULL=1] [STRICT=1] [JSON=1]   hashes, orphans, Merkle root, ledger'
@@ -177,6 +189,9 @@ plane-help:
 	@echo '  make search Q=text              packages whose id, name or category holds text'
 	@echo '  JSON=1 on validate, ledger-verify, list, show, owns, verify, search, install, update,'
 	@echo '  remove, pack, integrity: one JSON object on standard output, make'"'"'s chatter off it'
+	@echo '  make checkpoint [LABEL=text]    snapshot registries + Merkle root into versions/ (admin)'
+	@echo '  make versions                   list the checkpoints'
+	@echo '  make rollback VER=VER-... [FORCE=1]   back to a checkpoint (admin)'
 	@printf 'Variables: CP_ROOT CP_BIN CP_GOVERNED="%s"\n' "$${CP_GOVERNED:-frameworks scripts lib prompts modules specs}"
 	@printf '  CP_ORPHAN_SUFFIXES="%s"\n' "$${CP_ORPHAN_SUFFIXES:-.py .md .csv .json .yaml .yml}"
 	@echo '  CONTROL_PLANE_TOKEN, CONTROL_PLANE_AUTH_PROVIDER (see cp-authz(1)); JSON=1: cp-plane --json'
@@ -190,7 +205,7 @@ cp-force:
 
 .PHONY: pack plane-install install remove update sync validate integrity integrity-json \
 	manifest ledger-verify plane-help help cp-force recover adopt init list show owns verify \
-	search
+	search checkpoint versions rollback
 
 ifeq ($(CP_GOAL_UNSET),1)
 .DEFAULT_GOAL := help

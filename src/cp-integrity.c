@@ -46,7 +46,7 @@ static const char help[] =
 "                     file out of its directory's hash, space-separated\n"
 "                     (default: " CP_INTEGRITY_EXCLUDE ")\n"
 "      --no-ledger    do not verify DIR/ledger\n"
-"      --strict       orphans make the plane unhealthy\n"
+"      --strict       orphans and missing dependencies make the plane unhealthy\n"
 "      --json         print the report as one JSON object\n"
 "      --write-manifest  write DIR/MANIFEST.json (checksums, rfc6962 root)\n"
 "                     unless it already states the plane\n"
@@ -238,6 +238,16 @@ report_json(const struct opts *o, const struct cp_integrity *r, const char *root
 	cp_json_kuint(&w, "chain_error_count", r->nlinks);
 	strings_json(&w, "orphans", r->orphans, r->norphans);
 	cp_json_kuint(&w, "orphan_count", r->norphans);
+	cp_json_key(&w, "missing_dependencies");
+	cp_json_arr(&w);
+	for (size_t i = 0; i < r->ndeps; i++) {
+		cp_json_obj(&w);
+		cp_json_kstr(&w, "package", r->deps[2 * i]);
+		cp_json_kstr(&w, "dependency", r->deps[2 * i + 1]);
+		cp_json_end(&w);
+	}
+	cp_json_end(&w);
+	cp_json_kuint(&w, "missing_dependency_count", r->ndeps);
 	strings_json(&w, "ledger_errors", r->ledger, r->nledger);
 	cp_json_kuint(&w, "ledger_error_count", r->nledger);
 	cp_json_kstr(&w, "stored_root", r->stored_root);
@@ -320,6 +330,9 @@ report_text(const struct cp_integrity *r, const char *root, int healthy,
 	for (i = 0; i < r->nlinks; i++)
 		printf("  link     %s: %s -> %s\n", r->links[3 * i], r->links[3 * i + 1],
 		    r->links[3 * i + 2]);
+	for (i = 0; i < r->ndeps; i++)
+		printf("  depends  %s needs %s, which is not installed (make install PKG=%s)\n",
+		    r->deps[2 * i], r->deps[2 * i + 1], r->deps[2 * i + 1]);
 	for (i = 0; i < r->nledger; i++)
 		printf("  ledger   %s\n", r->ledger[i]);
 	printf("  merkle root (%s): %s", r->scheme, *root ? root : "(empty)");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "base/xalloc.h"
 #include "cli/prog.h"
 #include "cli/num.h"
+#include "plane/deps.h"
 #include "registry/registry.h"
 #include "registry/view.h"
 #include "text/csv.h"
@@ -443,6 +445,47 @@ print_report(struct run *x, enum cp_registry_kind kind, size_t rows,
 	cp_json_endl(w);
 }
 
+/*
+ * After the n problems p: a WARN for each installed package (a receipt in
+ * the plane rootfd's installed/) whose dependency is not installed.  *more
+ * gets p's copy with them (the caller frees the array and the added
+ * messages), or stays NULL when there are none.  Returns their number.
+ */
+static size_t
+missing_deps(int rootfd, const struct cp_registry_problem *p, size_t n,
+    struct cp_registry_problem **more)
+{
+	struct cp_deps *d;
+	struct cp_err e;
+	const char **pairs;
+	size_t k, added;
+
+	if (cp_deps_load(rootfd, &d, &e) == -1)
+		return 0;
+	if ((added = cp_deps_broken(d, &pairs)) > 0) {
+		*more = xreallocarray(NULL, n + added, sizeof(**more));
+		memcpy(*more, p, n * sizeof(*p));
+		for (k = 0; k < added; k++) {
+			struct cp_registry_problem *q = &(*more)[n + k];
+
+			q->fail = 0;
+			q->line = cp_deps_line(d, pairs[2 * k]);
+			q->id = (char *)(uintptr_t)pairs[2 * k];
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "installed, but its dependency %.200s is not (make "
+			    "install PKG=%.200s)", pairs[2 * k + 1], pairs[2 * k + 1]);
+			q->what = xstrdup(msg);
+		}
+	}
+	/* the ids point into d: copied before it goes */
+	for (k = 0; k < added; k++)
+		(*more)[n + k].id = xstrdup((*more)[n + k].id);
+	free(pairs);
+	cp_deps_free(d);
+	return added;
+}
+
 static int
 validate_mode(struct run *x)
 {
@@ -450,7 +493,8 @@ validate_mode(struct run *x)
 	const struct cp_registry_problem *p;
 	struct cp_registry_check *c;
 	struct cp_csv_row row;
-	size_t n, i, rows = 0, fails = 0;
+	struct cp_registry_problem *more = NULL;
+	size_t n, i, rows = 0, fails = 0, added = 0;
 	int rc, rootfd = -1;
 
 	if (kind == CP_REGISTRY_UNKNOWN)
@@ -473,20 +517,32 @@ validate_mode(struct run *x)
 		cp_registry_check_row(c, &row);
 		rows++;
 	}
-	if (rootfd >= 0)
-		close(rootfd);
 	if (rc < 0) {
+		if (rootfd >= 0)
+			close(rootfd);
 		cp_registry_check_free(c);
 		return csv_failed(x);
 	}
 	n = cp_registry_check_finish(c, &p);
 	for (i = 0; i < n; i++)
 		fails += p[i].fail != 0;
+	/* --root, a packages registry: installed packages whose dependencies are not (a WARN) */
+	if (rootfd >= 0 && kind == CP_REGISTRY_PACKAGES)
+		added = missing_deps(rootfd, p, n, &more);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (more != NULL)
+		p = more;
 	if (x->o->json)
-		print_report(x, kind, rows, p, n, fails);
+		print_report(x, kind, rows, p, n + added, fails);
 	else
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n + added; i++)
 			print_problem(x, &p[i]);
+	for (i = n; i < n + added; i++) {
+		free(more[i].what);
+		free(more[i].id);
+	}
+	free(more);
 	cp_registry_check_free(c);
 	return fails ? CP_EXIT_NO : CP_EXIT_YES;
 }

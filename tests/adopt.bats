@@ -102,7 +102,8 @@ assert rows == [("alice", "admin"), ("bob", "maintainer"), ("carol", "reader,aud
 	"$REPO/bin/cp-ledger" verify
 	# the roles now work: bob may install, carol may not
 	CONTROL_PLANE_TOKEN=$(token carol) run -1 "$CPP" remove PKG-FMWK-100
-	CONTROL_PLANE_TOKEN=$(token bob) run -0 "$CPP" remove PKG-FMWK-100
+	# --force: installed packages depend on it, which remove refuses since issue 20
+	CONTROL_PLANE_TOKEN=$(token bob) run -0 "$CPP" --force remove PKG-FMWK-100
 	[ ! -e frameworks/FMWK-100_agent_development_standard.md ]
 	run -0 "$CPP" install PKG-FMWK-100
 	[ "$(sha256sum < frameworks/FMWK-100_agent_development_standard.md | cut -c1-64)" = \

@@ -295,7 +295,8 @@ doc_lint_b() {
 
 @test "through make: install, remove, update, FORCE=1; make exits 2 when cp-plane fails" {
 	f=frameworks/FMWK-300_package_standard.md
-	run -0 mk remove PKG=PKG-FMWK-300
+	# FORCE=1: PKG-MOD-DOC-LINT depends on it, and remove refuses that since issue 20
+	run -0 mk remove PKG=PKG-FMWK-300 FORCE=1
 	[ ! -e "$f" ]
 	[ ! -e installed/PKG-FMWK-300.sha256 ]
 	last_is "package_remove REMOVE"
@@ -1263,7 +1264,7 @@ EOF
 @test "a Python pack naming a file twice: installed when both copies are the same bytes, refused when not" {
 	id=PKG-FMWK-300
 	f=frameworks/FMWK-300_package_standard.md
-	run -0 cpp remove $id
+	run -0 cpp --force remove $id	# --force: PKG-MOD-DOC-LINT depends on it (issue 20)
 	for mode in same other; do
 		python3 - "$f" "$mode" <<'PY'
 import io, sys, tarfile
@@ -1284,7 +1285,7 @@ PY
 			python3 -c 'import sys, tarfile
 t = tarfile.open("packages_store/PKG-FMWK-300.tar.gz")
 assert t.extractfile(t.getmember(sys.argv[1])).read() == open(sys.argv[1], "rb").read()' "$f"
-			run -0 cpp remove $id
+			run -0 cpp --force remove $id	# --force: PKG-MOD-DOC-LINT depends on it (issue 20)
 		else
 			run --separate-stderr -2 cpp install $id
 			[[ "$stderr" == *"named twice, with other bytes"* ]]

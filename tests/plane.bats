@@ -72,7 +72,8 @@ pkg_field() { field packages_registry.csv "$@"; }
 @test "lifecycle: remove, install, edit, pack, update, external install, remove; ledger in order" {
 	f=frameworks/FMWK-300_package_standard.md
 	n0=$(wc -l < ledger/governance.jsonl)
-	run -0 mk remove PKG=PKG-FMWK-300
+	# FORCE=1: PKG-MOD-DOC-LINT depends on it, and remove refuses that since issue 20
+	run -0 mk remove PKG=PKG-FMWK-300 FORCE=1
 	[ ! -e "$f" ] && [ ! -e installed/PKG-FMWK-300.sha256 ]
 	[ -z "$(cp_field FMWK-300 id)" ]
 	run -0 mk integrity
@@ -333,7 +334,7 @@ print(root(leaves).hex())')
 	[ "$(jq -r '.merkle_scheme + " " + (.merkle_root_matches|tostring)' <<< "$output")" = "rfc6962 true" ]
 	[ "$(jq -r .merkle_root <<< "$output")" = "$want" ]
 	# an install refreshes it; a change outside the targets does not
-	run -0 mk remove PKG=PKG-FMWK-300
+	run -0 mk remove PKG=PKG-FMWK-300 FORCE=1	# a dependent is installed (issue 20)
 	[ "$(jq '.checksums | length' MANIFEST.json)" -eq 6 ]
 	run -0 mk integrity
 	echo x >> frameworks/FMWK-100_agent_development_standard.md
@@ -357,8 +358,9 @@ print(h[0])')
 }
 
 @test "two installs at once leave registry, receipts and ledger consistent" {
-	mk remove PKG=PKG-FMWK-100
-	mk remove PKG=PKG-FMWK-300
+	# FORCE=1: installed packages depend on both (issue 20)
+	mk remove PKG=PKG-FMWK-100 FORCE=1
+	mk remove PKG=PKG-FMWK-300 FORCE=1
 	mk install PKG=PKG-FMWK-100 & a=$!
 	mk install PKG=PKG-FMWK-300 & b=$!
 	wait "$a"
@@ -377,7 +379,7 @@ print(h[0])')
 	printf 'CP_ROOT := $(CURDIR)\ninclude %s\n' "$BATS_TEST_TMPDIR/prefix/share/cp/plane.mk" > Makefile
 	PATH=/usr/bin:/bin run -0 make --no-print-directory integrity
 	[[ "$output" == *HEALTHY* ]]
-	PATH=/usr/bin:/bin run -0 make --no-print-directory remove PKG=PKG-FMWK-300
+	PATH=/usr/bin:/bin run -0 make --no-print-directory remove PKG=PKG-FMWK-300 FORCE=1
 	PATH=/usr/bin:/bin run -0 make --no-print-directory install PKG=PKG-FMWK-300
 	PATH=/usr/bin:/bin run -0 make --no-print-directory help
 	[[ "$output" == *"make integrity"* ]]

@@ -36,6 +36,7 @@
 #include "hash/sha256.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
+#include "plane/deps.h"
 #include "plane/gate.h"
 #include "plane/integrity.h"
 #include "plane/journal.h"
@@ -60,6 +61,9 @@ struct cp_gate {
 	int authenticated;	/* 0: the token was refused (reject says why) */
 	const char *reject;
 	int force;
+	int dry_run;		/* plan only: nothing changed, nothing ledgered */
+	char **assumed;		/* a plan's packages before this one: counted as installed */
+	size_t nassumed;
 	int has_secret;		/* the secrets file's identity, which pack refuses */
 	dev_t secret_dev;
 	ino_t secret_ino;
@@ -101,6 +105,8 @@ struct op {
 	int trust_required;
 	char *trust_key;		/* the trusted key that verified it, or NULL */
 	int prehashed;			/* archive_hex is the private copy's: no second hash */
+	char **breaks;			/* forced: what the operation leaves broken (deps_gate) */
+	size_t nbreaks;
 };
 
 /* --- results ------------------------------------------------------------------ */
@@ -164,6 +170,15 @@ cp_gate_result_free(struct cp_gate_result *r)
 		free(r->modified[i]);
 	free(r->modified);
 	free(r->warning);
+	for (i = 0; i < r->nreplaced; i++)
+		free(r->replaced[i]);
+	free(r->replaced);
+	for (i = 0; i < r->ndropped; i++)
+		free(r->dropped[i]);
+	free(r->dropped);
+	for (i = 0; i < r->ndeps; i++)
+		cp_gate_result_free(&r->deps[i]);
+	free(r->deps);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -212,6 +227,7 @@ op_init(struct op *o, struct cp_gate *g, struct cp_gate_result *r, const char *o
 	o->id = id;
 	o->locks[0] = o->locks[1] = -1;
 	r->operation = operation;
+	r->dry_run = g->dry_run;
 	r->provider = g->auth.provider->name;
 	if (g->authenticated && g->id.user != NULL)
 		r->user = xstrdup(g->id.user);
@@ -247,6 +263,9 @@ op_free(struct op *o)
 	for (i = 0; i < o->nsf; i++)
 		free(o->sf[i].path);
 	free(o->sf);
+	for (i = 0; i < o->nbreaks; i++)
+		free(o->breaks[i]);
+	free(o->breaks);
 }
 
 /*
@@ -275,6 +294,8 @@ refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 	outcome(r, exit, exit == 2 ? "error" : "refused", "%s", s);
 	free(s);
 	set_hint(r, hint);
+	if (o->g->dry_run)		/* a plan ledgers nothing, its refusals neither */
+		return r->exit;
 	if (plane_dir_ok(o->g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
 	    cp_event_begin(&ev, o->event, o->id != NULL ? o->id : "", "REFUSED", r->reason,
 	    &e) == 0) {
@@ -334,6 +355,8 @@ authorize(struct op *o)
 		    g->id.user != NULL ? "'" : "", o->action, reason != NULL ? reason : "not authenticated");
 	set_hint(r, g->authenticated ? "ask an admin for a role that grants it (registries/roles.csv)" :
 	    "give a valid token: --token-file FILE or CONTROL_PLANE_TOKEN (cp-authz token USER makes one)");
+	if (g->dry_run)
+		return r->exit;
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == 0 &&
 	    cp_auth_denial_event(&ev, o->id != NULL ? o->id : "", o->action, &g->auth, &g->id,
 	    reason != NULL ? reason : "not authenticated", &e) == 0 &&
@@ -1498,11 +1521,12 @@ begin(struct op *o)
 
 	if (plane_dir_ok(o->g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, &e) == -1)
 		return refuse_err(o, "ledger", &e);
-	if (cp_journal_begin(o->g->fd, &o->j, &e) == -1) {
+	if ((o->g->dry_run ? cp_journal_begin_dry(o->g->fd, &o->j, &e) :
+	    cp_journal_begin(o->g->fd, &o->j, &e)) == -1) {
 		o->j = NULL;
 		return refuse(o, 2, "cp-plane recover", "cannot begin: %s", e.msg);
 	}
-	if (lock_registries(o, &e) == -1)
+	if (!o->g->dry_run && lock_registries(o, &e) == -1)
 		return refuse_err(o, "registries", &e);
 	return 0;
 }
@@ -1613,6 +1637,192 @@ reserved_check(struct op *o)
 	return 0;
 }
 
+/* --- dependencies and plans ------------------------------------------------------ */
+
+/*
+ * The registry's deps and conflicts, read under the plane's lock (plane/deps):
+ * install and update (remove 0) refuse a dependency that is missing or at a
+ * version its constraint does not accept, and a conflict either way; remove
+ * (1) refuses while installed packages depend on the package, naming them.
+ * With force the operation goes on, and what it breaks is in r->warning and
+ * in its ledger entry ("breaks").  A dry run's earlier packages
+ * (cp_gate_assume) count as installed.  Returns 0 or r->exit.
+ */
+static int
+deps_gate(struct op *o, int remove)
+{
+	struct cp_gate_result *r = o->r;
+	struct cp_deps *d;
+	struct cp_err e;
+	struct cp_buf b = { 0 };
+	const char **dep = NULL;
+	char **msg = NULL, *s;
+	size_t n, i;
+	int rc = 0;
+
+	if (cp_deps_load(o->g->fd, &d, &e) == -1)
+		return refuse_err(o, "dependencies", &e);
+	for (i = 0; i < o->g->nassumed; i++)
+		cp_deps_assume(d, o->g->assumed[i], 1);
+	n = remove ? cp_deps_dependents(d, o->id, &dep) : cp_deps_problems(d, o->id, &msg);
+	for (i = 0; i < n; i++) {
+		if (remove) {
+			if (asprintf(&s, "%s depends on %s", dep[i], o->id) == -1)
+				s = xstrdup(dep[i]);
+		} else
+			s = msg[i];
+		add_name(&o->breaks, &o->nbreaks, s);
+		free(s);
+		cp_buf_adds(&b, i ? (remove ? ", " : "; ") : "");
+		cp_buf_adds(&b, remove ? dep[i] : o->breaks[o->nbreaks - 1]);
+	}
+	cp_buf_addc(&b, '\0');
+	if (n > 0 && !o->g->force)
+		rc = remove ? refuse(o, 1, "remove them first, or FORCE=1 (--force) removes it anyway "
+		    "and leaves them broken", "%zu installed package%s depend%s on it: %s", n,
+		    n == 1 ? "" : "s", n == 1 ? "s" : "", b.data) :
+		    refuse(o, 1, "install or update what it needs first, remove what it conflicts "
+		    "with, or FORCE=1 (--force) installs it anyway", "%s", b.data);
+	else if (n > 0) {
+		free(r->warning);
+		int k = remove ? asprintf(&r->warning, "forced: %s now miss%s %s, a dependency", b.data,
+		    n == 1 ? "es" : "", o->id) : asprintf(&r->warning, "forced against the registry's "
+		    "deps and conflicts: %s", b.data);
+
+		if (k == -1)
+			r->warning = NULL;
+	}
+	cp_buf_free(&b);
+	free(msg);
+	free(dep);
+	cp_deps_free(d);
+	return rc;
+}
+
+/* The forced operation's breakage, into its ledger entry's metadata. */
+static void
+breaks_meta(const struct op *o, struct cp_json *w)
+{
+	if (o->nbreaks > 0)
+		json_names_w(w, "breaks", o->breaks, o->nbreaks);
+}
+
+/*
+ * A dry run of install or update, every check passed: r says what the
+ * transaction would do (files, destination, replaced, dropped), and nothing
+ * is committed.  Returns 0.
+ */
+static int
+plan_deploy(struct op *o, const struct cp_receipt *old, const char *status)
+{
+	struct cp_gate_result *r = o->r;
+	size_t i, k;
+
+	for (k = 0; old != NULL && k < old->n; k++) {
+		struct sfile key = { .path = old->v[k].path };
+
+		if (bsearch(&key, o->sf, o->nsf, sizeof(*o->sf), cmp_sfile) == NULL)
+			add_name(&r->dropped, &r->ndropped, old->v[k].path);
+	}
+	for (i = 0; i < o->nsf; i++)
+		add_file(r, o->sf[i].path, o->sf[i].hex);
+	memcpy(r->digest, o->archive_hex, sizeof(r->digest));
+	if (old != NULL && strcmp(old->digest, o->archive_hex) != 0)
+		memcpy(r->before, old->digest, sizeof(r->before));
+	outcome(r, 0, "planned", "would %s %s %s %s: %zu file%s, %zu replaced, %zu dropped",
+	    strcmp(status, "installed") == 0 ? "install" : "update", o->id,
+	    strcmp(status, "installed") == 0 ? "into" : "in", o->shown, o->nsf,
+	    o->nsf == 1 ? "" : "s", r->nreplaced, r->ndropped);
+	cp_journal_abort(o->j);
+	o->j = NULL;
+	unlock_registries(o);
+	return 0;
+}
+
+int
+cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
+    const char *subject, struct cp_gate_result *r)
+{
+	struct op o;
+	int st;
+
+	op_init(&o, g, r, operation, operation, action, subject);
+	st = authorize(&o);
+	op_free(&o);
+	if (st == 0)
+		cp_gate_result_free(r);	/* allowed: the caller fills r from zero */
+	return st;
+}
+
+int
+cp_gate_refusal(struct cp_gate *g, struct cp_gate_result *r, const char *operation,
+    const char *event, const char *subject, int exit, const char *hint, const char *reason)
+{
+	struct op o;
+	int st;
+
+	op_init(&o, g, r, operation, event, operation, subject);
+	st = refuse(&o, exit, hint, "%s", reason);
+	op_free(&o);
+	return st;
+}
+
+const char *
+cp_gate_root(const struct cp_gate *g)
+{
+	return g->root;
+}
+
+const char *
+cp_gate_ledger(const struct cp_gate *g)
+{
+	return g->ledger;
+}
+
+const char *
+cp_gate_user(const struct cp_gate *g)
+{
+	return g->authenticated ? g->id.user : NULL;
+}
+
+const char *
+cp_gate_provider(const struct cp_gate *g)
+{
+	return g->auth.provider->name;
+}
+
+void
+cp_gate_assume(struct cp_gate *g, const char *id)
+{
+	if (id == NULL) {
+		for (size_t i = 0; i < g->nassumed; i++)
+			free(g->assumed[i]);
+		free(g->assumed);
+		g->assumed = NULL;
+		g->nassumed = 0;
+		return;
+	}
+	add_name(&g->assumed, &g->nassumed, id);
+}
+
+int
+cp_gate_dry_run(const struct cp_gate *g)
+{
+	return g->dry_run;
+}
+
+int
+cp_gate_forced(const struct cp_gate *g)
+{
+	return g->force;
+}
+
+int
+cp_gate_root_fd(const struct cp_gate *g)
+{
+	return g->fd;
+}
+
 /*
  * Install or update from the staged archive over the old receipt (NULL:
  * none).  state: the old files' states.  Checks every target, stages the
@@ -1643,7 +1853,7 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 			return refuse_err(o, "destination", &e);
 		fresh = 1;
 	}
-	if (same_fs(o, rootfd, &e) == -1) {
+	if (!o->g->dry_run && same_fs(o, rootfd, &e) == -1) {
 		if (owned || fresh)
 			close(rootfd);
 		return refuse(o, 2, NULL, "%s", e.msg);
@@ -1672,6 +1882,8 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 			    "symlink...): refused" : "a symlink or a file on the way: refused");
 		}
 		if (p == P_FILE) {
+			if (o->g->dry_run)
+				add_name(&r->replaced, &r->nreplaced, o->sf[i].path);
 			hash_rel(rootfd, t, hex);
 			if (strcmp(hex, o->sf[i].hex) != 0 && !o->g->force &&
 			    (mine == NULL || state[k] != CP_RECEIPT_SAME))
@@ -1699,6 +1911,10 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		return refuse(o, 1, "FORCE=1 (--force) replaces them",
 		    "%zu file(s) changed since install, e.g. %s/%s", r->nmodified, o->shown,
 		    r->modified[0]);
+	if ((rc = deps_gate(o, 0)) != 0)
+		return rc;
+	if (o->g->dry_run)
+		return plan_deploy(o, old, status);
 	if (join_external(o, &e) == -1)
 		return refuse_err(o, "destination", &e);
 	/* Puts, then the old files the new version lacks. */
@@ -1760,6 +1976,7 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 	}
 	cp_json_kstr(w, "digest", o->archive_hex);
 	memcpy(r->digest, o->archive_hex, sizeof(r->digest));
+	breaks_meta(o, w);
 	files_meta(o, w);
 	cp_json_key(w, "signature");
 	cp_json_obj(w);
@@ -1973,6 +2190,18 @@ cp_gate_remove(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 		    r->modified[0]);
 		goto out;
 	}
+	if ((s = deps_gate(&o, 1)) != 0)
+		goto out;
+	if (g->dry_run) {
+		for (i = 0; i < rc.n; i++)
+			if (state[i] != CP_RECEIPT_MISSING)
+				add_file(r, rc.v[i].path, rc.v[i].sha256);
+		memcpy(r->digest, rc.digest, sizeof(r->digest));
+		outcome(r, 0, "planned", "would remove %s from %s: %zu file%s", id, o.shown,
+		    r->nfiles, r->nfiles == 1 ? "" : "s");
+		s = 0;
+		goto out;
+	}
 	if (o.ext && (s = join_external(&o, &e)) != 0) {
 		s = refuse_err(&o, "destination", &e);
 		goto out;
@@ -2034,6 +2263,7 @@ cp_gate_remove(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 	cp_json_kstr(w, "digest", rc.digest);
 	memcpy(r->digest, rc.digest, sizeof(r->digest));
 	cp_json_kstr(w, "destination", o.dest_abs);
+	breaks_meta(&o, w);
 	cp_json_key(w, "files");
 	cp_json_arr(w);
 	for (i = 0; i < rc.n; i++) {
@@ -2512,7 +2742,18 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		o.j = NULL;
 		memcpy(r->digest, hex, sizeof(r->digest));
 		outcome(r, 0, "up-to-date", "up to date (%s)", hex);
-		write_stamp(g, id, src);	/* a cache: nothing of the plane changed */
+		if (!g->dry_run)
+			write_stamp(g, id, src);	/* a cache: nothing of the plane changed */
+		s = 0;
+		goto out;
+	}
+	if (g->dry_run) {
+		memcpy(r->digest, hex, sizeof(r->digest));
+		memcpy(r->before, old, sizeof(r->before));
+		if (cur[0] != '\0')
+			add_name(&r->replaced, &r->nreplaced, store);
+		outcome(r, 0, "planned", "would pack %s into %s: %zu file%s%s", rel, store, count,
+		    count == 1 ? "" : "s", cur[0] != '\0' ? ", replacing the archive" : "");
 		s = 0;
 		goto out;
 	}
@@ -3296,6 +3537,7 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	}
 	g->ledger = cp_layout_path(g->root, CP_LAYOUT_LEDGER);
 	g->force = o->force;
+	g->dry_run = o->dry_run;
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, e) == -1) {
 		cp_err_prefix(e, "%s is not a plane", g->root);
 		if (e->errnum == ENOENT)
@@ -3305,7 +3547,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	/* Refusals and denials are ledgered too: never through a symlinked ledger/. */
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_LEDGER), 0, e) == -1)
 		goto fail;
-	if (cp_journal_recover(g->fd, g->ledger, rec != NULL ? rec : &dummy, e) == -1) {
+	/* a dry run changes nothing, recovery neither (its transaction refuses a journal) */
+	if (o->dry_run && rec != NULL)
+		memset(rec, 0, sizeof(*rec));
+	if (!o->dry_run &&
+	    cp_journal_recover(g->fd, g->ledger, rec != NULL ? rec : &dummy, e) == -1) {
 		recover_failed(e);
 		goto fail;
 	}
@@ -3359,6 +3605,7 @@ cp_gate_close(struct cp_gate *g)
 		return;
 	cp_auth_identity_free(&g->id);
 	cp_auth_close(&g->auth);
+	cp_gate_assume(g, NULL);
 	close(g->fd);
 	free(g->root);
 	free(g->ledger);

@@ -52,7 +52,9 @@ struct cp_gate_opts {
 	const char *token;		/* the token; NULL: token_file, else $CONTROL_PLANE_TOKEN */
 	const char *token_file;		/* read the token from this file ("-": standard input) */
 	const char *secrets_file;	/* the hmac secret's file; NULL: the default */
-	int force;			/* install/update/remove: replace or remove changed files */
+	int force;			/* install/update/remove: replace or remove changed files;
+					 * and go on against deps and conflicts, saying what breaks */
+	int dry_run;			/* pack/install/update/remove: plan only (see below) */
 };
 
 /* One file of a result: a path relative to the destination and its SHA-256. */
@@ -88,6 +90,15 @@ struct cp_gate_result {
 	char ledger_id[16];	/* the entry written (the change's, or the refusal's), or "" */
 	char entry_hash[CP_SHA256_HEXLEN + 1];
 	char *warning;		/* something the caller should print, or NULL */
+	int dry_run;		/* 1: a plan (status "planned" when it would go ahead) */
+	char **replaced;	/* dry run: existing files the new ones would replace */
+	size_t nreplaced;
+	char **dropped;		/* dry run of update: files of the old version that would go */
+	size_t ndropped;
+	struct cp_gate_result *deps;	/* cp_depinstall_install, _update: the results of the
+					 * dependencies installed (or planned) first, in that
+					 * order; cp_versions_rollback: each package step */
+	size_t ndeps;
 };
 
 /*
@@ -119,6 +130,26 @@ const char *cp_gate_warning(const struct cp_gate *g);
 int cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_result *r);
 
 /*
+ * Dependencies, as apt weighs them (plane/deps): under the plane's lock,
+ * install and update refuse a dependency that is not installed, an
+ * installed dependency whose version the constraint does not accept, and
+ * a conflict either way (id's conflicts names an installed package, or an
+ * installed package's names id); remove refuses while installed packages
+ * depend on id, naming them.  force overrides these, and r->warning and
+ * the ledger entry ("breaks") say what it breaks.  cp_depinstall_install
+ * (plane/depinstall) installs the missing dependencies first.
+ *
+ * Dry runs (o->dry_run): the operation runs every check a real one does,
+ * stages in a private directory under $TMPDIR, and stops before its commit:
+ * r says what it would do (status "planned": r->files, r->destination,
+ * r->replaced, r->dropped; a refusal as usual), and nothing of the plane
+ * changes, not its ledger (no refusal or denial is ledgered), not .cp/
+ * (no recovery, no lock, no staging there).  An install's dependencies are
+ * planned in order by cp_depinstall_install, each counted as installed for
+ * the next.
+ */
+
+/*
  * Install package id as its registry row says: the archive's SHA-256
  * (computed over the bytes extracted) must be the row's digest and the
  * sidecar's; files go to the destination output_type routes to; the
@@ -130,6 +161,31 @@ int cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_g
  * unless force or it already holds the new bytes.
  */
 int cp_gate_install(struct cp_gate *g, const char *id, struct cp_gate_result *r);
+
+/* A plan's packages before this one count as installed (id NULL: none again). */
+void cp_gate_assume(struct cp_gate *g, const char *id);
+
+/*
+ * For the plane's other verbs (plane/versions): authorize action for the
+ * gate's identity as every operation does (r filled from zero; a denial is
+ * ledgered, exit 1), and a refusal ledgered as an operation's (event,
+ * decision REFUSED).  Both return r->exit (0 allowed).
+ */
+int cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
+    const char *subject, struct cp_gate_result *r);
+int cp_gate_refusal(struct cp_gate *g, struct cp_gate_result *r, const char *operation,
+    const char *event, const char *subject, int exit, const char *hint, const char *reason);
+
+/* The plane's canonical root, its ledger, the proved user (NULL: none) and the auth provider's name. */
+const char *cp_gate_root(const struct cp_gate *g);
+const char *cp_gate_ledger(const struct cp_gate *g);
+const char *cp_gate_user(const struct cp_gate *g);
+const char *cp_gate_provider(const struct cp_gate *g);
+
+/* The gate's settings and the plane's root descriptor (the gate's: do not close it). */
+int cp_gate_dry_run(const struct cp_gate *g);
+int cp_gate_forced(const struct cp_gate *g);
+int cp_gate_root_fd(const struct cp_gate *g);
 
 /*
  * Update installed package id to its row's digest: the receipt's

@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "ledger/finding.h"
 #include "plane/fplist.h"
+#include "plane/deps.h"
 #include "plane/integrity.h"
 #include "plane/lcheck.h"
 #include "plane/manifest.h"
@@ -1336,6 +1337,31 @@ whole:
 	return 0;
 }
 
+/*
+ * Installed packages whose dependencies are not installed (plane/deps), a
+ * finding of every run, from the state file or not: read fresh each time
+ * (the packages registry and installed/ are not the state's inputs).  A
+ * plane without a readable packages registry has none.
+ */
+static void
+missing_deps(int rootfd, struct cp_integrity *r)
+{
+	struct cp_deps *d;
+	struct cp_err e;
+	const char **pairs;
+	size_t n;
+
+	if (rootfd < 0 || cp_deps_load(rootfd, &d, &e) == -1)
+		return;
+	n = cp_deps_broken(d, &pairs);
+	r->deps = xreallocarray(NULL, 2 * n + 1, sizeof(*r->deps));
+	for (size_t i = 0; i < 2 * n; i++)
+		r->deps[i] = xstrdup(pairs[i]);
+	r->ndeps = n;
+	free(pairs);
+	cp_deps_free(d);
+}
+
 int
 cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, struct cp_err *e)
 {
@@ -1388,6 +1414,8 @@ cp_integrity_run(const struct cp_integrity_opts *o, struct cp_integrity *r, stru
 	    cp_istate_save(o->state, u.key, &plane, opts.data, r, &u.fps, u.tree, u.nleaves) == -1)
 		warn_msg(o, errno, "%s: cannot save", o->state);
 out:
+	if (rc == 0)
+		missing_deps(u.rootfd, r);
 	if (u.rootfd >= 0)
 		close(u.rootfd);
 	cp_buf_free(&opts);
@@ -1450,7 +1478,7 @@ cp_integrity_healthy(const struct cp_integrity *r, const char *root_hex, int str
 	for (i = 0; i < r->nrows; i++)
 		if (r->rows[i].status == CP_INTEGRITY_INVALID || r->rows[i].status == CP_INTEGRITY_MISSING)
 			return 0;
-	if (r->nledger > 0 || r->nlinks > 0 || (strict && r->norphans > 0))
+	if (r->nledger > 0 || r->nlinks > 0 || (strict && (r->norphans > 0 || r->ndeps > 0)))
 		return 0;
 	return cp_integrity_manifest_matches(r, root_hex) != 0;
 }
@@ -1516,6 +1544,9 @@ cp_integrity_free(struct cp_integrity *r)
 	for (i = 0; i < 3 * r->nlinks; i++)
 		sfree(r, r->links[i]);
 	free(r->links);
+	for (i = 0; i < 2 * r->ndeps; i++)
+		free(r->deps[i]);
+	free(r->deps);
 	sfree(r, r->stored_root);
 	sfree(r, r->manifest_root);
 	sfree(r, r->manifest_error);

@@ -64,6 +64,7 @@ struct cp_journal {
 	size_t n, cap;
 	struct cp_strmap *paths;	/* "R:rel" (1 a step's path, 2 a directory of one), "S:staged" */
 	unsigned long nstaged;
+	int dry;		/* cp_journal_begin_dry: staged outside the plane, never committed */
 };
 
 static int stop_after = -1;
@@ -287,6 +288,67 @@ cp_journal_begin(int plane_fd, struct cp_journal **jp, struct cp_err *e)
 fail:
 	handle_free(j);
 	return -1;
+}
+
+int
+cp_journal_begin_dry(int plane_fd, struct cp_journal **jp, struct cp_err *e)
+{
+	struct cp_journal *j;
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	int fd, cpfd;
+
+	*jp = NULL;
+	if (tmp == NULL || *tmp != '/')
+		tmp = "/tmp";
+	if ((fd = fcntl(plane_fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return cp_err_set(e, errno, "the plane's directory");
+	j = handle_new(fd);
+	j->dry = 1;
+	/* an unfinished transaction makes any plan a guess: refused as begin refuses it */
+	if ((cpfd = cp_beneath_open(plane_fd, STATE, O_RDONLY | O_DIRECTORY, 0, e)) >= 0) {
+		int there = fstatat(cpfd, JOURNAL, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
+
+		close(cpfd);
+		if (there) {
+			cp_err_set(e, 0, "%s/%s: an unfinished transaction: run recovery first", STATE,
+			    JOURNAL);
+			goto fail;
+		}
+	} else if (e->errnum != ENOENT)
+		goto fail;
+	if ((j->stagesfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cp_err_set(e, errno, "%s", tmp);
+		goto fail;
+	}
+	if (random_hex(j->txid, CP_JOURNAL_TXIDLEN / 2, e) == -1)
+		goto fail;
+	snprintf(j->id, sizeof(j->id), "LED-dryrun");
+	if (mkdirat(j->stagesfd, j->txid, 0700) == -1) {
+		cp_err_set(e, errno, "%s/%s", tmp, j->txid);
+		goto fail;
+	}
+	if ((j->stagefd = cp_beneath_open(j->stagesfd, j->txid, O_RDONLY | O_DIRECTORY, 0, e)) == -1) {
+		unlinkat(j->stagesfd, j->txid, AT_REMOVEDIR);
+		goto fail;
+	}
+	*jp = j;
+	return 0;
+fail:
+	handle_free(j);
+	return -1;
+}
+
+int
+cp_journal_dry(const struct cp_journal *j)
+{
+	return j->dry;
+}
+
+const char *
+cp_journal_ledger_id(const struct cp_journal *j)
+{
+	return j->id;
 }
 
 int
@@ -940,6 +1002,11 @@ cp_journal_commit(struct cp_journal *j, const char *ledger_path, struct cp_event
 
 	if (line != NULL)
 		*line = NULL;
+	if (j->dry) {
+		cp_err_set(e, 0, "a dry run's transaction is never committed");
+		cp_journal_abort(j);
+		return -1;
+	}
 	if (stop_here(0, e))
 		goto halt;
 	if (ev->stage == 2 || ev->fp == NULL) {

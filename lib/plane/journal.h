@@ -95,6 +95,22 @@ struct cp_journal;
  */
 int cp_journal_begin(int plane_fd, struct cp_journal **jp, struct cp_err *e);
 
+/*
+ * A dry run's transaction: no lock, nothing made in the plane (an unfinished
+ * journal is still refused); the staging directory is a fresh one in
+ * $TMPDIR (else /tmp), so that a plan can stage and check everything a real
+ * run would.  Stage, put and del as usual (the puts' and dels' paths are
+ * checked); cp_journal_commit refuses it; end it with cp_journal_abort.
+ * Returns 0 or -1 (e).
+ */
+int cp_journal_begin_dry(int plane_fd, struct cp_journal **jp, struct cp_err *e);
+
+/* 1 when j was begun by cp_journal_begin_dry. */
+int cp_journal_dry(const struct cp_journal *j);
+
+/* The id the ledger entry of j's commit will have (LED- and 8 hex digits), chosen at begin. */
+const char *cp_journal_ledger_id(const struct cp_journal *j);
+
 /* The staging directory's descriptor (the handle's: do not close it), and the txid. */
 int cp_journal_stage_fd(const struct cp_journal *j);
 const char *cp_journal_txid(const struct cp_journal *j);

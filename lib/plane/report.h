@@ -47,6 +47,10 @@ struct cp_integrity {
 	char **links;		/* registry link errors as integrity_check.py finds them:
 				 * 3 strings each (id, link_type, target) */
 	size_t nlinks;		/* errors, 3 * nlinks strings */
+	char **deps;		/* installed packages whose dependencies are not installed:
+				 * pairs (package, dependency), 2 * ndeps strings, registry
+				 * order; unhealthy only when strict (plane/deps) */
+	size_t ndeps;
 	char *stored_root;	/* cp2 root over the rows' stored content_hash values, sorted
 				 * (lib/integrity.py's, which Python-era roots hold); "" for none */
 	uint64_t hashed, cached;	/* files read, files whose digest the cache gave */

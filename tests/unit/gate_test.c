@@ -376,6 +376,12 @@ test_remove_install(void)
 		return;
 	}
 	CK(installed_ok(), "the example plane has %s installed", PKG);
+	/* remove refuses while an installed package depends on PKG (issue 20): its one dependent goes first */
+	CK(cp_gate_remove(g, PKG, &r) == 1 && strstr(r.reason, "PKG-MOD-DOC-LINT") != NULL,
+	    "remove: refused while PKG-MOD-DOC-LINT depends on it, naming it");
+	cp_gate_result_free(&r);
+	CK(cp_gate_remove(g, "PKG-MOD-DOC-LINT", &r) == 0, "remove the dependent PKG-MOD-DOC-LINT");
+	cp_gate_result_free(&r);
 	n = ledger_lines();
 	CK(cp_gate_remove(g, PKG, &r) == 0 && r.exit == 0, "remove: exit 0");
 	if (r.exit != 0)
