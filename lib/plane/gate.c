@@ -3611,30 +3611,3 @@ cp_gate_close(struct cp_gate *g)
 	free(g->ledger);
 	free(g);
 }
-
-/* --- for the read-only queries (plane/query) ----------------------------------- */
-
-int
-cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
-    const char *subject, struct cp_gate_result *r)
-{
-	struct op o;
-	int rc;
-
-	op_init(&o, g, r, operation, "authz_denied", action, subject);
-	rc = authorize(&o);
-	op_free(&o);
-	return rc;
-}
-
-int
-cp_gate_fd(const struct cp_gate *g)
-{
-	return g->fd;
-}
-
-const char *
-cp_gate_root(const struct cp_gate *g)
-{
-	return g->root;
-}

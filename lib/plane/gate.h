@@ -166,7 +166,7 @@ int cp_gate_install(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 void cp_gate_assume(struct cp_gate *g, const char *id);
 
 /*
- * For the plane's other verbs (plane/versions): authorize action for the
+ * For the plane's other verbs (plane/versions, plane/query): authorize action for the
  * gate's identity as every operation does (r filled from zero; a denial is
  * ledgered, exit 1), and a refusal ledgered as an operation's (event,
  * decision REFUSED).  Both return r->exit (0 allowed).
@@ -244,21 +244,6 @@ int cp_gate_adopt(const char *root, const struct cp_gate_opts *o, const struct c
  * back a crashed transaction, remove stale staging.  Returns 0 or -1 (e).
  */
 int cp_gate_recover(const char *root, struct cp_journal_report *rec, struct cp_err *e);
-
-/*
- * For a read-only step (plane/query): authorize action ("verify": the
- * reader role's) for the caller, r filled as every operation fills it
- * (r->operation = operation, r->package = subject or NULL).  Allowed:
- * returns 0 and writes nothing.  Denied: one ledger entry (authz_denied, as
- * cp-authz writes it) and r->exit (1, or 2 when the denial could not be
- * ledgered).  The caller frees r.
- */
-int cp_gate_authorize(struct cp_gate *g, const char *operation, const char *action,
-    const char *subject, struct cp_gate_result *r);
-
-/* The plane's root: its descriptor (O_DIRECTORY, the gate's own) and canonical path. */
-int cp_gate_fd(const struct cp_gate *g);
-const char *cp_gate_root(const struct cp_gate *g);
 
 /* Release what r holds and zero it; safe on a zeroed result. */
 void cp_gate_result_free(struct cp_gate_result *r);

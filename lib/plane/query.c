@@ -50,7 +50,7 @@ load_registry(struct cp_query *q, struct cp_err *e)
 
 	if (q->rcol != NULL)
 		return 0;
-	fd = cp_beneath_open(cp_gate_fd(q->g), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, e);
+	fd = cp_beneath_open(cp_gate_root_fd(q->g), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, e);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			cp_err_set(e, ENOENT, "%s: no such file (cp-plane init, or make init, makes a "
@@ -136,7 +136,7 @@ static int
 open_installed(struct cp_query *q, struct cp_err *e)
 {
 	const char *rel = cp_layout_rel(CP_LAYOUT_INSTALLED);
-	int fd = cp_beneath_open(cp_gate_fd(q->g), rel, O_RDONLY | O_DIRECTORY, 0, e);
+	int fd = cp_beneath_open(cp_gate_root_fd(q->g), rel, O_RDONLY | O_DIRECTORY, 0, e);
 
 	if (fd == -1 && errno == ENOENT)
 		return -2;
@@ -222,7 +222,7 @@ open_dest(const struct cp_query *q, const struct cp_query_pkg *p, struct cp_err 
 	int top, fd;
 
 	if (strcmp(dest, ".") == 0) {
-		if ((fd = openat(cp_gate_fd(q->g), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		if ((fd = openat(cp_gate_root_fd(q->g), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 			cp_err_set(e, errno, "%s", cp_gate_root(q->g));
 		return fd;
 	}
@@ -231,7 +231,7 @@ open_dest(const struct cp_query *q, const struct cp_query_pkg *p, struct cp_err 
 			cp_err_prefix(e, "installed/%s.info: destination", p->id);
 			return -1;
 		}
-		return cp_beneath_open(cp_gate_fd(q->g), dest, O_RDONLY | O_DIRECTORY, 0, e);
+		return cp_beneath_open(cp_gate_root_fd(q->g), dest, O_RDONLY | O_DIRECTORY, 0, e);
 	}
 	if ((top = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return cp_err_set(e, errno, "/");
