@@ -4,6 +4,7 @@
 
 # No built-in rules: the plane targets may name thousands of files.
 MAKEFLAGS += -r
+CP_PKG_ORIGIN := $(origin PKG)
 
 include config.mk
 include mk/toolkit.mk
@@ -16,8 +17,11 @@ CP_TOOLS := all
 include mk/plane.mk
 include mk/demo.mk
 
-# `make install` installs the toolkit; `make install PKG=ID` a package.
-ifeq ($(PKG),)
+# `make install` installs the toolkit; `make install PKG=ID` a package.  PKG
+# given at all (on the command line or in the environment), even empty as in
+# `make install PKG=`, means a package: a typo must never install the
+# toolkit.  (mk/plane.mk redefines PKG, so its origin is taken first.)
+ifeq ($(CP_PKG_ORIGIN),undefined)
 install: install-toolkit
 else
 install: plane-install
@@ -29,7 +33,9 @@ help: plane-help
 	@echo '  make check [TESTS=...]          run the bats suites (SANITIZE=1: under ASan/UBSan)'
 	@echo '  make bench                      run the benchmarks in bench/'
 	@echo '  make demo                       the main job on a scratch copy of the example plane'
-	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages and plane.mk'
+	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages, plane.mk, completions,'
+	@echo '                                  libcontrolplane.a, its headers and controlplane.pc'
+	@echo '  make dist                       controlplane-VERSION.tar.gz of the tracked files (cp-tar)'
 	@echo '  make uninstall | clean'
 
 .DEFAULT_GOAL := all
