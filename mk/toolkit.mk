@@ -35,10 +35,10 @@ PROGS := $(PROG_SRC:src/%.c=bin/%)
 MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
 
 CP_FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(CP_PKG_LIBS) $(LDLIBS)
-# Goals that install what is built: they keep the recorded flags (a first
-# build still records its own).
-CP_INSTALL_GOALS = install install-toolkit uninstall uninstall-toolkit
-CP_KEEP_FLAGS := $(if $(filter-out $(CP_INSTALL_GOALS),$(or $(MAKECMDGOALS),all)),,$(wildcard build/flags))
+# Goals that use what is built (install it, pack the sources with its
+# cp-tar): they keep the recorded flags (a first build still records its own).
+CP_KEEP_GOALS = install install-toolkit uninstall uninstall-toolkit dist
+CP_KEEP_FLAGS := $(if $(filter-out $(CP_KEEP_GOALS),$(or $(MAKECMDGOALS),all)),,$(wildcard build/flags))
 ifneq ($(CP_FLAGS_NOW),$(file <build/flags))
 ifeq ($(CP_KEEP_FLAGS),)
 $(shell mkdir -p build)
@@ -128,20 +128,10 @@ uninstall-toolkit:
 
 uninstall: uninstall-toolkit
 
-# make dist: $(DISTFILE), the files git tracks under controlplane-VERSION/,
-# packed by cp-tar: every mtime the last commit's (or SOURCE_DATE_EPOCH),
-# owners and modes normalised, so two runs give the same bytes.
-CP_DIST = controlplane-$(VERSION)
-DISTFILE ?= $(CP_DIST).tar.gz
+# make dist: $(DISTFILE), reproducible (mk/dist.sh says how).
+DISTFILE ?= controlplane-$(VERSION).tar.gz
 dist: bin/cp-tar
-	@grep -q '^$(VERSION) ' NEWS || { echo "make dist: NEWS has no entry for $(VERSION)" >&2; exit 2; }
-	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make dist: needs a git checkout (git ls-files)" >&2; exit 2; }
-	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
-	  mkdir "$$t/$(CP_DIST)"; \
-	  git ls-files -z | xargs -0 cp --parents -t "$$t/$(CP_DIST)" --; \
-	  SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct)} \
-	    bin/cp-tar -q -c -C "$$t" -f "$(DISTFILE)" $(CP_DIST); \
-	  echo "$(DISTFILE)"
+	@PATH="$(CURDIR)/bin:$$PATH" sh mk/dist.sh '$(VERSION)' '$(DISTFILE)'
 
 clean:
 	rm -rf bin build

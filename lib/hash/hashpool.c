@@ -39,40 +39,6 @@ struct pool {
 	const struct cp_hashpool_opts *o;
 };
 
-/* cp_sha256_fd, telling o->progress each piece read. */
-static int
-hash_fd(struct worker *w, const struct cp_hashpool_opts *o, int fd, struct cp_hashjob *j)
-{
-	uint64_t total = 0;
-	ssize_t n;
-
-	if (o->progress == NULL)
-		return cp_sha256_fd(&w->ctx, fd, w->buf, READ_BUF, j->digest, &j->size);
-	if (cp_sha256_init(&w->ctx) == -1)
-		goto nomem;
-	for (;;) {
-		n = read(fd, w->buf, READ_BUF);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (cp_sha256_update(&w->ctx, w->buf, (size_t)n) == -1)
-			goto nomem;
-		total += (uint64_t)n;
-		o->progress(o->progress_arg, (uint64_t)n);
-	}
-	if (cp_sha256_final(&w->ctx, j->digest) == -1)
-		goto nomem;
-	j->size = total;
-	return 0;
-nomem:
-	errno = ENOMEM;
-	return -1;
-}
-
 static void
 hash_one(struct worker *w, const struct cp_hashpool_opts *o, struct cp_hashjob *j)
 {
@@ -125,7 +91,8 @@ hash_one(struct worker *w, const struct cp_hashpool_opts *o, struct cp_hashjob *
 		/* Read-ahead advice pays off only beyond a few read calls. */
 		if (S_ISREG(j->st.st_mode) && j->st.st_size > 4 * READ_BUF)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if (hash_fd(w, o, fd, j) == -1)
+		if (cp_sha256_fd_progress(&w->ctx, fd, w->buf, READ_BUF, j->digest, &j->size,
+		    o->progress, o->progress_arg) == -1)
 			j->err = errno;
 	}
 	if (!stdin_job)
