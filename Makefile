@@ -18,13 +18,16 @@ include mk/plane.mk
 include mk/demo.mk
 
 # `make install` installs the toolkit; `make install PKG=ID` a package.  PKG
-# given at all (on the command line or in the environment), even empty as in
-# `make install PKG=`, means a package: a typo must never install the
-# toolkit.  (mk/plane.mk redefines PKG, so its origin is taken first.)
-ifeq ($(CP_PKG_ORIGIN),undefined)
-install: install-toolkit
-else
+# on the command line, even empty as in `make install PKG=`, means a package:
+# a typo must never install the toolkit.  From the environment only a
+# non-empty PKG does (mk/plane.mk exports PKG, empty too, to every recipe).
+# mk/plane.mk redefines PKG, so its origin is taken first.
+ifeq ($(CP_PKG_ORIGIN),command line)
 install: plane-install
+else ifneq ($(strip $(PKG)),)
+install: plane-install
+else
+install: install-toolkit
 endif
 
 help: plane-help

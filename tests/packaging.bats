@@ -72,7 +72,7 @@ setup() {
 	[ -x "$T/bin/cp-hash" ] || { cat "$W/build.log"; false; }
 	# bats of the outer run must not leak into the inner one
 	# shellcheck disable=SC2046
-	run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS $(env | sed -n 's/^\(BATS_[A-Za-z0-9_]*\)=.*/-u \1/p') \
+	run env -i PATH="$PATH" HOME="$HOME" LC_ALL=C \
 		make --no-print-directory -C "$T" check TESTS=tests/cp-hash.bats CFLAGS='-O1 -g'
 	echo "$output" | tail -n 30
 	[ "$status" -eq 0 ]
@@ -96,7 +96,7 @@ setup() {
 	[ -z "$(find "$BATS_TEST_TMPDIR/stage" -type f)" ]
 }
 
-@test "make install PKG=... (even empty, or PKG in the environment) never installs the toolkit" {
+@test "make install PKG=... (even empty; or a package id in the environment) never installs the toolkit" {
 	run -0 mk -C "$T" -n install DESTDIR=/nowhere
 	[[ $output == *"install -m 755"* ]]
 	for args in "PKG=" "PKG=PKG-FMWK-100"; do
@@ -104,8 +104,11 @@ setup() {
 		[[ $output == *"cp-plane"*install* ]]
 		[[ $output != *"install -m 755"* && $output != *"/nowhere"* ]]
 	done
-	PKG= run mk -C "$T" -n install DESTDIR=/nowhere
+	PKG=PKG-FMWK-100 run mk -C "$T" -n install DESTDIR=/nowhere
 	[[ $output != *"install -m 755"* ]]
+	# an empty PKG in the environment (mk/plane.mk exports one to every recipe) is no package
+	PKG= run mk -C "$T" -n install DESTDIR=/nowhere
+	[[ $output == *"install -m 755"* ]]
 	# for real: refused by cp-plane (no package named), nothing installed anywhere
 	run mk -C "$T" install PKG= DESTDIR="$BATS_TEST_TMPDIR/foot" PREFIX=/usr
 	[ "$status" -ne 0 ]
