@@ -4,6 +4,7 @@
 
 # No built-in rules: the plane targets may name thousands of files.
 MAKEFLAGS += -r
+CP_PKG_ORIGIN := $(origin PKG)
 
 include config.mk
 include mk/toolkit.mk
@@ -17,11 +18,17 @@ CP_TOOLS := all
 include mk/plane.mk
 include mk/demo.mk
 
-# `make install` installs the toolkit; `make install PKG=ID` a package.
-ifeq ($(PKG),)
-install: install-toolkit
-else
+# `make install` installs the toolkit; `make install PKG=ID` a package.  PKG
+# on the command line, even empty as in `make install PKG=`, means a package:
+# a typo must never install the toolkit.  From the environment only a
+# non-empty PKG does (mk/plane.mk exports PKG, empty too, to every recipe).
+# mk/plane.mk redefines PKG, so its origin is taken first.
+ifeq ($(CP_PKG_ORIGIN),command line)
 install: plane-install
+else ifneq ($(strip $(PKG)),)
+install: plane-install
+else
+install: install-toolkit
 endif
 
 help: plane-help
@@ -31,7 +38,9 @@ help: plane-help
 	@echo '  make fuzz [FUZZ_SECONDS=60]       fuzz each parser (tests/fuzz/, clang libFuzzer)'
 	@echo '  make bench                      run the benchmarks in bench/'
 	@echo '  make demo                       the main job on a scratch copy of the example plane'
-	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages and plane.mk'
+	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages, plane.mk, completions,'
+	@echo '                                  libcontrolplane.a, its headers and controlplane.pc'
+	@echo '  make dist                       controlplane-VERSION.tar.gz of the tracked files (cp-tar)'
 	@echo '  make uninstall | clean'
 
 .DEFAULT_GOAL := all

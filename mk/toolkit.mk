@@ -1,10 +1,14 @@
 # mk/toolkit.mk: build libcp (lib/<layer>/*.c, static) and the programs (src/cp-*.c),
-# install and uninstall them with their man pages.
+# install and uninstall them with their man pages, the gate API (libcontrolplane.a,
+# its headers, controlplane.pc) and the bash completions; make the source tarball.
 #
 # Flags the build always needs live in CP_*; the user's CC, CFLAGS, CPPFLAGS
 # and LDFLAGS come after them and are never overridden.  SANITIZE=1 adds
 # AddressSanitizer and UBSan.  A change of flags rebuilds everything
-# (build/flags records the last set).
+# (build/flags records the last set) -- except in install and uninstall,
+# which install the build that is there: `make CC=clang CFLAGS=-O1` then a
+# plain `make install` installs the clang build, never a rebuild with the
+# defaults.
 
 CP_PKGS = libarchive libcrypto zlib jansson yajl cjose
 CP_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CP_PKGS) 2>/dev/null)
@@ -31,9 +35,15 @@ PROGS := $(PROG_SRC:src/%.c=bin/%)
 MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
 
 CP_FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(CP_PKG_LIBS) $(LDLIBS)
+# Goals that use what is built (install it, pack the sources with its
+# cp-tar): they keep the recorded flags (a first build still records its own).
+CP_KEEP_GOALS = install install-toolkit uninstall uninstall-toolkit dist
+CP_KEEP_FLAGS := $(if $(filter-out $(CP_KEEP_GOALS),$(or $(MAKECMDGOALS),all)),,$(wildcard build/flags))
 ifneq ($(CP_FLAGS_NOW),$(file <build/flags))
+ifeq ($(CP_KEEP_FLAGS),)
 $(shell mkdir -p build)
 $(file >build/flags,$(CP_FLAGS_NOW))
+endif
 endif
 
 all: build/deps-ok $(PROGS)
@@ -62,7 +72,17 @@ bin/%: build/src/%.o build/libcp.a
 
 -include $(LIB_OBJ:.o=.d) $(PROG_SRC:src/%.c=build/src/%.d)
 
-install-toolkit: all
+# The programs' objects are not intermediates to delete: a later make (or
+# make install) must find them built, not rebuild them.
+.SECONDARY: $(PROG_SRC:src/%.c=build/src/%.o)
+
+# The gate API's headers: plane/gate.h and everything it includes from lib/,
+# installed as include/controlplane/<layer>/<name>.h so its own
+# "layer/name.h" includes resolve with -I$(INCLUDEDIR)/controlplane.
+CP_API_HEADERS = $(sort $(filter lib/%.h,$(shell printf '\043include "plane/gate.h"\n' | \
+	$(CC) $(CP_CPPFLAGS) -MM -x c - 2>/dev/null)))
+
+install-toolkit: all build/libcp.a
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	@set -e; for page in $(MAN_PAGES); do \
@@ -74,6 +94,24 @@ install-toolkit: all
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/cp
 	sed 's|^CP_BIN ?=.*|CP_BIN ?= $(BINDIR)|' mk/plane.mk > $(DESTDIR)$(DATADIR)/cp/plane.mk
 	chmod 644 $(DESTDIR)$(DATADIR)/cp/plane.mk
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 build/libcp.a $(DESTDIR)$(LIBDIR)/libcontrolplane.a
+	@set -e; for h in $(CP_API_HEADERS); do \
+	  d=$(DESTDIR)$(INCLUDEDIR)/controlplane/$${h#lib/}; \
+	  echo "$(INSTALL) -m 644 $$h $$d"; \
+	  $(INSTALL) -d "$${d%/*}"; \
+	  $(INSTALL) -m 644 $$h "$$d"; \
+	done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@REQUIRES@|$(CP_PKGS)|' controlplane.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/controlplane.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/controlplane.pc
+	$(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 644 completions/cp.bash $(DESTDIR)$(BASHCOMPDIR)/cp-plane
+	@set -e; for p in $(filter-out cp-plane,$(PROGS:bin/%=%)); do \
+	  echo "ln -sf cp-plane $(DESTDIR)$(BASHCOMPDIR)/$$p"; \
+	  ln -sf cp-plane $(DESTDIR)$(BASHCOMPDIR)/$$p; \
+	done
 
 uninstall-toolkit:
 	rm -f $(PROGS:bin/%=$(DESTDIR)$(BINDIR)/%)
@@ -84,11 +122,19 @@ uninstall-toolkit:
 	done
 	rm -f $(DESTDIR)$(DATADIR)/cp/plane.mk $(DESTDIR)$(DATADIR)/cp/plane.sh $(DESTDIR)$(DATADIR)/cp/integrity.sh
 	-rmdir $(DESTDIR)$(DATADIR)/cp 2>/dev/null
+	rm -f $(DESTDIR)$(LIBDIR)/libcontrolplane.a $(DESTDIR)$(PKGCONFIGDIR)/controlplane.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/controlplane
+	rm -f $(PROGS:bin/%=$(DESTDIR)$(BASHCOMPDIR)/%)
 
 uninstall: uninstall-toolkit
+
+# make dist: $(DISTFILE), reproducible (mk/dist.sh says how).
+DISTFILE ?= controlplane-$(VERSION).tar.gz
+dist: bin/cp-tar
+	@PATH="$(CURDIR)/bin:$$PATH" sh mk/dist.sh '$(VERSION)' '$(DISTFILE)'
 
 clean:
 	rm -rf bin build
 
-.PHONY: all install uninstall install-toolkit uninstall-toolkit clean
+.PHONY: all install uninstall install-toolkit uninstall-toolkit clean dist
 .DELETE_ON_ERROR:

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/cpus.h"
 #include "base/hex.h"
@@ -15,14 +17,16 @@
 #include "base/xalloc.h"
 #include "cli/names.h"
 #include "cli/prog.h"
+#include "cli/progress.h"
 #include "hash/hashcache.h"
 #include "hash/hashpool.h"
 #include "text/sumline.h"
 
 static const char help[] =
-"usage: cp-hash [-0] [--json] [-j N] [--cache FILE [--full]] [--stats]\n"
-"               [-T LIST] [FILE ...]\n"
-"       cp-hash -c [--quiet | --status] [--json] [-j N] [FILE ...]\n"
+"usage: cp-hash [-0q] [--json] [-j N] [--cache FILE [--full]] [--stats]\n"
+"               [--progress] [-T LIST] [FILE ...]\n"
+"       cp-hash -c [-q] [--quiet | --status] [--json] [-j N] [--progress]\n"
+"               [FILE ...]\n"
 "\n"
 "Print the SHA-256 of each FILE (standard input when none, or for -) as\n"
 "sha256sum does: \"<hex>  <name>\".\n"
@@ -37,13 +41,21 @@ static const char help[] =
 "  -c, --check            verify sha256sum lines (or a bare 64-hex .sha256 sidecar)\n"
 "      --quiet            with -c, do not print OK lines\n"
 "      --status           with -c, print nothing; the exit status tells\n"
+"      --progress         show progress on standard error even when it is not\n"
+"                         a terminal (by default: only on a terminal)\n"
+"  -q                     no progress (with -c, also --quiet)\n"
 "  -h, --help             print this help\n"
 "      --version          print the version\n"
 "\n"
 "Exit status: 0 success (with -c: every file matches), 1 with -c a mismatch or\n"
-"a missing file, 2 an error (unreadable file, malformed line, bad usage).\n";
+"a missing file, 2 an error (unreadable file, malformed line, bad usage);\n"
+"SIGINT kills it (a shell shows 130); it writes nothing but the --cache file,\n"
+"which it replaces whole.\n";
 
-enum { OPT_CACHE = 256, OPT_FULL, OPT_STATS, OPT_JSON, OPT_QUIET, OPT_STATUS, OPT_VERSION };
+enum {
+	OPT_CACHE = 256, OPT_FULL, OPT_STATS, OPT_JSON, OPT_QUIET, OPT_STATUS, OPT_VERSION,
+	OPT_PROGRESS
+};
 
 static const struct option longopts[] = {
 	{ "files-from", required_argument, NULL, 'T' },
@@ -56,13 +68,14 @@ static const struct option longopts[] = {
 	{ "check", no_argument, NULL, 'c' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
 struct opts {
-	int check, json, null, jobs, full, stats, quiet, status;
+	int check, json, null, jobs, full, stats, quiet, status, progress, noprogress;
 	const char *cache, *files_from;
 	char **args;
 	int nargs;
@@ -81,6 +94,8 @@ struct run {
 	char *rec;
 	size_t cap;
 	struct cp_json json;
+	struct cp_progress meter;
+	int out_tty;		/* the meter must make way for lines on the same terminal */
 	int status;
 	unsigned long files, cached, mismatched, unreadable, malformed;
 };
@@ -177,6 +192,10 @@ hashed(void *arg, struct cp_hashjob *j)
 	}
 	r->files++;
 	r->cached += j->cached != 0;
+	if (j->cached)
+		cp_progress_add(&r->meter, j->size);
+	if (r->out_tty)
+		cp_progress_clear(&r->meter);
 	cp_hex_encode(j->digest, CP_SHA256_LEN, hex);
 	if (!r->o->json) {
 		cp_sumline_write(stdout, hex, j->path);
@@ -190,12 +209,31 @@ hashed(void *arg, struct cp_hashjob *j)
 	cp_json_endl(&r->json);
 }
 
+/* The bytes of the operands when every one is a regular file, else 0 (unknown). */
+static uint64_t
+operands_size(const struct opts *o)
+{
+	struct stat st;
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < o->nargs; i++) {
+		if (strcmp(o->args[i], "-") == 0)
+			return 0;
+		if (stat(o->args[i], &st) == -1 || !S_ISREG(st.st_mode))
+			return 0;
+		sum += (uint64_t)st.st_size;
+	}
+	return sum;
+}
+
 static int
 hash_mode(struct run *r)
 {
 	const struct opts *o = r->o;
 	struct cp_hashcache *cache = NULL;
-	struct cp_hashpool_opts po = { .jobs = o->jobs, .full = o->full };
+	struct cp_hashpool_opts po = { .jobs = o->jobs, .full = o->full,
+	    .progress = cp_progress_add, .progress_arg = &r->meter };
 	const char *why;
 	unsigned char key[CP_STATEKEY_LEN];
 	struct cp_err e;
@@ -226,17 +264,23 @@ hash_mode(struct run *r)
 		cp_wipe(key, sizeof(key));
 		po.cache = cache;
 	}
+	if (r->meter.on && o->files_from == NULL)
+		cp_progress_total(&r->meter, operands_size(r->o));
 	cp_hashpool_run(&po, next_file, hashed, r);
+	cp_progress_end(&r->meter, 0);
 	close_input(r);
 	cp_names_free(&r->names);
+	cp_prog_hold_signals();	/* the cache is replaced whole or not at all */
 	if (cache != NULL && cp_hashcache_save(cache, o->cache) == -1) {
 		warn("%s: cannot write cache", o->cache);
 		worse(r, CP_EXIT_ERR);
 	}
+	cp_prog_release_signals();
 	cp_hashcache_free(cache);
 	if (o->stats)
-		fprintf(stderr, "%s: %lu files, %lu hashed, %lu cached\n",
-		    cp_prog_name(), r->files, r->files - r->cached, r->cached);
+		fprintf(stderr, "%s: %lu %s, %lu hashed, %lu cached\n", cp_prog_name(),
+		    r->files, cp_prog_plural(r->files, "file", "files"), r->files - r->cached,
+		    r->cached);
 	r->o = o;
 	return r->status;
 }
@@ -376,6 +420,8 @@ checked(void *arg, struct cp_hashjob *j)
 		}
 	}
 	r->files++;
+	if (r->out_tty)
+		cp_progress_clear(&r->meter);
 	if (r->o->json) {
 		cp_json_obj(&r->json);
 		cp_json_kstr(&r->json, "path", j->path);
@@ -397,9 +443,11 @@ checked(void *arg, struct cp_hashjob *j)
 static int
 check_mode(struct run *r)
 {
-	struct cp_hashpool_opts po = { .jobs = r->o->jobs };
+	struct cp_hashpool_opts po = { .jobs = r->o->jobs,
+	    .progress = cp_progress_add, .progress_arg = &r->meter };
 
 	cp_hashpool_run(&po, next_check, checked, r);
+	cp_progress_end(&r->meter, 0);
 	if (!r->o->status) {
 		if (r->malformed)
 			warnx("WARNING: %lu line%s improperly formatted", r->malformed,
@@ -423,7 +471,7 @@ main(int argc, char *argv[])
 
 	cp_prog_init(argc, argv);
 	o.jobs = cp_cpus_online(64);
-	while ((c = getopt_long(argc, argv, "0T:cj:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "0T:cj:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case '0': o.null = 1; break;
 		case 'T': o.files_from = optarg; break;
@@ -435,6 +483,8 @@ main(int argc, char *argv[])
 		case OPT_JSON: o.json = 1; break;
 		case OPT_QUIET: o.quiet = 1; break;
 		case OPT_STATUS: o.status = 1; break;
+		case OPT_PROGRESS: o.progress = 1; break;
+		case 'q': o.noprogress = 1; break;
 		case 'h': cp_prog_help(help);
 		case OPT_VERSION: cp_prog_version();
 		default: cp_prog_usage(help);
@@ -448,6 +498,12 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--quiet and --status need -c");
 	if (o.full && !o.cache)
 		errx(CP_EXIT_ERR, "--full needs --cache");
+	if (o.progress && o.noprogress)
+		errx(CP_EXIT_ERR, "--progress and -q exclude each other");
+	if (o.check && o.noprogress)
+		o.quiet = 1;
+	cp_progress_init(&r.meter, cp_progress_wanted(o.progress, o.noprogress), 0);
+	r.out_tty = r.meter.on && isatty(STDOUT_FILENO);
 	r.o = &o;
 	cp_json_init(&r.json, stdout);
 	cp_prog_exit(o.check ? check_mode(&r) : hash_mode(&r));

@@ -403,7 +403,8 @@ write_manifest(const struct opts *o, const struct cp_integrity *r)
 	    &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	close(planefd);
-	warnx("%s: %zu files, root %s", rel, r->nfiles, root);
+	warnx("%s: %zu %s, root %s", rel, r->nfiles, cp_prog_plural(r->nfiles, "file", "files"),
+	    root);
 	free(path);
 	return CP_EXIT_YES;
 }

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/arena.h"
@@ -251,6 +253,8 @@ get_mode(struct run *x)
 		cp_csv_write_fields(x->out, x->ncols, x->field, x->len);
 	}
 	cp_arena_free(&kept);
+	if (!found)
+		warnx("%s: no row with %s %s", x->name, x->o->key, id);
 	return found ? CP_EXIT_YES : CP_EXIT_NO;
 }
 
@@ -626,24 +630,62 @@ empty_registry(enum cp_registry_kind kind)
 	return fmemopen(header, n, "r");
 }
 
+/*
+ * The lock -i takes, leaving no lock file beside FILE.  A registry of a
+ * plane (FILE in a directory named "registries", or beside the plane's .cp)
+ * takes the plane's lock, .cp/plane.lock, which every cp-plane transaction
+ * holds from start to end: -i and the gate never interleave.  Any other
+ * FILE is locked through its directory (an flock on the directory itself).
+ */
+static int
+lock_for(const char *path)
+{
+	char *copy = xstrdup(path), *dir = dirname(copy), *real, *plane;
+	struct stat st;
+	int lock = -1, fd, cpfd, e;
+
+	if ((real = realpath(dir, NULL)) == NULL) {
+		warn("%s", dir);
+		free(copy);
+		return -1;
+	}
+	plane = xpathjoin(real, "..");
+	fd = open(plane, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd != -1 && (strcmp(basename(real), "registries") == 0 ||
+	    (fstatat(fd, ".cp", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)))) {
+		if (mkdirat(fd, ".cp", 0755) == -1 && errno != EEXIST)
+			warn("%s/.cp", plane);
+		else if ((cpfd = openat(fd, ".cp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1)
+			warn("%s/.cp", plane);
+		else {
+			if ((lock = cp_lock_acquire_at(cpfd, "plane.lock")) == -1)
+				warn("%s/.cp/plane.lock", plane);
+			e = errno;
+			close(cpfd);
+			errno = e;
+		}
+	} else if ((lock = cp_lock_acquire_dir(real)) == -1)
+		warn("%s", real);
+	if (fd != -1)
+		close(fd);
+	free(plane);
+	free(real);
+	free(copy);
+	return lock;
+}
+
 /* -i: lock, read FILE, write its replacement beside it, rename only on success. */
 static int
 in_place(struct run *x)
 {
 	const char *path = x->o->inplace;
 	struct cp_atomic a;
-	char *lockpath = xmalloc(strlen(path) + 6);
 	int lock, status;
 	FILE *in;
 
-	strcpy(lockpath, path);
-	strcat(lockpath, ".lock");
-	if ((lock = cp_lock_acquire(lockpath)) == -1) {
-		warn("%s", lockpath);
-		free(lockpath);
+	if ((lock = lock_for(path)) == -1)
 		return CP_EXIT_ERR;
-	}
-	free(lockpath);
 	in = fopen(path, "re");
 	if (in == NULL && errno == ENOENT && x->o->kind != CP_REGISTRY_UNKNOWN)
 		in = empty_registry(x->o->kind);
@@ -652,10 +694,13 @@ in_place(struct run *x)
 		cp_lock_release(lock);
 		return CP_EXIT_ERR;
 	}
+	/* From the temporary file to the rename, a signal waits: it then finds the edit done or never begun. */
+	cp_prog_hold_signals();
 	if (cp_atomic_open(&a, path, CP_ATOMIC_KEEP_MODE) == -1) {
 		warn("%s", path);
 		fclose(in);
 		cp_lock_release(lock);
+		cp_prog_release_signals();
 		return CP_EXIT_ERR;
 	}
 	x->r = cp_csv_open(in, x->name, &x->o->lim);
@@ -663,13 +708,14 @@ in_place(struct run *x)
 	status = run_verb(x);
 	cp_csv_close(x->r);
 	fclose(in);
-	if (status != CP_EXIT_YES)
+	if (status != CP_EXIT_YES || cp_prog_signal_pending())
 		cp_atomic_abort(&a);
 	else if (cp_atomic_commit(&a) == -1) {
 		warn("%s", path);
 		status = CP_EXIT_ERR;
 	}
 	cp_lock_release(lock);
+	cp_prog_release_signals();
 	return status;
 }
 
@@ -682,6 +728,11 @@ from_stream(struct run *x)
 	if (x->o->file != NULL && strcmp(x->o->file, "-") != 0 &&
 	    (in = fopen(x->o->file, "re")) == NULL) {
 		warn("%s", x->o->file);
+		return CP_EXIT_ERR;
+	}
+	/* A registry is not typed: a terminal here is a forgotten -f or "< FILE". */
+	if (in == stdin && isatty(STDIN_FILENO)) {
+		warnx("refusing to read a registry from a terminal: give one with -f FILE or \"< FILE\"");
 		return CP_EXIT_ERR;
 	}
 	x->r = cp_csv_open(in, x->name, &x->o->lim);

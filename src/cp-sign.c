@@ -94,8 +94,10 @@ generate(const struct opts *o)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (cp_signify_generate(&pub, &sec, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
+	cp_prog_hold_signals();	/* both key files or neither, never a temporary one */
 	rc = cp_signify_save_keys(o->pub, o->sec, &pub, &sec, o->comment, &e);
 	cp_signify_sec_wipe(&sec);
+	cp_prog_release_signals();
 	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
@@ -145,7 +147,10 @@ sign(const struct opts *o)
 		free(text);
 		return CP_EXIT_YES;
 	}
-	if (cp_signify_save_sig(o->sig, &sig, sigcomment, &e) == -1)
+	cp_prog_hold_signals();
+	rc = cp_signify_save_sig(o->sig, &sig, sigcomment, &e);
+	cp_prog_release_signals();
+	if (rc == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o->json) {
 		cp_json_init(&w, stdout);

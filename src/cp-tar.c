@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/atomic.h"
@@ -20,6 +21,7 @@
 #include "cli/names.h"
 #include "cli/num.h"
 #include "cli/prog.h"
+#include "cli/progress.h"
 #include "hash/sha256.h"
 #include "tar/extract.h"
 #include "tar/tarcheck.h"
@@ -28,11 +30,12 @@
 #include "text/sumline.h"
 
 static const char help[] =
-"usage: cp-tar -c [-0] [-C DIR] [-f ARCHIVE] [-l LEVEL] [-j N] [--allow-symlinks]\n"
-"              [PATH ...]\n"
-"       cp-tar -t [--json] [--check] [-f ARCHIVE] [--allow-symlinks] [caps]\n"
-"       cp-tar -x DIR [--force] [--json] [--no-sync] [-f ARCHIVE] [--allow-symlinks]\n"
-"              [caps]\n"
+"usage: cp-tar -c [-0qv] [-C DIR] [-f ARCHIVE] [-l LEVEL] [-j N] [--progress]\n"
+"              [--allow-symlinks] [PATH ...]\n"
+"       cp-tar -t [-q] [--json] [--check] [-f ARCHIVE] [--progress]\n"
+"              [--allow-symlinks] [caps]\n"
+"       cp-tar -x [-q] [--force] [--json] [--no-sync] [-f ARCHIVE] [--progress]\n"
+"              [--allow-symlinks] [caps] DIR | -C DIR\n"
 "\n"
 "Pack paths into a tar.gz that is byte-identical on any machine, list one,\n"
 "or extract one into DIR all or nothing, never outside DIR.\n"
@@ -45,7 +48,8 @@ static const char help[] =
 "                        print the receipt (sha256sum lines of the files written)\n"
 "  -f, --file ARCHIVE    read ARCHIVE, or with -c write it atomically, instead\n"
 "                        of standard input or output\n"
-"  -C, --directory DIR   with -c, paths are relative to DIR (default .)\n"
+"  -C, --directory DIR   with -c, paths are relative to DIR (default .);\n"
+"                        with -x, DIR is where to extract (as tar's -C)\n"
 "  -0, --null            with -c, listed paths end with NUL, not newline\n"
 "  -l, --level N         gzip level 0-9 (default 6)\n"
 "  -j, --jobs N          compression threads (default: the number of CPUs);\n"
@@ -56,6 +60,12 @@ static const char help[] =
 "      --force           with -x, replace existing regular files, by rename\n"
 "      --no-sync         with -x, do not flush the extracted files to disk\n"
 "      --json            JSON Lines: {\"path\",\"type\",\"size\",\"mode\",\"sha256\"...}\n"
+"      --progress        show progress on standard error even when it is not a\n"
+"                        terminal (by default: only on a terminal)\n"
+"  -q, --quiet           no progress\n"
+"  -v, --verbose         with -c, name each entry packed on standard error\n"
+"                        (-t and -x list every entry already)\n"
+"  -z, --gzip            accepted and ignored: archives are always gzip\n"
 "caps (K, M, G, T suffixes; 0 removes a cap):\n"
 "      --max-bytes N       total bytes of file data (default 8G)\n"
 "      --max-entries N     entries (default 50000)\n"
@@ -67,12 +77,14 @@ static const char help[] =
 "      --version         print the version\n"
 "\n"
 "Exit status: 0 success, 2 an error: bad usage, unreadable input, a refused\n"
-"path while packing, a malformed or refused archive (nothing is extracted).\n";
+"path while packing, a malformed or refused archive (nothing is extracted);\n"
+"interrupted by SIGINT, SIGTERM or SIGHUP: rolled back, then killed by that\n"
+"signal (a shell shows 130 for SIGINT).\n";
 
 enum {
 	OPT_SYMLINKS = 256, OPT_CHECK, OPT_FORCE, OPT_NOSYNC, OPT_JSON, OPT_VERSION,
 	OPT_MAX_BYTES, OPT_MAX_ENTRIES, OPT_MAX_ENTRY, OPT_MAX_RATIO, OPT_MAX_PATH,
-	OPT_MAX_DEPTH
+	OPT_MAX_DEPTH, OPT_PROGRESS
 };
 
 static const struct option longopts[] = {
@@ -89,6 +101,10 @@ static const struct option longopts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "no-sync", no_argument, NULL, OPT_NOSYNC },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "gzip", no_argument, NULL, 'z' },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
 	{ "max-entry-size", required_argument, NULL, OPT_MAX_ENTRY },
@@ -103,19 +119,50 @@ static const struct option longopts[] = {
 struct opts {
 	int mode;		/* 'c', 't' or 'x' */
 	int null, level, jobs, symlinks, check, force, sync, json;
+	int progress, quiet, verbose;
 	const char *file, *dir;
 	struct cp_tarlimits lim;
 	char **args;
 	int nargs;
 };
 
+/* The signal that asked to stop, or 0. */
 static volatile sig_atomic_t cancel;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	cancel = 1;
+	cancel = sig;
+}
+
+static struct cp_progress meter;
+
+/* The work failed with msg: if a signal stopped it (everything is rolled back), say where and die of that signal. */
+static void
+check_cancel(const char *msg)
+{
+	if (cancel != 0) {
+		cp_progress_end(&meter, 1);
+		warnx("%s", msg);
+		cp_prog_signal_exit(cancel);
+	}
+}
+
+static void
+print_entry(void *arg, const char *path)
+{
+	(void)arg;
+	cp_progress_clear(&meter);
+	fprintf(stderr, "%s\n", path);
+}
+
+/* The size of an archive read from fd, if it is a regular file, for the meter's percentage. */
+static uint64_t
+archive_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 /* SIGINT, SIGTERM, SIGHUP stop the work cleanly (rollback, temporary files removed) instead of killing it. */
@@ -217,6 +264,10 @@ create_mode(const struct opts *o)
 	po.allow_symlinks = o->symlinks;
 	po.cancel = &cancel;
 	po.problem = problem;
+	po.progress = cp_progress_add;
+	po.progress_arg = &meter;
+	if (o->verbose)
+		po.entry = print_entry;
 	p = cp_tarpack_new(&po);
 	for (i = 0; i < o->nargs; i++)
 		if (cp_tarpack_add(p, o->args[i]) == -1)
@@ -233,11 +284,16 @@ create_mode(const struct opts *o)
 			err(CP_EXIT_ERR, "%s", o->file);
 		fd = fileno(at.fp);
 	}
+	if (meter.on)
+		cp_progress_total(&meter, cp_tarpack_bytes(p));
 	if (cp_tarpack_write(p, fd, &e) == -1) {
 		if (o->file != NULL)
 			cp_atomic_abort(&at);
+		check_cancel(e.msg);
+		cp_progress_end(&meter, 1);
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	}
+	cp_progress_end(&meter, 0);
 	if (o->file != NULL && cp_atomic_commit(&at) == -1)
 		err(CP_EXIT_ERR, "%s", o->file);
 	cp_tarpack_free(p);
@@ -250,10 +306,16 @@ open_archive(const struct opts *o)
 {
 	int fd;
 
-	if (o->file == NULL || strcmp(o->file, "-") == 0)
-		return STDIN_FILENO;
-	if ((fd = open(o->file, O_RDONLY | O_CLOEXEC)) == -1)
+	if (o->file == NULL || strcmp(o->file, "-") == 0) {
+		/* Nobody types gzip: a terminal here is a forgotten "< ARCHIVE". */
+		if (isatty(STDIN_FILENO))
+			errx(CP_EXIT_ERR, "refusing to read an archive from a terminal: "
+			    "give one with -f ARCHIVE or \"< ARCHIVE\"");
+		fd = STDIN_FILENO;
+	} else if ((fd = open(o->file, O_RDONLY | O_CLOEXEC)) == -1)
 		err(CP_EXIT_ERR, "%s", o->file);
+	if (meter.on)
+		cp_progress_total(&meter, archive_size(fd));
 	return fd;
 }
 
@@ -312,7 +374,7 @@ hash_data(struct cp_tarread *r, unsigned char sha[CP_SHA256_LEN])
 static int
 list_mode(const struct opts *o)
 {
-	struct cp_tarread_opts ro = { o->lim.max_ratio, NULL, NULL };
+	struct cp_tarread_opts ro = { o->lim.max_ratio, NULL, NULL, cp_progress_add, &meter };
 	struct cp_tarcheck *chk;
 	struct cp_tarread *r;
 	struct cp_tarentry e;
@@ -323,7 +385,7 @@ list_mode(const struct opts *o)
 	struct cp_err why;
 	char hex[CP_SHA256_HEXLEN + 1];
 	uint64_t size, li;
-	int rc, fd = open_archive(o);
+	int rc, fd = open_archive(o), out_tty = meter.on && isatty(STDOUT_FILENO);
 
 	if ((r = cp_tarread_open(fd, &ro)) == NULL)
 		err(CP_EXIT_ERR, "cannot read the archive");
@@ -356,6 +418,8 @@ list_mode(const struct opts *o)
 		}
 		if (path == NULL)
 			path = e.name;
+		if (out_tty)
+			cp_progress_clear(&meter);
 		if (o->json) {
 			print_json(path, e.type, size, e.mode, sha, e.link, -1);
 			continue;
@@ -371,6 +435,7 @@ list_mode(const struct opts *o)
 		}
 		putchar('\n');
 	}
+	cp_progress_end(&meter, rc == -1);
 	if (rc == -1)
 		warnx("%s", cp_tarread_error(r)->msg);
 	cp_tarread_close(r);
@@ -407,7 +472,7 @@ print_receipt(const struct opts *o, const struct cp_extract_receipt *rc)
 static int
 extract_mode(const struct opts *o)
 {
-	struct cp_extract_opts xo;
+	struct cp_extract_opts xo = { 0 };
 	struct cp_extract *x;
 	struct cp_extract_receipt rc;
 	struct cp_err why;
@@ -418,18 +483,27 @@ extract_mode(const struct opts *o)
 	xo.allow_symlinks = o->symlinks;
 	xo.sync = o->sync;
 	xo.cancel = &cancel;
+	xo.progress = cp_progress_add;
+	xo.progress_arg = &meter;
 	catch_signals();
 	/* A closed standard output is an error to report and roll back from, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, &why) == -1)
+	if (cp_extract_stage(fd, o->dir, &xo, &x, &rc, &why) == -1) {
+		check_cancel(why.msg);
+		cp_progress_end(&meter, 1);
 		errx(CP_EXIT_ERR, "%s", why.msg);
+	}
+	cp_progress_end(&meter, 0);
 	if ((e = print_receipt(o, &rc)) != 0) {
 		cp_extract_abort(x);
+		check_cancel("interrupted (nothing extracted)");
 		errx(CP_EXIT_ERR, "write error: %s (nothing extracted)", strerror(e));
 	}
 	cp_extract_receipt_free(&rc);
-	if (cp_extract_commit(x, &why) == -1)
+	if (cp_extract_commit(x, &why) == -1) {
+		check_cancel(why.msg);
 		errx(CP_EXIT_ERR, "%s", why.msg);
+	}
 	return CP_EXIT_YES;
 }
 
@@ -456,12 +530,17 @@ check_opts(struct opts *o)
 {
 	if (o->mode == 0)
 		errx(CP_EXIT_ERR, "one of -c, -t or -x is required");
-	if (o->dir != NULL && o->mode != 'c')
-		errx(CP_EXIT_ERR, "-C needs -c");
+	if (o->dir != NULL && o->mode == 't')
+		errx(CP_EXIT_ERR, "-C needs -c or -x");
 	if (o->mode == 'x') {
-		if (o->nargs != 1)
-			errx(CP_EXIT_ERR, "-x takes exactly one directory");
-		o->dir = o->args[0];
+		/* tar's habit "-xf A -C D" is taken as it means: D is where to extract. */
+		if (o->dir != NULL && o->nargs > 0)
+			errx(CP_EXIT_ERR, "-x: give the directory once, as DIR or -C DIR");
+		if (o->dir == NULL && o->nargs != 1)
+			errx(CP_EXIT_ERR, o->nargs == 0 ? "-x needs a directory: cp-tar -x DIR < ARCHIVE" :
+			    "-x takes one directory, not archive members: cp-tar -x DIR < ARCHIVE");
+		if (o->dir == NULL)
+			o->dir = o->args[0];
 	} else if (o->mode == 't' && o->nargs > 0)
 		errx(CP_EXIT_ERR, "-t takes no operands (the archive is -f or standard input)");
 	if (o->check && o->mode != 't')
@@ -472,6 +551,8 @@ check_opts(struct opts *o)
 		errx(CP_EXIT_ERR, "--json needs -t or -x");
 	if (o->null && o->mode != 'c')
 		errx(CP_EXIT_ERR, "-0 needs -c");
+	if (o->progress && o->quiet)
+		errx(CP_EXIT_ERR, "--progress and -q exclude each other");
 	if (o->mode == 'c' && o->file != NULL && strcmp(o->file, "-") == 0)
 		o->file = NULL;
 	if (o->mode == 'c' && o->dir == NULL)
@@ -491,7 +572,7 @@ main(int argc, char *argv[])
 	o.level = 6;
 	o.jobs = cp_cpus_online(64);
 	o.sync = 1;
-	while ((c = getopt_long(argc, argv, "ctxf:C:0l:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ctxf:C:0l:j:qvzh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': case 't': case 'x': set_mode(&o, c); break;
 		case 'f': o.file = optarg; break;
@@ -504,6 +585,10 @@ main(int argc, char *argv[])
 		case OPT_FORCE: o.force = 1; break;
 		case OPT_NOSYNC: o.sync = 0; break;
 		case OPT_JSON: o.json = 1; break;
+		case OPT_PROGRESS: o.progress = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'v': o.verbose = 1; break;
+		case 'z': break;
 		case OPT_MAX_BYTES: o.lim.max_bytes = parse_size("max-bytes", optarg, UINT64_MAX); break;
 		case OPT_MAX_ENTRIES: o.lim.max_entries = parse_size("max-entries", optarg, UINT64_MAX); break;
 		case OPT_MAX_ENTRY: o.lim.max_entry_size = parse_size("max-entry-size", optarg, UINT64_MAX); break;
@@ -518,6 +603,7 @@ main(int argc, char *argv[])
 	o.args = argv + optind;
 	o.nargs = argc - optind;
 	check_opts(&o);
+	cp_progress_init(&meter, cp_progress_wanted(o.progress, o.quiet), 0);
 	cp_prog_exit(o.mode == 'c' ? create_mode(&o) : o.mode == 't' ? list_mode(&o) :
 	    extract_mode(&o));
 }

@@ -244,10 +244,10 @@ cache_stats() {
 	touch -d '2020-01-01 00:00:00.123456789' f
 	sleep 1.1
 	cache_stats f >/dev/null
-	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$(cache_stats f)" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 	echo "bbbb" > f     # same size
 	touch -d '2020-01-01 00:00:00.123456789' f
-	[ "$(cache_stats f)" = "cp-hash: 1 files, 1 hashed, 0 cached" ]
+	[ "$(cache_stats f)" = "cp-hash: 1 file, 1 hashed, 0 cached" ]
 	[ "$(cp-hash --cache cache f)" = "$(sha256sum f)" ]
 }
 
@@ -256,11 +256,11 @@ cache_stats() {
 	# The cache is written in the same second as f's last change: racy.
 	cache_stats f >/dev/null
 	if [ "$(stat -c %Z f)" = "$(stat -c %Y cache)" ]; then
-		[ "$(cache_stats f)" = "cp-hash: 1 files, 1 hashed, 0 cached" ]
+		[ "$(cache_stats f)" = "cp-hash: 1 file, 1 hashed, 0 cached" ]
 	fi
 	sleep 1.1
 	cache_stats f >/dev/null   # rewritten in a later second: no longer racy
-	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$(cache_stats f)" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 }
 
 @test "cache: --full rehashes everything" {
@@ -279,7 +279,7 @@ cache_stats() {
 	[ "$output" = "$(sha256sum f)" ]
 	# a changed record fails the cache's MAC (issue 21: it was "is corrupt", a plain checksum)
 	[[ "$stderr" == *"cache cache fails its MAC check (forged, corrupt, or written under another user's key); hashing without it"* ]]
-	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$(cache_stats f)" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 	# a truncated cache too
 	head -n 1 cache > c2 && mv c2 cache
 	run --separate-stderr -0 cp-hash --cache cache f
@@ -333,7 +333,7 @@ open(cache, "w").write(body)' "$1" "$2" cache
 	sleep 1.1
 	cp-hash --cache cache f > /dev/null
 	cmp "$(key)" key.before
-	[ "$(cache_stats f)" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$(cache_stats f)" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 	# the trailer is the HMAC-SHA256 of the bytes before it under that key (Python's hmac)
 	/usr/bin/python3 -c '
 import hmac, sys
@@ -362,14 +362,14 @@ assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
 	# rewritten under the key: trusted again, without a warning
 	sleep 1.1
 	run --separate-stderr -0 cp-hash --cache cache --stats f
-	[ "$stderr" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$stderr" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 	# the same forgery in the unkeyed format of before: as if there were no cache, no warning
 	echo modified again > f
 	sleep 1.1
 	forge_cache "cp-hash-cache 1" f
 	run --separate-stderr -0 cp-hash --cache cache --stats f
 	[ "$output" = "$(sha256sum f)" ]
-	[ "$stderr" = "cp-hash: 1 files, 1 hashed, 0 cached" ]
+	[ "$stderr" = "cp-hash: 1 file, 1 hashed, 0 cached" ]
 	head -n 1 cache | grep -qx 'cp-hash-cache 2'
 }
 
@@ -384,13 +384,13 @@ assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
 	run --separate-stderr -0 cp-hash --cache cache --stats f
 	[ "$output" = "$(sha256sum f)" ]
 	[[ "$stderr" == *"cache cache not used: $(key): refused: the state key is a symbolic link"* ]]
-	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	[[ "$stderr" == *"1 file, 1 hashed, 0 cached"* ]]
 	cmp cache cache.before	# neither read nor written
 	[ -L "$(key)" ]
 	rm "$(key)"; cp real.key "$(key)"; chmod 644 "$(key)"
 	run --separate-stderr -0 cp-hash --cache cache --stats f
 	[[ "$stderr" == *"refused: the state key's mode is 0644, not 0600"* ]]
-	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	[[ "$stderr" == *"1 file, 1 hashed, 0 cached"* ]]
 	rm "$(key)"; mkfifo -m 600 "$(key)"
 	run --separate-stderr -0 timeout 10 cp-hash --cache cache --stats f
 	[[ "$stderr" == *"refused: the state key is not a regular file"* ]]
@@ -403,7 +403,7 @@ assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
 	[[ "$stderr" == *"must be yours and writable by you alone"* ]]
 	chmod 700 "$XDG_STATE_HOME/cp"
 	run --separate-stderr -0 cp-hash --cache cache --stats f
-	[ "$stderr" = "cp-hash: 1 files, 0 hashed, 1 cached" ]
+	[ "$stderr" = "cp-hash: 1 file, 0 hashed, 1 cached" ]
 }
 
 @test "cache: a state home that cannot be made (read-only) means no cache and a warning" {
@@ -412,7 +412,7 @@ assert last[2].decode() == hmac.new(key, body, "sha256").hexdigest()' "$(key)"
 	run --separate-stderr -0 env XDG_STATE_HOME="$BATS_TEST_TMPDIR/afile/state" cp-hash --cache cache --stats f
 	[ "$output" = "$(sha256sum f)" ]
 	[[ "$stderr" == *"cache cache not used: cannot make $BATS_TEST_TMPDIR/afile/state for the state key: Not a directory"* ]]
-	[[ "$stderr" == *"1 files, 1 hashed, 0 cached"* ]]
+	[[ "$stderr" == *"1 file, 1 hashed, 0 cached"* ]]
 	[ ! -e cache ]
 	mkdir ro && chmod 555 ro
 	[ -w ro ] && skip "running as root: a 0555 directory is writable"
@@ -437,4 +437,54 @@ at = b.rindex(b"end ")
 key = bytes.fromhex(open(sys.argv[2]).read())
 assert b[at:].split()[2].decode() == hmac.new(key, b[:at], "sha256").hexdigest()' "c$i" "$XDG_STATE_HOME/cp/state.key"
 	done
+}
+
+@test "progress: a meter on a terminal (script -qc), none in a pipe or with -q; --progress forces it" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	head -c 3000000 /dev/urandom > a
+	head -c 1000000 /dev/urandom > b
+	want=$(sha256sum a b)
+	# the meter on stderr, a terminal; the sums on stdout, a file, intact
+	run -0 script -qec "cp-hash a b > sums" /dev/null < /dev/null
+	[[ $output =~ cp-hash:\ 3\.8\ MiB\ +[0-9.]+\ (B|KiB|MiB|GiB)/s\ +100%\ +[0-9.]+\ s ]]
+	[ "$(cat sums)" = "$want" ]
+	# stdout the same terminal: the meter makes way, every line whole
+	run -0 script -qec "cp-hash a b" /dev/null < /dev/null
+	[[ $output == *"$(sha256sum a)"* && $output == *"$(sha256sum b)"* ]]
+	run -0 script -qec "cp-hash -c sums" /dev/null < /dev/null
+	[[ $output == *"a: OK"* && $output == *"3.8 MiB"*" s"* ]]	# -c: no total known ahead
+	# -q: no meter (and with -c, no OK lines)
+	run -0 script -qec "cp-hash -q a b > /dev/null" /dev/null < /dev/null
+	[ -z "$output" ]
+	run -0 script -qec "cp-hash -c -q sums" /dev/null < /dev/null
+	[ -z "$output" ]
+	# a pipe: silence; --progress forces the meter (no total for standard input)
+	run --separate-stderr -0 cp-hash a b
+	[ -z "$stderr" ]
+	[ "$output" = "$want" ]
+	run --separate-stderr -0 cp-hash --progress - < a
+	[[ $stderr == *"cp-hash: 2.9 MiB"*/s* && $stderr != *%* ]]	# slower builds draw earlier lines first
+	run --separate-stderr -2 cp-hash --progress -q a
+	[ "$stderr" = "cp-hash: --progress and -q exclude each other" ]
+	# cached files count as done
+	cp-hash --cache c a b > /dev/null
+	run --separate-stderr -0 cp-hash --progress --cache c a b
+	[[ $stderr == *"3.8 MiB"*"100%"* ]]
+}
+
+@test "SIGINT: cp-hash stops at once with status 130, and its cache is never left half-written" {
+	mkfifo feed
+	/usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' cp-hash --cache c feed > out & pid=$!
+	exec 7> feed
+	head -c 5000000 /dev/zero >&7
+	sleep 0.3
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 7>&-
+	[ "$st" -eq 130 ]
+	[ ! -s out ]
+	[ -z "$(ls -A | grep -v '^feed$\|^out$')" ]	# no cache, no temporary file
 }

@@ -98,12 +98,16 @@ assert json.load(open("a.json", encoding="utf-8")) == row' "$D/packages.csv"
 	jq -e 'keys_unsorted[0] == "id" and keys_unsorted[-1] == "content_hash" and length == 27' a.json
 }
 
-@test "get: an absent id is status 1 with no output" {
+@test "get: an absent id is status 1, no output, and a message that says so" {
 	run --separate-stderr -1 cp-regrow get PKG-NOPE < "$D/packages.csv"
 	[ -z "$output" ]
-	[ -z "$stderr" ]
-	run -1 cp-regrow --json get pkg-a < "$D/packages.csv"
+	[ "$stderr" = "cp-regrow: -: no row with id PKG-NOPE" ]
+	run --separate-stderr -1 cp-regrow -f "$D/packages.csv" --json get pkg-a
 	[ -z "$output" ]
+	[ "$stderr" = "cp-regrow: $D/packages.csv: no row with id pkg-a" ]
+	printf 'user,roles\r\nalice,admin\r\n' > roles.csv
+	run --separate-stderr -1 cp-regrow -k user get bob < roles.csv
+	[ "$stderr" = "cp-regrow: -: no row with user bob" ]
 }
 
 @test "get: --key chooses the id column (the plane's roles file)" {
@@ -551,7 +555,7 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	[ -z "$output" ]
 	cmp reg/p.csv "$D/set-PKG-B.out"
 	[ "$(stat -c %a reg/p.csv)" = 640 ]
-	[ "$(ls -A reg | sort | tr '\n' ' ')" = "p.csv p.csv.lock " ]
+	[ "$(ls -A reg | sort | tr '\n' ' ')" = "p.csv " ]	# no lock file either
 	cp-regrow -i reg/p.csv del PKG-B
 	cp-regrow -i reg/p.csv add id=PKG-B
 	[ "$(rows reg/p.csv)" -eq 6 ]
@@ -585,20 +589,76 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	[ ! -e none.csv ]
 }
 
-@test "-i: the lock is FILE.lock, and a writer holding it makes cp-regrow wait" {
+@test "-i: the lock is FILE's directory, and a writer holding it makes cp-regrow wait" {
 	command -v flock > /dev/null || skip "flock(1) is not installed"
-	cp "$D/packages.csv" p.csv
-	exec 9> p.csv.lock
+	mkdir d
+	cp "$D/packages.csv" d/p.csv
+	exec 9< d
 	flock -x 9
-	cp-regrow -i p.csv set PKG-B status=retired 2> err & pid=$!
+	cp-regrow -i d/p.csv set PKG-B status=retired 2> err & pid=$!
 	sleep 0.5
-	cmp p.csv "$D/packages.csv"	# still waiting for the lock
+	cmp d/p.csv "$D/packages.csv"	# still waiting for the lock
+	kill -0 "$pid"
+	flock -u 9
+	exec 9<&-
+	wait "$pid"
+	[ "$(cp-regrow -f d/p.csv --field status get PKG-B)" = retired ]
+	[ ! -s err ]
+	[ "$(ls -A d)" = p.csv ]	# nothing left beside it
+}
+
+@test "-i: a plane's registry takes the plane's lock (.cp/plane.lock, cp-plane's), no lock file in registries/" {
+	command -v flock > /dev/null || skip "flock(1) is not installed"
+	mkdir -p plane/registries
+	cp "$D/packages.csv" plane/registries/packages_registry.csv
+	# no .cp yet: made, so cp-regrow and a first cp-plane step agree on the lock
+	run -0 cp-regrow -i plane/registries/packages_registry.csv set PKG-A status=active
+	[ -f plane/.cp/plane.lock ]
+	[ "$(ls -A plane/registries)" = packages_registry.csv ]
+	# the plane's lock held (as cp-plane holds it for a transaction): -i waits
+	exec 9> plane/.cp/plane.lock
+	flock -x 9
+	cp-regrow -i plane/registries/packages_registry.csv set PKG-B status=retired 2> err & pid=$!
+	sleep 0.5
+	cmp plane/registries/packages_registry.csv <(cp-regrow -f "$D/packages.csv" set PKG-A status=active)
 	kill -0 "$pid"
 	flock -u 9
 	exec 9>&-
 	wait "$pid"
-	[ "$(cp-regrow -f p.csv --field status get PKG-B)" = retired ]
+	[ "$(cp-regrow -f plane/registries/packages_registry.csv --field status get PKG-B)" = retired ]
 	[ ! -s err ]
+	[ "$(ls -A plane/registries)" = packages_registry.csv ]
+	# any registry in a directory of the plane (its parent holds .cp) takes the same lock
+	mkdir plane/sub && cp "$D/packages.csv" plane/sub/r.csv
+	exec 9> plane/.cp/plane.lock
+	flock -x 9
+	cp-regrow -i plane/sub/r.csv set PKG-B status=retired & pid=$!
+	sleep 0.3
+	cmp plane/sub/r.csv "$D/packages.csv"
+	kill -0 "$pid"
+	flock -u 9
+	exec 9>&-
+	wait "$pid"
+	[ "$(ls -A plane/sub)" = r.csv ]
+}
+
+@test "-i: SIGINT while the replacement is written leaves no temporary file: the edit is done or not begun" {
+	command -v flock > /dev/null || skip "flock(1) is not installed"
+	mkdir d
+	cp "$D/packages.csv" d/p.csv
+	# Interrupt it while it waits for the lock: killed (130), nothing changed or left.
+	exec 9< d
+	flock -x 9
+	/usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+		cp-regrow -i d/p.csv set PKG-B status=retired & pid=$!
+	sleep 0.3
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+	exec 9<&-
+	cmp d/p.csv "$D/packages.csv"
+	[ "$(ls -A d)" = p.csv ]
 }
 
 @test "-i: two processes doing 200 upserts each lose no row" {
@@ -725,4 +785,20 @@ sys.stdout.buffer.write(b)' "$D/packages.csv" > m.csv
 	cp-regrow set PKG-C source_type=tar "digest=$(printf '%064d' 7)" < local.csv > two.csv
 	run -1 cp-regrow -f two.csv validate
 	[[ "$output" == *"another digest"* ]]
+}
+
+@test "a registry is never read from a terminal: standard input left unredirected is status 2 with a hint" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	cp "$D/packages.csv" p.csv
+	# script(1) gives the command a terminal as its standard input
+	run -0 script -qec "cp-regrow get PKG-A; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *'cp-regrow: refusing to read a registry from a terminal: give one with -f FILE or "< FILE"'* ]]
+	[[ $output == *status=2* ]]
+	run -0 script -qec "cp-regrow validate --kind packages; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *status=2* ]]
+	# -f and -i read no terminal, and neither does a redirection
+	run -0 script -qec "cp-regrow -f p.csv --field id get PKG-A; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *PKG-A* && $output == *status=0* ]]
+	run -0 script -qec "cp-regrow --field id get PKG-A < p.csv; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *status=0* ]]
 }

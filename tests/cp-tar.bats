@@ -87,8 +87,9 @@ refused() {
 	run --separate-stderr -2 cp-tar -c -t
 	[ "$stderr" = "cp-tar: -c, -t and -x exclude each other" ]
 	run --separate-stderr -2 cp-tar -x
-	[ "$stderr" = "cp-tar: -x takes exactly one directory" ]
+	[ "$stderr" = "cp-tar: -x needs a directory: cp-tar -x DIR < ARCHIVE" ]
 	run --separate-stderr -2 cp-tar -x a b
+	[ "$stderr" = "cp-tar: -x takes one directory, not archive members: cp-tar -x DIR < ARCHIVE" ]
 	run --separate-stderr -2 cp-tar -t extra
 	run --separate-stderr -2 cp-tar -c -l 10 < /dev/null
 	[[ "$stderr" == *"--level: not a number from 0 to 9: 10" ]]
@@ -99,7 +100,11 @@ refused() {
 	run -2 cp-tar -t --force < /dev/null
 	run -2 cp-tar -c --json < /dev/null
 	run --separate-stderr -2 cp-tar -x "$DEST" -C src < /dev/null
-	[ "$stderr" = "cp-tar: -C needs -c" ]
+	[ "$stderr" = "cp-tar: -x: give the directory once, as DIR or -C DIR" ]
+	run --separate-stderr -2 cp-tar -t -C src < /dev/null
+	[ "$stderr" = "cp-tar: -C needs -c or -x" ]
+	run --separate-stderr -2 cp-tar -t -q --progress < /dev/null
+	[ "$stderr" = "cp-tar: --progress and -q exclude each other" ]
 	run --separate-stderr -2 cp-tar -x "$DEST" -0 < /dev/null
 	[ "$stderr" = "cp-tar: -0 needs -c" ]
 	[ -z "$output" ]
@@ -547,7 +552,8 @@ EOF
 	status=0
 	wait "$pid" || status=$?
 	exec 7>&-
-	[ "$status" -eq 2 ]
+	# rolled back, said where, then killed by the signal it was sent (128 + 15)
+	[ "$status" -eq 143 ]
 	[ "$(cat err)" = "cp-tar: entry 2 'b.bin': interrupted" ]
 	[ "$(tree_state "$DEST")" = "$before" ]
 }
@@ -718,4 +724,136 @@ EOF
 	[ "$(ls "$CORPUS"/*.tgz | wc -l)" -ge 40 ]
 	run -0 cp-tar -x "$DEST" < "$CORPUS/good.tgz"
 	[ "$(cat "$DEST/frameworks/pwned.txt")" = written ]
+}
+
+# "${default_sigint[@]}" CMD...: run CMD with SIGINT at its default action (a
+# shell starts background jobs with it ignored; a terminal's Ctrl-C finds it
+# default).  A command, not a function: $! must be CMD's own process.
+default_sigint=(/usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])')
+
+@test "tar's habits: -xf A -C D extracts into D, -z is ignored, -v names what -c packs" {
+	make_tree src
+	(cd src && find . -mindepth 1 | LC_ALL=C sort) > list
+	cp-tar -c -C src < list > a.tgz
+	mkdir d1 d2
+	cp-tar -x d1 < a.tgz > want
+	run --separate-stderr -0 cp-tar -xzf a.tgz -C d2
+	[ "$output" = "$(cat want)" ]
+	[ -z "$stderr" ]
+	[ "$(sums_of d2)" = "$(sums_of src)" ]
+	run -0 cp-tar -tz -f a.tgz
+	[ "$output" = "$(cp-tar -t < a.tgz)" ]
+	# -z changes no byte; -v names each entry on stderr, in the archive's order (GNU tar's names)
+	cp-tar -czv -C src < list > b.tgz 2> names
+	cmp a.tgz b.tgz
+	python3 -c 'import sys, tarfile
+for m in tarfile.open(sys.argv[1]).getmembers(): print(m.name)' a.tgz | cmp - names
+	# -v with -x or -t changes nothing: they list every entry already
+	run -0 cp-tar -tv -f a.tgz
+	[ "$output" = "$(cp-tar -t < a.tgz)" ]
+}
+
+@test "an archive is never read from a terminal: -t and -x with standard input left there are status 2 with a hint" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	run -0 script -qec "cp-tar -t; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *'cp-tar: refusing to read an archive from a terminal: give one with -f ARCHIVE or "< ARCHIVE"'* ]]
+	[[ $output == *status=2* ]]
+	run -0 script -qec "cp-tar -x '$DEST'; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *"refusing to read an archive from a terminal"* && $output == *status=2* ]]
+	[ -z "$(ls -A "$DEST" | grep '^\.cp-tar')" ]
+	# -f reads no terminal
+	make_tree src
+	echo . | cp-tar -c -C src > a.tgz
+	run -0 script -qec "cp-tar -t -q -f a.tgz > /dev/null; echo status=\$?" /dev/null < /dev/null
+	[[ $output == *status=0* ]]
+}
+
+@test "progress: a meter on a terminal (script -qc), none in a pipe or with -q; --progress forces it" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	mkdir src
+	head -c 3000000 /dev/urandom > src/a.bin
+	echo a.bin | cp-tar -c -C src > a.tgz
+	size=$(stat -c %s a.tgz)
+	# standard error a terminal: bytes, rate, 100% of the known total, the time; the listing intact
+	run -0 script -qec "cp-tar -t -f a.tgz > list" /dev/null < /dev/null
+	[[ $output =~ cp-tar:\ [0-9.]+\ (B|KiB|MiB)\ +[0-9.]+\ (B|KiB|MiB|GiB)/s\ +100%\ +[0-9.]+\ s ]]
+	[ "$(cat list)" = "$(cp-tar -t < a.tgz)" ]
+	# the total the percentage is of: the archive's size, in the binary units of the line
+	[[ $output == *"$(awk -v n="$size" 'BEGIN { printf "%.1f MiB", n / 1048576 }')"* ]]
+	run -0 script -qec "echo a.bin | cp-tar -c -C src -f b.tgz" /dev/null < /dev/null
+	[[ $output == *"2.9 MiB"*"100%"* ]]
+	cmp a.tgz b.tgz
+	mkdir d
+	run -0 script -qec "cp-tar -x d -f a.tgz > /dev/null" /dev/null < /dev/null
+	[[ $output == *"100%"* ]]
+	# -q: nothing, even on a terminal
+	run -0 script -qec "cp-tar -q -t -f a.tgz > /dev/null" /dev/null < /dev/null
+	[ -z "$output" ]
+	# a pipe: nothing on stderr; --progress forces the meter there
+	run --separate-stderr -0 cp-tar -t -f a.tgz
+	[ -z "$stderr" ]
+	run --separate-stderr -0 bash -c 'cat a.tgz | cp-tar -t --progress'
+	[[ $stderr == *"cp-tar: "*"/s"* ]]
+	[[ $stderr != *%* ]]	# standard input a pipe: the total is not known
+	[ "$output" = "$(cat list)" ]
+}
+
+@test "progress: redrawn at most ten times a second, in place" {
+	mkdir src
+	head -c 64000000 /dev/zero > src/z
+	start=$(date +%s%N)
+	echo z | cp-tar -c -l 1 --progress -C src 2> meter > a.tgz
+	end=$(date +%s%N)
+	lines=$(tr -cd '\r' < meter | wc -c)
+	# every redraw starts with a carriage return; the final line ends with a newline
+	[ "$(tr -cd '\n' < meter | wc -c)" -eq 1 ]
+	[ "$lines" -ge 1 ]
+	[ "$lines" -le $(( (end - start) / 100000000 + 2 )) ]
+}
+
+@test "SIGINT: cp-tar -x, -c -f and -t stop, clean up, and exit 130" {
+	before=$(tree_state "$DEST")
+	mkfifo feed
+	"${default_sigint[@]}" cp-tar -x "$DEST" < feed > receipt 2> err & pid=$!
+	exec 7> feed
+	cat "$CORPUS/two-mib.tgz" >&7
+	for i in $(seq 100); do
+		[ -n "$(find "$DEST" -path '*/.cp-tar-*/b.bin' -size 1024k)" ] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 7>&-
+	[ "$st" -eq 130 ]
+	[ "$(tree_state "$DEST")" = "$before" ]	# no staging directory, no file
+	[ "$(cat err)" = "cp-tar: entry 2 'b.bin': interrupted" ]
+	# -c -f: interrupted while it compresses; no archive, no temporary file
+	mkdir src out
+	head -c 64000000 /dev/urandom > src/big
+	"${default_sigint[@]}" cp-tar -c -l 9 -j 1 -C src -f out/a.tgz big 2> err & pid=$!
+	for i in $(seq 100); do
+		[ -n "$(ls -A out)" ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 130 ]
+	[ -z "$(ls -A out)" ]
+	[ "$(cat err)" = "cp-tar: interrupted" ]
+	# -t: reading a stream that stalls
+	mkfifo feed2
+	"${default_sigint[@]}" cp-tar -t < feed2 > /dev/null & pid=$!
+	exec 7> feed2
+	head -c 100000 "$CORPUS/two-mib.tgz" >&7
+	sleep 0.3
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	exec 7>&-
+	[ "$st" -eq 130 ]
 }

@@ -43,6 +43,12 @@ cp_lock_acquire_shared(const char *lockpath)
 	return lock_fd(open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), LOCK_SH);
 }
 
+int
+cp_lock_acquire_dir(const char *dir)
+{
+	return lock_fd(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), LOCK_EX);
+}
+
 void
 cp_lock_release(int fd)
 {

@@ -26,6 +26,13 @@ int cp_lock_acquire_at(int dirfd, const char *name);
  */
 int cp_lock_acquire_shared(const char *lockpath);
 
+/*
+ * Take an exclusive flock on the directory dir itself (never through a
+ * symlink): a lock for the files in it that leaves no lock file behind.
+ * Returns the descriptor to pass to cp_lock_release, or -1 (errno set).
+ */
+int cp_lock_acquire_dir(const char *dir);
+
 /* Release the lock and close its descriptor. */
 void cp_lock_release(int fd);
 

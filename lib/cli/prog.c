@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,62 @@ int
 cp_prog_jobs(const char *s)
 {
 	return (int)xnum(s, 1, CP_JOBS_MAX, "job count");
+}
+
+void
+cp_prog_signal_exit(int sig)
+{
+	sigset_t set;
+
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	/* Not reached for the signals meant; the shell's number otherwise. */
+	exit(128 + sig);
+}
+
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void
+cp_prog_hold_signals(void)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+cp_prog_signal_pending(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set) == -1)
+		return 0;
+	return sigismember(&set, SIGINT) == 1 || sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGHUP) == 1;
+}
+
+void
+cp_prog_release_signals(void)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+const char *
+cp_prog_plural(unsigned long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }

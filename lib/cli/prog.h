@@ -29,6 +29,27 @@ int cp_prog_jobs(const char *s);
  */
 _Noreturn void cp_prog_exit(int status);
 
+/*
+ * Die of sig (SIGINT, SIGTERM, SIGHUP) after a clean stop: its default
+ * action restored and the signal raised again, so the parent sees the
+ * death it asked for (a shell stops its script; $? is 128 + sig, 130 for
+ * SIGINT).  Call once whatever the signal interrupted is rolled back.
+ */
+_Noreturn void cp_prog_signal_exit(int sig);
+
+/*
+ * Hold SIGINT, SIGTERM and SIGHUP (block them) while a file is replaced, so
+ * a signal never leaves a temporary file behind; cp_prog_signal_pending
+ * tells whether one came meanwhile (to abort rather than commit), and
+ * cp_prog_release_signals unblocks them: a pending one then takes effect.
+ */
+void cp_prog_hold_signals(void);
+int cp_prog_signal_pending(void);
+void cp_prog_release_signals(void);
+
+/* one when n is 1, else many: "1 file", "2 files", "0 files". */
+const char *cp_prog_plural(unsigned long long n, const char *one, const char *many);
+
 /* The program's short name, as err(3) prints it. */
 const char *cp_prog_name(void);
 

@@ -91,7 +91,8 @@ hash_one(struct worker *w, const struct cp_hashpool_opts *o, struct cp_hashjob *
 		/* Read-ahead advice pays off only beyond a few read calls. */
 		if (S_ISREG(j->st.st_mode) && j->st.st_size > 4 * READ_BUF)
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if (cp_sha256_fd(&w->ctx, fd, w->buf, READ_BUF, j->digest, &j->size) == -1)
+		if (cp_sha256_fd_progress(&w->ctx, fd, w->buf, READ_BUF, j->digest, &j->size,
+		    o->progress, o->progress_arg) == -1)
 			j->err = errno;
 	}
 	if (!stdin_job)

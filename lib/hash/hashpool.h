@@ -36,6 +36,12 @@ struct cp_hashpool_opts {
 	int nofollow;			/* 1: lstat, and read regular files only: a symbolic link
 					 * or other non-directory fails with EINVAL, a directory
 					 * with EISDIR, job->st telling what it is */
+	/*
+	 * Told the bytes read since its last call (may be NULL): called from
+	 * any hashing thread, several at once, so it must be thread-safe.
+	 */
+	void (*progress)(void *progress_arg, uint64_t n);
+	void *progress_arg;
 };
 
 /*

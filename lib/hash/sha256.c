@@ -71,6 +71,14 @@ int
 cp_sha256_fd(struct cp_sha256 *c, int fd, void *buf, size_t bufsize,
     unsigned char out[CP_SHA256_LEN], uint64_t *size)
 {
+	return cp_sha256_fd_progress(c, fd, buf, bufsize, out, size, NULL, NULL);
+}
+
+int
+cp_sha256_fd_progress(struct cp_sha256 *c, int fd, void *buf, size_t bufsize,
+    unsigned char out[CP_SHA256_LEN], uint64_t *size,
+    void (*progress)(void *progress_arg, uint64_t n), void *progress_arg)
+{
 	uint64_t total = 0;
 	ssize_t n;
 
@@ -88,6 +96,8 @@ cp_sha256_fd(struct cp_sha256 *c, int fd, void *buf, size_t bufsize,
 		if (cp_sha256_update(c, buf, (size_t)n) == -1)
 			goto nomem;
 		total += (uint64_t)n;
+		if (progress != NULL)
+			progress(progress_arg, (uint64_t)n);
 	}
 	if (cp_sha256_final(c, out) == -1)
 		goto nomem;

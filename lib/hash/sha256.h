@@ -42,4 +42,9 @@ int cp_sha256(const void *data, size_t len, unsigned char out[CP_SHA256_LEN]);
 int cp_sha256_fd(struct cp_sha256 *c, int fd, void *buf, size_t bufsize,
     unsigned char out[CP_SHA256_LEN], uint64_t *size);
 
+/* The same, telling progress (when not NULL) the byte count of each piece read. */
+int cp_sha256_fd_progress(struct cp_sha256 *c, int fd, void *buf, size_t bufsize,
+    unsigned char out[CP_SHA256_LEN], uint64_t *size,
+    void (*progress)(void *progress_arg, uint64_t n), void *progress_arg);
+
 #endif

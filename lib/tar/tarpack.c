@@ -309,9 +309,10 @@ fail(struct cp_err *e, const char *path, const char *fmt, ...)
 
 /* The data of one file, exactly as many bytes as its header said. */
 static int
-copy_file(struct archive *a, int fd, const char *path, uint64_t size, char *buf,
-    volatile sig_atomic_t *cancel, struct cp_err *e)
+copy_file(const struct cp_tarpack_opts *o, struct archive *a, int fd, const char *path,
+    uint64_t size, char *buf, struct cp_err *e)
 {
+	volatile sig_atomic_t *cancel = o->cancel;
 	uint64_t left = size;
 	ssize_t n;
 
@@ -328,6 +329,8 @@ copy_file(struct archive *a, int fd, const char *path, uint64_t size, char *buf,
 		if (archive_write_data(a, buf, (size_t)n) != n)
 			return fail(e, NULL, "write error: %s", archive_error_string(a));
 		left -= (uint64_t)n;
+		if (o->progress != NULL)
+			o->progress(o->progress_arg, (uint64_t)n);
 	}
 	while ((n = read(fd, buf, 1)) < 0 && errno == EINTR)
 		;
@@ -388,12 +391,29 @@ write_entry(struct cp_tarpack *p, struct archive *a, struct archive_entry *ae,
 		rc = fail(e, it->path, "%s", archive_error_string(a));
 		goto out;
 	}
+	if (p->o.entry != NULL)
+		p->o.entry(p->o.progress_arg, it->path);
 	if (fd != -1)
-		rc = copy_file(a, fd, it->path, (uint64_t)st.st_size, buf, p->o.cancel, e);
+		rc = copy_file(&p->o, a, fd, it->path, (uint64_t)st.st_size, buf, e);
 out:
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+uint64_t
+cp_tarpack_bytes(const struct cp_tarpack *p)
+{
+	struct stat st;
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->items[i].type == T_FILE &&
+		    fstatat(p->o.dirfd, p->items[i].path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	return sum;
 }
 
 int

@@ -20,6 +20,11 @@ struct cp_tarpack_opts {
 	/* Told each problem found while adding ("'a/b': FIFO"); add then fails. */
 	void (*problem)(void *arg, const char *msg);
 	void *arg;
+	/* Told the bytes of file data read since the last call (may be NULL). */
+	void (*progress)(void *progress_arg, uint64_t n);
+	void *progress_arg;
+	/* Told each entry's path as it is written, for a verbose listing (may be NULL). */
+	void (*entry)(void *progress_arg, const char *path);
 };
 
 struct cp_tarpack;
@@ -50,6 +55,13 @@ int cp_tarpack_add(struct cp_tarpack *p, const char *path);
  * ("interrupted").  After an error fd may hold part of an archive.
  */
 int cp_tarpack_write(struct cp_tarpack *p, int fd, struct cp_err *e);
+
+/*
+ * The bytes of file data the archive would hold if written now: the sizes
+ * of the regular files added, as they are now (one fstatat each; a file
+ * gone counts 0).  For a progress meter's total.
+ */
+uint64_t cp_tarpack_bytes(const struct cp_tarpack *p);
 
 /* The number of entries added so far. */
 size_t cp_tarpack_count(const struct cp_tarpack *p);

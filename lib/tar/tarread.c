@@ -27,6 +27,9 @@ struct cp_tarread {
 	char *name;			/* the current entry's name, for messages */
 	char *link;			/* its link target as its pax header gave it, or NULL */
 	struct cp_err err;		/* the first error; it sticks */
+	void (*progress)(void *, uint64_t);
+	void *progress_arg;
+	uint64_t told;			/* compressed bytes told to progress */
 };
 
 static int la_error(struct cp_tarread *r, const char *what);
@@ -79,6 +82,10 @@ pull(struct cp_tarread *r)
 	if (r->stream_done)
 		return 0;
 	n = cp_gzin_read(r->gz, r->buf, OUTBUF);
+	if (r->progress != NULL && cp_gzin_bytes_in(r->gz) > r->told) {
+		r->progress(r->progress_arg, cp_gzin_bytes_in(r->gz) - r->told);
+		r->told = cp_gzin_bytes_in(r->gz);
+	}
 	if (n < 0) {
 		/* Name the entry whose data was being read, if one was. */
 		own_error(r, cp_gzin_error(r->gz), 1);
@@ -116,6 +123,8 @@ cp_tarread_open(int fd, const struct cp_tarread_opts *o)
 	struct cp_tarread *r = xcalloc(1, sizeof(*r));
 
 	r->buf = xmalloc(OUTBUF);
+	r->progress = o->progress;
+	r->progress_arg = o->progress_arg;
 	r->scan = cp_tarscan_new();
 	r->gz = cp_gzin_new(fd, o->max_ratio, RATIO_FLOOR, o->cancel);
 	if (r->gz != NULL)

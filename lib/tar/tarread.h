@@ -32,6 +32,9 @@ struct cp_tarread_opts {
 	uint64_t max_ratio;		/* see cp_gzin_new; 0: no cap */
 	volatile sig_atomic_t *cancel;	/* see cp_gzin_new; may be NULL */
 	struct cp_sha256 *hash;		/* see cp_gzin_hash: fed the compressed bytes; may be NULL */
+	/* Told the compressed bytes read since the last call (may be NULL). */
+	void (*progress)(void *progress_arg, uint64_t n);
+	void *progress_arg;
 };
 
 struct cp_tarread;
