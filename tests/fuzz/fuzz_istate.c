@@ -2,12 +2,16 @@
 #include "fuzz.h"
 
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "plane/integrity.h"
 #include "plane/istate.h"
+#include "hash/hmac.h"
+#include "hash/sha256.h"
 
-#define MAGIC "cp-integrity-state 4\n"
+/* The harness's state key: the state's MAC is under it, as a user's state carries. */
+static const unsigned char key[CP_STATEKEY_LEN] = { 0x5a, 0x17, 0xc3 };
+
+#define MAGIC "cp-integrity-state 5\n"
 #define BLOCK 4096
 #define OPTS "fuzz"
 
@@ -23,7 +27,7 @@ add(unsigned char **b, size_t *len, const void *p, size_t n)
 /*
  * The first byte picks the form: odd, the rest is the whole file; even,
  * the rest is what follows the key, framed here (magic, generation, the
- * scratch plane's key, options) and closed by the right CRCs, so that the
+ * scratch plane's key, options) and closed by the right block digests and MAC, so that the
  * report's reader is reached.  A state read is checked against the scratch
  * plane (lstat only) and freed.
  */
@@ -49,7 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		add(&b, &len, data + 1, size - 1);
 	} else {
 		uint64_t v[3] = { 0, (uint64_t)plane.st_dev, (uint64_t)plane.st_ino }, n = strlen(OPTS);
-		uint32_t crc, *crcs;
+		unsigned char *sums, mac[CP_HMAC_LEN];
+		struct cp_hmac h = { 0 };
 		size_t nb;
 
 		add(&b, &len, MAGIC, strlen(MAGIC));
@@ -58,23 +63,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		add(&b, &len, OPTS, n + 1);
 		add(&b, &len, data + 1, size - 1);
 		nb = (len + BLOCK - 1) / BLOCK;
-		crcs = calloc(nb + 1, sizeof(*crcs));
+		sums = calloc(nb + 1, CP_SHA256_LEN);
+		FUZZ_ASSERT(sums != NULL);
 		for (size_t k = 0; k < nb; k++) {
 			size_t bl = len - k * BLOCK < BLOCK ? len - k * BLOCK : BLOCK;
 
-			crcs[k] = (uint32_t)crc32(crc32(0, NULL, 0), b + k * BLOCK, (uInt)bl);
+			FUZZ_ASSERT(cp_sha256(b + k * BLOCK, bl, sums + k * CP_SHA256_LEN) == 0);
 		}
 		n = len;
-		crc = (uint32_t)crc32(crc32(crc32(0, NULL, 0), (const Bytef *)crcs,
-		    (uInt)(nb * sizeof(*crcs))), (const Bytef *)&n, 8);
-		add(&b, &len, crcs, nb * sizeof(*crcs));
+		FUZZ_ASSERT(cp_hmac_init(&h, key, sizeof(key)) == 0 &&
+		    cp_hmac_update(&h, sums, nb * CP_SHA256_LEN) == 0 &&
+		    cp_hmac_update(&h, &n, 8) == 0 && cp_hmac_final(&h, mac) == 0);
+		cp_hmac_free(&h);
+		add(&b, &len, sums, nb * CP_SHA256_LEN);
 		add(&b, &len, &n, 8);
-		add(&b, &len, &crc, 4);
-		free(crcs);
+		add(&b, &len, mac, sizeof(mac));
+		free(sums);
 	}
 	path = fuzz_file("state", b, len);
 	free(b);
-	if (cp_istate_map(path, &plane, OPTS, &m, &fps) != 1)
+	if (cp_istate_map(path, key, &plane, OPTS, &m, &fps) != 1)
 		return 0;
 	cp_istate_check(rootfd, &fps, m.written, 1, &changed, &nchanged);
 	free(changed);

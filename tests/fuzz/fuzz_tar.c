@@ -38,7 +38,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int once;
-	struct cp_tarread_opts o = { 200, NULL, NULL };
+	struct cp_tarread_opts o = { .max_ratio = 200 };
 	struct cp_tarlimits lim;
 	struct cp_tarread *r;
 	struct cp_tarcheck *chk;
