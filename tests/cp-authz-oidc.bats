@@ -352,23 +352,23 @@ plane_oidc() {
 
 @test "a plane pinned to oidc: install and remove through cp-plane (--token-file) and make (CONTROL_PLANE_TOKEN); a forged token is denied and ledgered" {
 	plane_oidc
-	f=frameworks/FMWK-300_package_standard.md
+	f=frameworks/FMWK-200_ledger_protocol.md
 	# ci is maintainer in the example's roles.csv; the token comes from a CI job
 	mint ed EdDSA ed-1 '{"sub":"ci"}' > ci.tok
-	run --separate-stderr -0 cp-plane -C "$P" --json --token-file ci.tok remove PKG-FMWK-300
+	run --separate-stderr -0 cp-plane -C "$P" --json --token-file ci.tok remove PKG-FMWK-200
 	jq -e '.status == "removed" and .user == "ci" and .provider == "oidc"' <<< "$output"
 	[ ! -e "$P/$f" ]
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.event_type == "package_remove" and .metadata.user == "ci" and .metadata.provider == "oidc"'
-	CONTROL_PLANE_TOKEN=$(mint rsa RS256 rsa-1 '{"sub":"ci"}') run -0 make --no-print-directory -C "$P" install PKG=PKG-FMWK-300
-	tar -xzOf "$P/packages_store/PKG-FMWK-300.tar.gz" "$f" | cmp - "$P/$f"
+	CONTROL_PLANE_TOKEN=$(mint rsa RS256 rsa-1 '{"sub":"ci"}') run -0 make --no-print-directory -C "$P" install PKG=PKG-FMWK-200
+	tar -xzOf "$P/packages_store/PKG-FMWK-200.tar.gz" "$f" | cmp - "$P/$f"
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.event_type == "package_install" and .metadata.user == "ci"'
 	# carol, a maintainer by the claim's map
-	CONTROL_PLANE_TOKEN=$(mint ec ES256 ec-1 '{"sub":"carol","groups":["deployers"]}') run -0 make --no-print-directory -C "$P" remove PKG=PKG-FMWK-300
+	CONTROL_PLANE_TOKEN=$(mint ec ES256 ec-1 '{"sub":"carol","groups":["deployers"]}') run -0 make --no-print-directory -C "$P" remove PKG=PKG-FMWK-200
 	[ ! -e "$P/$f" ]
 	# a forged token: denied (exit 1), one ledger entry, nothing removed
 	n=$(wc -l < "$P/ledger/governance.jsonl")
 	bad=$(mint rogue RS256 rsa-1 '{"sub":"ci"}')
-	run --separate-stderr -1 cp-plane -C "$P" --token "$bad" install PKG-FMWK-300
+	run --separate-stderr -1 cp-plane -C "$P" --token "$bad" install PKG-FMWK-200
 	[ ! -e "$P/$f" ]
 	[ "$(wc -l < "$P/ledger/governance.jsonl")" -eq $((n + 1)) ]
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.event_type == "authz_denied" and
@@ -376,7 +376,7 @@ plane_oidc() {
 		.reason == "invalid token: the signature does not verify"'
 	nope grep -qF "${bad##*.}" "$P/ledger/governance.jsonl"
 	# an expired one through make
-	CONTROL_PLANE_TOKEN=$(mint ed EdDSA ed-1 '{"sub":"ci","exp":{"now":-3600}}') run -2 make --no-print-directory -C "$P" install PKG=PKG-FMWK-300
+	CONTROL_PLANE_TOKEN=$(mint ed EdDSA ed-1 '{"sub":"ci","exp":{"now":-3600}}') run -2 make --no-print-directory -C "$P" install PKG=PKG-FMWK-200
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.reason == "invalid token: expired (exp)"'
 	run -0 cp-ledger -C "$P" verify
 }
