@@ -486,5 +486,5 @@ os.execvp(sys.argv[1], sys.argv[1:])' cp-hash --cache c feed > out & pid=$!
 	exec 7>&-
 	[ "$st" -eq 130 ]
 	[ ! -s out ]
-	[ -z "$(ls -A | grep -v '^feed$\|^out$')" ]	# no cache, no temporary file
+	[ -z "$(ls -A | grep -v '^feed$\|^out$\|^xdg-state$')" ]	# no cache, no temporary file (xdg-state: the state key's home)
 }
