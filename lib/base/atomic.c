@@ -1,9 +1,13 @@
 /* atomic: temp file beside the target, fsync, rename, fsync the directory. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,15 +38,106 @@ remove_tmp(const struct cp_atomic *a)
 }
 
 /*
- * The temporary file fd (or -1, errno set) made: give it its mode and a
- * stream.  Returns 0, or -1 with errno set, the file removed and a released.
+ * A temporary file is named ".<name>.<pid>.<random>" and flocked by its
+ * writer from creation to rename, so that a later writer of the same target
+ * can tell the one a killed process left (its pid gone, its lock free) and
+ * remove it.  Returns the length of the name's prefix ".<name>.<pid>.".
+ */
+static int
+tmp_prefix(char *buf, size_t size, const char *name)
+{
+	int n = snprintf(buf, size, ".%s.%ld.", name, (long)getpid());
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/*
+ * Remove the temporary files of name in the directory dirfd that a dead
+ * process left: ".<name>.<pid>.<random>" whose pid no longer runs and whose
+ * lock nobody holds.  Best effort: what cannot be read or locked is left.
+ */
+static void
+sweep_stale(int dirfd, const char *name)
+{
+	size_t len = strlen(name);
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		const char *p = d->d_name, *q;
+		char *end;
+		long pid;
+		int f;
+
+		if (p[0] != '.' || strncmp(p + 1, name, len) != 0 || p[len + 1] != '.')
+			continue;
+		p += len + 2;
+		if (*p < '1' || *p > '9')
+			continue;
+		errno = 0;
+		pid = strtol(p, &end, 10);
+		if (errno != 0 || *end != '.' || pid <= 0 || pid == (long)getpid() ||
+		    (pid_t)pid != pid)
+			continue;
+		for (q = end + 1; *q != '\0' && strchr("0123456789abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", *q) != NULL; q++)
+			;
+		if (*q != '\0' || q - (end + 1) < 6)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		f = openat(dirfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (f == -1)
+			continue;
+		if (flock(f, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd, d->d_name, 0);
+		close(f);
+	}
+	closedir(dir);
+}
+
+/* sweep_stale in the directory of path. */
+static void
+sweep_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL)
+		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash == path)
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else {
+		dir = xstrndup(path, (size_t)(slash - path));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
+	if (fd == -1)
+		return;
+	sweep_stale(fd, slash != NULL ? slash + 1 : path);
+	close(fd);
+}
+
+/*
+ * The temporary file fd (or -1, errno set) made: lock it (see tmp_prefix),
+ * give it its mode and a stream.  Returns 0, or -1 with errno set, the file
+ * removed and a released.
  */
 static int
 finish_open(struct cp_atomic *a, int fd, mode_t mode)
 {
 	int e;
 
-	if (fd >= 0 && fchmod(fd, mode) == 0 && (a->fp = fdopen(fd, "w")) != NULL)
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && fchmod(fd, mode) == 0 &&
+	    (a->fp = fdopen(fd, "w")) != NULL)
 		return 0;
 	e = errno;
 	if (fd >= 0) {
@@ -61,16 +156,20 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	struct stat st;
 	mode_t mask;
+	size_t size = strlen(path) + 32;
+	int n;
 
 	a->fp = NULL;
 	a->nosync = 0;
 	a->dirfd = -1;
 	a->path = xstrdup(path);
-	a->tmp = xmalloc(strlen(path) + 10);
+	a->tmp = xmalloc(size);
 	memcpy(a->tmp, path, dirlen);
-	strcpy(a->tmp + dirlen, ".");
-	strcat(a->tmp, path + dirlen);
-	strcat(a->tmp, ".XXXXXX");
+	if ((n = tmp_prefix(a->tmp + dirlen, size - dirlen - 7, path + dirlen)) == -1) {
+		errno = ENAMETOOLONG;
+		return finish_open(a, -1, 0);
+	}
+	strcpy(a->tmp + dirlen + n, "XXXXXX");
 
 	if (mode == CP_ATOMIC_KEEP_MODE) {
 		if (stat(path, &st) == 0)
@@ -94,13 +193,18 @@ cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
 	a->fp = NULL;
 	a->nosync = 0;
 	a->path = xstrdup(name);
-	a->tmp = xmalloc(strlen(name) + 2 + 2 * sizeof(r) + 1);
+	size_t size = strlen(name) + 24 + 2 * sizeof(r) + 1;
+
+	a->tmp = xmalloc(size);
 	if ((a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return finish_open(a, -1, mode);
 	for (tries = 0; fd == -1 && tries < 100; tries++) {
 		if (getentropy(r, sizeof(r)) == -1)
 			return finish_open(a, -1, mode);
-		i = sprintf(a->tmp, ".%s.", name);
+		if ((i = tmp_prefix(a->tmp, size - 2 * sizeof(r), name)) == -1) {
+			errno = ENAMETOOLONG;
+			return finish_open(a, -1, mode);
+		}
 		for (size_t k = 0; k < sizeof(r); k++) {
 			a->tmp[i++] = digit[r[k] >> 4];
 			a->tmp[i++] = digit[r[k] & 15];
@@ -134,6 +238,11 @@ cp_atomic_commit(struct cp_atomic *a)
 		errno = e;
 		return -1;
 	}
+	/* Before the directory's fsync, which makes the removals durable too. */
+	if (a->dirfd >= 0)
+		sweep_stale(a->dirfd, a->path);
+	else
+		sweep_path(a->path);
 	if (a->nosync)
 		e = 0;
 	else if (a->dirfd >= 0)
