@@ -52,6 +52,34 @@ tmp_prefix(char *buf, size_t size, const char *name)
 }
 
 /*
+ * Whether no process runs as pid: none has it, or it is a zombie (killed,
+ * its files closed, not yet reaped: a parent killed with it leaves it to an
+ * init that may reap late or never).
+ */
+static int
+pid_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) == -1)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold one) */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] == 'Z' || p[2] == 'X';
+}
+
+/*
  * Remove the temporary files of name in the directory dirfd that a dead
  * process left: ".<name>.<pid>.<random>" whose pid no longer runs and whose
  * lock nobody holds.  Best effort: what cannot be read or locked is left.
@@ -91,7 +119,7 @@ sweep_stale(int dirfd, const char *name)
 			;
 		if (*q != '\0' || q - (end + 1) < 6)
 			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (!pid_gone((pid_t)pid))
 			continue;
 		f = openat(dirfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (f == -1)

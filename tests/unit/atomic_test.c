@@ -77,10 +77,18 @@ dead_pid(void)
 static void
 stale_temporaries(int dfd, const char *dir)
 {
-	char stale[64], stale2[64], held[64], live[64], other[64], path[256];
+	char stale[64], stale2[64], held[64], live[64], other[64], zombie[64], path[256];
 	struct cp_atomic a;
-	pid_t dead = dead_pid();
+	pid_t dead = dead_pid(), z = fork();
 	int fd, hold;
+
+	/* a killed writer not yet reaped: a zombie, whose pid kill(2) still finds */
+	if (z == 0)
+		_exit(0);
+	snprintf(zombie, sizeof(zombie), ".s.%ld.zombie", (long)z);
+	if ((fd = touch(dfd, zombie)) >= 0)
+		close(fd);
+	usleep(100000);
 
 	snprintf(stale, sizeof(stale), ".s.%ld.Ab12Cd", (long)dead);
 	snprintf(stale2, sizeof(stale2), ".s.%ld.0123456789abcdef", (long)dead);
@@ -94,12 +102,13 @@ stale_temporaries(int dfd, const char *dir)
 			close(fd);
 	hold = touch(dfd, held);
 	CHECK(hold >= 0 && flock(hold, LOCK_EX) == 0, "a temporary file still locked");
-	CHECK(entries(dfd) == 7, "seven temporary-looking files");
+	CHECK(entries(dfd) == 8, "eight temporary-looking files");
 
 	CHECK(cp_atomic_openat(&a, dfd, "s", 0644) == 0 && fputs("s\n", a.fp) >= 0 &&
 	    cp_atomic_commit(&a) == 0, "openat and commit s");
 	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
 	    faccessat(dfd, stale2, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "the dead writer's files are gone");
+	CHECK(faccessat(dfd, zombie, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "a zombie's too");
 	CHECK(faccessat(dfd, held, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "a locked one stays");
 	CHECK(faccessat(dfd, live, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "a running process's stays");
 	CHECK(faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "another target's stays");
@@ -114,6 +123,8 @@ stale_temporaries(int dfd, const char *dir)
 	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "the dead writer's file is gone");
 	CHECK(entries(dfd) == 6, "only it");
 	close(hold);
+	if (z > 0)
+		waitpid(z, NULL, 0);
 	for (const char *const *n = (const char *const[]){ held, live, other, ".s.0.Ab12Cd", ".s.x.Ab12Cd",
 	    "s", NULL }; *n != NULL; n++)
 		unlinkat(dfd, *n, 0);
