@@ -8,6 +8,7 @@ MAKEFLAGS += -r
 include config.mk
 include mk/toolkit.mk
 include mk/check.mk
+include mk/crash.mk
 
 CP_TOOLKIT := 1
 CP_ROOT := $(CURDIR)
@@ -28,6 +29,7 @@ help: plane-help
 	@echo '  make [all]                      build bin/cp-* (CFLAGS, SANITIZE=1)'
 	@echo '  make check [TESTS=...]          run the bats suites (SANITIZE=1: under ASan/UBSan)'
 	@echo '  make bench                      run the benchmarks in bench/'
+	@echo '  make crash-trials [TRIALS=N]    SIGKILL every writer at random moments; check recovery'
 	@echo '  make demo                       the main job on a scratch copy of the example plane'
 	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages and plane.mk'
 	@echo '  make uninstall | clean'
