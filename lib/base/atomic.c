@@ -80,16 +80,44 @@ pid_gone(pid_t pid)
 }
 
 /*
- * Remove the temporary files of name in the directory dirfd that a dead
- * process left: ".<name>.<pid>.<random>" whose pid no longer runs and whose
- * lock nobody holds.  Best effort: what cannot be read or locked is left.
+ * The pid in d, when d is the name of a temporary file of name (any target
+ * when name is NULL): ".<name>.<pid>.<random>", at least 6 letters or digits
+ * of random; else 0.
+ */
+static pid_t
+tmp_pid(const char *d, const char *name)
+{
+	const char *last = strrchr(d, '.'), *p, *q;
+	long pid = 0;
+
+	if (d[0] != '.' || last == NULL || strlen(last + 1) < 6)
+		return 0;
+	for (q = last + 1; *q != '\0'; q++)
+		if (!(*q >= '0' && *q <= '9') && !(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z'))
+			return 0;
+	for (p = last; p > d && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == last || p - 1 <= d || p[-1] != '.' || *p == '0' || last - p > 9)
+		return 0;
+	if (name != NULL && ((size_t)(p - 2 - d) != strlen(name) || strncmp(d + 1, name, strlen(name)) != 0))
+		return 0;
+	for (q = p; q < last; q++)
+		pid = pid * 10 + (*q - '0');
+	return pid == (long)getpid() ? 0 : (pid_t)pid;
+}
+
+/*
+ * Remove the temporary files of name (every target's when NULL) in the
+ * directory dirfd that a dead process left: their pid no longer runs and
+ * nobody holds their lock.  Best effort: what cannot be read or locked is
+ * left.
  */
 static void
 sweep_stale(int dirfd, const char *name)
 {
-	size_t len = strlen(name);
 	struct dirent *d;
 	DIR *dir;
+	pid_t pid;
 	int fd;
 
 	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
@@ -99,36 +127,22 @@ sweep_stale(int dirfd, const char *name)
 		return;
 	}
 	while ((d = readdir(dir)) != NULL) {
-		const char *p = d->d_name, *q;
-		char *end;
-		long pid;
-		int f;
-
-		if (p[0] != '.' || strncmp(p + 1, name, len) != 0 || p[len + 1] != '.')
+		if ((pid = tmp_pid(d->d_name, name)) == 0 || !pid_gone(pid))
 			continue;
-		p += len + 2;
-		if (*p < '1' || *p > '9')
+		fd = openat(dirfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1)
 			continue;
-		errno = 0;
-		pid = strtol(p, &end, 10);
-		if (errno != 0 || *end != '.' || pid <= 0 || pid == (long)getpid() ||
-		    (pid_t)pid != pid)
-			continue;
-		for (q = end + 1; *q != '\0' && strchr("0123456789abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", *q) != NULL; q++)
-			;
-		if (*q != '\0' || q - (end + 1) < 6)
-			continue;
-		if (!pid_gone((pid_t)pid))
-			continue;
-		f = openat(dirfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (f == -1)
-			continue;
-		if (flock(f, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlinkat(dirfd, d->d_name, 0);
-		close(f);
+		close(fd);
 	}
 	closedir(dir);
+}
+
+void
+cp_atomic_sweep(int dirfd)
+{
+	sweep_stale(dirfd, NULL);
 }
 
 /* sweep_stale in the directory of path. */

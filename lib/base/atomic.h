@@ -46,6 +46,14 @@ int cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mo
  */
 int cp_atomic_commit(struct cp_atomic *a);
 
+/*
+ * Remove every temporary file in the directory dirfd that a killed writer
+ * left (".<name>.<pid>.<random>", its pid gone and its lock free), of any
+ * target: for a directory that only the toolkit writes (a plane's .cp/).
+ * Best effort; errno is not kept.
+ */
+void cp_atomic_sweep(int dirfd);
+
 /* Give up: close and remove the temporary file, leave the target as it was, release a. */
 void cp_atomic_abort(struct cp_atomic *a);
 

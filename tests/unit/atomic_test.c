@@ -122,10 +122,21 @@ stale_temporaries(int dfd, const char *dir)
 	    cp_atomic_commit(&a) == 0, "open and commit s by path");
 	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "the dead writer's file is gone");
 	CHECK(entries(dfd) == 6, "only it");
+	/* cp_atomic_sweep (a plane's .cp/): every target's, by the same rule */
+	if ((fd = touch(dfd, stale)) >= 0)
+		close(fd);
+	if ((fd = touch(dfd, ".hash.cache.1.abcdef")) >= 0)
+		close(fd);
+	cp_atomic_sweep(dfd);
+	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "sweep: the dead writers' files are gone");
+	CHECK(entries(dfd) == 6 && faccessat(dfd, ".hash.cache.1.abcdef", F_OK, 0) == 0 &&
+	    faccessat(dfd, held, F_OK, 0) == 0, "sweep: a live pid's and a locked one stay");
+	unlinkat(dfd, ".hash.cache.1.abcdef", 0);
 	close(hold);
 	if (z > 0)
 		waitpid(z, NULL, 0);
-	for (const char *const *n = (const char *const[]){ held, live, other, ".s.0.Ab12Cd", ".s.x.Ab12Cd",
+	for (const char *const *n = (const char *const[]){ held, live, ".s.0.Ab12Cd", ".s.x.Ab12Cd",
 	    "s", NULL }; *n != NULL; n++)
 		unlinkat(dfd, *n, 0);
 }
