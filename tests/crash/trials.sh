@@ -607,7 +607,7 @@ check_plane() {
 		[ "$n" -eq "$EVENTS1" ] || fail "the plane as after, $n new ledger entries, want $EVENTS1"
 	else
 		s=neither
-		fail "the plane is neither before nor after: $(diff "$WORK/plane0" "$WORK/plane2" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+		fail "the plane is neither before nor after: against after: $(diff "$WORK/plane1" "$WORK/plane2" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
 	fi
 	cp-ledger -C "$p" verify > /dev/null 2>&1 || fail "the ledger does not verify"
 	$PYTHON -c 'import csv, sys
