@@ -98,6 +98,8 @@ export CONTROL_PLANE_TOKEN=$(token alice)
 # changes a file or a directory (a kill between two of them is the same
 # moment as a kill at the entry of the second).
 SYSCALLS=write,pwrite64,writev,pwritev,rename,renameat,renameat2,fsync,fdatasync,syncfs,unlink,unlinkat,rmdir,mkdir,mkdirat,ftruncate,link,linkat,symlinkat,fchmod,fchmodat
+# LeakSanitizer cannot run under ptrace (a SANITIZE=1 build): not under strace.
+TRACED_ASAN=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 # A step that runs longer than this hangs (a failure, not a kill).
 HANG=60
 
@@ -144,7 +146,7 @@ run_killed() {
 	syscall:*)
 		local s=${m#syscall:}
 		local name=${s%:*} k=${s##*:}
-		(cd "$dir" && timeout -k 5 $HANG strace -f -qq -o /dev/null \
+		(cd "$dir" && ASAN_OPTIONS=$TRACED_ASAN timeout -k 5 $HANG strace -f -qq -o /dev/null \
 			-e trace="$name" -e inject="$name":signal=SIGKILL:when="$k" "$@"; exit $?) \
 			< "$in" > "$WORK/out" 2> "$WORK/err" || RC=$?
 		;;
@@ -171,7 +173,7 @@ calibrate() {
 	TRACE=()
 	if [ "$KMODE" != delay ]; then
 		setup_$op 0 || return 2
-		(cd "$RUNDIR" && exec strace -f -qq -o "$WORK/trace" -e trace="$SYSCALLS" -e signal=none "${CMD[@]}") \
+		(cd "$RUNDIR" && ASAN_OPTIONS=$TRACED_ASAN exec strace -f -qq -o "$WORK/trace" -e trace="$SYSCALLS" -e signal=none "${CMD[@]}") \
 			< "$STDIN" > /dev/null 2>&1
 		# "PID name(" per line: the names in order
 		mapfile -t TRACE < <(sed -n 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' "$WORK/trace")
