@@ -10,6 +10,7 @@ include config.mk
 include mk/toolkit.mk
 include mk/check.mk
 include mk/fuzz.mk
+include mk/crash.mk
 
 CP_TOOLKIT := 1
 CP_ROOT := $(CURDIR)
@@ -37,6 +38,7 @@ help: plane-help
 	@echo '  make check [TESTS=...]          run the bats suites (SANITIZE=1: under ASan/UBSan)'
 	@echo '  make fuzz [FUZZ_SECONDS=60]       fuzz each parser (tests/fuzz/, clang libFuzzer)'
 	@echo '  make bench                      run the benchmarks in bench/'
+	@echo '  make crash-trials [TRIALS=N]    SIGKILL every writer at random moments; check recovery'
 	@echo '  make demo                       the main job on a scratch copy of the example plane'
 	@echo '  make install [DESTDIR= PREFIX=] install the programs, man pages, plane.mk, completions,'
 	@echo '                                  libcontrolplane.a, its headers and controlplane.pc'

@@ -1,9 +1,13 @@
 /* atomic: temp file beside the target, fsync, rename, fsync the directory. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,15 +38,148 @@ remove_tmp(const struct cp_atomic *a)
 }
 
 /*
- * The temporary file fd (or -1, errno set) made: give it its mode and a
- * stream.  Returns 0, or -1 with errno set, the file removed and a released.
+ * A temporary file is named ".<name>.<pid>.<random>" and flocked by its
+ * writer from creation to rename, so that a later writer of the same target
+ * can tell the one a killed process left (its pid gone, its lock free) and
+ * remove it.  Returns the length of the name's prefix ".<name>.<pid>.".
+ */
+static int
+tmp_prefix(char *buf, size_t size, const char *name)
+{
+	int n = snprintf(buf, size, ".%s.%ld.", name, (long)getpid());
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/*
+ * Whether no process runs as pid: none has it, or it is a zombie (killed,
+ * its files closed, not yet reaped: a parent killed with it leaves it to an
+ * init that may reap late or never).
+ */
+static int
+pid_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) == -1)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold one) */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] == 'Z' || p[2] == 'X';
+}
+
+/*
+ * The pid in d, when d is the name of a temporary file of name (any target
+ * when name is NULL): ".<name>.<pid>.<random>", at least 6 letters or digits
+ * of random; else 0.
+ */
+static pid_t
+tmp_pid(const char *d, const char *name)
+{
+	const char *last = strrchr(d, '.'), *p, *q;
+	long pid = 0;
+
+	if (d[0] != '.' || last == NULL || strlen(last + 1) < 6)
+		return 0;
+	for (q = last + 1; *q != '\0'; q++)
+		if (!(*q >= '0' && *q <= '9') && !(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z'))
+			return 0;
+	for (p = last; p > d && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == last || p - 1 <= d || p[-1] != '.' || *p == '0' || last - p > 9)
+		return 0;
+	if (name != NULL && ((size_t)(p - 2 - d) != strlen(name) || strncmp(d + 1, name, strlen(name)) != 0))
+		return 0;
+	for (q = p; q < last; q++)
+		pid = pid * 10 + (*q - '0');
+	return pid == (long)getpid() ? 0 : (pid_t)pid;
+}
+
+/*
+ * Remove the temporary files of name (every target's when NULL) in the
+ * directory dirfd that a dead process left: their pid no longer runs and
+ * nobody holds their lock.  Best effort: what cannot be read or locked is
+ * left.
+ */
+static void
+sweep_stale(int dirfd, const char *name)
+{
+	struct dirent *d;
+	DIR *dir;
+	pid_t pid;
+	int fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if ((pid = tmp_pid(d->d_name, name)) == 0 || !pid_gone(pid))
+			continue;
+		fd = openat(dirfd, d->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd, d->d_name, 0);
+		close(fd);
+	}
+	closedir(dir);
+}
+
+void
+cp_atomic_sweep(int dirfd)
+{
+	sweep_stale(dirfd, NULL);
+}
+
+/* sweep_stale in the directory of path. */
+static void
+sweep_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL)
+		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash == path)
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else {
+		dir = xstrndup(path, (size_t)(slash - path));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(dir);
+	}
+	if (fd == -1)
+		return;
+	sweep_stale(fd, slash != NULL ? slash + 1 : path);
+	close(fd);
+}
+
+/*
+ * The temporary file fd (or -1, errno set) made: lock it (see tmp_prefix),
+ * give it its mode and a stream.  Returns 0, or -1 with errno set, the file
+ * removed and a released.
  */
 static int
 finish_open(struct cp_atomic *a, int fd, mode_t mode)
 {
 	int e;
 
-	if (fd >= 0 && fchmod(fd, mode) == 0 && (a->fp = fdopen(fd, "w")) != NULL)
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && fchmod(fd, mode) == 0 &&
+	    (a->fp = fdopen(fd, "w")) != NULL)
 		return 0;
 	e = errno;
 	if (fd >= 0) {
@@ -61,16 +198,20 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
 	struct stat st;
 	mode_t mask;
+	size_t size = strlen(path) + 32;
+	int n;
 
 	a->fp = NULL;
 	a->nosync = 0;
 	a->dirfd = -1;
 	a->path = xstrdup(path);
-	a->tmp = xmalloc(strlen(path) + 10);
+	a->tmp = xmalloc(size);
 	memcpy(a->tmp, path, dirlen);
-	strcpy(a->tmp + dirlen, ".");
-	strcat(a->tmp, path + dirlen);
-	strcat(a->tmp, ".XXXXXX");
+	if ((n = tmp_prefix(a->tmp + dirlen, size - dirlen - 7, path + dirlen)) == -1) {
+		errno = ENAMETOOLONG;
+		return finish_open(a, -1, 0);
+	}
+	strcpy(a->tmp + dirlen + n, "XXXXXX");
 
 	if (mode == CP_ATOMIC_KEEP_MODE) {
 		if (stat(path, &st) == 0)
@@ -94,13 +235,18 @@ cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
 	a->fp = NULL;
 	a->nosync = 0;
 	a->path = xstrdup(name);
-	a->tmp = xmalloc(strlen(name) + 2 + 2 * sizeof(r) + 1);
+	size_t size = strlen(name) + 24 + 2 * sizeof(r) + 1;
+
+	a->tmp = xmalloc(size);
 	if ((a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return finish_open(a, -1, mode);
 	for (tries = 0; fd == -1 && tries < 100; tries++) {
 		if (getentropy(r, sizeof(r)) == -1)
 			return finish_open(a, -1, mode);
-		i = sprintf(a->tmp, ".%s.", name);
+		if ((i = tmp_prefix(a->tmp, size - 2 * sizeof(r), name)) == -1) {
+			errno = ENAMETOOLONG;
+			return finish_open(a, -1, mode);
+		}
 		for (size_t k = 0; k < sizeof(r); k++) {
 			a->tmp[i++] = digit[r[k] >> 4];
 			a->tmp[i++] = digit[r[k] & 15];
@@ -134,6 +280,11 @@ cp_atomic_commit(struct cp_atomic *a)
 		errno = e;
 		return -1;
 	}
+	/* Before the directory's fsync, which makes the removals durable too. */
+	if (a->dirfd >= 0)
+		sweep_stale(a->dirfd, a->path);
+	else
+		sweep_path(a->path);
 	if (a->nosync)
 		e = 0;
 	else if (a->dirfd >= 0)

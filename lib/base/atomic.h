@@ -20,9 +20,9 @@ struct cp_atomic {
 
 /*
  * Start replacing path: create a temporary file in path's directory
- * (".<name>.XXXXXX", O_EXCL, mode 0600 from creation so a secret is never
- * exposed; then set to mode, or see CP_ATOMIC_KEEP_MODE) and open a->fp on
- * it.  Returns 0, or -1 with errno set and nothing created.
+ * (".<name>.<pid>.XXXXXX", O_EXCL, mode 0600 from creation so a secret is
+ * never exposed; then set to mode, or see CP_ATOMIC_KEEP_MODE), flock it for
+ * as long as it lives, and open a->fp on it.  Returns 0, or -1 with errno set and nothing created.
  */
 int cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode);
 
@@ -39,10 +39,20 @@ int cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mo
 
 /*
  * Finish: flush, fsync and close the temporary file, rename it over the
- * target, fsync the directory.  Returns 0, or -1 with errno set, the target
- * untouched and the temporary file removed.  Either way a is released.
+ * target, remove the temporary files of the same target that a killed
+ * process left (its pid gone and its file unlocked), fsync the directory.
+ * Returns 0, or -1 with errno set, the target untouched and the temporary
+ * file removed.  Either way a is released.
  */
 int cp_atomic_commit(struct cp_atomic *a);
+
+/*
+ * Remove every temporary file in the directory dirfd that a killed writer
+ * left (".<name>.<pid>.<random>", its pid gone and its lock free), of any
+ * target: for a directory that only the toolkit writes (a plane's .cp/).
+ * Best effort; errno is not kept.
+ */
+void cp_atomic_sweep(int dirfd);
 
 /* Give up: close and remove the temporary file, leave the target as it was, release a. */
 void cp_atomic_abort(struct cp_atomic *a);

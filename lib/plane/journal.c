@@ -1106,7 +1106,11 @@ read_journal(int fd, size_t *size, struct cp_err *e)
 	return buf;
 }
 
-/* Remove every staging directory and temporary journal left in .cp (the lock is held). */
+/*
+ * Remove every staging directory, temporary journal and temporary file
+ * (the hash cache's, the integrity state's: base/atomic) left in .cp (the
+ * lock is held).
+ */
 static int
 remove_stale(struct cp_journal *j, struct cp_journal_report *r, struct cp_err *e)
 {
@@ -1125,6 +1129,7 @@ remove_stale(struct cp_journal *j, struct cp_journal_report *r, struct cp_err *e
 		    unlinkat(j->cpfd, d->d_name, 0) == 0)
 			r->stale++;
 	closedir(dir);
+	cp_atomic_sweep(j->cpfd);
 	if (j->stagesfd < 0)
 		return 0;
 	if ((fd = openat(j->stagesfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/atomic.h"
@@ -47,6 +48,99 @@ entries(int dirfd)
 	return n;
 }
 
+/* Make the file name in dirfd (empty); its descriptor, or -1. */
+static int
+touch(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+/* A pid that no process has any more (a child that has exited, reaped). */
+static pid_t
+dead_pid(void)
+{
+	pid_t p = fork();
+
+	if (p == 0)
+		_exit(0);
+	if (p > 0)
+		waitpid(p, NULL, 0);
+	return p;
+}
+
+/*
+ * The temporary files a killed writer left (SIGKILL between create and
+ * rename; found by the kill trials, tests/crash/) are removed by the next
+ * commit of the same target: only when their pid is gone and their lock
+ * free, never another target's, never a live writer's.
+ */
+static void
+stale_temporaries(int dfd, const char *dir)
+{
+	char stale[64], stale2[64], held[64], live[64], other[64], zombie[64], path[256];
+	struct cp_atomic a;
+	pid_t dead = dead_pid(), z = fork();
+	int fd, hold;
+
+	/* a killed writer not yet reaped: a zombie, whose pid kill(2) still finds */
+	if (z == 0)
+		_exit(0);
+	snprintf(zombie, sizeof(zombie), ".s.%ld.zombie", (long)z);
+	if ((fd = touch(dfd, zombie)) >= 0)
+		close(fd);
+	usleep(100000);
+
+	snprintf(stale, sizeof(stale), ".s.%ld.Ab12Cd", (long)dead);
+	snprintf(stale2, sizeof(stale2), ".s.%ld.0123456789abcdef", (long)dead);
+	snprintf(held, sizeof(held), ".s.%ld.heldXY", (long)dead);
+	snprintf(live, sizeof(live), ".s.%ld.liveXY", (long)getppid());
+	snprintf(other, sizeof(other), ".t.%ld.Ab12Cd", (long)dead);
+	CHECK(dead > 0, "a dead pid");
+	for (const char *const *n = (const char *const[]){ stale, stale2, live, other, ".s.0.Ab12Cd",
+	    ".s.x.Ab12Cd", NULL }; *n != NULL; n++)
+		if ((fd = touch(dfd, *n)) >= 0)
+			close(fd);
+	hold = touch(dfd, held);
+	CHECK(hold >= 0 && flock(hold, LOCK_EX) == 0, "a temporary file still locked");
+	CHECK(entries(dfd) == 8, "eight temporary-looking files");
+
+	CHECK(cp_atomic_openat(&a, dfd, "s", 0644) == 0 && fputs("s\n", a.fp) >= 0 &&
+	    cp_atomic_commit(&a) == 0, "openat and commit s");
+	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    faccessat(dfd, stale2, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "the dead writer's files are gone");
+	CHECK(faccessat(dfd, zombie, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "a zombie's too");
+	CHECK(faccessat(dfd, held, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "a locked one stays");
+	CHECK(faccessat(dfd, live, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "a running process's stays");
+	CHECK(faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == 0, "another target's stays");
+	CHECK(entries(dfd) == 6, "nothing else is removed");
+
+	/* cp_atomic_open, by path, does the same in the target's directory. */
+	if ((fd = touch(dfd, stale)) >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/s", dir);
+	CHECK(cp_atomic_open(&a, path, 0644) == 0 && fputs("s2\n", a.fp) >= 0 &&
+	    cp_atomic_commit(&a) == 0, "open and commit s by path");
+	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "the dead writer's file is gone");
+	CHECK(entries(dfd) == 6, "only it");
+	/* cp_atomic_sweep (a plane's .cp/): every target's, by the same rule */
+	if ((fd = touch(dfd, stale)) >= 0)
+		close(fd);
+	if ((fd = touch(dfd, ".hash.cache.1.abcdef")) >= 0)
+		close(fd);
+	cp_atomic_sweep(dfd);
+	CHECK(faccessat(dfd, stale, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    faccessat(dfd, other, F_OK, AT_SYMLINK_NOFOLLOW) == -1, "sweep: the dead writers' files are gone");
+	CHECK(entries(dfd) == 6 && faccessat(dfd, ".hash.cache.1.abcdef", F_OK, 0) == 0 &&
+	    faccessat(dfd, held, F_OK, 0) == 0, "sweep: a live pid's and a locked one stay");
+	unlinkat(dfd, ".hash.cache.1.abcdef", 0);
+	close(hold);
+	if (z > 0)
+		waitpid(z, NULL, 0);
+	for (const char *const *n = (const char *const[]){ held, live, ".s.0.Ab12Cd", ".s.x.Ab12Cd",
+	    "s", NULL }; *n != NULL; n++)
+		unlinkat(dfd, *n, 0);
+}
+
 int
 main(void)
 {
@@ -58,6 +152,7 @@ main(void)
 	if (mkdtemp(dir) == NULL || mkdtemp(out) == NULL)
 		return 2;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	stale_temporaries(dfd, dir);
 
 	CHECK(cp_atomic_openat(&a, dfd, "f", 0640) == 0, "openat: a temporary file is made");
 	CHECK(entries(dfd) == 1 && content(dfd, "f")[0] == '\0', "the target is not there before commit");
