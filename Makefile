@@ -1,6 +1,7 @@
 # Control Plane v2 in C: the toolkit build and the plane targets.
 # The work is done by the fragments in mk/; this file only puts them together.
 # The repository is itself an example plane: `make integrity` checks it.
+# SPDX-License-Identifier: ISC
 
 # No built-in rules: the plane targets may name thousands of files.
 MAKEFLAGS += -r

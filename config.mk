@@ -1,5 +1,6 @@
 # config.mk: what packagers and users set. Everything here may be overridden
 # on the command line or in the environment.
+# SPDX-License-Identifier: ISC
 
 # The one version: --version prints it, make dist names the tarball after it
 # (and refuses one that NEWS does not describe), controlplane.pc carries it.

@@ -6,6 +6,7 @@
 #   the same decision with a 10,000-user roles file (the user on the last row);
 #   200 denials (each appended to the ledger, fdatasync included) vs 200 x
 #   `cp-ledger append` of a similar event (the same library, the same sync).
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -3,6 +3,7 @@
 #   one 1 GiB file: cp-hash vs openssl dgst -sha256 vs sha256sum
 #   10,000 files of 10 KiB: cp-hash -j1 vs -j2, and sha256sum
 # Targets (issue 2): large file >= 0.9x openssl, >= 4x sha256sum; -j2 >= 1.6x -j1.
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -7,6 +7,7 @@
 #   peak RSS of verify at N and at N/100 entries (memory must not grow with N)
 # Targets (issue 6): verify >= 200,000 entries/s on one core, memory independent
 # of the ledger's length; batch append >= 50,000 entries/s.
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -4,6 +4,7 @@
 #   openssl dgst -sha256 (one SHA-256 pass over its bytes) and wc -l (reading
 #   alone) as baselines measured in the same run.
 # Targets (issue 3): >= 2 million leaves/s on one core; peak memory independent of n.
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -27,6 +27,7 @@
 # rabruni/Brain_Garden); without either the leg is skipped.  BENCH_PYTHON is
 # the interpreter (default /usr/bin/python3: a shim on PATH may add its own
 # start-up to every run).  The shell leg needs this repository's git history.
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)

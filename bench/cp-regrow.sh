@@ -4,6 +4,7 @@
 #   get of the last row      vs  awk -F, '$1 == id'          (target: within 2x)
 #   validate, sync           vs  a full csv.DictReader parse  (target: >= 5x faster)
 #   set -i of one row        (absolute: lock, read, write, fsync, rename)
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -6,6 +6,7 @@
 #   extract: cp-tar -x (checks)  vs tar -xzf, into an empty directory
 # Targets (issue 4): pack >= 1.0x the pipeline; extract >= 0.9x tar; peak
 # memory bounded (not proportional to the archive).
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -4,6 +4,7 @@
 # is bash's own $EPOCHREALTIME (microseconds): a `date` process on each side
 # would add its start-up to the timing (about 1.5 ms here, 7% of a 20 ms
 # command).
+# SPDX-License-Identifier: ISC
 
 : "${CP_BIN:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/bin}"
 : "${BENCH_RUNS:=3}"

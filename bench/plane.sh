@@ -5,6 +5,7 @@
 #   make integrity FULL=1       (target: >= 4x faster than the baseline)
 #   make integrity, unchanged   (target: <= 5% of the full run)
 #   make integrity, one changed (target: <= 5% of the full run)
+# SPDX-License-Identifier: ISC
 set -eu
 . "$(dirname "$0")/lib.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -3,6 +3,7 @@
 # dependencies, builds, runs every bats suite, then builds again with
 # AddressSanitizer + UBSan and runs them all once more.  Ends with the line
 # "N passed, N failed" over both runs; exits non-zero on any failure.
+# SPDX-License-Identifier: ISC
 set -u
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ci/deps.sh: install every Debian package the build, the tests and the
 # benchmarks need.  Idempotent: when all are present it changes nothing.
+# SPDX-License-Identifier: ISC
 set -eu
 
 packages=(

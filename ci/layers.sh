@@ -21,6 +21,7 @@
 #     and base/xalloc).
 # Prints one line per violation and exits 1 when there is any, 2 on a usage
 # or setup error, 0 when the library keeps to its layers.
+# SPDX-License-Identifier: ISC
 set -u
 export LC_ALL=C
 

@@ -5,6 +5,7 @@
 #   make check TESTS=tests/cp-hash.bats   one suite
 #   make check TESTS=tests/unit.bats      the C unit tests of lib/ (tests/unit/*_test.c)
 #   make bench                 every benchmark in bench/ (slow; not a test)
+# SPDX-License-Identifier: ISC
 
 TESTS ?= $(sort $(wildcard tests/*.bats))
 

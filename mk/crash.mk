@@ -16,6 +16,7 @@
 # Prints a table per operation (trials; killed before anything changed,
 # during, after the step ended; recovered; invariant failures) and fails
 # when any invariant failed.  CPU-bound: it runs under nice -n 10.
+# SPDX-License-Identifier: ISC
 
 TRIALS ?= 3
 SEED ?=

@@ -4,6 +4,7 @@
 # and the external package (into a scratch $HOME), integrity, ledger verify.
 #
 #   make demo
+# SPDX-License-Identifier: ISC
 
 DEMO = build/demo
 DEMO_HOME = build/demo-home

@@ -4,6 +4,7 @@
 # stamp the last commit's (or SOURCE_DATE_EPOCH), owners and modes
 # normalised, so two runs give the same bytes.  Refuses a VERSION that NEWS
 # has no entry for.
+# SPDX-License-Identifier: ISC
 set -eu
 version=$1 out=$2
 grep -q "^$version " NEWS || { echo "make dist: NEWS has no entry for $version" >&2; exit 2; }

@@ -10,6 +10,7 @@
 # crash inputs to build/fuzz/crashes/; the committed seeds in tests/fuzz/corpus/NAME are
 # read, never written (`make fuzz-merge` is the one way to add to them; it keeps every
 # regress-* file, the findings' inputs, whatever coverage they add).
+# SPDX-License-Identifier: ISC
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60

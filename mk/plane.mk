@@ -9,6 +9,7 @@
 # state-changing step as one authorized, ledgered transaction.  No make
 # variable is ever spliced into a shell command: values reach the recipes
 # through the environment.  `make help` lists the targets and variables.
+# SPDX-License-Identifier: ISC
 
 CP_ROOT ?= $(CURDIR)
 # A plane's own Makefile names no goal before this fragment: then `make`

@@ -9,6 +9,7 @@
 # which install the build that is there: `make CC=clang CFLAGS=-O1` then a
 # plain `make install` installs the clang build, never a rebuild with the
 # defaults.
+# SPDX-License-Identifier: ISC
 
 CP_PKGS = libarchive libcrypto zlib jansson yajl cjose
 CP_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CP_PKGS) 2>/dev/null)

@@ -1,4 +1,5 @@
-/* cp-authz: who is asking, and may they? Authenticate a token, authorize an action, ledger denials. */
+/* cp-authz: who is asking, and may they? Authenticate a token, authorize an action, ledger denials.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>

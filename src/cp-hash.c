@@ -1,4 +1,5 @@
-/* cp-hash: SHA-256 of data and files, as sha256sum prints it; parallel, cached, and -c to verify. */
+/* cp-hash: SHA-256 of data and files, as sha256sum prints it; parallel, cached, and -c to verify.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,5 @@
-/* cp-integrity: prove a plane's registry against its files, in one pass; the report of integrity_check.py. */
+/* cp-integrity: prove a plane's registry against its files, in one pass; the report of integrity_check.py.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* cp-ledger: append to, verify, checkpoint, list and repair the hash-chained ledger. */
+/* cp-ledger: append to, verify, checkpoint, list and repair the hash-chained ledger.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <fcntl.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* cp-merkle: RFC 9162 Merkle roots of lines, inclusion and consistency proofs, and the cp2 legacy root. */
+/* cp-merkle: RFC 9162 Merkle roots of lines, inclusion and consistency proofs, and the cp2 legacy root.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate; init and the read-only queries. */
+/* cp-plane: the plane's steps (pack, install, update, remove, manifest, recover), one transaction each, over lib/plane/gate; init and the read-only queries.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>

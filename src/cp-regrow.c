@@ -1,4 +1,5 @@
-/* cp-regrow: registry rows (CSV) in, registry rows out: query, update in place, validate, compile. */
+/* cp-regrow: registry rows (CSV) in, registry rows out: query, update in place, validate, compile.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* cp-sign: Ed25519 key pairs, signatures and their checks in OpenBSD signify's formats. */
+/* cp-sign: Ed25519 key pairs, signatures and their checks in OpenBSD signify's formats.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* cp-tar: byte-identical tar.gz packing, listing, and extraction that no archive can escape. */
+/* cp-tar: byte-identical tar.gz packing, listing, and extraction that no archive can escape.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

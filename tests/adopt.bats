@@ -5,6 +5,7 @@
 # (commit fb86f63), with two packages installed by its genesis_bootstrap.py
 # (see the README beside it).  Expected answers come from sha256sum, jq,
 # python3 (json, csv, hashlib) and openssl, never from cp-plane itself.
+# SPDX-License-Identifier: ISC
 
 load helper
 

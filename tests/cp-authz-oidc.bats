@@ -7,6 +7,7 @@
 # claim and by roles.csv; the settings and the JWKS refused as hostile
 # input; a plane pinned to oidc installing and removing through cp-plane
 # and make.
+# SPDX-License-Identifier: ISC
 
 load helper
 

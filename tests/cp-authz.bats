@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # cp-authz: HMAC and token vectors, providers, the role matrix, token shapes,
 # secrets (init, token, where they may live), denials in the ledger, errors.
+# SPDX-License-Identifier: ISC
 
 load helper
 

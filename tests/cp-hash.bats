@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # cp-hash: known answers, sha256sum compatibility, -c, the cache, parallelism, errors.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # cp-integrity: the answers come from sha256sum, Python (csv, hashlib, the
 # cp2 and RFC 9162 definitions written out below) and jq.
+# SPDX-License-Identifier: ISC
 
 load helper
 

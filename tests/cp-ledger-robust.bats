@@ -4,6 +4,7 @@
 # that is no ledger, a directory that holds no ledger, and verify --strict.
 # Expected bytes come from the golden appends (Python's json module), head,
 # tail, cmp and sha256sum; findings are read with jq.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -4,6 +4,7 @@
 # cryptography (Debian's python3-cryptography, so /usr/bin/python3): it
 # reads the signify key files itself, computes the key ID and checks the
 # Ed25519 signature over the note's text.
+# SPDX-License-Identifier: ISC
 
 load helper
 

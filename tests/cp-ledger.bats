@@ -4,6 +4,7 @@
 # Expected answers come from the vectors, from golden lines made once by
 # tests/data/cp-ledger/mkgolden.py (Python's json module), from sha256sum,
 # jq, and from python3 recomputing hashes and Merkle roots.
+# SPDX-License-Identifier: ISC
 
 load helper
 

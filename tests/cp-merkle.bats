@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # cp-merkle: the RFC 6962 vectors, the cp2 legacy vectors, every size up to 300
 # against an independent Python reference, proofs that must not prove, malformed input.
+# SPDX-License-Identifier: ISC
 
 load helper
 

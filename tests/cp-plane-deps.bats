@@ -7,6 +7,7 @@
 # PKG-FMWK-300 need PKG-FMWK-100 (^1.0.0) and PKG-MOD-DOC-LINT needs
 # PKG-FMWK-100 and PKG-FMWK-300.  Expected answers come from sha256sum, GNU
 # tar, jq, python3's csv and the Python tools' own checkpoint file.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -5,6 +5,7 @@
 # two-line Makefile; the queries run on a copy of the repository's example
 # plane, whose four packages are installed.  Expected answers come from
 # sha256sum, tar, jq and Python's csv, never from cp-plane itself.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -5,6 +5,7 @@
 # the Python tools' JSON .sig and .provenance.json.  Independent answers:
 # signify-openbsd, and Python's cryptography (/usr/bin/python3) for the
 # Python-era signatures.
+# SPDX-License-Identifier: ISC
 
 load helper
 

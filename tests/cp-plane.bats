@@ -8,6 +8,7 @@
 # that the ledger verifies, and, where the contract says so, that the
 # refusal is one ledger entry.  Expected answers come from sha256sum, GNU
 # tar, jq and python3 (csv, tarfile), never from cp-plane itself.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -2,6 +2,7 @@
 # cp-regrow: byte-exact round trips against Python's csv, queries and edits
 # (golden files written by Python's csv and json), validation rules, -i
 # under concurrency, hostile input.
+# SPDX-License-Identifier: ISC
 
 load helper
 

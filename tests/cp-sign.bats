@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # cp-sign: known answers from signify, interop both ways, verdicts, hostile files, key safety.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Generate the hostile archive corpus of tests/cp-tar.bats.
 
 usage: cp-tar-corpus.py OUTDIR OUTSIDE

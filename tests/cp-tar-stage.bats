@@ -4,6 +4,7 @@
 # byte (an NFD name stays NFD, as GNU tar reads it); a pax global header
 # that names a path is refused.  Independent answers: GNU tar, Python's
 # tarfile, od.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -2,6 +2,7 @@
 # cp-tar: deterministic packing, listing, and extraction that no archive escapes.
 # Expected answers come from Python's tarfile and gzip, GNU tar, bsdtar,
 # sha256sum, cp-hash and jq; the hostile corpus from tests/cp-tar-corpus.py.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -4,6 +4,7 @@
 # bugs as fixed moments; and a writer that leaves a file behind, which the
 # harness must catch and let replay.  The long runs are `make crash-trials
 # TRIALS=N`, never a test.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -3,6 +3,7 @@
 # build/fuzz/, and each replays its committed corpus (tests/fuzz/corpus/NAME,
 # regressions included) with no new fuzzing.  A crash, a leak, UB or a
 # harness's own check failing fails its test.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -1,5 +1,6 @@
 # tests/helper.bash: loaded by every suite (load helper).
 # Runs the programs from bin/ (or $CP_BIN), never from the user's PATH first.
+# SPDX-License-Identifier: ISC
 
 bats_require_minimum_version 1.5.0
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # lib/ is folders by layer (HACKING.md's "layers:" line); ci/layers.sh says
 # whether the includes and the objects' symbols keep to them.
+# SPDX-License-Identifier: ISC
 
 load helper
 

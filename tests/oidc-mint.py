@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Keys, JWKS and ID tokens for tests/cp-authz-oidc.bats, made by PyJWT and
 pyca/cryptography (Debian's python3-jwt, python3-cryptography): an
 implementation independent of the code under test.

@@ -5,6 +5,7 @@
 # and controlplane.pc; man pages; bash completions), the footgun of
 # `make install PKG=`.  Answers from git ls-files, GNU tar, sha256sum,
 # pkg-config, cc and bash itself.
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -7,6 +7,7 @@
 # altered checkpoint fail.  Independent answers: python3 computes the RFC
 # 9162 root over the entry hashes, rewrites the ledger, and checks the note's
 # Ed25519 signature with Python's cryptography (/usr/bin/python3).
+# SPDX-License-Identifier: ISC
 
 load helper
 

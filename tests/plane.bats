@@ -2,6 +2,7 @@
 # The plane targets of mk/plane.mk, each test in a fresh copy of the
 # repository's example plane under $BATS_TEST_TMPDIR.  Expected answers come
 # from sha256sum, GNU tar, jq, python3 (csv, tarfile, hmac) and openssl.
+# SPDX-License-Identifier: ISC
 
 load helper
 

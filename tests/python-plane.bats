@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # A plane the Python tools built (tests/data/python-plane, see its README): the toolkit
 # must give the answers the Python scripts gave on it (answers/, recorded once).
+# SPDX-License-Identifier: ISC
 
 load helper
 

@@ -2,6 +2,7 @@
 # Run bats suites, pass their TAP through, and end with the line
 # "N passed, N failed[, N skipped]" that CI reads.  Exit 1 on any failure,
 # or if bats ran fewer tests than it planned (a suite that died midway).
+# SPDX-License-Identifier: ISC
 set -u
 set -o pipefail
 

@@ -4,6 +4,7 @@
 # tests/unit/*_test.c, built into build/tests/ by make check) run as one
 # test each from build/tests/programs.bats, which make check writes and
 # runs with this suite.
+# SPDX-License-Identifier: ISC
 
 load helper
 load unit/unit

@@ -1,4 +1,5 @@
-/* auth: tokens, the shared secret, the providers that turn a token into an identity, and the plane's policy. */
+/* auth: tokens, the shared secret, the providers that turn a token into an identity, and the plane's policy.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>

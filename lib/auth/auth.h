@@ -11,6 +11,7 @@
  * go on calling cp_auth_open_plane, cp_auth_authenticate, cp_auth_close
  * unchanged; its name becomes valid for CONTROL_PLANE_AUTH_PROVIDER and
  * plane.conf.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef CP_AUTH_H
 #define CP_AUTH_H

@@ -1,4 +1,5 @@
-/* oidc: ID tokens (JWS compact) verified against the plane's committed JWKS, claims mapped to roles. */
+/* oidc: ID tokens (JWS compact) verified against the plane's committed JWKS, claims mapped to roles.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

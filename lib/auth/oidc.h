@@ -6,6 +6,7 @@
  * imports the RSA and EC keys and verifies RS256, PS256 and ES256; Ed25519
  * (EdDSA), which no JOSE library in Debian 12 implements, is verified by
  * OpenSSL's EVP; jansson reads the header and the claims.
+ * SPDX-License-Identifier: ISC
  */
 #ifndef CP_OIDC_H
 #define CP_OIDC_H

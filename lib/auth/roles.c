@@ -1,4 +1,5 @@
-/* roles: the role -> actions table of design.md section 3, lists of role names, the roles file. */
+/* roles: the role -> actions table of design.md section 3, lists of role names, the roles file.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* roles: which actions each role grants (design.md section 3), and the plane's user -> roles file. */
+/* roles: which actions each role grants (design.md section 3), and the plane's user -> roles file.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ROLES_H
 #define CP_ROLES_H
 

@@ -1,4 +1,5 @@
-/* user: the user-name rule of tokens and of the roles file. */
+/* user: the user-name rule of tokens and of the roles file.
+ * SPDX-License-Identifier: ISC */
 #include <stddef.h>
 
 #include "auth/user.h"

@@ -1,4 +1,5 @@
-/* user: what a user name may be, the one rule the roles file and the tokens share. */
+/* user: what a user name may be, the one rule the roles file and the tokens share.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_USER_H
 #define CP_USER_H
 

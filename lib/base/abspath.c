@@ -1,4 +1,5 @@
-/* abspath: realpath(3) extended to paths not created yet, containment, mkdir -p. */
+/* abspath: realpath(3) extended to paths not created yet, containment, mkdir -p.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

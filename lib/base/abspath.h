@@ -1,4 +1,5 @@
-/* abspath: canonical absolute paths, also of files not created yet, and containment. */
+/* abspath: canonical absolute paths, also of files not created yet, and containment.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ABSPATH_H
 #define CP_ABSPATH_H
 

@@ -1,4 +1,5 @@
-/* arena: strings and objects carved from 64 KiB blocks (a longer one gets a block of its own). */
+/* arena: strings and objects carved from 64 KiB blocks (a longer one gets a block of its own).
+ * SPDX-License-Identifier: ISC */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

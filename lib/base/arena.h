@@ -1,4 +1,5 @@
-/* arena: many small strings (or objects) allocated together and freed at once. */
+/* arena: many small strings (or objects) allocated together and freed at once.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ARENA_H
 #define CP_ARENA_H
 

@@ -1,4 +1,5 @@
-/* atomic: temp file beside the target, fsync, rename, fsync the directory. */
+/* atomic: temp file beside the target, fsync, rename, fsync the directory.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* atomic: write a file so that readers see the old bytes or the new, never a torn mix. */
+/* atomic: write a file so that readers see the old bytes or the new, never a torn mix.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_FSATOMIC_H
 #define CP_FSATOMIC_H
 

@@ -1,4 +1,5 @@
-/* beneath: openat2 where the kernel has it, an O_NOFOLLOW walk where it does not; symlinks refused either way. */
+/* beneath: openat2 where the kernel has it, an O_NOFOLLOW walk where it does not; symlinks refused either way.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE	/* O_PATH, O_TMPFILE */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* beneath: open and make paths beneath a directory fd, never through a symlink. */
+/* beneath: open and make paths beneath a directory fd, never through a symlink.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_BENEATH_H
 #define CP_BENEATH_H
 

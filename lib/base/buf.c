@@ -1,4 +1,5 @@
-/* buf: a growable byte buffer. */
+/* buf: a growable byte buffer.
+ * SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

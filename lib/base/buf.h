@@ -1,4 +1,5 @@
-/* buf: a growable byte buffer, for building output whose length is not known in advance. */
+/* buf: a growable byte buffer, for building output whose length is not known in advance.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_BUF_H
 #define CP_BUF_H
 

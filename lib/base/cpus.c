@@ -1,4 +1,5 @@
-/* cpus: the one reading of the CPU count. */
+/* cpus: the one reading of the CPU count.
+ * SPDX-License-Identifier: ISC */
 #include <unistd.h>
 
 #include "base/cpus.h"

@@ -1,4 +1,5 @@
-/* cpus: how many threads a default -j means. */
+/* cpus: how many threads a default -j means.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_CPUS_H
 #define CP_CPUS_H
 

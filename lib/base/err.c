@@ -1,4 +1,5 @@
-/* err: one message and errno per failure, for the caller to print or act on. */
+/* err: one message and errno per failure, for the caller to print or act on.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

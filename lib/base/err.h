@@ -1,4 +1,5 @@
-/* err: the library's one error carrier, and the exit statuses its results map to. */
+/* err: the library's one error carrier, and the exit statuses its results map to.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ERR_H
 #define CP_ERR_H
 

@@ -1,4 +1,5 @@
-/* hex: lowercase hex encoding and strict decoding. */
+/* hex: lowercase hex encoding and strict decoding.
+ * SPDX-License-Identifier: ISC */
 #include <string.h>
 
 #include "base/hex.h"

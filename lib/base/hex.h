@@ -1,4 +1,5 @@
-/* hex: lowercase hex encoding and strict decoding. */
+/* hex: lowercase hex encoding and strict decoding.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_HEX_H
 #define CP_HEX_H
 

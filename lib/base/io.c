@@ -1,4 +1,5 @@
-/* io: bounded record reading, complete writes, directory fsync. */
+/* io: bounded record reading, complete writes, directory fsync.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,4 +1,5 @@
-/* io: bounded record reading and complete writes. */
+/* io: bounded record reading and complete writes.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_IO_H
 #define CP_IO_H
 

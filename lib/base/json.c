@@ -1,4 +1,5 @@
-/* json: writing JSON strings that always parse, and the values around them. */
+/* json: writing JSON strings that always parse, and the values around them.
+ * SPDX-License-Identifier: ISC */
 #include <inttypes.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* json: the one JSON writer: strings that always parse, and objects and arrays whose commas it tracks. */
+/* json: the one JSON writer: strings that always parse, and objects and arrays whose commas it tracks.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_JSON_H
 #define CP_JSON_H
 

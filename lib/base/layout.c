@@ -1,4 +1,5 @@
-/* layout: -C DIR, else CONTROL_PLANE_ROOT, else the current directory; and the plane's file names. */
+/* layout: -C DIR, else CONTROL_PLANE_ROOT, else the current directory; and the plane's file names.
+ * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
 #include "base/layout.h"

@@ -1,4 +1,5 @@
-/* layout: which directory a tool governs, and where each of the plane's files lies in it (design.md sections 3 and 5). */
+/* layout: which directory a tool governs, and where each of the plane's files lies in it (design.md sections 3 and 5).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_LAYOUT_H
 #define CP_LAYOUT_H
 

@@ -1,4 +1,5 @@
-/* lock: flock on a lock file. */
+/* lock: flock on a lock file.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>

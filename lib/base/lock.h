@@ -1,4 +1,5 @@
-/* lock: advisory whole-file locks (flock) on a lock file beside what they protect. */
+/* lock: advisory whole-file locks (flock) on a lock file beside what they protect.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_LOCK_H
 #define CP_LOCK_H
 

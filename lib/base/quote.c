@@ -1,4 +1,5 @@
-/* quote: names escaped for diagnostics. */
+/* quote: names escaped for diagnostics.
+ * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <string.h>
 

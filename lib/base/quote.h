@@ -1,4 +1,5 @@
-/* quote: a name made safe to print in a diagnostic. */
+/* quote: a name made safe to print in a diagnostic.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_QUOTE_H
 #define CP_QUOTE_H
 

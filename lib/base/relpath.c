@@ -1,4 +1,5 @@
-/* relpath: relative, normalised, and so beneath whatever directory it is taken from (symlinks aside). */
+/* relpath: relative, normalised, and so beneath whatever directory it is taken from (symlinks aside).
+ * SPDX-License-Identifier: ISC */
 #include <limits.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* relpath: the one rule for a path that must name something beneath a directory. */
+/* relpath: the one rule for a path that must name something beneath a directory.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_RELPATH_H
 #define CP_RELPATH_H
 

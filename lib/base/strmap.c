@@ -1,4 +1,5 @@
-/* strmap: open addressing with linear probing; keys live in an arena, never moved. */
+/* strmap: open addressing with linear probing; keys live in an arena, never moved.
+ * SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* strmap: a hash map from byte strings to indexes (ids to rows, names to columns, archive paths to entries). */
+/* strmap: a hash map from byte strings to indexes (ids to rows, names to columns, archive paths to entries).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_STRMAP_H
 #define CP_STRMAP_H
 

@@ -1,4 +1,5 @@
-/* utf8: strict UTF-8 validation (RFC 3629). */
+/* utf8: strict UTF-8 validation (RFC 3629).
+ * SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <string.h>
 

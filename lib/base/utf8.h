@@ -1,4 +1,5 @@
-/* utf8: strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF). */
+/* utf8: strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_UTF8_H
 #define CP_UTF8_H
 

@@ -1,4 +1,5 @@
-/* wipe: explicit_bzero, the one way secrets leave memory. */
+/* wipe: explicit_bzero, the one way secrets leave memory.
+ * SPDX-License-Identifier: ISC */
 #include <string.h>
 
 #include "base/wipe.h"

@@ -1,4 +1,5 @@
-/* wipe: clearing secrets from memory so that the compiler cannot leave them. */
+/* wipe: clearing secrets from memory so that the compiler cannot leave them.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_WIPE_H
 #define CP_WIPE_H
 

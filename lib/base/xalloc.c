@@ -1,4 +1,5 @@
-/* xalloc: allocation that exits with status 2 instead of returning NULL. */
+/* xalloc: allocation that exits with status 2 instead of returning NULL.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <stdint.h>
 #include <stdlib.h>

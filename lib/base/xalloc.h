@@ -1,4 +1,5 @@
-/* xalloc: allocation that exits with status 2 ("out of memory") instead of returning NULL. */
+/* xalloc: allocation that exits with status 2 ("out of memory") instead of returning NULL.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_XALLOC_H
 #define CP_XALLOC_H
 

@@ -1,4 +1,5 @@
-/* names: one reader of name lists for every program that takes one. */
+/* names: one reader of name lists for every program that takes one.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <limits.h>
 #include <stdlib.h>

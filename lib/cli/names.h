@@ -1,4 +1,5 @@
-/* names: reading a list of names (paths), one per line or NUL-terminated, as tar -T and xargs -0 do. */
+/* names: reading a list of names (paths), one per line or NUL-terminated, as tar -T and xargs -0 do.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_NAMES_H
 #define CP_NAMES_H
 

@@ -1,4 +1,5 @@
-/* num: strict decimal numbers with a range, as sbase's strtonum. */
+/* num: strict decimal numbers with a range, as sbase's strtonum.
+ * SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>

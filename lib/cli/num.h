@@ -1,4 +1,5 @@
-/* num: the one parser of numbers that programs take from options and the environment. */
+/* num: the one parser of numbers that programs take from options and the environment.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_NUM_H
 #define CP_NUM_H
 

@@ -1,4 +1,5 @@
-/* prog: exit statuses, --help, --version and the checked close of standard output. */
+/* prog: exit statuses, --help, --version and the checked close of standard output.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* prog: what every cp-* program shares: exit statuses, --help, --version, checked stdout. */
+/* prog: what every cp-* program shares: exit statuses, --help, --version, checked stdout.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_PROG_H
 #define CP_PROG_H
 

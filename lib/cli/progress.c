@@ -1,4 +1,5 @@
-/* progress: bytes, rate and percentage on standard error, redrawn at most ten times a second. */
+/* progress: bytes, rate and percentage on standard error, redrawn at most ten times a second.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* progress: a meter on standard error for long work, fed byte counts by the library's callbacks. */
+/* progress: a meter on standard error for long work, fed byte counts by the library's callbacks.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_PROGRESS_H
 #define CP_PROGRESS_H
 

@@ -1,4 +1,5 @@
-/* dsse: DSSE envelopes (the signature wrapper of in-toto attestations), signed and checked with signify's Ed25519 keys. */
+/* dsse: DSSE envelopes (the signature wrapper of in-toto attestations), signed and checked with signify's Ed25519 keys.
+ * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* hashcache: stat-keyed digest cache in a small text file that carries the user's MAC. */
+/* hashcache: stat-keyed digest cache in a small text file that carries the user's MAC.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

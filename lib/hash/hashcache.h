@@ -1,4 +1,5 @@
-/* hashcache: a stat-keyed cache of file digests (git's index rule, with its racy-clean check). */
+/* hashcache: a stat-keyed cache of file digests (git's index rule, with its racy-clean check).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_HASHCACHE_H
 #define CP_HASHCACHE_H
 

@@ -1,4 +1,5 @@
-/* hashpool: a window of files hashed by worker threads, consumed in input order. */
+/* hashpool: a window of files hashed by worker threads, consumed in input order.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

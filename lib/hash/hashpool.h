@@ -1,4 +1,5 @@
-/* hashpool: hash many files on many threads, results delivered in input order. */
+/* hashpool: hash many files on many threads, results delivered in input order.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_HASHPOOL_H
 #define CP_HASHPOOL_H
 

@@ -1,4 +1,5 @@
-/* hmac: HMAC-SHA256 through OpenSSL's EVP_MAC, fetched once per process. */
+/* hmac: HMAC-SHA256 through OpenSSL's EVP_MAC, fetched once per process.
+ * SPDX-License-Identifier: ISC */
 #include <pthread.h>
 
 #include <openssl/core_names.h>

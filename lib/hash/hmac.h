@@ -1,4 +1,5 @@
-/* hmac: HMAC-SHA256 through OpenSSL's EVP_MAC, and a constant-time comparison. */
+/* hmac: HMAC-SHA256 through OpenSSL's EVP_MAC, and a constant-time comparison.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_HMAC_H
 #define CP_HMAC_H
 

@@ -1,4 +1,5 @@
-/* merkle: RFC 9162 Merkle tree hashes and proofs, and the cp2 legacy root, over SHA-256. */
+/* merkle: RFC 9162 Merkle tree hashes and proofs, and the cp2 legacy root, over SHA-256.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>

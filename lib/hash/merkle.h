@@ -1,4 +1,5 @@
-/* merkle: RFC 9162 (RFC 6962) Merkle tree hashes, inclusion and consistency proofs, and the cp2 legacy root. */
+/* merkle: RFC 9162 (RFC 6962) Merkle tree hashes, inclusion and consistency proofs, and the cp2 legacy root.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_MERKLE_H
 #define CP_MERKLE_H
 

@@ -1,4 +1,5 @@
-/* note: C2SP signed notes with Ed25519 keys, written and read strictly. */
+/* note: C2SP signed notes with Ed25519 keys, written and read strictly.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* note: C2SP signed notes with Ed25519 keys: key IDs, signature lines, verifier keys, notes read as hostile input. */
+/* note: C2SP signed notes with Ed25519 keys: key IDs, signature lines, verifier keys, notes read as hostile input.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_NOTE_H
 #define CP_NOTE_H
 

@@ -1,4 +1,5 @@
-/* proof: inclusion and consistency proofs made from leaves, written as JSON, parsed back (jansson) and verified. */
+/* proof: inclusion and consistency proofs made from leaves, written as JSON, parsed back (jansson) and verified.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* proof: RFC 9162 inclusion and consistency proofs as JSON objects: made, written, read back and verified. */
+/* proof: RFC 9162 inclusion and consistency proofs as JSON objects: made, written, read back and verified.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_PROOF_H
 #define CP_PROOF_H
 

@@ -1,4 +1,5 @@
-/* sha256: SHA-256 through OpenSSL EVP, with the algorithm fetched once per process. */
+/* sha256: SHA-256 through OpenSSL EVP, with the algorithm fetched once per process.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>

@@ -1,4 +1,5 @@
-/* sha256: SHA-256 through OpenSSL EVP (SHA-NI where the CPU has it). */
+/* sha256: SHA-256 through OpenSSL EVP (SHA-NI where the CPU has it).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_SHA256_H
 #define CP_SHA256_H
 

@@ -1,4 +1,5 @@
-/* signify: OpenBSD signify's Ed25519 keys and signatures, their files read as hostile input, through OpenSSL. */
+/* signify: OpenBSD signify's Ed25519 keys and signatures, their files read as hostile input, through OpenSSL.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

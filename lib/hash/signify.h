@@ -1,4 +1,5 @@
-/* signify: OpenBSD signify's Ed25519 keys and signatures, their files read as hostile input, through OpenSSL. */
+/* signify: OpenBSD signify's Ed25519 keys and signatures, their files read as hostile input, through OpenSSL.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_SIGNIFY_H
 #define CP_SIGNIFY_H
 

@@ -1,4 +1,5 @@
-/* statekey: the per-user MAC key under $XDG_STATE_HOME/cp/, created once, read as hostile input. */
+/* statekey: the per-user MAC key under $XDG_STATE_HOME/cp/, created once, read as hostile input.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>

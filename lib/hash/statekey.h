@@ -1,4 +1,5 @@
-/* statekey: the per-user key that MACs what the tools keep in a plane's .cp/, kept outside every plane. */
+/* statekey: the per-user key that MACs what the tools keep in a plane's .cp/, kept outside every plane.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_STATEKEY_H
 #define CP_STATEKEY_H
 

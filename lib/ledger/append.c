@@ -1,4 +1,5 @@
-/* append: events made entries and appended under the lock (with rotation), all or nothing. */
+/* append: events made entries and appended under the lock (with rotation), all or nothing.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
-/* append: events appended to a ledger under its lock, each made an entry chained to the last, all or nothing. */
+/* append: events appended to a ledger under its lock, each made an entry chained to the last, all or nothing.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_APPEND_H
 #define CP_APPEND_H
 

@@ -1,4 +1,5 @@
-/* checkpoint: C2SP tlog-checkpoint note text, written and read strictly. */
+/* checkpoint: C2SP tlog-checkpoint note text, written and read strictly.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

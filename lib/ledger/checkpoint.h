@@ -1,4 +1,5 @@
-/* checkpoint: the C2SP tlog-checkpoint note text (origin, tree size, base64 root hash). */
+/* checkpoint: the C2SP tlog-checkpoint note text (origin, tree size, base64 root hash).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_CHECKPOINT_H
 #define CP_CHECKPOINT_H
 

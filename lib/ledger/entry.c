@@ -1,4 +1,5 @@
-/* entry: a line's bytes made an entry, and the formats of an entry's id and timestamp. */
+/* entry: a line's bytes made an entry, and the formats of an entry's id and timestamp.
+ * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <string.h>
 

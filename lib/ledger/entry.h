@@ -1,4 +1,5 @@
-/* entry: one line of a segment as an entry (parsed, its chain fields found, its canonical form hashed); ids and timestamps. */
+/* entry: one line of a segment as an entry (parsed, its chain fields found, its canonical form hashed); ids and timestamps.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ENTRY_H
 #define CP_ENTRY_H
 

@@ -1,4 +1,5 @@
-/* event: one ledger event written with the JSON writer into memory, then appended. */
+/* event: one ledger event written with the JSON writer into memory, then appended.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* event: a ledger event built as JSON text through the one writer (base/json.h), and appended. */
+/* event: a ledger event built as JSON text through the one writer (base/json.h), and appended.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_EVENT_H
 #define CP_EVENT_H
 

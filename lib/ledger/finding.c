@@ -1,4 +1,5 @@
-/* finding: the words for a ledger finding, shared by cp-ledger verify and the integrity report. */
+/* finding: the words for a ledger finding, shared by cp-ledger verify and the integrity report.
+ * SPDX-License-Identifier: ISC */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

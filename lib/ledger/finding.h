@@ -1,4 +1,5 @@
-/* finding: a ledger finding (ledger.h) as the one line cp-ledger verify and the integrity report print for it. */
+/* finding: a ledger finding (ledger.h) as the one line cp-ledger verify and the integrity report print for it.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_FINDING_H
 #define CP_FINDING_H
 

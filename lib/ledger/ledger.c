@@ -1,4 +1,5 @@
-/* ledger: reading a ledger in chain order, and verifying its chain. */
+/* ledger: reading a ledger in chain order, and verifying its chain.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* ledger: reading a ledger in chain order, line by line, and verifying its chain (design.md section 5). */
+/* ledger: reading a ledger in chain order, line by line, and verifying its chain (design.md section 5).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_LEDGER_H
 #define CP_LEDGER_H
 

@@ -1,4 +1,5 @@
-/* repair: a torn last line completed, or moved to a side file, under the ledger's lock. */
+/* repair: a torn last line completed, or moved to a side file, under the ledger's lock.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

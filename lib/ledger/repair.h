@@ -1,4 +1,5 @@
-/* repair: a torn tail (a crash mid-append) cleared from a ledger's last segment, so that appends can resume. */
+/* repair: a torn tail (a crash mid-append) cleared from a ledger's last segment, so that appends can resume.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_REPAIR_H
 #define CP_REPAIR_H
 

@@ -1,4 +1,5 @@
-/* seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines, new files. */
+/* seg: finding a ledger's segments, the lock, chain order, the tail of a segment, reading lines, new files.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE	/* memrchr, mkostemp */
 #include <dirent.h>
 #include <errno.h>

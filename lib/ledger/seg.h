@@ -1,4 +1,5 @@
-/* seg: a ledger's segment files: found, locked, put in chain order, their tails examined, their lines read, new ones made. */
+/* seg: a ledger's segment files: found, locked, put in chain order, their tails examined, their lines read, new ones made.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_SEG_H
 #define CP_SEG_H
 

@@ -1,4 +1,5 @@
-/* advice: what an integrity finding means and what fixes it: where, which package installed it, which files inside changed, the command. */
+/* advice: what an integrity finding means and what fixes it: where, which package installed it, which files inside changed, the command.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE	/* asprintf */
 #include <dirent.h>
 #include <errno.h>

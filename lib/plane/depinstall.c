@@ -1,4 +1,5 @@
-/* depinstall: install and update bring in the missing dependencies first, all or nothing for the set. */
+/* depinstall: install and update bring in the missing dependencies first, all or nothing for the set.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>

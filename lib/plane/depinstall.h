@@ -1,4 +1,5 @@
-/* depinstall: install and update with the missing dependencies first, all or nothing for the set. */
+/* depinstall: install and update with the missing dependencies first, all or nothing for the set.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_DEPINSTALL_H
 #define CP_DEPINSTALL_H
 

@@ -1,4 +1,5 @@
-/* deps: the packages registry's deps and conflicts against what is installed. */
+/* deps: the packages registry's deps and conflicts against what is installed.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* deps: the packages registry's deps and conflicts against what is installed, as apt weighs them. */
+/* deps: the packages registry's deps and conflicts against what is installed, as apt weighs them.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_DEPS_H
 #define CP_DEPS_H
 

@@ -1,4 +1,5 @@
-/* fplist: a growable list of inputs and their lstat, whose paths may lie in a state file's mapping. */
+/* fplist: a growable list of inputs and their lstat, whose paths may lie in a state file's mapping.
+ * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* fplist: the lstat of each input of an integrity run, as the next run compares them (git's index rule). */
+/* fplist: the lstat of each input of an integrity run, as the next run compares them (git's index rule).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_FPLIST_H
 #define CP_FPLIST_H
 

@@ -1,4 +1,5 @@
-/* gate: the plane's operations for a caller with a token, each authorized, confined and one transaction. */
+/* gate: the plane's operations for a caller with a token, each authorized, confined and one transaction.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* gate: the plane's operations (pack, install, update, remove, manifest) for a caller with a token, one transaction each. */
+/* gate: the plane's operations (pack, install, update, remove, manifest) for a caller with a token, one transaction each.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_GATE_H
 #define CP_GATE_H
 

@@ -1,4 +1,5 @@
-/* init: a new, empty plane made in a directory (cp-plane init, make init), in one step that is ledgered. */
+/* init: a new, empty plane made in a directory (cp-plane init, make init), in one step that is ledgered.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_INIT_H
 #define CP_INIT_H
 

@@ -1,4 +1,5 @@
-/* integrity: registry rows, the files they name, orphans, the ledger and MANIFEST.json in one pass. */
+/* integrity: registry rows, the files they name, orphans, the ledger and MANIFEST.json in one pass.
+ * SPDX-License-Identifier: ISC */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

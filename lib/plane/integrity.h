@@ -1,4 +1,5 @@
-/* integrity: a plane's control-plane registry proved against its files (design.md section 5). */
+/* integrity: a plane's control-plane registry proved against its files (design.md section 5).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_INTEGRITY_H
 #define CP_INTEGRITY_H
 

@@ -1,4 +1,5 @@
-/* istate: the integrity state file, its inputs' lstat, and the check that nothing changed. */
+/* istate: the integrity state file, its inputs' lstat, and the check that nothing changed.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

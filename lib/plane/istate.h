@@ -1,4 +1,5 @@
-/* istate: what an integrity run saw, kept so that the next run can prove nothing changed by lstat alone. */
+/* istate: what an integrity run saw, kept so that the next run can prove nothing changed by lstat alone.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_ISTATE_H
 #define CP_ISTATE_H
 

@@ -1,4 +1,5 @@
-/* journal: a plane operation staged, journaled, ledgered and renamed into place; recovery after a crash. */
+/* journal: a plane operation staged, journaled, ledgered and renamed into place; recovery after a crash.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* journal: one plane operation as a transaction (staged, ledgered, renamed into place), completed or rolled back after a crash. */
+/* journal: one plane operation as a transaction (staged, ledgered, renamed into place), completed or rolled back after a crash.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_JOURNAL_H
 #define CP_JOURNAL_H
 

@@ -1,4 +1,5 @@
-/* lcheck: the plane's checkpoint of its ledger: read and checked (policy, signature), and kept up to date. */
+/* lcheck: the plane's checkpoint of its ledger: read and checked (policy, signature), and kept up to date.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
-/* lcheck: the plane's own checkpoint of its ledger (ledger/checkpoint), kept by every committed operation and verified against the ledger. */
+/* lcheck: the plane's own checkpoint of its ledger (ledger/checkpoint), kept by every committed operation and verified against the ledger.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_LCHECK_H
 #define CP_LCHECK_H
 

@@ -1,4 +1,5 @@
-/* manifest: MANIFEST.json written as a shared file: the keys and checksum paths others put there are kept. */
+/* manifest: MANIFEST.json written as a shared file: the keys and checksum paths others put there are kept.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* manifest: MANIFEST.json written as a shared file: the keys and checksum paths others put there are kept. */
+/* manifest: MANIFEST.json written as a shared file: the keys and checksum paths others put there are kept.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_MANIFEST_H
 #define CP_MANIFEST_H
 

@@ -1,4 +1,5 @@
-/* query: the plane's read-only questions (list, show, owns, verify, search), answered from the packages registry and the install receipts. */
+/* query: the plane's read-only questions (list, show, owns, verify, search), answered from the packages registry and the install receipts.
+ * SPDX-License-Identifier: ISC */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

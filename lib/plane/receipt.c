@@ -1,4 +1,5 @@
-/* receipt: installed/ID.sha256 and ID.info read with caps and every rule, written atomically, checked beneath the destination. */
+/* receipt: installed/ID.sha256 and ID.info read with caps and every rule, written atomically, checked beneath the destination.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

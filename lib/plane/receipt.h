@@ -1,4 +1,5 @@
-/* receipt: a package's install receipt (installed/ID.sha256 and ID.info), read as hostile input, written atomically, checked against the files. */
+/* receipt: a package's install receipt (installed/ID.sha256 and ID.info), read as hostile input, written atomically, checked against the files.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_RECEIPT_H
 #define CP_RECEIPT_H
 

@@ -1,4 +1,5 @@
-/* report: what an integrity run found, the type that the run (plane/integrity) fills and its state (plane/istate) keeps. */
+/* report: what an integrity run found, the type that the run (plane/integrity) fills and its state (plane/istate) keeps.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_REPORT_H
 #define CP_REPORT_H
 

@@ -1,4 +1,5 @@
-/* trust: the plane's signature policy, its trusted keys, and the checks of an archive's signature and provenance. */
+/* trust: the plane's signature policy, its trusted keys, and the checks of an archive's signature and provenance.
+ * SPDX-License-Identifier: ISC */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

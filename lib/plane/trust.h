@@ -1,4 +1,5 @@
-/* trust: the plane's signature policy, its trusted keys, and the checks of an archive's signature and provenance. */
+/* trust: the plane's signature policy, its trusted keys, and the checks of an archive's signature and provenance.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TRUST_H
 #define CP_TRUST_H
 

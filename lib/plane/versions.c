@@ -1,4 +1,5 @@
-/* versions: checkpoint, list and roll back a plane, in the Python tools' file shape. */
+/* versions: checkpoint, list and roll back a plane, in the Python tools' file shape.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* versions: checkpoints of a plane (versions/VER-*.json, as cp_version_checkpoint.py writes them), listed and rolled back to. */
+/* versions: checkpoints of a plane (versions/VER-*.json, as cp_version_checkpoint.py writes them), listed and rolled back to.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_VERSIONS_H
 #define CP_VERSIONS_H
 

@@ -1,4 +1,5 @@
-/* depgraph: an iterative depth-first walk for the install order, iterative Tarjan for cycles. */
+/* depgraph: an iterative depth-first walk for the install order, iterative Tarjan for cycles.
+ * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
 

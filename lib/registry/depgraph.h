@@ -1,4 +1,5 @@
-/* depgraph: rows that depend on other rows by id; a dependency-first order, and the cycles. */
+/* depgraph: rows that depend on other rows by id; a dependency-first order, and the cycles.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_DEPGRAPH_H
 #define CP_DEPGRAPH_H
 

@@ -1,4 +1,5 @@
-/* edit: change the rows of a registry that match a value, every other byte kept. */
+/* edit: change the rows of a registry that match a value, every other byte kept.
+ * SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* registry: column lists, comma lists, and the validation rules of both registries. */
+/* registry: column lists, comma lists, and the validation rules of both registries.
+ * SPDX-License-Identifier: ISC */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

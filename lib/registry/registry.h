@@ -1,4 +1,5 @@
-/* registry: the two registries' columns and lists, and their validation rules (design.md section 5). */
+/* registry: the two registries' columns and lists, and their validation rules (design.md section 5).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_REGISTRY_H
 #define CP_REGISTRY_H
 

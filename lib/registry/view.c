@@ -1,4 +1,5 @@
-/* view: rows as JSON objects through one buffer a row, and the compiled view as package_sync.py writes it. */
+/* view: rows as JSON objects through one buffer a row, and the compiled view as package_sync.py writes it.
+ * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
 

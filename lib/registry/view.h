@@ -1,4 +1,5 @@
-/* view: registry rows as JSON objects, and the compiled view package_sync.py writes (design.md section 5). */
+/* view: registry rows as JSON objects, and the compiled view package_sync.py writes (design.md section 5).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_VIEW_H
 #define CP_VIEW_H
 

@@ -1,4 +1,5 @@
-/* extract: stage every entry, check the destination, then rename into place (undone on any failure). */
+/* extract: stage every entry, check the destination, then rename into place (undone on any failure).
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

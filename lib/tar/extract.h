@@ -1,4 +1,5 @@
-/* extract: unpack a hostile tar.gz into a directory, all or nothing, never outside it. */
+/* extract: unpack a hostile tar.gz into a directory, all or nothing, never outside it.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_EXTRACT_H
 #define CP_EXTRACT_H
 

@@ -1,4 +1,5 @@
-/* gzin: gzip decompression that refuses what is not exactly gzip, and bombs. */
+/* gzin: gzip decompression that refuses what is not exactly gzip, and bombs.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

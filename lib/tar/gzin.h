@@ -1,4 +1,5 @@
-/* gzin: a strict gzip reader: only gzip, nothing after it, and a cap on the compression ratio. */
+/* gzin: a strict gzip reader: only gzip, nothing after it, and a cap on the compression ratio.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_GZIN_H
 #define CP_GZIN_H
 

@@ -1,4 +1,5 @@
-/* gzout: deterministic gzip in independent blocks (pigz's scheme), compressed by worker threads. */
+/* gzout: deterministic gzip in independent blocks (pigz's scheme), compressed by worker threads.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>

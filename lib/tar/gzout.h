@@ -1,4 +1,5 @@
-/* gzout: a gzip writer whose bytes depend only on the data and the level, compressing on many threads. */
+/* gzout: a gzip writer whose bytes depend only on the data and the level, compressing on many threads.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_GZOUT_H
 #define CP_GZOUT_H
 

@@ -1,4 +1,5 @@
-/* tarcheck: names, types, modes, links, duplicates and caps of archive entries. */
+/* tarcheck: names, types, modes, links, duplicates and caps of archive entries.
+ * SPDX-License-Identifier: ISC */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

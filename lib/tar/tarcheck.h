@@ -1,4 +1,5 @@
-/* tarcheck: the rules an archive entry must pass before anything is extracted, and the caps. */
+/* tarcheck: the rules an archive entry must pass before anything is extracted, and the caps.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TARCHECK_H
 #define CP_TARCHECK_H
 

@@ -1,4 +1,5 @@
-/* tarerr: "entry N 'name': what", for the scanner, the reader and the extraction alike. */
+/* tarerr: "entry N 'name': what", for the scanner, the reader and the extraction alike.
+ * SPDX-License-Identifier: ISC */
 #include "base/quote.h"
 #include "tar/tarerr.h"
 

@@ -1,4 +1,5 @@
-/* tarerr: the one way a tar module names the entry an error is about. */
+/* tarerr: the one way a tar module names the entry an error is about.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TARERR_H
 #define CP_TARERR_H
 

@@ -1,4 +1,5 @@
-/* tarpack: collect, sort and write entries with normalised metadata; libarchive writes, gzout compresses. */
+/* tarpack: collect, sort and write entries with normalised metadata; libarchive writes, gzout compresses.
+ * SPDX-License-Identifier: ISC */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,5 @@
-/* tarpack: a byte-identical tar.gz of a list of paths, whatever the machine, owner, times or umask. */
+/* tarpack: a byte-identical tar.gz of a list of paths, whatever the machine, owner, times or umask.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TARPACK_H
 #define CP_TARPACK_H
 

@@ -1,4 +1,5 @@
-/* tarread: libarchive's tar reader fed by gzin, every byte seen first by tarscan. */
+/* tarread: libarchive's tar reader fed by gzin, every byte seen first by tarscan.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

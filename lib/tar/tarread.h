@@ -1,4 +1,5 @@
-/* tarread: the entries of a tar.gz stream, read by libarchive under a strict gzip reader and tarscan. */
+/* tarread: the entries of a tar.gz stream, read by libarchive under a strict gzip reader and tarscan.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TARREAD_H
 #define CP_TARREAD_H
 

@@ -1,4 +1,5 @@
-/* tarscan: block-by-block validation of ustar, pax and GNU headers (POSIX.1-2001 pax, GNU tar's formats). */
+/* tarscan: block-by-block validation of ustar, pax and GNU headers (POSIX.1-2001 pax, GNU tar's formats).
+ * SPDX-License-Identifier: ISC */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>

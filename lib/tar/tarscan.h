@@ -1,4 +1,5 @@
-/* tarscan: a strict structural check of a tar stream, run alongside libarchive's reader. */
+/* tarscan: a strict structural check of a tar stream, run alongside libarchive's reader.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_TARSCAN_H
 #define CP_TARSCAN_H
 

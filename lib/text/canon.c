@@ -1,4 +1,5 @@
-/* canon: Python's json.dumps, byte for byte, over jtree values. */
+/* canon: Python's json.dumps, byte for byte, over jtree values.
+ * SPDX-License-Identifier: ISC */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

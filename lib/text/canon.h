@@ -1,4 +1,5 @@
-/* canon: JSON text exactly as Python's json.dumps writes it (ensure_ascii=False), for ledger hashes. */
+/* canon: JSON text exactly as Python's json.dumps writes it (ensure_ascii=False), for ledger hashes.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_CANON_H
 #define CP_CANON_H
 

@@ -1,4 +1,5 @@
-/* conf: the env-style file parser shared by secrets.env and the plane's configuration. */
+/* conf: the env-style file parser shared by secrets.env and the plane's configuration.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* conf: env-style settings files (secrets.env, registries/plane.conf). */
+/* conf: env-style settings files (secrets.env, registries/plane.conf).
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_CONF_H
 #define CP_CONF_H
 

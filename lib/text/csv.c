@@ -1,4 +1,5 @@
-/* csv: a strict streaming reader and a csv.DictWriter-exact writer (see csv.h for the dialect). */
+/* csv: a strict streaming reader and a csv.DictWriter-exact writer (see csv.h for the dialect).
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
-/* csv: the registries' CSV, read strictly and written byte for byte as Python's csv.DictWriter does. */
+/* csv: the registries' CSV, read strictly and written byte for byte as Python's csv.DictWriter does.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_CSV_H
 #define CP_CSV_H
 

@@ -1,4 +1,5 @@
-/* jtree: yajl's events built into a tree in an arena reused from text to text; jansson as the reference. */
+/* jtree: yajl's events built into a tree in an arena reused from text to text; jansson as the reference.
+ * SPDX-License-Identifier: ISC */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* jtree: JSON values as a compact tree in an arena, parsed by yajl (jansson the reference), for canon. */
+/* jtree: JSON values as a compact tree in an arena, parsed by yajl (jansson the reference), for canon.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_JTREE_H
 #define CP_JTREE_H
 

@@ -1,4 +1,5 @@
-/* pynum: numbers as Python writes them: repr(float), and what json.loads makes of a JSON number literal. */
+/* pynum: numbers as Python writes them: repr(float), and what json.loads makes of a JSON number literal.
+ * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* pynum: numbers as Python writes them: repr(float), and a JSON number as json.loads reads it. */
+/* pynum: numbers as Python writes them: repr(float), and a JSON number as json.loads reads it.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_PYNUM_H
 #define CP_PYNUM_H
 

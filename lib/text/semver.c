@@ -1,4 +1,5 @@
-/* semver: parsing and precedence per semver.org 2.0.0; constraints as the registry writes them. */
+/* semver: parsing and precedence per semver.org 2.0.0; constraints as the registry writes them.
+ * SPDX-License-Identifier: ISC */
 #include <string.h>
 
 #include "text/semver.h"

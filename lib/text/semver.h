@@ -1,4 +1,5 @@
-/* semver: Semantic Versioning 2.0.0 versions, their precedence, and the registry's dependency constraints. */
+/* semver: Semantic Versioning 2.0.0 versions, their precedence, and the registry's dependency constraints.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_SEMVER_H
 #define CP_SEMVER_H
 

@@ -1,4 +1,5 @@
-/* sumline: sha256sum lines, written and parsed as GNU coreutils does. */
+/* sumline: sha256sum lines, written and parsed as GNU coreutils does.
+ * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* sumline: the sha256sum line format, written and parsed exactly as GNU coreutils does. */
+/* sumline: the sha256sum line format, written and parsed exactly as GNU coreutils does.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_SUMLINE_H
 #define CP_SUMLINE_H
 

@@ -36,6 +36,7 @@
 #
 # Environment: CP_BIN (the programs, default bin/ of this tree), CP_TOP (the
 # tree whose example plane is copied).  strace is needed for syscall mode.
+# SPDX-License-Identifier: ISC
 
 set -u
 export LC_ALL=C

@@ -1,4 +1,5 @@
-/* fuzz.h: what every libFuzzer harness of tests/fuzz/ shares: the entry point, memory files, a scratch directory. */
+/* fuzz.h: what every libFuzzer harness of tests/fuzz/ shares: the entry point, memory files, a scratch directory.
+ * SPDX-License-Identifier: ISC */
 #ifndef CP_FUZZ_H
 #define CP_FUZZ_H
 

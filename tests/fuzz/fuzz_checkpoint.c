@@ -1,4 +1,5 @@
-/* fuzz_checkpoint: signed notes (hash/note) and the tlog checkpoints in them (ledger/checkpoint). */
+/* fuzz_checkpoint: signed notes (hash/note) and the tlog checkpoints in them (ledger/checkpoint).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "hash/note.h"

@@ -1,4 +1,5 @@
-/* fuzz_conf: the env-file reader (text/conf) that reads secrets.env and plane.conf. */
+/* fuzz_conf: the env-file reader (text/conf) that reads secrets.env and plane.conf.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "text/conf.h"

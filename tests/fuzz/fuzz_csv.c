@@ -1,4 +1,5 @@
-/* fuzz_csv: the registries' CSV reader (text/csv) and every registry rule (registry/registry, depgraph). */
+/* fuzz_csv: the registries' CSV reader (text/csv) and every registry rule (registry/registry, depgraph).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "registry/registry.h"

@@ -1,4 +1,5 @@
-/* fuzz_dsse: DSSE envelopes (hash/dsse) checked against a signify key. */
+/* fuzz_dsse: DSSE envelopes (hash/dsse) checked against a signify key.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "hash/dsse.h"

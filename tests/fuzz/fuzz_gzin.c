@@ -1,4 +1,5 @@
-/* fuzz_gzin: the strict gzip reader (tar/gzin) over hostile bytes. */
+/* fuzz_gzin: the strict gzip reader (tar/gzin) over hostile bytes.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <zlib.h>

@@ -1,4 +1,5 @@
-/* fuzz_hashcache: the stat-keyed digest cache file (hash/hashcache) as hostile input. */
+/* fuzz_hashcache: the stat-keyed digest cache file (hash/hashcache) as hostile input.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <sys/stat.h>

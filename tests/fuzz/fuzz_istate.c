@@ -1,4 +1,5 @@
-/* fuzz_istate: the integrity state file (plane/istate) as hostile input. */
+/* fuzz_istate: the integrity state file (plane/istate) as hostile input.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <sys/stat.h>

@@ -2,6 +2,7 @@
  * fuzz_ledger: a ledger line -> entry -> canonical text (ledger/entry over
  * text/jtree and text/canon), with yajl's verdict against jansson's, the
  * reference: any disagreement is a finding.
+ * SPDX-License-Identifier: ISC
  */
 #include "fuzz.h"
 

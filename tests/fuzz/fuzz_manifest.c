@@ -1,4 +1,5 @@
-/* fuzz_manifest: a plane's MANIFEST.json read back and merged (plane/manifest) as hostile input. */
+/* fuzz_manifest: a plane's MANIFEST.json read back and merged (plane/manifest) as hostile input.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <jansson.h>

@@ -1,4 +1,5 @@
-/* fuzz_receipt: a package's install receipt, installed/ID.sha256 and ID.info (plane/receipt), as hostile input. */
+/* fuzz_receipt: a package's install receipt, installed/ID.sha256 and ID.info (plane/receipt), as hostile input.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <sys/stat.h>

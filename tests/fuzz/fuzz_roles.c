@@ -1,4 +1,5 @@
-/* fuzz_roles: the plane's roles file (auth/roles, registries/roles.csv) and role lists. */
+/* fuzz_roles: the plane's roles file (auth/roles, registries/roles.csv) and role lists.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "auth/roles.h"

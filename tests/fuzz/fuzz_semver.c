@@ -1,4 +1,5 @@
-/* fuzz_semver: versions and constraints (text/semver) and the dependency graph (registry/depgraph). */
+/* fuzz_semver: versions and constraints (text/semver) and the dependency graph (registry/depgraph).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "registry/depgraph.h"

@@ -1,4 +1,5 @@
-/* fuzz_signify: signify's public key, secret key and signature files read as hostile input (hash/signify). */
+/* fuzz_signify: signify's public key, secret key and signature files read as hostile input (hash/signify).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "hash/signify.h"

@@ -1,4 +1,5 @@
-/* fuzz_sumline: sha256sum lines as `cp-hash -c` and receipts read them (text/sumline). */
+/* fuzz_sumline: sha256sum lines as `cp-hash -c` and receipts read them (text/sumline).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "text/sumline.h"

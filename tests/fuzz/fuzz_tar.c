@@ -1,4 +1,5 @@
-/* fuzz_tar: a tar stream through tarscan + libarchive + tarcheck (tar/tarread, tarscan, tarcheck), under gzip. */
+/* fuzz_tar: a tar stream through tarscan + libarchive + tarcheck (tar/tarread, tarscan, tarcheck), under gzip.
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include <locale.h>

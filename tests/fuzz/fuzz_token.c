@@ -1,4 +1,5 @@
-/* fuzz_token: the hmac provider's tokens, "user:" + hex HMAC-SHA256 (auth/auth). */
+/* fuzz_token: the hmac provider's tokens, "user:" + hex HMAC-SHA256 (auth/auth).
+ * SPDX-License-Identifier: ISC */
 #include "fuzz.h"
 
 #include "auth/auth.h"

@@ -3,6 +3,7 @@
 # build/fuzz/seed/NAME/ from tests/data/, the plane's own files and the shared
 # vectors; `make fuzz-merge FUZZ=NAME` (after copying them into build/fuzz/corpus/NAME)
 # minimises them into tests/fuzz/corpus/NAME.  Run from the repository's top.
+# SPDX-License-Identifier: ISC
 set -eu
 out=build/fuzz/seed
 n=0

@@ -1,4 +1,5 @@
-/* atomic_test: base/atomic's file replacement at a directory descriptor, and base/lock's lock at one. */
+/* atomic_test: base/atomic's file replacement at a directory descriptor, and base/lock's lock at one.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* beneath_test: base/beneath through openat2 and through the walk, which must answer alike; nothing outside reached. */
+/* beneath_test: base/beneath through openat2 and through the walk, which must answer alike; nothing outside reached.
+ * SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE	/* O_PATH */
 #include <dirent.h>
 #include <errno.h>

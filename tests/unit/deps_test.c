@@ -3,6 +3,7 @@
  * directory in /tmp (removed at the end): the missing dependencies in
  * order, constraints, conflicts both ways, dependents, the broken pairs,
  * and hostile registries (a symlinked one, a malformed one, a cycle).
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -5,6 +5,7 @@
  * it (CRLF, a field quoted only when it holds , " CR or LF; checked by hand
  * against python3's csv module): rows in DictWriter's form keep their
  * bytes, the others come out in that form, as cp-regrow writes them.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <stdio.h>

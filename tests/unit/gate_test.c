@@ -13,6 +13,7 @@
  * openssl, python3's csv, the ledger's lines read with jansson.  The whole
  * runs twice: with openat2 where the kernel has it, then with
  * base/beneath's O_NOFOLLOW walk forced.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <errno.h>

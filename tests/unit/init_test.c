@@ -2,6 +2,7 @@
  * init_test: plane/init from C.  Planes are made under a mkdtemp directory
  * in /tmp, removed at the end.  The headers expected are design.md's column
  * lists, written here by hand, CRLF-ended as csv.DictWriter ends a record.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <errno.h>

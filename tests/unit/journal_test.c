@@ -4,6 +4,7 @@
  * at the end: a transaction committed, aborted, stopped at every point and
  * recovered, stale staging, forged journals, a symlinked .cp, an external
  * root and paths that would leave a root.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <dirent.h>

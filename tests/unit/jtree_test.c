@@ -4,6 +4,7 @@
  * text/canon; the answers are python3's json.dumps(json.loads(text),
  * ensure_ascii=False), checked by hand.  Without the flag the same texts
  * are refused, as before.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* note_test: hash/note from C: the reference implementation's known answer, the strict reader, the verdicts. */
+/* note_test: hash/note from C: the reference implementation's known answer, the strict reader, the verdicts.
+ * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * made by make-vectors.py there): each algorithm accepted, the time rules at
  * their exact boundaries with the leeway, every bit of a signature flipped
  * one at a time denied, the role map; and cp_oidc_jwks_parse's refusals.
+ * SPDX-License-Identifier: ISC
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * receipt_test: plane/receipt from C.  Run from the repository root, or
  * name it as the one argument (the example plane's installed/ is read);
  * scratch files go under a mkdtemp directory in /tmp, removed at the end.
+ * SPDX-License-Identifier: ISC
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -1,4 +1,5 @@
-/* relpath_test: base/relpath's one rule, the paths it takes and refuses, and what it says. */
+/* relpath_test: base/relpath's one rule, the paths it takes and refuses, and what it says.
+ * SPDX-License-Identifier: ISC */
 #include <limits.h>
 #include <string.h>
 

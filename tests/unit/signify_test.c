@@ -1,4 +1,5 @@
-/* signify_test: hash/signify from C: keys round trip, the strict reader, the naming rule. */
+/* signify_test: hash/signify from C: keys round trip, the strict reader, the naming rule.
+ * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

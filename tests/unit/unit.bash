@@ -1,4 +1,5 @@
 # tests/unit/unit.bash: loaded by tests/unit.bats and build/tests/programs.bats.
+# SPDX-License-Identifier: ISC
 
 # Run one unit test program (built from tests/unit/NAME.c) in a scratch
 # directory: status 0 passes; otherwise its output is shown, and a status

@@ -10,6 +10,7 @@
  *		CHECK_STR(got, "want", "the message");
  *		return UNIT_END();
  *	}
+ * SPDX-License-Identifier: ISC
  */
 #ifndef CP_UNIT_H
 #define CP_UNIT_H
