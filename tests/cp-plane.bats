@@ -1358,3 +1358,16 @@ assert t.extractfile(t.getmember(sys.argv[1])).read() == open(sys.argv[1], "rb")
 	[[ "$output$stderr" != *ghp_SuperSecretValue* ]]
 	[ ! -e /tmp/xghp_SuperSecretValue ]
 }
+
+@test "no *.lock file is left in registries/: a step and cp-regrow -i both hold the plane's lock, .cp/plane.lock" {
+	run --separate-stderr -0 cpp remove PKG-MOD-DOC-LINT
+	run --separate-stderr -0 cpp install PKG-MOD-DOC-LINT
+	run -0 cp-regrow -i registries/packages_registry.csv set PKG-FMWK-200 version=1.0.0
+	[ -z "$(find registries -name '*.lock')" ]
+	# the lock they share: held by another process, cp-regrow -i waits for it
+	flock .cp/plane.lock sleep 1 & sleep 0.3
+	start=$(date +%s%N)
+	run -0 cp-regrow -i registries/packages_registry.csv set PKG-FMWK-200 version=1.0.0
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 300 ]
+	wait
+}

@@ -92,7 +92,6 @@ struct op {
 	const char *action;		/* install ... */
 	const char *id;
 	struct cp_journal *j;
-	int locks[2];			/* the registries' lock files, or -1 */
 	char *f[NF];			/* the package row, once loaded */
 	enum cp_receipt_type type;
 	int ext;			/* the destination is external (journal root 1) */
@@ -226,7 +225,6 @@ op_init(struct op *o, struct cp_gate *g, struct cp_gate_result *r, const char *o
 	o->event = event;
 	o->action = action;
 	o->id = id;
-	o->locks[0] = o->locks[1] = -1;
 	r->operation = operation;
 	r->dry_run = g->dry_run;
 	r->provider = g->auth.provider->name;
@@ -237,16 +235,6 @@ op_init(struct op *o, struct cp_gate *g, struct cp_gate_result *r, const char *o
 }
 
 static void
-unlock_registries(struct op *o)
-{
-	for (int i = 0; i < 2; i++)
-		if (o->locks[i] >= 0) {
-			cp_lock_release(o->locks[i]);
-			o->locks[i] = -1;
-		}
-}
-
-static void
 op_free(struct op *o)
 {
 	size_t i;
@@ -254,7 +242,6 @@ op_free(struct op *o)
 	if (o->j != NULL)
 		cp_journal_abort(o->j);
 	o->j = NULL;
-	unlock_registries(o);
 	for (i = 0; i < NF; i++)
 		free(o->f[i]);
 	free(o->dest_rel);
@@ -287,7 +274,6 @@ refuse(struct op *o, int exit, const char *hint, const char *fmt, ...)
 	if (o->j != NULL)
 		cp_journal_abort(o->j);
 	o->j = NULL;
-	unlock_registries(o);
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) == -1)
 		s = xstrdup(fmt);
@@ -1348,31 +1334,6 @@ stage_registry(struct op *o, const char *rel, const char *match, const char *val
 	return rc;
 }
 
-/* Lock the registries as cp-regrow -i does (REGISTRY.lock), so its edits and ours never interleave. */
-static int
-lock_registries(struct op *o, struct cp_err *e)
-{
-	static const enum cp_layout_item item[2] = { CP_LAYOUT_PACKAGES, CP_LAYOUT_CPREG };
-	int dfd, i;
-
-	if ((dfd = cp_beneath_open(o->g->fd, cp_layout_rel(CP_LAYOUT_REGISTRIES),
-	    O_RDONLY | O_DIRECTORY, 0, e)) == -1)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		const char *base = strrchr(cp_layout_rel(item[i]), '/') + 1;
-		char lock[NAME_MAX + 1];
-
-		snprintf(lock, sizeof(lock), "%s.lock", base);
-		if ((o->locks[i] = cp_lock_acquire_at(dfd, lock)) == -1) {
-			cp_err_set(e, errno, "registries/%s", lock);
-			close(dfd);
-			return -1;
-		}
-	}
-	close(dfd);
-	return 0;
-}
-
 /* The artifact's control-plane row after an install or update (content_hash; a new row if none). */
 static int
 stage_artifact(struct op *o, char **gone, size_t ngone, struct cp_err *e)
@@ -1493,7 +1454,6 @@ commit(struct op *o, struct cp_event *ev, const char *status)
 
 	rc = cp_journal_commit(o->j, o->g->ledger, ev, &line, &e);
 	o->j = NULL;
-	unlock_registries(o);
 	if (line != NULL)
 		note_entry(r, line);
 	free(line);
@@ -1514,7 +1474,7 @@ commit(struct op *o, struct cp_event *ev, const char *status)
 	return r->exit;
 }
 
-/* Begin the transaction: the lock, the journal, the registries' locks. Returns 0 or r->exit. */
+/* Begin the transaction: the lock, the journal (the plane's lock is cp-regrow -i's too). Returns 0 or r->exit. */
 static int
 begin(struct op *o)
 {
@@ -1527,8 +1487,6 @@ begin(struct op *o)
 		o->j = NULL;
 		return refuse(o, 2, "cp-plane recover", "cannot begin: %s", e.msg);
 	}
-	if (!o->g->dry_run && lock_registries(o, &e) == -1)
-		return refuse_err(o, "registries", &e);
 	return 0;
 }
 
@@ -1736,7 +1694,6 @@ plan_deploy(struct op *o, const struct cp_receipt *old, const char *status)
 	    o->nsf == 1 ? "" : "s", r->nreplaced, r->ndropped);
 	cp_journal_abort(o->j);
 	o->j = NULL;
-	unlock_registries(o);
 	return 0;
 }
 
@@ -2958,7 +2915,6 @@ refresh_manifest(struct op *o)
 	m.event = "manifest_update";
 	m.action = "hash_update";
 	m.id = o->id;
-	m.locks[0] = m.locks[1] = -1;
 	if (begin(&m) != 0 || manifest_tx(&m, why) != 0 || mr.warning != NULL) {
 		/* the step is done and ledgered; the manifest's failure is a warning about it */
 		free(r->warning);
