@@ -245,7 +245,7 @@ print_text(const struct opts *o, const struct cp_gate_result *r)
 	}
 	if (strcmp(r->status, "installed") == 0 || strcmp(r->status, "updated") == 0 ||
 	    strcmp(r->status, "removed") == 0)
-		warnx("%s: %s (%zu files)", who, r->reason, r->nfiles);
+		warnx("%s: %s (%zu file%s)", who, r->reason, r->nfiles, r->nfiles == 1 ? "" : "s");
 	else
 		warnx("%s: %s", who, r->reason);
 	if (strcmp(r->status, "removed") == 0)

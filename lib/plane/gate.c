@@ -1862,12 +1862,14 @@ deploy(struct op *o, const struct cp_receipt *old, const enum cp_receipt_state *
 		r->missing = NULL;
 		r->nmissing = 0;
 		return refuse(o, 1, "FORCE=1 (--force) replaces them",
-		    "%zu file(s) in the way that %s does not own, e.g. %s/%s", r->nmodified, o->id,
+		    "%zu file%s in the way that %s does not own, e.g. %s/%s", r->nmodified,
+		    r->nmodified == 1 ? "" : "s", o->id,
 		    o->shown, r->modified[0]);
 	}
 	if (r->nmodified > 0)
 		return refuse(o, 1, "FORCE=1 (--force) replaces them",
-		    "%zu file(s) changed since install, e.g. %s/%s", r->nmodified, o->shown,
+		    "%zu file%s changed since install, e.g. %s/%s", r->nmodified,
+		    r->nmodified == 1 ? "" : "s", o->shown,
 		    r->modified[0]);
 	if ((rc = deps_gate(o, 0)) != 0)
 		return rc;
@@ -2070,8 +2072,8 @@ install_or_update(struct cp_gate *g, const char *id, struct cp_gate_result *r, i
 		}
 		if (strcmp(rc.digest, o.f[F_DIGEST]) == 0 && !g->force) {
 			st = refuse(&o, 1, "FORCE=1 (--force) reinstalls from the checked archive",
-			    "installed, but %zu file(s) missing and %zu changed, e.g. %s/%s",
-			    r->nmissing, r->nmodified, o.shown,
+			    "installed, but %zu file%s missing and %zu changed, e.g. %s/%s",
+			    r->nmissing, r->nmissing == 1 ? "" : "s", r->nmodified, o.shown,
 			    r->nmissing ? r->missing[0] : r->modified[0]);
 			goto out;
 		}
@@ -2144,7 +2146,8 @@ cp_gate_remove(struct cp_gate *g, const char *id, struct cp_gate_result *r)
 		goto out;
 	if (r->nmodified > 0 && !g->force) {
 		s = refuse(&o, 1, "FORCE=1 (--force) removes them anyway",
-		    "%zu file(s) changed since install, e.g. %s/%s", r->nmodified, o.shown,
+		    "%zu file%s changed since install, e.g. %s/%s", r->nmodified,
+		    r->nmodified == 1 ? "" : "s", o.shown,
 		    r->modified[0]);
 		goto out;
 	}
@@ -2869,7 +2872,8 @@ manifest_tx(struct op *o, const char *why)
 	}
 	{
 		char *reason;
-		if (asprintf(&reason, "%s: %zu files, root %s%s%s", mrel, ir.nfiles, root,
+		if (asprintf(&reason, "%s: %zu file%s, root %s%s%s", mrel, ir.nfiles,
+		    ir.nfiles == 1 ? "" : "s", root,
 		    why ? ", after " : "", why ? why : "") == -1)
 			reason = NULL;
 		if (cp_event_begin(&ev, "manifest_update", o->id != NULL ? o->id : "", "MANIFEST",
