@@ -214,7 +214,8 @@ print_plan(const struct cp_gate_result *r)
 static void
 print_text(const struct opts *o, const struct cp_gate_result *r)
 {
-	const char *who = r->package != NULL ? r->package : r->operation;
+	const char *who = r->package != NULL ? r->package : r->operation != NULL ? r->operation :
+	    "cp-plane";
 
 	for (size_t i = 0; i < r->ndeps; i++)
 		if (r->deps[i].exit == 0 || strcmp(r->operation, "rollback") == 0)
@@ -367,11 +368,16 @@ versions(const struct opts *o)
 				continue;
 			}
 			for (k = 0; k < 6; k++) {
-				/* a tab or newline in a value would break the table: shown escaped */
+				/*
+				 * a tab or newline would break the table, an escape
+				 * sequence would reach the terminal: shown escaped
+				 */
 				for (const char *c = f[k]; *c; c++)
 					if (*c == '\t' || *c == '\n' || *c == '\r' || *c == '\\')
 						printf("\\%c", *c == '\t' ? 't' : *c == '\n' ? 'n' :
 						    *c == '\r' ? 'r' : '\\');
+					else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+						printf("\\x%02x", (unsigned)(unsigned char)*c);
 					else
 						putchar(*c);
 				putchar(k < 5 ? '\t' : '\n');

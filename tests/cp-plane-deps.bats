@@ -293,6 +293,22 @@ for r in csv.DictReader(open("registries/packages_registry.csv", newline="")):
 	[ "${lines[1]}" = "$(jq -r '[.version_id, .timestamp, .label, .registry_hash, .manifest_hash, .registry_snapshot] | join("\t")' "$v")" ]
 }
 
+@test "labels: a control character is refused (2, a message naming the step); one forged into a file is shown escaped" {
+	n=$(ledger_n)
+	run -2 --separate-stderr cpp checkpoint "$(printf 'a\033[31mb')"
+	[ "$stderr" = "cp-plane: checkpoint: the label: at most 1024 bytes, no control character" ]
+	run -2 --separate-stderr cpp checkpoint "$(printf 'a\nb')"
+	[ "$stderr" = "cp-plane: checkpoint: the label: at most 1024 bytes, no control character" ]
+	[ "$(ledger_n)" -eq "$n" ]
+	[ ! -e versions ] || [ -z "$(ls -A versions)" ]
+	run -0 cpp checkpoint plain
+	v=$(ls versions/*.json)
+	jq --arg l "$(printf 'x\033[31my\tz')" '.label = $l' "$v" > "$S/v.json" && mv "$S/v.json" "$v"
+	run -0 --separate-stderr cpp versions
+	[[ "${lines[1]}" == *$'\t''x\x1b[31my\tz'$'\t'* ]]
+	[[ "$output" != *$'\033'* ]]
+}
+
 @test "checkpoint → change → rollback restores the registries and the files, each step ledgered" {
 	cpp -q checkpoint
 	ver=$(basename "$(ls versions/*.json)" .json)

@@ -92,6 +92,20 @@ set_reason(struct cp_gate_result *r, int exit, const char *status, const char *s
 	r->status = status;
 }
 
+/* A label: at most 1024 bytes, none of them a control character (shown on terminals). */
+static int
+label_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 1024)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* The id and entry_hash of a ledger line, into r. */
 static void
 note_line(struct cp_gate_result *r, const char *line)
@@ -224,8 +238,9 @@ cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_resu
 
 	if ((st = cp_gate_authorize(g, "checkpoint", "checkpoint", NULL, r)) != 0)
 		return st;
-	if (label != NULL && (strlen(label) > 1024 || strpbrk(label, "\n\r") != NULL)) {
-		set_reason(r, 2, "error", "the label: one line of at most 1024 bytes");
+	if (label != NULL && !label_ok(label)) {
+		r->operation = "checkpoint";
+		set_reason(r, 2, "error", "the label: at most 1024 bytes, no control character");
 		return 2;
 	}
 	/* cp_version_checkpoint.py: the plane must be healthy first */
