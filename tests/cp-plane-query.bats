@@ -329,6 +329,27 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	[[ "$stderr" == *symlink* ]]
 }
 
+@test "queries: a receipt naming a destination the registry does not route to is forged: never read outside the plane" {
+	example
+	victim=$BATS_TEST_TMPDIR/victim
+	mkdir -p "$victim"
+	echo secret > "$victim/data.txt"
+	printf '%s  data.txt\n' "$(sha "$victim/data.txt")" > installed/PKG-FMWK-200.sha256
+	sed -i "s|^destination=.*|destination=$victim|" installed/PKG-FMWK-200.info
+	run -1 --separate-stderr "$REPO/bin/cp-plane" --json verify PKG-FMWK-200
+	[ "$(jq -r '.packages[0].state' <<< "$output")" = broken ]
+	[[ "$(jq -r '.packages[0].problem' <<< "$output")" == *"the registry routes PKG-FMWK-200 to .: a forged or stale receipt"* ]]
+	run -1 --separate-stderr "$REPO/bin/cp-plane" owns "$victim/data.txt"
+	[ -z "$output" ]
+	# a receipt with no registry row may not name a place outside the plane either
+	cp installed/PKG-FMWK-200.sha256 installed/PKG-GHOST.sha256
+	sed 's/PKG-FMWK-200/PKG-GHOST/' installed/PKG-FMWK-200.info > installed/PKG-GHOST.info
+	run -1 --separate-stderr "$REPO/bin/cp-plane" owns "$victim/data.txt"
+	[ -z "$output" ]
+	run -1 --separate-stderr "$REPO/bin/cp-plane" --json verify PKG-GHOST
+	[[ "$(jq -r '.packages[0].problem' <<< "$output")" == *"outside the plane, and no registry row routes PKG-GHOST there"* ]]
+}
+
 @test "JSON=1 through jq: every plane target prints one JSON document, make quiet" {
 	example
 	for t in validate ledger-verify list "show PKG=PKG-FMWK-100" "owns FILE=modules/doc_lint/README.md" \

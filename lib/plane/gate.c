@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -651,6 +652,29 @@ route(struct op *o, struct cp_err *e)
 	o->dest_abs = *o->dest_rel ? xpathjoin(g->root, o->dest_rel) : xstrdup(g->root);
 	o->shown = xstrdup(*o->dest_rel ? o->dest_rel : ".");
 	return 0;
+}
+
+char *
+cp_gate_route(struct cp_gate *g, const char *output_type, const char *output_path,
+    struct cp_err *e)
+{
+	struct op o;
+	char *shown;
+
+	memset(&o, 0, sizeof(o));
+	o.g = g;
+	o.f[F_OTYPE] = (char *)(uintptr_t)(output_type != NULL ? output_type : "");
+	o.f[F_OPATH] = (char *)(uintptr_t)(output_path != NULL ? output_path : "");
+	if (route(&o, e) == -1) {
+		free(o.dest_rel);
+		free(o.dest_abs);
+		free(o.shown);
+		return NULL;
+	}
+	shown = o.shown;
+	free(o.dest_rel);
+	free(o.dest_abs);
+	return shown;
 }
 
 /* The destination's directory, open (a new descriptor); -1 with errno ENOENT when it is not there yet. */

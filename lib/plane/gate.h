@@ -177,6 +177,15 @@ int cp_gate_authorize(struct cp_gate *g, const char *operation, const char *acti
 int cp_gate_refusal(struct cp_gate *g, struct cp_gate_result *r, const char *operation,
     const char *event, const char *subject, int exit, const char *hint, const char *reason);
 
+/*
+ * Where a row with output_type and output_path routes its package now, as a
+ * receipt's destination= names it (".", "modules", "/abs/path"): the check a
+ * step makes of a receipt (plane/query makes it too).  Caller frees; NULL
+ * with e when the row routes nowhere a package may go.
+ */
+char *cp_gate_route(struct cp_gate *g, const char *output_type, const char *output_path,
+    struct cp_err *e);
+
 /* The plane's canonical root, its ledger, the proved user (NULL: none) and the auth provider's name. */
 const char *cp_gate_root(const struct cp_gate *g);
 const char *cp_gate_ledger(const struct cp_gate *g);

@@ -259,6 +259,31 @@ fill_pkg(struct cp_query *q, int instfd, const char *id, struct cp_query_pkg *p)
 	}
 	if (instfd >= 0)
 		n = cp_receipt_read(instfd, id, &p->rc, &e);
+	if (n == 0 && i >= 0) {
+		/* the receipt must name where the row routes the package now, as a step checks */
+		char *route = cp_gate_route(q->g, field(q, (size_t)i, "output_type"),
+		    field(q, (size_t)i, "output_path"), &e);
+
+		if (route == NULL || strcmp(route, p->rc.destination) != 0) {
+			if (route != NULL)
+				cp_err_set(&e, 0, "installed/%s.info names destination %s, but the "
+				    "registry routes %s to %s: a forged or stale receipt", id,
+				    p->rc.destination, id, route);
+			free(route);
+			p->state = xstrdup("broken");
+			p->problem = xstrdup(e.msg);
+			return;
+		}
+		free(route);
+	} else if (n == 0 && p->rc.destination[0] == '/') {
+		/* no row routes it: a receipt alone may name only a place in the plane */
+		cp_err_set(&e, 0, "installed/%s.info names destination %s outside the plane, and "
+		    "no registry row routes %s there: a forged or stale receipt", id,
+		    p->rc.destination, id);
+		p->state = xstrdup("broken");
+		p->problem = xstrdup(e.msg);
+		return;
+	}
 	if (n == 0) {
 		p->installed = 1;
 		p->dest_abs = dest_abs(q, p->rc.destination);
