@@ -396,3 +396,29 @@ print(h[0])')
 	run -0 mandoc -Tlint -Wwarning "$REPO/man/cp-plane.7"
 	[ -z "$output" ]
 }
+
+@test "make sync writes through no symlink a writer of the plane planted" {
+	cd "$P"
+	echo keep > "$BATS_TEST_TMPDIR/victim"
+	mkdir -p registries/compiled
+	rm -f registries/compiled/packages.json
+	ln -s "$BATS_TEST_TMPDIR/victim" registries/compiled/packages.json.tmp
+	run -0 mk sync
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = keep ]
+	# packages.json itself a symlink, the registry newer: replaced, never written through
+	rm registries/compiled/packages.json
+	ln -s "$BATS_TEST_TMPDIR/victim" registries/compiled/packages.json
+	touch -d '+2 seconds' registries/packages_registry.csv
+	run -0 mk sync
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = keep ]
+	[ ! -L registries/compiled/packages.json ] && [ -f registries/compiled/packages.json ]
+	jq -e .install_order registries/compiled/packages.json > /dev/null
+	[ "$(stat -c %a registries/compiled/packages.json)" = 644 ]
+	# the directory itself a symlink: refused, nothing written there
+	rm -rf registries/compiled
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" registries/compiled
+	touch -d '+4 seconds' registries/packages_registry.csv
+	run -2 mk sync
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+}
