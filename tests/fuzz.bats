@@ -91,6 +91,7 @@ replay() {
 @test "fuzz: sumline replays its corpus" { replay sumline; }
 @test "fuzz: semver replays its corpus" { replay semver; }
 @test "fuzz: token replays its corpus" { replay token; }
+@test "fuzz: jws replays its corpus" { replay jws; }
 @test "fuzz: ledger replays its corpus" { replay ledger; }
 @test "fuzz: checkpoint replays its corpus" { replay checkpoint; }
 @test "fuzz: signify replays its corpus" { replay signify; }

@@ -27,10 +27,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cp_oidc_jwks *fixed;
-	static struct cp_oidc_map map[] = { { "deployers", "maintainer" } };
+	static char iss[] = "https://ci.example", aud[] = "cp-plane", sub[] = "sub",
+	    groups[] = "groups", deployers[] = "deployers", maintainer[] = "maintainer";
+	static struct cp_oidc_map map[] = { { deployers, maintainer } };
 	struct cp_oidc_config cfg = {
-		.issuer = "https://ci.example", .audience = "cp-plane", .user_claim = "sub",
-		.roles_claim = "groups", .map = map, .nmap = 1, .leeway = 60,
+		.issuer = iss, .audience = aud, .user_claim = sub,
+		.roles_claim = groups, .map = map, .nmap = 1, .leeway = 60,
 	};
 	struct cp_oidc_claims cl = { 0 };
 	struct cp_oidc_jwks *k = NULL;

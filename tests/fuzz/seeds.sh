@@ -65,6 +65,14 @@ for r in csv.DictReader(open(sys.argv[1])):
 	done
 	rm -f "$out/semver.tmp"
 fi
+if on jws; then
+	# the oidc vectors: each token alone (checked against the committed keys), and after the JWKS
+	while read -r _ tok; do
+		text jws "\\x00$tok"
+		mkdir -p "$out/jws"; n=$((n + 1))
+		{ printf '\001'; cat tests/data/cp-authz-oidc/jwks.json; printf '\000%s' "$tok"; } > "$out/jws/s$n"
+	done < <(grep -v '^#' tests/data/cp-authz-oidc/tokens.txt)
+fi
 if on token; then
 	while read -r _ _ tok; do text token "$tok"; done < <(grep -v '^#' tests/data/tokens-cp2.txt)
 	text token 'alice:765542af1f1d587bc60c218dca532a258f56b9c21a427cc819de2a1ff6d3e146'
