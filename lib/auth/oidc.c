@@ -223,23 +223,35 @@ opt_string(json_t *o, const char *name, char **out)
 	return 0;
 }
 
-/* Decode base64url text[0..len) strictly (RFC 7515: no padding, no other byte). */
+/*
+ * Whether text[0..len) is strict base64url (RFC 7515: no padding, no other
+ * byte, never 4k+1 characters).  libcjose asserts, aborting the process, on
+ * some text that is not: every string it decodes is checked here first.
+ */
+static int
+b64url_ok(const char *text, size_t len)
+{
+	if (len % 4 == 1)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Decode base64url text[0..len) strictly (b64url_ok). */
 static unsigned char *
 b64url_decode(const char *text, size_t len, size_t *outlen)
 {
 	uint8_t *out = NULL;
 	cjose_err cerr;
-	size_t i;
 
-	if (len % 4 == 1)
+	if (!b64url_ok(text, len))
 		return NULL;
-	for (i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return NULL;
-	}
 	if (len == 0) {
 		*outlen = 0;
 		return xcalloc(1, 1);
@@ -293,6 +305,17 @@ key_parse(struct key *key, json_t *o, size_t i, struct cp_err *e)
 	}
 	crv = json_string_value(json_object_get(o, "crv"));
 	if (strcmp(kty, "RSA") == 0 || strcmp(kty, "EC") == 0) {
+		static const char *const rsa[] = { "n", "e" }, *const ec[] = { "x", "y" };
+		const char *const *m = strcmp(kty, "RSA") == 0 ? rsa : ec;
+
+		for (j = 0; j < 2; j++) {
+			json_t *v = json_object_get(o, m[j]);
+
+			if (v != NULL && (!json_is_string(v) ||
+			    !b64url_ok(json_string_value(v), json_string_length(v))))
+				return cp_err_set(e, 0, "key %zu (kty %s): its %s is not base64url",
+				    i + 1, kty, m[j]);
+		}
 		if ((key->jwk = cjose_jwk_import_json((cjose_header_t *)o, &cerr)) == NULL)
 			return cp_err_set(e, 0, "key %zu (kty %s): libcjose cannot import it: %s",
 			    i + 1, kty, cerr.message);
@@ -540,6 +563,9 @@ signature_check(const struct key *key, const char *token, size_t len, const char
 	int ok;
 
 	if (key->type != KEY_ED25519) {
+		/* header and payload were read strictly; the signature is checked before libcjose sees it */
+		if (!b64url_ok(dot2 + 1, len - (size_t)(dot2 + 1 - token)))
+			return 1;
 		if ((jws = cjose_jws_import(token, len, &cerr)) == NULL)
 			return 1;
 		ok = cjose_jws_verify(jws, key->jwk, &cerr);

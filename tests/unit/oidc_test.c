@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth/oidc.h"
+#include "base/xalloc.h"
 #include "base/err.h"
 #include "unit.h"
 
@@ -207,6 +208,11 @@ main(void)
 			{ "{\"keys\":[{\"kty\":\"X\",\"kid\":\"a\"},{\"kty\":\"X\",\"kid\":\"a\"}]}",
 			    "keys 1 and 2 have one kid" },
 			{ "{\"keys\":[],\"keys\":[]}", NULL },
+			/* fuzz_jws found these: libcjose asserts (aborts) on base64url of 4k+1 characters */
+			{ "{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"AAAAA\"}]}",
+			    "key 1 (kty RSA): its n is not base64url" },
+			{ "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"A\",\"y\":\"AA\"}]}",
+			    "key 1 (kty EC): its x is not base64url" },
 		};
 		struct cp_oidc_jwks *b;
 
@@ -217,6 +223,22 @@ main(void)
 			if (bad[i].want != NULL)
 				CHECK_STR(e.msg, bad[i].want, "the message");
 		}
+	}
+
+	/* An RS256 or ES256 token whose signature is 4k+1 characters: denied, never an abort in libcjose. */
+	for (i = 0; i < 3; i++) {
+		char *t2, *dot;
+
+		tok = token(algs[i]);
+		t2 = xmalloc(strlen(tok) + 8);
+		strcpy(t2, tok);
+		dot = strrchr(t2, '.');
+		strcpy(dot + 1, "AAAAA");
+		snprintf(what, sizeof(what), "%s with a 5-character signature: denied", algs[i]);
+		CHECK(verify(t2, k, &cfg, T0 + 100, &reason, &cl) == 1, what);
+		strcpy(dot + 1, "AA+A");
+		CHECK(verify(t2, k, &cfg, T0 + 100, &reason, &cl) == 1, "a signature with '+': denied");
+		free(t2);
 	}
 
 	cp_oidc_claims_free(&cl);
