@@ -435,8 +435,12 @@ version_rollback $ver ROLLED_BACK" ]
 	cp "$VDATA"/versions/* versions/
 	pv=versions/VER-20261206081910.json
 	# without its ledger entry: refused
+	cp ledger/governance.jsonl "$S/governance.jsonl"
 	run -1 --separate-stderr cpp rollback VER-20261206081910
 	[[ "$stderr" == *"no ledger entry"* ]]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .decision')" = "version_rollback REFUSED" ]
+	# the ledger as the Python tool left it: its segment chained onto the example's
+	cp "$S/governance.jsonl" ledger/governance.jsonl
 	cp "$VDATA"/ledger/* ledger/
 	cp "$pv" "$S/good.json"
 	for forged in '.packages |= .[1:]' '.packages[0].installed = false' \
