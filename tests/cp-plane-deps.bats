@@ -288,6 +288,9 @@ for r in csv.DictReader(open("registries/packages_registry.csv", newline="")):
 	[ "$output" = "version_checkpoint $ver RECORDED" ]
 	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .id)" = "$(jq -r .ledger_entry_id "$v")" ]
 	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .reason)" = "Checkpoint $ver before the change" ]
+	# the entry binds the whole file (rollback checks it against this)
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .metadata.version_sha256)" = "$(sha "$v")" ]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .metadata.packages_hash)" = "$(sha registries/packages_registry.csv)" ]
 	ledger_ok
 	# make versions: cp_version_list.py's table
 	run -0 make --no-print-directory versions
