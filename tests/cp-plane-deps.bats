@@ -39,6 +39,8 @@ cpp() { "$CPP" -C "$P" "$@"; }
 sha() { sha256sum < "$1" | cut -c1-64; }
 setrow() { python3 "$CPDATA/csvset.py" "$P/registries/packages_registry.csv" "$@"; }
 ledger_n() { cat "$P"/ledger/*.jsonl | wc -l; }
+# the last entry written, whichever segment the ledger appends to (a Python segment may be last)
+last_entry() { tail -q -n 1 "$(ls -t "$P"/ledger/*.jsonl | head -n 1)"; }
 # the ledger's entries after the first N: "event_type submission_id decision"
 events_after() { tail -n +$(($1 + 1)) "$P/ledger/governance.jsonl" | jq -r '.event_type + " " + .submission_id + " " + .decision'; }
 ledger_ok() { "$REPO/bin/cp-ledger" -C "$P" verify > "$S/verify.out" 2>&1 || { cat "$S/verify.out" >&2; return 1; }; }
@@ -286,6 +288,9 @@ for r in csv.DictReader(open("registries/packages_registry.csv", newline="")):
 	[ "$output" = "version_checkpoint $ver RECORDED" ]
 	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .id)" = "$(jq -r .ledger_entry_id "$v")" ]
 	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .reason)" = "Checkpoint $ver before the change" ]
+	# the entry binds the whole file (rollback checks it against this)
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .metadata.version_sha256)" = "$(sha "$v")" ]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r .metadata.packages_hash)" = "$(sha registries/packages_registry.csv)" ]
 	ledger_ok
 	# make versions: cp_version_list.py's table
 	run -0 make --no-print-directory versions
@@ -349,7 +354,9 @@ version_rollback $ver ROLLED_BACK" ]
 @test "a Python checkpoint, read as it is: listed, rolled back to (every listed package reinstalled), and the same merkle_root and registry_hash as ours" {
 	mkdir versions
 	cp "$VDATA"/versions/* versions/
-	pv=versions/VER-20261206062825.json
+	cp "$VDATA"/ledger/* ledger/
+	ledger_ok
+	pv=versions/VER-20261206081910.json
 	run -0 cpp versions
 	[ "${lines[1]}" = "$(jq -r '[.version_id, .timestamp, .label, .registry_hash, .manifest_hash, .registry_snapshot] | join("\t")' "$pv")" ]
 	run -0 cpp --json versions
@@ -357,20 +364,20 @@ version_rollback $ver ROLLED_BACK" ]
 	# our checkpoint of the same plane: Python's merkle_root and registry_hash
 	sleep 1
 	cpp -q checkpoint
-	ours=$(ls versions/VER-*.json | grep -v 20261206062825)
+	ours=$(ls versions/VER-*.json | grep -v 20261206081910)
 	[ "$(jq -r .merkle_root "$ours")" = "$(jq -r .merkle_root "$pv")" ]
 	[ "$(jq -r .registry_hash "$ours")" = "$(jq -r .registry_hash "$pv")" ]
 	# change, then back to Python's version: it lists every package, so all are installed
 	python3 "$CPDATA/csvset.py" registries/control_plane_registry.csv FMWK-100 owner=mallory
 	cpp -q remove PKG-MOD-DOC-LINT
 	n=$(ledger_n)
-	run -0 --separate-stderr cpp rollback VER-20261206062825
-	cmp versions/VER-20261206062825_registry.csv registries/control_plane_registry.csv || \
-		[ "$(sha versions/VER-20261206062825_registry.csv)" = "$(jq -r .registry_hash "$pv")" ]
+	run -0 --separate-stderr cpp rollback VER-20261206081910
+	cmp versions/VER-20261206081910_registry.csv registries/control_plane_registry.csv || \
+		[ "$(sha versions/VER-20261206081910_registry.csv)" = "$(jq -r .registry_hash "$pv")" ]
 	[ -e installed/PKG-MOD-DOC-LINT.sha256 ]
 	[ -e installed/PKG-EXT-HELLO.sha256 ]
 	same_as_archive PKG-EXT-HELLO "$HOME/.local/share/cp-example/ext-hello" $(tar -tzf packages_store/PKG-EXT-HELLO.tar.gz | grep -v '/$')
-	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .decision')" = "version_rollback ROLLED_BACK" ]
+	[ "$(last_entry | jq -r '.event_type + " " + .decision')" = "version_rollback ROLLED_BACK" ]
 	ledger_ok
 }
 
@@ -398,6 +405,72 @@ version_rollback $ver ROLLED_BACK" ]
 	ln -s "$S/real.json" "versions/$ver.json"
 	run -2 cpp rollback "$ver"
 	diff <(printf '%s\n' "$before" | grep -v versions/) <(content | grep -v versions/)
+	ledger_ok
+}
+
+@test "a forged checkpoint file is refused: packages or registry_hash not what its ledger entry recorded (exit 1, one REFUSED entry, nothing changed)" {
+	cpp -q checkpoint
+	ver=$(basename "$(ls versions/*.json)" .json)
+	v=versions/$ver.json
+	cp "$v" "$S/good.json"
+	cp "versions/${ver}_registry.csv" "$S/good.csv"
+	before=$(full_state)
+	# every package marked not installed: a rollback would remove them all
+	jq '.packages |= map(.installed = false)' "$S/good.json" > "$S/x" && mv "$S/x" "$v"
+	touch -r "$S/good.json" "$v"
+	st=$(full_state)
+	n=$(ledger_n)
+	run -1 --separate-stderr cpp rollback "$ver"
+	[[ "$stderr" == *"not what its ledger entry"* ]]
+	[ "$(ledger_n)" -eq $((n + 1)) ]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .submission_id + " " + .decision')" = "version_rollback $ver REFUSED" ]
+	diff <(printf '%s\n' "$st" | grep -v '/ledger/') <(full_state | grep -v '/ledger/')
+	for p in PKG-FMWK-100 PKG-FMWK-200 PKG-FMWK-300 PKG-MOD-DOC-LINT; do [ -e "installed/$p.sha256" ]; done
+	# a forged registry snapshot whose SHA-256 the file now names
+	cp "$S/good.json" "$v"
+	printf 'FMWK-999,forged,x,y,z\n' >> "versions/${ver}_registry.csv"
+	jq --arg h "$(sha "versions/${ver}_registry.csv")" '.registry_hash = $h' "$S/good.json" > "$v"
+	reg=$(sha registries/control_plane_registry.csv)
+	n=$(ledger_n)
+	run -1 --separate-stderr cpp rollback "$ver"
+	[[ "$stderr" == *"not what its ledger entry"* ]]
+	[ "$(ledger_n)" -eq $((n + 1)) ]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .decision')" = "version_rollback REFUSED" ]
+	[ "$(sha registries/control_plane_registry.csv)" = "$reg" ]
+	# the same file under another version id: no entry recorded it
+	cp "$S/good.csv" "versions/${ver}_registry.csv"
+	jq '.version_id = "VER-20300101000000"' "$S/good.json" > versions/VER-20300101000000.json
+	run -1 --separate-stderr cpp rollback VER-20300101000000
+	[[ "$stderr" == *"no ledger entry"* ]]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .decision')" = "version_rollback REFUSED" ]
+	# the genuine file still rolls back
+	cp "$S/good.json" "$v"
+	run -0 --separate-stderr cpp rollback "$ver"
+	ledger_ok
+}
+
+@test "a Python checkpoint is bound to what its entry records: its registry_hash and package ids; members its entry cannot vouch for are refused" {
+	mkdir versions
+	cp "$VDATA"/versions/* versions/
+	pv=versions/VER-20261206081910.json
+	# without its ledger entry: refused
+	cp ledger/governance.jsonl "$S/governance.jsonl"
+	run -1 --separate-stderr cpp rollback VER-20261206081910
+	[[ "$stderr" == *"no ledger entry"* ]]
+	[ "$(tail -n 1 ledger/governance.jsonl | jq -r '.event_type + " " + .decision')" = "version_rollback REFUSED" ]
+	# the ledger as the Python tool left it: its segment chained onto the example's
+	cp "$S/governance.jsonl" ledger/governance.jsonl
+	cp "$VDATA"/ledger/* ledger/
+	cp "$pv" "$S/good.json"
+	for forged in '.packages |= .[1:]' '.packages[0].installed = false' \
+	    '.packages_snapshot = "versions/VER-20261206081910_registry.csv"'; do
+		jq "$forged" "$S/good.json" > "$pv"
+		n=$(ledger_n)
+		run -1 --separate-stderr cpp rollback VER-20261206081910
+		[ "$(ledger_n)" -eq $((n + 1)) ]
+		[ "$(last_entry | jq -r '.event_type + " " + .decision')" = "version_rollback REFUSED" ]
+	done
+	[ -e installed/PKG-FMWK-100.sha256 ]
 	ledger_ok
 }
 

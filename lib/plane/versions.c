@@ -22,6 +22,7 @@
 #include "base/xalloc.h"
 #include "hash/sha256.h"
 #include "ledger/event.h"
+#include "ledger/ledger.h"
 #include "plane/deps.h"
 #include "plane/gate.h"
 #include "plane/integrity.h"
@@ -232,6 +233,7 @@ cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_resu
 	struct tm tm;
 	char ver[32], stamp[64], rel[128], crel[128], prel[128], root[CP_SHA256_HEXLEN + 1];
 	char reghex[CP_SHA256_HEXLEN + 1], pkghex[CP_SHA256_HEXLEN + 1], manhex[CP_SHA256_HEXLEN + 1];
+	char filehex[CP_SHA256_HEXLEN + 1];
 	char *reg = NULL, *pkg = NULL, *man = NULL, *text = NULL, *line = NULL, *why = NULL, *reason = NULL;
 	size_t reglen, pkglen, manlen, k;
 	json_t *meta = NULL, *pkgs = NULL;
@@ -342,6 +344,11 @@ cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_resu
 	cp_json_kstr(w, "registry_hash", reghex);
 	cp_json_kstr(w, "manifest_hash", manhex);
 	cp_json_kstr(w, "merkle_root", root);
+	/* binds every member of the file rollback acts on (packages, installed, snapshots) */
+	sha_hex(text, strlen(text), filehex);
+	cp_json_kstr(w, "version_sha256", filehex);
+	if (pkg != NULL)
+		cp_json_kstr(w, "packages_hash", pkghex);
 	cp_json_key(w, "packages");
 	cp_json_arr(w);
 	for (k = 0; k < json_array_size(pkgs); k++)
@@ -441,6 +448,124 @@ read_snapshot(int planefd, const char *rel, const char *hex, size_t *len, char *
 	return s;
 }
 
+/*
+ * The metadata of the ledger entry that recorded checkpoint ver: an
+ * untampered entry (its entry_hash its content's hash) with event
+ * version_checkpoint, decision RECORDED, submission_id ver and id led (the
+ * file's ledger_entry_id).  The ledger is hostile input too.  Returns the
+ * metadata object (the caller's), NULL with *found 0 when there is none,
+ * or NULL with *found -1 when the ledger cannot be read (e).
+ */
+static json_t *
+checkpoint_entry(const char *ledger, const char *ver, const char *led, int *found,
+    struct cp_err *e)
+{
+	const struct cp_ledger_line *ln;
+	struct cp_ledger *l;
+	json_t *meta = NULL;
+	int rc;
+
+	*found = 0;
+	if (led == NULL)
+		return NULL;
+	if (cp_ledger_open(&l, ledger, 0, e) == -1) {
+		if (errno != ENOENT)
+			*found = -1;
+		return NULL;
+	}
+	while ((rc = cp_ledger_read(l, &ln, e)) == 1) {
+		json_t *o, *m;
+		const char *ev, *sub, *dec, *id;
+
+		if (ln->kind != CP_LEDGER_ENTRY || ln->text == NULL || ln->entry_hash == NULL ||
+		    strcmp(ln->entry_hash, ln->hash_hex) != 0 || ln->id == NULL ||
+		    strcmp(ln->id, led) != 0 || memmem(ln->text, ln->len, ver, strlen(ver)) == NULL)
+			continue;
+		if ((o = json_loadb(ln->text, ln->len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+			continue;
+		ev = json_string_value(json_object_get(o, "event_type"));
+		sub = json_string_value(json_object_get(o, "submission_id"));
+		dec = json_string_value(json_object_get(o, "decision"));
+		id = json_string_value(json_object_get(o, "id"));
+		m = json_object_get(o, "metadata");
+		if (ev != NULL && strcmp(ev, "version_checkpoint") == 0 && sub != NULL &&
+		    strcmp(sub, ver) == 0 && dec != NULL && strcmp(dec, "RECORDED") == 0 &&
+		    id != NULL && strcmp(id, led) == 0 && json_is_object(m)) {
+			json_decref(meta);
+			meta = json_incref(m);
+		}
+		json_decref(o);
+	}
+	cp_ledger_close(l);
+	if (rc < 0) {
+		json_decref(meta);
+		*found = -1;
+		return NULL;
+	}
+	*found = meta != NULL;
+	return meta;
+}
+
+/*
+ * Is the version file text (parsed: meta) what its ledger entry m recorded?
+ * An entry of this toolkit records version_sha256, the file's SHA-256,
+ * which binds every member.  A Python entry records registry_hash and the
+ * packages' ids: those must match, and the file may hold nothing rollback
+ * acts on that the entry cannot vouch for ("installed", packages_snapshot,
+ * packages_hash; a package's digest is only compared afterwards).  Returns
+ * 1, or 0 with *why.
+ */
+static int
+bound(json_t *m, json_t *meta, const char *text, size_t len, char **why)
+{
+	const char *fh = json_string_value(json_object_get(m, "version_sha256"));
+	const char *rh = json_string_value(json_object_get(m, "registry_hash"));
+	const char *ch = json_string_value(json_object_get(meta, "registry_hash"));
+	json_t *ids = json_object_get(m, "packages"), *pkgs = json_object_get(meta, "packages");
+	char got[CP_SHA256_HEXLEN + 1];
+	size_t k;
+
+	if (fh != NULL) {
+		sha_hex(text, len, got);
+		if (strcmp(got, fh) == 0)
+			return 1;
+		if (asprintf(why, "the version file is not what its ledger entry recorded (SHA-256 "
+		    "%s, the entry says %s): refused", got, fh) == -1)
+			*why = NULL;
+		return 0;
+	}
+	if (json_object_get(m, "version_sha256") != NULL)
+		goto differs;
+	if (rh == NULL || *rh == '\0' || ch == NULL || strcmp(rh, ch) != 0) {
+		*why = xstrdup("the version's registry_hash is not what its ledger entry recorded: "
+		    "refused");
+		return 0;
+	}
+	if (!json_is_array(ids) || json_array_size(ids) != json_array_size(pkgs))
+		goto differs;
+	for (k = 0; k < json_array_size(ids); k++) {
+		json_t *p = json_array_get(pkgs, k);
+		const char *a = json_string_value(json_array_get(ids, k));
+		const char *b = json_string_value(json_object_get(p, "id"));
+
+		if (a == NULL || b == NULL || strcmp(a, b) != 0)
+			goto differs;
+		if (json_object_get(p, "installed") != NULL)
+			goto unbound;
+	}
+	if (json_object_get(meta, "packages_snapshot") != NULL ||
+	    json_object_get(meta, "packages_hash") != NULL)
+		goto unbound;
+	return 1;
+differs:
+	*why = xstrdup("the version's packages are not what its ledger entry recorded: refused");
+	return 0;
+unbound:
+	*why = xstrdup("the version file has members (installed, packages_snapshot) that its "
+	    "ledger entry, a Python checkpoint's, does not record: refused");
+	return 0;
+}
+
 struct held {
 	const char *id, *digest;
 	int installed;		/* 1 held, 0 not, -1 not said (Python: held) */
@@ -521,6 +646,32 @@ cp_versions_rollback(struct cp_gate *g, const char *ver, struct cp_gate_result *
 		}
 		held[nheld].installed = inst == NULL ? -1 : json_is_true(inst);
 		nheld++;
+	}
+	/* the file must be what the checkpoint's ledger entry recorded */
+	{
+		const char *led = str_member(meta, "ledger_entry_id", &bad);
+		int found;
+		json_t *m = checkpoint_entry(cp_gate_ledger(g), ver, bad ? NULL : led, &found, &e);
+
+		if (found == -1) {
+			st = cp_gate_refusal(g, r, "rollback", "version_rollback", ver, 2, NULL, e.msg);
+			goto out;
+		}
+		if (m == NULL) {
+			st = cp_gate_refusal(g, r, "rollback", "version_rollback", ver, 1,
+			    "only a checkpoint the ledger recorded is rolled back to",
+			    "no ledger entry version_checkpoint RECORDED for this version and its "
+			    "ledger_entry_id: refused");
+			goto out;
+		}
+		if (!bound(m, meta, text, textlen, &why)) {
+			json_decref(m);
+			st = cp_gate_refusal(g, r, "rollback", "version_rollback", ver, 1,
+			    "the version file was changed after its checkpoint: look at it",
+			    why != NULL ? why : "not what its ledger entry recorded");
+			goto out;
+		}
+		json_decref(m);
 	}
 	if ((reg = read_snapshot(planefd, creg, chash, &reglen, &why)) == NULL)
 		goto broken;

@@ -27,7 +27,13 @@
  * plane without following a symlink, capped (a version file 16 MiB, a
  * snapshot 256 MiB), a snapshot path must be versions/NAME with NAME
  * [A-Za-z0-9._-], a snapshot whose SHA-256 is not the recorded hash is
- * refused, and every package id passes cp_receipt_id_ok.
+ * refused, and every package id passes cp_receipt_id_ok.  The file is bound
+ * to the ledger entry that recorded it (version_checkpoint, RECORDED,
+ * submission_id VER, id the file's ledger_entry_id, its entry_hash sound):
+ * this toolkit's entry records version_sha256, the SHA-256 of the whole
+ * file (and packages_hash); a Python entry records registry_hash and the
+ * packages' ids, which must match, and a file bound only by those may hold
+ * no "installed", packages_snapshot or packages_hash.
  */
 
 #define CP_VERSIONS_DIR "versions"
@@ -50,7 +56,8 @@ int cp_versions_checkpoint(struct cp_gate *g, const char *label, struct cp_gate_
 
 /*
  * Roll the plane back to version ver (authz action rollback): the version
- * file and its snapshots checked (see above), then one transaction puts
+ * file and its snapshots checked (see above; a file its ledger entry does
+ * not vouch for, or with no entry: refused, exit 1, ledgered), then one transaction puts
  * the registries back (the control-plane registry from registry_snapshot;
  * the packages registry from packages_snapshot when the version has one),
  * ledgered version_rollback, decision RESTORE; then, each its own ledgered
