@@ -4,7 +4,7 @@
 # ledger verifies (a torn tail is reported, then repaired, never kept), a
 # registry parses and holds its bytes from before or after the step, no
 # temporary or staging file is left (.cp/stage/*, .cp/journal, .cp-tar-*,
-# .NAME.PID.XXXXXX, *.tmp), each change is ledgered exactly once, the plane
+# .NAME.cp-tmp.PID.HEX, *.tmp), each change is ledgered exactly once, the plane
 # is as healthy as the state it is in.  The work is tests/crash/trials.sh
 # (its header says how, and how to replay a trial from its seed and moment).
 #

@@ -2,7 +2,9 @@
 # cp-tar (issue 21): staging directories left by killed extractions are
 # removed by the next one, never a live one's; names come back byte for
 # byte (an NFD name stays NFD, as GNU tar reads it); a pax global header
-# that names a path is refused.  Independent answers: GNU tar, Python's
+# that names a path is refused; a directory that only looks like a staging
+# directory (no marker) is never removed, and an archive may not use the
+# staging names.  Independent answers: GNU tar, Python's
 # tarfile, od.
 # SPDX-License-Identifier: ISC
 
@@ -151,4 +153,50 @@ PY
 	[[ "$stderr" == *"both a GNU long name and a pax path" ]]
 	run -2 cp-tar -x "$DEST" -f both.tgz
 	[ "$(ls -A "$DEST")" = "" ]
+}
+
+# An archive of one file at the path $2 (Python's tarfile), written to $1.
+one_entry() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    ti = tarfile.TarInfo(sys.argv[2])
+    ti.size = 3
+    t.addfile(ti, io.BytesIO(b"hi\n"))
+PY
+}
+
+@test "a user's directory that merely looks like a staging directory is never removed" {
+	mkdir "$DEST/.cp-tar-0123456789ab" "$DEST/.cp-tar-ba9876543210"
+	echo mine > "$DEST/.cp-tar-0123456789ab/notes"
+	# even with a file of the marker's name but not its content
+	echo mine too > "$DEST/.cp-tar-ba9876543210/.cp-tar-stage"
+	run --separate-stderr -0 cp-tar -x "$DEST" -f small.tgz
+	[ "$(cat "$DEST/.cp-tar-0123456789ab/notes")" = mine ]
+	[ "$(cat "$DEST/.cp-tar-ba9876543210/.cp-tar-stage")" = "mine too" ]
+	run --separate-stderr -0 cp-tar -x "$DEST" --force -f small.tgz
+	[ "$(cat "$DEST/.cp-tar-0123456789ab/notes")" = mine ]
+	# one killed before its mark was whole (empty, or only an empty marker): nothing to lose, removed
+	mkdir "$DEST/.cp-tar-aaaaaaaaaaaa" "$DEST/.cp-tar-bbbbbbbbbbbb"
+	: > "$DEST/.cp-tar-bbbbbbbbbbbb/.cp-tar-stage"
+	run --separate-stderr -0 cp-tar -x "$DEST" --force -f small.tgz
+	[ ! -e "$DEST/.cp-tar-aaaaaaaaaaaa" ] && [ ! -e "$DEST/.cp-tar-bbbbbbbbbbbb" ]
+	[ "$(cat "$DEST/.cp-tar-0123456789ab/notes")" = mine ]
+	[ "$(cat "$DEST/.cp-tar-ba9876543210/.cp-tar-stage")" = "mine too" ]
+}
+
+@test "an archive entry named like a staging directory (or its marker) is refused by -t --check and -x" {
+	for p in .cp-tar-000000000000/x .cp-tar-0123456789ab a/.cp-tar-0123456789ab/x .cp-tar-stage; do
+		one_entry bad.tgz "$p"
+		[ "$(tar -tzf bad.tgz)" = "$p" ]	# GNU tar reads it as that name
+		run --separate-stderr -2 cp-tar -t --check -f bad.tgz
+		[[ "$stderr" == "cp-tar: entry 1 '$p': "*"reserved for cp-tar's staging directories" ]]
+		run --separate-stderr -2 cp-tar -x "$DEST" -f bad.tgz
+		[[ "$stderr" == *"reserved for cp-tar's staging directories" ]]
+		[ "$(ls -A "$DEST")" = "" ]
+	done
+	# a name that is not quite one is an ordinary name
+	one_entry ok.tgz .cp-tar-0123456789AB/x
+	run -0 cp-tar -x "$DEST" -f ok.tgz
+	[ "$(cat "$DEST/.cp-tar-0123456789AB/x")" = hi ]
 }

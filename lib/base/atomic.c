@@ -39,15 +39,20 @@ remove_tmp(const struct cp_atomic *a)
 }
 
 /*
- * A temporary file is named ".<name>.<pid>.<random>" and flocked by its
- * writer from creation to rename, so that a later writer of the same target
- * can tell the one a killed process left (its pid gone, its lock free) and
- * remove it.  Returns the length of the name's prefix ".<name>.<pid>.".
+ * A temporary file is named ".<name>.cp-tmp.<pid>.<random>", <random> being
+ * exactly TMP_HEX lowercase hex digits, and flocked by its writer from
+ * creation to rename, so that a later writer of the same target can tell the
+ * one a killed process left (its pid gone, its lock free) and remove it.  The
+ * tag and the fixed form keep a user's own ".<name>.<number>.<word>" out of
+ * reach.  Returns the length of the name's prefix ".<name>.cp-tmp.<pid>.".
  */
+#define TMP_TAG ".cp-tmp."
+#define TMP_HEX 16
+
 static int
 tmp_prefix(char *buf, size_t size, const char *name)
 {
-	int n = snprintf(buf, size, ".%s.%ld.", name, (long)getpid());
+	int n = snprintf(buf, size, ".%s" TMP_TAG "%ld.", name, (long)getpid());
 
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
@@ -81,28 +86,36 @@ pid_gone(pid_t pid)
 }
 
 /*
- * The pid in d, when d is the name of a temporary file of name (any target
- * when name is NULL): ".<name>.<pid>.<random>", at least 6 letters or digits
- * of random; else 0.
+ * The pid in d, when d is exactly the name of a temporary file of name (any
+ * target when name is NULL): ".<name>.cp-tmp.<pid>.<random>", a decimal pid
+ * without a leading zero and TMP_HEX lowercase hex digits of random; else 0.
  */
 static pid_t
 tmp_pid(const char *d, const char *name)
 {
-	const char *last = strrchr(d, '.'), *p, *q;
+	size_t len = strlen(d), taglen = strlen(TMP_TAG), i;
+	const char *end, *p, *q;
 	long pid = 0;
 
-	if (d[0] != '.' || last == NULL || strlen(last + 1) < 6)
+	if (d[0] != '.' || len < 1 + 1 + taglen + 1 + 1 + TMP_HEX)
 		return 0;
-	for (q = last + 1; *q != '\0'; q++)
-		if (!(*q >= '0' && *q <= '9') && !(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z'))
+	end = d + len - TMP_HEX;	/* the random part */
+	for (q = end; *q != '\0'; q++)
+		if (!(*q >= '0' && *q <= '9') && !(*q >= 'a' && *q <= 'f'))
 			return 0;
-	for (p = last; p > d && p[-1] >= '0' && p[-1] <= '9'; p--)
+	if (end[-1] != '.')
+		return 0;
+	for (p = end - 1; p > d && p[-1] >= '0' && p[-1] <= '9'; p--)
 		;
-	if (p == last || p - 1 <= d || p[-1] != '.' || *p == '0' || last - p > 9)
+	if (p == end - 1 || *p == '0' || end - 1 - p > 9)
 		return 0;
-	if (name != NULL && ((size_t)(p - 2 - d) != strlen(name) || strncmp(d + 1, name, strlen(name)) != 0))
+	/* ".<name>" then the tag, whose last '.' is the one before the pid */
+	if ((size_t)(p - d) < 1 + 1 + taglen || strncmp(p - taglen, TMP_TAG, taglen) != 0)
 		return 0;
-	for (q = p; q < last; q++)
+	i = (size_t)(p - taglen - (d + 1));	/* the name's length */
+	if (name != NULL && (i != strlen(name) || strncmp(d + 1, name, i) != 0))
+		return 0;
+	for (q = p; q < end - 1; q++)
 		pid = pid * 10 + (*q - '0');
 	return pid == (long)getpid() ? 0 : (pid_t)pid;
 }
@@ -192,15 +205,48 @@ finish_open(struct cp_atomic *a, int fd, mode_t mode)
 	return -1;
 }
 
+/*
+ * Create a's temporary file in dirfd (AT_FDCWD: a->tmp holds a path), the
+ * name being a->tmp's first off bytes and then the prefix and TMP_HEX random
+ * hex digits; a->tmp has room for them.  Returns the descriptor, or -1 with
+ * errno set.
+ */
+static int
+create_tmp(struct cp_atomic *a, int dirfd, size_t off, size_t size, const char *name)
+{
+	static const char digit[] = "0123456789abcdef";
+	unsigned char r[TMP_HEX / 2];
+	int fd = -1, tries, n;
+	size_t i;
+
+	if ((n = tmp_prefix(a->tmp + off, size - off - TMP_HEX, name)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		if (getentropy(r, sizeof(r)) == -1)
+			return -1;
+		i = off + (size_t)n;
+		for (size_t k = 0; k < sizeof(r); k++) {
+			a->tmp[i++] = digit[r[k] >> 4];
+			a->tmp[i++] = digit[r[k] & 15];
+		}
+		a->tmp[i] = '\0';
+		fd = openat(dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
 int
 cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t size = strlen(path) + 32 + TMP_HEX + 1;
 	struct stat st;
 	mode_t mask;
-	size_t size = strlen(path) + 32;
-	int n;
 
 	a->fp = NULL;
 	a->nosync = 0;
@@ -208,11 +254,6 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 	a->path = xstrdup(path);
 	a->tmp = xmalloc(size);
 	memcpy(a->tmp, path, dirlen);
-	if ((n = tmp_prefix(a->tmp + dirlen, size - dirlen - 7, path + dirlen)) == -1) {
-		errno = ENAMETOOLONG;
-		return finish_open(a, -1, 0);
-	}
-	strcpy(a->tmp + dirlen + n, "XXXXXX");
 
 	if (mode == CP_ATOMIC_KEEP_MODE) {
 		if (stat(path, &st) == 0)
@@ -223,42 +264,21 @@ cp_atomic_open(struct cp_atomic *a, const char *path, mode_t mode)
 			mode = 0666 & ~mask;
 		}
 	}
-	return finish_open(a, mkostemp(a->tmp, O_CLOEXEC), mode);
+	return finish_open(a, create_tmp(a, AT_FDCWD, dirlen, size, path + dirlen), mode);
 }
 
 int
 cp_atomic_openat(struct cp_atomic *a, int dirfd, const char *name, mode_t mode)
 {
-	static const char digit[] = "0123456789abcdef";
-	unsigned char r[8];
-	int fd = -1, tries, i;
+	size_t size = strlen(name) + 32 + TMP_HEX + 1;
 
 	a->fp = NULL;
 	a->nosync = 0;
 	a->path = xstrdup(name);
-	size_t size = strlen(name) + 24 + 2 * sizeof(r) + 1;
-
 	a->tmp = xmalloc(size);
 	if ((a->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return finish_open(a, -1, mode);
-	for (tries = 0; fd == -1 && tries < 100; tries++) {
-		if (getentropy(r, sizeof(r)) == -1)
-			return finish_open(a, -1, mode);
-		if ((i = tmp_prefix(a->tmp, size - 2 * sizeof(r), name)) == -1) {
-			errno = ENAMETOOLONG;
-			return finish_open(a, -1, mode);
-		}
-		for (size_t k = 0; k < sizeof(r); k++) {
-			a->tmp[i++] = digit[r[k] >> 4];
-			a->tmp[i++] = digit[r[k] & 15];
-		}
-		a->tmp[i] = '\0';
-		fd = openat(a->dirfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-		if (fd == -1 && errno != EEXIST)
-			break;
-	}
-	return finish_open(a, fd, mode);
+	return finish_open(a, create_tmp(a, a->dirfd, 0, size, name), mode);
 }
 
 int

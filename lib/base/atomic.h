@@ -21,7 +21,7 @@ struct cp_atomic {
 
 /*
  * Start replacing path: create a temporary file in path's directory
- * (".<name>.<pid>.XXXXXX", O_EXCL, mode 0600 from creation so a secret is
+ * (".<name>.cp-tmp.<pid>.<16 hex>", O_EXCL, mode 0600 from creation so a secret is
  * never exposed; then set to mode, or see CP_ATOMIC_KEEP_MODE), flock it for
  * as long as it lives, and open a->fp on it.  Returns 0, or -1 with errno set and nothing created.
  */
@@ -49,7 +49,7 @@ int cp_atomic_commit(struct cp_atomic *a);
 
 /*
  * Remove every temporary file in the directory dirfd that a killed writer
- * left (".<name>.<pid>.<random>", its pid gone and its lock free), of any
+ * left (".<name>.cp-tmp.<pid>.<16 hex>" exactly, its pid gone and its lock free), of any
  * target: for a directory that only the toolkit writes (a plane's .cp/).
  * Best effort; errno is not kept.
  */

@@ -28,7 +28,7 @@
  * module's: the destination is handed over as read.
  */
 
-/* Longest package id: every file named after one (.ID.sha256.XXXXXX) fits in NAME_MAX. */
+/* Longest package id: every file named after one (.ID.sha256.cp-tmp.PID.<16 hex>, 240 bytes at most) fits in NAME_MAX. */
 #define CP_RECEIPT_ID_MAX 200
 
 /* Caps on what is read: the .sha256 file, one line of it, the .info file. */

@@ -254,22 +254,33 @@ split(const char *path, size_t *dirlen, const char **base)
 	*base = slash ? slash + 1 : path;
 }
 
-#define STAGE_PREFIX ".cp-tar-"
-#define STAGE_HEX 12		/* hex digits after the prefix */
+#define STAGE_PREFIX CP_TAR_STAGE_PREFIX
+#define STAGE_HEX CP_TAR_STAGE_HEX
 
 /* Is name a staging directory's: the prefix and exactly STAGE_HEX lowercase hex digits? */
 static int
 stage_name(const char *name)
 {
-	size_t i;
+	return cp_tarcheck_stagename(name, strlen(name));
+}
 
-	if (strncmp(name, STAGE_PREFIX, strlen(STAGE_PREFIX)) != 0)
-		return 0;
-	name += strlen(STAGE_PREFIX);
-	for (i = 0; i < STAGE_HEX; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return name[STAGE_HEX] == '\0';
+/* Mark the staging directory open as fd as this tool's (see stale_stages). */
+static int
+mark_stage(int fd)
+{
+	const char *text = CP_TAR_STAGE_TEXT;
+	int m = openat(fd, CP_TAR_STAGE_MARK, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (m == -1)
+		return -1;
+	n = write(m, text, strlen(text));
+	if (close(m) == -1 || n != (ssize_t)strlen(text)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -309,7 +320,13 @@ make_stage(struct cp_extract *j)
 		    fstatat(j->dirfd, j->stagename, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			j->stagefd = fd;
-			return 0;
+			if (mark_stage(fd) == 0)
+				return 0;
+			fail(j, NULL, "cannot mark the staging directory: %s", strerror(errno));
+			remove_tree(j->dirfd, j->stagename);
+			close(fd);
+			j->stagefd = -1;
+			return -1;
 		}
 		close(fd);	/* a sweeper has it: it will be gone */
 	}
@@ -317,9 +334,56 @@ make_stage(struct cp_extract *j)
 }
 
 /*
+ * Whether the directory open as fd is a staging directory this tool made and
+ * its owner left: ours (our uid), and either marked (CP_TAR_STAGE_MARK, a
+ * regular file of ours holding exactly CP_TAR_STAGE_TEXT) or left before
+ * the mark was whole, holding nothing or nothing but an empty marker (then
+ * removing it loses nothing).  Anything else is somebody's data.
+ */
+static int
+ours(int fd)
+{
+	const char *text = CP_TAR_STAGE_TEXT;
+	char buf[64];
+	struct dirent *de;
+	struct stat st;
+	size_t others = 0;
+	ssize_t n;
+	DIR *d;
+	int m;
+
+	if (fstat(fd, &st) == -1 || st.st_uid != geteuid())
+		return 0;
+	m = openat(fd, CP_TAR_STAGE_MARK, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (m >= 0) {
+		n = fstat(m, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() ?
+		    read(m, buf, sizeof(buf)) : -1;
+		close(m);
+		if (n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0)
+			return 1;
+		if (n != 0)
+			return 0;
+	} else if (errno != ENOENT)
+		return 0;
+	/* no mark, or an empty one: only when there is nothing else */
+	if ((m = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((d = fdopendir(m)) == NULL) {
+		close(m);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, CP_TAR_STAGE_MARK) != 0)
+			others++;
+	closedir(d);
+	return others == 0;
+}
+
+/*
  * Remove the staging directories in dir that no extraction holds (their
- * owner was killed): each one whose lock can be taken.  Best effort: one
- * that cannot be removed is left for the next run.
+ * owner was killed): each one this tool made (ours) whose lock can be
+ * taken.  Best effort: one that cannot be removed is left for the next run.
  */
 static void
 stale_stages(struct cp_extract *j)
@@ -341,7 +405,7 @@ stale_stages(struct cp_extract *j)
 		if (fd == -1)
 			continue;
 		/* Held until it is gone: its name cannot be taken by a new one meanwhile (mkdir fails). */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && ours(fd))
 			remove_tree(j->dirfd, de->d_name);
 		close(fd);
 	}

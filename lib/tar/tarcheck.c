@@ -38,6 +38,38 @@ cp_tarcheck_limits(struct cp_tarlimits *l)
 }
 
 int
+cp_tarcheck_stagename(const char *name, size_t n)
+{
+	size_t plen = strlen(CP_TAR_STAGE_PREFIX), i;
+
+	if (n != plen + CP_TAR_STAGE_HEX || memcmp(name, CP_TAR_STAGE_PREFIX, plen) != 0)
+		return 0;
+	for (i = plen; i < n; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Refuse a normal path that uses a name kept for the staging directories. */
+static int
+reserved(const char *path, struct cp_err *e)
+{
+	const char *p = path, *c;
+	char q[QUOTED];
+
+	for (; *p != '\0'; p = *c == '/' ? c + 1 : c) {
+		for (c = p; *c != '\0' && *c != '/'; c++)
+			;
+		if (cp_tarcheck_stagename(p, (size_t)(c - p)) || (p == path &&
+		    (size_t)(c - p) == strlen(CP_TAR_STAGE_MARK) &&
+		    memcmp(p, CP_TAR_STAGE_MARK, strlen(CP_TAR_STAGE_MARK)) == 0))
+			return cp_err_set(e, 0, "%s is a name reserved for cp-tar's staging directories",
+			    cp_quote(q, sizeof(q), p, (size_t)(c - p)));
+	}
+	return 0;
+}
+
+int
 cp_tarcheck_path(const char *name, const struct cp_tarlimits *l, char **out,
     struct cp_err *e)
 {
@@ -254,7 +286,9 @@ cp_tarcheck_entry(struct cp_tarcheck *c, const struct cp_tarentry *ent,
 			return 0;
 		return cp_err_set(e, 0, "names the destination directory itself");
 	}
-	rc = entry_rules(c, ent, norm, e);
+	rc = reserved(norm, e);
+	if (rc == 0)
+		rc = entry_rules(c, ent, norm, e);
 	if (rc == 0)
 		rc = place(c, ent, norm, path, e);
 	free(norm);

@@ -23,6 +23,22 @@ struct cp_tarlimits {
 void cp_tarcheck_limits(struct cp_tarlimits *l);
 
 /*
+ * The names cp-tar keeps for itself in a destination directory: a staging
+ * directory is CP_TAR_STAGE_PREFIX and CP_TAR_STAGE_HEX lowercase hex
+ * digits, and holds the file CP_TAR_STAGE_MARK with CP_TAR_STAGE_TEXT in it
+ * (only a directory so marked is ever removed as a dead extraction's).  An
+ * archive entry with a component of the first form, or whose first
+ * component is the marker's name, is refused.
+ */
+#define CP_TAR_STAGE_PREFIX ".cp-tar-"
+#define CP_TAR_STAGE_HEX 12
+#define CP_TAR_STAGE_MARK ".cp-tar-stage"
+#define CP_TAR_STAGE_TEXT "cp-tar staging directory\n"
+
+/* Whether the n bytes at name are a staging directory's name. */
+int cp_tarcheck_stagename(const char *name, size_t n);
+
+/*
  * Normalise a relative path: empty and "." components dropped, so
  * "./a//b/" is "a/b" (and "." or "./" is "").  Refused, with the reason in
  * e ("'..' in the path"): an empty name, an absolute path, a ".."
