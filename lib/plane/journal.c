@@ -790,6 +790,41 @@ out:
 	return rc;
 }
 
+/*
+ * Remove the directories of rel left empty, deepest first, up to the root.
+ * One already gone is passed over (a crash may have come between two of
+ * them, and recovery must finish as the uncut run would); the first that
+ * is not empty, or cannot go, ends it.
+ */
+static void
+prune_dirs(int root, const char *rel)
+{
+	char *dir = xstrdup(rel);
+	const char *base;
+	struct cp_err le;
+	int pfd;
+
+	for (size_t n = strlen(dir); n-- > 0;) {
+		if (dir[n] != '/')
+			continue;
+		dir[n] = '\0';
+		cp_err_clear(&le);
+		if ((pfd = cp_beneath_parent(root, dir, 0, &base, &le)) == -1) {
+			if (le.errnum == ENOENT)
+				continue;
+			break;
+		}
+		if (unlinkat(pfd, base, AT_REMOVEDIR) == 0)
+			fsync(pfd);
+		else if (errno != ENOENT) {
+			close(pfd);
+			break;
+		}
+		close(pfd);
+	}
+	free(dir);
+}
+
 /* Do a del: unlink, then remove the directories left empty up to the root. */
 static int
 do_del(struct cp_journal *j, const struct step *s, int *did, struct cp_err *e)
@@ -797,17 +832,18 @@ do_del(struct cp_journal *j, const struct step *s, int *did, struct cp_err *e)
 	int root = j->rootfd[s->root], pfd;
 	const char *base;
 	struct cp_err le;
-	char *dir;
-	size_t n;
 
 	*did = 0;
 	cp_err_clear(&le);
 	if ((pfd = cp_beneath_parent(root, s->rel, 0, &base, &le)) == -1) {
-		if (le.errnum == ENOENT)	/* its directory is gone, so is it */
-			return 0;
-		if (e != NULL)
-			*e = le;
-		return -1;
+		if (le.errnum != ENOENT) {
+			if (e != NULL)
+				*e = le;
+			return -1;
+		}
+		/* its directory is gone, so is it; the empty ones above may not be */
+		prune_dirs(root, s->rel);
+		return 0;
 	}
 	if (unlinkat(pfd, base, 0) == 0)
 		*did = 1;
@@ -822,22 +858,7 @@ do_del(struct cp_journal *j, const struct step *s, int *did, struct cp_err *e)
 		return -1;
 	}
 	close(pfd);
-	/* Empty directories go; the first that is not empty (or not there) ends it. */
-	dir = xstrdup(s->rel);
-	for (n = strlen(dir); n-- > 0;) {
-		if (dir[n] != '/')
-			continue;
-		dir[n] = '\0';
-		if ((pfd = cp_beneath_parent(root, dir, 0, &base, NULL)) == -1)
-			break;
-		if (unlinkat(pfd, base, AT_REMOVEDIR) == -1) {
-			close(pfd);
-			break;
-		}
-		fsync(pfd);
-		close(pfd);
-	}
-	free(dir);
+	prune_dirs(root, s->rel);
 	return 0;
 }
 

@@ -290,6 +290,44 @@ test_crash_external(void)
 	close(pl.fd);
 }
 
+/*
+ * A crash inside a del's pruning: the file and its directory gone, the
+ * empty directory above it not yet.  Recovery finishes the prune, as the
+ * uncut transaction would have (found by the kill trials: the plane kept
+ * an empty modules/).
+ */
+static void
+test_crash_midprune(void)
+{
+	struct cp_journal_report r;
+	struct cp_journal *j;
+	struct cp_event ev;
+	struct plane pl;
+	struct cp_err e;
+	char *line = NULL;
+	int rc;
+
+	plane_new(&pl);
+	write_file(P(&pl, "m/d/f1"), "1\n");
+	write_file(P(&pl, "m/d/f2"), "2\n");
+	CHECK(cp_journal_begin(pl.fd, &j, &e) == 0 && cp_journal_del(j, 0, "m/d/f1", &e) == 0 &&
+	    cp_journal_del(j, 0, "m/d/f2", &e) == 0, "two dels in one directory");
+	cp_event_begin(&ev, "package_remove", "PKG-1", "REMOVE", "journal test", &e);
+	cp_journal_test_stop_after(3);	/* the first del done, the second not */
+	rc = cp_journal_commit(j, pl.ledger, &ev, &line, &e);
+	cp_journal_test_stop_after(-1);
+	free(line);
+	cp_event_free(&ev);
+	CHECK(rc == -1 && strstr(e.msg, "test hook") != NULL && !exists(P(&pl, "m/d/f1")) &&
+	    exists(P(&pl, "m/d/f2")), "stopped between the two dels");
+	/* the crash came inside the second: after its unlink and the rmdir of m/d, before m's */
+	CHECK(unlink(P(&pl, "m/d/f2")) == 0 && rmdir(P(&pl, "m/d")) == 0, "m/ left empty");
+	CHECK(cp_journal_recover(pl.fd, pl.ledger, &r, &e) == 0 && r.forward, "recovered forward");
+	CHECK(!exists(P(&pl, "m")) && exists(P(&pl, "keep")) && entries(pl.ledger) == 1,
+	    "m/ pruned, as the uncut transaction does");
+	close(pl.fd);
+}
+
 /* The size the plane's ledger/checkpoint holds, -1 when there is none (or it cannot be read). */
 static long
 checkpoint_size(struct plane *pl)
@@ -583,6 +621,7 @@ main(void)
 	test_abort();
 	test_crash();
 	test_crash_external();
+	test_crash_midprune();
 	test_stale();
 	test_forged();
 	test_unbound();
