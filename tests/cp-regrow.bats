@@ -78,6 +78,21 @@ w.writeheader(); w.writerows([{"id": ""}, {"id": "b"}])'
 	[ "$output" = "$(printf 'id,name\r\nA,x\r\nB,y\r')" ]
 }
 
+# Found by fuzzing (tests/fuzz/FINDINGS.md): after blank lines a byte order
+# mark began the header's first name, which written back came first in the
+# file and was skipped as a mark: the rewritten registry read differently.
+@test "a byte order mark anywhere but the file's first bytes is refused in the header" {
+	printf '\n\357\273\277id,name\r\nA,x\r\n' > late.csv
+	run -2 cp-regrow -f late.csv select
+	[ "$output" = "cp-regrow: late.csv:2: the header's first name begins with a byte order mark (one is allowed only at the start of the file)" ]
+	printf '\357\273\277\r\n\357\273\277id,name\r\nA,x\r\n' > twice.csv
+	run -2 cp-regrow -f twice.csv select
+	# at the start, as before
+	printf '\357\273\277id,name\r\nA,x\r\n' > first.csv
+	run -0 cp-regrow -f first.csv select
+	[ "$output" = "$(printf 'id,name\r\nA,x\r')" ]
+}
+
 @test "a row not in DictWriter's form is rewritten, the others keep their bytes" {
 	printf 'id,name\r\n"A",x\r\nB,"y"\r\nC,z\r\nD,a"b\r\n' > odd.csv
 	run -0 cp-regrow -f odd.csv select
@@ -484,6 +499,17 @@ for r in rows: w.writerow(r[:3] + r[4:] + ["x"])' "$D/control_plane.csv"
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[0]}" == *'status "bad\nFAIL: forged\x01" holds a control character'* ]]
 	[[ "${lines[1]}" == *'status "bad\nFAIL: forged\x01" is not'* ]]
+}
+
+# Found by fuzzing (tests/fuzz/FINDINGS.md): an extra column's name came out raw
+# in the control-character problem, so a header could forge lines of output.
+@test "validate: a hostile column name stays on one line of output" {
+	{ printf '%s,"x\nFAIL: forged"\r\n' "$(head -n 1 "$D/packages.csv" | tr -d '\r')"
+	  sed -n '2p' "$D/packages.csv" | sed 's/\r$/,a\x01b\r/'; } > evil.csv
+	run -1 cp-regrow -f evil.csv validate
+	printf '%s\n' "$output"
+	for l in "${lines[@]}"; do [[ $l != "FAIL: forged"* ]]; done
+	[[ "$output" == *'"x\nFAIL: forged" "a\x01b" holds a control character'* ]]
 }
 
 @test "validate: a control character in a field that routes or names is refused, free text may span lines" {

@@ -253,6 +253,16 @@ problem(struct cp_registry_check *c, int fail, unsigned long line, const char *i
 	p->p.what = cp_arena_strndup(&c->strs, what.msg, strlen(what.msg));
 }
 
+/* 1 if name is one of kind's columns. */
+static int
+known_column(enum cp_registry_kind kind, const char *name)
+{
+	for (const char *const *want = cp_registry_columns(kind); *want != NULL; want++)
+		if (strcmp(*want, name) == 0)
+			return 1;
+	return 0;
+}
+
 struct cp_registry_check *
 cp_registry_check_new(enum cp_registry_kind kind, const struct cp_csv_reader *r)
 {
@@ -260,7 +270,6 @@ cp_registry_check_new(enum cp_registry_kind kind, const struct cp_csv_reader *r)
 	const char *const *want = cp_registry_columns(kind);
 	const char *name;
 	size_t k, ncols = cp_csv_ncolumns(r);
-	int known;
 
 	c->kind = kind;
 	c->r = r;
@@ -275,10 +284,7 @@ cp_registry_check_new(enum cp_registry_kind kind, const struct cp_csv_reader *r)
 			problem(c, 1, c->header_line, NULL, "missing column %s", want[k]);
 	for (k = 0; k < ncols; k++) {
 		name = cp_csv_colname(r, k);
-		known = 0;
-		for (size_t j = 0; want[j] != NULL && !known; j++)
-			known = strcmp(want[j], name) == 0;
-		if (!known) {
+		if (!known_column(kind, name)) {
 			char q[128];
 
 			cp_registry_quote(q, sizeof(q), name, strlen(name));
@@ -573,7 +579,8 @@ free_text(const char *col)
 static void
 check_controls(struct cp_registry_check *c, const struct cp_csv_row *row, const char *id)
 {
-	char q[96];
+	char q[96], col[96];
+	const char *name;
 	size_t k, i;
 	unsigned char b;
 
@@ -582,8 +589,14 @@ check_controls(struct cp_registry_check *c, const struct cp_csv_row *row, const 
 			b = (unsigned char)row->field[k][i];
 			if (b < 0x20 || b == 0x7f) {
 				cp_registry_quote(q, sizeof(q), row->field[k], row->len[k]);
-				problem(c, 1, row->line, id, "%s %s holds a control character",
-				    cp_csv_colname(c->r, k), q);
+				/* a known column's name as it is; any other (a header's
+				 * own text, hostile as any field) quoted */
+				name = cp_csv_colname(c->r, k);
+				if (known_column(c->kind, name))
+					snprintf(col, sizeof(col), "%s", name);
+				else
+					cp_registry_quote(col, sizeof(col), name, strlen(name));
+				problem(c, 1, row->line, id, "%s %s holds a control character", col, q);
 				break;
 			}
 		}
