@@ -375,6 +375,10 @@ cp_csv_read_header(struct cp_csv_reader *r)
 		return fail(r, r->line ? r->line : 1, "no header line");
 	if (rc < 0)
 		return -1;
+	/* Written back, the header comes first, where such a mark would be skipped. */
+	if (row.nfields > 0 && row.len[0] >= 3 && memcmp(row.field[0], "\xef\xbb\xbf", 3) == 0)
+		return fail(r, row.line, "the header's first name begins with a byte order mark "
+		    "(one is allowed only at the start of the file)");
 	seen = cp_strmap_new();
 	for (k = 0; k < row.nfields; k++) {
 		if (row.len[k] == 0) {

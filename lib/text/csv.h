@@ -21,7 +21,8 @@
  *   - a '"' inside an unquoted field is an ordinary character, as in Python;
  *   - errors: an unterminated quoted field, text after a closing quote, a
  *     record with more or fewer fields than the header, an empty or repeated
- *     header name, a NUL byte, invalid UTF-8, a CR that does not end a line
+ *     header name, a header whose first name begins with a byte order mark
+ *     (one not at the start of the file), a NUL byte, invalid UTF-8, a CR that does not end a line
  *     (outside quotes), a field or record over its cap.
  * The first error ends the reading: every later call fails with it again.
  */
