@@ -1168,8 +1168,11 @@ EOF
 	[ "$(state)" = A ]
 	out=$(outside)
 
+	# CI runs a sample (both builds); CP_PLANE_KILL_TRIALS=N runs more, and
+	# `make crash-trials TRIALS=N` is the long run of every writer
+	nt=${CP_PLANE_KILL_TRIALS:-36} np=$((${CP_PLANE_KILL_TRIALS:-36} / 3))
 	killed=0 done=0 i=0 journals=0 stages=0 forward=0
-	for i in $(seq 1 120); do
+	for i in $(seq 1 "$nt"); do
 		s0=$(state)
 		case $s0 in
 		none)
@@ -1228,7 +1231,7 @@ EOF
 	op=pack s0=- s1=-
 	span=$(usec cpp pack "$f" $p)
 	span=$((span * 5 / 4 + 1000))
-	for i in $(seq 121 170); do
+	for i in $(seq $((nt + 1)) $((nt + np))); do
 		d0=$(pkg_field $p digest)
 		k0=$(packs)
 		printf 'trial %d\n' "$i" >> "$f"
@@ -1257,9 +1260,10 @@ EOF
 	done
 	echo "killed $killed, completed $done; left for recovery: $journals journals, $stages staging; $forward killed operations took effect" >&2
 	[ "$(outside)" = "$out" ]
-	[ "$killed" -ge 20 ]
-	[ "$done" -ge 5 ]
-	[ $((journals + stages)) -ge 5 ]
+	# kills land anywhere in 0..5/4 of an operation's time: most kill, some finish
+	[ "$killed" -ge $(((nt + np) / 5)) ]
+	[ "$done" -ge 2 ]
+	[ $((journals + stages)) -ge 3 ]
 }
 
 @test "a Python pack naming a file twice: installed when both copies are the same bytes, refused when not" {
