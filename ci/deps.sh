@@ -8,6 +8,7 @@ packages=(
 	build-essential pkg-config	# cc, make, ar; library flags
 	libarchive-dev libssl-dev zlib1g-dev libjansson-dev libyajl-dev libcjose-dev	# the libraries
 	bats jq python3 mandoc		# tests: runner, JSON checks, golden answers, man lint
+	parallel			# tests/run.sh: bats runs the suites side by side (--jobs)
 	python3-cryptography		# independent Ed25519 checks (signed checkpoints), as /usr/bin/python3
 	python3-jwt			# independent ID tokens (cp-authz oidc), as /usr/bin/python3
 	signify-openbsd			# interop baseline: OpenBSD signify (cp-sign)

@@ -11,7 +11,17 @@ bats=${BATS:-bats}
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 
-"$bats" --tap "$@" 2>&1 | awk -v out="$summary" '
+# Suites run side by side, one per core (CP_TEST_JOBS=N to choose, 1 for one
+# at a time); the tests of one suite always in turn, as they share its
+# setup_file.  bats needs GNU parallel for that (ci/deps.sh installs it).
+jobs=${CP_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case $jobs in '' | *[!0-9]*) echo "tests/run.sh: CP_TEST_JOBS must be a number" >&2; exit 2 ;; esac
+par=()
+if [ "$jobs" -gt 1 ] && [ $# -gt 1 ] && command -v parallel > /dev/null; then
+	par=(--jobs "$jobs" --no-parallelize-within-files)
+fi
+
+"$bats" --tap "${par[@]}" "$@" 2>&1 | awk -v out="$summary" '
 	/^1\.\.[0-9]+$/ { sub(/^1\.\./, ""); plan += $0 }
 	/^ok / { if ($0 ~ / # [Ss][Kk][Ii][Pp]/) skipped++; else passed++ }
 	/^not ok / { failed++ }
