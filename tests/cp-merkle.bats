@@ -109,30 +109,30 @@ FLIP='def flip: . as $s | "0123456789abcdef" as $d | ($d | index($s[0:1])) as $v
 	done
 }
 
-@test "sizes 0 to 300: roots equal the recursive reference, and every proof matches and verifies" {
+@test "sizes 0 to 140 (past 128): roots equal the recursive reference, and every proof matches and verifies" {
 	python3 -c "
-for i in range(300):
+for i in range(140):
     print('' if i % 17 == 0 else ('%064x  file-%d.txt' % (i * 7919, i) if i % 3 else 'leaf %d' % i))
 " > leaves
-	python3 "$REF" roots 300 < leaves > roots.want
-	python3 "$REF" proofs 300 < leaves > proofs.want
-	python3 "$REF" consistency 300 < leaves > consistency.want
-	for n in $(seq 0 300); do
+	python3 "$REF" roots 140 < leaves > roots.want
+	python3 "$REF" proofs 140 < leaves > proofs.want
+	python3 "$REF" consistency 140 < leaves > consistency.want
+	for n in $(seq 0 140); do
 		printf '%d %s\n' "$n" "$(head -n "$n" leaves | cp-merkle)"
 	done > roots.got
 	cmp roots.got roots.want
-	for n in $(seq 1 300); do
+	for n in $(seq 1 140); do
 		head -n "$n" leaves > tree
 		cp-merkle proof $(seq 0 $((n - 1))) < tree >> proofs.got
 		cp-merkle consistency $(seq 1 "$n") < tree >> consistency.got
 	done
 	cmp proofs.got proofs.want
 	cmp consistency.got consistency.want
-	[ "$(wc -l < proofs.got)" -eq 45150 ]
+	[ "$(wc -l < proofs.got)" -eq 9870 ]
 	run -0 cp-merkle verify-proof --json proofs.got
-	[ "$(jq -s 'map(select(.verified)) | length' <<<"$output")" -eq 45150 ]
+	[ "$(jq -s 'map(select(.verified)) | length' <<<"$output")" -eq 9870 ]
 	run -0 cp-merkle verify-consistency --json consistency.got
-	[ "$(jq -s 'map(select(.verified)) | length' <<<"$output")" -eq 45150 ]
+	[ "$(jq -s 'map(select(.verified)) | length' <<<"$output")" -eq 9870 ]
 }
 
 @test "inclusion: a flipped bit, a wrong index or size, a truncated or extra element never proves" {
