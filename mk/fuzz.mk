@@ -37,8 +37,11 @@ build/fuzz/libcp.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(FUZZ_LIB_OBJ)
 
+# fuzz_jws reads the committed JWKS from this tree (a path, never a copy that could drift).
+build/fuzz/fuzz_jws: FUZZ_DEFS = -DFUZZ_JWKS='"$(CURDIR)/tests/data/cp-authz-oidc/jwks.json"'
+
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libcp.a build/fuzz/flags
-	$(FUZZ_CC) $(ALL_CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP \
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_DEFS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP \
 	    -o $@ $< build/fuzz/libcp.a $(CP_PKG_LIBS) -pthread
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BINS:=.d)

@@ -4,16 +4,34 @@
 
 #include "auth/oidc.h"
 
-/* tests/data/cp-authz-oidc/jwks.json (public keys: RSA, EC P-256, Ed25519), as committed. */
-static const char jwks_text[] =
-	"{\"keys\":[{\"kty\":\"RSA\",\"key_ops\":[\"verify\"],\"n\":\"4hj1uA3FJ5F26yM6gt_SmqTegDwxYpfn9kRjCpzn"
-	"VhGysJ-W3nxtPcj4K_tMIATiD6PEJnyBoyczjAPZ7EiKsqHu5tpfk1c_2LCQIcetHFB1Tiz-IKtNmJM6WFY9Xpvb"
-	"6Iogf-ebn31HFFGeatGirjD-LYwkZPqi9tJxvyTY7aDITy5hEfL_cnrnkLeHNQSmzTx1sPUjCadIqXiVoCbtX_lV"
-	"s5c9WijtlfQsJwZyuxWmvjJyLKc8yaRrP8SFIV6KH0ZbbTDQKhh4QyeJBXUpkEq1kyHtPHP8d9fRAPdCEWLGJqSy"
-	"D9m-YRyHK8eGgvEeOv7lUjEzQy2vj1RRBZaVmw\",\"e\":\"AQAB\",\"kid\":\"rsa-1\"},{\"kty\":\"EC\",\"crv\":\"P-2"
-	"56\",\"x\":\"6rwkfETn7L5tT1BKCTkTjBssOgIDk4ybgUC8EU4SEY0\",\"y\":\"VItMjfcddG3YRsWxfzHnawgCxD7AY"
-	"vXX0rfTCSQ7tmU\",\"kid\":\"ec-1\"},{\"x\":\"CyJnl2Midh3PrSC0J57oErDf7TkRV4-ROnvwjPjpHWU\",\"kty\":\""
-	"OKP\",\"crv\":\"Ed25519\",\"kid\":\"ed-1\"}]}";
+/*
+ * The committed keys, tests/data/cp-authz-oidc/jwks.json (RSA, EC P-256,
+ * Ed25519), read from the tree the harness was built in (mk/fuzz.mk names
+ * it), so that vectors made anew are fuzzed with their own keys.
+ */
+#ifndef FUZZ_JWKS
+#error "mk/fuzz.mk defines FUZZ_JWKS, the path of tests/data/cp-authz-oidc/jwks.json"
+#endif
+
+static struct cp_oidc_jwks *
+committed_jwks(void)
+{
+	static char text[64 * 1024];
+	struct cp_oidc_jwks *k = NULL;
+	struct cp_err e;
+	FILE *fp = fopen(FUZZ_JWKS, "r");
+	size_t n;
+
+	if (fp == NULL) {
+		perror(FUZZ_JWKS);
+		abort();
+	}
+	n = fread(text, 1, sizeof(text), fp);
+	FUZZ_ASSERT(ferror(fp) == 0 && n < sizeof(text));
+	fclose(fp);
+	FUZZ_ASSERT(cp_oidc_jwks_parse(&k, text, n, &e) == 0);
+	return k;
+}
 
 /*
  * The first byte picks the form.  Even: the rest is a token, checked
@@ -42,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	if (fixed == NULL)
-		FUZZ_ASSERT(cp_oidc_jwks_parse(&fixed, jwks_text, sizeof(jwks_text) - 1, &e) == 0);
+		fixed = committed_jwks();
 	if (size < 1)
 		return 0;
 	if (data[0] & 1) {
