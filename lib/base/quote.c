@@ -25,7 +25,7 @@ cp_quote(char *out, size_t outsz, const char *s, size_t len)
 		case '\\': piece = "\\\\"; break;
 		case '\'': piece = "\\'"; break;
 		default:
-			if (p[i] < 0x20 || p[i] == 0x7f ||
+			if (cp_quote_is_control(p[i]) ||
 			    (p[i] >= 0x80 && (n = cp_utf8_seqlen(p + i, len - i)) == 0)) {
 				snprintf(esc, sizeof(esc), "\\%03o", p[i]);
 				n = 1;
@@ -46,6 +46,16 @@ cp_quote(char *out, size_t outsz, const char *s, size_t len)
 	out[o++] = '\'';
 	out[o] = '\0';
 	return out;
+}
+
+size_t
+cp_quote_control_at(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && !cp_quote_is_control((unsigned char)s[i]))
+		i++;
+	return i;
 }
 
 char *

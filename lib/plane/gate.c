@@ -30,6 +30,7 @@
 #include "base/json.h"
 #include "base/layout.h"
 #include "base/lock.h"
+#include "base/quote.h"
 #include "base/relpath.h"
 #include "base/wipe.h"
 #include "base/xalloc.h"
@@ -429,10 +430,7 @@ plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *
 static int
 has_control(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
+	return cp_quote_control_at(s, n) < n;
 }
 
 /* Open registry rel (registries/...) beneath the plane for reading; NULL with e (ENOENT when absent). */

@@ -19,6 +19,7 @@
 #include "base/hex.h"
 #include "base/json.h"
 #include "base/layout.h"
+#include "base/quote.h"
 #include "base/xalloc.h"
 #include "hash/sha256.h"
 #include "ledger/event.h"
@@ -99,12 +100,7 @@ label_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n > 1024)
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
+	return n <= 1024 && cp_quote_control_at(s, n) == n;
 }
 
 /* The id and entry_hash of a ledger line, into r. */

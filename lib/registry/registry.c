@@ -11,6 +11,7 @@
 #include "base/beneath.h"
 #include "base/err.h"
 #include "base/hex.h"
+#include "base/quote.h"
 #include "base/strmap.h"
 #include "base/xalloc.h"
 #include "hash/sha256.h"
@@ -131,7 +132,7 @@ cp_registry_quote(char *buf, size_t cap, const char *s, size_t len)
 		} else if (c == '\n' || c == '\r' || c == '\t') {
 			esc[n++] = '\\';
 			esc[n++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (cp_quote_is_control(c)) {
 			esc[n++] = '\\';
 			esc[n++] = 'x';
 			esc[n++] = hexdig[c >> 4];
@@ -581,25 +582,21 @@ check_controls(struct cp_registry_check *c, const struct cp_csv_row *row, const 
 {
 	char q[96], col[96];
 	const char *name;
-	size_t k, i;
-	unsigned char b;
+	size_t k;
 
-	for (k = 0; k < row->nfields && k < cp_csv_ncolumns(c->r); k++)
-		for (i = 0; !free_text(cp_csv_colname(c->r, k)) && i < row->len[k]; i++) {
-			b = (unsigned char)row->field[k][i];
-			if (b < 0x20 || b == 0x7f) {
-				cp_registry_quote(q, sizeof(q), row->field[k], row->len[k]);
-				/* a known column's name as it is; any other (a header's
-				 * own text, hostile as any field) quoted */
-				name = cp_csv_colname(c->r, k);
-				if (known_column(c->kind, name))
-					snprintf(col, sizeof(col), "%s", name);
-				else
-					cp_registry_quote(col, sizeof(col), name, strlen(name));
-				problem(c, 1, row->line, id, "%s %s holds a control character", col, q);
-				break;
-			}
-		}
+	for (k = 0; k < row->nfields && k < cp_csv_ncolumns(c->r); k++) {
+		name = cp_csv_colname(c->r, k);
+		if (free_text(name) || cp_quote_control_at(row->field[k], row->len[k]) == row->len[k])
+			continue;
+		cp_registry_quote(q, sizeof(q), row->field[k], row->len[k]);
+		/* a known column's name as it is; any other (a header's own
+		 * text, hostile as any field) quoted */
+		if (known_column(c->kind, name))
+			snprintf(col, sizeof(col), "%s", name);
+		else
+			cp_registry_quote(col, sizeof(col), name, strlen(name));
+		problem(c, 1, row->line, id, "%s %s holds a control character", col, q);
+	}
 }
 
 void
