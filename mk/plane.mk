@@ -121,11 +121,8 @@ endif
 # --- sync: the compiled view, rebuilt only when the registry changed
 sync: $(CP_COMPILED)
 $(CP_COMPILED): $(CP_REG_PKG) | $(CP_TOOLS)
-	@c="$$CP_ROOT/registries/compiled"; \
-	if [ -L "$$c" ]; then echo "sync: registries/compiled is a symlink: refused" >&2; exit 2; fi; \
-	mkdir -p "$$c" && t=$$(mktemp "$$c/.packages.json.XXXXXXXXXX") && chmod 644 "$$t" && \
-	cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" sync >> "$$t" && \
-	mv -f "$$t" "$$c/packages.json" || { rm -f "$$t"; exit 2; }
+	@cp-regrow -f "$$CP_ROOT/registries/packages_registry.csv" --root "$$CP_ROOT" \
+	  -o registries/compiled/packages.json sync || exit 2
 	@echo "sync: registries/compiled/packages.json" >&2
 
 validate: | $(CP_TOOLS)

@@ -15,6 +15,8 @@
 
 #include "base/arena.h"
 #include "base/atomic.h"
+#include "base/beneath.h"
+#include "base/err.h"
 #include "base/json.h"
 #include "base/lock.h"
 #include "base/utf8.h"
@@ -33,7 +35,7 @@ static const char help[] =
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] add COLUMN=VALUE ...\n"
 "       cp-regrow [-f FILE | -i FILE [--kind KIND]] [-k COLUMN] upsert COLUMN=VALUE ...\n"
 "       cp-regrow [-f FILE | -i FILE] [-k COLUMN] del ID\n"
-"       cp-regrow [-f FILE] [-k COLUMN] sync\n"
+"       cp-regrow [-f FILE] [-k COLUMN] [-o OUT [--root DIR]] sync\n"
 "       cp-regrow [-f FILE] [--json] [--kind KIND] [--root DIR] validate\n"
 "\n"
 "Read a registry (CSV as Python's csv.DictWriter writes it) from standard\n"
@@ -52,10 +54,12 @@ static const char help[] =
 "  -f, --file FILE      read FILE instead of standard input\n"
 "  -i, --in-place FILE  update FILE under a lock, atomically (set add upsert del)\n"
 "  -k, --key COLUMN     the column holding the row ids (default: id)\n"
+"  -o, --output OUT     sync: write OUT atomically, and only when sync succeeds\n"
 "      --field COL[,COL...]  get, select: print only those fields, raw, tab-separated\n"
 "      --json           get: an object; select: JSON Lines; validate: a report\n"
 "      --root DIR       validate: also check the files rows name in the plane DIR\n"
-"                       (an active tar row's attestation_path and attestation_digest)\n"
+"                       (an active tar row's attestation_path and attestation_digest);\n"
+"                       sync -o: OUT is a path beneath DIR, no symlink followed\n"
 "      --kind KIND      packages or control-plane: the rules validate applies (else\n"
 "                       told by the header); with -i, a missing FILE starts empty\n"
 "      --max-field N    refuse a field longer than N bytes (default 1048576)\n"
@@ -72,6 +76,7 @@ static const struct option longopts[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "in-place", required_argument, NULL, 'i' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "field", required_argument, NULL, OPT_FIELD },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "kind", required_argument, NULL, OPT_KIND },
@@ -101,6 +106,7 @@ static const struct {
 
 struct opts {
 	const char *file, *inplace, *key;
+	const char *output;	/* sync -o: the file written */
 	const char *field;	/* --field: the column printed raw */
 	const char *root;	/* validate --root: the plane whose files rows name */
 	int json;
@@ -721,7 +727,7 @@ in_place(struct run *x)
 }
 
 static int
-from_stream(struct run *x)
+from_stream(struct run *x, FILE *out)
 {
 	FILE *in = stdin;
 	int status;
@@ -737,11 +743,60 @@ from_stream(struct run *x)
 		return CP_EXIT_ERR;
 	}
 	x->r = cp_csv_open(in, x->name, &x->o->lim);
-	x->out = stdout;
+	x->out = out;
 	status = run_verb(x);
 	cp_csv_close(x->r);
 	if (in != stdin)
 		fclose(in);
+	return status;
+}
+
+/*
+ * sync -o OUT: the view into a temporary file beside OUT, renamed over it
+ * only when sync succeeded.  With --root DIR, OUT is resolved beneath DIR
+ * (its directories made there) without following a symlink, so that a
+ * plane's registries/compiled swapped for a link cannot send the write
+ * elsewhere.
+ */
+static int
+to_output(struct run *x)
+{
+	const char *out = x->o->output, *base = out;
+	int rootfd = -1, dirfd = AT_FDCWD, rc, status;
+	struct cp_atomic a;
+	struct cp_err e;
+
+	if (x->o->root != NULL) {
+		if ((rootfd = open(x->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+			warn("%s", x->o->root);
+			return CP_EXIT_ERR;
+		}
+		if ((dirfd = cp_beneath_parent(rootfd, out, 1, &base, &e)) == -1) {
+			warnx("%s: %s", x->o->root, e.msg);
+			close(rootfd);
+			return CP_EXIT_ERR;
+		}
+	}
+	cp_prog_hold_signals();
+	rc = x->o->root != NULL ? cp_atomic_openat(&a, dirfd, base, 0644) :
+	    cp_atomic_open(&a, out, CP_ATOMIC_KEEP_MODE);
+	if (rc == -1) {
+		warn("%s", out);
+		status = CP_EXIT_ERR;
+	} else {
+		status = from_stream(x, a.fp);
+		if (status != CP_EXIT_YES || cp_prog_signal_pending())
+			cp_atomic_abort(&a);
+		else if (cp_atomic_commit(&a) == -1) {
+			warn("%s", out);
+			status = CP_EXIT_ERR;
+		}
+	}
+	cp_prog_release_signals();
+	if (rootfd >= 0) {
+		close(dirfd);
+		close(rootfd);
+	}
 	return status;
 }
 
@@ -754,11 +809,12 @@ main(int argc, char *argv[])
 	int c;
 
 	cp_prog_init(argc, argv);
-	while ((c = getopt_long(argc, argv, "f:i:k:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:i:k:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'i': o.inplace = optarg; break;
 		case 'k': o.key = optarg; break;
+		case 'o': o.output = optarg; break;
 		case OPT_JSON: o.json = 1; break;
 		case OPT_FIELD: o.field = optarg; break;
 		case OPT_KIND:
@@ -798,10 +854,14 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--field applies to get and select");
 	if (o.field && o.json)
 		errx(CP_EXIT_ERR, "--field and --json exclude each other");
+	if (o.output && verbs[v].verb != SYNC)
+		errx(CP_EXIT_ERR, "-o applies to sync");
+	if (o.root && verbs[v].verb != VALIDATE && !o.output)
+		errx(CP_EXIT_ERR, "--root applies to validate, and to sync -o");
 	if (o.kind && verbs[v].verb != VALIDATE && !o.inplace)
 		errx(CP_EXIT_ERR, "--kind applies to validate, and to -i");
 	x.o = &o;
 	x.verb = verbs[v].verb;
 	x.name = o.inplace ? o.inplace : o.file ? o.file : "-";
-	cp_prog_exit(o.inplace ? in_place(&x) : from_stream(&x));
+	cp_prog_exit(o.inplace ? in_place(&x) : o.output ? to_output(&x) : from_stream(&x, stdout));
 }

@@ -267,6 +267,34 @@ for i in range(n):
 	[ "$(jq -r '.install_order[0], .install_order[-1], (.install_order | length)' <<< "$output" | paste -sd' ')" = "N199999 N0 200000" ]
 }
 
+@test "sync -o: the same bytes, written atomically, only on success; --root confines OUT" {
+	run -0 cp-regrow -f "$D/packages.csv" -o view.json sync
+	[ -z "$output" ]
+	cmp view.json "$D/sync.json"
+	# a cycle (status 2): OUT keeps what it held, no temporary file left
+	run -2 cp-regrow -f "$D/bad-cycle.csv" -o view.json sync
+	cmp view.json "$D/sync.json"
+	[ "$(ls -A)" = view.json ]
+	# beneath a root: directories made there, no symlink followed on the way
+	mkdir -p plane elsewhere
+	run -0 cp-regrow -f "$D/packages.csv" --root plane -o registries/compiled/packages.json sync
+	cmp plane/registries/compiled/packages.json "$D/sync.json"
+	[ "$(stat -c %a plane/registries/compiled/packages.json)" = 644 ]
+	rm -r plane/registries/compiled
+	ln -s "$PWD/elsewhere" plane/registries/compiled
+	run -2 cp-regrow -f "$D/packages.csv" --root plane -o registries/compiled/packages.json sync
+	[[ $output == *"registries/compiled"*"symlink"* ]]
+	[ -z "$(ls -A elsewhere)" ]
+	run -2 cp-regrow -f "$D/packages.csv" --root plane -o ../out.json sync
+	[ ! -e out.json ]
+	# -o is sync's, --root validate's and sync -o's
+	run -2 cp-regrow -f "$D/packages.csv" -o x.json get PKG-A
+	[ "$output" = "cp-regrow: -o applies to sync" ]
+	run -2 cp-regrow -f "$D/packages.csv" --root plane select
+	[ "$output" = "cp-regrow: --root applies to validate, and to sync -o" ]
+	[ ! -e x.json ]
+}
+
 @test "sync: a cycle gives package_sync.py's view, a warning and status 2" {
 	run --separate-stderr -2 cp-regrow sync < "$D/bad-cycle.csv"
 	cmp <(printf '%s' "$output") <(syncpy "$D/bad-cycle.csv")

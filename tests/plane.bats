@@ -421,4 +421,13 @@ print(h[0])')
 	touch -d '+4 seconds' registries/packages_registry.csv
 	run -2 mk sync
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+	# registries/ a symlink (a directory above the one written): refused too
+	rm registries/compiled
+	mv registries "$BATS_TEST_TMPDIR/regs"
+	ln -s "$BATS_TEST_TMPDIR/regs" registries
+	touch -d '+6 seconds' registries/packages_registry.csv
+	run -2 mk sync
+	[[ $output == *"symlink"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/regs/compiled" ]
+	rm registries && mv "$BATS_TEST_TMPDIR/regs" registries
 }
