@@ -16,6 +16,7 @@
 #include "base/wipe.h"
 #include "base/xalloc.h"
 #include "cli/prog.h"
+#include "cli/progress.h"
 #include "plane/depinstall.h"
 #include "plane/gate.h"
 #include "plane/init.h"
@@ -64,7 +65,9 @@ static const char help[] =
 "                        in order, files, destination, what would be replaced)\n"
 "                        and change nothing, not even the ledger ($DRY_RUN=1)\n"
 "      --json            print the result as one JSON object\n"
-"  -q, --quiet           print nothing but errors\n"
+"      --progress        pack, install, update: show progress on standard error\n"
+"                        even when it is not a terminal\n"
+"  -q, --quiet           print nothing but errors, no progress\n"
 "  -h, --help            print this help\n"
 "      --version         print the version\n"
 "\n"
@@ -74,7 +77,7 @@ static const char help[] =
 "(bad usage, hostile or broken input, I/O).\n";
 
 enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_SECRETS_FILE, OPT_JSON, OPT_FORCE, OPT_VERSION,
-	OPT_ADMIN, OPT_USER, OPT_DRY_RUN };
+	OPT_ADMIN, OPT_USER, OPT_DRY_RUN, OPT_PROGRESS };
 
 static const struct option longopts[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
@@ -83,6 +86,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -95,12 +99,28 @@ struct opts {
 	const char *root;
 	struct cp_gate_opts g;
 	char *token;
-	int json, quiet;
+	int json, quiet, progress;
 	const char *admin;
 	char **users;		/* adopt's --user values, then $USERS's words */
 	size_t nusers;
 	char *users_env;	/* a copy of $USERS, split in place */
 };
+
+/* pack, install, update's meter on standard error (when wanted). */
+static struct cp_progress meter;
+
+/*
+ * The gate's total for the archive or files to come.  An install may read
+ * several archives (its dependencies first): each adds its bytes to what
+ * is already done, so the percentage runs once to 100 over them all.
+ */
+static void
+meter_total(void *arg, uint64_t total)
+{
+	struct cp_progress *p = arg;
+
+	cp_progress_total(p, atomic_load(&p->done) + total);
+}
 
 static void
 json_names(struct cp_json *w, const char *key, char **v, size_t n)
@@ -882,6 +902,7 @@ main(int argc, char *argv[])
 		case OPT_JSON: o.json = 1; break;
 		case OPT_FORCE: o.g.force = 1; break;
 		case OPT_DRY_RUN: o.g.dry_run = 1; break;
+		case OPT_PROGRESS: o.progress = 1; break;
 		case 'q': o.quiet = 1; break;
 		case OPT_ADMIN: o.admin = optarg; break;
 		case OPT_USER:
@@ -943,6 +964,8 @@ main(int argc, char *argv[])
 		errx(CP_EXIT_ERR, "--token and --token-file exclude each other");
 	if (o.json && o.quiet)
 		errx(CP_EXIT_ERR, "--json and -q exclude each other");
+	if (o.progress && o.quiet)
+		errx(CP_EXIT_ERR, "--progress and -q exclude each other");
 	if (getenv("DRY_RUN") != NULL && strcmp(getenv("DRY_RUN"), "1") == 0)
 		o.g.dry_run = 1;
 	if (o.g.dry_run && strcmp(cmd, "pack") != 0 && strcmp(cmd, "install") != 0 &&
@@ -957,6 +980,14 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "versions") == 0)
 		cp_prog_exit(versions(&o));
 
+	/* A meter for the bytes packed or extracted; a dry run reads no archive. */
+	if (!o.g.dry_run && (strcmp(cmd, "pack") == 0 || strcmp(cmd, "install") == 0 ||
+	    strcmp(cmd, "update") == 0) && cp_progress_wanted(o.progress, o.quiet)) {
+		cp_progress_init(&meter, 1, 0);
+		o.g.progress = cp_progress_add;
+		o.g.progress_total = meter_total;
+		o.g.progress_arg = &meter;
+	}
 	if (cp_gate_open(&g, o.root, &o.g, &rep, &e) == -1)
 		errx(CP_EXIT_ERR, "%s", e.msg);
 	if (o.token != NULL)
@@ -978,6 +1009,7 @@ main(int argc, char *argv[])
 		status = cp_versions_rollback(g, args[1], &r);
 	else
 		status = cp_gate_manifest(g, &r);
+	cp_progress_end(&meter, status != 0);
 	if (o.json)
 		print_json(&r);
 	else

@@ -282,6 +282,35 @@ doc_lint_b() {
 	ledger_ok
 }
 
+@test "progress: pack and update show a meter on a terminal, none in a pipe or with -q; --progress forces it" {
+	command -v script > /dev/null || skip "script(1) is not installed"
+	f=frameworks/FMWK-300_package_standard.md
+	head -c 3000000 /dev/urandom | base64 > "$f"
+	size=$(stat -c %s "$f")
+	# standard error a terminal: the files' bytes, a rate, 100% of the known total
+	run -0 script -qec "$CPP -C $P pack $f PKG-FMWK-300 > /dev/null" /dev/null < /dev/null
+	[[ $output =~ cp-plane:\ [0-9.]+\ MiB\ +[0-9.]+\ (B|KiB|MiB|GiB)/s\ +100% ]]
+	[[ $output == *"$(awk -v n="$size" 'BEGIN { printf "%.1f MiB", n / 1048576 }')"* ]]
+	# update: the archive's bytes, to 100%
+	run -0 script -qec "$CPP -C $P update PKG-FMWK-300" /dev/null < /dev/null
+	[[ $output == *"100%"* ]]
+	cmp "$f" <(tar -xzOf packages_store/PKG-FMWK-300.tar.gz "$f")
+	# -q: nothing, even on a terminal; a pipe: none unless --progress
+	echo more >> "$f"
+	run -0 script -qec "$CPP -C $P -q pack $f PKG-FMWK-300 > /dev/null" /dev/null < /dev/null
+	[ -z "$output" ]
+	echo more >> "$f"
+	run --separate-stderr -0 cpp pack "$f" PKG-FMWK-300
+	[[ $stderr != *"/s"* ]] && [[ $stderr != *%* ]]
+	echo more >> "$f"
+	run --separate-stderr -0 cpp --progress --json pack "$f" PKG-FMWK-300
+	[[ $stderr == *"cp-plane: "*"/s"*"100%"* ]]
+	jq -e '.status == "packed"' <<< "$output"
+	run -2 cpp -q --progress pack "$f" PKG-FMWK-300
+	[ "$output" = "cp-plane: --progress and -q exclude each other" ]
+	ledger_ok
+}
+
 @test "an unknown package: install, update, remove and pack exit 1, one REFUSED entry each, nothing else" {
 	for op in install update remove; do
 		mark

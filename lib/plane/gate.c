@@ -65,6 +65,9 @@ struct cp_gate {
 	const char *reject;
 	int force;
 	int dry_run;		/* plan only: nothing changed, nothing ledgered */
+	void (*progress_total)(void *, uint64_t);	/* the caller's meter, or NULL */
+	void (*progress)(void *, uint64_t);
+	void *progress_arg;
 	char **assumed;		/* a plan's packages before this one: counted as installed */
 	size_t nassumed;
 	int has_secret;		/* the secrets file's identity, which pack refuses */
@@ -1017,6 +1020,11 @@ stage_archive(struct op *o)
 	}
 	ro.max_ratio = lim.max_ratio;
 	ro.hash = o->prehashed ? NULL : &whole;
+	if (o->g->progress != NULL) {
+		o->g->progress_total(o->g->progress_arg, (uint64_t)st.st_size);
+		ro.progress = o->g->progress;
+		ro.progress_arg = o->g->progress_arg;
+	}
 	tc = cp_tarcheck_new(&lim, CP_TARCHECK_REPEATS);
 	if ((rd = cp_tarread_open(fd, &ro)) == NULL) {
 		status = refuse(o, 2, NULL, "%s: cannot read archives", source);
@@ -2694,6 +2702,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 	po.files_only = 1;	/* so package_install.py installs it without --force */
 	po.problem = pack_problem;
 	po.arg = &prob;
+	po.progress = g->progress;
+	po.progress_arg = g->progress_arg;
 	tp = cp_tarpack_new(&po);
 	if (cp_tarpack_add(tp, inner) == -1) {
 		cp_buf_addc(&prob, '\0');
@@ -2705,6 +2715,8 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		s = refuse(&o, 2, NULL, "SRC %s: no files to pack", rel);
 		goto out;
 	}
+	if (g->progress != NULL)
+		g->progress_total(g->progress_arg, cp_tarpack_bytes(tp));
 	if ((afd = cp_journal_stage(o.j, name, &e)) == -1) {
 		s = refuse_err(&o, "staging", &e);
 		goto out;
@@ -3521,6 +3533,11 @@ cp_gate_open(struct cp_gate **gp, const char *root, const struct cp_gate_opts *o
 	g->ledger = cp_layout_path(g->root, CP_LAYOUT_LEDGER);
 	g->force = o->force;
 	g->dry_run = o->dry_run;
+	if (o->progress != NULL && o->progress_total != NULL) {
+		g->progress = o->progress;
+		g->progress_total = o->progress_total;
+		g->progress_arg = o->progress_arg;
+	}
 	if (plane_dir_ok(g, cp_layout_rel(CP_LAYOUT_REGISTRIES), 1, e) == -1) {
 		cp_err_prefix(e, "%s is not a plane", g->root);
 		if (e->errnum == ENOENT)

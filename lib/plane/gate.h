@@ -4,6 +4,7 @@
 #define CP_GATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "hash/sha256.h"
@@ -56,6 +57,14 @@ struct cp_gate_opts {
 	int force;			/* install/update/remove: replace or remove changed files;
 					 * and go on against deps and conflicts, saying what breaks */
 	int dry_run;			/* pack/install/update/remove: plan only (see below) */
+	/*
+	 * A progress meter (cli/progress's shape; NULL: none): total is told
+	 * the bytes to come (pack: the files' sizes; install, update: the
+	 * archive's size), progress the bytes read since its last call.
+	 */
+	void (*progress_total)(void *progress_arg, uint64_t total);
+	void (*progress)(void *progress_arg, uint64_t n);
+	void *progress_arg;
 };
 
 /* One file of a result: a path relative to the destination and its SHA-256. */
