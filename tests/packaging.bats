@@ -13,7 +13,7 @@ REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 # make without the outer make's settings (TESTS, SANITIZE, -j) leaking in.
 mk() {
-	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory "$@"
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE -u TESTS make --no-print-directory "$@"
 }
 
 setup_file() {
