@@ -152,9 +152,14 @@ walker_to(struct walker *w, const char *dir, size_t len)
 	return w->fds[k];
 }
 
-/* Remove the tree at name in parent, without following symlinks. */
+/*
+ * Remove the tree at name in parent, without following symlinks; its
+ * top-level entry last, if not NULL, goes after everything else.  A
+ * staging directory's mark goes last, so that a kill in the middle leaves
+ * a directory still marked, which the next extraction sweeps (ours).
+ */
 static int
-remove_tree(int parent, const char *name)
+remove_tree_last(int parent, const char *name, const char *last)
 {
 	struct dirent *de;
 	DIR *d;
@@ -168,18 +173,29 @@ remove_tree(int parent, const char *name)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (last != NULL && strcmp(de->d_name, last) == 0))
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			continue;
 		/* Linux says EISDIR for a directory; POSIX allows EPERM. */
-		if ((errno != EISDIR && errno != EPERM) || remove_tree(dirfd(d), de->d_name) == -1)
+		if ((errno != EISDIR && errno != EPERM) ||
+		    remove_tree_last(dirfd(d), de->d_name, NULL) == -1)
 			rc = -1;
 	}
+	if (last != NULL && unlinkat(dirfd(d), last, 0) == -1 && errno != ENOENT)
+		rc = -1;
 	closedir(d);
 	if (unlinkat(parent, name, AT_REMOVEDIR) == -1)
 		rc = -1;
 	return rc;
+}
+
+/* A staging directory removed, its mark last. */
+static int
+remove_stage(int parent, const char *name)
+{
+	return remove_tree_last(parent, name, CP_TAR_STAGE_MARK);
 }
 
 /* One accepted entry, staged. */
@@ -323,7 +339,7 @@ make_stage(struct cp_extract *j)
 			if (mark_stage(fd) == 0)
 				return 0;
 			fail(j, NULL, "cannot mark the staging directory: %s", strerror(errno));
-			remove_tree(j->dirfd, j->stagename);
+			remove_stage(j->dirfd, j->stagename);
 			close(fd);
 			j->stagefd = -1;
 			return -1;
@@ -406,7 +422,7 @@ stale_stages(struct cp_extract *j)
 			continue;
 		/* Held until it is gone: its name cannot be taken by a new one meanwhile (mkdir fails). */
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && ours(fd))
-			remove_tree(j->dirfd, de->d_name);
+			remove_stage(j->dirfd, de->d_name);
 		close(fd);
 	}
 	closedir(d);
@@ -857,7 +873,7 @@ release(struct cp_extract *j)
 	size_t i;
 
 	if (j->stagefd >= 0) {
-		remove_tree(j->dirfd, j->stagename);	/* still locked: no sweeper races it */
+		remove_stage(j->dirfd, j->stagename);	/* still locked: no sweeper races it */
 		close(j->stagefd);
 	}
 	for (i = 0; i < j->n; i++)
@@ -929,7 +945,7 @@ cp_extract_commit(struct cp_extract *j, struct cp_err *e)
 	int rc;
 
 	rc = commit(j);
-	if (remove_tree(j->dirfd, j->stagename) == -1 && rc == 0)
+	if (remove_stage(j->dirfd, j->stagename) == -1 && rc == 0)
 		rc = fail(j, NULL, "cannot remove the staging directory %s: %s",
 		    j->stagename, strerror(errno));
 	close(j->stagefd);	/* the lock held to the end */
