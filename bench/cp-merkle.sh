@@ -37,6 +37,7 @@ echo "root, --hex leaves (leaf data 32 bytes):"
 echo "   1M leaves: ${t1}s   $(rate 1000000 "$t1")M leaves/s (target >= 2)"
 echo "  10M leaves: ${t10}s   $(rate 10000000 "$t10")M leaves/s (target >= 2)"
 echo "  50M leaves: ${t50}s   $(rate 50000000 "$t50")M leaves/s (target >= 2)"
+bench_row "cp-merkle --hex 10M leaves, M leaves/s" "$(rate 10000000 "$t10")" ">=" 2
 echo "10M lines as raw leaf data (65 bytes): ${t10raw}s   $(rate 10000000 "$t10raw")M leaves/s"
 echo "10M digests, --scheme cp2:              ${t10p2}s   $(rate 10000000 "$t10p2")M leaves/s"
 echo "baselines over the same 650 MB: openssl dgst -sha256 ${t_ossl}s, wc -l ${t_wc}s"
@@ -46,6 +47,7 @@ m1=$(peak_rss_kb "cp-merkle --hex leaves1m")
 m50=$(peak_rss_kb "cat leaves10m leaves10m leaves10m leaves10m leaves10m | cp-merkle --hex")
 echo "peak RSS: 1M leaves ${m1} KiB, 50M leaves ${m50} KiB (the pipeline's largest process)"
 echo "  50M vs 1M: $(ratio "$m50" "$m1")x (target: 1.00, independent of n)"
+bench_row "cp-merkle peak RSS, 50M vs 1M leaves" "$(ratio "$m50" "$m1")x" "<=" 1.05
 tp=$(best_of "cp-merkle proof --hex 500000 < leaves1m")
 tc=$(best_of "cp-merkle consistency --hex 700000 < leaves1m")
 echo "one inclusion proof over 1M leaves: ${tp}s; one consistency proof: ${tc}s"

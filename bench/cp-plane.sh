@@ -368,11 +368,13 @@ target() {
 		r=$(ratio "$2" "$3")
 		v=$(awk -v r="$r" 'BEGIN { print (r <= 2 ? "PASS" : "FAIL") }')
 		echo "  ${5:+target: }$1: ${r}x the time of cp-tar -x${5:+ (target <= 2): $v}"
+		[ -z "$5" ] || bench_row "$1, time vs cp-tar -x" "${r}x" "<=" 2
 	fi
 	if [ -n "$4" ]; then
 		r=$(ratio "$4" "$2")
 		v=$(awk -v r="$r" 'BEGIN { print (r >= 4 ? "PASS" : "FAIL") }')
 		echo "  ${5:+target: }$1: ${r}x faster than package_install.py${5:+ (target >= 4): $v}"
+		[ -z "$5" ] || bench_row "$1, speed vs package_install.py" "${r}x" ">=" 4
 	elif [ -n "$5" ]; then
 		echo "  target: $1 vs package_install.py: SKIP (the Python leg did not run)"
 	fi

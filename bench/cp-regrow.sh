@@ -50,6 +50,7 @@ t_get=$(best_of "cp-regrow -f $reg get $last")
 t_awk=$(best_of "awk -F, '\$1 == \"$last\"' $reg")
 echo "get last row:  cp-regrow ${t_get}s   awk -F, ${t_awk}s"
 echo "  cp-regrow / awk: $(ratio "$t_get" "$t_awk")x the time (target <= 2)"
+bench_row "cp-regrow get, time vs awk" "$(ratio "$t_get" "$t_awk")x" "<=" 2
 
 t_py=$(best_of "python3 -c 'import csv, sys; list(csv.DictReader(open(sys.argv[1], newline=\"\")))' $reg")
 t_val=$(best_of "cp-regrow -f $reg validate")
@@ -57,6 +58,8 @@ t_sync=$(best_of "cp-regrow -f $reg sync")
 echo "full parse:    python3 csv.DictReader ${t_py}s"
 echo "validate:      cp-regrow ${t_val}s   speed vs DictReader: $(ratio "$t_py" "$t_val")x (target >= 5)"
 echo "sync:          cp-regrow ${t_sync}s   speed vs DictReader: $(ratio "$t_py" "$t_sync")x (target >= 5)"
+bench_row "cp-regrow validate, speed vs csv.DictReader" "$(ratio "$t_py" "$t_val")x" ">=" 5
+bench_row "cp-regrow sync, speed vs csv.DictReader" "$(ratio "$t_py" "$t_sync")x" ">=" 5
 
 cp "$reg" inplace.csv
 t_set=$(best_of "cp-regrow -i inplace.csv set PKG-050000 status=deprecated")

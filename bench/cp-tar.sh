@@ -46,11 +46,14 @@ t_gnu=$(best_of "$gnutar | gzip -6 > gnu.tgz")
 echo "pack:    cp-tar -c ${t_cp}s   (-j1 ${t_cp1}s)   tar | gzip -6 ${t_gnu}s"
 echo "  archive: cp-tar $(stat -c %s out.tgz) bytes, tar | gzip -6 $(stat -c %s gnu.tgz) bytes"
 echo "  speed vs tar | gzip -6: $(ratio "$t_gnu" "$t_cp")x (target >= 1.0); -j1: $(ratio "$t_gnu" "$t_cp1")x"
+bench_row "cp-tar -c 1 GiB, speed vs tar | gzip -6" "$(ratio "$t_gnu" "$t_cp")x" ">=" 1.0
 
 t_lcp=$(best_of "cp-tar -t < out.tgz")
 t_lgnu=$(best_of "tar -tzvf out.tgz")
-echo "list:    cp-tar -t ${t_lcp}s (hashes every file)   tar -tzvf ${t_lgnu}s"
-echo "  speed vs tar -tzvf: $(ratio "$t_lgnu" "$t_lcp")x"
+t_ljs=$(best_of "cp-tar -t --json < out.tgz")
+echo "list:    cp-tar -t ${t_lcp}s (hashes every file)   -t --json ${t_ljs}s   tar -tzvf ${t_lgnu}s"
+echo "  speed vs tar -tzvf: $(ratio "$t_lgnu" "$t_lcp")x; --json $(ratio "$t_lgnu" "$t_ljs")x (target >= 2.5, issue 22)"
+bench_row "cp-tar -t --json 1 GiB, speed vs tar -tzvf" "$(ratio "$t_lgnu" "$t_ljs")x" ">=" 2.5
 
 # Each run extracts into a fresh directory; removing them is not timed.
 rm -rf x && mkdir x
@@ -60,8 +63,18 @@ t_xns=$(best_of "cp-tar -x --no-sync \$(mktemp -d -p x) < out.tgz")
 rm -rf x && mkdir x
 t_xgnu=$(best_of "tar -xzf out.tgz -C \$(mktemp -d -p x)")
 rm -rf x && mkdir x
+t_xbsd=
+if command -v bsdtar > /dev/null; then
+	t_xbsd=$(best_of "bsdtar -xzf out.tgz -C \$(mktemp -d -p x)")
+	rm -rf x && mkdir x
+fi
 echo "extract: cp-tar -x ${t_xcp}s (synced)   --no-sync ${t_xns}s   tar -xzf ${t_xgnu}s (not synced)"
-echo "  speed vs tar -xzf: --no-sync $(ratio "$t_xgnu" "$t_xns")x (target >= 0.9), synced $(ratio "$t_xgnu" "$t_xcp")x"
+echo "  speed vs tar -xzf: --no-sync $(ratio "$t_xgnu" "$t_xns")x (target >= 1.5, issue 22), synced $(ratio "$t_xgnu" "$t_xcp")x"
+bench_row "cp-tar -x --no-sync 1 GiB, speed vs tar -xzf" "$(ratio "$t_xgnu" "$t_xns")x" ">=" 1.5
+if [ -n "$t_xbsd" ]; then
+	echo "  speed vs bsdtar -xzf ${t_xbsd}s: --no-sync $(ratio "$t_xbsd" "$t_xns")x (target >= 1.3, issue 22)"
+	bench_row "cp-tar -x --no-sync 1 GiB, speed vs bsdtar -xzf" "$(ratio "$t_xbsd" "$t_xns")x" ">=" 1.3
+fi
 
 echo "peak RSS: cp-tar -c $(peak_rss_kb "echo . | cp-tar -c -C tree > /dev/null") KiB," \
 	"cp-tar -t $(peak_rss_kb "cp-tar -t < out.tgz") KiB," \

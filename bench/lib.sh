@@ -44,3 +44,12 @@ ratio() {
 peak_rss_kb() {
 	/usr/bin/time -v bash -c "$1" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { print $2 }'
 }
+
+# bench_row WHAT VALUE OP GOAL: one row of make bench's table: WHAT measured
+# VALUE (a ratio, "x" added, or a rate), whose target is OP GOAL (OP ">=" or
+# "<="); appended to $BENCH_TABLE when it is set (make bench sets it).
+bench_row() {
+	local met
+	met=$(awk -v v="$2" -v op="$3" -v g="$4" 'BEGIN { print ((op == ">=" ? v + 0 >= g + 0 : v + 0 <= g + 0) ? "yes" : "NO") }')
+	[ -z "${BENCH_TABLE:-}" ] || printf '%s\t%s\t%s %s\t%s\n' "$1" "$2" "$3" "$4" "$met" >> "$BENCH_TABLE"
+}

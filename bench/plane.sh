@@ -59,4 +59,7 @@ echo "baseline find | xargs sha256sum: ${t_base}s"
 echo "make integrity FULL=1:           ${t_full}s   $(ratio "$t_base" "$t_full")x faster than the baseline (target >= 4)"
 echo "make integrity, nothing changed: ${t_none}s   $(awk -v a="$t_none" -v b="$t_full" 'BEGIN { printf "%.1f", 100 * a / b }')% of the full run (target <= 5%)"
 echo "make integrity, one file changed: ${t_one}s   $(awk -v a="$t_one" -v b="$t_full" 'BEGIN { printf "%.1f", 100 * a / b }')% of the full run (target <= 5%)"
+bench_row "make integrity FULL=1, speed vs find | xargs sha256sum" "$(ratio "$t_base" "$t_full")x" ">=" 4
+bench_row "make integrity, nothing changed, % of a full run" "$(awk -v a="$t_none" -v b="$t_full" 'BEGIN { printf "%.1f", 100 * a / b }')" "<=" 5
+bench_row "make integrity, one file changed, % of a full run" "$(awk -v a="$t_one" -v b="$t_full" 'BEGIN { printf "%.1f", 100 * a / b }')" "<=" 5
 echo "peak RSS of make integrity FULL=1: $(peak_rss_kb "make -s integrity FULL=1") KiB (the largest process)"

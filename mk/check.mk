@@ -4,7 +4,9 @@
 #   make check SANITIZE=1      the same, built with AddressSanitizer + UBSan
 #   make check TESTS=tests/cp-hash.bats   one suite
 #   make check TESTS=tests/unit.bats      the C unit tests of lib/ (tests/unit/*_test.c)
-#   make bench                 every benchmark in bench/ (slow; not a test)
+#   make bench                 every benchmark in bench/ (slow; not a test): one table
+#                              of targets at the end, also written to bench/RESULTS.md
+#   make bench BENCH=startup   one of them (bench/NAME.sh)
 # SPDX-License-Identifier: ISC
 
 TESTS ?= $(sort $(wildcard tests/*.bats))
@@ -37,8 +39,15 @@ check: export UBSAN_OPTIONS = abort_on_error=1:halt_on_error=1:print_stacktrace=
 check: all $(UNIT_PROGS) $(UNIT_BATS)
 	@CC='$(CC)' CP_TOP=$(CURDIR) CP_BIN=$(CURDIR)/bin BATS=$(BATS) tests/run.sh $(TESTS) $(UNIT_BATS)
 
+# Each benchmark prints its figures and adds its targets' rows (bench_row,
+# bench/lib.sh) to one table, printed at the end and written with the
+# machine, date and load to bench/RESULTS.md.  BENCH=cp-tar runs one.
+BENCH_SCRIPTS = $(filter-out bench/lib.sh bench/table.sh,$(sort $(wildcard bench/*.sh)))
 bench: all
-	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
-	  echo "== $$b"; CP_BIN=$(CURDIR)/bin bash $$b; done
+	@set -e; t='$(CURDIR)/build/bench/table.tsv'; mkdir -p build/bench; : > "$$t"; \
+	  load=$$(cut -d' ' -f1-3 /proc/loadavg); \
+	  for b in $(if $(BENCH),$(BENCH:%=bench/%.sh),$(BENCH_SCRIPTS)); do \
+	  echo "== $$b"; BENCH_TABLE="$$t" CP_BIN='$(CURDIR)/bin' bash $$b; done; \
+	  CP_BIN='$(CURDIR)/bin' bash bench/table.sh "$$t" "$$load" bench/RESULTS.md
 
 .PHONY: check bench
