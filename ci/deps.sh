@@ -15,7 +15,7 @@ packages=(
 	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
 	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v
 	clang libclang-rt-dev		# tests/fuzz: libFuzzer harnesses (make fuzz, tests/fuzz.bats)
-	strace util-linux		# tests/crash: kill at a system call (trials.sh -k syscall); script(1)
+	strace bsdutils bsdextrautils	# kill trials at a system call (strace); script(1) in the progress tests; column(1) in make bench
 )
 missing=()
 for p in "${packages[@]}"; do
