@@ -19,6 +19,10 @@ case $jobs in '' | *[!0-9]*) echo "tests/run.sh: CP_TEST_JOBS must be a number" 
 par=()
 if [ "$jobs" -gt 1 ] && [ $# -gt 1 ] && command -v parallel > /dev/null; then
 	par=(--jobs "$jobs" --no-parallelize-within-files)
+	# The longest suites first (their size is the guess), so that no long
+	# one starts last and runs alone on a core while the other idles.
+	mapfile -t sorted < <(wc -c -- "$@" | sed '$d' | sort -k1,1nr -k2 | awk '{ print $2 }')
+	[ "${#sorted[@]}" -ne $# ] || set -- "${sorted[@]}"
 fi
 
 "$bats" --tap "${par[@]}" "$@" 2>&1 | awk -v out="$summary" '
