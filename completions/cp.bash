@@ -40,7 +40,7 @@ _cp_complete()
 	COMPREPLY=()
 	case $prev in
 	-C | --directory | --root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-	-f | --file | -i | -T | --files-from | --cache | --state | --registry | --token-file | \
+	-f | --file | -i | -o | --output | -T | --files-from | --cache | --state | --registry | --token-file | \
 	    --secrets-file | -p | -s | -m | -x) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--kind) COMPREPLY=($(compgen -W 'packages control-plane' -- "$cur")); return ;;
 	--scheme) COMPREPLY=($(compgen -W 'rfc6962 cp2' -- "$cur")); return ;;
@@ -52,7 +52,7 @@ _cp_complete()
 	# The verb already given, if any: the first word that is not an option or an option's value.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-C | -f | -i | -k | -T | -j | -l | --token | --token-file | --secrets-file | --kind | \
+		-C | -f | -i | -k | -o | --output | -T | -j | -l | --token | --token-file | --secrets-file | --kind | \
 		    --root | --field | --base | --origin | --admin | --user) ((i++)) ;;
 		-*) ;;
 		*) verb=${COMP_WORDS[i]}; break ;;
