@@ -360,6 +360,8 @@ plane_oidc() {
 	jq -e '.status == "removed" and .user == "ci" and .provider == "oidc"' <<< "$output"
 	[ ! -e "$P/$f" ]
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.event_type == "package_remove" and .metadata.user == "ci" and .metadata.provider == "oidc"'
+	# who vouched for the user: the issuer and subject, as a denial records them
+	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.metadata.issuer == "https://ci.example" and .metadata.subject == "ci"'
 	CONTROL_PLANE_TOKEN=$(mint rsa RS256 rsa-1 '{"sub":"ci"}') run -0 make --no-print-directory -C "$P" install PKG=PKG-FMWK-200
 	tar -xzOf "$P/packages_store/PKG-FMWK-200.tar.gz" "$f" | cmp - "$P/$f"
 	tail -n 1 "$P/ledger/governance.jsonl" | jq -e '.event_type == "package_install" and .metadata.user == "ci"'

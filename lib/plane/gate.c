@@ -211,6 +211,11 @@ common_meta(struct op *o, struct cp_json *w)
 		cp_json_kstr(w, "package_id", o->id);
 	cp_json_kstr(w, "user", o->g->authenticated ? o->g->id.user : NULL);
 	cp_json_kstr(w, "provider", o->g->auth.provider->name);
+	/* oidc: who vouched for the user, as a denial records it */
+	if (o->g->authenticated && o->g->id.issuer != NULL) {
+		cp_json_kstr(w, "issuer", o->g->id.issuer);
+		cp_json_kstr(w, "subject", o->g->id.subject);
+	}
 }
 
 static int plane_dir_ok(struct cp_gate *g, const char *rel, int must_exist, struct cp_err *e);
