@@ -1,6 +1,7 @@
 /* ahead: a ledger's lines parsed and hashed on threads ahead of their reader, handed out in order.
  * SPDX-License-Identifier: ISC */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,11 +216,28 @@ wait_head(struct cp_ahead *a)
 	return h;
 }
 
+/*
+ * The threads start with every signal blocked, so that a signal still
+ * reaches the reading thread alone, as it did before there were threads
+ * (a program's handlers, cp_prog_hold_signals, expect that).
+ */
+static void
+start_threads(struct cp_ahead *a, unsigned n)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&a->thread[a->nthread], NULL, worker, a) == 0)
+			a->nthread++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 struct cp_ahead *
 cp_ahead_start(unsigned nthreads, int reference, cp_ahead_source_fn src, void *arg)
 {
 	struct cp_ahead *a = xcalloc(1, sizeof(*a));
-	unsigned i;
 
 	if (nthreads < 1)
 		nthreads = 1;
@@ -235,9 +253,7 @@ cp_ahead_start(unsigned nthreads, int reference, cp_ahead_source_fn src, void *a
 	a->parser.reference = reference;
 	a->src = src;
 	a->arg = arg;
-	for (i = 0; i + 1 < nthreads; i++)
-		if (pthread_create(&a->thread[a->nthread], NULL, worker, a) == 0)
-			a->nthread++;
+	start_threads(a, nthreads - 1);
 	return a;
 }
 
