@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cpus.h"
 #include "base/xalloc.h"
+#include "ledger/ahead.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/seg.h"
@@ -74,10 +76,11 @@ cp_ledger_segment(const struct cp_ledger *l, size_t i)
 	return i < l->set.n ? l->set.seg[i].path : NULL;
 }
 
-int
-cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp_err *e)
+/* The next line's place, flags and bytes, in chain order: the one reading of segments both paths share. */
+static int
+next_raw(void *arg, struct cp_ahead_raw *raw, struct cp_err *e)
 {
-	struct cp_ledger_line *ln = &l->line;
+	struct cp_ledger *l = arg;
 	struct cp_seg *g;
 	const char *text;
 	size_t len;
@@ -93,33 +96,50 @@ cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp
 			l->lineno = 0;
 		}
 		rc = cp_seg_reader_next(&l->rd, &text, &len, &ended);
-		if (rc == -1) {
-			cp_err_set(e, errno, "%s", g->path);
-			return -1;
-		}
-		if (rc == 0) {
-			cp_seg_reader_free(&l->rd);
-			l->reading = 0;
-			l->cur++;
-			continue;
-		}
-		break;
+		if (rc == -1)
+			return cp_err_set(e, errno, "%s", g->path);
+		if (rc != 0)
+			break;
+		cp_seg_reader_free(&l->rd);
+		l->reading = 0;
+		l->cur++;
 	}
-	ln->segment = g->path;
-	ln->lineno = ++l->lineno;
-	ln->ended = ended;
-	ln->last = l->cur == l->lastseg && cp_seg_reader_done(&l->rd);
-	if (rc == -2) {
-		ln->text = NULL;
-		ln->len = 0;
+	raw->segment = g->path;
+	raw->lineno = ++l->lineno;
+	raw->ended = ended;
+	raw->last = l->cur == l->lastseg && cp_seg_reader_done(&l->rd);
+	raw->text = rc == -2 ? NULL : text;
+	raw->len = rc == -2 ? 0 : len;
+	return 1;
+}
+
+/* A line cp_entry_parse could not hash is an error, said the same way on both paths. */
+static int
+digest_failed(const struct cp_ledger_line *ln, struct cp_err *e)
+{
+	return cp_err_set(e, 0, "%s:%llu: %s", ln->segment, (unsigned long long)ln->lineno,
+	    CP_ENTRY_DIGEST_FAILED);
+}
+
+int
+cp_ledger_read(struct cp_ledger *l, const struct cp_ledger_line **lnp, struct cp_err *e)
+{
+	struct cp_ledger_line *ln = &l->line;
+	struct cp_ahead_raw raw;
+	int rc;
+
+	if ((rc = next_raw(l, &raw, e)) != 1)
+		return rc;
+	ln->segment = raw.segment;
+	ln->lineno = raw.lineno;
+	ln->ended = raw.ended;
+	ln->last = raw.last;
+	ln->text = raw.text;
+	ln->len = raw.len;
+	if (raw.text == NULL)
 		cp_entry_malformed(ln, "line longer than 1 MiB");
-	} else {
-		if (cp_entry_parse(&l->parser, text, len, 1, ln) == -1)
-			return cp_err_set(e, 0, "%s:%llu: %s", g->path,
-			    (unsigned long long)ln->lineno, CP_ENTRY_DIGEST_FAILED);
-		ln->text = text;
-		ln->len = len;
-	}
+	else if (cp_entry_parse(&l->parser, raw.text, raw.len, 1, ln) == -1)
+		return digest_failed(ln, e);
 	*lnp = ln;
 	return 1;
 }
@@ -321,6 +341,58 @@ verify_line(struct verifier *v, const struct cp_ledger_line *ln)
 	v->chained = 1;
 }
 
+/*
+ * How many parse a ledger's lines: CP_LEDGER_THREADS when it is a number
+ * from 1 to 64 (tests run both paths on any ledger with it), else one for
+ * a ledger under SMALL bytes, where threads cost more than they save, and
+ * the online CPUs up to four otherwise.
+ */
+#define SMALL (1024 * 1024)
+
+static unsigned
+verify_threads(const struct cp_ledger *l)
+{
+	const char *env = getenv("CP_LEDGER_THREADS");
+	unsigned long n;
+	char *end;
+	off_t total = 0;
+
+	if (env != NULL && *env >= '1' && *env <= '9') {
+		n = strtoul(env, &end, 10);
+		if (*end == '\0' && n <= 64)
+			return (unsigned)n;
+	}
+	for (size_t i = 0; i < l->set.n; i++)
+		total += l->set.seg[i].size;
+	return total < SMALL ? 1 : (unsigned)cp_cpus_online(4);
+}
+
+/* Every line to verify_line, parsed ahead on threads when there are several. */
+static int
+verify_lines(struct verifier *v, struct cp_ledger *l, struct cp_err *e)
+{
+	const struct cp_ledger_line *ln;
+	struct cp_ahead *a;
+	unsigned n = verify_threads(l);
+	int rc, parsed;
+
+	if (n == 1) {
+		while ((rc = cp_ledger_read(l, &ln, e)) == 1)
+			verify_line(v, ln);
+		return rc;
+	}
+	a = cp_ahead_start(n, l->parser.reference, next_raw, l);
+	while ((rc = cp_ahead_read(a, &ln, &parsed, e)) == 1) {
+		if (parsed == -1) {
+			rc = digest_failed(ln, e);
+			break;
+		}
+		verify_line(v, ln);
+	}
+	cp_ahead_stop(a);
+	return rc;
+}
+
 int
 cp_ledger_verify(const char *path, unsigned flags, cp_ledger_finding_fn fn, void *arg,
     struct cp_ledger_summary *s, struct cp_err *e)
@@ -334,7 +406,6 @@ cp_ledger_verify_family(const char *path, const char *family, unsigned flags,
 {
 	struct verifier v = { 0 };
 	struct cp_ledger *l;
-	const struct cp_ledger_line *ln;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -350,8 +421,7 @@ cp_ledger_verify_family(const char *path, const char *family, unsigned flags,
 	s->segment = xreallocarray(NULL, s->segments + 1, sizeof(*s->segment));
 	for (size_t i = 0; i < s->segments; i++)
 		s->segment[i] = xstrdup(cp_ledger_segment(l, i));
-	while ((rc = cp_ledger_read(l, &ln, e)) == 1)
-		verify_line(&v, ln);
+	rc = verify_lines(&v, l, e);
 	cp_buf_free(&v.expect);
 	cp_ledger_close(l);
 	if (rc == -1)
