@@ -392,6 +392,56 @@ surrogates_paired(const char *text, size_t len)
 	return 1;
 }
 
+/*
+ * 1 if nothing but JSON white space follows the one value text begins
+ * with (which yajl has read as valid).  yajl takes a value followed by an
+ * unterminated string ({}" or {}"}) as that value: its lexer waits for the
+ * rest of the string and its complete_parse never asks.  jansson and
+ * Python refuse it ("Extra data").
+ */
+static int
+json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int
+nothing_after(const char *text, size_t len)
+{
+	size_t i = 0, depth = 0;
+	int in_str = 0;
+
+	while (i < len && json_space(text[i]))
+		i++;
+	for (; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"') {
+				in_str = 0;
+				if (depth == 0)
+					break;
+			}
+		} else if (c == '"')
+			in_str = 1;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']') {
+			if (depth == 0 || --depth == 0)
+				break;
+		} else if (depth == 0 && json_space(c)) {
+			i--;	/* a scalar at the top ends before the white space */
+			break;
+		}
+	}
+	for (i++; i < len; i++)
+		if (!json_space(text[i]))
+			return 0;
+	return 1;
+}
+
 /* cp_jtree_parse on a tree already reset. */
 static const struct cp_jnode *
 parse(struct cp_jtree *t, const char *text, size_t len)
@@ -421,7 +471,8 @@ parse(struct cp_jtree *t, const char *text, size_t len)
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
 	yajl_free(h);
-	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0)
+	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0 ||
+	    !nothing_after(text, len))
 		return NULL;
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
 	*root = t->val[0];

@@ -90,6 +90,19 @@ main(void)
 	both(big, NULL, "4301 digits refused");
 	free(big);
 
+	/*
+	 * Found by fuzz_ledger (the readers disagreed): yajl took a value
+	 * followed by an unterminated string ({}" and {}"}) as the value;
+	 * jansson, and Python's json.loads ("Extra data"), refuse it.
+	 */
+	both("{}\"", NULL, "an unterminated string after the value refused");
+	both("{}\"}", NULL, "an unterminated string after the value refused, ending in }");
+	both("[1]\"\\", NULL, "an unterminated escape after the value refused");
+	both("{\"a\": \"}\"}\"", NULL, "a quote after an object holding one");
+	both("{}1", NULL, "a number after the value refused");
+	both("{} \t\r\n", "{}", "white space after the value read");
+	both("{\"a\": \"{[\\\"\"} ", "{\"a\": \"{[\\\"\"}", "brackets and an escaped quote in a string");
+
 	/* A tree reused: nothing of the last text's numbers stays. */
 	both("[1e400]", "[Infinity]", "reused, one");
 	both("[1.5, 2]", "[1.5, 2]", "reused, none");
