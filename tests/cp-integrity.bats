@@ -517,7 +517,7 @@ f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 4]))' .cp/state "$off"
 	cmp .cp/state before
 	run --separate-stderr -1 cp-integrity --json --state .cp/state
 	jq -e '.hashed == 1' <<< "$output"
-	! cmp -s .cp/state before
+	run ! cmp -s .cp/state before
 	# one writing it (an exclusive lock): as good as absent, a whole run
 	run --separate-stderr -1 flock -x .cp/state cp-integrity --json --state .cp/state
 	jq -e '.hashed == 5' <<< "$output"

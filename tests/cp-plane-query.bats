@@ -433,6 +433,6 @@ sha() { sha256sum < "$1" | cut -c1-64; }
 	grep -q $'\033\[31mmissing\033\[0m' "$S/tty"
 	grep -q $'\033\[33morphan\033\[0m' "$S/tty"
 	NO_COLOR=1 script -qec "cp-integrity" /dev/null > "$S/tty" || true
-	! grep -q $'\033' "$S/tty"
+	run ! grep -q $'\033' "$S/tty"
 	grep -q 'missing  FMWK-200' "$S/tty"
 }

@@ -217,7 +217,7 @@ EOF
 	# the pinned provider cannot be swapped for passthrough from the environment
 	CONTROL_PLANE_AUTH_PROVIDER=passthrough run -2 mk install PKG=PKG-FMWK-200
 	[ "$(snapshot)" = "$before" ]
-	! grep -q plane-test-secret ledger/governance.jsonl
+	run ! grep -q plane-test-secret ledger/governance.jsonl
 	# a maintainer may
 	CONTROL_PLANE_TOKEN=$(token ci) run -0 mk install PKG=PKG-FMWK-200
 	[ "$(last_event | jq -r '.metadata.user + " " + .metadata.provider')" = "ci hmac" ]
