@@ -15,6 +15,22 @@ CP_PKGS = libarchive libcrypto zlib jansson yajl cjose
 CP_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CP_PKGS) 2>/dev/null)
 CP_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CP_PKGS) 2>/dev/null)
 
+# libarchive without its weight (issue 22).  The programs use its tar reader
+# and pax writer, yet the shared libarchive loads 17 libraries (libxml2, ICU,
+# lzma, nettle...) on every start of cp-tar and cp-plane.  The static one is
+# linked instead when it can be linked lean: build/libarchive-tar.a is
+# libarchive.a without archive_write_set_format.o (the table of every writer,
+# which pax's writer reaches for one error message) and with
+# mk/libarchive-shim.c in its place; mk/libarchive-probe.c is linked first to
+# prove it needs nothing but the toolkit's other libraries.  ARCHIVE_STATIC=no
+# links the shared library (a distribution's choice); =yes fails instead of
+# falling back; auto (the default) falls back.  build/archive-libs holds what
+# the programs link for libarchive.
+ARCHIVE_STATIC ?= auto
+CP_LINK_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(CP_PKGS)) 2>/dev/null)
+CP_ARCHIVE_SHARED := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
+CP_ARCHIVE_A := $(shell $(PKG_CONFIG) --variable=libdir libarchive 2>/dev/null)/libarchive.a
+
 CP_WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wwrite-strings
 CP_CPPFLAGS = -Ilib -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -35,7 +51,8 @@ PROG_SRC := $(sort $(wildcard src/cp-*.c))
 PROGS := $(PROG_SRC:src/%.c=bin/%)
 MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
 
-CP_FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(CP_PKG_LIBS) $(LDLIBS)
+CP_FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(CP_PKG_LIBS) $(LDLIBS) \
+	ARCHIVE_STATIC=$(ARCHIVE_STATIC)
 # Goals that use what is built (install it, pack the sources with its
 # cp-tar): they keep the recorded flags (a first build still records its own).
 CP_KEEP_GOALS = install install-toolkit uninstall uninstall-toolkit dist
@@ -67,9 +84,29 @@ build/libcp.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-bin/%: build/src/%.o build/libcp.a
+build/archive-libs: build/flags mk/libarchive-shim.c mk/libarchive-probe.c | build/deps-ok
+	@rm -f $@ build/libarchive-tar.a build/libarchive-tar.a.tmp
+	@if [ "$(ARCHIVE_STATIC)" != no ] && [ -f "$(CP_ARCHIVE_A)" ] && \
+	  $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o build/libarchive-shim.o mk/libarchive-shim.c && \
+	  cp "$(CP_ARCHIVE_A)" build/libarchive-tar.a.tmp && \
+	  $(AR) d build/libarchive-tar.a.tmp archive_write_set_format.o && \
+	  $(AR) rs build/libarchive-tar.a.tmp build/libarchive-shim.o && \
+	  $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o build/libarchive-probe \
+	    mk/libarchive-probe.c build/libarchive-tar.a.tmp $(CP_LINK_LIBS) $(LDLIBS) \
+	    > build/libarchive-probe.log 2>&1; then \
+	  mv build/libarchive-tar.a.tmp build/libarchive-tar.a; \
+	  echo build/libarchive-tar.a > $@; \
+	elif [ "$(ARCHIVE_STATIC)" = yes ]; then \
+	  echo "ARCHIVE_STATIC=yes: the static libarchive cannot be linked lean (build/libarchive-probe.log)" >&2; \
+	  exit 2; \
+	else \
+	  rm -f build/libarchive-tar.a.tmp; echo '$(CP_ARCHIVE_SHARED)' > $@; \
+	fi
+
+bin/%: build/src/%.o build/libcp.a build/archive-libs
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libcp.a $(CP_PKG_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libcp.a $(file <build/archive-libs) \
+	  $(CP_LINK_LIBS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(PROG_SRC:src/%.c=build/src/%.d)
 

@@ -175,3 +175,26 @@ PROG
 	[ "$(complete_words cp-regrow --kind c)" = control-plane ]
 	PATH="$T/bin:$PATH" bash -c 'source "$1"; complete -p cp-hash cp-integrity' _ "$C/cp-hash" | grep -c _cp_complete | grep -qx 2
 }
+
+@test "libarchive is linked lean: cp-tar and cp-plane load none of its 17 libraries; ARCHIVE_STATIC=no|yes choose" {
+	# Debian's libarchive-dev ships libarchive.a: the tarball's build linked it,
+	# without the writers' table (mk/libarchive-shim.c), and no more libraries.
+	[ "$(cat "$T/build/archive-libs")" = build/libarchive-tar.a ]
+	for p in cp-tar cp-plane; do
+		run -0 ldd "$T/bin/$p"
+		# only the toolkit's own libraries and libc: no libarchive, libxml2, lzma, ICU...
+		others=$(awk '{ print $1 }' <<< "$output" | grep -Ev '^(linux-vdso|libz|libcrypto|libjansson|libyajl|libcjose|libc|/lib64/ld-linux-x86-64)\.so' || true)
+		[ -z "$others" ] || { echo "$p loads: $others"; false; }
+	done
+	# no writer but pax in it: the shim stands for the table that names them all
+	run -0 nm "$T/bin/cp-tar"
+	[[ $output == *archive_write_set_format_pax_restricted* && $output != *archive_write_set_format_xar* ]]
+	# a packer's choice: the shared library, or fail rather than fall back
+	mk -C "$T" -s ARCHIVE_STATIC=no CFLAGS='-O1 -g' build/archive-libs
+	[ "$(cat "$T/build/archive-libs")" = "$(pkg-config --libs libarchive)" ]
+	run -2 mk -C "$T" -s ARCHIVE_STATIC=yes CP_ARCHIVE_A=/nonexistent/libarchive.a CFLAGS='-O1 -g' build/archive-libs
+	[[ $output == *"ARCHIVE_STATIC=yes: the static libarchive cannot be linked lean"* ]]
+	[ ! -e "$T/build/archive-libs" ]
+	run -0 mk -C "$T" -s CFLAGS='-O1 -g' build/archive-libs
+	[ "$(cat "$T/build/archive-libs")" = build/libarchive-tar.a ]
+}
