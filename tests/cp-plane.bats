@@ -282,6 +282,23 @@ doc_lint_b() {
 	ledger_ok
 }
 
+@test "pack's stamp for make is staged last: never older than the archive or the registry, however slow the pack" {
+	# make pack redoes the pack when the registry or the archive is newer than
+	# .cp/pack/ID.stamp; a renamed file keeps the mtime of its writing, so the
+	# stamp must be the last file written.  Every write is slowed, so that the
+	# clock ticks between any two files.
+	f=frameworks/FMWK-300_package_standard.md
+	echo "A new rule." >> "$f"
+	ASAN_OPTIONS=detect_leaks=0 run -0 strace -f -qq -o /dev/null -e trace=write,pwrite64 \
+		-e inject=write,pwrite64:delay_exit=20000 "$CPP" -C "$P" pack "$f" PKG-FMWK-300
+	last_is "package_pack PACK"
+	stamp=.cp/pack/PKG-FMWK-300.stamp
+	[ -f "$stamp" ]
+	for f in registries/packages_registry.csv packages_store/PKG-FMWK-300.tar.gz packages_store/PKG-FMWK-300.tar.gz.sha256; do
+		[ ! "$f" -nt "$stamp" ] || { ls -l --time-style=full-iso "$f" "$stamp"; false; }
+	done
+}
+
 @test "progress: pack and update show a meter on a terminal, none in a pipe or with -q; --progress forces it" {
 	command -v script > /dev/null || skip "script(1) is not installed"
 	f=frameworks/FMWK-300_package_standard.md

@@ -2399,7 +2399,9 @@ write_stamp(struct cp_gate *g, const char *id, const char *src)
  * make pack's stamp, .cp/pack/ID.stamp: the SRC it packed, so that make can
  * tell a pack of other sources.  Written here, in the transaction and
  * beneath the plane, never by a shell redirection that would follow a
- * symlink.  Returns 0 or -1 (e).
+ * symlink.  Staged after every other file of the pack: a rename keeps the
+ * mtime of the writing, and make redoes a pack whose archive or registry is
+ * newer than its stamp.  Returns 0 or -1 (e).
  */
 static int
 stage_stamp(struct op *o, const char *src, struct cp_err *e)
@@ -2797,9 +2799,9 @@ cp_gate_pack(struct cp_gate *g, const char *src, const char *id, struct cp_gate_
 		    (signed_ ? cp_journal_put(o.j, 0, attrel, attname, &e) :
 		    cp_journal_del(o.j, 0, attrel, &e)) == -1 ||
 		    cp_journal_del(o.j, 0, provrel, &e) == -1 ||
-		    stage_stamp(&o, src, &e) == -1 ||
 		    stage_registry(&o, cp_layout_rel(CP_LAYOUT_PACKAGES), "id", id, CP_EDIT_SET,
-		    as, has_column(&o, "attestation_digest") ? 6 : 3, &e) == -1) {
+		    as, has_column(&o, "attestation_digest") ? 6 : 3, &e) == -1 ||
+		    stage_stamp(&o, src, &e) == -1) {
 			s = refuse_err(&o, "staging", &e);
 			goto out;
 		}
