@@ -393,52 +393,45 @@ surrogates_paired(const char *text, size_t len)
 }
 
 /*
- * 1 if nothing but JSON white space follows the one value text begins
- * with (which yajl has read as valid).  yajl takes a value followed by an
- * unterminated string ({}" or {}"}) as that value: its lexer waits for the
- * rest of the string and its complete_parse never asks.  jansson and
- * Python refuse it ("Extra data").
+ * The index of the '"' that ends the string whose text begins at i (after
+ * its opening quote), or len when it is unterminated.  A string is mostly
+ * plain: memchr finds its end, and a backslash before it sends the search
+ * on past the escaped byte.
  */
-static int
-json_space(char c)
+static size_t
+string_end(const char *text, size_t len, size_t i)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	const char *q, *b;
+
+	while (i < len) {
+		if ((q = memchr(text + i, '"', len - i)) == NULL)
+			return len;
+		if ((b = memchr(text + i, '\\', (size_t)(q - (text + i)))) == NULL)
+			return (size_t)(q - text);
+		i = (size_t)(b - text) + 2;	/* the escaped byte may be the quote */
+	}
+	return len;
 }
 
+/*
+ * 1 if every string of text is closed.  Called on a text yajl has read as
+ * one valid value, it says that nothing follows that value: yajl refuses
+ * every token after it but one, an unterminated string ({}" or {}"}),
+ * whose rest its lexer waits for and its complete_parse never asks about
+ * (jansson and Python refuse it: "Extra data").  Outside strings a quote
+ * only opens one, so the walk from string to string finds that one.
+ */
 static int
-nothing_after(const char *text, size_t len)
+strings_closed(const char *text, size_t len)
 {
-	size_t i = 0, depth = 0;
-	int in_str = 0;
+	const char *q;
+	size_t i = 0;
 
-	while (i < len && json_space(text[i]))
-		i++;
-	for (; i < len; i++) {
-		char c = text[i];
-
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"') {
-				in_str = 0;
-				if (depth == 0)
-					break;
-			}
-		} else if (c == '"')
-			in_str = 1;
-		else if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']') {
-			if (depth == 0 || --depth == 0)
-				break;
-		} else if (depth == 0 && json_space(c)) {
-			i--;	/* a scalar at the top ends before the white space */
-			break;
-		}
-	}
-	for (i++; i < len; i++)
-		if (!json_space(text[i]))
+	while (i < len && (q = memchr(text + i, '"', len - i)) != NULL) {
+		if ((i = string_end(text, len, (size_t)(q - text) + 1)) >= len)
 			return 0;
+		i++;
+	}
 	return 1;
 }
 
@@ -472,7 +465,7 @@ parse(struct cp_jtree *t, const char *text, size_t len)
 		st = yajl_complete_parse(h);
 	yajl_free(h);
 	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0 ||
-	    !nothing_after(text, len))
+	    !strings_closed(text, len))
 		return NULL;
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
 	*root = t->val[0];
@@ -668,6 +661,13 @@ python_number(struct cp_jtree *t, size_t at, const char *w, size_t n)
 	return 1;
 }
 
+/* A byte that continues a number word: [-+.0-9eE]. */
+static int
+number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+}
+
 /*
  * The text with each number Python reads and JSON has not replaced by a 0
  * and spaces (remembered in t->num), or text itself when it holds none.
@@ -686,23 +686,22 @@ python_numbers(struct cp_jtree *t, const char *text, size_t len)
 
 	while (i < len) {
 		if (text[i] == '"') {
-			for (i++; i < len && text[i] != '"'; i++)
-				if (text[i] == '\\')
-					i++;
-			i++;
+			i = string_end(text, len, i + 1) + 1;
 			continue;
 		}
 		hit = 0;
-		for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
-			if (len - i >= named[k].n && memcmp(text + i, named[k].w, named[k].n) == 0 &&
-			    alone(text, len, i, named[k].n)) {
-				remember(t, count++, CP_JREAL, named[k].w, named[k].n);
-				n = named[k].n;
-				hit = 1;
-				break;
-			}
+		/* only these three letters begin a name: the test is on every byte outside strings */
+		if (text[i] == 'N' || text[i] == 'I' || text[i] == '-')
+			for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+				if (len - i >= named[k].n && memcmp(text + i, named[k].w, named[k].n) == 0 &&
+				    alone(text, len, i, named[k].n)) {
+					remember(t, count++, CP_JREAL, named[k].w, named[k].n);
+					n = named[k].n;
+					hit = 1;
+					break;
+				}
 		if (!hit && (text[i] == '-' || (text[i] >= '0' && text[i] <= '9'))) {
-			for (n = 1; i + n < len && strchr("+-.0123456789eE", text[i + n]) != NULL; n++)
+			for (n = 1; i + n < len && number_char(text[i + n]); n++)
 				;
 			hit = python_number(t, count++, text + i, n);
 			if (!hit) {
