@@ -68,6 +68,7 @@ reset(struct cp_jtree *t)
 	t->srclen = 0;
 	t->fail = 0;
 	t->nnum = t->inum = t->seen = 0;
+	t->walked = t->unclosed = 0;
 }
 
 /*
@@ -396,17 +397,17 @@ surrogates_paired(const char *text, size_t len)
  * The index of the '"' that ends the string whose text begins at i (after
  * its opening quote), or len when it is unterminated.  A string is mostly
  * plain: memchr finds its end, and a backslash before it sends the search
- * on past the escaped byte.
+ * on past the escaped byte.  esc 0 says the text holds no backslash at all.
  */
 static size_t
-string_end(const char *text, size_t len, size_t i)
+string_end(const char *text, size_t len, size_t i, int esc)
 {
 	const char *q, *b;
 
 	while (i < len) {
 		if ((q = memchr(text + i, '"', len - i)) == NULL)
 			return len;
-		if ((b = memchr(text + i, '\\', (size_t)(q - (text + i)))) == NULL)
+		if (!esc || (b = memchr(text + i, '\\', (size_t)(q - (text + i)))) == NULL)
 			return (size_t)(q - text);
 		i = (size_t)(b - text) + 2;	/* the escaped byte may be the quote */
 	}
@@ -426,9 +427,10 @@ strings_closed(const char *text, size_t len)
 {
 	const char *q;
 	size_t i = 0;
+	int esc = memchr(text, '\\', len) != NULL;
 
 	while (i < len && (q = memchr(text + i, '"', len - i)) != NULL) {
-		if ((i = string_end(text, len, (size_t)(q - text) + 1)) >= len)
+		if ((i = string_end(text, len, (size_t)(q - text) + 1, esc)) >= len)
 			return 0;
 		i++;
 	}
@@ -465,7 +467,7 @@ parse(struct cp_jtree *t, const char *text, size_t len)
 		st = yajl_complete_parse(h);
 	yajl_free(h);
 	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0 ||
-	    !strings_closed(text, len))
+	    (t->walked ? t->unclosed : !strings_closed(text, len)))
 		return NULL;
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
 	*root = t->val[0];
@@ -682,11 +684,14 @@ python_numbers(struct cp_jtree *t, const char *text, size_t len)
 	};
 	char *out = NULL;
 	size_t i = 0, n = 0, k, count = 0;
-	int hit;
+	int hit, esc = memchr(text, '\\', len) != NULL;
 
+	t->walked = 1;	/* the strings parse would walk again: see strings_closed */
 	while (i < len) {
 		if (text[i] == '"') {
-			i = string_end(text, len, i + 1) + 1;
+			if ((i = string_end(text, len, i + 1, esc)) == len)
+				t->unclosed = 1;
+			i++;
 			continue;
 		}
 		hit = 0;

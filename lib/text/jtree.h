@@ -61,6 +61,8 @@ struct cp_jtree {
 	size_t nnum, capnum;
 	size_t inum;		/* the next of them to put back */
 	size_t seen;		/* numbers met so far in the text */
+	int walked;		/* CP_JTREE_PYTHON walked the text's strings: unclosed says */
+	int unclosed;		/* the walk met a string with no closing quote */
 };
 
 /* A number JSON has not that Python's json module reads (CP_JTREE_PYTHON). */
