@@ -103,6 +103,13 @@ main(void)
 	both("{} \t\r\n", "{}", "white space after the value read");
 	both("{\"a\": \"{[\\\"\"} ", "{\"a\": \"{[\\\"\"}", "brackets and an escaped quote in a string");
 
+	/* The same without CP_JTREE_PYTHON: parse walks the strings itself. */
+	CHECK(dump("{}\"", 0) == NULL, "an unterminated string after the value refused (no flags)");
+	CHECK(dump("{\"a\": \"\\\"\", \"b\": \"c\"} \"x\\\"", 0) == NULL,
+	    "an unterminated string ending in an escaped quote refused (no flags)");
+	CHECK_STR(dump("{\"a\": \"\\\"\", \"b\": \"c\\\\\"} ", 0), "{\"a\": \"\\\"\", \"b\": \"c\\\\\"}",
+	    "escaped quotes and backslashes ending strings read (no flags)");
+
 	/* A tree reused: nothing of the last text's numbers stays. */
 	both("[1e400]", "[Infinity]", "reused, one");
 	both("[1.5, 2]", "[1.5, 2]", "reused, none");
