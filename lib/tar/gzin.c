@@ -199,11 +199,14 @@ engine_inflate(struct cp_gzin *g, unsigned char **out, size_t *left)
 	g->is.next_out = *out;
 	g->is.avail_out = (uint32_t)(*left > OUTCALL ? OUTCALL : *left);
 	rc = isal_inflate(&g->is);
+	/* After an error ISA-L's avail_in can be anything (below zero, wrapped): trust it only after success. */
+	if (rc < 0)
+		return cp_err_set(&g->err, 0, "gzip data is corrupt (%s)", isal_why(rc));
+	if (g->is.avail_in > g->avail || g->is.next_in != g->next + (g->avail - g->is.avail_in))
+		return cp_err_set(&g->err, 0, "isa-l failure (its input went backwards)");
 	consume(g, g->avail - g->is.avail_in);
 	*left -= (size_t)(g->is.next_out - *out);
 	*out = g->is.next_out;
-	if (rc < 0)
-		return cp_err_set(&g->err, 0, "gzip data is corrupt (%s)", isal_why(rc));
 	if (g->is.block_state == ISAL_BLOCK_FINISH)
 		g->member_done = 1;
 	return 0;
