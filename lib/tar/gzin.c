@@ -1,6 +1,7 @@
 /* gzin: gzip decompression that refuses what is not exactly gzip, and bombs.
- * The inflate engine is ISA-L's when built with CP_HAVE_ISAL (3 to 4 times
- * zlib's speed, issue 22), zlib's otherwise; every check is the same in both.
+ * The inflate engine is ISA-L's when built with CP_HAVE_ISAL (issue 22: igzip
+ * -dc 3 to 4 times as fast as gzip -dc), zlib's otherwise; every check is the
+ * same in both.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdlib.h>
