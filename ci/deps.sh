@@ -7,13 +7,14 @@ set -eu
 packages=(
 	build-essential pkg-config	# cc, make, ar; library flags
 	libarchive-dev libssl-dev zlib1g-dev libjansson-dev libyajl-dev libcjose-dev	# the libraries
+	libisal-dev			# ISA-L inflate for cp-tar (optional to the build: ISAL=no)
 	bats jq python3 mandoc		# tests: runner, JSON checks, golden answers, man lint
 	parallel			# tests/run.sh: bats runs the suites side by side (--jobs)
 	python3-cryptography		# independent Ed25519 checks (signed checkpoints), as /usr/bin/python3
 	python3-jwt			# independent ID tokens (cp-authz oidc), as /usr/bin/python3
 	signify-openbsd			# interop baseline: OpenBSD signify (cp-sign)
 	libarchive-tools tar gzip coreutils findutils	# interop baselines: bsdtar, GNU tar, sha256sum
-	openssl time			# benchmark baselines: openssl dgst, /usr/bin/time -v
+	openssl time isal		# benchmark baselines: openssl dgst, /usr/bin/time -v, igzip
 	clang libclang-rt-dev		# tests/fuzz: libFuzzer harnesses (make fuzz, tests/fuzz.bats)
 	strace bsdutils bsdextrautils	# kill trials at a system call (strace); script(1) in the progress tests; column(1) in make bench
 )

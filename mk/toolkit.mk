@@ -11,7 +11,20 @@
 # defaults.
 # SPDX-License-Identifier: ISC
 
-CP_PKGS = libarchive libcrypto zlib jansson yajl cjose
+# ISA-L's inflate for reading gzip (issue 22: igzip -dc 3 to 4 times gzip -dc);
+# zlib still writes it, so packing makes the same bytes either way.  ISAL=no
+# builds zlib's inflate (a distribution without ISA-L); =yes fails when
+# libisal is missing instead of falling back; auto (the default) falls back.
+ISAL ?= auto
+ifeq ($(ISAL),yes)
+CP_ISAL = libisal
+else ifeq ($(ISAL),auto)
+CP_ISAL := $(shell $(PKG_CONFIG) --exists libisal 2>/dev/null && echo libisal)
+else ifneq ($(ISAL),no)
+$(error ISAL=$(ISAL): say yes, no or auto)
+endif
+
+CP_PKGS = libarchive libcrypto zlib jansson yajl cjose $(CP_ISAL)
 CP_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CP_PKGS) 2>/dev/null)
 CP_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CP_PKGS) 2>/dev/null)
 
@@ -34,7 +47,7 @@ CP_ARCHIVE_A := $(shell $(PKG_CONFIG) --variable=libdir libarchive 2>/dev/null)/
 CP_WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wwrite-strings
 CP_CPPFLAGS = -Ilib -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-DCP_VERSION=\"$(VERSION)\"
+	-DCP_VERSION=\"$(VERSION)\" $(if $(CP_ISAL),-DCP_HAVE_ISAL)
 CP_CFLAGS = -std=c11 -pthread $(CP_WARN)
 ifeq ($(SANITIZE),1)
 CP_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -52,7 +65,7 @@ PROGS := $(PROG_SRC:src/%.c=bin/%)
 MAN_PAGES := $(sort $(wildcard man/*.[1-8]))
 
 CP_FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(CP_PKG_LIBS) $(LDLIBS) \
-	ARCHIVE_STATIC=$(ARCHIVE_STATIC)
+	ARCHIVE_STATIC=$(ARCHIVE_STATIC) ISAL=$(ISAL):$(CP_ISAL)
 # Goals that use what is built (install it, pack the sources with its
 # cp-tar): they keep the recorded flags (a first build still records its own).
 CP_KEEP_GOALS = install install-toolkit uninstall uninstall-toolkit dist
@@ -66,10 +79,11 @@ endif
 
 all: build/deps-ok $(PROGS)
 
-# A missing -dev package is named once, before a wall of compiler errors.
-build/deps-ok:
+# A missing -dev package is named once, before a wall of compiler errors;
+# checked again when the flags change (ISAL=yes may want one more).
+build/deps-ok: build/flags
 	@$(PKG_CONFIG) --exists --print-errors $(CP_PKGS) || { \
-	  echo "missing build dependencies: run 'bash ci/deps.sh'" >&2; exit 2; }
+	  echo "missing build dependencies: run 'bash ci/deps.sh'$(if $(filter yes,$(ISAL)), (ISAL=yes needs libisal-dev))" >&2; exit 2; }
 	@mkdir -p build && touch $@
 
 build/lib/%.o: lib/%.c build/flags | build/deps-ok

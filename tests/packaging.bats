@@ -183,7 +183,7 @@ PROG
 	for p in cp-tar cp-plane; do
 		run -0 ldd "$T/bin/$p"
 		# only the toolkit's own libraries and libc: no libarchive, libxml2, lzma, ICU...
-		others=$(awk '{ print $1 }' <<< "$output" | grep -Ev '^(linux-vdso|libz|libcrypto|libjansson|libyajl|libcjose|libc|/lib64/ld-linux-x86-64)\.so' || true)
+		others=$(awk '{ print $1 }' <<< "$output" | grep -Ev '^(linux-vdso|libz|libisal|libcrypto|libjansson|libyajl|libcjose|libc|/lib64/ld-linux-x86-64)\.so' || true)
 		[ -z "$others" ] || { echo "$p loads: $others"; false; }
 	done
 	# no writer but pax in it: the shim stands for the table that names them all
@@ -197,4 +197,24 @@ PROG
 	[ ! -e "$T/build/archive-libs" ]
 	run -0 mk -C "$T" -s CFLAGS='-O1 -g' build/archive-libs
 	[ "$(cat "$T/build/archive-libs")" = build/libarchive-tar.a ]
+}
+
+@test "ISA-L: auto inflates with libisal where it is; ISAL=no builds zlib's inflate; ISAL=yes fails without it" {
+	pkg-config --exists libisal || skip "libisal-dev is not installed"
+	run -0 nm "$T/bin/cp-tar"
+	[[ $output == *" U isal_inflate"* ]]
+	grep -q 'ISAL=auto:libisal' "$T/build/flags"
+	mk -C "$T" -s ISAL=no CFLAGS='-O1 -g' build/lib/tar/gzin.o
+	run -0 nm "$T/build/lib/tar/gzin.o"
+	[[ $output != *isal_inflate* && $output == *" U inflate"* ]]
+	# a pkg-config that knows every library but libisal
+	printf '#!/bin/sh\nfor a; do [ "$a" = libisal ] && exit 1; done\nexec pkg-config "$@"\n' > nopc
+	chmod +x nopc
+	run -2 mk -C "$T" -s ISAL=yes PKG_CONFIG="$PWD/nopc" CFLAGS='-O1 -g' build/deps-ok
+	[[ $output == *"(ISAL=yes needs libisal-dev)"* ]]
+	run -2 mk -C "$T" -s ISAL=maybe build/deps-ok
+	[[ $output == *"ISAL=maybe: say yes, no or auto"* ]]
+	mk -C "$T" -s CFLAGS='-O1 -g' build/lib/tar/gzin.o
+	run -0 nm "$T/build/lib/tar/gzin.o"
+	[[ $output == *" U isal_inflate"* ]]
 }
