@@ -38,7 +38,9 @@ CP_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(CP_PKGS) 2>/dev/null)
 # prove it needs nothing but the toolkit's other libraries.  ARCHIVE_STATIC=no
 # links the shared library (a distribution's choice); =yes fails instead of
 # falling back; auto (the default) falls back.  build/archive-libs holds what
-# the programs link for libarchive.
+# the programs link for libarchive; the shell reads it as it links (GNU make
+# 4.3's $(file <) in a long recipe line lost the rest of the line: seen
+# under SANITIZE=1, whose flags make the line longer).
 ARCHIVE_STATIC ?= auto
 CP_LINK_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(CP_PKGS)) 2>/dev/null)
 CP_ARCHIVE_SHARED := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
@@ -119,7 +121,7 @@ build/archive-libs: build/flags mk/libarchive-shim.c mk/libarchive-probe.c | bui
 
 bin/%: build/src/%.o build/libcp.a build/archive-libs
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libcp.a $(file <build/archive-libs) \
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libcp.a $$(cat build/archive-libs) \
 	  $(CP_LINK_LIBS) $(LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(PROG_SRC:src/%.c=build/src/%.d)
