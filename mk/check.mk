@@ -20,7 +20,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
 UNIT_PROGS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_BATS := $(if $(filter tests/unit.bats,$(TESTS)),build/tests/programs.bats)
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h build/libcp.a build/flags
+build/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/zgzip.h build/libcp.a build/flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< build/libcp.a $(CP_PKG_LIBS) $(LDLIBS)
 

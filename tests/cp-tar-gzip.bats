@@ -192,3 +192,54 @@ refused_as() {
 	run -0 cp-tar -t --json --max-ratio 0 < z.tgz
 	[ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum < zeros | cut -c1-64)" ]
 }
+
+# same_both_ways ARCHIVE: cp-tar -t --json and -x say the same (status, stdout,
+# stderr) inflating on a thread ahead of the reader (the default) and in the
+# reader (CP_TAR_THREADS=1): the pieces are the same, so is every message.
+same_both_ways() {
+	local mode out1 out2
+	for mode in t x; do
+		rm -rf d1 d2 && mkdir d1 d2
+		if [ $mode = t ]; then
+			run --separate-stderr cp-tar -t --json < "$1"
+		else
+			run --separate-stderr cp-tar -x d1 < "$1"
+		fi
+		out1="$status|$output|$stderr"
+		if [ $mode = t ]; then
+			CP_TAR_THREADS=1 run --separate-stderr cp-tar -t --json < "$1"
+		else
+			CP_TAR_THREADS=1 run --separate-stderr cp-tar -x d2 < "$1"
+		fi
+		out2="$status|$output|$stderr"
+		[ "$out1" = "$out2" ] || { printf 'ahead:  %s\ninline: %s\n' "$out1" "$out2"; return 1; }
+		[ "$(sums_of d1)" = "$(sums_of d2)" ]
+	done
+}
+
+@test "inflating on a thread ahead and in the reader (CP_TAR_THREADS=1): the same files, output and messages" {
+	# Big enough for the ring to fill: 16 pieces of 128 KiB.
+	head -c 3000000 /dev/urandom > big.bin
+	seq 1 400000 > big.txt
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf big.tar big.bin big.txt
+	gzipped big.tar ok.tgz members=5
+	same_both_ways ok.tgz
+	run -0 cp-tar -t --json < ok.tgz
+	[ "${#lines[@]}" -eq 2 ]
+	size=$(stat -c %s ok.tgz)
+	for cut in 30 70000 1500000 $((size / 2)) $((size - 9)); do
+		head -c "$cut" ok.tgz > cut.tgz
+		same_both_ways cut.tgz
+	done
+	for word in badcrc badisize garbage; do
+		gzipped big.tar bad.tgz members=3 $word
+		same_both_ways bad.tgz
+	done
+	# a flipped byte in the middle of the deflate data
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 0x40; open(sys.argv[2], "wb").write(b)' ok.tgz flip.tgz
+	same_both_ways flip.tgz
+	head -c 30000000 /dev/zero > zeros
+	tar -cf z.tar zeros
+	gzipped z.tar z.tgz members=5
+	same_both_ways z.tgz
+}

@@ -4,6 +4,7 @@
  * same in both.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 
 struct cp_gzin {
 	int fd, eof, member_done, started;
+	int stopfd;			/* see cp_gzin_stopfd; -1 when not set */
 #ifdef CP_HAVE_ISAL
 	struct inflate_state is;
 #else
@@ -36,6 +38,20 @@ struct cp_gzin {
 	struct cp_err err;	/* set once: every later read fails with it */
 };
 
+/* Wait until fd can be read, or fail when stopfd can: a read must not block a stop. */
+static int
+wait_input(struct cp_gzin *g)
+{
+	struct pollfd p[2] = { { g->fd, POLLIN, 0 }, { g->stopfd, POLLIN, 0 } };
+
+	while (poll(p, 2, -1) == -1)
+		if (errno != EINTR)
+			return cp_err_set(&g->err, errno, "read error");
+	if (p[1].revents != 0)
+		return cp_err_set(&g->err, 0, "stopped");
+	return 0;
+}
+
 /* Make at least want (<= INBUF) bytes available unless the input ends first.  Returns 0 or -1. */
 static int
 fill(struct cp_gzin *g, size_t want)
@@ -46,6 +62,8 @@ fill(struct cp_gzin *g, size_t want)
 		if (g->avail > 0 && g->next != g->in)
 			memmove(g->in, g->next, g->avail);
 		g->next = g->in;
+		if (g->stopfd >= 0 && wait_input(g) == -1)
+			return -1;
 		n = read(g->fd, g->in + g->avail, INBUF - g->avail);
 		if (n < 0) {
 			if (errno == EINTR && (g->cancel == NULL || !*g->cancel))
@@ -274,6 +292,7 @@ cp_gzin_new(int fd, uint64_t max_ratio, uint64_t floor, volatile sig_atomic_t *c
 	struct cp_gzin *g = xcalloc(1, sizeof(*g));
 
 	g->fd = fd;
+	g->stopfd = -1;
 	g->max_ratio = max_ratio;
 	g->floor = floor;
 	g->cancel = cancel;
@@ -313,6 +332,12 @@ void
 cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h)
 {
 	g->hash = h;
+}
+
+void
+cp_gzin_stopfd(struct cp_gzin *g, int stopfd)
+{
+	g->stopfd = stopfd;
 }
 
 ssize_t

@@ -49,6 +49,14 @@ uint64_t cp_gzin_bytes_out(const struct cp_gzin *g);
  */
 void cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h);
 
+/*
+ * From now on, wait before each read of fd until it or stopfd is readable;
+ * once stopfd is (another thread wrote to it), reading fails with "stopped".
+ * For a thread that reads fd on another's behalf (cp_gzahead): a read
+ * from a pipe that never delivers must not keep it from being stopped.
+ */
+void cp_gzin_stopfd(struct cp_gzin *g, int stopfd);
+
 /* Release g (fd is not closed); safe on NULL. */
 void cp_gzin_free(struct cp_gzin *g);
 

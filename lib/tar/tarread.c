@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 
 #include "base/xalloc.h"
+#include "tar/gzahead.h"
 #include "tar/gzin.h"
 #include "tar/tarerr.h"
 #include "tar/tarread.h"
@@ -17,12 +18,15 @@
 
 #define OUTBUF (128 * 1024)
 #define RATIO_FLOOR (1024 * 1024)	/* small archives are never bombs; padding alone reaches 100:1 */
+#define AHEAD_SLOTS 16			/* inflated ahead: 2 MiB of OUTBUF pieces */
 
 struct cp_tarread {
 	struct archive *a;
 	struct cp_gzin *gz;
+	struct cp_gzahead *ahead;	/* inflating gz on another thread, or NULL: gz read here */
 	struct cp_tarscan *scan;
-	unsigned char *buf;
+	unsigned char *buf;		/* gz's output when read here */
+	const void *piece;		/* the last piece pulled, for libarchive */
 	int stream_done, at_end;
 	uint64_t index, data_off;
 	char *name;			/* the current entry's name, for messages */
@@ -79,17 +83,24 @@ static ssize_t
 pull(struct cp_tarread *r)
 {
 	ssize_t n;
+	uint64_t in;
 
 	if (r->stream_done)
 		return 0;
-	n = cp_gzin_read(r->gz, r->buf, OUTBUF);
-	if (r->progress != NULL && cp_gzin_bytes_in(r->gz) > r->told) {
-		r->progress(r->progress_arg, cp_gzin_bytes_in(r->gz) - r->told);
-		r->told = cp_gzin_bytes_in(r->gz);
+	if (r->ahead != NULL)
+		n = cp_gzahead_next(r->ahead, &r->piece, &in);
+	else {
+		n = cp_gzin_read(r->gz, r->buf, OUTBUF);
+		r->piece = r->buf;
+		in = cp_gzin_bytes_in(r->gz);
+	}
+	if (r->progress != NULL && in > r->told) {
+		r->progress(r->progress_arg, in - r->told);
+		r->told = in;
 	}
 	if (n < 0) {
 		/* Name the entry whose data was being read, if one was. */
-		own_error(r, cp_gzin_error(r->gz), 1);
+		own_error(r, r->ahead != NULL ? cp_gzahead_error(r->ahead) : cp_gzin_error(r->gz), 1);
 		return -1;
 	}
 	if (n == 0) {
@@ -100,7 +111,7 @@ pull(struct cp_tarread *r)
 		}
 		return 0;
 	}
-	if (cp_tarscan_feed(r->scan, r->buf, (size_t)n) == -1) {
+	if (cp_tarscan_feed(r->scan, r->piece, (size_t)n) == -1) {
 		own_error(r, cp_tarscan_error(r->scan), 0);
 		return -1;
 	}
@@ -114,8 +125,20 @@ read_cb(struct archive *a, void *arg, const void **buf)
 	ssize_t n = pull(r);
 
 	(void)a;
-	*buf = r->buf;
+	*buf = r->piece;
 	return n < 0 ? ARCHIVE_FATAL : n;
+}
+
+/*
+ * Inflate on a thread ahead of the reader unless CP_TAR_THREADS is 1 (tests
+ * run both ways; the pieces, and so every result and message, are the same).
+ */
+static int
+ahead_wanted(void)
+{
+	const char *env = getenv("CP_TAR_THREADS");
+
+	return env == NULL || env[0] != '1' || env[1] != '\0';
 }
 
 struct cp_tarread *
@@ -128,8 +151,12 @@ cp_tarread_open(int fd, const struct cp_tarread_opts *o)
 	r->progress_arg = o->progress_arg;
 	r->scan = cp_tarscan_new();
 	r->gz = cp_gzin_new(fd, o->max_ratio, RATIO_FLOOR, o->cancel);
-	if (r->gz != NULL)
+	if (r->gz != NULL) {
 		cp_gzin_hash(r->gz, o->hash);
+		/* Without a thread (none wanted, or none to be had) gz is read here, as before. */
+		if (ahead_wanted())
+			r->ahead = cp_gzahead_new(r->gz, OUTBUF, AHEAD_SLOTS, o->cancel);
+	}
 	r->a = archive_read_new();
 	if (r->gz == NULL || r->a == NULL ||
 	    archive_read_support_format_tar(r->a) != ARCHIVE_OK) {
@@ -284,6 +311,8 @@ cp_tarread_close(struct cp_tarread *r)
 		return;
 	if (r->a != NULL)
 		archive_read_free(r->a);
+	/* The thread first: it reads gz, and the caller's hash, until it is stopped. */
+	cp_gzahead_free(r->ahead);
 	cp_gzin_free(r->gz);
 	cp_tarscan_free(r->scan);
 	free(r->buf);

@@ -13,6 +13,7 @@
 
 #include "tar/gzin.h"
 #include "unit.h"
+#include "zgzip.h"
 
 #define CAP (4u << 20)
 
@@ -21,29 +22,6 @@ static unsigned char out[CAP];
 static size_t outlen;
 static char why[sizeof(((struct cp_err *)0)->msg)];
 static int digest_ok;	/* the last accepted run hashed exactly the input */
-
-/* gzip of src by zlib (deflateSetHeader's fields when hd is not NULL) at dst; returns its length. */
-static size_t
-gz(const void *src, size_t n, gz_header *hd, unsigned char *dst, size_t cap)
-{
-	z_stream z;
-	size_t len;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		abort();
-	if (hd != NULL && deflateSetHeader(&z, hd) != Z_OK)
-		abort();
-	z.next_in = (unsigned char *)(uintptr_t)src;
-	z.avail_in = (uInt)n;
-	z.next_out = dst;
-	z.avail_out = (uInt)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		abort();
-	len = z.total_out;
-	deflateEnd(&z);
-	return len;
-}
 
 /*
  * Read d through gzin, handed over step bytes per read(2) (a SOCK_SEQPACKET
