@@ -35,8 +35,8 @@ static const char help[] =
 "              [--allow-symlinks] [PATH ...]\n"
 "       cp-tar -t [-q] [--json] [--check] [-f ARCHIVE] [--progress]\n"
 "              [--allow-symlinks] [caps]\n"
-"       cp-tar -x [-q] [--force] [--json] [--no-sync] [-f ARCHIVE] [--progress]\n"
-"              [--allow-symlinks] [caps] DIR | -C DIR\n"
+"       cp-tar -x [-q] [--force] [--json] [--no-sync] [--sha256 HEX] [-f ARCHIVE]\n"
+"              [--progress] [--allow-symlinks] [caps] DIR | -C DIR\n"
 "\n"
 "Pack paths into a tar.gz that is byte-identical on any machine, list one,\n"
 "or extract one into DIR all or nothing, never outside DIR.\n"
@@ -60,6 +60,8 @@ static const char help[] =
 "      --check           with -t, refuse what -x would refuse (exit 2)\n"
 "      --force           with -x, replace existing regular files, by rename\n"
 "      --no-sync         with -x, do not flush the extracted files to disk\n"
+"      --sha256 HEX      with -x, extract only if the archive's SHA-256 is HEX\n"
+"                        (hashed in the same read as it is extracted)\n"
 "      --json            JSON Lines: {\"path\",\"type\",\"size\",\"mode\",\"sha256\"...}\n"
 "      --progress        show progress on standard error even when it is not a\n"
 "                        terminal (by default: only on a terminal)\n"
@@ -85,7 +87,7 @@ static const char help[] =
 enum {
 	OPT_SYMLINKS = 256, OPT_CHECK, OPT_FORCE, OPT_NOSYNC, OPT_JSON, OPT_VERSION,
 	OPT_MAX_BYTES, OPT_MAX_ENTRIES, OPT_MAX_ENTRY, OPT_MAX_RATIO, OPT_MAX_PATH,
-	OPT_MAX_DEPTH, OPT_PROGRESS
+	OPT_MAX_DEPTH, OPT_PROGRESS, OPT_SHA256
 };
 
 static const struct option longopts[] = {
@@ -101,6 +103,7 @@ static const struct option longopts[] = {
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "no-sync", no_argument, NULL, OPT_NOSYNC },
+	{ "sha256", required_argument, NULL, OPT_SHA256 },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -122,6 +125,7 @@ struct opts {
 	int null, level, jobs, symlinks, check, force, sync, json;
 	int progress, quiet, verbose;
 	const char *file, *dir;
+	const char *sha256;	/* --sha256: the archive's digest, lowercase hex, or NULL */
 	struct cp_tarlimits lim;
 	char **args;
 	int nargs;
@@ -470,10 +474,27 @@ print_receipt(const struct opts *o, const struct cp_extract_receipt *rc)
 	return 0;
 }
 
+/* With --sha256: the archive read to its end must be the one asked for. Returns 0 or -1 (why). */
+static int
+archive_digest_ok(const struct opts *o, struct cp_sha256 *h, struct cp_err *why)
+{
+	unsigned char d[CP_SHA256_LEN];
+	char hex[CP_SHA256_HEXLEN + 1];
+
+	if (cp_sha256_final(h, d) == -1)
+		return cp_err_set(why, 0, "openssl failure");
+	cp_hex_encode(d, sizeof(d), hex);
+	if (strcmp(hex, o->sha256) != 0)
+		return cp_err_set(why, 0, "archive digest mismatch: expected %s, got %s (nothing extracted)",
+		    o->sha256, hex);
+	return 0;
+}
+
 static int
 extract_mode(const struct opts *o)
 {
 	struct cp_extract_opts xo = { 0 };
+	struct cp_sha256 h = { 0 };
 	struct cp_extract *x;
 	struct cp_extract_receipt rc;
 	struct cp_err why;
@@ -486,6 +507,11 @@ extract_mode(const struct opts *o)
 	xo.cancel = &cancel;
 	xo.progress = cp_progress_add;
 	xo.progress_arg = &meter;
+	if (o->sha256 != NULL) {
+		if (cp_sha256_init(&h) == -1)
+			errx(CP_EXIT_ERR, "openssl failure");
+		xo.hash = &h;
+	}
 	catch_signals();
 	/* A closed standard output is an error to report and roll back from, not a death. */
 	signal(SIGPIPE, SIG_IGN);
@@ -495,6 +521,13 @@ extract_mode(const struct opts *o)
 		errx(CP_EXIT_ERR, "%s", why.msg);
 	}
 	cp_progress_end(&meter, 0);
+	/* Staged means read to the end of the stream: the digest covers every byte that was extracted. */
+	if (o->sha256 != NULL && archive_digest_ok(o, &h, &why) == -1) {
+		cp_extract_abort(x);
+		cp_extract_receipt_free(&rc);
+		errx(CP_EXIT_ERR, "%s", why.msg);
+	}
+	cp_sha256_free(&h);
 	if ((e = print_receipt(o, &rc)) != 0) {
 		cp_extract_abort(x);
 		check_cancel("interrupted (nothing extracted)");
@@ -526,6 +559,19 @@ parse_int(const char *opt, const char *s, int lo, int hi)
 	return (int)v;
 }
 
+/* --sha256's digest: 64 hex digits, either case; returned in lowercase, as it is compared. */
+static const char *
+sha256_arg(const char *s)
+{
+	unsigned char d[CP_SHA256_LEN];
+	char *hex = xmalloc(CP_SHA256_HEXLEN + 1);
+
+	if (strlen(s) != CP_SHA256_HEXLEN || cp_hex_decode(s, CP_SHA256_HEXLEN, d) == -1)
+		errx(CP_EXIT_ERR, "--sha256: not a SHA-256 digest (64 hex digits): %s", s);
+	cp_hex_encode(d, sizeof(d), hex);
+	return hex;
+}
+
 static void
 check_opts(struct opts *o)
 {
@@ -546,8 +592,8 @@ check_opts(struct opts *o)
 		errx(CP_EXIT_ERR, "-t takes no operands (the archive is -f or standard input)");
 	if (o->check && o->mode != 't')
 		errx(CP_EXIT_ERR, "--check needs -t");
-	if ((o->force || !o->sync) && o->mode != 'x')
-		errx(CP_EXIT_ERR, "--force and --no-sync need -x");
+	if ((o->force || !o->sync || o->sha256 != NULL) && o->mode != 'x')
+		errx(CP_EXIT_ERR, "--force, --no-sync and --sha256 need -x");
 	if (o->json && o->mode == 'c')
 		errx(CP_EXIT_ERR, "--json needs -t or -x");
 	if (o->null && o->mode != 'c')
@@ -587,6 +633,7 @@ main(int argc, char *argv[])
 		case OPT_NOSYNC: o.sync = 0; break;
 		case OPT_JSON: o.json = 1; break;
 		case OPT_PROGRESS: o.progress = 1; break;
+		case OPT_SHA256: o.sha256 = sha256_arg(optarg); break;
 		case 'q': o.quiet = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'z': break;

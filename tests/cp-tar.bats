@@ -858,3 +858,29 @@ for m in tarfile.open(sys.argv[1]).getmembers(): print(m.name)' a.tgz | cmp - na
 	exec 7>&-
 	[ "$st" -eq 130 ]
 }
+
+@test "--sha256: extracts only the archive whose SHA-256 (sha256sum's) it names, hashed in the same read" {
+	sum=$(sha256sum < "$CORPUS/good.tgz" | cut -c1-64)
+	mkdir -p "$ROOT/plain" "$ROOT/checked"
+	run -0 cp-tar -x --no-sync "$ROOT/plain" < "$CORPUS/good.tgz"
+	want=$output
+	# through a pipe, the digest in capitals as some tools print it
+	run -0 bash -c 'cat "$1" | cp-tar -x --no-sync --sha256 "$2" "$3"' _ "$CORPUS/good.tgz" "${sum^^}" "$ROOT/checked"
+	[ "$output" = "$want" ]
+	[ "$(tree_state "$ROOT/checked")" = "$(tree_state "$ROOT/plain")" ]
+	# another archive's digest: nothing extracted, the digest read is said
+	before=$(tree_state "$ROOT")
+	other=$(sha256sum < "$CORPUS/two-mib.tgz" | cut -c1-64)
+	for threads in 1 2; do
+		CP_TAR_THREADS=$threads run --separate-stderr -2 cp-tar -x --sha256 "$other" "$DEST" < "$CORPUS/good.tgz"
+		[ -z "$output" ]
+		[ "$stderr" = "cp-tar: archive digest mismatch: expected $other, got $sum (nothing extracted)" ]
+		[ "$(tree_state "$ROOT")" = "$before" ]
+	done
+	run --separate-stderr -2 cp-tar -x --sha256 "${sum:1}" "$DEST" < "$CORPUS/good.tgz"
+	[ "$stderr" = "cp-tar: --sha256: not a SHA-256 digest (64 hex digits): ${sum:1}" ]
+	run --separate-stderr -2 cp-tar -x --sha256 "${sum:1}g" "$DEST" < "$CORPUS/good.tgz"
+	run --separate-stderr -2 cp-tar -t --sha256 "$sum" < "$CORPUS/good.tgz"
+	[ "$stderr" = "cp-tar: --force, --no-sync and --sha256 need -x" ]
+	[ "$(tree_state "$ROOT")" = "$before" ]
+}

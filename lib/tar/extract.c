@@ -539,7 +539,7 @@ stage_entry(struct cp_extract *j, struct cp_tarread *tr, struct walker *w, struc
 static int
 stage_all(struct cp_extract *j, int fd)
 {
-	struct cp_tarread_opts ro = { j->o->lim.max_ratio, j->o->cancel, NULL,
+	struct cp_tarread_opts ro = { j->o->lim.max_ratio, j->o->cancel, j->o->hash,
 	    j->o->progress, j->o->progress_arg };
 	struct walker w, aux;
 	struct cp_tarentry e;

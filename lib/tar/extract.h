@@ -17,6 +17,7 @@ struct cp_extract_opts {
 	int allow_symlinks;		/* see CP_TARCHECK_SYMLINKS */
 	int sync;			/* make the result durable (syncfs, fsync of directories) */
 	volatile sig_atomic_t *cancel;	/* set by a signal handler: stop and roll back */
+	struct cp_sha256 *hash;		/* fed the compressed bytes as they are read (cp_gzin_hash), or NULL */
 	/* Told the compressed bytes read since the last call (may be NULL). */
 	void (*progress)(void *progress_arg, uint64_t n);
 	void *progress_arg;
