@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,11 +15,20 @@
 
 /* How long the reader sleeps between looks at cancel while it waits for a slot. */
 #define CANCEL_POLL_NS (50 * 1000 * 1000)
+/* The compressed bytes not yet hashed: HBLOCKS copies of what the thread read, HBLOCK bytes each. */
+#define HBLOCKS 64
+#define HBLOCK (64 * 1024)
 
 struct slot {
 	unsigned char *buf;
 	ssize_t n;		/* what cp_gzin_read returned */
 	uint64_t bytes_in;	/* compressed bytes read by then */
+};
+
+/* Compressed bytes read, to be hashed in order by whichever thread has time. */
+struct hblock {
+	unsigned char *buf;
+	size_t n;
 };
 
 struct cp_gzahead {
@@ -35,12 +45,95 @@ struct cp_gzahead {
 	uint64_t tail;		/* under mu: slots filled */
 	uint64_t head;		/* under mu: slots given back */
 	int stopping;		/* under mu */
+	/*
+	 * The archive's digest.  Inflating is the longer half of the work, so
+	 * the thread only copies what it reads into hq; the reader hashes it
+	 * while it waits for a piece, the thread itself only when hq is full.
+	 * hash_mu is held while a block is hashed, so blocks go in in order.
+	 */
+	struct cp_sha256 *hash;
+	struct hblock hq[HBLOCKS];
+	uint64_t hq_tail;	/* under mu: blocks queued */
+	uint64_t hq_head;	/* under mu: blocks hashed */
+	int hash_failed;	/* under mu */
+	pthread_mutex_t hash_mu;
 	/* The reader's own: */
 	int holding;		/* it holds ring[head % nslot] */
 	int ended;		/* it took the last slot (n <= 0) */
 	ssize_t last;		/* that slot's n */
 	struct cp_err err;	/* "interrupted", else gzin's error once ended */
 };
+
+/*
+ * Hash queued blocks in order, up to max of them (0: until none is left).
+ * With wait, take hash_mu even if the other thread holds it; without, give
+ * way to it.  Returns how many blocks were hashed.
+ */
+static unsigned
+hash_some(struct cp_gzahead *a, unsigned max, int wait)
+{
+	struct hblock *b;
+	unsigned k = 0;
+	int failed = 0;
+
+	if (wait)
+		pthread_mutex_lock(&a->hash_mu);
+	else if (pthread_mutex_trylock(&a->hash_mu) != 0)
+		return 0;
+	for (; max == 0 || k < max; k++) {
+		pthread_mutex_lock(&a->mu);
+		if (a->hq_head == a->hq_tail) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		/* hq_head's block stays put until hq_head moves: the thread writes only at hq_tail. */
+		b = &a->hq[a->hq_head % HBLOCKS];
+		pthread_mutex_unlock(&a->mu);
+		failed = cp_sha256_update(a->hash, b->buf, b->n) == -1;
+		pthread_mutex_lock(&a->mu);
+		a->hq_head++;
+		a->hash_failed |= failed;
+		pthread_mutex_unlock(&a->mu);
+	}
+	pthread_mutex_unlock(&a->hash_mu);
+	return k;
+}
+
+/* gzin's tap, on the thread: queue a copy of what was read (hashing the oldest first when hq is full). */
+static int
+queue_read(void *v, const void *buf, size_t n)
+{
+	struct cp_gzahead *a = v;
+	const unsigned char *p = buf;
+	struct hblock *b;
+	size_t k;
+	int failed;
+
+	while (n > 0) {
+		pthread_mutex_lock(&a->mu);
+		while (a->hq_tail - a->hq_head == HBLOCKS) {
+			pthread_mutex_unlock(&a->mu);
+			hash_some(a, 1, 1);
+			pthread_mutex_lock(&a->mu);
+		}
+		b = &a->hq[a->hq_tail % HBLOCKS];
+		pthread_mutex_unlock(&a->mu);
+		k = n < HBLOCK ? n : HBLOCK;
+		memcpy(b->buf, p, k);
+		b->n = k;
+		p += k;
+		n -= k;
+		pthread_mutex_lock(&a->mu);
+		a->hq_tail++;
+		failed = a->hash_failed;
+		/* A reader waiting for a piece can hash this meanwhile. */
+		pthread_cond_signal(&a->filled);
+		pthread_mutex_unlock(&a->mu);
+		if (failed)
+			return -1;
+	}
+	return 0;
+}
 
 static void *
 inflater(void *v)
@@ -51,8 +144,19 @@ inflater(void *v)
 
 	do {
 		pthread_mutex_lock(&a->mu);
-		while (a->tail - a->head == a->nslot && !a->stopping)
+		while (a->tail - a->head == a->nslot && !a->stopping) {
+			/* Ahead by a whole ring: the reader is the slower, hash for it. */
+			if (a->hq_head != a->hq_tail) {
+				unsigned k;
+
+				pthread_mutex_unlock(&a->mu);
+				k = hash_some(a, 1, 0);
+				pthread_mutex_lock(&a->mu);
+				if (k > 0)
+					continue;
+			}
 			pthread_cond_wait(&a->freed, &a->mu);
+		}
 		if (a->stopping) {
 			pthread_mutex_unlock(&a->mu);
 			break;
@@ -74,7 +178,8 @@ inflater(void *v)
 }
 
 struct cp_gzahead *
-cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots, volatile sig_atomic_t *cancel)
+cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots, struct cp_sha256 *hash,
+    volatile sig_atomic_t *cancel)
 {
 	struct cp_gzahead *a = xcalloc(1, sizeof(*a));
 	pthread_condattr_t ca;
@@ -88,12 +193,18 @@ cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots, volatile sig_ato
 	a->ring = xcalloc(a->nslot, sizeof(*a->ring));
 	for (unsigned i = 0; i < a->nslot; i++)
 		a->ring[i].buf = xmalloc(chunk);
+	a->hash = hash;
+	for (unsigned i = 0; hash != NULL && i < HBLOCKS; i++)
+		a->hq[i].buf = xmalloc(HBLOCK);
 	if (pipe2(a->stop, O_CLOEXEC) == -1) {
 		a->stop[0] = a->stop[1] = -1;
 		goto fail;
 	}
 	cp_gzin_stopfd(g, a->stop[0]);
+	if (hash != NULL)
+		cp_gzin_tap(g, queue_read, a);
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->hash_mu, NULL);
 	/* The reader's waits are timed (to look at cancel): on the monotonic clock, immune to date changes. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -108,9 +219,11 @@ cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots, volatile sig_ato
 	if (rc == 0)
 		return a;
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->hash_mu);
 	pthread_cond_destroy(&a->filled);
 	pthread_cond_destroy(&a->freed);
 	cp_gzin_stopfd(g, -1);
+	cp_gzin_tap(g, NULL, NULL);
 	errno = rc;
 fail:
 	rc = errno;
@@ -120,6 +233,8 @@ fail:
 	}
 	for (unsigned i = 0; i < a->nslot; i++)
 		free(a->ring[i].buf);
+	for (unsigned i = 0; i < HBLOCKS; i++)
+		free(a->hq[i].buf);
 	free(a->ring);
 	free(a);
 	errno = rc;
@@ -143,6 +258,16 @@ cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_in)
 		pthread_cond_signal(&a->freed);
 	}
 	while (a->tail == a->head) {
+		/* Nothing to read yet: hash what the thread read meanwhile. */
+		if (a->hq_head != a->hq_tail) {
+			unsigned k;
+
+			pthread_mutex_unlock(&a->mu);
+			k = hash_some(a, 1, 0);
+			pthread_mutex_lock(&a->mu);
+			if (k > 0)
+				continue;
+		}
 		if (a->cancel != NULL && *a->cancel) {
 			pthread_mutex_unlock(&a->mu);
 			return cp_err_set(&a->err, 0, "interrupted");
@@ -166,7 +291,12 @@ cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_in)
 		a->last = s->n;
 		if (s->n < 0)
 			a->err = *cp_gzin_error(a->g);
-		return s->n;
+		/* The end: the digest covers every byte read once the rest is hashed. */
+		else if (a->hash != NULL && (hash_some(a, 0, 1), a->hash_failed)) {
+			a->last = -1;
+			cp_err_set(&a->err, ENOMEM, "cannot hash the archive");
+		}
+		return a->last;
 	}
 	*buf = s->buf;
 	return s->n;
@@ -195,13 +325,18 @@ cp_gzahead_free(struct cp_gzahead *a)
 	while (w == -1 && errno == EINTR);
 	pthread_join(a->thread, NULL);
 	cp_gzin_stopfd(a->g, -1);
+	if (a->hash != NULL)
+		cp_gzin_tap(a->g, NULL, NULL);
 	close(a->stop[0]);
 	close(a->stop[1]);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->hash_mu);
 	pthread_cond_destroy(&a->filled);
 	pthread_cond_destroy(&a->freed);
 	for (unsigned i = 0; i < a->nslot; i++)
 		free(a->ring[i].buf);
+	for (unsigned i = 0; i < HBLOCKS; i++)
+		free(a->hq[i].buf);
 	free(a->ring);
 	free(a);
 }

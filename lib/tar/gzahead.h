@@ -18,17 +18,20 @@ struct cp_gzahead;
  * slots (slots * chunk bytes in all) while the caller uses what it read
  * before.  Each slot holds what one call returned, so the caller sees the
  * same pieces, in the same order, ending the same way (0 or -1) as calling
- * cp_gzin_read itself would.  From here until cp_gzahead_free, g belongs
- * to the thread: set cp_gzin_hash before, read its digest only after the
- * end (cp_gzahead_next returned 0) or after cp_gzahead_free.  The thread
- * runs with every signal blocked (a program's handlers keep running on its
- * own thread).  When cancel is not NULL and becomes nonzero while the caller
+ * cp_gzin_read itself would.  When hash is not NULL it is fed every
+ * compressed byte read, in order, as cp_gzin_hash would feed it (do not
+ * also set that), by whichever thread has time: the caller while it waits
+ * for a piece, the thread when it is far ahead; once cp_gzahead_next has
+ * returned 0 the digest covers every byte read.  From here until
+ * cp_gzahead_free, g and hash belong to the thread.  The thread runs with
+ * every signal blocked (a program's handlers keep running on its own
+ * thread).  When cancel is not NULL and becomes nonzero while the caller
  * waits for a slot, cp_gzahead_next fails with "interrupted".
  * Returns NULL with errno set if the thread cannot start (then read g
  * directly).  Caller releases with cp_gzahead_free.
  */
 struct cp_gzahead *cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots,
-    volatile sig_atomic_t *cancel);
+    struct cp_sha256 *hash, volatile sig_atomic_t *cancel);
 
 /*
  * The next piece: sets *buf (valid until the next call or cp_gzahead_free)

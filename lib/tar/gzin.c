@@ -34,7 +34,8 @@ struct cp_gzin {
 	uint64_t bytes_in, bytes_out, consumed;
 	uint64_t max_ratio, floor;
 	volatile sig_atomic_t *cancel;
-	struct cp_sha256 *hash;	/* fed every byte read, or NULL */
+	cp_gzin_tap_fn tap;	/* given every byte read (cp_gzin_hash, cp_gzin_tap), or NULL */
+	void *tap_arg;
 	struct cp_err err;	/* set once: every later read fails with it */
 };
 
@@ -74,8 +75,7 @@ fill(struct cp_gzin *g, size_t want)
 		}
 		if (n == 0)
 			g->eof = 1;
-		if (n > 0 && g->hash != NULL &&
-		    cp_sha256_update(g->hash, g->in + g->avail, (size_t)n) == -1)
+		if (n > 0 && g->tap != NULL && g->tap(g->tap_arg, g->in + g->avail, (size_t)n) == -1)
 			return cp_err_set(&g->err, ENOMEM, "cannot hash the archive");
 		g->avail += (size_t)n;
 		g->bytes_in += (uint64_t)n;
@@ -328,10 +328,23 @@ next_member(struct cp_gzin *g, int first)
 	return 1;
 }
 
+static int
+hash_tap(void *h, const void *buf, size_t n)
+{
+	return cp_sha256_update(h, buf, n);
+}
+
 void
 cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h)
 {
-	g->hash = h;
+	cp_gzin_tap(g, h != NULL ? hash_tap : NULL, h);
+}
+
+void
+cp_gzin_tap(struct cp_gzin *g, cp_gzin_tap_fn fn, void *arg)
+{
+	g->tap = fn;
+	g->tap_arg = arg;
 }
 
 void

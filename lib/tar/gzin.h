@@ -50,6 +50,14 @@ uint64_t cp_gzin_bytes_out(const struct cp_gzin *g);
 void cp_gzin_hash(struct cp_gzin *g, struct cp_sha256 *h);
 
 /*
+ * The same with any consumer: fn(arg, buf, n) is given every byte read
+ * from fd from now on, as it is read (NULL stops); when it returns -1,
+ * reading fails with "cannot hash the archive".  cp_gzin_hash is a tap.
+ */
+typedef int (*cp_gzin_tap_fn)(void *arg, const void *buf, size_t n);
+void cp_gzin_tap(struct cp_gzin *g, cp_gzin_tap_fn fn, void *arg);
+
+/*
  * From now on, wait before each read of fd until it or stopfd is readable;
  * once stopfd is (another thread wrote to it), reading fails with "stopped".
  * For a thread that reads fd on another's behalf (cp_gzahead): a read

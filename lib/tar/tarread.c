@@ -151,12 +151,11 @@ cp_tarread_open(int fd, const struct cp_tarread_opts *o)
 	r->progress_arg = o->progress_arg;
 	r->scan = cp_tarscan_new();
 	r->gz = cp_gzin_new(fd, o->max_ratio, RATIO_FLOOR, o->cancel);
-	if (r->gz != NULL) {
+	/* Without a thread (none wanted, or none to be had) gz is read and hashed here, as before. */
+	if (r->gz != NULL && ahead_wanted())
+		r->ahead = cp_gzahead_new(r->gz, OUTBUF, AHEAD_SLOTS, o->hash, o->cancel);
+	if (r->gz != NULL && r->ahead == NULL)
 		cp_gzin_hash(r->gz, o->hash);
-		/* Without a thread (none wanted, or none to be had) gz is read here, as before. */
-		if (ahead_wanted())
-			r->ahead = cp_gzahead_new(r->gz, OUTBUF, AHEAD_SLOTS, o->cancel);
-	}
 	r->a = archive_read_new();
 	if (r->gz == NULL || r->a == NULL ||
 	    archive_read_support_format_tar(r->a) != ARCHIVE_OK) {
