@@ -99,6 +99,20 @@ hash_some(struct cp_gzahead *a, unsigned max, int wait)
 	return k;
 }
 
+/* A thread with nothing else to do, mu held: hash a block if there is one and the other is not at it.  Returns 1 if it did. */
+static int
+idle_hash(struct cp_gzahead *a)
+{
+	unsigned k;
+
+	if (a->hq_head == a->hq_tail)
+		return 0;
+	pthread_mutex_unlock(&a->mu);
+	k = hash_some(a, 1, 0);
+	pthread_mutex_lock(&a->mu);
+	return k > 0;
+}
+
 /* gzin's tap, on the thread: queue a copy of what was read (hashing the oldest first when hq is full). */
 static int
 queue_read(void *v, const void *buf, size_t n)
@@ -146,16 +160,8 @@ inflater(void *v)
 		pthread_mutex_lock(&a->mu);
 		while (a->tail - a->head == a->nslot && !a->stopping) {
 			/* Ahead by a whole ring: the reader is the slower, hash for it. */
-			if (a->hq_head != a->hq_tail) {
-				unsigned k;
-
-				pthread_mutex_unlock(&a->mu);
-				k = hash_some(a, 1, 0);
-				pthread_mutex_lock(&a->mu);
-				if (k > 0)
-					continue;
-			}
-			pthread_cond_wait(&a->freed, &a->mu);
+			if (!idle_hash(a))
+				pthread_cond_wait(&a->freed, &a->mu);
 		}
 		if (a->stopping) {
 			pthread_mutex_unlock(&a->mu);
@@ -259,15 +265,8 @@ cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_in)
 	}
 	while (a->tail == a->head) {
 		/* Nothing to read yet: hash what the thread read meanwhile. */
-		if (a->hq_head != a->hq_tail) {
-			unsigned k;
-
-			pthread_mutex_unlock(&a->mu);
-			k = hash_some(a, 1, 0);
-			pthread_mutex_lock(&a->mu);
-			if (k > 0)
-				continue;
-		}
+		if (idle_hash(a))
+			continue;
 		if (a->cancel != NULL && *a->cancel) {
 			pthread_mutex_unlock(&a->mu);
 			return cp_err_set(&a->err, 0, "interrupted");
