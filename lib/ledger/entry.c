@@ -99,40 +99,67 @@ cp_entry_digest(struct cp_sha256 *c, const void *data, size_t len, unsigned char
  * The fields of an entry, as the Python tools' LedgerEntry has them; the
  * first four have no default there, so even a legacy line must hold them.
  */
-static const char *const fields[] = {
-	"event_type", "submission_id", "decision", "reason",
-	"prompts_used", "metadata", "id", "timestamp", "previous_hash", "entry_hash"
+#define FIELD(name) { name, sizeof(name) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} fields[] = {
+	FIELD("event_type"), FIELD("submission_id"), FIELD("decision"), FIELD("reason"),
+	FIELD("prompts_used"), FIELD("metadata"), FIELD("id"), FIELD("timestamp"),
+	FIELD("previous_hash"), FIELD("entry_hash")
 };
 #define NREQUIRED 4
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+#define F_ID 6
+#define F_PREVIOUS 8
+#define F_HASH 9
+
+/* Which of fields[] key[0..klen) is, or NFIELDS: one memcmp at most (the lengths tell most apart). */
+static size_t
+field_index(const char *key, size_t klen)
+{
+	for (size_t k = 0; k < NFIELDS; k++)
+		if (fields[k].len == klen && key[0] == fields[k].name[0] &&
+		    memcmp(key, fields[k].name, klen) == 0)
+			return k;
+	return NFIELDS;
+}
 
 /*
  * An entry holds the ten fields and no other; a legacy line (no
- * entry_hash) no other, and at least the first four.  NULL, or why not.
+ * entry_hash) no other, and at least the first four.  Fills at[] with
+ * each field's member (NULL when absent) in one pass over the members.
+ * NULL, or why not; what is missing is said only after what is extra.
  */
 static const char *
-check_fields(const struct cp_jnode *obj, int legacy, char *why, size_t cap)
+check_fields(const struct cp_jnode *obj, const struct cp_jnode *at[NFIELDS], int *legacy,
+    char *why, size_t cap)
 {
-	const struct cp_jnode *m;
+	const struct cp_jnode *m, *h, *extra = NULL;
 	size_t i, k;
 
+	for (k = 0; k < NFIELDS; k++)
+		at[k] = NULL;
 	for (m = obj->u.c.kid, i = 0; i < obj->len; i++, m++) {
-		for (k = 0; k < NFIELDS; k++)
-			if (m->klen == strlen(fields[k]) && memcmp(m->key, fields[k], m->klen) == 0)
-				break;
-		if (k == NFIELDS) {
-			snprintf(why, cap, "field \"%.*s\" is not one of an entry's ten",
-			    m->klen > 64 ? 64 : (int)m->klen, m->key);
-			for (k = 0; why[k] != '\0'; k++)
-				if ((unsigned char)why[k] < 0x20)
-					why[k] = '?';
-			return why;
-		}
+		if ((k = field_index(m->key, m->klen)) < NFIELDS)
+			at[k] = m;	/* jtree refuses duplicate keys: each is met once */
+		else if (extra == NULL)
+			extra = m;
 	}
-	for (k = 0; k < (legacy ? NREQUIRED : NFIELDS); k++)
-		if (cp_jtree_get(obj, fields[k]) == NULL) {
-			snprintf(why, cap, "%s without the field %s", legacy ? "legacy line" : "entry",
-			    fields[k]);
+	h = at[NFIELDS - 1];
+	*legacy = h == NULL || (h->type == CP_JSTRING && h->len == 0);
+	if (extra != NULL) {
+		snprintf(why, cap, "field \"%.*s\" is not one of an entry's ten",
+		    extra->klen > 64 ? 64 : (int)extra->klen, extra->key);
+		for (k = 0; why[k] != '\0'; k++)
+			if ((unsigned char)why[k] < 0x20)
+				why[k] = '?';
+		return why;
+	}
+	for (k = 0; k < (*legacy ? NREQUIRED : NFIELDS); k++)
+		if (at[k] == NULL) {
+			snprintf(why, cap, "%s without the field %s", *legacy ? "legacy line" : "entry",
+			    fields[k].name);
 			return why;
 		}
 	return NULL;
@@ -143,8 +170,10 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
     struct cp_ledger_line *ln)
 {
 	json_error_t e;
-	const struct cp_jnode *v;
+	const struct cp_jnode *v, *at[NFIELDS];
+	const char *bad;
 	char why[160];
+	int legacy;
 
 	cp_entry_clear(ln);
 	if (all_space(text, len))
@@ -158,20 +187,22 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
 	}
 	if (ln->entry->type != CP_JOBJECT)
 		return malformed(ln, "not a JSON object");
-	if ((v = cp_jtree_get(ln->entry, "id")) != NULL && v->type == CP_JSTRING)
+	bad = check_fields(ln->entry, at, &legacy, why, sizeof(why));
+	/* The checks in the order they were always made: a field's type, then the set of fields. */
+	if ((v = at[F_ID]) != NULL && v->type == CP_JSTRING)
 		ln->id = v->u.s;
 	ln->previous_hash = "";
-	if ((v = cp_jtree_get(ln->entry, "previous_hash")) != NULL) {
+	if ((v = at[F_PREVIOUS]) != NULL) {
 		if (v->type != CP_JSTRING)
 			return malformed(ln, "previous_hash is not a string");
 		ln->previous_hash = v->u.s;
 	}
-	v = cp_jtree_get(ln->entry, "entry_hash");
+	v = at[F_HASH];
 	if (v != NULL && v->type != CP_JSTRING)
 		return malformed(ln, "entry_hash is not a string");
-	if (check_fields(ln->entry, v == NULL || v->len == 0, why, sizeof(why)) != NULL)
+	if (bad != NULL)
 		return malformed(ln, why);
-	if (v == NULL || v->len == 0)
+	if (legacy)
 		ln->kind = CP_LEDGER_LEGACY;
 	else {
 		ln->kind = CP_LEDGER_ENTRY;
