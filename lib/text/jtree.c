@@ -271,6 +271,16 @@ number(struct cp_jtree *t, int type, const char *s, size_t len)
 	return scalar(t, type, s, len);
 }
 
+/* 1 if the number s[0..len) has a fraction or an exponent (a real, to JSON and to Python). */
+static int
+has_point(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+			return 1;
+	return 0;
+}
+
 static int
 on_number(void *ctx, const char *s, size_t len)
 {
@@ -281,8 +291,7 @@ on_number(void *ctx, const char *s, size_t len)
 		((struct cp_jtree *)ctx)->fail = 1;
 		return 0;
 	}
-	return number(ctx, memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len) ?
-	    CP_JREAL : CP_JINT, text, (size_t)n);
+	return number(ctx, has_point(s, len) ? CP_JREAL : CP_JINT, text, (size_t)n);
 }
 
 static int
@@ -437,6 +446,56 @@ strings_closed(const char *text, size_t len)
 	return 1;
 }
 
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS ((uint64_t)0x8080808080808080)
+
+/* 1 if a byte of w, an ASCII word (no high bit set), is c (< 0x80). */
+static inline int
+has_byte(uint64_t w, unsigned char c)
+{
+	/* With no high bit in w ^ c's bytes, subtracting one sets a high bit only below a zero byte. */
+	return (((w ^ (ONES * c)) - ONES) & HIGHS) != 0;
+}
+
+/*
+ * One pass for what yajl lets through and jansson does not: UTF-8 that
+ * only a strict check refuses (overlong forms, encoded surrogates, beyond
+ * U+10FFFF), and \v and \f (white space to yajl).  Returns 1 if text has
+ * none, setting *esc when it holds a backslash (so escapes need a look).
+ */
+static int
+prescan(const char *text, size_t len, int *esc)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = 0, n;
+	uint64_t w;
+
+	*esc = 0;
+	while (i < len) {
+		/* Eight plain ASCII bytes at a time: no high bit, no \v, \f or backslash. */
+		if (len - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & HIGHS) == 0 && !has_byte(w, '\v') && !has_byte(w, '\f') &&
+			    (*esc || !has_byte(w, '\\'))) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] == '\v' || p[i] == '\f')
+			return 0;
+		if (p[i] == '\\')
+			*esc = 1;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((n = cp_utf8_seqlen(p + i, len - i)) == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
 /* cp_jtree_parse on a tree already reset. */
 static const struct cp_jnode *
 parse(struct cp_jtree *t, const char *text, size_t len)
@@ -446,14 +505,10 @@ parse(struct cp_jtree *t, const char *text, size_t len)
 	struct cp_jnode *root;
 	yajl_handle h;
 	yajl_status st;
+	int esc;
 
-	/*
-	 * What yajl lets through and jansson does not: UTF-8 that only a
-	 * strict check refuses (overlong forms, encoded surrogates, beyond
-	 * U+10FFFF), \v and \f (white space to yajl), unpaired surrogates.
-	 */
-	if (!cp_utf8_valid(text, len, NULL) || memchr(text, '\v', len) != NULL ||
-	    memchr(text, '\f', len) != NULL || !surrogates_paired(text, len))
+	/* What yajl lets through and jansson does not (prescan), and unpaired surrogates. */
+	if (!prescan(text, len, &esc) || (esc && !surrogates_paired(text, len)))
 		return NULL;
 	t->src = text;
 	t->srclen = len;
@@ -628,7 +683,7 @@ python_number(struct cp_jtree *t, size_t at, const char *w, size_t n)
 
 	if (!json_number(w, n))
 		return 0;
-	if (memchr(w, '.', n) == NULL && memchr(w, 'e', n) == NULL && memchr(w, 'E', n) == NULL) {
+	if (!has_point(w, n)) {
 		if (nd > PY_INT_DIGITS_MAX || nd < 19 ||
 		    (nd == 19 && memcmp(d, w[0] == '-' ? "9223372036854775808" :
 		    "9223372036854775807", 19) <= 0))

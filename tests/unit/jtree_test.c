@@ -116,5 +116,34 @@ main(void)
 
 	cp_jtree_free(&tree);
 	cp_buf_free(&buf);
+	/*
+	 * The one-pass prescan (UTF-8, \v, \f, a backslash) at every offset of
+	 * its eight-byte words: \v or \f anywhere, a bad UTF-8 byte, a lone
+	 * surrogate escape after the first backslash, each refused as jansson
+	 * refuses it; the same line without them read alike by both.
+	 */
+	{
+		static const char *const bad[] = { "\v", "\f", "\xc0\xaf", "\xed\xa0\x80", "\\ud800" };
+		char line[128], name[160];
+
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+			for (i = 0; i < 20; i++) {
+				snprintf(line, sizeof(line), "{\"k\": \"%.*s%s%.*s\", \"z\": [1]}", (int)i,
+				    "abcdefghijklmnopqrstuvwxyz", bad[b], (int)(20 - i), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+				snprintf(name, sizeof(name), "prescan: bad %zu at offset %zu refused", b, i);
+				both(line, NULL, name);
+			}
+		/* yajl takes \v and \f for white space between tokens: only prescan stands there */
+		for (size_t b = 0; b < 2; b++)
+			for (i = 0; i < 20; i++) {
+				snprintf(line, sizeof(line), "{\"k\":%*s%s%*s1, \"abcdefgh\": 2}", (int)i, "",
+				    bad[b], (int)(20 - i), "");
+				snprintf(name, sizeof(name), "prescan: white space %zu at offset %zu refused", b, i);
+				both(line, NULL, name);
+			}
+		both("{\"k\": \"abcdefghijklmnopqrstu\\u00e9\\\\ caf\xc3\xa9 \\ud83d\\ude00\"}",
+		    "{\"k\": \"abcdefghijklmnopqrstu\xc3\xa9\\\\ caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+		    "prescan: escapes, a pair of surrogates and UTF-8 past the words read alike");
+	}
 	return UNIT_END();
 }
