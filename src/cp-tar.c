@@ -563,8 +563,8 @@ parse_int(const char *opt, const char *s, int lo, int hi)
 static const char *
 sha256_arg(const char *s)
 {
+	static char hex[CP_SHA256_HEXLEN + 1];
 	unsigned char d[CP_SHA256_LEN];
-	char *hex = xmalloc(CP_SHA256_HEXLEN + 1);
 
 	if (strlen(s) != CP_SHA256_HEXLEN || cp_hex_decode(s, CP_SHA256_HEXLEN, d) == -1)
 		errx(CP_EXIT_ERR, "--sha256: not a SHA-256 digest (64 hex digits): %s", s);

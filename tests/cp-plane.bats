@@ -512,6 +512,36 @@ PY
 	done
 }
 
+@test "a broken archive bigger than the reader's ring, under the registry's own digest: broken (exit 2), not a digest mismatch; a hostile entry after 8 MiB refused (exit 2)" {
+	id=PKG-FMWK-200
+	run -0 cpp remove $id
+	for kind in flipped late-dotdot; do
+		python3 - "$S/big.tgz" "$kind" <<'PY'
+import io, os, sys, tarfile
+out, kind = sys.argv[1:]
+def f(t, name, data):
+    i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; t.addfile(i, io.BytesIO(data))
+with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as t:
+    f(t, "frameworks/FMWK-200_ledger_protocol.md", b"the good part\n")
+    f(t, "frameworks/big.bin", os.urandom(8 << 20))
+    if kind == "late-dotdot":
+        f(t, "frameworks/../../canary/pwned", b"pwned\n")
+if kind == "flipped":
+    b = bytearray(open(out, "rb").read()); b[len(b) // 2] ^= 0x20; open(out, "wb").write(b)
+PY
+		use_archive $id "$S/big.tgz"
+		mark
+		run cpp install $id
+		echo "$kind: status $status: $output" >&2
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"broken or hostile"* || "$output" == *"hostile or broken"* ]]
+		[[ "$output" != *"digest mismatch"* ]]
+		refused package_install
+		[ ! -e frameworks/FMWK-200_ledger_protocol.md ]
+		no_staging
+	done
+}
+
 @test "an external package: installed outside the plane as the ledger says, removed exactly; a moved output_path refuses remove (exit 2)" {
 	id=PKG-EXT-HELLO
 	ext=$HOME/.local/share/cp-example/ext-hello

@@ -1104,6 +1104,11 @@ stage_archive(struct op *o)
 		cp_hex_encode(d, sizeof(d), f->hex);
 	}
 	if (rc != 0) {
+		struct cp_err why = *cp_tarread_error(rd);
+
+		/* The reader first: until it is closed its thread reads fd and feeds whole. */
+		cp_tarread_close(rd);
+		rd = NULL;
 		/* The digest first: a damaged archive is a mismatch, what is wrong inside it second. */
 		if ((o->prehashed || rest_digest(fd, &whole, o->archive_hex) == 0) &&
 		    strcmp(o->archive_hex, o->f[F_DIGEST]) != 0)
@@ -1111,7 +1116,7 @@ stage_archive(struct op *o)
 			    "digest mismatch: registry %s, archive %s", o->f[F_DIGEST], o->archive_hex);
 		else
 			status = refuse(o, 2, "the archive is broken or hostile: repack it", "%s: %s",
-			    source, cp_tarread_error(rd)->msg);
+			    source, why.msg);
 		goto out;
 	}
 	if (!o->prehashed) {
@@ -1129,10 +1134,11 @@ stage_archive(struct op *o)
 hashfail:
 	status = refuse(o, 2, NULL, "cannot hash: OpenSSL failed");
 out:
+	/* The reader before the hash: its thread may be feeding whole until it is closed. */
+	cp_tarread_close(rd);
 	free(index);
 	cp_sha256_free(&one);
 	cp_sha256_free(&whole);
-	cp_tarread_close(rd);
 	cp_tarcheck_free(tc);
 	if (fd >= 0)
 		close(fd);

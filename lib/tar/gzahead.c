@@ -47,9 +47,10 @@ struct cp_gzahead {
 	int stopping;		/* under mu */
 	/*
 	 * The archive's digest.  Inflating is the longer half of the work, so
-	 * the thread only copies what it reads into hq; the reader hashes it
-	 * while it waits for a piece, the thread itself only when hq is full.
-	 * hash_mu is held while a block is hashed, so blocks go in in order.
+	 * the thread copies what it reads into hq; the reader hashes it while
+	 * it waits for a piece, the thread itself only when it is a whole ring
+	 * ahead or hq is full.  hash_mu is held while a block is hashed, so
+	 * blocks go in in order.  Free hashes what is left.
 	 */
 	struct cp_sha256 *hash;
 	struct hblock hq[HBLOCKS];
@@ -61,6 +62,7 @@ struct cp_gzahead {
 	int holding;		/* it holds ring[head % nslot] */
 	int ended;		/* it took the last slot (n <= 0) */
 	ssize_t last;		/* that slot's n */
+	uint64_t bytes_in;	/* the compressed bytes read up to the last piece taken */
 	struct cp_err err;	/* "interrupted", else gzin's error once ended */
 };
 
@@ -253,6 +255,8 @@ cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_in)
 	struct timespec t;
 	struct slot *s;
 
+	if (bytes_in != NULL)
+		*bytes_in = a->bytes_in;
 	if (a->err.msg[0] != '\0')
 		return -1;
 	if (a->ended)
@@ -282,6 +286,7 @@ cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_in)
 	s = &a->ring[a->head % a->nslot];
 	a->holding = 1;
 	pthread_mutex_unlock(&a->mu);
+	a->bytes_in = s->bytes_in;
 	if (bytes_in != NULL)
 		*bytes_in = s->bytes_in;
 	if (s->n <= 0) {
@@ -324,8 +329,11 @@ cp_gzahead_free(struct cp_gzahead *a)
 	while (w == -1 && errno == EINTR);
 	pthread_join(a->thread, NULL);
 	cp_gzin_stopfd(a->g, -1);
-	if (a->hash != NULL)
+	/* Whatever the end, the hash covers every byte read from fd: what follows may hash the rest. */
+	if (a->hash != NULL) {
+		hash_some(a, 0, 1);
 		cp_gzin_tap(a->g, NULL, NULL);
+	}
 	close(a->stop[0]);
 	close(a->stop[1]);
 	pthread_mutex_destroy(&a->mu);

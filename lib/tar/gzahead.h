@@ -22,8 +22,10 @@ struct cp_gzahead;
  * compressed byte read, in order, as cp_gzin_hash would feed it (do not
  * also set that), by whichever thread has time: the caller while it waits
  * for a piece, the thread when it is far ahead; once cp_gzahead_next has
- * returned 0 the digest covers every byte read.  From here until
- * cp_gzahead_free, g and hash belong to the thread.  The thread runs with
+ * returned 0, or after cp_gzahead_free whatever the end, the digest covers
+ * every byte read from fd, in order (fd's offset is past them: hashing
+ * what is left of fd then gives the whole file's).  From here until
+ * cp_gzahead_free, g, hash and fd belong to the thread.  The thread runs with
  * every signal blocked (a program's handlers keep running on its own
  * thread).  When cancel is not NULL and becomes nonzero while the caller
  * waits for a slot, cp_gzahead_next fails with "interrupted".
@@ -44,7 +46,10 @@ ssize_t cp_gzahead_next(struct cp_gzahead *a, const void **buf, uint64_t *bytes_
 /* Why cp_gzahead_next failed: gzin's error, or "interrupted"; msg "" before any error. */
 const struct cp_err *cp_gzahead_error(const struct cp_gzahead *a);
 
-/* Stop the thread (even one waiting on a read that never returns), wait for it, release a; g is not freed.  Safe on NULL. */
+/*
+ * Stop the thread (even one waiting on a read that never returns), wait for
+ * it, finish hashing what it read, release a; g is not freed.  Safe on NULL.
+ */
 void cp_gzahead_free(struct cp_gzahead *a);
 
 #endif

@@ -83,7 +83,7 @@ static ssize_t
 pull(struct cp_tarread *r)
 {
 	ssize_t n;
-	uint64_t in;
+	uint64_t in = r->told;
 
 	if (r->stream_done)
 		return 0;
@@ -130,15 +130,21 @@ read_cb(struct archive *a, void *arg, const void **buf)
 }
 
 /*
- * Inflate on a thread ahead of the reader unless CP_TAR_THREADS is 1 (tests
- * run both ways; the pieces, and so every result and message, are the same).
+ * Inflate on a thread ahead of the reader unless CP_TAR_THREADS is a number
+ * below 2 (tests run both ways; the pieces, and so every result and message,
+ * are the same).  Anything else, or nothing, means two threads.
  */
 static int
 ahead_wanted(void)
 {
 	const char *env = getenv("CP_TAR_THREADS");
+	unsigned long n;
+	char *end;
 
-	return env == NULL || env[0] != '1' || env[1] != '\0';
+	if (env == NULL || *env < '0' || *env > '9')
+		return 1;
+	n = strtoul(env, &end, 10);
+	return *end != '\0' || n >= 2;
 }
 
 struct cp_tarread *

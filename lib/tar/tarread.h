@@ -32,7 +32,13 @@ struct cp_tarentry {
 struct cp_tarread_opts {
 	uint64_t max_ratio;		/* see cp_gzin_new; 0: no cap */
 	volatile sig_atomic_t *cancel;	/* see cp_gzin_new; may be NULL */
-	struct cp_sha256 *hash;		/* see cp_gzin_hash: fed the compressed bytes; may be NULL */
+	/*
+	 * Fed the compressed bytes as they are read (cp_gzin_hash), on another
+	 * thread (cp_gzahead) until cp_tarread_close: complete once
+	 * cp_tarread_next has returned 0, or after cp_tarread_close (then it
+	 * covers all that was read of fd, whatever the end).  May be NULL.
+	 */
+	struct cp_sha256 *hash;
 	/* Told the compressed bytes read since the last call (may be NULL). */
 	void (*progress)(void *progress_arg, uint64_t n);
 	void *progress_arg;
@@ -69,7 +75,7 @@ const struct cp_err *cp_tarread_error(const struct cp_tarread *r);
 int cp_tarread_fail(struct cp_tarread *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Release r (fd is not closed); safe on NULL. */
+/* Release r (fd is not closed; until then it is read, perhaps on another thread); safe on NULL. */
 void cp_tarread_close(struct cp_tarread *r);
 
 #endif

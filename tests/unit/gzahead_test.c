@@ -114,12 +114,15 @@ ahead(const unsigned char *d, size_t n, size_t chunk, unsigned slots, int slow, 
 	t->bytes_in = monotonic ? in : UINT64_MAX;
 	CHECK(cp_gzahead_next(a, &buf, NULL) == k && cp_gzahead_next(a, &buf, NULL) == k,
 	    "the end, or the error, is sticky");
-	/* After the end the digest is whole (on an error it need not be). */
-	cp_sha256_final(&h, t->in);
+	/* After the end the digest is whole; the hash is the thread's until free, whatever the end. */
+	if (k == 0)
+		cp_sha256_final(&h, t->in);
+	cp_gzahead_free(a);
+	if (k != 0)
+		cp_sha256_final(&h, t->in);
 	cp_sha256_final(&hd, t->data);
 	cp_sha256_free(&h);
 	cp_sha256_free(&hd);
-	cp_gzahead_free(a);
 	cp_gzin_free(g);
 	close(fd);
 }
@@ -150,6 +153,42 @@ same(const unsigned char *d, size_t n, size_t chunk, unsigned slots, int slow, u
 	CHECK_STR(y.why, x.why, label);
 }
 
+/*
+ * Stop after pieces pieces (or at an error), free the thread, then hash the
+ * rest of the file as cp-plane's gate does to name a broken archive's
+ * digest: the digest must be that of the whole file, so the thread's hash
+ * covered exactly what it had read once it was freed.
+ */
+static void
+stop_early(const unsigned char *d, size_t n, size_t pieces, const char *what)
+{
+	struct cp_sha256 h = { 0 };
+	unsigned char got[CP_SHA256_LEN], want[CP_SHA256_LEN], buf[4096];
+	int fd = file_of(d, n);
+	struct cp_gzin *g = cp_gzin_new(fd, 0, 0, NULL);
+	struct cp_gzahead *a;
+	const void *piece;
+	char label[200];
+	ssize_t k;
+	size_t i = 0;
+
+	cp_sha256_init(&h);
+	if ((a = cp_gzahead_new(g, 128 * 1024, 16, &h, NULL)) == NULL)
+		abort();
+	while (i++ < pieces && cp_gzahead_next(a, &piece, NULL) > 0)
+		;
+	cp_gzahead_free(a);
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		cp_sha256_update(&h, buf, (size_t)k);
+	cp_sha256_final(&h, got);
+	cp_sha256(d, n, want);
+	snprintf(label, sizeof(label), "%s: after free, the digest covers what was read (the rest hashed after)", what);
+	CHECK(k == 0 && memcmp(got, want, sizeof(got)) == 0, label);
+	cp_sha256_free(&h);
+	cp_gzin_free(g);
+	close(fd);
+}
+
 static volatile sig_atomic_t cancel;
 
 static void
@@ -174,6 +213,7 @@ stuck(void)
 	struct cp_gzahead *a;
 	struct cp_gzin *g;
 	const void *buf;
+	uint64_t in;
 	int p[2];
 
 	if (pipe(p) == -1)
@@ -191,7 +231,9 @@ stuck(void)
 	a = cp_gzahead_new(g, 65536, 4, NULL, &cancel);
 	CHECK(a != NULL, "the thread starts");
 	timer_settime(timer, 0, &it, NULL);
-	CHECK(cp_gzahead_next(a, &buf, NULL) == -1, "a signal's cancel ends the wait for a piece");
+	in = 12345;
+	CHECK(cp_gzahead_next(a, &buf, &in) == -1, "a signal's cancel ends the wait for a piece");
+	CHECK(in == 0, "and says how much was read: nothing");
 	CHECK_STR(cp_gzahead_error(a)->msg, "interrupted", "and says so");
 	/* The thread is still blocked on the pipe: free must stop it. */
 	cp_gzahead_free(a);
@@ -242,6 +284,11 @@ main(void)
 		rz = gz(r, rn, NULL, rg, rn + (rn >> 6) + 1024);
 		same(rg, rz, 128 * 1024, 16, 0, 0, "12 MiB of noise");
 		same(rg, rz, 128 * 1024, 2, 1, 0, "12 MiB of noise");
+		for (size_t p = 1; p <= 5; p += 2)
+			stop_early(rg, rz, p, "12 MiB of noise, left after a few pieces");
+		/* corrupt in the middle: the reader stops at the error, the thread had read on */
+		rg[rz / 2] ^= 0x20;
+		stop_early(rg, rz, SIZE_MAX, "12 MiB of noise, corrupt in the middle");
 		free(r);
 		free(rg);
 	}
