@@ -69,6 +69,9 @@ reset(struct cp_jtree *t)
 	t->fail = 0;
 	t->nnum = t->inum = t->seen = 0;
 	t->walked = t->unclosed = 0;
+	t->yajl = NULL;
+	t->end = 0;
+	t->as_is = 0;
 }
 
 /*
@@ -233,6 +236,9 @@ close_container(struct cp_jtree *t)
 	t->nval = start;
 	c->len = n;
 	c->u.c.kid = kid;
+	/* yajl has just read the top-level value's last byte: what follows must be white space. */
+	if (t->nopen == 0 && t->yajl != NULL)
+		t->end = yajl_get_bytes_consumed(t->yajl);
 	if (c->type != CP_JOBJECT || n == 0)
 		return 1;
 	if (n > SIZE_MAX / sizeof(*sorted))
@@ -496,6 +502,31 @@ prescan(const char *text, size_t len, int *esc)
 	return 1;
 }
 
+/* 1 if text[0..len) is JSON white space only. */
+static int
+all_white(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/*
+ * Nothing follows the value yajl read but white space.  yajl refuses every
+ * token after it but an unterminated string ({}" or {}"}), whose rest its
+ * lexer waits for; either the walk of the strings (python_numbers, else
+ * strings_closed) finds that one, or, taking the text as it is, the bytes
+ * after the value's end (t->end) are looked at.
+ */
+static int
+nothing_after(struct cp_jtree *t, const char *text, size_t len)
+{
+	if (t->as_is)
+		return t->end > 0 && t->end <= len && all_white(text + t->end, len - t->end);
+	return t->walked ? !t->unclosed : strings_closed(text, len);
+}
+
 /* cp_jtree_parse on a tree already reset. */
 static const struct cp_jnode *
 parse(struct cp_jtree *t, const char *text, size_t len)
@@ -517,12 +548,14 @@ parse(struct cp_jtree *t, const char *text, size_t len)
 	if ((h = yajl_alloc(&callbacks, &afs, t)) == NULL)
 		xmalloc(SIZE_MAX);	/* exits: out of memory */
 	yajl_config(h, yajl_dont_validate_strings, 1);
+	t->yajl = h;
 	st = yajl_parse(h, u, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
+	t->yajl = NULL;
 	yajl_free(h);
 	if (st != yajl_status_ok || t->fail || t->nval != 1 || t->nopen != 0 ||
-	    (t->walked ? t->unclosed : !strings_closed(text, len)))
+	    !nothing_after(t, text, len))
 		return NULL;
 	root = cp_arena_alloc(&t->arena, sizeof(*root));
 	*root = t->val[0];
@@ -792,6 +825,19 @@ cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, 
 	json_t *v;
 
 	reset(t);
+	/*
+	 * Most texts hold no number that Python reads and JSON has not: try
+	 * the text as it is first.  yajl refuses NaN and Infinity, and a number
+	 * beyond 64 bits or a double fails on_number, so a text it reads had
+	 * none, and python_numbers would have given it back unchanged: the
+	 * same parse of the same text.  Anything else starts again below.
+	 */
+	if ((flags & CP_JTREE_PYTHON) && !(flags & CP_JTREE_REFERENCE)) {
+		t->as_is = 1;
+		if ((root = parse(t, text, len)) != NULL)
+			return root;
+		reset(t);
+	}
 	if (flags & CP_JTREE_PYTHON)
 		text = python_numbers(t, text, len);
 	if (!(flags & CP_JTREE_REFERENCE) && (root = parse(t, text, len)) != NULL)

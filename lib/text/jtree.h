@@ -63,6 +63,9 @@ struct cp_jtree {
 	size_t seen;		/* numbers met so far in the text */
 	int walked;		/* CP_JTREE_PYTHON walked the text's strings: unclosed says */
 	int unclosed;		/* the walk met a string with no closing quote */
+	void *yajl;		/* the yajl handle while it parses, else NULL */
+	size_t end;		/* where the top-level value ended in the text (0: it did not) */
+	int as_is;		/* this parse takes the text as it is: end says what follows */
 };
 
 /* A number JSON has not that Python's json module reads (CP_JTREE_PYTHON). */

@@ -117,6 +117,20 @@ main(void)
 	cp_jtree_free(&tree);
 	cp_buf_free(&buf);
 	/*
+	 * A text taken as it is (no number Python alone reads): what follows
+	 * the value is looked at from where yajl ended it.  White space passes;
+	 * an unterminated string, which yajl's lexer waits for, does not.
+	 */
+	both("{\"a\": 1, \"s\": \"x\\\"y\"} \t\r\n", "{\"a\": 1, \"s\": \"x\\\"y\"}", "as is: white space after");
+	both("{\"a\": 1}\"x", NULL, "as is: an unterminated string after an object");
+	both("[1, \"b\"]  \"", NULL, "as is: a lone quote after an array");
+	both("{\"a\": \"b\"}\"}", NULL, "as is: a string that closes nothing");
+	both("{\"a\": [1, 2]} x", NULL, "as is: a word after");
+	both("{\"a\": NaN, \"b\": \"c\"}\"", NULL, "a Python number, then an unterminated string");
+	both("{\"a\": 12345678901234567890123, \"b\": \"c\"} ", "{\"a\": 12345678901234567890123, \"b\": \"c\"}",
+	    "a Python number: read again, after python_numbers");
+
+	/*
 	 * The one-pass prescan (UTF-8, \v, \f, a backslash) at every offset of
 	 * its eight-byte words: \v or \f anywhere, a bad UTF-8 byte, a lone
 	 * surrogate escape after the first backslash, each refused as jansson
