@@ -183,13 +183,30 @@ keycmp_q(const void *a, const void *b)
 	return keycmp(*(const struct cp_jnode *const *)a, *(const struct cp_jnode *const *)b);
 }
 
-/* Point s[0..n) at the members m[0..n) in key order.  Returns 0, or -1 when two keys are equal. */
+/*
+ * Point s[0..n) at the members m[0..n) in key order.  Returns 0, or -1 when
+ * two keys are equal.  With t, the order of the last object of n members
+ * is tried first: the records of a file mostly list their keys alike, and
+ * an order under which every key is above the one before is the sorted
+ * order, duplicates excluded (n - 1 comparisons, checked, not assumed).
+ */
 static int
-sort_members(const struct cp_jnode **s, const struct cp_jnode *m, size_t n)
+sort_members(struct cp_jtree *t, const struct cp_jnode **s, const struct cp_jnode *m, size_t n)
 {
 	const struct cp_jnode *x;
 	size_t i, j;
+	int cached = t != NULL && n >= 2 && n <= CP_JTREE_ORDERS;
 
+	if (cached && (t->ordered >> n & 1)) {
+		s[0] = &m[t->order[n][0]];
+		for (i = 1; i < n; i++) {
+			s[i] = &m[t->order[n][i]];
+			if (keycmp(s[i - 1], s[i]) >= 0)
+				break;
+		}
+		if (i == n)
+			return 0;
+	}
 	for (i = 0; i < n; i++)
 		s[i] = &m[i];
 	if (n > 16)
@@ -205,6 +222,11 @@ sort_members(const struct cp_jnode **s, const struct cp_jnode *m, size_t n)
 	for (i = 1; i < n; i++)
 		if (keycmp(s[i - 1], s[i]) == 0)
 			return -1;
+	if (cached) {
+		for (i = 0; i < n; i++)
+			t->order[n][i] = (unsigned char)(s[i] - m);
+		t->ordered |= 1ul << n;
+	}
 	return 0;
 }
 
@@ -216,7 +238,7 @@ cp_jtree_object(struct cp_jnode *obj, const struct cp_jnode *m, const struct cp_
 	obj->len = n;
 	obj->u.c.kid = m;
 	obj->u.c.sorted = sorted;
-	return sort_members(sorted, m, n);
+	return sort_members(NULL, sorted, m, n);
 }
 
 /* The open container is complete: its values move into the arena, it stays as a value. */
@@ -245,7 +267,7 @@ close_container(struct cp_jtree *t)
 		xmalloc(SIZE_MAX);	/* exits: out of memory */
 	sorted = cp_arena_alloc(&t->arena, n * sizeof(*sorted));
 	c->u.c.sorted = sorted;
-	if (sort_members(sorted, kid, n) == -1) {
+	if (sort_members(t, sorted, kid, n) == -1) {
 		t->fail = 1;	/* a duplicate key */
 		return 0;
 	}

@@ -16,6 +16,8 @@
  */
 #define CP_JTREE_DEPTH_MAX 2048
 
+#define CP_JTREE_ORDERS 16	/* see cp_jtree.order */
+
 enum cp_jtype {
 	CP_JNULL, CP_JFALSE, CP_JTRUE, CP_JINT, CP_JREAL, CP_JSTRING, CP_JARRAY, CP_JOBJECT
 };
@@ -66,6 +68,9 @@ struct cp_jtree {
 	void *yajl;		/* the yajl handle while it parses, else NULL */
 	size_t end;		/* where the top-level value ended in the text (0: it did not) */
 	int as_is;		/* this parse takes the text as it is: end says what follows */
+	/* The key order of the last object of each size up to CP_JTREE_ORDERS members (records repeat theirs). */
+	unsigned char order[CP_JTREE_ORDERS + 1][CP_JTREE_ORDERS];
+	unsigned long ordered;	/* bit n: order[n] holds one */
 };
 
 /* A number JSON has not that Python's json module reads (CP_JTREE_PYTHON). */

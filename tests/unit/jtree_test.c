@@ -18,6 +18,8 @@
 static struct cp_jtree tree;
 static struct cp_buf buf;
 
+static unsigned dump_flags;	/* cp_canon_dump's: CP_CANON_SORT_KEYS for json.dumps(sort_keys=True) */
+
 /* text as Python writes what it reads, or NULL when refused (flags as cp_jtree_load). */
 static const char *
 dump(const char *text, unsigned flags)
@@ -28,7 +30,7 @@ dump(const char *text, unsigned flags)
 	if ((v = cp_jtree_load(&tree, text, strlen(text), flags, &e)) == NULL)
 		return NULL;
 	cp_buf_reset(&buf);
-	cp_canon_dump(&buf, v, 0, NULL);
+	cp_canon_dump(&buf, v, dump_flags, NULL);
 	cp_buf_addc(&buf, '\0');
 	return buf.data;
 }
@@ -129,6 +131,22 @@ main(void)
 	both("{\"a\": NaN, \"b\": \"c\"}\"", NULL, "a Python number, then an unterminated string");
 	both("{\"a\": 12345678901234567890123, \"b\": \"c\"} ", "{\"a\": 12345678901234567890123, \"b\": \"c\"}",
 	    "a Python number: read again, after python_numbers");
+
+	/*
+	 * The key order of the last object of a size is tried first: the same
+	 * keys again, in another order, other keys, a duplicate where the old
+	 * order would put it, each sorted (or refused) as if never seen.
+	 */
+	dump_flags = CP_CANON_SORT_KEYS;
+	for (i = 0; i < 3; i++)
+		both("{\"b\": 1, \"c\": 2, \"a\": 3}", "{\"a\": 3, \"b\": 1, \"c\": 2}", "key order: the same keys again");
+	both("{\"c\": 1, \"a\": 2, \"b\": 3}", "{\"a\": 2, \"b\": 3, \"c\": 1}", "key order: the same keys, another order");
+	both("{\"y\": 1, \"z\": 2, \"x\": 3}", "{\"x\": 3, \"y\": 1, \"z\": 2}", "key order: other keys");
+	both("{\"y\": 1, \"z\": 2, \"x\": 3}", "{\"x\": 3, \"y\": 1, \"z\": 2}", "key order: those again");
+	both("{\"y\": 1, \"y\": 2, \"x\": 3}", NULL, "key order: a duplicate key is refused");
+	both("{\"x\": 1, \"z\": 2, \"x\": 3}", NULL, "key order: a duplicate where the last order puts equal keys apart");
+	both("{\"y\": 1, \"z\": 2, \"xa\": 3}", "{\"xa\": 3, \"y\": 1, \"z\": 2}", "key order: a key that only starts alike");
+	dump_flags = 0;
 
 	/*
 	 * The one-pass prescan (UTF-8, \v, \f, a backslash) at every offset of
