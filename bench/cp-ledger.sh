@@ -29,7 +29,7 @@ events() {
 			    i % 2 ? "INSTALL" : "PACK", i, i * 7, i % 100, i
 	}'
 }
-if [ ! -f events.jsonl ] || [ "$(wc -l < events.jsonl)" -ne "$n" ]; then
+if [ ! -f events.jsonl ] || [ ! -f events-small.jsonl ] || [ "$(wc -l < events.jsonl)" -ne "$n" ]; then
 	events "$n" > events.jsonl
 	head -n "$small" events.jsonl > events-small.jsonl
 fi
