@@ -33,7 +33,7 @@ tmp=$out.tmp.$$
 	echo
 	echo "| measure | value | target | met |"
 	echo "|---|---:|---|---|"
-	awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$table"
+	awk -F'\t' '{ gsub(/\|/, "\\|", $1); printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$table"
 	echo
 	echo "$met of $all targets met."
 } > "$tmp"
