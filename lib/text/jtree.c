@@ -481,7 +481,11 @@ strings_closed(const char *text, size_t len)
 static inline int
 has_byte(uint64_t w, unsigned char c)
 {
-	/* With no high bit in w ^ c's bytes, subtracting one sets a high bit only below a zero byte. */
+	/*
+	 * No byte of w ^ c has its high bit set, so subtracting one from each
+	 * sets a high bit only in a zero byte, or in a byte above one (its
+	 * borrow): some high bit is set exactly when some byte is zero.
+	 */
 	return (((w ^ (ONES * c)) - ONES) & HIGHS) != 0;
 }
 
