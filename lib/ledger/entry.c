@@ -63,15 +63,6 @@ json_why(const char *text, size_t len, const json_error_t *e)
 }
 
 static int
-all_space(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return 0;
-	return 1;
-}
-
-static int
 malformed(struct cp_ledger_line *ln, const char *why)
 {
 	cp_entry_malformed(ln, why);
@@ -176,7 +167,7 @@ cp_entry_parse(struct cp_entry_parser *p, const char *text, size_t len, int want
 	int legacy;
 
 	cp_entry_clear(ln);
-	if (all_space(text, len))
+	if (cp_jtree_blank(text, len))
 		return ln->kind = CP_LEDGER_BLANK;
 	/* Python accepts "\u0000" in strings, so must we, and its numbers: NaN, Infinity, big integers, 1e400. */
 	ln->entry = cp_jtree_load(&p->tree, text, len,

@@ -68,10 +68,8 @@ reset(struct cp_jtree *t)
 	t->srclen = 0;
 	t->fail = 0;
 	t->nnum = t->inum = t->seen = 0;
-	t->walked = t->unclosed = 0;
 	t->yajl = NULL;
 	t->end = 0;
-	t->as_is = 0;
 }
 
 /*
@@ -451,29 +449,6 @@ string_end(const char *text, size_t len, size_t i, int esc)
 	return len;
 }
 
-/*
- * 1 if every string of text is closed.  Called on a text yajl has read as
- * one valid value, it says that nothing follows that value: yajl refuses
- * every token after it but one, an unterminated string ({}" or {}"}),
- * whose rest its lexer waits for and its complete_parse never asks about
- * (jansson and Python refuse it: "Extra data").  Outside strings a quote
- * only opens one, so the walk from string to string finds that one.
- */
-static int
-strings_closed(const char *text, size_t len)
-{
-	const char *q;
-	size_t i = 0;
-	int esc = memchr(text, '\\', len) != NULL;
-
-	while (i < len && (q = memchr(text + i, '"', len - i)) != NULL) {
-		if ((i = string_end(text, len, (size_t)(q - text) + 1, esc)) >= len)
-			return 0;
-		i++;
-	}
-	return 1;
-}
-
 #define ONES ((uint64_t)0x0101010101010101)
 #define HIGHS ((uint64_t)0x8080808080808080)
 
@@ -528,29 +503,17 @@ prescan(const char *text, size_t len, int *esc)
 	return 1;
 }
 
-/* 1 if text[0..len) is JSON white space only. */
-static int
-all_white(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /*
  * Nothing follows the value yajl read but white space.  yajl refuses every
  * token after it but an unterminated string ({}" or {}"}), whose rest its
- * lexer waits for; either the walk of the strings (python_numbers, else
- * strings_closed) finds that one, or, taking the text as it is, the bytes
- * after the value's end (t->end) are looked at.
+ * lexer waits for and its complete_parse never asks about (jansson and
+ * Python refuse it: "Extra data"); so the bytes after where the top-level
+ * value ended (t->end, 0 when it never did) are looked at.
  */
 static int
-nothing_after(struct cp_jtree *t, const char *text, size_t len)
+nothing_after(const struct cp_jtree *t, const char *text, size_t len)
 {
-	if (t->as_is)
-		return t->end > 0 && t->end <= len && all_white(text + t->end, len - t->end);
-	return t->walked ? !t->unclosed : strings_closed(text, len);
+	return t->end > 0 && t->end <= len && cp_jtree_blank(text + t->end, len - t->end);
 }
 
 /* cp_jtree_parse on a tree already reset. */
@@ -800,12 +763,9 @@ python_numbers(struct cp_jtree *t, const char *text, size_t len)
 	size_t i = 0, n = 0, k, count = 0;
 	int hit, esc = memchr(text, '\\', len) != NULL;
 
-	t->walked = 1;	/* the strings parse would walk again: see strings_closed */
 	while (i < len) {
 		if (text[i] == '"') {
-			if ((i = string_end(text, len, i + 1, esc)) == len)
-				t->unclosed = 1;
-			i++;
+			i = string_end(text, len, i + 1, esc) + 1;
 			continue;
 		}
 		hit = 0;
@@ -848,6 +808,7 @@ const struct cp_jnode *
 cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, json_error_t *e)
 {
 	const struct cp_jnode *root;
+	const char *python = text;
 	json_t *v;
 
 	reset(t);
@@ -859,15 +820,17 @@ cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, 
 	 * same parse of the same text.  Anything else starts again below.
 	 */
 	if ((flags & CP_JTREE_PYTHON) && !(flags & CP_JTREE_REFERENCE)) {
-		t->as_is = 1;
 		if ((root = parse(t, text, len)) != NULL)
 			return root;
 		reset(t);
 	}
 	if (flags & CP_JTREE_PYTHON)
-		text = python_numbers(t, text, len);
-	if (!(flags & CP_JTREE_REFERENCE) && (root = parse(t, text, len)) != NULL)
+		python = python_numbers(t, text, len);
+	/* yajl again only on a text python_numbers changed: the same text was refused above. */
+	if (!(flags & CP_JTREE_REFERENCE) && (!(flags & CP_JTREE_PYTHON) || python != text) &&
+	    (root = parse(t, python, len)) != NULL)
 		return root;
+	text = python;
 	/* jansson decides what yajl did not vouch for, with its own words for what it refuses. */
 	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, e)) == NULL)
 		return NULL;
@@ -882,6 +845,15 @@ cp_jtree_load(struct cp_jtree *t, const char *text, size_t len, unsigned flags, 
 	if (root == NULL)	/* not reached: jansson's parser keeps to the same depth */
 		snprintf(e->text, sizeof(e->text), "maximum parsing depth reached");
 	return root;
+}
+
+int
+cp_jtree_blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+			return 0;
+	return 1;
 }
 
 const struct cp_jnode *

@@ -63,11 +63,8 @@ struct cp_jtree {
 	size_t nnum, capnum;
 	size_t inum;		/* the next of them to put back */
 	size_t seen;		/* numbers met so far in the text */
-	int walked;		/* CP_JTREE_PYTHON walked the text's strings: unclosed says */
-	int unclosed;		/* the walk met a string with no closing quote */
 	void *yajl;		/* the yajl handle while it parses, else NULL */
 	size_t end;		/* where the top-level value ended in the text (0: it did not) */
-	int as_is;		/* this parse takes the text as it is: end says what follows */
 	/* The key order of the last object of each size up to CP_JTREE_ORDERS members (records repeat theirs). */
 	unsigned char order[CP_JTREE_ORDERS + 1][CP_JTREE_ORDERS];
 	unsigned long ordered;	/* bit n: order[n] holds one */
@@ -120,6 +117,9 @@ const struct cp_jnode *cp_jtree_parse(struct cp_jtree *t, const char *text, size
  * parser never makes such a value).
  */
 const struct cp_jnode *cp_jtree_from_json(struct cp_jtree *t, const json_t *v);
+
+/* 1 if text[0..len) is JSON white space only (space, tab, newline, carriage return), or empty. */
+int cp_jtree_blank(const char *text, size_t len);
 
 /* The member key of the object obj, or NULL (also when obj is not an object). */
 const struct cp_jnode *cp_jtree_get(const struct cp_jnode *obj, const char *key);
