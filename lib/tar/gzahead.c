@@ -185,6 +185,18 @@ inflater(void *v)
 	return NULL;
 }
 
+/* Free a's memory: the pieces, the blocks to hash, a itself. */
+static void
+release(struct cp_gzahead *a)
+{
+	for (unsigned i = 0; i < a->nslot; i++)
+		free(a->ring[i].buf);
+	for (unsigned i = 0; i < HBLOCKS; i++)
+		free(a->hq[i].buf);
+	free(a->ring);
+	free(a);
+}
+
 struct cp_gzahead *
 cp_gzahead_new(struct cp_gzin *g, size_t chunk, unsigned slots, struct cp_sha256 *hash,
     volatile sig_atomic_t *cancel)
@@ -239,12 +251,7 @@ fail:
 		close(a->stop[0]);
 		close(a->stop[1]);
 	}
-	for (unsigned i = 0; i < a->nslot; i++)
-		free(a->ring[i].buf);
-	for (unsigned i = 0; i < HBLOCKS; i++)
-		free(a->hq[i].buf);
-	free(a->ring);
-	free(a);
+	release(a);
 	errno = rc;
 	return NULL;
 }
@@ -340,10 +347,5 @@ cp_gzahead_free(struct cp_gzahead *a)
 	pthread_mutex_destroy(&a->hash_mu);
 	pthread_cond_destroy(&a->filled);
 	pthread_cond_destroy(&a->freed);
-	for (unsigned i = 0; i < a->nslot; i++)
-		free(a->ring[i].buf);
-	for (unsigned i = 0; i < HBLOCKS; i++)
-		free(a->hq[i].buf);
-	free(a->ring);
-	free(a);
+	release(a);
 }
