@@ -7,6 +7,9 @@ set -u
 set -o pipefail
 
 bats=${BATS:-bats}
+# The suites run make as a user would: not with the outer make's flags (under
+# `make -s check`, -s silenced the "Nothing to be done" that tests read).
+unset MAKEFLAGS MAKELEVEL MFLAGS
 [ $# -gt 0 ] || set -- tests/*.bats
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
