@@ -1650,6 +1650,7 @@ stored_root(struct strv *h)
 struct table {
 	char **cell;		/* nrows * ncols */
 	size_t nrows, ncols;
+	size_t caprows;		/* rows cell has room for */
 };
 
 static const char *
@@ -1683,7 +1684,10 @@ read_table(const char *path, const char *const *cols, size_t ncols, struct table
 	for (c = 0; c < ncols; c++)
 		idx[c] = cp_csv_column(r, cols[c]);
 	while ((rc = cp_csv_read_row(r, &row)) == 1) {
-		t->cell = xreallocarray(t->cell, (t->nrows + 1) * ncols, sizeof(*t->cell));
+		if (t->nrows == t->caprows) {	/* doubled: a row at a time was quadratic */
+			t->caprows = t->caprows ? 2 * t->caprows : 64;
+			t->cell = xreallocarray(t->cell, t->caprows * ncols, sizeof(*t->cell));
+		}
 		for (c = 0; c < ncols; c++)
 			t->cell[t->nrows * ncols + c] = xstrdup(col(&row, idx[c]));
 		t->nrows++;
