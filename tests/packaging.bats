@@ -199,6 +199,45 @@ PROG
 	[ "$(cat "$T/build/archive-libs")" = build/libarchive-tar.a ]
 }
 
+@test "zlib, yajl, jansson and cjose are linked in; LIBS_STATIC=no|yes choose; libcrypto stays shared" {
+	# Debian's -dev packages ship the static archives: the tarball's build linked them.
+	[ "$(cat "$T/build/small-libs")" = "$(printf '%s/%s.a ' \
+		"$(pkg-config --variable=libdir cjose)" libcjose "$(pkg-config --variable=libdir jansson)" libjansson \
+		"$(pkg-config --variable=libdir yajl)" libyajl_s "$(pkg-config --variable=libdir zlib)" libz | sed 's/ $//')" ]
+	n=0
+	for p in "$T"/bin/cp-*; do
+		run -0 ldd "$p"
+		libs=$(awk '{ print $1 }' <<< "$output")
+		grep -qx 'libcrypto.so.3' <<< "$libs"
+		! grep -E '^lib(z|yajl|jansson|cjose)\.so' <<< "$libs" || { echo "${p##*/} loads them"; false; }
+		n=$((n + 1))
+	done
+	[ "$n" -eq 9 ]
+	# (that what is linked in works, every suite shows: bin/ is linked the same way)
+	mk -C "$T" -s LIBS_STATIC=no CFLAGS='-O1 -g' build/small-libs
+	[ "$(cat "$T/build/small-libs")" = "$(pkg-config --libs cjose jansson yajl zlib)" ]
+	run -2 mk -C "$T" -s LIBS_STATIC=yes CP_SMALL_A=/nonexistent/libz.a CFLAGS='-O1 -g' build/small-libs
+	[[ $output == *"LIBS_STATIC=yes: the static zlib, yajl, jansson or cjose cannot be linked"* ]]
+	[ ! -e "$T/build/small-libs" ]
+	run -2 mk -C "$T" -s LIBS_STATIC=maybe build/small-libs
+	[[ $output == *"LIBS_STATIC=maybe: say yes, no or auto"* ]]
+	run -0 mk -C "$T" -s CFLAGS='-O1 -g' build/small-libs
+	[ "$(cat "$T/build/small-libs")" != "$(pkg-config --libs cjose jansson yajl zlib)" ]
+}
+
+@test "start-up: every program names libcrypto first among its libraries" {
+	# libcrypto is bound at load (BIND_NOW): some 4,000 symbol lookups on
+	# every start, each of which tries every library ahead of libcrypto in the
+	# loader's search order first.  Named first, they try only the program.
+	n=0
+	for p in "$T"/bin/cp-*; do
+		first=$(readelf -d "$p" | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF; exit }')
+		[ "$first" = libcrypto.so.3 ] || { echo "${p##*/}: first is $first"; readelf -d "$p" | grep NEEDED; false; }
+		n=$((n + 1))
+	done
+	[ "$n" -eq 9 ]
+}
+
 @test "ISA-L: auto inflates with libisal where it is; ISAL=no builds zlib's inflate; ISAL=yes fails without it" {
 	pkg-config --exists libisal || skip "libisal-dev is not installed"
 	run -0 nm "$T/bin/cp-tar"
