@@ -228,7 +228,7 @@ PROG
 @test "start-up: every program names libcrypto first among its libraries" {
 	# libcrypto is bound at load (BIND_NOW): some 4,000 symbol lookups on
 	# every start, each of which tries every library ahead of libcrypto in the
-	# loader's search order first.  Named first, they try only the program.
+	# loader's search order first.  Named first, they try the program, then it.
 	n=0
 	for p in "$T"/bin/cp-*; do
 		first=$(readelf -d "$p" | awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF; exit }')
